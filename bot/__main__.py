@@ -1,0 +1,109 @@
+"""Command line: `python -m bot demo | chat | import-org FILE | serve | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.chat import ChatSimulator, run_interactive, run_script, script_lines
+from bot.config import Config, ConfigError, load_config
+from bot.platforms.simulator import SimulatorPlatform
+from bot.runtime import build_runtime, load_demo_org, open_database
+from ledger_store.db import make_session_factory, transaction
+from ledger_store.org_import import import_org
+
+DEMO_INTRO = """一表通机器人 · 本地聊天模拟器
+数据库：{database}
+示范单位：永川区（朱沱镇、中山路街道及下辖村社区），部门：区民政局、区残联。
+
+试一试：
+  @li_minzheng /发布 低保月报 截止 明天17:00       区民政局李敏正发布任务（默认发给各镇街）
+  @hu_xiaoyan 开始                                 朱沱镇胡晓燕逐题填写
+  @li_minzheng /进度                               查看谁还没报
+  @liu_ting 开始                                   中山路街道刘婷填写；最后一个提交后汇总表自动发给区民政局
+机器人发出的文件保存在 {files}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="一表通机器人")
+    parser.add_argument("--config", type=Path, help="配置文件（TOML），默认用内置默认值")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="载入示范单位并打开本地聊天模拟器")
+    chat = commands.add_parser("chat", help="本地聊天模拟器")
+    chat.add_argument("--as", dest="account", help="一开始扮演的账号")
+    chat.add_argument("--script", type=Path, help="按行回放“账号: 文本”的脚本文件")
+    chat.add_argument("--out", type=Path, help="机器人发出的文件保存到这个目录")
+    org = commands.add_parser("import-org", help="从 Excel/CSV 导入组织架构和人员")
+    org.add_argument("file", type=Path)
+    commands.add_parser("serve", help="启动 HTTP 服务（健康检查、模拟器接口）")
+    commands.add_parser("migrate", help="把数据库升级到最新结构")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"配置文件有误：{error}", file=sys.stderr)
+        return 2
+    return COMMANDS[args.command](config, args)
+
+
+def demo(config: Config, args: argparse.Namespace) -> int:
+    """Migrate, load the demo organisation if the database is empty, and open the chat."""
+    platform = SimulatorPlatform(files_dir=config.simulator.files_dir)
+    runtime = build_runtime(config, platform)
+    report = load_demo_org(runtime)
+    if report is not None:
+        print(report.summary())
+    print(DEMO_INTRO.format(database=config.database.url, files=config.simulator.files_dir))
+    run_interactive(ChatSimulator(runtime, platform, sys.stdout), account=None)
+    return 0
+
+
+def chat(config: Config, args: argparse.Namespace) -> int:
+    """The chat simulator, interactive or replaying a script."""
+    files_dir = args.out or config.simulator.files_dir
+    platform = SimulatorPlatform(files_dir=files_dir)
+    runtime = build_runtime(config, platform)
+    load_demo_org(runtime)
+    simulator = ChatSimulator(runtime, platform, sys.stdout)
+    if args.script:
+        return run_script(simulator, script_lines(args.script))
+    run_interactive(simulator, account=args.account)
+    return 0
+
+
+def import_org_file(config: Config, args: argparse.Namespace) -> int:
+    """Import an organisation file; nothing is written when it has errors."""
+    database = open_database(config)
+
+    with transaction(make_session_factory(database)) as session:
+        report = import_org(session, args.file)
+    print(report.summary())
+    return 1 if report.errors else 0
+
+
+def serve(config: Config, args: argparse.Namespace) -> int:
+    """Run the HTTP server."""
+    from bot.app import create_app
+
+    platform = SimulatorPlatform(files_dir=config.simulator.files_dir)
+    app = create_app(build_runtime(config, platform))
+    app.run(host=config.web.host, port=config.web.port)
+    return 0
+
+
+def migrate(config: Config, args: argparse.Namespace) -> int:
+    """Bring the database schema up to date."""
+    open_database(config)
+    print(f"数据库已是最新结构：{config.database.url}")
+    return 0
+
+
+COMMANDS = {"demo": demo, "chat": chat, "import-org": import_org_file, "serve": serve, "migrate": migrate}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Demo data: the organisation and forms the simulator starts with."""

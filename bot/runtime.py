@@ -1,0 +1,72 @@
+"""Assembles the parts from a Config: database, engine, platform, delivery. Used by every entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine as DatabaseEngine
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Config
+from bot.delivery import deliver_pending
+from bot.engine import Engine
+from bot.platforms.base import Platform
+from handlers.clock import Clock, SystemClock
+from handlers.forms.registry import ensure_builtin_forms
+from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
+from ledger_store.models import Person
+from ledger_store.org_import import ImportReport, import_org
+
+DEMO_ORG = Path(__file__).parent / "demo" / "org.csv"
+
+
+@dataclass
+class Runtime:
+    """The running bot: one engine and one platform to deliver to."""
+
+    config: Config
+    database: DatabaseEngine
+    factory: sessionmaker[Session]
+    engine: Engine
+    platform: Platform
+
+    def deliver(self) -> int:
+        """Push everything due in the outbox; returns the number sent."""
+        return deliver_pending(
+            self.factory,
+            self.platform,
+            self.engine.now,
+            max_attempts=self.config.delivery.max_attempts,
+            limit=self.config.delivery.batch_size,
+        )
+
+
+def open_database(config: Config) -> DatabaseEngine:
+    """Connect to the configured database and migrate it to the newest schema."""
+    if config.database.url.startswith("sqlite:///"):
+        Path(config.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    database = make_engine(config.database.url)
+    upgrade(database)
+    return database
+
+
+def build_runtime(
+    config: Config, platform: Platform, clock: Clock | None = None, database: DatabaseEngine | None = None
+) -> Runtime:
+    """Wire the engine on a migrated database (opened from the config unless given)."""
+    database = database or open_database(config)
+    factory = make_session_factory(database)
+    engine = Engine(factory, clock or SystemClock(), config.timezone)
+    with transaction(factory) as session:
+        ensure_builtin_forms(session, engine.context(session).now())
+    return Runtime(config, database, factory, engine, platform)
+
+
+def load_demo_org(runtime: Runtime) -> ImportReport | None:
+    """Import the demo organisation into an empty database; None when people exist already."""
+    with transaction(runtime.factory) as session:
+        if session.scalar(select(func.count()).select_from(Person)):
+            return None
+        return import_org(session, DEMO_ORG)

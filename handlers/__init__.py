@@ -1,0 +1,1 @@
+"""What the bot says and does: commands, the form conversation, summaries. No Flask, no platform code."""

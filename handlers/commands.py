@@ -1,0 +1,230 @@
+"""Chat commands: issuing, progress, reminders and summaries for departments; to-dos and help for all."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from handlers import reporting, todos
+from handlers.context import Context
+from handlers.forms.registry import all_forms, latest_version
+from handlers.texts import commands as t
+from handlers.timeparse import parse_datetime
+from ledger_store.models import Form, Level, OrgUnit, Person, ReportTask, Role
+from ledger_store.org import all_units, descendants, fillers_by_unit, unit_path
+
+SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
+# "范围 朱沱镇下辖" targets every unit with a filler below 朱沱镇.
+SUBTREE_SUFFIXES = ("下辖", "所辖", "全部", "所有村", "各村", "各社区")
+ISSUE_PATTERN = re.compile(r"^(?P<template>.*?)\s*截止\s*(?P<when>.*?)(?:\s*范围\s*(?P<scope>.*))?$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat command: its names (Chinese first), who may use it, and what it does."""
+
+    names: tuple[str, ...]
+    role: Role | None
+    usage: str
+    run: Callable[[Context, Person, str], list[str]]
+
+
+def match(text: str, in_form: bool) -> tuple[Command, str] | tuple[None, str] | None:
+    """The command a message invokes and its arguments; (None, word) for an unknown slash word."""
+    if text.startswith("/"):
+        word, _, args = text[1:].partition(" ")
+        word = word.strip()
+        command = BY_NAME.get(word.lower())
+        return (command, args.strip()) if command else (None, "/" + word)
+    bare = {"待办": "待办", "帮助": "帮助", "help": "帮助"}
+    if text in bare and not (in_form and text != "待办"):
+        return BY_NAME[bare[text]], ""
+    return None
+
+
+def run(ctx: Context, person: Person, command: Command, args: str) -> list[str]:
+    """Run a command after checking the person's role (admins may run everything)."""
+    if command.role is not None and not (person.has_role(command.role) or person.has_role(Role.ADMIN)):
+        return [t.not_allowed("/" + command.names[0], t.ROLE_NAMES[command.role])]
+    return command.run(ctx, person, args)
+
+
+def unknown(word: str) -> list[str]:
+    """Answer to a slash word that is no command, with the closest command name."""
+    close = difflib.get_close_matches(word[1:], list(BY_NAME), n=1, cutoff=0.4)
+    return [t.unknown_command(word, "/" + close[0] if close else None)]
+
+
+def issue(ctx: Context, person: Person, args: str) -> list[str]:
+    """/发布 模板 截止 时间 [范围 单位…]."""
+    if person.department_id is None:
+        return [t.NO_DEPARTMENT]
+    parsed = ISSUE_PATTERN.match(args)
+    if not parsed or not parsed.group("when"):
+        return [t.NO_DEADLINE]
+    form, problem = find_form(ctx, parsed.group("template").strip())
+    if form is None:
+        return [problem]
+    when = parsed.group("when").strip()
+    local = parse_datetime(when, ctx.local_now())
+    if local is None:
+        return [t.bad_deadline(when)]
+    deadline = ctx.to_stored(local)
+    if deadline <= ctx.now():
+        return [t.past_deadline(reporting.format_deadline(ctx, deadline))]
+    units, problem = target_units(ctx, parsed.group("scope"))
+    if problem:
+        return [problem]
+    version = latest_version(ctx.session, form)
+    task = reporting.issue_task(ctx, person, version, deadline, units)
+    return [t.issued(task.title, task.id, reporting.format_deadline(ctx, deadline), [u.name for u in units])]
+
+
+def find_form(ctx: Context, name: str) -> tuple[Form | None, str]:
+    """A form by title, code or unique fragment; otherwise the sentence naming the closest ones."""
+    forms = all_forms(ctx.session)
+    exact = [f for f in forms if name in (f.title, f.code)]
+    fragment = [f for f in forms if name and name in f.title]
+    if exact or len(fragment) == 1:
+        return (exact or fragment)[0], ""
+    titles = [f.title for f in forms]
+    close = difflib.get_close_matches(name, titles, n=3, cutoff=0.3) or [f.title for f in fragment]
+    return None, t.unknown_template(name, close, titles)
+
+
+def target_units(ctx: Context, scope: str | None) -> tuple[list[OrgUnit], str]:
+    """The units a task goes to: the named ones (or subtrees), by default every town and street."""
+    fillers = fillers_by_unit(ctx.session)
+    units = all_units(ctx.session)
+    if not scope or not scope.strip():
+        chosen = [u for u in units if u.level == Level.TOWN and u.id in fillers]
+        return (chosen, "") if chosen else ([], t.NO_TARGETS)
+    by_name = {u.name: u for u in units}
+    chosen: list[OrgUnit] = []
+    for token in filter(None, SCOPE_SPLIT.split(scope.strip())):
+        suffix = next((s for s in SUBTREE_SUFFIXES if token.endswith(s) and token != s), "")
+        name = token.removesuffix(suffix) if suffix else token
+        unit = by_name.get(name)
+        if unit is None:
+            return [], t.unknown_unit(name, difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.4))
+        if suffix:
+            chosen += [u for u in descendants(ctx.session, unit) if u.id in fillers]
+        elif unit.id in fillers:
+            chosen.append(unit)
+        else:
+            return [], t.unit_without_filler(unit.name)
+    unique = list({u.id: u for u in chosen}.values())
+    return (unique, "") if unique else ([], t.NO_TARGETS)
+
+
+def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask | None, str]:
+    """A task of the person's department (any task for an admin) by #id, id, title fragment or latest."""
+    query = select(ReportTask).order_by(ReportTask.id.desc())
+    if not person.has_role(Role.ADMIN):
+        query = query.where(ReportTask.department_id == person.department_id)
+    tasks = list(ctx.session.scalars(query.limit(200)))
+    if not tasks:
+        return None, t.NO_TASKS_YET
+    reference = reference.strip().lstrip("#＃")
+    if not reference:
+        return tasks[0], ""
+    found = next((task for task in tasks if str(task.id) == reference or reference in task.title), None)
+    if found is None:
+        return None, t.unknown_task(reference, [t.task_label(task.id, task.title) for task in tasks[:3]])
+    return found, ""
+
+
+def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
+    """/进度 [任务]: submitted x/y and who is missing."""
+    task, problem = find_task(ctx, person, args)
+    if task is None:
+        return [problem]
+    state = reporting.progress(task)
+    deadline = reporting.format_deadline(ctx, task.deadline)
+    lines = [
+        t.progress_header(
+            task.title,
+            task.id,
+            len(state.submitted),
+            state.total,
+            deadline,
+            reporting.time_left(ctx, task.deadline),
+        )
+    ]
+    if not state.missing:
+        lines.append(t.ALL_SUBMITTED)
+    else:
+        lines.append(t.MISSING_HEADER)
+        total = len(task.form_version.fields)
+        positions = reporting.positions(ctx, state.missing)
+        for assignment in state.missing:
+            position = positions.get(assignment.id)
+            where = t.state_in_progress(position + 1, total) if position is not None else t.STATE_NOT_STARTED
+            path = unit_path(assignment.org_unit)
+            lines.append(t.progress_missing_line(path, assignment.filler.name, where))
+    return ["\n".join(lines)]
+
+
+def remind(ctx: Context, person: Person, args: str) -> list[str]:
+    """/催报 [任务]: remind every filler who has not submitted, now."""
+    task, problem = find_task(ctx, person, args)
+    if task is None:
+        return [problem]
+    stamp = ctx.local_now().strftime("manual-%Y%m%d%H%M")
+    missing = reporting.remind_missing(ctx, task, stamp)
+    if not missing:
+        return [t.NOTHING_TO_REMIND]
+    return [t.reminded(len(missing), [a.org_unit.name for a in missing])]
+
+
+def summarise(ctx: Context, person: Person, args: str) -> list[str]:
+    """/汇总 [任务]: build the summary now and send it to the asker as a file."""
+    task, problem = find_task(ctx, person, args)
+    if task is None:
+        return [problem]
+    state = reporting.progress(task)
+    reporting.push_summary(ctx, task, [person], ctx.local_now().strftime("manual-%Y%m%d%H%M%S"))
+    return [t.summary_queued(task.title, len(state.submitted), state.total)]
+
+
+def templates(ctx: Context, person: Person, args: str) -> list[str]:
+    """/模板: the forms a department can issue."""
+    lines = []
+    for form in all_forms(ctx.session):
+        version = latest_version(ctx.session, form)
+        lines.append(t.template_line(form.title, len(version.fields) if version else 0))
+    return [t.templates_list(lines)]
+
+
+def todo(ctx: Context, person: Person, args: str) -> list[str]:
+    """/待办: the person's open tasks; outside a form, a number then picks one."""
+    return todos.list_open(ctx, person)
+
+
+def show_help(ctx: Context, person: Person, args: str) -> list[str]:
+    """/帮助: what this person's roles allow."""
+    roles = [r.role for r in person.roles]
+    lines = [
+        f"· {command.usage}"
+        for command in COMMANDS
+        if command.role is None or command.role in roles or Role.ADMIN in roles
+    ]
+    if Role.FILLER in roles:
+        lines.append("· " + t.FILLER_HELP)
+    return [t.help_text(person.name, roles, lines)]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(("发布", "issue"), Role.ISSUER, t.ISSUE_USAGE, issue),
+    Command(("模板", "templates"), Role.ISSUER, "/模板：可发布的模板", templates),
+    Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),
+    Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
+    Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),
+    Command(("待办", "todo"), None, "/待办：我要填的任务", todo),
+    Command(("帮助", "help"), None, "/帮助：查看可用命令", show_help),
+)
+BY_NAME = {name: command for command in COMMANDS for name in command.names}

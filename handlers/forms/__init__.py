@@ -1,0 +1,1 @@
+"""Form definitions, built-in templates and answer validation."""

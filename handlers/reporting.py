@@ -1,0 +1,259 @@
+"""Report tasks: issuing, submitting, progress, reminders and the summary pushed when all have answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from handlers.context import Context
+from handlers.forms.answers import from_json
+from handlers.forms.fields import Field, FieldType
+from handlers.forms.registry import fields_of
+from handlers.summary import build_summary
+from handlers.texts import reporting as t
+from ledger_store import audit
+from ledger_store.models import (
+    Answer,
+    Assignment,
+    AssignmentStatus,
+    ChatFocus,
+    Conversation,
+    FormVersion,
+    OrgUnit,
+    Person,
+    ReportTask,
+    Submission,
+)
+from ledger_store.org import fillers_by_unit, issuers_of_department
+from ledger_store.outbox import enqueue, store_file
+
+WEEKDAYS = "一二三四五六日"
+
+
+def format_deadline(ctx: Context, deadline: datetime) -> str:
+    """A stored deadline as people read it: 11月30日（周六）18:00, with the year when it is not this one."""
+    local = ctx.to_local(deadline)
+    year = "" if local.year == ctx.local_now().year else f"{local.year}年"
+    return f"{year}{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def time_left(ctx: Context, deadline: datetime) -> str:
+    """还剩… or 已超过截止时间… relative to now."""
+    seconds = int((deadline - ctx.now()).total_seconds())
+    if seconds <= 0:
+        seconds = -seconds
+        return t.overdue(seconds // 86400, seconds % 86400 // 3600)
+    return t.time_left(seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)
+
+
+def open_assignments(ctx: Context, person: Person) -> list[Assignment]:
+    """Assignments the person fills that are not submitted yet, soonest deadline first."""
+    query = (
+        select(Assignment)
+        .join(ReportTask, ReportTask.id == Assignment.task_id)
+        .where(Assignment.filler_id == person.id, Assignment.status != AssignmentStatus.SUBMITTED)
+        .order_by(ReportTask.deadline, Assignment.id)
+    )
+    return list(ctx.session.scalars(query))
+
+
+def issue_task(
+    ctx: Context, issuer: Person, version: FormVersion, deadline: datetime, units: list[OrgUnit]
+) -> ReportTask:
+    """Create a task with one assignment per unit and queue the push to each unit's filler."""
+    if issuer.department_id is None:
+        raise ValueError("only members of a department issue tasks")
+    fillers = fillers_by_unit(ctx.session)
+    task = ReportTask(
+        title=version.form.title,
+        form_version=version,
+        department_id=issuer.department_id,
+        issued_by_id=issuer.id,
+        issued_at=ctx.now(),
+        deadline=deadline,
+    )
+    ctx.session.add(task)
+    ctx.session.flush()
+    total = len(version.fields)
+    for unit in units:
+        filler = fillers[unit.id]
+        assignment = Assignment(
+            task=task, org_unit_id=unit.id, filler_id=filler.id, status=AssignmentStatus.PENDING
+        )
+        ctx.session.add(assignment)
+        ctx.session.flush()
+        others = len(open_assignments(ctx, filler)) - 1
+        text = t.task_assigned(
+            task.department.name, task.title, format_deadline(ctx, deadline), total, others
+        )
+        enqueue(
+            ctx.session, person_id=filler.id, dedupe_key=f"assigned:{assignment.id}", now=ctx.now(), text=text
+        )
+    audit.record(
+        ctx.session,
+        at=ctx.now(),
+        actor_id=issuer.id,
+        action="issue",
+        entity="report_task",
+        entity_id=task.id,
+        new={
+            "title": task.title,
+            "form_version": version.id,
+            "deadline": deadline.isoformat(),
+            "units": [unit.name for unit in units],
+        },
+    )
+    return task
+
+
+def submit(ctx: Context, person: Person, conversation: Conversation, fields: list[Field]) -> list[str]:
+    """Store the answers as a submission, close the conversation, and push the summary if all are in."""
+    assignment = conversation.assignment
+    task = assignment.task
+    submission = Submission(assignment_id=assignment.id, submitted_by_id=person.id, submitted_at=ctx.now())
+    submission.answers = [
+        typed_answer(field, conversation.answers[field.name])
+        for field in fields
+        if field.name in conversation.answers
+    ]
+    ctx.session.add(submission)
+    assignment.status = AssignmentStatus.SUBMITTED
+    assignment.submitted_at = ctx.now()
+    focus = ctx.session.get(ChatFocus, person.id)
+    if focus is not None:
+        focus.conversation_id = None
+    audit.record(
+        ctx.session,
+        at=ctx.now(),
+        actor_id=person.id,
+        action="submit",
+        entity="assignment",
+        entity_id=assignment.id,
+        old={"status": AssignmentStatus.IN_PROGRESS.value},
+        new={"status": AssignmentStatus.SUBMITTED.value, "answers": dict(conversation.answers)},
+    )
+    ctx.session.delete(conversation)
+    ctx.session.flush()
+    replies = [t.submitted(task.title)]
+    remaining = open_assignments(ctx, person)
+    if remaining:
+        replies.append(t.more_todo(len(remaining)))
+    if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments) and task.summary_sent_at is None:
+        push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "complete")
+        task.summary_sent_at = ctx.now()
+    return ["\n".join(replies)]
+
+
+def typed_answer(field: Field, stored: object) -> Answer:
+    """An Answer row with the value in the column of its type."""
+    value = from_json(field, stored)
+    row = Answer(field_name=field.name)
+    if field.type in (FieldType.INTEGER, FieldType.DECIMAL):
+        row.number_value = value
+    elif field.type == FieldType.DATE:
+        row.date_value = value
+    elif field.type == FieldType.YES_NO:
+        row.bool_value = value
+    elif field.type == FieldType.SELECT_MULTIPLE:
+        row.choices_value = list(value)
+    else:
+        row.text_value = value
+    return row
+
+
+def answer_value(field: Field, row: Answer) -> object:
+    """The typed value of a stored Answer."""
+    if field.type == FieldType.INTEGER:
+        return int(row.number_value) if row.number_value is not None else None
+    if field.type == FieldType.DECIMAL:
+        return row.number_value
+    if field.type == FieldType.DATE:
+        return row.date_value
+    if field.type == FieldType.YES_NO:
+        return row.bool_value
+    if field.type == FieldType.SELECT_MULTIPLE:
+        return row.choices_value
+    return row.text_value
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a task stands."""
+
+    submitted: list[Assignment]
+    missing: list[Assignment]
+
+    @property
+    def total(self) -> int:
+        """Number of target units."""
+        return len(self.submitted) + len(self.missing)
+
+
+def progress(task: ReportTask) -> Progress:
+    """Submitted and missing assignments of a task."""
+    done = [a for a in task.assignments if a.status == AssignmentStatus.SUBMITTED]
+    missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
+    return Progress(done, missing)
+
+
+def positions(ctx: Context, assignments: list[Assignment]) -> dict[int, int]:
+    """Assignment id -> index of the question its filler is on, for assignments with answers begun."""
+    conversations = ctx.session.scalars(
+        select(Conversation).where(Conversation.assignment_id.in_([a.id for a in assignments]))
+    )
+    return {c.assignment_id: c.position for c in conversations if c.answers}
+
+
+def remind_missing(ctx: Context, task: ReportTask, kind: str) -> list[Assignment]:
+    """Queue a reminder to every filler who has not submitted; `kind` makes the dedupe key."""
+    missing = progress(task).missing
+    total = len(task.form_version.fields)
+    reached = positions(ctx, missing)
+    for assignment in missing:
+        position = reached.get(assignment.id)
+        text = t.reminder(
+            task.title,
+            format_deadline(ctx, task.deadline),
+            time_left(ctx, task.deadline),
+            None if position is None else min(position + 1, total),
+            total,
+        )
+        enqueue(
+            ctx.session,
+            person_id=assignment.filler_id,
+            dedupe_key=f"remind:{assignment.id}:{kind}",
+            now=ctx.now(),
+            text=text,
+        )
+    return missing
+
+
+def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str) -> None:
+    """Build the summary workbook and queue it, with its digest, to each recipient."""
+    summary = build_summary(ctx, task, answers_by_assignment(ctx, task))
+    stored = store_file(ctx.session, summary.file_name, summary.content, ctx.now())
+    for person in recipients:
+        key = f"summary:{task.id}:{kind}:{person.id}"
+        enqueue(
+            ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=summary.digest
+        )
+        enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":file", now=ctx.now(), file=stored)
+
+
+def answers_by_assignment(ctx: Context, task: ReportTask) -> dict[int, tuple[Submission, dict[str, object]]]:
+    """Each submitted assignment's submission and its typed answers by field name."""
+    fields = {field.name: field for field in fields_of(task.form_version)}
+    submissions = ctx.session.scalars(
+        select(Submission).where(Submission.assignment_id.in_([a.id for a in task.assignments]))
+    )
+    result = {}
+    for submission in submissions:
+        values = {
+            row.field_name: answer_value(fields[row.field_name], row)
+            for row in submission.answers
+            if row.field_name in fields
+        }
+        result[submission.assignment_id] = (submission, values)
+    return result

@@ -1,0 +1,51 @@
+"""The entry point of the engine: who is speaking, and is it a command, a choice or an answer."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from handlers import commands, conversation, todos
+from handlers.context import Context
+from handlers.messages import Incoming
+from handlers.texts import commands as t
+from handlers.texts import conversation as ct
+from ledger_store.models import ChatFocus, Person
+from ledger_store.org import find_person
+
+
+def handle(ctx: Context, incoming: Incoming) -> list[str]:
+    """Turn one incoming message into the replies for its sender (pushes go to the outbox)."""
+    person = find_person(ctx.session, incoming.platform, incoming.user_id)
+    if person is None:
+        return [t.UNREGISTERED]
+    text = normalise(incoming.text)
+    if not text:
+        return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]
+    current = conversation.focused_conversation(ctx, person)
+    matched = commands.match(text, in_form=current is not None)
+    if matched is not None:
+        command, args = matched
+        replies = commands.unknown(args) if command is None else commands.run(ctx, person, command, args)
+        return with_resume_hint(ctx, person, replies)
+    focus = ctx.session.get(ChatFocus, person.id)
+    if current is not None:
+        return conversation.answer(ctx, person, current, text)
+    if focus is not None and focus.choosing:
+        return todos.choose(ctx, person, focus, text)
+    return todos.start_or_choose(ctx, person)
+
+
+def normalise(text: str) -> str:
+    """Trim, fold full-width forms (／ -> /), collapse inner runs of spaces."""
+    folded = unicodedata.normalize("NFKC", text or "").strip()
+    return " ".join(folded.split())
+
+
+def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[str]:
+    """After a command typed mid-form, remind where the form stands."""
+    current = conversation.focused_conversation(ctx, person)
+    if current is None or not replies:
+        return replies
+    total = len(current.assignment.task.form_version.fields)
+    hint = ct.resume_hint(current.assignment.task.title, current.position + 1, total)
+    return [*replies[:-1], replies[-1] + "\n" + hint]

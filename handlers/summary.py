@@ -1,0 +1,155 @@
+"""The summary workbook of a task: 汇总 with a row per target unit and totals, 未报送 with who is missing."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from handlers.context import Context
+from handlers.forms.answers import format_answer
+from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
+from handlers.forms.registry import fields_of
+from handlers.texts import reporting as t
+from handlers.texts import summary as s
+from ledger_store.models import AssignmentStatus, ReportTask, Submission
+from ledger_store.org import unit_path
+
+# A cell starting with one of these is a formula (or becomes one) in a spreadsheet program.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A built summary: the file to send and the one-line digest to send with it."""
+
+    file_name: str
+    content: bytes
+    digest: str
+
+
+def build_summary(
+    ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]
+) -> Summary:
+    """Write the workbook for `task` from the submitted answers (by assignment id)."""
+    fields = fields_of(task.form_version)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = s.SUMMARY_SHEET
+    header = [s.NUMBER, s.UNIT, s.FILLER, s.SUBMITTED_AT, *[column_title(f) for f in fields]]
+    sheet.append(header)
+    totals: dict[str, Decimal] = {f.name: Decimal(0) for f in fields if f.type in NUMERIC_TYPES}
+    for number, assignment in enumerate(task.assignments, start=1):
+        submission, values = answers.get(assignment.id, (None, {}))
+        when = ctx.to_local(submission.submitted_at).replace(tzinfo=None) if submission else s.NOT_SUBMITTED
+        row = [number, unit_path(assignment.org_unit), assignment.filler.name, when]
+        for field in fields:
+            value = values.get(field.name)
+            if field.name in totals and value is not None:
+                totals[field.name] += Decimal(value)
+            row.append(cell_value(field, value))
+        append_safe(sheet, row)
+    total_row: list[object] = ["", s.TOTAL, "", ""]
+    total_row += [number_cell(totals[f.name]) if f.name in totals else None for f in fields]
+    sheet.append(total_row)
+    for cell in sheet[sheet.max_row]:
+        cell.font = BOLD
+    style_sheet(sheet, date_columns={4: "yyyy-mm-dd hh:mm"} | date_formats(fields))
+
+    missing_sheet = workbook.create_sheet(s.MISSING_SHEET)
+    missing_sheet.append([s.NUMBER, s.UNIT, s.FILLER, s.STATUS])
+    missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
+    for number, assignment in enumerate(missing, start=1):
+        status = s.IN_PROGRESS if assignment.status == AssignmentStatus.IN_PROGRESS else s.NOT_STARTED
+        append_safe(missing_sheet, [number, unit_path(assignment.org_unit), assignment.filler.name, status])
+    style_sheet(missing_sheet, date_columns={})
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    stamp = ctx.local_now().strftime("%Y%m%d-%H%M")
+    return Summary(f"{task.title}汇总_{stamp}.xlsx", buffer.getvalue(), digest(task, fields, totals, missing))
+
+
+def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list) -> str:
+    """低保月报：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is)."""
+    total = len(task.assignments)
+    headline = None
+    by_name = {f.name: f for f in fields}
+    field = by_name.get(task.form_version.headline_field or "")
+    if field is not None and field.name in totals:
+        headline = t.headline_total(field.label, format_answer(field, number_cell(totals[field.name])), "")
+    line = t.summary_digest(task.title, total - len(missing), total, headline)
+    if missing:
+        line += "；" + t.missing_units([a.org_unit.name for a in missing])
+    return line
+
+
+def column_title(field: Field) -> str:
+    """Header text: the label, with the unit in brackets."""
+    return f"{field.label}（{field.unit}）" if field.unit else field.label
+
+
+def cell_value(field: Field, value: object) -> object:
+    """A typed answer as a spreadsheet value: numbers stay numbers, dates stay dates."""
+    if value is None:
+        return None
+    if field.type in NUMERIC_TYPES:
+        return number_cell(Decimal(value))
+    if field.type == FieldType.DATE:
+        return value
+    if field.type in (FieldType.TEXT, FieldType.ID_NUMBER, FieldType.MOBILE):
+        return str(value)
+    return format_answer(field, value)
+
+
+def number_cell(value: Decimal) -> int | Decimal:
+    """Whole numbers as int, others as Decimal (openpyxl writes both as numbers)."""
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+def append_safe(sheet: Worksheet, row: list[object]) -> None:
+    """Append a row; text that a spreadsheet would read as a formula is forced to plain text."""
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
+def date_formats(fields: list[Field]) -> dict[int, str]:
+    """Column number -> date format for the date questions (after the 4 fixed columns)."""
+    return {5 + i: "yyyy-mm-dd" for i, f in enumerate(fields) if f.type == FieldType.DATE}
+
+
+def style_sheet(sheet: Worksheet, date_columns: dict[int, str]) -> None:
+    """Bold, filled, frozen header; date formats; widths that fit the longest value."""
+    for cell in sheet[1]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.freeze_panes = "A2"
+    for column, number_format in date_columns.items():
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            if isinstance(cell.value, date):
+                cell.number_format = number_format
+    for column_cells in sheet.columns:
+        width = max(display_width(cell.value) for cell in column_cells)
+        sheet.column_dimensions[get_column_letter(column_cells[0].column)].width = min(max(width + 2, 6), 50)
+
+
+def display_width(value: object) -> int:
+    """Approximate column width: CJK characters count double."""
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return 16
+    text = str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -1,0 +1,1 @@
+"""What the bot says: every Chinese sentence, grouped by topic."""

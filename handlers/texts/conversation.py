@@ -1,0 +1,98 @@
+"""Every sentence of the form-filling conversation."""
+
+from __future__ import annotations
+
+CONTROL_WORDS_HINT = "随时可回复“上一题”“跳过”“修改 题号”“查看”“取消”。"
+
+
+def started(title: str, total: int, deadline: str) -> str:
+    """First message when someone starts a form."""
+    return f"开始填写《{title}》，共{total}题，{deadline}前报送。{CONTROL_WORDS_HINT}"
+
+
+def resumed(title: str, number: int) -> str:
+    """When someone comes back to a parked form."""
+    return f"继续填写《{title}》，从第{number}题接着来，之前的答案都保存着。"
+
+
+def question_header(title: str, number: int, total: int) -> str:
+    """The first line of every question."""
+    return f"《{title}》第{number}/{total}题"
+
+
+def current_answer(shown: str) -> str:
+    """Shown under a question that already has an answer (going back or editing)."""
+    return f"当前答案：{shown}（不改请回复“跳过”）"
+
+
+OPTIONAL = "（选填，没有可回复“跳过”）"
+HINT_PREFIX = "提示："
+
+
+def invalid(reason: str) -> str:
+    """Heads the re-asked question after a wrong answer."""
+    return f"{reason}"
+
+
+def review_header(title: str) -> str:
+    """Heads the list of all answers before submitting."""
+    return f"《{title}》请核对您的答案："
+
+
+NOT_ANSWERED = "（未填）"
+REVIEW_FOOTER = "无误请回复“提交”；要改哪题请回复“修改 题号”，如“修改 3”。"
+REVIEW_EXPECTS = "请回复“提交”确认报送，或回复“修改 题号”修改某一题。"
+
+
+def answers_so_far(title: str) -> str:
+    """Heads the 查看 listing in the middle of a form."""
+    return f"《{title}》目前的答案："
+
+
+NOTHING_ANSWERED_YET = "还没有填写任何答案。"
+AT_FIRST_QUESTION = "已经是第1题了。"
+
+
+def cannot_skip() -> str:
+    """A required question without an answer cannot be skipped."""
+    return "这一题是必填的，不能跳过，请填写。"
+
+
+def edit_out_of_range(total: int) -> str:
+    """修改 N with N outside the form."""
+    return f"题号要在 1 到 {total} 之间，如“修改 3”。"
+
+
+EDIT_NEEDS_NUMBER = "请在“修改”后面写题号，如“修改 3”。"
+
+
+def not_finished(remaining: int) -> str:
+    """提交 before all questions are answered."""
+    return f"还有{remaining}题没有填完，填完后再提交。"
+
+
+def parked(title: str) -> str:
+    """After 取消: the form is kept, not thrown away."""
+    return f"好的，《{title}》先暂停，已填的答案都保存着。回复“继续”或“/待办”可以接着填。"
+
+
+def form_help(title: str) -> str:
+    """The words that work inside a form."""
+    return (
+        f"您正在填写《{title}》。可以这样回复：\n"
+        "· 直接回复答案\n"
+        "· 上一题：回到上一题\n"
+        "· 跳过：跳过选填题，或保留当前答案\n"
+        "· 修改 N：修改第N题\n"
+        "· 查看：查看已填的答案\n"
+        "· 取消：暂停，下次接着填\n"
+        "· 提交：全部填完后确认报送\n"
+        "也可以随时发送命令，如“/待办”，发完会回到这里。"
+    )
+
+
+def resume_hint(title: str, number: int, total: int) -> str:
+    """Appended after a command typed in the middle of a form."""
+    if number > total:
+        return f"——\n《{title}》已填完，回复“提交”确认报送，或“修改 题号”修改。"
+    return f"——\n《{title}》还在第{number}/{total}题，直接回复答案即可继续。"

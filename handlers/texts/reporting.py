@@ -1,0 +1,59 @@
+"""Sentences about tasks: the push that assigns one, submitting, reminders, progress and summaries."""
+
+from __future__ import annotations
+
+
+def task_assigned(department: str, title: str, deadline: str, total: int, others: int) -> str:
+    """Pushed to each target unit's filler when a task is issued."""
+    more = f"您另有{others}项待办，回复“/待办”可查看。" if others else ""
+    return (
+        f"【{department}】发布了《{title}》，请在{deadline}前报送，共{total}题。\n回复“开始”逐题填写。{more}"
+    )
+
+
+def submitted(title: str) -> str:
+    """Confirmation after 提交."""
+    return f"《{title}》已提交，谢谢！"
+
+
+def more_todo(count: int) -> str:
+    """After submitting, when other tasks are still open."""
+    return f"您还有{count}项待办，回复“开始”继续填写。"
+
+
+def reminder(title: str, deadline: str, left: str, position: int | None, total: int) -> str:
+    """A reminder pushed to a filler who has not submitted."""
+    where = f"已填到第{position}/{total}题，" if position else ""
+    return f"提醒：《{title}》{deadline}截止（{left}），您还没有报送。{where}回复“开始”接着填写。"
+
+
+def summary_digest(title: str, done: int, total: int, headline: str | None) -> str:
+    """The one-line digest sent with a summary workbook."""
+    line = f"{title}：{done}/{total} 已报"
+    return f"{line}，{headline}" if headline else line
+
+
+def headline_total(label: str, total: str, unit: str) -> str:
+    """The headline figure of a digest, e.g. 本月新增低保户合计 37 户."""
+    return f"{label}合计 {total}{' ' + unit if unit else ''}"
+
+
+def missing_units(names: list[str]) -> str:
+    """Appended to a digest when some units have not reported."""
+    return "未报：" + "、".join(names)
+
+
+def time_left(days: int, hours: int, minutes: int) -> str:
+    """How long until a deadline."""
+    if days:
+        return f"还剩{days}天{hours}小时" if hours else f"还剩{days}天"
+    if hours:
+        return f"还剩{hours}小时{minutes}分钟" if minutes else f"还剩{hours}小时"
+    return f"还剩{max(minutes, 1)}分钟"
+
+
+def overdue(days: int, hours: int) -> str:
+    """How long past a deadline."""
+    if days:
+        return f"已超过截止时间{days}天"
+    return f"已超过截止时间{max(hours, 1)}小时" if hours else "已到截止时间"

@@ -1,0 +1,13 @@
+"""Sheet names and headers of the summary workbook."""
+
+SUMMARY_SHEET = "汇总"
+MISSING_SHEET = "未报送"
+NUMBER = "序号"
+UNIT = "单位"
+FILLER = "填报人"
+SUBMITTED_AT = "提交时间"
+STATUS = "状态"
+TOTAL = "合计"
+NOT_SUBMITTED = "未报送"
+NOT_STARTED = "未开始"
+IN_PROGRESS = "填写中"

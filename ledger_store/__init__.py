@@ -1,0 +1,1 @@
+"""The data layer: models, migrations, sessions and queries. Imports nothing else of ours."""

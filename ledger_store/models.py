@@ -1,0 +1,328 @@
+"""SQLAlchemy typed models: organisation, forms, tasks, answers, conversations, outbox and audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations are identical on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# MariaDB's plain BLOB stops at 64 KiB; a summary workbook can be larger.
+Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Level(StrEnum):
+    """Levels of the administrative tree."""
+
+    DISTRICT = "district"
+    TOWN = "town"
+    VILLAGE = "village"
+    GRID = "grid"
+
+
+class Role(StrEnum):
+    """What a person may do."""
+
+    FILLER = "filler"
+    REVIEWER = "reviewer"
+    ISSUER = "issuer"
+    ADMIN = "admin"
+
+
+class AssignmentStatus(StrEnum):
+    """Where one target unit stands on one task."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class OutboxStatus(StrEnum):
+    """Delivery state of a pushed message."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class OrgUnit(Base):
+    """A node of the administrative tree: district > town/street > village/community > grid."""
+
+    __tablename__ = "org_units"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+
+
+class Department(Base):
+    """A district-level department that issues reports (区民政局, 区残联 ...)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+
+
+class Person(Base):
+    """A user of the bot, belonging to an org unit or a department."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    org_unit: Mapped[OrgUnit | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    roles: Mapped[list[PersonRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    def has_role(self, role: Role) -> bool:
+        """True when the person holds `role`."""
+        return any(r.role == role for r in self.roles)
+
+
+class PersonRole(Base):
+    """One role held by a person."""
+
+    __tablename__ = "person_roles"
+    __table_args__ = (UniqueConstraint("person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class PlatformIdentity(Base):
+    """A person's user id on one chat platform (WeCom userid, DingTalk userid ...)."""
+
+    __tablename__ = "platform_identities"
+    __table_args__ = (UniqueConstraint("platform", "user_id"), UniqueConstraint("person_id", "platform"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(128))
+
+
+class Form(Base):
+    """A report form; its questions live in versions."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+
+
+class FormVersion(Base):
+    """An immutable set of field definitions; a task keeps the version it was issued with."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("form_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    headline_field: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    form: Mapped[Form] = relationship(lazy="joined")
+
+
+class ReportTask(Base):
+    """A report a department issued to a set of units, with a deadline."""
+
+    __tablename__ = "report_tasks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    summary_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    form_version: Mapped[FormVersion] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship(lazy="joined")
+    issued_by: Mapped[Person] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="task", order_by="Assignment.id")
+
+
+class Assignment(Base):
+    """One target unit's share of a task, filled by that unit's filler."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("task_id", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("report_tasks.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    filler_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(20), default=AssignmentStatus.PENDING)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    task: Mapped[ReportTask] = relationship(back_populates="assignments")
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    filler: Mapped[Person] = relationship(lazy="joined")
+
+
+class Submission(Base):
+    """A submitted set of answers for one assignment."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+
+    answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", order_by="Answer.id")
+
+
+class Answer(Base):
+    """One typed answer: exactly one value column is used, by the field's type."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("submission_id", "field_name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    field_name: Mapped[str] = mapped_column(String(64))
+    number_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    text_value: Mapped[str | None] = mapped_column(Text)
+    date_value: Mapped[date | None] = mapped_column(Date)
+    bool_value: Mapped[bool | None] = mapped_column(Boolean)
+    choices_value: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class Conversation(Base):
+    """Form-filling state for one (person, assignment): where they are and what they have answered."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("person_id", "assignment_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    editing: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    skipped: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    assignment: Mapped[Assignment] = relationship(lazy="joined")
+
+
+class ChatFocus(Base):
+    """Which conversation a person's next plain message answers, or a pending choice between tasks."""
+
+    __tablename__ = "chat_focus"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    choosing: Mapped[list[int] | None] = mapped_column(JSON)
+
+
+class StoredFile(Base):
+    """A generated file (summary workbook) kept for delivery and download."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(Blob)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxMessage(Base):
+    """A message to push to a person, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+    file: Mapped[StoredFile | None] = relationship()
+
+
+class InboundMessage(Base):
+    """Keys of platform deliveries already handled, so a retried delivery is processed once."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("platform", "message_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    message_key: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from which value to which."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,93 @@
+"""Queries over the organisation: people by platform id, unit paths, subtrees, who fills and who issues."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_store.models import OrgUnit, Person, PersonRole, PlatformIdentity, Role
+
+# The simulator speaks as the person's account, so it needs no identity rows.
+SIMULATOR = "simulator"
+
+
+def find_person(session: Session, platform: str, user_id: str) -> Person | None:
+    """The active person behind a platform user id, or None when nobody is registered under it."""
+    if platform == SIMULATOR:
+        query = select(Person).where(Person.account == user_id)
+    else:
+        query = (
+            select(Person)
+            .join(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+            .where(PlatformIdentity.platform == platform, PlatformIdentity.user_id == user_id)
+        )
+    person = session.scalar(query)
+    return person if person is not None and person.active else None
+
+
+def platform_user_id(session: Session, person: Person, platform: str) -> str | None:
+    """The id to address `person` on `platform`, or None when they have none there."""
+    if platform == SIMULATOR:
+        return person.account
+    return session.scalar(
+        select(PlatformIdentity.user_id).where(
+            PlatformIdentity.person_id == person.id, PlatformIdentity.platform == platform
+        )
+    )
+
+
+def unit_path(unit: OrgUnit) -> str:
+    """Names from the top of the tree down to `unit`, joined with '/'."""
+    names = []
+    node: OrgUnit | None = unit
+    while node is not None:
+        names.append(node.name)
+        node = node.parent
+    return "/".join(reversed(names))
+
+
+def all_units(session: Session) -> list[OrgUnit]:
+    """Every org unit, ordered by id (the order they were created in)."""
+    return list(session.scalars(select(OrgUnit).order_by(OrgUnit.id)))
+
+
+def descendants(session: Session, unit: OrgUnit) -> list[OrgUnit]:
+    """All units below `unit`, breadth first."""
+    units = all_units(session)
+    children: dict[int | None, list[OrgUnit]] = {}
+    for candidate in units:
+        children.setdefault(candidate.parent_id, []).append(candidate)
+    found, frontier = [], [unit.id]
+    while frontier:
+        next_frontier = []
+        for parent_id in frontier:
+            for child in children.get(parent_id, []):
+                found.append(child)
+                next_frontier.append(child.id)
+        frontier = next_frontier
+    return found
+
+
+def people_with_role(session: Session, role: Role) -> list[Person]:
+    """Active people holding `role`."""
+    query = (
+        select(Person)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == role, Person.active.is_(True))
+        .order_by(Person.id)
+    )
+    return list(session.scalars(query))
+
+
+def fillers_by_unit(session: Session) -> dict[int, Person]:
+    """The filler of each unit that has one (the first registered when there are several)."""
+    result: dict[int, Person] = {}
+    for person in people_with_role(session, Role.FILLER):
+        if person.org_unit_id is not None:
+            result.setdefault(person.org_unit_id, person)
+    return result
+
+
+def issuers_of_department(session: Session, department_id: int) -> list[Person]:
+    """Active issuers belonging to a department."""
+    return [p for p in people_with_role(session, Role.ISSUER) if p.department_id == department_id]

@@ -1,0 +1,39 @@
+"""Writing pushes into the outbox inside the caller's transaction, once per dedupe key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_store.models import OutboxMessage, StoredFile
+
+
+def enqueue(
+    session: Session,
+    *,
+    person_id: int,
+    dedupe_key: str,
+    now: datetime,
+    text: str | None = None,
+    file: StoredFile | None = None,
+) -> OutboxMessage | None:
+    """Queue a push; returns None when a message with this key was already queued."""
+    existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    if existing is not None:
+        return None
+    message = OutboxMessage(
+        dedupe_key=dedupe_key, person_id=person_id, text=text, file=file, created_at=now, attempts=0
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def store_file(session: Session, name: str, content: bytes, now: datetime) -> StoredFile:
+    """Keep a generated file so the outbox can deliver it later."""
+    stored = StoredFile(name=name, content=content, created_at=now)
+    session.add(stored)
+    session.flush()
+    return stored

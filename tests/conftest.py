@@ -1,0 +1,110 @@
+"""Shared fixtures: one migrated database per run, emptied before every test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Config
+from bot.platforms.simulator import Received, SimulatorPlatform
+from bot.runtime import Runtime, build_runtime, load_demo_org
+from handlers.clock import ManualClock
+from handlers.messages import Incoming
+from ledger_store.db import make_engine, make_session_factory, upgrade
+from ledger_store.models import Base
+from ledger_store.org import SIMULATOR
+
+URL_VARIABLE = "YBT_TEST_DATABASE_URL"
+
+
+def _reset_schema(engine: Engine) -> None:
+    """Drop whatever an earlier run left, including Alembic's own table."""
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The database under test: SQLite by default, or the server named in YBT_TEST_DATABASE_URL."""
+    url = os.environ.get(URL_VARIABLE) or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{URL_VARIABLE}={url} is not reachable in CI: {error}")
+        pytest.skip(f"database server not reachable: {error}")
+    _reset_schema(engine)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> sessionmaker[Session]:
+    """A session factory on an empty database (every table emptied before the test)."""
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return make_session_factory(engine)
+
+
+START = datetime(2024, 11, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+class Dialogue:
+    """Plays several people of the demo organisation against the engine, with a clock the test moves."""
+
+    def __init__(self, runtime: Runtime, platform: SimulatorPlatform, clock: ManualClock) -> None:
+        self.runtime = runtime
+        self.platform = platform
+        self.clock = clock
+        self._ids = itertools.count(1)
+
+    def say(self, account: str, text: str) -> str:
+        """Send a message as `account`; the direct replies joined, after the outbox was delivered."""
+        message_id = f"sim-{next(self._ids)}"
+        replies = self.runtime.engine.receive(Incoming(SIMULATOR, account, text, message_id=message_id))
+        self.runtime.deliver()
+        return "\n".join(replies)
+
+    def pushes(self, account: str) -> list[Received]:
+        """Everything pushed to `account` since the last call."""
+        return self.platform.take(account)
+
+    def pushed_texts(self, account: str) -> list[str]:
+        """The texts pushed to `account` since the last call (files dropped)."""
+        return [m.text for m in self.pushes(account) if m.text]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock at Thursday 2024-11-28 10:00 in Chongqing, moved only by the test."""
+    return ManualClock(START.astimezone(UTC))
+
+
+@pytest.fixture
+def runtime(db, engine: Engine, clock: ManualClock, tmp_path: Path) -> Runtime:
+    """The bot on the test database with the demo organisation and a simulator platform."""
+    platform = SimulatorPlatform(files_dir=tmp_path / "files")
+    built = build_runtime(Config(), platform, clock=clock, database=engine)
+    assert load_demo_org(built) is not None
+    return built
+
+
+@pytest.fixture
+def chat(runtime: Runtime, clock: ManualClock) -> Dialogue:
+    """A dialogue with the demo organisation."""
+    return Dialogue(runtime, runtime.platform, clock)

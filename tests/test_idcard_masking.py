@@ -1,0 +1,145 @@
+"""ID numbers and mobile numbers: checking them, and never showing them whole."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from handlers.forms.idcard import (
+    check_character,
+    id_number_problem,
+    is_mobile,
+    mobile_problem,
+    normalize_id_number,
+    normalize_mobile,
+)
+from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "110102199101010078",
+        "44011320141005001X",
+        "44011320141005001x",
+        " 110102199101010078 ",
+        "１１０１０２１９９１０１０１００７８",
+        "4401 1320 1410 0500 1x",
+    ],
+)
+def test_accepts_valid_id_numbers(text: str) -> None:
+    assert id_number_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("36042619910102009X", "校验位不对"),
+        ("110102199101010079", "校验位不对"),
+        ("360426199113010079", "出生日期不对"),
+        ("110102199102300071", "出生日期不对"),
+        ("110102180001010071", "出生日期不对"),
+        ("11010219910101007", "位数不对"),
+        ("1101021991010100781", "位数不对"),
+        ("", "位数不对"),
+        ("11010219910101007A", "含有非法字符"),
+        ("1101021991010100-8", "含有非法字符"),
+        ("X10102199101010078", "含有非法字符"),
+    ],
+)
+def test_names_what_is_wrong_with_an_id_number(text: str, reason: str) -> None:
+    assert id_number_problem(text) == reason
+
+
+def test_birth_date_in_the_future_is_refused_when_today_is_given() -> None:
+    assert id_number_problem("44011320141005001X", today=date(2014, 10, 4)) == "出生日期不对"
+    assert id_number_problem("44011320141005001X", today=date(2014, 10, 5)) is None
+
+
+@pytest.mark.parametrize(
+    ("first_17", "expected"),
+    [("11010219910101007", "8"), ("44011320141005001", "X"), ("36042619910102009", "3")],
+)
+def test_check_character_follows_gb_11643(first_17: str, expected: str) -> None:
+    assert check_character(first_17) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" 44011320141005001x ", "44011320141005001X"),
+        ("１１０１０２１９９１０１０１００７８", "110102199101010078"),
+        ("４４０１１３２０１４１００５００１ｘ", "44011320141005001X"),
+    ],
+)
+def test_normalizes_id_numbers(text: str, expected: str) -> None:
+    assert normalize_id_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("+86 13812345678", "13812345678"),
+        ("+86-138-1234-5678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("008613812345678", "13812345678"),
+        ("１９９１２３４５６７８", "19912345678"),
+    ],
+)
+def test_accepts_and_normalizes_mobiles(text: str, expected: str) -> None:
+    assert is_mobile(text)
+    assert normalize_mobile(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1381234567", "位数不对"),
+        ("138123456789", "位数不对"),
+        ("12812345678", "号段不对"),
+        ("23812345678", "号段不对"),
+        ("010-12345678", "号段不对"),
+        ("138abcd5678", "含有非法字符"),
+    ],
+)
+def test_refuses_what_is_not_a_mobile(text: str, reason: str) -> None:
+    assert not is_mobile(text)
+    assert mobile_problem(text) == reason
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("110102199101010078", "1101**********0078"),
+        ("44011320141005001X", "4401**********001X"),
+        ("123", "***"),
+    ],
+)
+def test_masks_id_numbers(number: str, masked: str) -> None:
+    assert mask_id_number(number) == masked
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"), [("13812341234", "138****1234"), ("138 1234 1234", "138****1234"), ("12", "**")]
+)
+def test_masks_mobiles(number: str, masked: str) -> None:
+    assert mask_mobile(number) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("身份证110102199101010078，电话13812341234", "身份证1101**********0078，电话138****1234"),
+        ("id=44011320141005001x;", "id=4401**********001x;"),
+        ("打 +86 138 1234 1234 找我", "打 +86 138****1234 找我"),
+        ("mobile:138-1234-1234.", "mobile:138****1234."),
+        ("共37户，金额12000元", "共37户，金额12000元"),
+        ("订单 1234567890123456789012", "订单 1234567890123456789012"),
+    ],
+)
+def test_masks_every_id_number_and_mobile_in_free_text(text: str, expected: str) -> None:
+    assert mask_sensitive(text) == expected
