@@ -85,8 +85,10 @@ def question(conversation: Conversation, fields: list[Field], index: int) -> str
     """One question with its hint, options and the expected format."""
     field = fields[index]
     title = conversation.assignment.task.title
-    label = f"{field.label}（{field.unit}）" if field.unit else field.label
-    lines = [t.question_header(title, index + 1, len(fields)), label + ("" if field.required else t.OPTIONAL)]
+    lines = [
+        t.question_header(title, index + 1, len(fields)),
+        field.label + ("" if field.required else t.OPTIONAL),
+    ]
     if field.hint:
         lines.append(t.HINT_PREFIX + field.hint)
     if field.type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):

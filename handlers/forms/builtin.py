@@ -67,7 +67,7 @@ DIBAO_MONTHLY = Template(
         ),
         Field("home_visits_done", "本月是否完成入户核查", FieldType.YES_NO),
         Field("contact_mobile", "填报人手机号", FieldType.MOBILE),
-        Field("remarks", "备注", FieldType.TEXT, required=False, max_length=200, hint="没有可回复“跳过”"),
+        Field("remarks", "备注", FieldType.TEXT, required=False, max_length=200),
     ),
 )
 
