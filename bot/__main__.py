@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.chat import ChatSimulator, run_interactive, run_script, script_lines
 from bot.config import Config, ConfigError, load_config
+from bot.logs import configure_logging
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org, open_database
 from ledger_store.db import make_session_factory, transaction
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="启动 HTTP 服务（健康检查、模拟器接口）")
     commands.add_parser("migrate", help="把数据库升级到最新结构")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     try:
         config = load_config(args.config)
     except ConfigError as error:

@@ -66,9 +66,7 @@ class ChatSimulator:
             lines = []
             for person in session.scalars(select(Person).order_by(Person.id)):
                 where = (
-                    person.department.name
-                    if person.department
-                    else (person.org_unit.name if person.org_unit else "")
+                    person.department.name if person.department else (person.org_unit.name if person.org_unit else "")
                 )
                 roles = "、".join(role_names.get(r.role, r.role) for r in person.roles)
                 lines.append(f"  {person.account:<16} {person.name} {where} {roles}")

@@ -27,6 +27,10 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
 
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"[web] port must be between 1 and 65535, not {self.port}")
+
 
 @dataclass(frozen=True)
 class SimulatorConfig:
@@ -42,6 +46,11 @@ class DeliveryConfig:
     platform: str = "simulator"
     max_attempts: int = 5
     batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("max_attempts", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"[delivery] {name} must be at least 1, not {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,17 @@ class ConfigError(ValueError):
     """The configuration file says something we cannot use."""
 
 
+# The options each section may hold and the TOML type of each; anything else is a typo worth reporting.
+OPTIONS: dict[str, dict[str, type]] = {
+    "bot": {"timezone": str},
+    "database": {"url": str},
+    "web": {"host": str, "port": int},
+    "simulator": {"files_dir": str},
+    "delivery": {"platform": str, "max_attempts": int, "batch_size": int},
+}
+TYPE_NAMES = {str: "a quoted string", int: "a whole number"}
+
+
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
     """Read `path` (defaults when None), then let YBT_DATABASE_URL override the database URL."""
     environ = dict(os.environ) if environ is None else environ
@@ -68,25 +88,47 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"cannot read {path}: {error}") from error
-    unknown = set(data) - {"bot", "database", "web", "simulator", "delivery"}
+    unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot = data.get("bot", {})
-    database = data.get("database", {})
+    bot, database, web, simulator, delivery = (checked_section(data, name, path) for name in OPTIONS)
     url = environ.get(DATABASE_URL_VARIABLE) or sqlite_from_root(database.get("url")) or DEFAULT_DATABASE_URL
-    simulator = data.get("simulator", {})
+    timezone = bot.get("timezone", "Asia/Shanghai")
+    try:
+        zone = ZoneInfo(timezone)
+    except (ValueError, KeyError, OSError) as error:
+        raise ConfigError(
+            f"[bot] timezone in {path}: {timezone!r} is not a time zone name such as 'Asia/Shanghai'"
+        ) from error
     try:
         return Config(
-            timezone=ZoneInfo(bot.get("timezone", "Asia/Shanghai")),
+            timezone=zone,
             database=DatabaseConfig(url=url),
-            web=WebConfig(**data.get("web", {})),
-            simulator=SimulatorConfig(
-                files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir)
-            ),
-            delivery=DeliveryConfig(**data.get("delivery", {})),
+            web=WebConfig(**web),
+            simulator=SimulatorConfig(files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir)),
+            delivery=DeliveryConfig(**delivery),
         )
-    except (TypeError, ValueError, KeyError) as error:
+    except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error
+
+
+def checked_section(data: dict, name: str, path: Path | None) -> dict:
+    """The [name] table of the file; unknown options and values of the wrong type are refused."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name} in {path} must be a [{name}] section")
+    options = OPTIONS[name]
+    unknown = set(table) - set(options)
+    if unknown:
+        raise ConfigError(
+            f"unknown options in [{name}] of {path}: {', '.join(sorted(unknown))} (known: {', '.join(options)})"
+        )
+    for key, value in table.items():
+        expected = options[key]
+        # TOML's true/false arrive as bool, which Python also counts as int.
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise ConfigError(f"[{name}] {key} in {path} must be {TYPE_NAMES[expected]}, not {value!r}")
+    return table
 
 
 def resolve(value: str | None, default: Path) -> Path:

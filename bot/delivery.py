@@ -47,9 +47,7 @@ def deliver_pending(
     return sent
 
 
-def deliver_one(
-    session: Session, message: OutboxMessage, platform: Platform, now: datetime, max_attempts: int
-) -> int:
+def deliver_one(session: Session, message: OutboxMessage, platform: Platform, now: datetime, max_attempts: int) -> int:
     """Try one message; the row's new state commits with the caller's transaction."""
     message.attempts += 1
     user_id = platform_user_id(session, message.person, platform.name)

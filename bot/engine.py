@@ -40,9 +40,7 @@ class Engine:
                 return router.handle(Context(session, self.clock, self.tz), incoming)
         except IntegrityError:
             if incoming.message_id:
-                log.info(
-                    "concurrent duplicate of %s message %s dropped", incoming.platform, incoming.message_id
-                )
+                log.info("concurrent duplicate of %s message %s dropped", incoming.platform, incoming.message_id)
                 return []
             log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
             return [texts.INTERNAL_ERROR]

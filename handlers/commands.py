@@ -64,6 +64,8 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     if person.department_id is None:
         return [t.NO_DEPARTMENT]
     parsed = ISSUE_PATTERN.match(args)
+    if not args or (parsed and not parsed.group("template").strip()):
+        return [t.NO_TEMPLATE]
     if not parsed or not parsed.group("when"):
         return [t.NO_DEADLINE]
     form, problem = find_form(ctx, parsed.group("template").strip())
@@ -163,7 +165,12 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
         positions = reporting.positions(ctx, state.missing)
         for assignment in state.missing:
             position = positions.get(assignment.id)
-            where = t.state_in_progress(position + 1, total) if position is not None else t.STATE_NOT_STARTED
+            if position is None:
+                where = t.STATE_NOT_STARTED
+            elif position >= total:
+                where = t.STATE_ALL_ANSWERED
+            else:
+                where = t.state_in_progress(position + 1, total)
             path = unit_path(assignment.org_unit)
             lines.append(t.progress_missing_line(path, assignment.filler.name, where))
     return ["\n".join(lines)]

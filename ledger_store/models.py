@@ -296,7 +296,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    person: Mapped[Person] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship()
     file: Mapped[StoredFile | None] = relationship()
 
 

@@ -32,6 +32,7 @@ def help_text(name: str, roles: list[str], lines: list[str]) -> str:
 FILLER_HELP = "收到任务后回复“开始”逐题填写；填写中可回复“上一题”“跳过”“修改 题号”“查看”“取消”“提交”。"
 
 ISSUE_USAGE = "/发布 模板名 截止 时间 [范围 单位…]，如：/发布 低保月报 截止 明天17:00 范围 松林村 汉东村"
+NO_TEMPLATE = "请写明要发布的模板。格式：" + ISSUE_USAGE
 NO_DEADLINE = "请写明截止时间。格式：" + ISSUE_USAGE
 NO_DEPARTMENT = "您没有所属部门，不能发布任务。请联系管理员。"
 
@@ -89,7 +90,7 @@ NO_TASKS_YET = "您的部门还没有发布过任务。发送“/模板”查看
 
 def unknown_task(reference: str, recent: list[str]) -> str:
     """A task reference that matches nothing."""
-    listing = "最近的任务：" + "；".join(recent) if recent else ""
+    listing = "最近的任务：" + "；".join(recent) + "。" if recent else ""
     return f"没有找到任务“{reference}”。{listing}"
 
 
@@ -111,6 +112,7 @@ def progress_missing_line(path: str, filler: str, state: str) -> str:
 ALL_SUBMITTED = "全部已报。"
 MISSING_HEADER = "未报："
 STATE_NOT_STARTED = "未开始"
+STATE_ALL_ANSWERED = "已填完，还没提交"
 
 
 def state_in_progress(position: int, total: int) -> str:
