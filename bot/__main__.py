@@ -66,13 +66,23 @@ def demo(config: Config, args: argparse.Namespace) -> int:
 
 def chat(config: Config, args: argparse.Namespace) -> int:
     """The chat simulator, interactive or replaying a script."""
+    lines = None
+    if args.script:
+        try:
+            lines = script_lines(args.script)
+        except UnicodeDecodeError:
+            print(f"脚本文件 {args.script} 不是 UTF-8 编码，请另存为 UTF-8 后再试。", file=sys.stderr)
+            return 2
+        except OSError as error:
+            print(f"无法读取脚本文件 {args.script}：{error.strerror}", file=sys.stderr)
+            return 2
     files_dir = args.out or config.simulator.files_dir
     platform = SimulatorPlatform(files_dir=files_dir)
     runtime = build_runtime(config, platform)
     load_demo_org(runtime)
     simulator = ChatSimulator(runtime, platform, sys.stdout)
-    if args.script:
-        return run_script(simulator, script_lines(args.script))
+    if lines is not None:
+        return run_script(simulator, lines)
     run_interactive(simulator, account=args.account)
     return 0
 

@@ -129,6 +129,9 @@ def run_interactive(simulator: ChatSimulator, account: str | None, stdin: TextIO
             continue
         if line.startswith("@"):
             who, _, text = line[1:].partition(" ")
+            if who not in simulator.names:
+                simulator.out.write(f"没有账号“{who}”，输入 :人员 查看所有账号。\n")
+                continue
             current = who
             if not text.strip():
                 simulator.out.write(f"已切换到 {simulator.label(current)}\n")

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
 DATABASE_URL_VARIABLE = "YBT_DATABASE_URL"
+# Platforms the outbox can be delivered to; WeCom and DingTalk join when their adapters land.
+DELIVERY_PLATFORMS = frozenset({"simulator"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class DeliveryConfig:
     batch_size: int = 100
 
     def __post_init__(self) -> None:
+        if self.platform not in DELIVERY_PLATFORMS:
+            known = ", ".join(sorted(DELIVERY_PLATFORMS))
+            raise ValueError(f"[delivery] platform {self.platform!r} is not built yet; known: {known}")
         for name in ("max_attempts", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"[delivery] {name} must be at least 1, not {getattr(self, name)}")

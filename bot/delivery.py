@@ -64,13 +64,21 @@ def deliver_one(session: Session, message: OutboxMessage, platform: Platform, no
     )
     try:
         platform.send(user_id, outgoing)
-    except DeliveryError as error:
-        message.last_error = str(error)
-        if not error.retry or message.attempts >= max_attempts:
+    except Exception as error:
+        # Even an adapter bug is recorded on the row and retried, so one bad message cannot stall the rest.
+        retry = error.retry if isinstance(error, DeliveryError) else True
+        message.last_error = str(error) if isinstance(error, DeliveryError) else repr(error)
+        if not retry or message.attempts >= max_attempts:
             message.status = OutboxStatus.DEAD
         else:
             message.next_attempt_at = now + RETRY_BASE * 2 ** (message.attempts - 1)
-        log.warning("outbox %s to %s failed: %s", message.id, mask_sensitive(user_id), error)
+        log.warning(
+            "outbox %s to %s failed: %s",
+            message.id,
+            mask_sensitive(user_id),
+            message.last_error,
+            exc_info=not isinstance(error, DeliveryError),
+        )
         return 0
     message.status = OutboxStatus.SENT
     message.sent_at = now

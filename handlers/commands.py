@@ -182,10 +182,12 @@ def remind(ctx: Context, person: Person, args: str) -> list[str]:
     if task is None:
         return [problem]
     stamp = ctx.local_now().strftime("manual-%Y%m%d%H%M")
-    missing = reporting.remind_missing(ctx, task, stamp)
-    if not missing:
+    if not reporting.progress(task).missing:
         return [t.NOTHING_TO_REMIND]
-    return [t.reminded(len(missing), [a.org_unit.name for a in missing])]
+    reminded = reporting.remind_missing(ctx, task, stamp)
+    if not reminded:
+        return [t.JUST_REMINDED]
+    return [t.reminded(len(reminded), [a.org_unit.name for a in reminded])]
 
 
 def summarise(ctx: Context, person: Person, args: str) -> list[str]:

@@ -20,6 +20,7 @@ BACK = frozenset({"上一题", "上一个", "上一步", "返回"})
 SKIP = frozenset({"跳过", "略过", "不填"})
 VIEW = frozenset({"查看", "查看答案", "看看"})
 HELP = frozenset({"帮助", "help", "?", "？"})
+RESUME = frozenset({"开始", "继续", "开始填写", "继续填写"})
 SUBMIT = frozenset({"提交", "确认", "确定", "确认提交", "提交报送"})
 EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
 
@@ -44,9 +45,7 @@ def focused_conversation(ctx: Context, person: Person) -> Conversation | None:
 def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
     """Open (or resume) the form of an assignment and ask the current question."""
     conversation = ctx.session.scalar(
-        select(Conversation).where(
-            Conversation.person_id == person.id, Conversation.assignment_id == assignment.id
-        )
+        select(Conversation).where(Conversation.person_id == person.id, Conversation.assignment_id == assignment.id)
     )
     task = assignment.task
     fields = fields_of(task.form_version)
@@ -95,9 +94,7 @@ def question(conversation: Conversation, fields: list[Field], index: int) -> str
         lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(field.choices, start=1))
     lines.append(describe_expected(field))
     if field.name in conversation.answers:
-        lines.append(
-            t.current_answer(format_answer(field, from_json(field, conversation.answers[field.name])))
-        )
+        lines.append(t.current_answer(format_answer(field, from_json(field, conversation.answers[field.name]))))
     return "\n".join(lines)
 
 
@@ -128,6 +125,8 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
     if word in CANCEL:
         focus_of(ctx, person).conversation_id = None
         return [t.parked(title)]
+    if word in RESUME:
+        return [prompt(ctx, conversation)]
     if word in HELP:
         return [t.form_help(title) + "\n\n" + prompt(ctx, conversation)]
     if word in VIEW:

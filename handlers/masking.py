@@ -25,9 +25,7 @@ def mask_mobile(number: str) -> str:
 def mask_sensitive(text: str) -> str:
     """The text with every 18-character ID number and every mainland mobile number masked."""
     text = _ID_IN_TEXT.sub(lambda match: mask_id_number(match.group()), text)
-    return _MOBILE_IN_TEXT.sub(
-        lambda match: (match.group("prefix") or "") + mask_mobile(match.group("number")), text
-    )
+    return _MOBILE_IN_TEXT.sub(lambda match: (match.group("prefix") or "") + mask_mobile(match.group("number")), text)
 
 
 def _mask(text: str, keep_start: int, keep_end: int) -> str:

@@ -79,18 +79,12 @@ def issue_task(
     total = len(version.fields)
     for unit in units:
         filler = fillers[unit.id]
-        assignment = Assignment(
-            task=task, org_unit_id=unit.id, filler_id=filler.id, status=AssignmentStatus.PENDING
-        )
+        assignment = Assignment(task=task, org_unit_id=unit.id, filler_id=filler.id, status=AssignmentStatus.PENDING)
         ctx.session.add(assignment)
         ctx.session.flush()
         others = len(open_assignments(ctx, filler)) - 1
-        text = t.task_assigned(
-            task.department.name, task.title, format_deadline(ctx, deadline), total, others
-        )
-        enqueue(
-            ctx.session, person_id=filler.id, dedupe_key=f"assigned:{assignment.id}", now=ctx.now(), text=text
-        )
+        text = t.task_assigned(task.department.name, task.title, format_deadline(ctx, deadline), total, others)
+        enqueue(ctx.session, person_id=filler.id, dedupe_key=f"assigned:{assignment.id}", now=ctx.now(), text=text)
     audit.record(
         ctx.session,
         at=ctx.now(),
@@ -114,9 +108,7 @@ def submit(ctx: Context, person: Person, conversation: Conversation, fields: lis
     task = assignment.task
     submission = Submission(assignment_id=assignment.id, submitted_by_id=person.id, submitted_at=ctx.now())
     submission.answers = [
-        typed_answer(field, conversation.answers[field.name])
-        for field in fields
-        if field.name in conversation.answers
+        typed_answer(field, conversation.answers[field.name]) for field in fields if field.name in conversation.answers
     ]
     ctx.session.add(submission)
     assignment.status = AssignmentStatus.SUBMITTED
@@ -207,10 +199,11 @@ def positions(ctx: Context, assignments: list[Assignment]) -> dict[int, int]:
 
 
 def remind_missing(ctx: Context, task: ReportTask, kind: str) -> list[Assignment]:
-    """Queue a reminder to every filler who has not submitted; `kind` makes the dedupe key."""
+    """Queue a reminder to every filler who has not submitted; returns those newly reminded for `kind`."""
     missing = progress(task).missing
     total = len(task.form_version.fields)
     reached = positions(ctx, missing)
+    reminded = []
     for assignment in missing:
         position = reached.get(assignment.id)
         text = t.reminder(
@@ -220,14 +213,16 @@ def remind_missing(ctx: Context, task: ReportTask, kind: str) -> list[Assignment
             None if position is None else min(position + 1, total),
             total,
         )
-        enqueue(
+        queued = enqueue(
             ctx.session,
             person_id=assignment.filler_id,
             dedupe_key=f"remind:{assignment.id}:{kind}",
             now=ctx.now(),
             text=text,
         )
-    return missing
+        if queued is not None:
+            reminded.append(assignment)
+    return reminded
 
 
 def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str) -> None:
@@ -236,9 +231,7 @@ def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind:
     stored = store_file(ctx.session, summary.file_name, summary.content, ctx.now())
     for person in recipients:
         key = f"summary:{task.id}:{kind}:{person.id}"
-        enqueue(
-            ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=summary.digest
-        )
+        enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=summary.digest)
         enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":file", now=ctx.now(), file=stored)
 
 

@@ -36,9 +36,7 @@ class Summary:
     digest: str
 
 
-def build_summary(
-    ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]
-) -> Summary:
+def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> Summary:
     """Write the workbook for `task` from the submitted answers (by assignment id)."""
     fields = fields_of(task.form_version)
     workbook = Workbook()
@@ -85,7 +83,7 @@ def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], mi
     by_name = {f.name: f for f in fields}
     field = by_name.get(task.form_version.headline_field or "")
     if field is not None and field.name in totals:
-        headline = t.headline_total(field.label, format_answer(field, number_cell(totals[field.name])), "")
+        headline = t.headline_total(field.label, str(number_cell(totals[field.name])), field.unit)
     line = t.summary_digest(task.title, total - len(missing), total, headline)
     if missing:
         line += "；" + t.missing_units([a.org_unit.name for a in missing])

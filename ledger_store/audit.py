@@ -23,7 +23,5 @@ def record(
 ) -> None:
     """Append one audit entry in the caller's transaction."""
     session.add(
-        AuditEntry(
-            at=at, actor_id=actor_id, action=action, entity=entity, entity_id=str(entity_id), old=old, new=new
-        )
+        AuditEntry(at=at, actor_id=actor_id, action=action, entity=entity, entity_id=str(entity_id), old=old, new=new)
     )

@@ -66,9 +66,7 @@ def import_org(
     except OrgSheetError as error:
         return ImportReport(errors=[str(error)])
     if not rows:
-        return ImportReport(
-            errors=["文件里只有第 1 行的列名，没有数据。请从第 2 行起，每行填写一个单位或一个人员。"]
-        )
+        return ImportReport(errors=["文件里只有第 1 行的列名，没有数据。请从第 2 行起，每行填写一个单位或一个人员。"])
     plan = plan_import(session, rows)
     if plan.errors:
         return ImportReport(errors=[f"第 {row} 行：{reason}" for row, reason in plan.errors])
@@ -131,9 +129,7 @@ class _Importer:
 
     def _save_people(self, plans: list[PersonPlan]) -> None:
         accounts = [plan.account for plan in plans]
-        people = {
-            p.account: p for p in self.session.scalars(select(Person).where(Person.account.in_(accounts)))
-        }
+        people = {p.account: p for p in self.session.scalars(select(Person).where(Person.account.in_(accounts)))}
         identities: dict[tuple[int, str], list[PlatformIdentity]] = {}
         for identity in self.session.scalars(select(PlatformIdentity)):
             identities.setdefault((identity.person_id, identity.platform), []).append(identity)
@@ -216,8 +212,6 @@ def _private(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None
     return {
-        key: mask_mobile(value)
-        if key == "mobile" or (isinstance(value, str) and MOBILE.fullmatch(value))
-        else value
+        key: mask_mobile(value) if key == "mobile" or (isinstance(value, str) and MOBILE.fullmatch(value)) else value
         for key, value in values.items()
     }

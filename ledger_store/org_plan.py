@@ -150,9 +150,7 @@ def _read_person(row: SheetRow, unit: str | None, plan: ImportPlan) -> None:
     if not name:
         filled = [title for title, key in PERSON_COLUMNS.items() if row.get(key)]
         if filled:
-            plan.fail(
-                row.number, f"填写了{'、'.join(filled)}，但缺少“姓名”。只登记单位的行，请把人员各列留空。"
-            )
+            plan.fail(row.number, f"填写了{'、'.join(filled)}，但缺少“姓名”。只登记单位的行，请把人员各列留空。")
         return
     if len(name) > 50:
         plan.fail(row.number, f"姓名“{name[:20]}……”太长，请不要超过 50 个字。")
@@ -160,9 +158,7 @@ def _read_person(row: SheetRow, unit: str | None, plan: ImportPlan) -> None:
         plan.fail(row.number, f"“{name}”缺少“账号”，请填写登录账号（英文字母、数字、下划线、点或横线）。")
         return
     if not ACCOUNT.fullmatch(account):
-        plan.fail(
-            row.number, f"账号“{account}”只能由英文字母、数字、下划线、点或横线组成，且不超过 64 个字符。"
-        )
+        plan.fail(row.number, f"账号“{account}”只能由英文字母、数字、下划线、点或横线组成，且不超过 64 个字符。")
     person = PersonPlan(account, name, unit or "", row.number, roles=_read_roles(row, plan))
     mobile = re.sub(r"[\s\-]", "", row.get("mobile"))
     if mobile and not MOBILE.fullmatch(mobile):
@@ -201,14 +197,10 @@ def _merge_person(earlier: PersonPlan, person: PersonPlan, plan: ImportPlan) -> 
     """The same account on a second row: the same person in the same unit, perhaps with more roles."""
     where = f"账号“{person.account}”在第 {earlier.row} 行"
     if person.name != earlier.name:
-        plan.fail(
-            person.row, f"{where}是“{earlier.name}”，这里却是“{person.name}”，同一账号不能对应不同的人。"
-        )
+        plan.fail(person.row, f"{where}是“{earlier.name}”，这里却是“{person.name}”，同一账号不能对应不同的人。")
         return
     if person.unit != earlier.unit:
-        plan.fail(
-            person.row, f"{where}属于“{earlier.unit}”，这里却是“{person.unit}”，一个人只能属于一个单位。"
-        )
+        plan.fail(person.row, f"{where}属于“{earlier.unit}”，这里却是“{person.unit}”，一个人只能属于一个单位。")
         return
     if person.mobile and earlier.mobile and person.mobile != earlier.mobile:
         plan.fail(person.row, f"{where}的手机号与这里不同，请只保留正确的一个。")
@@ -234,9 +226,7 @@ def _stored_units(session: Session) -> tuple[dict[str, str], dict[str, str | Non
     return kinds, parents
 
 
-def _check_units(
-    plan: ImportPlan, stored_kinds: dict[str, str], stored_parents: dict[str, str | None]
-) -> None:
+def _check_units(plan: ImportPlan, stored_kinds: dict[str, str], stored_parents: dict[str, str | None]) -> None:
     kinds, parents = dict(stored_kinds), dict(stored_parents)
     for unit in plan.units.values():
         old = stored_kinds.get(unit.name)

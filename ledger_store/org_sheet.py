@@ -51,8 +51,7 @@ def read_org_sheet(path: Path) -> list[SheetRow]:
     if suffix == ".csv":
         return _rows(_csv_records(path))
     raise OrgSheetError(
-        f"无法识别文件“{path.name}”的类型，请上传 .xlsx 或 .csv 文件"
-        "（旧版 .xls 请先在 Excel 中另存为 .xlsx）。"
+        f"无法识别文件“{path.name}”的类型，请上传 .xlsx 或 .csv 文件（旧版 .xls 请先在 Excel 中另存为 .xlsx）。"
     )
 
 
@@ -78,7 +77,10 @@ def _xlsx_records(path: Path) -> list[list[str]]:
 
 
 def _csv_records(path: Path) -> list[list[str]]:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise OrgSheetError(f"无法打开文件“{path.name}”，请检查文件路径。") from error
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

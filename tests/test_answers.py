@@ -13,9 +13,7 @@ from handlers.forms.fields import Choice, Field, FieldType
 
 TODAY = date(2024, 11, 27)
 
-HOUSEHOLDS = Field(
-    "households", "户数", FieldType.INTEGER, unit="户", minimum=Decimal(0), maximum=Decimal(10000)
-)
+HOUSEHOLDS = Field("households", "户数", FieldType.INTEGER, unit="户", minimum=Decimal(0), maximum=Decimal(10000))
 PEOPLE = Field("people", "人数", FieldType.INTEGER)
 AREA = Field("area", "耕地面积", FieldType.DECIMAL, unit="亩", minimum=Decimal(0), maximum=Decimal("99.5"))
 AMOUNT = Field("amount", "金额", FieldType.DECIMAL, unit="元")

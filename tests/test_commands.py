@@ -243,6 +243,13 @@ def test_remind_pushes_to_exactly_the_fillers_who_have_not_submitted(villages, c
     assert "已超过截止时间2小时" in villages.pushed_texts("chen_guoping")[0]
 
 
+def test_reminding_twice_in_the_same_minute_pushes_once_and_says_so(villages):
+    drop_pushes(villages)
+    villages.say("li_minzheng", "/催报")
+    assert villages.say("li_minzheng", "/催报") == "这一分钟内已经提醒过了，请稍后再催。"
+    assert len(villages.pushed_texts("chen_guoping")) == 1
+
+
 def test_remind_says_so_when_everyone_has_submitted(chat):
     chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村")
     submit_dibao(chat, "zhang_dehua")
@@ -295,8 +302,7 @@ def test_when_the_last_target_submits_the_issuer_gets_the_digest_and_file_once(c
     assert chat.pushes("li_minzheng") == []
     assert "已提交" in submit_dibao(chat, "luo_xiuying", new_households=5)
     digest, workbook_push = chat.pushes("li_minzheng")
-    assert digest.text.startswith("低保月报：2/2 已报，本月新增低保户合计 8")
-    assert digest.text.endswith("户")
+    assert digest.text == "低保月报：2/2 已报，本月新增低保户合计 8 户"
     assert workbook_push.file_name == "低保月报汇总_20241128-1000.xlsx"
     assert load_workbook(io.BytesIO(workbook_push.file_bytes))["未报送"].max_row == 1
     assert chat.pushes("wang_canlian") == [] and chat.pushes("admin") == []
@@ -374,9 +380,7 @@ def test_templates_lists_the_forms_with_question_counts(chat):
     assert "发布示例：/发布" in reply
 
 
-@pytest.mark.parametrize(
-    ("typed", "suggested"), [("/进渡", "/进度"), ("/催保", "/催报"), ("/progres", "/progress")]
-)
+@pytest.mark.parametrize(("typed", "suggested"), [("/进渡", "/进度"), ("/催保", "/催报"), ("/progres", "/progress")])
 def test_an_unknown_command_suggests_the_closest(chat, typed, suggested):
     reply = chat.say("li_minzheng", typed)
     assert reply == f"没有“{typed}”这个命令。您是不是要用“{suggested}”？发送“/帮助”查看可用命令。"

@@ -193,3 +193,12 @@ def incoming(account: str, text: str, message_id: str):
     from ledger_store.org import SIMULATOR
 
     return Incoming(SIMULATOR, account, text, message_id=message_id)
+
+
+def test_saying_start_again_inside_a_form_repeats_the_question_instead_of_answering_it(issued):
+    issued.say("zhang_dehua", "开始")
+    fill(issued, "zhang_dehua", DIBAO_ANSWERS[:7])
+    again = issued.say("zhang_dehua", "继续")
+    assert "第8/8题" in again and "备注" in again
+    review = issued.say("zhang_dehua", "跳过")
+    assert "8. 备注：（未填）" in review

@@ -37,9 +37,7 @@ ZHUTUO = """
 
 def table_rows(table: str) -> list[list[str]]:
     """A markdown-like table as rows of cells; the first row is the header."""
-    return [
-        [cell.strip() for cell in line.strip().strip("|").split("|")] for line in table.strip().splitlines()
-    ]
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in table.strip().splitlines()]
 
 
 def write_csv(path: Path, table: str, encoding: str = "utf-8-sig") -> Path:
@@ -109,9 +107,7 @@ def test_reimporting_the_same_file_changes_nothing(db: sessionmaker[Session]) ->
     assert count(db, AuditEntry) == audit_entries
 
 
-def test_edited_reimport_updates_and_keeps_roles_assigned_locally(
-    db: sessionmaker[Session], tmp_path
-) -> None:
+def test_edited_reimport_updates_and_keeps_roles_assigned_locally(db: sessionmaker[Session], tmp_path) -> None:
     run_import(db, write_csv(tmp_path / "first.csv", ZHUTUO))
     with db() as session, session.begin():
         hu = person(session, "hu_xiaoyan")
@@ -141,9 +137,7 @@ def test_edited_reimport_updates_and_keeps_roles_assigned_locally(
         assert [role.role for role in person(session, "zhang_dehua").roles] == [Role.REVIEWER]
 
 
-def test_a_person_moved_to_another_unit_and_a_chat_id_handed_over(
-    db: sessionmaker[Session], tmp_path
-) -> None:
+def test_a_person_moved_to_another_unit_and_a_chat_id_handed_over(db: sessionmaker[Session], tmp_path) -> None:
     first = """
     | 单位   | 上级单位 | 层级 | 姓名   | 账号        | 企业微信账号 |
     | 永川区 |          | 区   |        |             |              |

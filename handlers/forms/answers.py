@@ -18,12 +18,8 @@ from handlers.timeparse import parse_date
 
 # Compared after full-width to ASCII, lower-casing and dropping trailing punctuation. 1/2 follow the
 # 1. 是 2. 否 order people know from choice questions; 0 is 否 as in most paper forms.
-YES_WORDS = frozenset(
-    {"是", "是的", "对", "对的", "有", "有的", "已", "已经", "yes", "y", "1", "√", "✓", "✔"}
-)
-NO_WORDS = frozenset(
-    {"否", "不是", "不", "不对", "没有", "没", "无", "未", "还没有", "no", "n", "2", "0", "×", "✗"}
-)
+YES_WORDS = frozenset({"是", "是的", "对", "对的", "有", "有的", "已", "已经", "yes", "y", "1", "√", "✓", "✔"})
+NO_WORDS = frozenset({"否", "不是", "不", "不对", "没有", "没", "无", "未", "还没有", "no", "n", "2", "0", "×", "✗"})
 _SEPARATORS = re.compile(r"[\s、,;]+")  # after NFKC, so ， and ； are included
 _TRAILING_PUNCTUATION = "。.!~"
 _ECHO_LENGTH = 20

@@ -42,9 +42,7 @@ def ensure_builtin_forms(session: Session, now: datetime) -> None:
 def latest_version(session: Session, form: Form) -> FormVersion | None:
     """The highest version of a form."""
     newest = select(func.max(FormVersion.version)).where(FormVersion.form_id == form.id).scalar_subquery()
-    return session.scalar(
-        select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.version == newest)
-    )
+    return session.scalar(select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.version == newest))
 
 
 def all_forms(session: Session) -> list[Form]:

@@ -126,6 +126,7 @@ def reminded(count: int, names: list[str]) -> str:
 
 
 NOTHING_TO_REMIND = "全部已报，不需要催报。"
+JUST_REMINDED = "这一分钟内已经提醒过了，请稍后再催。"
 
 
 def summary_queued(title: str, done: int, total: int) -> str:

@@ -6,9 +6,7 @@ from __future__ import annotations
 def task_assigned(department: str, title: str, deadline: str, total: int, others: int) -> str:
     """Pushed to each target unit's filler when a task is issued."""
     more = f"您另有{others}项待办，回复“/待办”可查看。" if others else ""
-    return (
-        f"【{department}】发布了《{title}》，请在{deadline}前报送，共{total}题。\n回复“开始”逐题填写。{more}"
-    )
+    return f"【{department}】发布了《{title}》，请在{deadline}前报送，共{total}题。\n回复“开始”逐题填写。{more}"
 
 
 def submitted(title: str) -> str:
@@ -23,8 +21,10 @@ def more_todo(count: int) -> str:
 
 def reminder(title: str, deadline: str, left: str, position: int | None, total: int) -> str:
     """A reminder pushed to a filler who has not submitted."""
-    where = f"已填到第{position}/{total}题，" if position else ""
-    return f"提醒：《{title}》{deadline}截止（{left}），您还没有报送。{where}回复“开始”接着填写。"
+    due = f"提醒：《{title}》{deadline}截止（{left}），"
+    if position:
+        return due + f"您已填到第{position}/{total}题，还没有提交。回复“开始”接着填写。"
+    return due + "您还没有报送。回复“开始”填写。"
 
 
 def summary_digest(title: str, done: int, total: int, headline: str | None) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.platforms.base import Outgoing
+from bot.platforms.base import DeliveryError, Outgoing
 
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -34,13 +34,17 @@ class SimulatorPlatform:
         """Put the message in the person's inbox, once per dedupe key, like WeCom's duplicate check."""
         if message.dedupe_key in self.seen_keys:
             return
-        self.seen_keys.add(message.dedupe_key)
         received = Received(text=message.text, file_name=message.file_name, file_bytes=message.file_bytes)
         if message.file_bytes is not None and self.files_dir is not None:
             folder = self.files_dir / user_id
-            folder.mkdir(parents=True, exist_ok=True)
             received.file_path = folder / UNSAFE_FILE_CHARS.sub("_", message.file_name or "file")
-            received.file_path.write_bytes(message.file_bytes)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                received.file_path.write_bytes(message.file_bytes)
+            except OSError as error:
+                raise DeliveryError(f"cannot save {received.file_path}: {error}") from error
+        # Only a delivered key counts as seen, so a retry after a failed save still arrives.
+        self.seen_keys.add(message.dedupe_key)
         self.inboxes.setdefault(user_id, []).append(received)
 
     def take(self, user_id: str) -> list[Received]:

@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("level", sa.String(length=20), nullable=False),
         sa.Column("parent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["org_units.id"], name=op.f("fk_org_units_parent_id_org_units")
-        ),
+        sa.ForeignKeyConstraint(["parent_id"], ["org_units.id"], name=op.f("fk_org_units_parent_id_org_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_org_units")),
         sa.UniqueConstraint("name", name=op.f("uq_org_units_name")),
     )
@@ -52,9 +50,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column(
             "content",
-            sa.LargeBinary()
-            .with_variant(mysql.LONGBLOB(), "mariadb")
-            .with_variant(mysql.LONGBLOB(), "mysql"),
+            sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mariadb").with_variant(mysql.LONGBLOB(), "mysql"),
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -65,9 +61,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("org_unit_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["org_unit_id"], ["org_units.id"], name=op.f("fk_departments_org_unit_id_org_units")
-        ),
+        sa.ForeignKeyConstraint(["org_unit_id"], ["org_units.id"], name=op.f("fk_departments_org_unit_id_org_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
         sa.UniqueConstraint("name", name=op.f("uq_departments_name")),
     )
@@ -95,9 +89,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["department_id"], ["departments.id"], name=op.f("fk_people_department_id_departments")
         ),
-        sa.ForeignKeyConstraint(
-            ["org_unit_id"], ["org_units.id"], name=op.f("fk_people_org_unit_id_org_units")
-        ),
+        sa.ForeignKeyConstraint(["org_unit_id"], ["org_units.id"], name=op.f("fk_people_org_unit_id_org_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
         sa.UniqueConstraint("account", name=op.f("uq_people_account")),
     )
@@ -130,9 +122,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["file_id"], ["stored_files.id"], name=op.f("fk_outbox_file_id_stored_files")
-        ),
+        sa.ForeignKeyConstraint(["file_id"], ["stored_files.id"], name=op.f("fk_outbox_file_id_stored_files")),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_outbox_person_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
@@ -185,9 +175,7 @@ def upgrade() -> None:
             ["form_versions.id"],
             name=op.f("fk_report_tasks_form_version_id_form_versions"),
         ),
-        sa.ForeignKeyConstraint(
-            ["issued_by_id"], ["people.id"], name=op.f("fk_report_tasks_issued_by_id_people")
-        ),
+        sa.ForeignKeyConstraint(["issued_by_id"], ["people.id"], name=op.f("fk_report_tasks_issued_by_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_tasks")),
     )
     op.create_table(
@@ -199,12 +187,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("submitted_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["filler_id"], ["people.id"], name=op.f("fk_assignments_filler_id_people")),
-        sa.ForeignKeyConstraint(
-            ["org_unit_id"], ["org_units.id"], name=op.f("fk_assignments_org_unit_id_org_units")
-        ),
-        sa.ForeignKeyConstraint(
-            ["task_id"], ["report_tasks.id"], name=op.f("fk_assignments_task_id_report_tasks")
-        ),
+        sa.ForeignKeyConstraint(["org_unit_id"], ["org_units.id"], name=op.f("fk_assignments_org_unit_id_org_units")),
+        sa.ForeignKeyConstraint(["task_id"], ["report_tasks.id"], name=op.f("fk_assignments_task_id_report_tasks")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
         sa.UniqueConstraint("task_id", "org_unit_id", name=op.f("uq_assignments_task_id_org_unit_id")),
     )
@@ -223,9 +207,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_conversations_person_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
-        sa.UniqueConstraint(
-            "person_id", "assignment_id", name=op.f("uq_conversations_person_id_assignment_id")
-        ),
+        sa.UniqueConstraint("person_id", "assignment_id", name=op.f("uq_conversations_person_id_assignment_id")),
     )
     op.create_table(
         "submissions",
@@ -236,9 +218,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["assignment_id"], ["assignments.id"], name=op.f("fk_submissions_assignment_id_assignments")
         ),
-        sa.ForeignKeyConstraint(
-            ["submitted_by_id"], ["people.id"], name=op.f("fk_submissions_submitted_by_id_people")
-        ),
+        sa.ForeignKeyConstraint(["submitted_by_id"], ["people.id"], name=op.f("fk_submissions_submitted_by_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
         sa.UniqueConstraint("assignment_id", name=op.f("uq_submissions_assignment_id")),
     )

@@ -1,0 +1,36 @@
+"""The layers import only downwards: ledger_store knows nothing of ours, handlers know no platform or web."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "ledger_store": {"bot", "handlers", "scheduler", "tests", "flask", "wechatpy"},
+    "handlers": {"bot", "scheduler", "tests", "flask", "wechatpy", "werkzeug", "requests"},
+    "bot": {"tests"},
+    "scheduler": {"tests"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """Top-level names of every module a file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_respect_the_layers(package):
+    offending = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {file: names for file, names in offending.items() if names} == {}

@@ -1,0 +1,208 @@
+"""Draining the outbox: failed pushes wait longer each time, hopeless ones are parked, others still go out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.delivery import deliver_pending
+from bot.platforms.base import DeliveryError, Outgoing
+from bot.platforms.simulator import SimulatorPlatform
+from bot.runtime import Runtime
+from handlers.clock import ManualClock
+from ledger_store.db import transaction
+from ledger_store.models import OutboxMessage, OutboxStatus, Person
+from ledger_store.outbox import enqueue, store_file
+
+REMINDER = "请在今天18:00前报送《低保月报》。"
+OTHER = "《残疾人两项补贴情况》已发布，请回复“开始”。"
+
+
+class FlakyPlatform:
+    """A stand-in for a chat server that cannot be reached: texts listed in `failing` raise their error."""
+
+    def __init__(self, name: str = "wecom") -> None:
+        self.name = name
+        self.failing: dict[str, Exception] = {}
+        self.tries: list[str] = []
+        self.delivered: list[tuple[str, str | None]] = []
+
+    def send(self, user_id: str, message: Outgoing) -> None:
+        """Fail with the listed error, or deliver."""
+        self.tries.append(message.text or "")
+        if (error := self.failing.get(message.text or "")) is not None:
+            raise error
+        self.delivered.append((user_id, message.text))
+
+
+def queue(runtime: Runtime, account: str, text: str, file: tuple[str, bytes] | None = None) -> int:
+    """Put a push for `account` in the outbox; its id."""
+    with transaction(runtime.factory) as session:
+        person = session.scalars(select(Person).where(Person.account == account)).one()
+        now = runtime.engine.now()
+        stored = store_file(session, file[0], file[1], now) if file else None
+        message = enqueue(session, person_id=person.id, dedupe_key=f"test:{text}", now=now, text=text, file=stored)
+        return message.id
+
+
+def row(runtime: Runtime, message_id: int) -> OutboxMessage:
+    with runtime.factory() as session:
+        return session.get(OutboxMessage, message_id)
+
+
+def deliver(runtime: Runtime, platform, max_attempts: int = 5) -> int:
+    """One drain pass at the test clock's time."""
+    return deliver_pending(runtime.factory, platform, runtime.engine.now, max_attempts=max_attempts)
+
+
+@pytest.fixture
+def server() -> FlakyPlatform:
+    return FlakyPlatform()
+
+
+def test_a_retryable_failure_waits_longer_each_time_and_goes_out_later(
+    runtime: Runtime, clock: ManualClock, server: FlakyPlatform
+) -> None:
+    reminder = queue(runtime, "zhang_dehua", REMINDER)
+    server.failing[REMINDER] = DeliveryError("connection refused")
+    start = runtime.engine.now()
+
+    assert deliver(runtime, server) == 0
+    failed = row(runtime, reminder)
+    assert (failed.status, failed.attempts, failed.last_error) == (OutboxStatus.PENDING, 1, "connection refused")
+    assert failed.next_attempt_at == start + timedelta(seconds=30)
+
+    clock.advance(seconds=29)
+    deliver(runtime, server)
+    assert server.tries == [REMINDER]  # not due yet
+
+    clock.advance(seconds=1)
+    deliver(runtime, server)
+    assert server.tries == [REMINDER, REMINDER]
+    assert row(runtime, reminder).next_attempt_at == start + timedelta(seconds=30 + 60)
+
+    del server.failing[REMINDER]
+    clock.advance(seconds=59)
+    assert deliver(runtime, server) == 0
+    clock.advance(seconds=1)
+    assert deliver(runtime, server) == 1
+    sent = row(runtime, reminder)
+    assert (sent.status, sent.attempts, sent.sent_at) == (OutboxStatus.SENT, 3, runtime.engine.now())
+    assert server.delivered == [("zhang_dehua", REMINDER)]
+
+    clock.advance(hours=1)
+    assert deliver(runtime, server) == 0
+    assert server.delivered == [("zhang_dehua", REMINDER)]
+
+
+def test_a_failure_that_retrying_cannot_fix_is_parked_at_once(
+    runtime: Runtime, clock: ManualClock, server: FlakyPlatform
+) -> None:
+    reminder = queue(runtime, "zhang_dehua", REMINDER)
+    server.failing[REMINDER] = DeliveryError("user left the company", retry=False)
+
+    deliver(runtime, server)
+    clock.advance(hours=1)
+    deliver(runtime, server)
+
+    dead = row(runtime, reminder)
+    assert (dead.status, dead.attempts, dead.last_error) == (OutboxStatus.DEAD, 1, "user left the company")
+    assert server.tries == [REMINDER]
+
+
+def test_too_many_failed_attempts_park_the_message(runtime: Runtime, clock: ManualClock, server: FlakyPlatform) -> None:
+    reminder = queue(runtime, "zhang_dehua", REMINDER)
+    server.failing[REMINDER] = DeliveryError("timeout")
+
+    for _ in range(4):
+        deliver(runtime, server, max_attempts=3)
+        clock.advance(hours=1)
+
+    dead = row(runtime, reminder)
+    assert (dead.status, dead.attempts, dead.last_error) == (OutboxStatus.DEAD, 3, "timeout")
+    assert server.tries == [REMINDER] * 3
+
+
+def test_a_person_without_an_id_on_the_platform_is_parked_with_the_reason(runtime: Runtime) -> None:
+    dingtalk = FlakyPlatform(name="dingtalk")  # the demo organisation has WeCom ids only
+    reminder = queue(runtime, "zhang_dehua", REMINDER)
+
+    assert deliver(runtime, dingtalk) == 0
+
+    dead = row(runtime, reminder)
+    assert dead.status == OutboxStatus.DEAD
+    assert dead.last_error == "zhang_dehua has no dingtalk id"
+    assert dingtalk.tries == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DeliveryError("busy"), DeliveryError("bad user id", retry=False), KeyError("errcode")],
+    ids=["retryable", "hopeless", "adapter bug"],
+)
+def test_one_message_failing_does_not_hold_up_the_next(
+    runtime: Runtime, server: FlakyPlatform, error: Exception
+) -> None:
+    stuck = queue(runtime, "zhang_dehua", REMINDER)
+    other = queue(runtime, "luo_xiuying", OTHER)
+    server.failing[REMINDER] = error
+
+    assert deliver(runtime, server) == 1
+
+    assert server.delivered == [("luo_xiuying", OTHER)]
+    assert row(runtime, other).status == OutboxStatus.SENT
+    failed = row(runtime, stuck)
+    assert failed.status != OutboxStatus.SENT and failed.attempts == 1 and failed.last_error
+
+
+def test_an_adapter_bug_is_retried_like_a_network_failure(
+    runtime: Runtime, clock: ManualClock, server: FlakyPlatform
+) -> None:
+    reminder = queue(runtime, "zhang_dehua", REMINDER)
+    server.failing[REMINDER] = KeyError("errcode")
+
+    deliver(runtime, server)
+    assert row(runtime, reminder).status == OutboxStatus.PENDING
+    assert "KeyError" in row(runtime, reminder).last_error
+
+    del server.failing[REMINDER]
+    clock.advance(seconds=30)
+    assert deliver(runtime, server) == 1
+
+
+def test_the_simulator_shows_a_repeated_push_only_once(runtime: Runtime, tmp_path) -> None:
+    phone = SimulatorPlatform(files_dir=tmp_path / "files")
+    reminder = queue(runtime, "zhang_dehua", REMINDER)
+    deliver(runtime, phone)
+
+    # As if the process died after sending but before the row was marked sent.
+    with transaction(runtime.factory) as session:
+        session.get(OutboxMessage, reminder).status = OutboxStatus.PENDING
+    assert deliver(runtime, phone) == 1
+
+    assert [message.text for message in phone.take("zhang_dehua")] == [REMINDER]
+    phone.send("zhang_dehua", Outgoing(dedupe_key=f"test:{REMINDER}", text=REMINDER))
+    assert phone.take("zhang_dehua") == []
+
+
+def test_a_file_the_simulator_could_not_save_arrives_on_the_retry(
+    runtime: Runtime, clock: ManualClock, tmp_path
+) -> None:
+    blocked = tmp_path / "files"
+    blocked.write_text("a file where the folder should be")
+    phone = SimulatorPlatform(files_dir=blocked)
+    summary = queue(runtime, "li_minzheng", "汇总表", file=("低保月报汇总.xlsx", b"PK\x03\x04"))
+
+    assert deliver(runtime, phone) == 0
+    assert row(runtime, summary).status == OutboxStatus.PENDING
+    assert phone.take("li_minzheng") == []
+
+    blocked.unlink()
+    clock.advance(seconds=30)
+    assert deliver(runtime, phone) == 1
+
+    [received] = phone.take("li_minzheng")
+    assert received.file_path == blocked / "li_minzheng" / "低保月报汇总.xlsx"
+    assert received.file_path.read_bytes() == b"PK\x03\x04"
