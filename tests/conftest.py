@@ -55,15 +55,28 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 @pytest.fixture
 def db(engine: Engine) -> sessionmaker[Session]:
     """A session factory on an empty database (every table emptied before the test)."""
+    empty_all_tables(engine)
+    return make_session_factory(engine)
+
+
+def empty_all_tables(engine: Engine) -> None:
+    """Delete every row and restart the ids at 1, so each test sees a database as fresh as a new one."""
+    tables = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as connection:
-        if connection.dialect.name in ("mysql", "mariadb"):
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.execute(sa.text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+            return
+        if dialect in ("mysql", "mariadb"):
             # MariaDB checks a self-referencing key row by row, so org_units cannot be emptied in one go.
             connection.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in tables:
             connection.execute(table.delete())
-        if connection.dialect.name in ("mysql", "mariadb"):
+            if dialect in ("mysql", "mariadb"):
+                connection.execute(sa.text(f"ALTER TABLE {table.name} AUTO_INCREMENT = 1"))
+        if dialect in ("mysql", "mariadb"):
             connection.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
-    return make_session_factory(engine)
 
 
 START = datetime(2024, 11, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
