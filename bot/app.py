@@ -42,6 +42,6 @@ def create_app(runtime: Runtime) -> Flask:
         message_id = payload.get("message_id") or uuid.uuid4().hex
         replies = runtime.engine.receive(Incoming(SIMULATOR, account, message, message_id=str(message_id)))
         runtime.deliver()
-        return jsonify(replies=replies)
+        return jsonify(replies=[reply.text for reply in replies])
 
     return app

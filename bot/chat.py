@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.platforms.simulator import Received, SimulatorPlatform
 from bot.runtime import Runtime
-from handlers.messages import Incoming
+from handlers.messages import Incoming, Reply
 from ledger_store.db import transaction
 from ledger_store.models import Person
 from ledger_store.org import SIMULATOR
@@ -39,14 +39,14 @@ class ChatSimulator:
         self.out = out
         self.names = self._load_names()
 
-    def say(self, account: str, text: str) -> list[str]:
+    def say(self, account: str, text: str) -> list[Reply]:
         """Send `text` as `account`; print the direct replies and every push that followed."""
         self.names = self.names or self._load_names()
         self.out.write(f"{self.label(account)} > {text}\n")
         incoming = Incoming(SIMULATOR, account, text, message_id=uuid.uuid4().hex)
         replies = self.runtime.engine.receive(incoming)
         for reply in replies:
-            self._print(f"{BOT} → {self.label(account)}", reply)
+            self._print(f"{BOT} → {self.label(account)}", reply.text)
         self.runtime.deliver()
         for receiver, messages in self.platform.take_all().items():
             for message in messages:

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
 DATABASE_URL_VARIABLE = "YBT_DATABASE_URL"
 # Platforms the outbox can be delivered to; WeCom and DingTalk join when their adapters land.
-DELIVERY_PLATFORMS = frozenset({"simulator"})
+DELIVERY_PLATFORMS = frozenset({"simulator", "wecom"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,31 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class WeComConfig:
+    """The WeCom (企业微信) self-built app: API credentials and callback settings."""
+
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    # Private deployments (政务微信 and the like) serve the same API under another host.
+    api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    # Callbacks whose timestamp is further than this from now are refused; 0 turns the check off.
+    replay_window_seconds: int = 300
+    # Larger callback bodies are refused before any XML is parsed.
+    max_callback_bytes: int = 65536
+    # Where the access token is cached for every process: "database", or a redis:// URL.
+    token_cache: str = "database"
+    per_member_per_minute: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        """True when the app's credentials are filled in."""
+        return bool(self.corp_id and self.secret and self.token and self.encoding_aes_key)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot can be told."""
 
@@ -67,6 +92,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    wecom: WeComConfig = field(default_factory=WeComConfig)
 
 
 class ConfigError(ValueError):
@@ -80,6 +106,18 @@ OPTIONS: dict[str, dict[str, type]] = {
     "web": {"host": str, "port": int},
     "simulator": {"files_dir": str},
     "delivery": {"platform": str, "max_attempts": int, "batch_size": int},
+    "wecom": {
+        "corp_id": str,
+        "agent_id": int,
+        "secret": str,
+        "token": str,
+        "encoding_aes_key": str,
+        "api_base_url": str,
+        "replay_window_seconds": int,
+        "max_callback_bytes": int,
+        "token_cache": str,
+        "per_member_per_minute": int,
+    },
 }
 TYPE_NAMES = {str: "a quoted string", int: "a whole number"}
 
@@ -96,7 +134,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot, database, web, simulator, delivery = (checked_section(data, name, path) for name in OPTIONS)
+    bot, database, web, simulator, delivery, wecom = (checked_section(data, name, path) for name in OPTIONS)
     url = environ.get(DATABASE_URL_VARIABLE) or sqlite_from_root(database.get("url")) or DEFAULT_DATABASE_URL
     timezone = bot.get("timezone", "Asia/Shanghai")
     try:
@@ -112,6 +150,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             web=WebConfig(**web),
             simulator=SimulatorConfig(files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir)),
             delivery=DeliveryConfig(**delivery),
+            wecom=WeComConfig(**(wecom | secrets_from(environ))),
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error
@@ -150,3 +189,12 @@ def sqlite_from_root(url: str | None) -> str | None:
     if url and url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str(ROOT / url[len(prefix) :])
     return url
+
+
+# Secrets may stay out of the file: these variables, when set, win over [wecom].
+SECRET_VARIABLES = {"YBT_WECOM_SECRET": "secret", "YBT_WECOM_TOKEN": "token", "YBT_WECOM_AES_KEY": "encoding_aes_key"}
+
+
+def secrets_from(environ: dict[str, str]) -> dict[str, str]:
+    """WeCom secrets given in the environment."""
+    return {option: environ[name] for name, option in SECRET_VARIABLES.items() if environ.get(name)}

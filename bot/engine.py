@@ -1,8 +1,14 @@
-"""Runs one incoming message through the handlers inside one transaction, once per platform message id."""
+"""Runs incoming messages through the handlers, one transaction each, once per platform message key.
+
+Two paths: `receive` answers at once (the simulator); `accept` + `process_pending` store the message,
+let the platform's HTTP request return, and handle it afterwards with the replies going through the outbox.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,12 +20,15 @@ from handlers import router
 from handlers.clock import Clock
 from handlers.context import Context
 from handlers.masking import mask_sensitive
-from handlers.messages import Incoming
+from handlers.messages import ButtonClick, Incoming, Reply
 from handlers.texts import commands as texts
 from ledger_store.db import transaction
-from ledger_store.models import InboundMessage
+from ledger_store.models import InboundMessage, InboundStatus
+from ledger_store.org import find_person
+from ledger_store.outbox import enqueue, store_file
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
 
 
 class Engine:
@@ -30,25 +39,6 @@ class Engine:
         self.clock = clock
         self.tz = tz
 
-    def receive(self, incoming: Incoming) -> list[str]:
-        """Handle a message; a repeat of an already handled message id gets no second answer."""
-        try:
-            with transaction(self.factory) as session:
-                if incoming.message_id and self._seen_before(session, incoming):
-                    log.info("duplicate %s message %s dropped", incoming.platform, incoming.message_id)
-                    return []
-                return router.handle(Context(session, self.clock, self.tz), incoming)
-        except IntegrityError:
-            if incoming.message_id:
-                log.info("concurrent duplicate of %s message %s dropped", incoming.platform, incoming.message_id)
-                return []
-            log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
-            return [texts.INTERNAL_ERROR]
-        except Exception:
-            # The transaction was rolled back: nothing the message changed is half-written.
-            log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
-            return [texts.INTERNAL_ERROR]
-
     def now(self) -> datetime:
         """The engine's current time as stored (naive UTC)."""
         return self.clock.now().astimezone(UTC).replace(tzinfo=None)
@@ -57,17 +47,125 @@ class Engine:
         """A handler context on a session the caller manages (CLI jobs, the scheduler)."""
         return Context(session, self.clock, self.tz)
 
-    def _seen_before(self, session: Session, incoming: Incoming) -> bool:
-        """Record the message id; True when it was recorded already."""
-        key = incoming.message_id or ""
+    def receive(self, incoming: Incoming) -> list[Reply]:
+        """Handle a message now; a repeat of an already handled message key gets no second answer."""
+        try:
+            with transaction(self.factory) as session:
+                if self._record(session, incoming, InboundStatus.DONE) is None:
+                    log.info("duplicate %s message %s dropped", incoming.platform, incoming.message_id)
+                    return []
+                return router.handle(self.context(session), incoming)
+        except IntegrityError:
+            if incoming.message_id:
+                log.info("concurrent duplicate of %s message %s dropped", incoming.platform, incoming.message_id)
+                return []
+            log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
+        except Exception:
+            # The transaction was rolled back: nothing the message changed is half-written.
+            log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
+        return [Reply(texts.INTERNAL_ERROR)]
+
+    def accept(self, incoming: Incoming) -> bool:
+        """Store a message to handle after the platform's request returns; False for a repeat."""
+        try:
+            with transaction(self.factory) as session:
+                return self._record(session, incoming, InboundStatus.PENDING) is not None
+        except IntegrityError:
+            return False
+
+    def process_pending(self, limit: int = 100) -> int:
+        """Handle stored messages in arrival order; replies go to the outbox. Returns how many were handled.
+
+        A message that fails is left for a later pass (at most MAX_ATTEMPTS), then answered with an apology.
+        """
+        handled = 0
+        failed: list[int] = []
+        for _ in range(limit):
+            with transaction(self.factory) as session:
+                row = session.scalar(
+                    select(InboundMessage)
+                    .where(InboundMessage.status == InboundStatus.PENDING, InboundMessage.id.not_in(failed))
+                    .order_by(InboundMessage.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if row is None:
+                    return handled
+                row.attempts += 1
+                row_id, attempts, incoming = row.id, row.attempts, self._incoming(row)
+            handled += 1
+            try:
+                with transaction(self.factory) as session:
+                    replies = router.handle(self.context(session), incoming)
+                    self._queue_replies(session, row_id, incoming, replies)
+                    self._finish(session, row_id, InboundStatus.DONE)
+            except Exception:
+                log.exception("handling stored %s message %s failed", incoming.platform, row_id)
+                failed.append(row_id)
+                with transaction(self.factory) as session:
+                    if attempts >= MAX_ATTEMPTS:
+                        self._finish(session, row_id, InboundStatus.FAILED)
+                        self._queue_replies(session, row_id, incoming, [Reply(texts.INTERNAL_ERROR)])
+        return handled
+
+    def _record(self, session: Session, incoming: Incoming, status: InboundStatus) -> InboundMessage | None:
+        """Write the inbound row (None when its key was seen before), keeping the message when queued."""
+        key = incoming.message_id or uuid.uuid4().hex
         found = session.scalar(
             select(InboundMessage.id).where(
                 InboundMessage.platform == incoming.platform, InboundMessage.message_key == key
             )
         )
         if found is not None:
-            return True
-        received_at = self.now()
-        session.add(InboundMessage(platform=incoming.platform, message_key=key, received_at=received_at))
+            return None
+        row = InboundMessage(platform=incoming.platform, message_key=key, received_at=self.now(), status=status)
+        if status == InboundStatus.PENDING:
+            row.payload = {"user_id": incoming.user_id, "text": incoming.text, "file_name": incoming.file_name}
+            if incoming.button is not None:
+                row.payload["button"] = asdict(incoming.button)
+            if incoming.file_bytes is not None:
+                row.file = store_file(session, incoming.file_name or "file", incoming.file_bytes, self.now())
+        session.add(row)
         session.flush()
-        return False
+        return row
+
+    def _incoming(self, row: InboundMessage) -> Incoming:
+        """Rebuild the message a stored row holds."""
+        payload = row.payload or {}
+        button = payload.get("button")
+        return Incoming(
+            platform=row.platform,
+            user_id=payload.get("user_id", ""),
+            text=payload.get("text", ""),
+            message_id=row.message_key,
+            file_name=payload.get("file_name"),
+            file_bytes=row.file.content if row.file else None,
+            button=ButtonClick(**button) if button else None,
+        )
+
+    def _queue_replies(self, session: Session, row_id: int, incoming: Incoming, replies: list[Reply]) -> None:
+        """Replies to a stored message leave through the outbox, on the platform it came from."""
+        person = find_person(session, incoming.platform, incoming.user_id)
+        for index, reply in enumerate(replies):
+            card = None
+            if reply.options:
+                card = {
+                    "token": reply.token,
+                    "multiple": reply.multiple,
+                    "options": [[option.value, option.label] for option in reply.options],
+                }
+            enqueue(
+                session,
+                person_id=person.id if person else None,
+                user_id=None if person else incoming.user_id,
+                dedupe_key=f"reply:{row_id}:{index}",
+                now=self.now(),
+                text=reply.text,
+                platform=incoming.platform,
+                card=card,
+            )
+
+    def _finish(self, session: Session, row_id: int, status: InboundStatus) -> None:
+        row = session.get(InboundMessage, row_id)
+        row.status = status
+        row.processed_at = self.now()

@@ -24,22 +24,28 @@ DEMO_ORG = Path(__file__).parent / "demo" / "org.csv"
 
 @dataclass
 class Runtime:
-    """The running bot: one engine and one platform to deliver to."""
+    """The running bot: one engine and the platforms it delivers to."""
 
     config: Config
     database: DatabaseEngine
     factory: sessionmaker[Session]
     engine: Engine
-    platform: Platform
+    platforms: dict[str, Platform]
+
+    @property
+    def platform(self) -> Platform:
+        """The platform pushes go to unless they answer a message from another one."""
+        return self.platforms[self.config.delivery.platform]
 
     def deliver(self) -> int:
         """Push everything due in the outbox; returns the number sent."""
         return deliver_pending(
             self.factory,
-            self.platform,
+            self.platforms,
+            self.config.delivery.platform,
             self.engine.now,
             max_attempts=self.config.delivery.max_attempts,
-            limit=self.config.delivery.batch_size,
+            batch_size=self.config.delivery.batch_size,
         )
 
 
@@ -53,15 +59,18 @@ def open_database(config: Config) -> DatabaseEngine:
 
 
 def build_runtime(
-    config: Config, platform: Platform, clock: Clock | None = None, database: DatabaseEngine | None = None
+    config: Config, *platforms: Platform, clock: Clock | None = None, database: DatabaseEngine | None = None
 ) -> Runtime:
-    """Wire the engine on a migrated database (opened from the config unless given)."""
+    """Wire the engine and the platforms on a migrated database (opened from the config unless given)."""
+    by_name = {platform.name: platform for platform in platforms}
+    if config.delivery.platform not in by_name:
+        raise ValueError(f"delivery platform {config.delivery.platform!r} is not among {sorted(by_name)}")
     database = database or open_database(config)
     factory = make_session_factory(database)
     engine = Engine(factory, clock or SystemClock(), config.timezone)
     with transaction(factory) as session:
         ensure_builtin_forms(session, engine.context(session).now())
-    return Runtime(config, database, factory, engine, platform)
+    return Runtime(config, database, factory, engine, by_name)
 
 
 def load_demo_org(runtime: Runtime) -> ImportReport | None:

@@ -11,8 +11,10 @@ from handlers.context import Context
 from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import fields_of
+from handlers.messages import ButtonClick, Option, Reply
 from handlers.numbers import parse_number
 from handlers.texts import conversation as t
+from handlers.texts.validation import NO, YES
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
 CANCEL = frozenset({"取消", "暂停", "退出", "稍后再填"})
@@ -23,6 +25,42 @@ HELP = frozenset({"帮助", "help", "?", "？"})
 RESUME = frozenset({"开始", "继续", "开始填写", "继续填写"})
 SUBMIT = frozenset({"提交", "确认", "确定", "确认提交", "提交报送"})
 EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
+
+
+def question_token(conversation: Conversation) -> str:
+    """Names the question a conversation is on, so a button offered for it can be told from a stale one."""
+    return f"c{conversation.id}p{conversation.position}"
+
+
+def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]:
+    """Replies, the last one carrying the current question's options when it is a choice or yes/no."""
+    replies = [Reply(text) for text in texts]
+    current = focused_conversation(ctx, person)
+    if current is None or not replies:
+        return replies
+    fields = fields_of(current.assignment.task.form_version)
+    if current.position >= len(fields):
+        return replies
+    field = fields[current.position]
+    if field.type == FieldType.YES_NO:
+        options = (Option(YES, YES), Option(NO, NO))
+    elif field.type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):
+        options = tuple(Option(str(i), choice.label) for i, choice in enumerate(field.choices, start=1))
+    else:
+        return replies
+    multiple = field.type == FieldType.SELECT_MULTIPLE
+    last = Reply(replies[-1].text, options=options, multiple=multiple, token=question_token(current))
+    return [*replies[:-1], last]
+
+
+def click(ctx: Context, person: Person, button: ButtonClick) -> list[str]:
+    """A button press answers the question it was offered for; a press on an old question is declined."""
+    current = focused_conversation(ctx, person)
+    if current is not None and question_token(current) == button.token:
+        return answer(ctx, person, current, button.value)
+    if current is None:
+        return [t.STALE_BUTTON]
+    return [t.STALE_BUTTON + "\n\n" + prompt(ctx, current)]
 
 
 def focus_of(ctx: Context, person: Person) -> ChatFocus:

@@ -6,18 +6,25 @@ import unicodedata
 
 from handlers import commands, conversation, todos
 from handlers.context import Context
-from handlers.messages import Incoming
+from handlers.messages import Incoming, Reply
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from ledger_store.models import ChatFocus, Person
 from ledger_store.org import find_person
 
 
-def handle(ctx: Context, incoming: Incoming) -> list[str]:
+def handle(ctx: Context, incoming: Incoming) -> list[Reply]:
     """Turn one incoming message into the replies for its sender (pushes go to the outbox)."""
     person = find_person(ctx.session, incoming.platform, incoming.user_id)
     if person is None:
-        return [t.UNREGISTERED]
+        return [Reply(t.UNREGISTERED)]
+    return conversation.offer_buttons(ctx, person, respond(ctx, person, incoming))
+
+
+def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
+    """The reply texts for a known person: a button click, a command, a choice or an answer."""
+    if incoming.button is not None:
+        return conversation.click(ctx, person, incoming.button)
     text = normalise(incoming.text)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]

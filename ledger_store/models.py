@@ -286,8 +286,12 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # Registered people are addressed by person; an unregistered sender by platform user id.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    platform: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str | None] = mapped_column(Text)
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -296,12 +300,20 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person | None] = relationship()
     file: Mapped[StoredFile | None] = relationship()
 
 
+class InboundStatus(StrEnum):
+    """Where an accepted platform message stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class InboundMessage(Base):
-    """Keys of platform deliveries already handled, so a retried delivery is processed once."""
+    """A platform delivery, kept by key so a retry is processed once; queued when handled after the ack."""
 
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("platform", "message_key"),)
@@ -310,6 +322,13 @@ class InboundMessage(Base):
     platform: Mapped[str] = mapped_column(String(20))
     message_key: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default=InboundStatus.DONE, index=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    file: Mapped[StoredFile | None] = relationship()
 
 
 class AuditEntry(Base):
@@ -326,3 +345,13 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CachedValue(Base):
+    """A small shared cache every process can read (platform access tokens), with an expiry."""
+
+    __tablename__ = "cached_values"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)

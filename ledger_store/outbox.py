@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,18 +14,29 @@ from ledger_store.models import OutboxMessage, StoredFile
 def enqueue(
     session: Session,
     *,
-    person_id: int,
+    person_id: int | None,
     dedupe_key: str,
     now: datetime,
     text: str | None = None,
     file: StoredFile | None = None,
+    platform: str | None = None,
+    card: dict[str, Any] | None = None,
+    user_id: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue a push; returns None when a message with this key was already queued."""
+    """Queue a push to a person (or, with platform and user_id, to an unregistered sender); None on a repeat key."""
     existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return None
     message = OutboxMessage(
-        dedupe_key=dedupe_key, person_id=person_id, text=text, file=file, created_at=now, attempts=0
+        dedupe_key=dedupe_key,
+        person_id=person_id,
+        user_id=user_id,
+        platform=platform,
+        text=text,
+        card=card,
+        file=file,
+        created_at=now,
+        attempts=0,
     )
     session.add(message)
     session.flush()

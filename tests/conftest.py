@@ -96,7 +96,7 @@ class Dialogue:
         message_id = f"sim-{next(self._ids)}"
         replies = self.runtime.engine.receive(Incoming(SIMULATOR, account, text, message_id=message_id))
         self.runtime.deliver()
-        return "\n".join(replies)
+        return "\n".join(reply.text for reply in replies)
 
     def pushes(self, account: str) -> list[Received]:
         """Everything pushed to `account` since the last call."""

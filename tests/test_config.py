@@ -19,6 +19,7 @@ from bot.config import (
     DeliveryConfig,
     SimulatorConfig,
     WebConfig,
+    WeComConfig,
     load_config,
 )
 
@@ -54,6 +55,7 @@ def test_the_example_file_shows_every_option_with_its_default() -> None:
         "web": WebConfig,
         "simulator": SimulatorConfig,
         "delivery": DeliveryConfig,
+        "wecom": WeComConfig,
     }
     assert set(documented) == {"bot", *options}
     assert set(documented["bot"]) == {"timezone"}
@@ -94,7 +96,8 @@ def test_absolute_memory_and_server_urls_are_kept_as_written(tmp_path: Path, url
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("[wecom]\ncorp_id = 'ww123'\n", "unknown sections"),
+        ("[dingtalk]\napp_key = 'ding123'\n", "unknown sections"),
+        ("[wecom]\nagent_id = '1000002'\n", "whole number, not '1000002'"),
         ("[web]\nhots = '0.0.0.0'\n", "hots (known: host, port)"),
         ("[database]\nurl = 5\n", "url"),
         ("[web]\nport = '8080'\n", "whole number, not '8080'"),

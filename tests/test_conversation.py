@@ -162,14 +162,14 @@ def test_the_form_survives_a_restart_in_the_middle(issued, runtime, engine, cloc
     issued.say("zhang_dehua", "350")
     restarted = build_runtime(runtime.config, runtime.platform, clock=clock, database=engine)
     reply = restarted.engine.receive(incoming("zhang_dehua", "3", "after-restart"))
-    assert "第4/8题" in reply[0]
+    assert "第4/8题" in reply[0].text
 
 
 def test_a_repeated_platform_delivery_is_handled_once(issued, runtime):
     issued.say("zhang_dehua", "开始")
     first = runtime.engine.receive(incoming("zhang_dehua", "120", "wecom-msg-1"))
     again = runtime.engine.receive(incoming("zhang_dehua", "120", "wecom-msg-1"))
-    assert "第2/8题" in first[0]
+    assert "第2/8题" in first[0].text
     assert again == []
     assert "第3/8题" in issued.say("zhang_dehua", "350")
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.delivery import deliver_pending
-from bot.platforms.base import DeliveryError, Outgoing
+from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime
 from handlers.clock import ManualClock
@@ -23,18 +23,26 @@ OTHER = "《残疾人两项补贴情况》已发布，请回复“开始”。"
 class FlakyPlatform:
     """A stand-in for a chat server that cannot be reached: texts listed in `failing` raise their error."""
 
+    max_recipients = 1000
+    per_member_per_minute = 0
+
     def __init__(self, name: str = "wecom") -> None:
         self.name = name
         self.failing: dict[str, Exception] = {}
         self.tries: list[str] = []
         self.delivered: list[tuple[str, str | None]] = []
+        self.calls: list[list[str]] = []
+        self.unknown: set[str] = set()
 
-    def send(self, user_id: str, message: Outgoing) -> None:
+    def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
         """Fail with the listed error, or deliver."""
         self.tries.append(message.text or "")
         if (error := self.failing.get(message.text or "")) is not None:
             raise error
-        self.delivered.append((user_id, message.text))
+        self.calls.append([recipient.user_id for recipient in recipients])
+        known = [r for r in recipients if r.user_id not in self.unknown]
+        self.delivered.extend((recipient.user_id, message.text) for recipient in known)
+        return SendResult(invalid=frozenset(r.user_id for r in recipients if r.user_id in self.unknown))
 
 
 def queue(runtime: Runtime, account: str, text: str, file: tuple[str, bytes] | None = None) -> int:
@@ -54,7 +62,9 @@ def row(runtime: Runtime, message_id: int) -> OutboxMessage:
 
 def deliver(runtime: Runtime, platform, max_attempts: int = 5) -> int:
     """One drain pass at the test clock's time."""
-    return deliver_pending(runtime.factory, platform, runtime.engine.now, max_attempts=max_attempts)
+    return deliver_pending(
+        runtime.factory, {platform.name: platform}, platform.name, runtime.engine.now, max_attempts=max_attempts
+    )
 
 
 @pytest.fixture
@@ -183,7 +193,7 @@ def test_the_simulator_shows_a_repeated_push_only_once(runtime: Runtime, tmp_pat
     assert deliver(runtime, phone) == 1
 
     assert [message.text for message in phone.take("zhang_dehua")] == [REMINDER]
-    phone.send("zhang_dehua", Outgoing(dedupe_key=f"test:{REMINDER}", text=REMINDER))
+    phone.send([Recipient("zhang_dehua", f"test:{REMINDER}")], Outgoing(text=REMINDER))
     assert phone.take("zhang_dehua") == []
 
 
@@ -206,3 +216,52 @@ def test_a_file_the_simulator_could_not_save_arrives_on_the_retry(
     [received] = phone.take("li_minzheng")
     assert received.file_path == blocked / "li_minzheng" / "低保月报汇总.xlsx"
     assert received.file_path.read_bytes() == b"PK\x03\x04"
+
+
+def test_the_same_text_to_many_people_goes_out_in_as_few_calls_as_the_platform_allows(
+    runtime: Runtime, server: FlakyPlatform
+) -> None:
+    for account in ("zhang_dehua", "luo_xiuying", "chen_guoping"):
+        queue_as(runtime, account, REMINDER, key=f"remind:{account}")
+    queue(runtime, "hu_xiaoyan", OTHER)
+    server.max_recipients = 2
+
+    assert deliver(runtime, server) == 4
+    assert server.calls == [["zhang_dehua", "luo_xiuying"], ["chen_guoping"], ["hu_xiaoyan"]]
+
+
+def test_a_member_gets_no_more_pushes_a_minute_than_the_platform_allows(
+    runtime: Runtime, clock: ManualClock, server: FlakyPlatform
+) -> None:
+    server.per_member_per_minute = 2
+    ids = [queue_as(runtime, "zhang_dehua", f"第{n}条", key=f"n{n}") for n in range(3)]
+
+    assert deliver(runtime, server) == 2
+    assert row(runtime, ids[2]).status == OutboxStatus.PENDING
+    clock.advance(seconds=30)
+    assert deliver(runtime, server) == 0
+    clock.advance(seconds=31)
+    assert deliver(runtime, server) == 1
+    assert [text for _, text in server.delivered] == ["第0条", "第1条", "第2条"]
+
+
+def test_a_user_the_platform_does_not_know_is_parked_and_reported_to_the_admin(
+    runtime: Runtime, server: FlakyPlatform
+) -> None:
+    server.unknown = {"luo_xiuying"}
+    known = queue_as(runtime, "zhang_dehua", REMINDER, key="a")
+    unknown = queue_as(runtime, "luo_xiuying", REMINDER, key="b")
+
+    deliver(runtime, server)
+    assert row(runtime, known).status == OutboxStatus.SENT
+    assert row(runtime, unknown).status == OutboxStatus.DEAD
+    assert "does not know" in row(runtime, unknown).last_error
+    notices = [text for user, text in server.delivered if user == "admin"]
+    assert len(notices) == 1 and "罗秀英(luo_xiuying)" in notices[0] and "没有送达" in notices[0]
+
+
+def queue_as(runtime: Runtime, account: str, text: str, key: str) -> int:
+    """Queue `text` for `account` under an explicit dedupe key; the row id."""
+    with transaction(runtime.factory) as session:
+        person = session.scalars(select(Person).where(Person.account == account)).one()
+        return enqueue(session, person_id=person.id, dedupe_key=key, now=runtime.engine.now(), text=text).id

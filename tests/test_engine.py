@@ -8,9 +8,11 @@ import sys
 from sqlalchemy import select
 
 from bot.logs import MaskingFormatter
-from handlers import conversation
+from handlers import conversation, router
+from handlers.messages import ButtonClick, Incoming
 from handlers.texts.commands import INTERNAL_ERROR
-from ledger_store.models import Conversation
+from ledger_store.models import Conversation, InboundMessage, InboundStatus
+from ledger_store.org import SIMULATOR
 
 
 def test_a_failure_mid_message_rolls_back_and_apologises(chat, runtime, monkeypatch, caplog):
@@ -44,3 +46,64 @@ def test_logs_never_show_a_full_mobile_or_id_number():
     assert "RuntimeError" in line
     assert "13908315526" not in line and "110102199101010078" not in line
     assert "139****5526" in line and "1101**********0078" in line
+
+
+def test_a_message_accepted_now_is_handled_later_and_answered_through_the_outbox(chat, runtime):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.pushes("zhang_dehua")
+    assert runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "开始", message_id="m-1"))
+    assert not runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "开始", message_id="m-1"))
+    assert chat.pushes("zhang_dehua") == []  # nothing is handled before process_pending
+
+    assert runtime.engine.process_pending() == 1
+    assert runtime.engine.process_pending() == 0
+    runtime.deliver()
+    [reply] = chat.pushed_texts("zhang_dehua")
+    assert "第1/8题" in reply
+
+
+def test_a_stored_message_that_keeps_failing_ends_with_an_apology(chat, runtime, monkeypatch):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.pushes("zhang_dehua")
+    monkeypatch.setattr(router, "respond", lambda *args: 1 / 0)
+    runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "开始", message_id="m-2"))
+    stored = select(InboundMessage).where(InboundMessage.message_key == "m-2")
+    for attempt in range(1, 4):
+        runtime.engine.process_pending()
+        runtime.deliver()
+        with runtime.factory() as session:
+            row = session.scalar(stored)
+        assert row.attempts == attempt
+        if attempt < 3:
+            assert row.status == InboundStatus.PENDING and chat.pushes("zhang_dehua") == []
+    assert row.status == InboundStatus.FAILED
+    assert chat.pushed_texts("zhang_dehua") == [INTERNAL_ERROR]
+
+
+def test_an_unregistered_sender_is_answered_too_when_replies_go_through_the_outbox(runtime):
+    runtime.engine.accept(Incoming(SIMULATOR, "stranger", "你好", message_id="m-3"))
+    runtime.engine.process_pending()
+    runtime.deliver()
+    assert [m.text for m in runtime.platform.take("stranger")] == ["您还未登记，请联系管理员。"]
+
+
+def test_choice_and_yes_no_questions_offer_buttons_and_a_click_answers(chat, runtime):
+    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 石庙村")
+    chat.say("chen_guoping", "开始")
+    for answer in ["12", "5", "8600"]:
+        chat.say("chen_guoping", answer)
+    [reply] = runtime.engine.receive(Incoming(SIMULATOR, "chen_guoping", "2024-11-20", message_id="d"))
+    assert [(o.value, o.label) for o in reply.options] == [("1", "社保卡"), ("2", "银行卡"), ("3", "现金")]
+    assert reply.multiple is False and reply.token
+
+    stale = Incoming(SIMULATOR, "chen_guoping", "", message_id="x", button=ButtonClick("c999p4", "1"))
+    [declined] = runtime.engine.receive(stale)
+    assert "已经答过" in declined.text and "第5/8题" in declined.text
+
+    click = Incoming(SIMULATOR, "chen_guoping", "", message_id="c", button=ButtonClick(reply.token, "2"))
+    [next_question] = runtime.engine.receive(click)
+    assert "第6/8题" in next_question.text
+    assert next_question.multiple is True and len(next_question.options) == 5
+    again = Incoming(SIMULATOR, "chen_guoping", "", message_id="c2", button=ButtonClick(reply.token, "1"))
+    assert "已经答过" in runtime.engine.receive(again)[0].text
+    assert "发放方式：银行卡" in chat.say("chen_guoping", "查看")

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
 @dataclass(frozen=True)
-class Outgoing:
-    """A message to push: text, a file, or both; the dedupe key lets a platform drop a repeat."""
+class Card:
+    """Buttons offered with a question: the question token and (value, label) pairs; `multiple` = checkboxes."""
 
-    dedupe_key: str
+    token: str
+    options: tuple[tuple[str, str], ...]
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to push: text, a file, or both, possibly with buttons."""
+
     text: str | None = None
     file_name: str | None = None
     file_bytes: bytes | None = None
+    card: Card | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One addressee of a push and the dedupe key of the outbox row it came from."""
+
+    user_id: str
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the platform said: the user ids it did not know (nothing was delivered to them)."""
+
+    invalid: frozenset[str] = field(default_factory=frozenset)
 
 
 class DeliveryError(Exception):
@@ -28,6 +52,9 @@ class Platform(Protocol):
     """A chat platform the outbox can push to."""
 
     name: str
+    # How many recipients one API call may name, and how many pushes one member may get a minute (0: no limit).
+    max_recipients: int
+    per_member_per_minute: int
 
-    def send(self, user_id: str, message: Outgoing) -> None:
-        """Deliver one message to one user, or raise DeliveryError."""
+    def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
+        """Deliver one message to every recipient, or raise DeliveryError."""

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.platforms.base import DeliveryError, Outgoing
+from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -27,13 +27,20 @@ class SimulatorPlatform:
 
     files_dir: Path | None = None
     name: str = "simulator"
+    max_recipients: int = 1000
+    per_member_per_minute: int = 0
     inboxes: dict[str, list[Received]] = field(default_factory=dict)
     seen_keys: set[str] = field(default_factory=set)
 
-    def send(self, user_id: str, message: Outgoing) -> None:
-        """Put the message in the person's inbox, once per dedupe key, like WeCom's duplicate check."""
-        if message.dedupe_key in self.seen_keys:
-            return
+    def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
+        """Put the message in each person's inbox, once per dedupe key, like WeCom's duplicate check."""
+        for recipient in recipients:
+            if recipient.dedupe_key not in self.seen_keys:
+                self._deliver(recipient, message)
+        return SendResult()
+
+    def _deliver(self, recipient: Recipient, message: Outgoing) -> None:
+        user_id = recipient.user_id
         received = Received(text=message.text, file_name=message.file_name, file_bytes=message.file_bytes)
         if message.file_bytes is not None and self.files_dir is not None:
             folder = self.files_dir / user_id
@@ -44,7 +51,7 @@ class SimulatorPlatform:
             except OSError as error:
                 raise DeliveryError(f"cannot save {received.file_path}: {error}") from error
         # Only a delivered key counts as seen, so a retry after a failed save still arrives.
-        self.seen_keys.add(message.dedupe_key)
+        self.seen_keys.add(recipient.dedupe_key)
         self.inboxes.setdefault(user_id, []).append(received)
 
     def take(self, user_id: str) -> list[Received]:
