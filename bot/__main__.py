@@ -12,6 +12,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.logs import configure_logging
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org, open_database
+from handlers.clock import SystemClock
 from ledger_store.db import make_session_factory, transaction
 from ledger_store.org_import import import_org
 
@@ -40,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--out", type=Path, help="机器人发出的文件保存到这个目录")
     org = commands.add_parser("import-org", help="从 Excel/CSV 导入组织架构和人员")
     org.add_argument("file", type=Path)
-    commands.add_parser("serve", help="启动 HTTP 服务（健康检查、模拟器接口）")
+    commands.add_parser("serve", help="启动 HTTP 服务（健康检查、模拟器接口、企业微信回调）")
+    fake = commands.add_parser("fake-wecom", help="本地企业微信模拟器（只监听本机）", add_help=False)
+    fake.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("sync-wecom", help="从企业微信同步部门和成员")
     commands.add_parser("migrate", help="把数据库升级到最新结构")
     args = parser.parse_args(argv)
     configure_logging(logging.WARNING)
@@ -98,12 +102,42 @@ def import_org_file(config: Config, args: argparse.Namespace) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
-    """Run the HTTP server."""
+    """Run the HTTP server (and, until the scheduler process exists, a sweep that retries pending work)."""
     from bot.app import create_app
+    from bot.platforms.registry import configured_platforms
+    from bot.worker import Sweeper
 
-    platform = SimulatorPlatform(files_dir=config.simulator.files_dir)
-    app = create_app(build_runtime(config, platform))
-    app.run(host=config.web.host, port=config.web.port)
+    database = open_database(config)
+    runtime = build_runtime(config, *configured_platforms(config, database), database=database)
+    app = create_app(runtime)
+    sweeper = Sweeper(app.extensions["worker"], interval_seconds=5)
+    sweeper.start()
+    try:
+        app.run(host=config.web.host, port=config.web.port, threaded=True)
+    finally:
+        sweeper.stop()
+    return 0
+
+
+def fake_wecom(config: Config, args: argparse.Namespace) -> int:
+    """The local WeCom emulator, with a console to play members."""
+    from bot.platforms.wecom.emulator_cli import main_fake_wecom
+
+    return main_fake_wecom(args.rest)
+
+
+def sync_wecom(config: Config, args: argparse.Namespace) -> int:
+    """Pull WeCom departments and members into the organisation."""
+    from bot.platforms.registry import wecom_platform
+    from bot.platforms.wecom.contacts import sync_contacts
+
+    if not config.wecom.enabled:
+        print("配置里还没有填写企业微信应用（[wecom] corp_id、secret、token、encoding_aes_key）。", file=sys.stderr)
+        return 2
+    database = open_database(config)
+    platform = wecom_platform(config, database)
+    report = sync_contacts(make_session_factory(database), platform.client, SystemClock().now)
+    print(report.summary())
     return 0
 
 
@@ -114,7 +148,15 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": demo, "chat": chat, "import-org": import_org_file, "serve": serve, "migrate": migrate}
+COMMANDS = {
+    "demo": demo,
+    "chat": chat,
+    "import-org": import_org_file,
+    "serve": serve,
+    "fake-wecom": fake_wecom,
+    "sync-wecom": sync_wecom,
+    "migrate": migrate,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,7 +9,10 @@ from flask import Flask, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.platforms.wecom.callback import wecom_blueprint
+from bot.platforms.wecom.inbound import Inbound
 from bot.runtime import Runtime
+from bot.worker import Worker
 from handlers.messages import Incoming
 from ledger_store.org import SIMULATOR
 
@@ -17,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(runtime: Runtime) -> Flask:
-    """Build the Flask app around a running bot."""
+    """Build the Flask app around a running bot: health, the simulator door, and each platform's callback."""
     app = Flask(__name__)
     app.json.ensure_ascii = False
 
@@ -44,4 +47,20 @@ def create_app(runtime: Runtime) -> Flask:
         runtime.deliver()
         return jsonify(replies=[reply.text for reply in replies])
 
+    worker = Worker(runtime)
+    app.extensions["worker"] = worker
+    wecom = runtime.platforms.get("wecom")
+    if wecom is not None:
+
+        def after_response(inbound: Inbound) -> None:
+            if inbound.card_update is not None:
+                try:
+                    wecom.update_card(inbound.card_update)
+                except Exception:
+                    log.exception("updating the clicked card failed")
+            worker.run()
+
+        app.register_blueprint(
+            wecom_blueprint(runtime.config.wecom, runtime.engine, after_response, runtime.engine.clock.now)
+        )
     return app

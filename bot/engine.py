@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,12 @@ from handlers.texts import commands as texts
 from ledger_store.db import transaction
 from ledger_store.models import InboundMessage, InboundStatus
 from ledger_store.org import find_person
-from ledger_store.outbox import enqueue, store_file
+from ledger_store.outbox import REPLY_PREFIX, enqueue, store_file
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+# Downloads the file a platform message refers to: (file name, bytes).
+FileFetcher = Callable[[Incoming], tuple[str, bytes]]
 
 
 class Engine:
@@ -73,7 +76,7 @@ class Engine:
         except IntegrityError:
             return False
 
-    def process_pending(self, limit: int = 100) -> int:
+    def process_pending(self, limit: int = 100, fetch_file: FileFetcher | None = None) -> int:
         """Handle stored messages in arrival order; replies go to the outbox. Returns how many were handled.
 
         A message that fails is left for a later pass (at most MAX_ATTEMPTS), then answered with an apology.
@@ -96,6 +99,8 @@ class Engine:
             handled += 1
             try:
                 with transaction(self.factory) as session:
+                    if incoming.media_id and incoming.file_bytes is None and fetch_file is not None:
+                        incoming = self._attach_file(session, row_id, incoming, fetch_file)
                     replies = router.handle(self.context(session), incoming)
                     self._queue_replies(session, row_id, incoming, replies)
                     self._finish(session, row_id, InboundStatus.DONE)
@@ -120,7 +125,13 @@ class Engine:
             return None
         row = InboundMessage(platform=incoming.platform, message_key=key, received_at=self.now(), status=status)
         if status == InboundStatus.PENDING:
-            row.payload = {"user_id": incoming.user_id, "text": incoming.text, "file_name": incoming.file_name}
+            row.payload = {
+                "user_id": incoming.user_id,
+                "text": incoming.text,
+                "file_name": incoming.file_name,
+                "unsupported": incoming.unsupported,
+                "media_id": incoming.media_id,
+            }
             if incoming.button is not None:
                 row.payload["button"] = asdict(incoming.button)
             if incoming.file_bytes is not None:
@@ -141,6 +152,8 @@ class Engine:
             file_name=payload.get("file_name"),
             file_bytes=row.file.content if row.file else None,
             button=ButtonClick(**button) if button else None,
+            unsupported=payload.get("unsupported"),
+            media_id=payload.get("media_id"),
         )
 
     def _queue_replies(self, session: Session, row_id: int, incoming: Incoming, replies: list[Reply]) -> None:
@@ -158,12 +171,19 @@ class Engine:
                 session,
                 person_id=person.id if person else None,
                 user_id=None if person else incoming.user_id,
-                dedupe_key=f"reply:{row_id}:{index}",
+                dedupe_key=f"{REPLY_PREFIX}{row_id}:{index}",
                 now=self.now(),
                 text=reply.text,
                 platform=incoming.platform,
                 card=card,
             )
+
+    def _attach_file(self, session: Session, row_id: int, incoming: Incoming, fetch: FileFetcher) -> Incoming:
+        """Download the file a message refers to and keep it with the stored message."""
+        name, content = fetch(incoming)
+        row = session.get(InboundMessage, row_id)
+        row.file = store_file(session, name, content, self.now())
+        return replace(incoming, file_name=name, file_bytes=content)
 
     def _finish(self, session: Session, row_id: int, status: InboundStatus) -> None:
         row = session.get(InboundMessage, row_id)

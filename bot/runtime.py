@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.platforms.base import Platform
 from handlers.clock import Clock, SystemClock
 from handlers.forms.registry import ensure_builtin_forms
+from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
 from ledger_store.models import Person
 from ledger_store.org_import import ImportReport, import_org
@@ -36,6 +37,15 @@ class Runtime:
     def platform(self) -> Platform:
         """The platform pushes go to unless they answer a message from another one."""
         return self.platforms[self.config.delivery.platform]
+
+    def process_pending(self) -> int:
+        """Handle messages accepted after an HTTP acknowledgement, fetching their files from the platform."""
+        return self.engine.process_pending(fetch_file=self.fetch_file)
+
+    def fetch_file(self, incoming: Incoming) -> tuple[str, bytes]:
+        """The file a platform message refers to."""
+        platform = self.platforms[incoming.platform]
+        return platform.download(incoming.media_id)
 
     def deliver(self) -> int:
         """Push everything due in the outbox; returns the number sent."""

@@ -24,6 +24,10 @@ class Incoming:
     file_name: str | None = None
     file_bytes: bytes | None = None
     button: ButtonClick | None = None
+    # The platform's name for a message kind the bot cannot read (image, voice, location ...).
+    unsupported: str | None = None
+    # A file the platform holds for us; the edge downloads it before the handlers see the message.
+    media_id: str | None = None
 
 
 @dataclass(frozen=True)

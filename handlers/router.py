@@ -25,6 +25,8 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     """The reply texts for a known person: a button click, a command, a choice or an answer."""
     if incoming.button is not None:
         return conversation.click(ctx, person, incoming.button)
+    if incoming.unsupported:
+        return [t.UNKNOWN_MESSAGE_TYPE]
     text = normalise(incoming.text)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 
 from ledger_store.models import OutboxMessage, StoredFile
 
+# Replies to what a person just said start their dedupe keys with this; they may repeat word for word.
+REPLY_PREFIX = "reply:"
+
 
 def enqueue(
     session: Session,
@@ -49,3 +52,8 @@ def store_file(session: Session, name: str, content: bytes, now: datetime) -> St
     session.add(stored)
     session.flush()
     return stored
+
+
+def is_reply(message: OutboxMessage) -> bool:
+    """True for a reply to a person's message, as opposed to a push the bot starts (task, reminder, summary)."""
+    return message.dedupe_key.startswith(REPLY_PREFIX)

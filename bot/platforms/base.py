@@ -23,6 +23,8 @@ class Outgoing:
     file_name: str | None = None
     file_bytes: bytes | None = None
     card: Card | None = None
+    # A reply may legitimately repeat word for word ("帮助" twice), so no platform-side duplicate check.
+    repeatable: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,108 @@
+"""The WeCom callback URL: verify and decrypt with wechatpy, store the message, answer at once.
+
+WeCom waits five seconds and then delivers again. The request only checks, decrypts, parses and stores;
+handling, file downloads and replies happen after the response, in the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from flask import Blueprint, Response, request
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.config import WeComConfig
+from bot.engine import Engine
+from bot.platforms.wecom.inbound import Inbound, InboundError, parse_inbound
+
+log = logging.getLogger(__name__)
+
+
+def wecom_blueprint(
+    config: WeComConfig,
+    engine: Engine,
+    after_response: Callable[[Inbound], None],
+    now: Callable[[], datetime],
+) -> Blueprint:
+    """Routes for GET (URL verification) and POST (messages) on /wecom/callback."""
+    crypto = WeChatCrypto(config.token, config.encoding_aes_key, config.corp_id)
+    blueprint = Blueprint("wecom", __name__)
+
+    @blueprint.get("/wecom/callback")
+    def verify() -> Response:
+        args = request.args
+        problem = missing(args, "msg_signature", "timestamp", "nonce", "echostr") or stale(
+            args["timestamp"], config.replay_window_seconds, now()
+        )
+        if problem:
+            return plain(problem[1], problem[0])
+        try:
+            echo = crypto.check_signature(args["msg_signature"], args["timestamp"], args["nonce"], args["echostr"])
+        except (InvalidSignatureException, InvalidCorpIdException) as error:
+            log.warning("wecom URL verification refused: %s", type(error).__name__)
+            return plain(403, "forbidden")
+        except ValueError:
+            return plain(400, "bad echostr")
+        return plain(200, echo.decode("utf-8") if isinstance(echo, bytes) else echo)
+
+    @blueprint.post("/wecom/callback")
+    def receive() -> Response:
+        args = request.args
+        if (request.content_length or 0) > config.max_callback_bytes:
+            return plain(400, "body too large")
+        body = request.get_data(cache=False)
+        if len(body) > config.max_callback_bytes:
+            return plain(400, "body too large")
+        problem = missing(args, "msg_signature", "timestamp", "nonce") or stale(
+            args["timestamp"], config.replay_window_seconds, now()
+        )
+        if problem:
+            return plain(problem[1], problem[0])
+        try:
+            envelope = xmltodict.parse(body)["xml"]
+            xml = crypto.decrypt_message(envelope, args["msg_signature"], args["timestamp"], args["nonce"])
+            inbound = parse_inbound(xml, expected_agent_id=config.agent_id or None)
+        except (InvalidSignatureException, InvalidCorpIdException) as error:
+            log.warning("wecom callback refused: %s", type(error).__name__)
+            return plain(403, "forbidden")
+        except (ExpatError, KeyError, TypeError, ValueError, InboundError) as error:
+            log.warning("wecom callback malformed: %s", type(error).__name__)
+            return plain(400, "malformed")
+        incoming = inbound.incoming
+        if incoming is not None and inbound.media_id:
+            incoming = replace(incoming, media_id=inbound.media_id)
+        if incoming is not None and not engine.accept(incoming):
+            log.info("wecom delivery %s seen before, dropped", inbound.key)
+            return plain(200, "")
+        response = plain(200, "")
+        response.call_on_close(lambda: after_response(inbound))
+        return response
+
+    return blueprint
+
+
+def missing(args, *names: str) -> tuple[str, int] | None:
+    """A 400 when a query parameter WeCom always sends is absent."""
+    absent = [name for name in names if not args.get(name)]
+    return (f"missing {', '.join(absent)}", 400) if absent else None
+
+
+def stale(timestamp: str, window: int, now: datetime) -> tuple[str, int] | None:
+    """A 403 when the callback's timestamp is outside the replay window (0 turns the check off)."""
+    if not timestamp.isdigit():
+        return ("bad timestamp", 400)
+    if window and abs(now.timestamp() - int(timestamp)) > window:
+        return ("timestamp outside the replay window", 403)
+    return None
+
+
+def plain(status: int, text: str) -> Response:
+    """A bare text response, as WeCom expects (no quotes, no newline)."""
+    return Response(text, status=status, mimetype="text/plain")

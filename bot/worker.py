@@ -1,0 +1,53 @@
+"""Finishes what a platform callback acknowledged: handle the stored messages, then push the outbox."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Runs the slow part of message handling after the HTTP response, one pass at a time per process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        """Handle every stored message, then deliver what is due; errors are logged, never raised."""
+        with self._lock:
+            try:
+                self.runtime.process_pending()
+            except Exception:
+                log.exception("handling stored messages failed")
+            try:
+                self.runtime.deliver()
+            except Exception:
+                log.exception("delivering the outbox failed")
+
+
+class Sweeper:
+    """Runs the worker every few seconds in a background thread: retries, and messages left by a crash."""
+
+    def __init__(self, worker: Worker, interval_seconds: float) -> None:
+        self.worker = worker
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
+
+    def start(self) -> None:
+        """Begin sweeping."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the current pass."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.worker.run()
