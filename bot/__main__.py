@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="一表通机器人")
     parser.add_argument("--config", type=Path, help="配置文件（TOML），默认用内置默认值")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="载入示范单位并打开本地聊天模拟器")
+    demo_parser = commands.add_parser("demo", help="载入示范单位并打开本地聊天模拟器")
+    demo_parser.add_argument("--wecom", action="store_true", help="改为走企业微信全链路（本地模拟企业微信）")
     chat = commands.add_parser("chat", help="本地聊天模拟器")
     chat.add_argument("--as", dest="account", help="一开始扮演的账号")
     chat.add_argument("--script", type=Path, help="按行回放“账号: 文本”的脚本文件")
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def demo(config: Config, args: argparse.Namespace) -> int:
     """Migrate, load the demo organisation if the database is empty, and open the chat."""
+    if args.wecom:
+        from bot.wecom_demo import run_wecom_demo
+
+        return run_wecom_demo(config)
     platform = SimulatorPlatform(files_dir=config.simulator.files_dir)
     runtime = build_runtime(config, platform)
     report = load_demo_org(runtime)
