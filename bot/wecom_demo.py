@@ -50,15 +50,7 @@ def run_wecom_demo(config: Config, lines=None, out: TextIO = sys.stdout, wait: f
     emulator = WeComEmulator(EmulatorSettings(SAMPLE_CORP_ID, DEMO_SECRET, DEMO_AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY))
     seed_from_org_file(emulator, DEMO_ORG)
     api = serve(emulator)
-    wecom = WeComConfig(
-        corp_id=SAMPLE_CORP_ID,
-        agent_id=DEMO_AGENT_ID,
-        secret=DEMO_SECRET,
-        token=SAMPLE_TOKEN,
-        encoding_aes_key=SAMPLE_AES_KEY,
-        api_base_url=api.url,
-    )
-    config = replace(config, wecom=wecom, delivery=replace(config.delivery, platform="wecom"))
+    config = talking_to(emulator, api.url, config)
     database = open_database(config)
     runtime = build_runtime(config, *configured_platforms(config, database), database=database)
     report = load_demo_org(runtime)
@@ -79,6 +71,20 @@ def run_wecom_demo(config: Config, lines=None, out: TextIO = sys.stdout, wait: f
         server.shutdown()
         api.shutdown()
     return 0
+
+
+def talking_to(emulator: WeComEmulator, api_url: str, config: Config) -> Config:
+    """`config` with its WeCom app set to the emulator's credentials and API, and pushes going to WeCom."""
+    settings = emulator.settings
+    wecom = WeComConfig(
+        corp_id=settings.corp_id,
+        agent_id=settings.agent_id,
+        secret=settings.secret,
+        token=settings.token,
+        encoding_aes_key=settings.encoding_aes_key,
+        api_base_url=api_url,
+    )
+    return replace(config, wecom=wecom, delivery=replace(config.delivery, platform="wecom"))
 
 
 def typed_lines(out: TextIO):

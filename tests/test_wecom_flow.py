@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import requests
+from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -25,6 +26,7 @@ from bot.platforms.wecom.emulator import (
     serve,
 )
 from bot.runtime import Runtime, build_runtime, load_demo_org
+from bot.wecom_demo import talking_to
 from handlers.clock import ManualClock
 from ledger_store.models import InboundMessage, Person
 
@@ -38,15 +40,13 @@ class WeComWorld:
 
     emulator: WeComEmulator
     runtime: Runtime
+    app: Flask
     callback_url: str
+    seen: dict[str, int] = field(default_factory=dict)
 
     def settle(self) -> None:
         """Finish the work the bot does after acknowledging (the same pass the server runs after a response)."""
-        self.runtime_worker.run()
-
-    @property
-    def runtime_worker(self):
-        return self.app.extensions["worker"]
+        self.app.extensions["worker"].run()
 
     def say(self, userid: str, text: str, msg_id: str | None = None) -> list[str]:
         """A member writes; the texts that member received afterwards."""
@@ -61,9 +61,9 @@ class WeComWorld:
 
     def take(self, userid: str) -> list[dict]:
         """Everything `userid` received since the last call."""
-        seen = self._seen.setdefault(userid, 0)
+        seen = self.seen.setdefault(userid, 0)
         inbox = self.emulator.inbox(userid)
-        self._seen[userid] = len(inbox)
+        self.seen[userid] = len(inbox)
         return inbox[seen:]
 
 
@@ -75,17 +75,7 @@ def world(engine, db, tmp_path):
         clock=lambda: clock.now().timestamp(),
     )
     api = serve(emulator)
-    config = Config(
-        delivery=DeliveryConfig(platform="wecom"),
-        wecom=WeComConfig(
-            corp_id=SAMPLE_CORP_ID,
-            agent_id=AGENT_ID,
-            secret=SECRET,
-            token=SAMPLE_TOKEN,
-            encoding_aes_key=SAMPLE_AES_KEY,
-            api_base_url=api.url,
-        ),
-    )
+    config = talking_to(emulator, api.url, Config())
     runtime = build_runtime(config, *configured_platforms(config, engine), clock=clock, database=engine)
     load_demo_org(runtime)
     with runtime.factory() as session:
@@ -97,9 +87,7 @@ def world(engine, db, tmp_path):
     thread.start()
     callback_url = f"http://127.0.0.1:{server.server_port}/wecom/callback"
     emulator.settings.callback_url = callback_url
-    built = WeComWorld(emulator, runtime, callback_url)
-    built.app, built._seen, built.clock = app, {}, clock
-    yield built
+    yield WeComWorld(emulator, runtime, app, callback_url)
     server.shutdown()
     api.shutdown()
 
