@@ -215,7 +215,7 @@ def test_an_unregistered_member_is_told_to_see_the_admin(world):
     assert world.say("stranger", "你好") == ["您还未登记，请联系管理员。"]
 
 
-def test_a_picture_gets_a_polite_answer_and_a_file_is_downloaded_first(world):
+def test_a_file_from_a_member_is_downloaded_before_it_is_answered(world):
     world.emulator.member_sends_file("zhang_dehua", b"PK\x03\x04 fake workbook", "低保台账.xlsx")
     world.settle()
     [answer] = world.texts("zhang_dehua")
