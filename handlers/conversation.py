@@ -23,7 +23,8 @@ SKIP = frozenset({"跳过", "略过", "不填"})
 VIEW = frozenset({"查看", "查看答案", "看看"})
 HELP = frozenset({"帮助", "help", "?", "？"})
 RESUME = frozenset({"开始", "继续", "开始填写", "继续填写"})
-SUBMIT = frozenset({"提交", "确认", "确定", "确认提交", "提交报送"})
+SUBMIT_WORD = "提交"
+SUBMIT = frozenset({SUBMIT_WORD, "确认", "确定", "确认提交", "提交报送"})
 EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
 
 
@@ -33,14 +34,17 @@ def question_token(conversation: Conversation) -> str:
 
 
 def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]:
-    """Replies, the last one carrying the current question's options when it is a choice or yes/no."""
+    """Replies, the last one carrying buttons for a choice or yes/no question, or 提交 on the review."""
     replies = [Reply(text) for text in texts]
     current = focused_conversation(ctx, person)
     if current is None or not replies:
         return replies
     fields = fields_of(current.assignment.task.form_version)
     if current.position >= len(fields):
-        return replies
+        if open_fields(current, fields):
+            return replies
+        options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
+        return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
     field = fields[current.position]
     if field.type == FieldType.YES_NO:
         options = (Option(YES, YES), Option(NO, NO))

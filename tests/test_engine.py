@@ -107,3 +107,15 @@ def test_choice_and_yes_no_questions_offer_buttons_and_a_click_answers(chat, run
     again = Incoming(SIMULATOR, "chen_guoping", "", message_id="c2", button=ButtonClick(reply.token, "1"))
     assert "已经答过" in runtime.engine.receive(again)[0].text
     assert "发放方式：银行卡" in chat.say("chen_guoping", "查看")
+
+
+def test_the_review_offers_a_submit_button_that_submits(chat, runtime):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.say("zhang_dehua", "开始")
+    for answer in ["120", "350", "3", "1", "15000", "是", "13908315526"]:
+        chat.say("zhang_dehua", answer)
+    [review] = runtime.engine.receive(Incoming(SIMULATOR, "zhang_dehua", "跳过", message_id="r"))
+    assert "请核对" in review.text
+    assert [(o.value, o.label) for o in review.options] == [("提交", "确认提交")]
+    click = Incoming(SIMULATOR, "zhang_dehua", "", message_id="s", button=ButtonClick(review.token, "提交"))
+    assert "已提交" in runtime.engine.receive(click)[0].text

@@ -25,6 +25,7 @@ def current_answer(shown: str) -> str:
     return f"当前答案：{shown}（不改请回复“跳过”）"
 
 
+SUBMIT_BUTTON = "确认提交"
 STALE_BUTTON = "这个按钮对应的题目已经答过或换了，请回答当前这一题。"
 OPTIONAL = "（选填，没有可回复“跳过”）"
 HINT_PREFIX = "提示："
