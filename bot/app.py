@@ -58,7 +58,7 @@ def create_app(runtime: Runtime) -> Flask:
                     wecom.update_card(inbound.card_update)
                 except Exception:
                     log.exception("updating the clicked card failed")
-            worker.run()
+            worker.kick()
 
         app.register_blueprint(
             wecom_blueprint(runtime.config.wecom, runtime.engine, after_response, runtime.engine.clock.now)

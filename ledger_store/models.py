@@ -355,3 +355,53 @@ class CachedValue(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Ledger(Base):
+    """A shared register (台账): one record per entity, each field kept once and taken from here by everyone."""
+
+    __tablename__ = "ledgers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    key_field: Mapped[str] = mapped_column(String(64))
+    # [{name, label, type, required, choices: [{value, label}], validity_days}], see ledger_store.ledgers.
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LedgerRecord(Base):
+    """One entity of a ledger (a person, a household, a parcel): the current value of each field."""
+
+    __tablename__ = "ledger_records"
+    __table_args__ = (
+        UniqueConstraint("ledger_id", "key"),
+        Index("ix_ledger_records_unit", "ledger_id", "org_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Field name -> ISO time the value was last changed or confirmed; decides whether it is still fresh.
+    value_times: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LedgerChange(Base):
+    """One value of one record changing: the history that lets anyone see who changed what, when, from where."""
+
+    __tablename__ = "ledger_changes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("ledger_records.id"), index=True)
+    field_name: Mapped[str] = mapped_column(String(64))
+    old: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new: Mapped[Any] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    source: Mapped[str] = mapped_column(String(200))
