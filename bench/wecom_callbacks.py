@@ -221,7 +221,8 @@ def main() -> None:
         sweeper.start()
         servers = {"baseline": serve_http(baseline_app(settings)), "bot": serve_http(bot)}
         print(f"senders   {len(members)} demo members in turn ({', '.join(members[:3])}, ...), texts {TEXTS}")
-        print(f"bot       SQLite in {scratch}; after-response work in the worker thread; sweep every {SWEEP_SECONDS} s\n")
+        print(f"bot       SQLite in {scratch}; after-response work in the worker thread")
+        print(f"          sweep every {SWEEP_SECONDS} s\n")
         try:
             results = {}
             for offset, (name, (_, _, url)) in enumerate(servers.items()):
