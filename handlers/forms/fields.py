@@ -20,6 +20,9 @@ class FieldType(StrEnum):
     YES_NO = "yes_no"
     ID_NUMBER = "id_number"
     MOBILE = "mobile"
+    NOTE = "note"  # shown, never answered
+    ACKNOWLEDGE = "acknowledge"  # answered by confirming, e.g. 已阅
+    CALCULATE = "calculate"  # computed from `calculation`, never asked
 
 
 NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL})
@@ -48,6 +51,17 @@ class Field:
     min_length: int | None = None
     max_length: int | None = None
     choices: tuple[Choice, ...] = field(default_factory=tuple)
+    # From Excel (XLSForm) templates. Expressions are stored as their text; see handlers.forms.expressions.
+    relevant: str = ""  # ask only when this is true
+    constraint: str = ""  # `.` is the answer; refuse it when this is false
+    constraint_message: str = ""
+    required_message: str = ""
+    default: str = ""  # a literal answer, or an expression when it refers to ${...} or calls a function
+    calculation: str = ""
+    read_only: bool = False
+    group: str = ""  # labels of the enclosing groups, outermost first, joined by " / "
+    repeat: str = ""  # name of the enclosing repeat (a roster), if any
+    save_to: str = ""  # the ledger (台账) field this answer updates
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (decimals as strings) for storing a form version."""
@@ -57,6 +71,10 @@ class Field:
             if data[key] is not None:
                 data[key] = str(data[key])
         data["choices"] = [{"value": c.value, "label": c.label} for c in self.choices]
+        # Left out at their defaults, so stored versions of older forms compare equal and are not re-versioned.
+        for key, default in _OPTIONAL_DEFAULTS.items():
+            if data[key] == default:
+                del data[key]
         return data
 
     @classmethod
@@ -74,4 +92,19 @@ class Field:
             min_length=data.get("min_length"),
             max_length=data.get("max_length"),
             choices=tuple(Choice(c["value"], c["label"]) for c in data.get("choices", ())),
+            **{key: data.get(key, default) for key, default in _OPTIONAL_DEFAULTS.items()},
         )
+
+
+_OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "relevant": "",
+    "constraint": "",
+    "constraint_message": "",
+    "required_message": "",
+    "default": "",
+    "calculation": "",
+    "read_only": False,
+    "group": "",
+    "repeat": "",
+    "save_to": "",
+}
