@@ -1,0 +1,170 @@
+"""Read a form a department wrote in Excel (XLSForm, with Chinese headers allowed) into a form definition.
+
+Like pyxform, every cell is read as a stripped string first and typed later, and every problem names its sheet
+and row in a Chinese sentence. What a chat form cannot ask is refused, never dropped. A workbook with any problem
+gives no form: the department fixes the file and uploads it again.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from handlers.forms.fields import Choice, Field
+from handlers.forms.xlsform_sheets import (
+    CHOICES,
+    SETTINGS,
+    SHEET_KINDS,
+    SURVEY,
+    Problem,
+    Sheet,
+    problem,
+    read_sheet,
+)
+from handlers.forms.xlsform_survey import Repeat, read_survey
+from handlers.forms.xlsform_template import blank_template
+from handlers.texts import forms as t
+
+__all__ = ["FormDefinition", "FormResult", "Problem", "Repeat", "blank_template", "read_form"]
+
+MAX_CODE_LENGTH = 64  # forms.code in the database
+MAX_TITLE_LENGTH = 100  # forms.title
+# What openpyxl, zipfile and zlib raise for a file that is no .xlsx or is damaged: SyntaxError is bad XML,
+# NotImplementedError an unknown compression method, RuntimeError an encrypted zip member.
+_DAMAGED_FILE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    OSError,
+    SyntaxError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    """A form read from a workbook: its code, title, version and questions in order."""
+
+    code: str
+    title: str
+    version: str
+    fields: tuple[Field, ...]
+    repeats: tuple[Repeat, ...] = ()
+    headline_field: str | None = None
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """The form, or None with the problems to fix first."""
+
+    form: FormDefinition | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_form(source: str | Path | bytes, *, file_name: str = "") -> FormResult:
+    """Read an .xlsx XLSForm from a path or bytes; `file_name` names bytes when settings give no form_id or title."""
+    if isinstance(source, str | Path):
+        file_name = file_name or Path(source).name
+        data = Path(source).read_bytes()
+    else:
+        data = source
+    problems: list[Problem] = []
+    sheets: dict[str, Sheet] = {}
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for worksheet in workbook.worksheets:
+                kind = SHEET_KINDS.get(worksheet.title.strip().casefold())
+                if kind is not None and kind not in sheets:
+                    sheets[kind] = read_sheet(worksheet, kind, problems)
+            order = [worksheet.title for worksheet in workbook.worksheets]
+        finally:
+            workbook.close()
+    except _DAMAGED_FILE:
+        return FormResult(None, [Problem("", None, None, t.UNREADABLE_FILE)])
+    form = _read(sheets, Path(file_name).stem, problems)
+    problems.sort(key=lambda p: (order.index(p.sheet) if p.sheet in order else len(order), p.row or 0))
+    return FormResult(None if problems else form, problems)
+
+
+def _read(sheets: dict[str, Sheet], stem: str, problems: list[Problem]) -> FormDefinition | None:
+    """The form from its sheets, adding what is wrong to `problems`."""
+    survey = sheets.get(SURVEY)
+    if survey is None:
+        problems.append(Problem("", None, None, t.NO_SURVEY_SHEET))
+        return None
+    missing = [name for name in ("type", "name", "label") if not survey.has(name)]
+    if missing:
+        problems.append(problem(survey.title, survey.header_row, None, t.missing_columns(missing)))
+        return None
+    lists = _read_choices(sheets.get(CHOICES), problems)
+    fields, repeats = read_survey(survey, lists, problems)
+    if not fields:
+        problems.append(problem(survey.title, None, None, t.NO_QUESTIONS))
+    code, title, version = _read_settings(sheets.get(SETTINGS), stem, problems)
+    return FormDefinition(code, title, version, tuple(fields), tuple(repeats))
+
+
+def _read_choices(sheet: Sheet | None, problems: list[Problem]) -> dict[str, tuple[Choice, ...]] | None:
+    """Choice lists by name; None when the sheet lacks a needed column (reported once, not per question)."""
+    if sheet is None:
+        return {}
+    missing = [name for name in ("list_name", "name", "label") if not sheet.has(name)]
+    if missing and sheet.rows:
+        problems.append(problem(sheet.title, sheet.header_row, None, t.missing_columns(missing)))
+        return None
+    lists: dict[str, list[Choice]] = {}
+    first_rows: dict[tuple[str, str], int] = {}
+    for number, cells in sheet.rows:
+        list_name, name, label = (sheet.text(cells, key) for key in ("list_name", "name", "label"))
+        if not (list_name or name or label):
+            continue
+        if not list_name:
+            problems.append(problem(sheet.title, number, sheet.header("list_name"), t.MISSING_LIST_NAME))
+        elif not name:
+            problems.append(problem(sheet.title, number, sheet.header("name"), t.MISSING_CHOICE_NAME))
+        elif len(name.split()) > 1:
+            problems.append(problem(sheet.title, number, sheet.header("name"), t.choice_name_with_space(name)))
+        elif (list_name, name) in first_rows:
+            sentence = t.duplicate_choice(list_name, name, first_rows[(list_name, name)])
+            problems.append(problem(sheet.title, number, sheet.header("name"), sentence))
+        elif not label:
+            problems.append(problem(sheet.title, number, sheet.header("label"), t.missing_choice_label(name)))
+        else:
+            first_rows[(list_name, name)] = number
+            lists.setdefault(list_name, []).append(Choice(name, label))
+    return {name: tuple(choices) for name, choices in lists.items()}
+
+
+def _read_settings(sheet: Sheet | None, stem: str, problems: list[Problem]) -> tuple[str, str, str]:
+    """(code, title, version): form_id or a slug of the file name, form_title or the file name, version."""
+    if sheet is None:
+        sheet = Sheet(SETTINGS, SETTINGS, 1)
+    row, cells = sheet.rows[0] if sheet.rows else (None, [])
+    title_text, form_id, version = (sheet.text(cells, key) for key in ("form_title", "form_id", "version"))
+    code = form_id or _slug(stem) or _slug(title_text)
+    title = title_text or stem or code
+    if not code:
+        problems.append(problem(sheet.title, row, None, t.MISSING_CODE))
+    elif len(code) > MAX_CODE_LENGTH or len(code.split()) > 1:
+        problems.append(problem(sheet.title, row, sheet.header("form_id"), t.bad_code(code)))
+    if len(title) > MAX_TITLE_LENGTH:
+        problems.append(problem(sheet.title, row, sheet.header("form_title"), t.title_too_long(len(title))))
+    return code, title, version
+
+
+def _slug(text: str) -> str:
+    """A form code from a file name: 低保 月报(2024) -> 低保_月报_2024, Text and Integer -> text_and_integer."""
+    return re.sub(r"\W+", "_", unicodedata.normalize("NFKC", text).casefold()).strip("_")[:MAX_CODE_LENGTH]
