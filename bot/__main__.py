@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--out", type=Path, help="机器人发出的文件保存到这个目录")
     org = commands.add_parser("import-org", help="从 Excel/CSV 导入组织架构和人员")
     org.add_argument("file", type=Path)
+    form = commands.add_parser("import-form", help="从 Excel（XLSForm 格式）导入表单")
+    form.add_argument("file", type=Path)
     commands.add_parser("serve", help="启动 HTTP 服务（健康检查、模拟器接口、企业微信回调）")
     fake = commands.add_parser("fake-wecom", help="本地企业微信模拟器（只监听本机）", add_help=False)
     fake.add_argument("rest", nargs=argparse.REMAINDER)
@@ -106,6 +108,20 @@ def import_org_file(config: Config, args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def import_form_file(config: Config, args: argparse.Namespace) -> int:
+    """Import a form workbook; nothing is stored when it has problems."""
+    from handlers.form_import import import_form
+
+    if not args.file.is_file():
+        print(f"找不到文件：{args.file}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
+    with transaction(runtime.factory) as session:
+        result = import_form(runtime.engine.context(session), args.file, args.file.name, actor_id=None)
+    print(result.message())
+    return 0 if result.version is not None else 1
+
+
 def serve(config: Config, args: argparse.Namespace) -> int:
     """Run the HTTP server (and, until the scheduler process exists, a sweep that retries pending work)."""
     from bot.app import create_app
@@ -157,6 +173,7 @@ COMMANDS = {
     "demo": demo,
     "chat": chat,
     "import-org": import_org_file,
+    "import-form": import_form_file,
     "serve": serve,
     "fake-wecom": fake_wecom,
     "sync-wecom": sync_wecom,

@@ -12,10 +12,13 @@ from sqlalchemy import select
 from handlers import reporting, todos
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
+from handlers.forms.xlsform import blank_template
 from handlers.texts import commands as t
+from handlers.texts import form_import as ft
 from handlers.timeparse import parse_datetime
 from ledger_store.models import Form, Level, OrgUnit, Person, ReportTask, Role
 from ledger_store.org import all_units, descendants, fillers_by_unit, unit_path
+from ledger_store.outbox import enqueue, store_file
 
 SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
 # "范围 朱沱镇下辖" targets every unit with a filler below 朱沱镇.
@@ -209,6 +212,14 @@ def templates(ctx: Context, person: Person, args: str) -> list[str]:
     return [t.templates_list(lines)]
 
 
+def blank_form(ctx: Context, person: Person, args: str) -> list[str]:
+    """/空白模板: send the blank form workbook to fill in and send back."""
+    stored = store_file(ctx.session, ft.BLANK_TEMPLATE_NAME, blank_template(), ctx.now())
+    stamp = ctx.local_now().strftime("%Y%m%d%H%M%S")
+    enqueue(ctx.session, person_id=person.id, dedupe_key=f"blank-form:{person.id}:{stamp}", now=ctx.now(), file=stored)
+    return [ft.BLANK_TEMPLATE_SENT]
+
+
 def todo(ctx: Context, person: Person, args: str) -> list[str]:
     """/待办: the person's open tasks; outside a form, a number then picks one."""
     return todos.list_open(ctx, person)
@@ -230,6 +241,7 @@ def show_help(ctx: Context, person: Person, args: str) -> list[str]:
 COMMANDS: tuple[Command, ...] = (
     Command(("发布", "issue"), Role.ISSUER, t.ISSUE_USAGE, issue),
     Command(("模板", "templates"), Role.ISSUER, "/模板：可发布的模板", templates),
+    Command(("空白模板", "blank-form"), Role.ISSUER, "/空白模板：要一份 Excel 表单模板，填好发回即可导入", blank_form),
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),

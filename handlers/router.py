@@ -6,10 +6,12 @@ import unicodedata
 
 from handlers import commands, conversation, todos
 from handlers.context import Context
+from handlers.form_import import import_form
 from handlers.messages import Incoming, Reply
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
-from ledger_store.models import ChatFocus, Person
+from handlers.texts import form_import as ft
+from ledger_store.models import ChatFocus, Person, Role
 from ledger_store.org import find_person
 
 
@@ -28,6 +30,8 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     if incoming.unsupported:
         return [t.UNKNOWN_MESSAGE_TYPE]
     text = normalise(incoming.text)
+    if not text and incoming.file_bytes is not None:
+        return received_file(ctx, person, incoming)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]
     current = conversation.focused_conversation(ctx, person)
@@ -42,6 +46,17 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     if focus is not None and focus.choosing:
         return todos.choose(ctx, person, focus, text)
     return todos.start_or_choose(ctx, person)
+
+
+def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
+    """A workbook from an issuer is a form to import; other files cannot be used yet."""
+    may_import = person.has_role(Role.ISSUER) or person.has_role(Role.ADMIN)
+    if not may_import:
+        return [t.FILES_NOT_YET]
+    name = incoming.file_name or ""
+    if not name.lower().endswith((".xlsx", ".xlsm")):
+        return [ft.NOT_A_WORKBOOK]
+    return [import_form(ctx, incoming.file_bytes, name, person.id).message()]
 
 
 def normalise(text: str) -> str:

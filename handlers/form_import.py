@@ -1,0 +1,51 @@
+"""Bringing a department's own form in: an Excel workbook read, checked and stored as a new form version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from handlers.context import Context
+from handlers.forms.registry import ensure_template
+from handlers.forms.xlsform import read_form
+from handlers.texts import form_import as t
+from ledger_store import audit
+from ledger_store.models import FormVersion
+
+# A reply listing more problems than this is cut, with a count of the rest.
+MAX_LISTED = 30
+
+
+@dataclass(frozen=True)
+class FormImport:
+    """What came of one workbook: the stored version, or the problems that stopped it."""
+
+    version: FormVersion | None
+    problems: tuple[str, ...]
+
+    def message(self) -> str:
+        """A Chinese sentence for the person who sent the workbook."""
+        if self.version is None:
+            listed = [f"{n}. {p}" for n, p in enumerate(self.problems[:MAX_LISTED], start=1)]
+            more = len(self.problems) - MAX_LISTED
+            return t.refused(len(self.problems), listed, more if more > 0 else 0)
+        version = self.version
+        return t.imported(version.form.title, version.version, len(version.fields))
+
+
+def import_form(ctx: Context, source: bytes | Path, file_name: str, actor_id: int | None) -> FormImport:
+    """Read a workbook; store it as a form (a new version when its questions changed) or say what is wrong."""
+    result = read_form(source, file_name=file_name)
+    if result.form is None:
+        return FormImport(None, tuple(str(p) for p in result.problems))
+    version = ensure_template(ctx.session, result.form, ctx.now())
+    audit.record(
+        ctx.session,
+        at=ctx.now(),
+        actor_id=actor_id,
+        action="import_form",
+        entity="form_version",
+        entity_id=version.id,
+        new={"code": version.form.code, "version": version.version, "file": file_name},
+    )
+    return FormImport(version, ())

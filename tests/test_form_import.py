@@ -1,0 +1,91 @@
+"""A department brings its own form as an Excel workbook, in chat or on the command line."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from bot.__main__ import main
+from handlers.forms.xlsform import read_form
+from handlers.messages import Incoming
+from ledger_store.models import Form
+from ledger_store.org import SIMULATOR
+
+SURVEY = [
+    ["类型", "字段名", "题目", "提示", "必填"],
+    ["整数", "households", "监测户数", "单位：户", "是"],
+    ["单选 risk", "risk", "主要风险", "", "是"],
+    ["文本", "remark", "备注", "", "否"],
+]
+CHOICES = [["选项列表", "name", "label"], ["risk", "ill", "因病"], ["risk", "edu", "因学"]]
+SETTINGS = [["form_title", "form_id"], ["防返贫监测月报", "fanpin_monthly"]]
+
+
+def workbook(survey=SURVEY, choices=CHOICES, settings=SETTINGS) -> bytes:
+    """An xlsx with the three XLSForm sheets, from the tables above."""
+    book = Workbook()
+    book.active.title = "survey"
+    for title, rows in (("survey", survey), ("choices", choices), ("settings", settings)):
+        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def send_file(runtime, account: str, name: str, content: bytes) -> str:
+    incoming = Incoming(SIMULATOR, account, "", message_id=f"file-{name}", file_name=name, file_bytes=content)
+    return "\n".join(reply.text for reply in runtime.engine.receive(incoming))
+
+
+def test_an_issuer_sends_a_workbook_and_can_issue_it_at_once(chat, runtime):
+    reply = send_file(runtime, "li_minzheng", "防返贫监测.xlsx", workbook())
+    assert reply.startswith("已导入表单《防返贫监测月报》（第1版，共3项）")
+    assert "已发布《防返贫监测月报》" in chat.say("li_minzheng", "/发布 防返贫监测月报 截止 11月30日18点 范围 松林村")
+    chat.say("zhang_dehua", "开始")
+    question = chat.say("zhang_dehua", "12")
+    assert "主要风险" in question and "1. 因病" in question and "2. 因学" in question
+
+
+def test_sending_the_same_workbook_again_keeps_the_version_and_a_change_makes_a_new_one(runtime):
+    send_file(runtime, "li_minzheng", "a.xlsx", workbook())
+    assert "第1版" in send_file(runtime, "li_minzheng", "b.xlsx", workbook())
+    changed = [*SURVEY, ["日期", "visited_on", "走访日期", "", "是"]]
+    assert "第2版，共4项" in send_file(runtime, "li_minzheng", "c.xlsx", workbook(survey=changed))
+
+
+def test_a_broken_workbook_is_answered_row_by_row_and_nothing_is_stored(runtime):
+    broken = [SURVEY[0], ["整数", "households", "监测户数", "", "是"], ["integr", "people", "人数", "", "是"]]
+    reply = send_file(runtime, "li_minzheng", "broken.xlsx", workbook(survey=broken))
+    assert reply.startswith("表单有 1 处问题，没有导入")
+    assert "survey 表第 3 行" in reply and "integer" in reply
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(Form).where(Form.code == "fanpin_monthly")) == 0
+
+
+def test_files_from_a_filler_or_not_excel_are_answered_politely(runtime):
+    assert "还不能通过文件填报" in send_file(runtime, "zhang_dehua", "x.xlsx", workbook())
+    assert "只能导入 Excel 表单" in send_file(runtime, "li_minzheng", "photo.jpg", b"\xff\xd8\xff")
+
+
+def test_the_blank_template_is_sent_as_a_file_that_reads_back_as_a_form(chat):
+    assert "空白表单模板" in chat.say("li_minzheng", "/空白模板")
+    [push] = chat.pushes("li_minzheng")
+    assert push.file_name == "一表通表单模板.xlsx"
+    assert read_form(push.file_bytes, file_name=push.file_name).problems == []
+    assert "需要发布员权限" in chat.say("zhang_dehua", "/空白模板")
+
+
+def test_import_form_on_the_command_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("YBT_DATABASE_URL", f"sqlite:///{tmp_path / 'forms.sqlite3'}")
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(workbook())
+    assert main(["import-form", str(good)]) == 0
+    assert "已导入表单《防返贫监测月报》" in capsys.readouterr().out
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook(settings=[["form_title"], ["坏表"]], survey=[SURVEY[0], ["geopoint", "p", "位置"]]))
+    assert main(["import-form", str(bad)]) == 1
+    assert "没有导入" in capsys.readouterr().out
