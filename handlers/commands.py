@@ -164,16 +164,16 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
         lines.append(t.ALL_SUBMITTED)
     else:
         lines.append(t.MISSING_HEADER)
-        total = len(task.form_version.fields)
-        positions = reporting.positions(ctx, state.missing)
+        total = reporting.question_total(task.form_version)
+        reached = reporting.reached_questions(ctx, state.missing)
         for assignment in state.missing:
-            position = positions.get(assignment.id)
-            if position is None:
+            number = reached.get(assignment.id)
+            if number is None:
                 where = t.STATE_NOT_STARTED
-            elif position >= total:
+            elif number > total:
                 where = t.STATE_ALL_ANSWERED
             else:
-                where = t.state_in_progress(position + 1, total)
+                where = t.state_in_progress(number, total)
             path = unit_path(assignment.org_unit)
             lines.append(t.progress_missing_line(path, assignment.filler.name, where))
     return ["\n".join(lines)]
@@ -208,7 +208,7 @@ def templates(ctx: Context, person: Person, args: str) -> list[str]:
     lines = []
     for form in all_forms(ctx.session):
         version = latest_version(ctx.session, form)
-        lines.append(t.template_line(form.title, len(version.fields) if version else 0))
+        lines.append(t.template_line(form.title, reporting.question_total(version) if version else 0))
     return [t.templates_list(lines)]
 
 

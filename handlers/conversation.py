@@ -6,15 +6,16 @@ import re
 
 from sqlalchemy import select
 
-from handlers import reporting
+from handlers import form_prompts, reporting
 from handlers.context import Context
-from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
+from handlers.form_state import FormState, number_at, question_numbers, refresh
+from handlers.forms.answers import Invalid, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.messages import ButtonClick, Option, Reply
 from handlers.numbers import parse_number
 from handlers.texts import conversation as t
-from handlers.texts.validation import NO, YES
+from handlers.texts.validation import CONFIRM, NO, YES
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
 CANCEL = frozenset({"取消", "暂停", "退出", "稍后再填"})
@@ -34,20 +35,22 @@ def question_token(conversation: Conversation) -> str:
 
 
 def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]:
-    """Replies, the last one carrying buttons for a choice or yes/no question, or 提交 on the review."""
+    """Replies, the last one carrying buttons for a choice, yes/no or confirm question, or 提交 on the review."""
     replies = [Reply(text) for text in texts]
     current = focused_conversation(ctx, person)
     if current is None or not replies:
         return replies
     fields = fields_of(current.assignment.task.form_version)
     if current.position >= len(fields):
-        if open_fields(current, fields):
+        if form_state(ctx, current, fields).open_fields():
             return replies
         options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
         return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
     field = fields[current.position]
     if field.type == FieldType.YES_NO:
         options = (Option(YES, YES), Option(NO, NO))
+    elif field.type == FieldType.ACKNOWLEDGE:
+        options = (Option(CONFIRM, CONFIRM),)
     elif field.type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):
         options = tuple(Option(str(i), choice.label) for i, choice in enumerate(field.choices, start=1))
     else:
@@ -64,7 +67,8 @@ def click(ctx: Context, person: Person, button: ButtonClick) -> list[str]:
         return answer(ctx, person, current, button.value)
     if current is None:
         return [t.STALE_BUTTON]
-    return [t.STALE_BUTTON + "\n\n" + prompt(ctx, current)]
+    state = form_state(ctx, current, fields_of(current.assignment.task.form_version))
+    return [t.STALE_BUTTON + "\n\n" + prompt(current, state)]
 
 
 def focus_of(ctx: Context, person: Person) -> ChatFocus:
@@ -91,6 +95,7 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
     )
     task = assignment.task
     fields = fields_of(task.form_version)
+    total = len(question_numbers(fields))
     if conversation is None:
         conversation = Conversation(
             person_id=person.id,
@@ -103,58 +108,48 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         )
         ctx.session.add(conversation)
         ctx.session.flush()
-        opening = t.started(task.title, len(fields), reporting.format_deadline(ctx, task.deadline))
+        opening = t.started(task.title, total, reporting.format_deadline(ctx, task.deadline))
+        body = move_forward(conversation, settle(ctx, conversation, fields), 0)
     else:
-        opening = t.resumed(task.title, min(conversation.position, len(fields) - 1) + 1)
+        state = settle(ctx, conversation, fields)
+        opening = t.resumed(task.title, min(number_at(fields, state.next_stop(conversation.position)), total))
+        body = prompt(conversation, state, jumped=True)
     if assignment.status == AssignmentStatus.PENDING:
         assignment.status = AssignmentStatus.IN_PROGRESS
     focus = focus_of(ctx, person)
     focus.conversation_id = conversation.id
     focus.choosing = None
-    return [opening + "\n\n" + prompt(ctx, conversation)]
+    return [opening + "\n\n" + body]
 
 
-def prompt(ctx: Context, conversation: Conversation) -> str:
+def form_state(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
+    """The conversation's answers after skip logic and calculations, as of today."""
+    return refresh(fields, conversation.answers, conversation.skipped, ctx.local_now().date())
+
+
+def settle(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
+    """Apply skip logic and calculations to the stored answers, storing what changed."""
+    state = form_state(ctx, conversation, fields)
+    if state.answers != conversation.answers:
+        conversation.answers = state.answers
+    if state.skipped != conversation.skipped:
+        conversation.skipped = state.skipped
+    return state
+
+
+def prompt(conversation: Conversation, state: FormState, *, jumped: bool = False) -> str:
     """What the person should answer next: a question, or the review of all answers."""
-    fields = fields_of(conversation.assignment.task.form_version)
-    if conversation.position >= len(fields):
-        return review(conversation, fields)
-    return question(conversation, fields, conversation.position)
-
-
-def question(conversation: Conversation, fields: list[Field], index: int) -> str:
-    """One question with its hint, options and the expected format."""
-    field = fields[index]
     title = conversation.assignment.task.title
-    lines = [
-        t.question_header(title, index + 1, len(fields)),
-        field.label + ("" if field.required else t.OPTIONAL),
-    ]
-    if field.hint:
-        lines.append(t.HINT_PREFIX + field.hint)
-    if field.type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):
-        lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(field.choices, start=1))
-    lines.append(describe_expected(field))
-    if field.name in conversation.answers:
-        lines.append(t.current_answer(format_answer(field, from_json(field, conversation.answers[field.name]))))
-    return "\n".join(lines)
+    # The question the form stood on may no longer be asked (e.g. skip logic on today()): go on to the next.
+    conversation.position = state.next_stop(conversation.position)
+    if conversation.position >= len(state.fields):
+        return form_prompts.review(title, state)
+    return form_prompts.question(title, state, conversation.position, jumped=jumped)
 
 
-def review(conversation: Conversation, fields: list[Field]) -> str:
-    """All answers, numbered, with how to submit or change one."""
-    lines = [t.review_header(conversation.assignment.task.title), *answer_lines(conversation, fields)]
-    lines.append(t.REVIEW_FOOTER)
-    return "\n".join(lines)
-
-
-def answer_lines(conversation: Conversation, fields: list[Field]) -> list[str]:
-    """'N. label：answer' for every question."""
-    lines = []
-    for number, field in enumerate(fields, start=1):
-        stored = conversation.answers.get(field.name)
-        shown = t.NOT_ANSWERED if stored is None else format_answer(field, from_json(field, stored))
-        lines.append(f"{number}. {field.label}：{shown}")
-    return lines
+def current_question(conversation: Conversation, state: FormState) -> str:
+    """The question the form is on, asked again."""
+    return form_prompts.question(conversation.assignment.task.title, state, conversation.position)
 
 
 def answer(ctx: Context, person: Person, conversation: Conversation, text: str) -> list[str]:
@@ -163,90 +158,118 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
     title = conversation.assignment.task.title
     word = text.strip()
     conversation.updated_at = ctx.now()
+    state = settle(ctx, conversation, fields)
+    conversation.position = state.next_stop(conversation.position)
+    field = fields[conversation.position] if conversation.position < len(fields) else None
 
     if word in CANCEL:
         focus_of(ctx, person).conversation_id = None
         return [t.parked(title)]
     if word in RESUME:
-        return [prompt(ctx, conversation)]
+        return [prompt(conversation, state)]
     if word in HELP:
-        return [t.form_help(title) + "\n\n" + prompt(ctx, conversation)]
+        return [t.form_help(title) + "\n\n" + prompt(conversation, state)]
     if word in VIEW:
-        return [view(conversation, fields)]
+        return [view(conversation, state)]
     if word in BACK:
-        return [go_back(ctx, conversation, fields)]
-    if word in SUBMIT:
-        remaining = open_fields(conversation, fields)
+        return [go_back(conversation, state)]
+    if word in SUBMIT and not confirms(field, word, state):
+        remaining = state.open_fields()
         if remaining:
-            return [t.not_finished(len(remaining)) + "\n\n" + prompt(ctx, conversation)]
+            return [t.not_finished(len(remaining)) + "\n\n" + prompt(conversation, state)]
         return reporting.submit(ctx, person, conversation, fields)
     edit = EDIT.match(word)
     if edit:
-        return [edit_question(ctx, conversation, fields, edit.group("number"))]
-    if conversation.position >= len(fields):
-        return [t.REVIEW_EXPECTS + "\n\n" + prompt(ctx, conversation)]
+        return [edit_question(conversation, state, edit.group("number"))]
+    if field is None:
+        return [t.REVIEW_EXPECTS + "\n\n" + prompt(conversation, state)]
 
-    field = fields[conversation.position]
     if word in SKIP:
-        if field.required and field.name not in conversation.answers:
-            return [t.cannot_skip() + "\n\n" + question(conversation, fields, conversation.position)]
-        if field.name not in conversation.answers:
-            conversation.skipped = sorted({*conversation.skipped, field.name})
+        if field.name in conversation.answers:
+            return [advance(ctx, conversation, fields)]
+        default = state.default_value(field)
+        if default is not None:
+            return [accept(ctx, conversation, state, field, default)]
+        if field.required:
+            refusal = field.required_message or t.cannot_skip()
+            return [refusal + "\n\n" + current_question(conversation, state)]
+        conversation.skipped = sorted({*conversation.skipped, field.name})
         return [advance(ctx, conversation, fields)]
 
-    parsed = parse_answer(field, word, ctx.local_now().date())
+    parsed = parse_answer(field, word, state.today)
     if isinstance(parsed, Invalid):
-        return [t.invalid(parsed.reason) + "\n\n" + question(conversation, fields, conversation.position)]
-    conversation.answers = {**conversation.answers, field.name: to_json(field, parsed)}
+        return [t.invalid(parsed.reason) + "\n\n" + current_question(conversation, state)]
+    return [accept(ctx, conversation, state, field, parsed)]
+
+
+def confirms(field: Field | None, word: str, state: FormState) -> bool:
+    """Is the word (确认, 确定 …) the answer to an acknowledge question rather than a request to submit?"""
+    if field is None or field.type != FieldType.ACKNOWLEDGE:
+        return False
+    return not isinstance(parse_answer(field, word, state.today), Invalid)
+
+
+def accept(ctx: Context, conversation: Conversation, state: FormState, field: Field, value: object) -> str:
+    """Store an answer the form's constraint allows and move on; otherwise ask again, saying why."""
+    refusal = state.refusal(field, value)
+    if refusal is not None:
+        return t.invalid(refusal) + "\n\n" + current_question(conversation, state)
+    conversation.answers = {**conversation.answers, field.name: to_json(field, value)}
     conversation.skipped = [name for name in conversation.skipped if name != field.name]
-    return [advance(ctx, conversation, fields)]
+    return advance(ctx, conversation, list(state.fields))
 
 
 def advance(ctx: Context, conversation: Conversation, fields: list[Field]) -> str:
     """Move to the next question; after an edit, back to the first open question (or the review)."""
-    if conversation.editing:
-        conversation.editing = False
-        remaining = open_fields(conversation, fields)
-        conversation.position = fields.index(remaining[0]) if remaining else len(fields)
-    else:
-        conversation.position += 1
-    return prompt(ctx, conversation)
-
-
-def open_fields(conversation: Conversation, fields: list[Field]) -> list[Field]:
-    """Questions neither answered nor skipped."""
-    done = {*conversation.answers, *conversation.skipped}
-    return [field for field in fields if field.name not in done]
-
-
-def go_back(ctx: Context, conversation: Conversation, fields: list[Field]) -> str:
-    """Step back one question (from the review: to the last question)."""
-    if conversation.position == 0:
-        return t.AT_FIRST_QUESTION + "\n\n" + prompt(ctx, conversation)
-    conversation.position = min(conversation.position, len(fields)) - 1
+    state = settle(ctx, conversation, fields)
+    if not conversation.editing:
+        return move_forward(conversation, state, conversation.position + 1)
     conversation.editing = False
-    return prompt(ctx, conversation)
+    remaining = state.open_fields()
+    conversation.position = fields.index(remaining[0]) if remaining else len(fields)
+    return prompt(conversation, state)
 
 
-def edit_question(ctx: Context, conversation: Conversation, fields: list[Field], raw: str) -> str:
+def move_forward(conversation: Conversation, state: FormState, start: int) -> str:
+    """Go to the first question asked at or after `start`, showing the notes passed on the way."""
+    stop = state.next_stop(start)
+    conversation.position = stop
+    return "\n\n".join([*form_prompts.passing(state, start, stop), prompt(conversation, state)])
+
+
+def go_back(conversation: Conversation, state: FormState) -> str:
+    """Step back to the previous question asked (from the review: to the last one)."""
+    previous = state.previous_stop(conversation.position)
+    if previous is None:
+        return t.AT_FIRST_QUESTION + "\n\n" + prompt(conversation, state)
+    conversation.position = previous
+    conversation.editing = False
+    return prompt(conversation, state, jumped=True)
+
+
+def edit_question(conversation: Conversation, state: FormState, raw: str) -> str:
     """Jump to question N; once it is answered the form returns to where it was."""
+    numbers = question_numbers(state.fields)
     number = parse_number(raw)
     if number is None or number != int(number):
-        return t.EDIT_NEEDS_NUMBER + "\n\n" + prompt(ctx, conversation)
-    if not 1 <= number <= len(fields):
-        return t.edit_out_of_range(len(fields)) + "\n\n" + prompt(ctx, conversation)
+        return t.EDIT_NEEDS_NUMBER + "\n\n" + prompt(conversation, state)
+    if not 1 <= number <= len(numbers):
+        return t.edit_out_of_range(len(numbers)) + "\n\n" + prompt(conversation, state)
+    index = next(i for i, field in enumerate(state.fields) if numbers.get(field.name) == number)
+    if not state.asks(index):
+        return t.edit_not_asked(int(number)) + "\n\n" + prompt(conversation, state)
     conversation.editing = True
-    conversation.position = int(number) - 1
-    return question(conversation, fields, conversation.position)
+    conversation.position = index
+    return prompt(conversation, state, jumped=True)
 
 
-def view(conversation: Conversation, fields: list[Field]) -> str:
+def view(conversation: Conversation, state: FormState) -> str:
     """The answers given so far, then the current question again."""
     title = conversation.assignment.task.title
+    if conversation.position >= len(state.fields):
+        return form_prompts.review(title, state)
     if not conversation.answers:
         body = t.NOTHING_ANSWERED_YET
     else:
-        body = "\n".join([t.answers_so_far(title), *answer_lines(conversation, fields)])
-    if conversation.position >= len(fields):
-        return review(conversation, fields)
-    return body + "\n\n" + question(conversation, fields, conversation.position)
+        body = "\n".join([t.answers_so_far(title), *form_prompts.answer_lines(state)])
+    return body + "\n\n" + current_question(conversation, state)

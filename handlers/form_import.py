@@ -8,6 +8,7 @@ from pathlib import Path
 from handlers.context import Context
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
+from handlers.reporting import question_total
 from handlers.texts import form_import as t
 from ledger_store import audit
 from ledger_store.models import FormVersion
@@ -30,7 +31,7 @@ class FormImport:
             more = len(self.problems) - MAX_LISTED
             return t.refused(len(self.problems), listed, more if more > 0 else 0)
         version = self.version
-        return t.imported(version.form.title, version.version, len(version.fields))
+        return t.imported(version.form.title, version.version, question_total(version))
 
 
 def import_form(ctx: Context, source: bytes | Path, file_name: str, actor_id: int | None) -> FormImport:

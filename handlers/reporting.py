@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from handlers.context import Context
+from handlers.form_state import number_at, question_numbers
 from handlers.forms.answers import from_json
-from handlers.forms.fields import Field, FieldType
+from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.summary import build_summary
 from handlers.texts import reporting as t
@@ -76,7 +77,7 @@ def issue_task(
     )
     ctx.session.add(task)
     ctx.session.flush()
-    total = len(version.fields)
+    total = question_total(version)
     for unit in units:
         filler = fillers[unit.id]
         assignment = Assignment(task=task, org_unit_id=unit.id, filler_id=filler.id, status=AssignmentStatus.PENDING)
@@ -139,14 +140,14 @@ def submit(ctx: Context, person: Person, conversation: Conversation, fields: lis
 
 
 def typed_answer(field: Field, stored: object) -> Answer:
-    """An Answer row with the value in the column of its type."""
+    """An Answer row with the value in the column of its type (a calculated value: number or text)."""
     value = from_json(field, stored)
     row = Answer(field_name=field.name)
-    if field.type in (FieldType.INTEGER, FieldType.DECIMAL):
+    if field.type in NUMERIC_TYPES or (field.type == FieldType.CALCULATE and not isinstance(value, str)):
         row.number_value = value
     elif field.type == FieldType.DATE:
         row.date_value = value
-    elif field.type == FieldType.YES_NO:
+    elif field.type in (FieldType.YES_NO, FieldType.ACKNOWLEDGE):
         row.bool_value = value
     elif field.type == FieldType.SELECT_MULTIPLE:
         row.choices_value = list(value)
@@ -161,9 +162,11 @@ def answer_value(field: Field, row: Answer) -> object:
         return int(row.number_value) if row.number_value is not None else None
     if field.type == FieldType.DECIMAL:
         return row.number_value
+    if field.type == FieldType.CALCULATE:
+        return row.text_value if row.number_value is None else row.number_value
     if field.type == FieldType.DATE:
         return row.date_value
-    if field.type == FieldType.YES_NO:
+    if field.type in (FieldType.YES_NO, FieldType.ACKNOWLEDGE):
         return row.bool_value
     if field.type == FieldType.SELECT_MULTIPLE:
         return row.choices_value
@@ -190,27 +193,36 @@ def progress(task: ReportTask) -> Progress:
     return Progress(done, missing)
 
 
-def positions(ctx: Context, assignments: list[Assignment]) -> dict[int, int]:
-    """Assignment id -> index of the question its filler is on, for assignments with answers begun."""
+def question_total(version: FormVersion) -> int:
+    """How many questions a form asks (notes and calculations are not questions)."""
+    return len(question_numbers(fields_of(version)))
+
+
+def reached_questions(ctx: Context, assignments: list[Assignment]) -> dict[int, int]:
+    """Assignment id -> N of the 第N题 its filler is on (questions + 1 at the review), once answers began."""
     conversations = ctx.session.scalars(
         select(Conversation).where(Conversation.assignment_id.in_([a.id for a in assignments]))
     )
-    return {c.assignment_id: c.position for c in conversations if c.answers}
+    return {
+        c.assignment_id: number_at(fields_of(c.assignment.task.form_version), c.position)
+        for c in conversations
+        if c.answers
+    }
 
 
 def remind_missing(ctx: Context, task: ReportTask, kind: str) -> list[Assignment]:
     """Queue a reminder to every filler who has not submitted; returns those newly reminded for `kind`."""
     missing = progress(task).missing
-    total = len(task.form_version.fields)
-    reached = positions(ctx, missing)
+    total = question_total(task.form_version)
+    reached = reached_questions(ctx, missing)
     reminded = []
     for assignment in missing:
-        position = reached.get(assignment.id)
+        number = reached.get(assignment.id)
         text = t.reminder(
             task.title,
             format_deadline(ctx, task.deadline),
             time_left(ctx, task.deadline),
-            None if position is None else min(position + 1, total),
+            None if number is None else min(number, total),
             total,
         )
         queued = enqueue(

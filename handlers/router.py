@@ -7,7 +7,10 @@ import unicodedata
 from handlers import commands, conversation, todos
 from handlers.context import Context
 from handlers.form_import import import_form
+from handlers.form_state import number_at
+from handlers.forms.registry import fields_of
 from handlers.messages import Incoming, Reply
+from handlers.reporting import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts import form_import as ft
@@ -70,6 +73,7 @@ def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[s
     current = conversation.focused_conversation(ctx, person)
     if current is None or not replies:
         return replies
-    total = len(current.assignment.task.form_version.fields)
-    hint = ct.resume_hint(current.assignment.task.title, current.position + 1, total)
+    version = current.assignment.task.form_version
+    fields = fields_of(version)
+    hint = ct.resume_hint(version.form.title, number_at(fields, current.position), question_total(version))
     return [*replies[:-1], replies[-1] + "\n" + hint]

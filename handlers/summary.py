@@ -38,7 +38,7 @@ class Summary:
 
 def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> Summary:
     """Write the workbook for `task` from the submitted answers (by assignment id)."""
-    fields = fields_of(task.form_version)
+    fields = columns(fields_of(task.form_version))
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = s.SUMMARY_SHEET
@@ -90,20 +90,26 @@ def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], mi
     return line
 
 
+def columns(fields: list[Field]) -> list[Field]:
+    """The fields that get a column: every one that stores an answer (a note stores none)."""
+    return [field for field in fields if field.type != FieldType.NOTE]
+
+
 def column_title(field: Field) -> str:
-    """Header text: the label, with the unit in brackets."""
-    return f"{field.label}（{field.unit}）" if field.unit else field.label
+    """Header text: the label (the name for an unlabelled calculation), with the unit in brackets."""
+    label = field.label or field.name
+    return f"{label}（{field.unit}）" if field.unit else label
 
 
 def cell_value(field: Field, value: object) -> object:
-    """A typed answer as a spreadsheet value: numbers stay numbers, dates stay dates."""
+    """A typed answer as a spreadsheet value: numbers stay numbers (calculated ones too), dates stay dates."""
     if value is None:
         return None
-    if field.type in NUMERIC_TYPES:
+    if field.type in NUMERIC_TYPES or (field.type == FieldType.CALCULATE and not isinstance(value, str)):
         return number_cell(Decimal(value))
     if field.type == FieldType.DATE:
         return value
-    if field.type in (FieldType.TEXT, FieldType.ID_NUMBER, FieldType.MOBILE):
+    if field.type in (FieldType.TEXT, FieldType.ID_NUMBER, FieldType.MOBILE, FieldType.CALCULATE):
         return str(value)
     return format_answer(field, value)
 

@@ -14,7 +14,7 @@ def list_open(ctx: Context, person: Person) -> list[str]:
     assignments = reporting.open_assignments(ctx, person)
     if not assignments:
         return [t.NO_OPEN_TASKS]
-    reached = reporting.positions(ctx, assignments)
+    reached = reporting.reached_questions(ctx, assignments)
     lines = []
     for number, assignment in enumerate(assignments, start=1):
         task = assignment.task
@@ -24,8 +24,8 @@ def list_open(ctx: Context, person: Person) -> list[str]:
                 task.title,
                 reporting.format_deadline(ctx, task.deadline),
                 reporting.time_left(ctx, task.deadline),
-                reached.get(assignment.id, 0),
-                len(task.form_version.fields),
+                reached.get(assignment.id, 1) - 1,
+                reporting.question_total(task.form_version),
             )
         )
     focus = conversation.focus_of(ctx, person)

@@ -89,3 +89,23 @@ def test_import_form_on_the_command_line(tmp_path, capsys, monkeypatch):
     bad.write_bytes(workbook(settings=[["form_title"], ["坏表"]], survey=[SURVEY[0], ["geopoint", "p", "位置"]]))
     assert main(["import-form", str(bad)]) == 1
     assert "没有导入" in capsys.readouterr().out
+
+
+def test_notes_and_calculations_are_not_counted_as_questions_anywhere(chat, runtime):
+    survey = [
+        ["类型", "字段名", "题目", "计算"],
+        ["说明", "intro", "请按实际情况填写", ""],
+        ["整数", "households", "监测户数", ""],
+        ["整数", "people", "监测人数", ""],
+        ["计算", "per_household", "户均人数", "${people} div ${households}"],
+    ]
+    send_file(runtime, "li_minzheng", "f.xlsx", workbook(survey=survey, choices=[["list_name", "name", "label"]]))
+    chat.say("li_minzheng", "/发布 防返贫监测月报 截止 11月30日18点 范围 松林村")
+    assert "共2题" in chat.pushed_texts("zhang_dehua")[0]
+    first = chat.say("zhang_dehua", "开始")
+    assert "请按实际情况填写" in first and "第1/2题" in first
+    chat.say("zhang_dehua", "3")
+    assert "已填1/2题" in chat.say("zhang_dehua", "/待办")
+    assert "填到第2/2题" in chat.say("li_minzheng", "/进度")
+    review = chat.say("zhang_dehua", "7")
+    assert "户均人数" in review

@@ -20,6 +20,12 @@ from handlers.timeparse import parse_date
 # 1. 是 2. 否 order people know from choice questions; 0 is 否 as in most paper forms.
 YES_WORDS = frozenset({"是", "是的", "对", "对的", "有", "有的", "已", "已经", "yes", "y", "1", "√", "✓", "✔"})
 NO_WORDS = frozenset({"否", "不是", "不", "不对", "没有", "没", "无", "未", "还没有", "no", "n", "2", "0", "×", "✗"})
+ACKNOWLEDGE_WORDS = frozenset(
+    {"确认", "确定", "好", "好的", "知道了", "知道", "已阅", "已读", "收到", "明白", "了解", "同意", "是", "是的", "嗯"}
+    | {"ok", "okay", "yes", "y", "1", "√", "✓", "✔"}
+)
+# How to_json stores a calculated number; any other calculated value is stored as text.
+_STORED_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
 _SEPARATORS = re.compile(r"[\s、,;]+")  # after NFKC, so ， and ； are included
 _TRAILING_PUNCTUATION = "。.!~"
 _ECHO_LENGTH = 20
@@ -53,6 +59,10 @@ def format_answer(field: Field, value: object) -> str:
             return "、".join(_label(field, item) for item in value)
         case FieldType.YES_NO:
             return t.YES if value else t.NO
+        case FieldType.ACKNOWLEDGE:
+            return t.ACKNOWLEDGED
+        case FieldType.CALCULATE if not isinstance(value, str):
+            return _plain(Decimal(value)) + field.unit
         case FieldType.ID_NUMBER:
             return mask_id_number(value)
         case FieldType.MOBILE:
@@ -74,10 +84,12 @@ def describe_expected(field: Field) -> str:
 
 
 def to_json(field: Field, value: object) -> object:
-    """The answer as stored: decimals as strings, dates as ISO strings, everything else unchanged."""
+    """The answer as stored: decimals as strings, dates as ISO strings, calculated values as text."""
     match field.type:
         case FieldType.DECIMAL:
             return format(value, "f")
+        case FieldType.CALCULATE:
+            return value if isinstance(value, str) else _plain(Decimal(value))
         case FieldType.DATE:
             return value.isoformat()
         case FieldType.SELECT_MULTIPLE:
@@ -96,8 +108,10 @@ def from_json(field: Field, data: object) -> object:
             return date.fromisoformat(_require(field, data, str))
         case FieldType.SELECT_MULTIPLE:
             return [_require(field, item, str) for item in _require(field, data, list)]
-        case FieldType.YES_NO:
+        case FieldType.YES_NO | FieldType.ACKNOWLEDGE:
             return _require(field, data, bool)
+        case FieldType.CALCULATE:
+            return _calculated(_require(field, data, str))
     return _require(field, data, str)
 
 
@@ -179,6 +193,13 @@ def _parse_yes_no(field: Field, text: str, today: date) -> bool | Invalid:
     return Invalid(t.not_yes_no(_echo(text)))
 
 
+def _parse_acknowledge(field: Field, text: str, today: date) -> bool | Invalid:
+    """True for the words in ACKNOWLEDGE_WORDS: the person has read and confirms."""
+    if _fold(text) in ACKNOWLEDGE_WORDS:
+        return True
+    return Invalid(t.not_acknowledged(_echo(text)))
+
+
 def _parse_id_number(field: Field, text: str, today: date) -> str | Invalid:
     """A valid 18-character ID number, normalised; the reason never repeats the number."""
     number = normalize_id_number(text)
@@ -201,6 +222,7 @@ _PARSERS: dict[FieldType, Callable[[Field, str, date], object]] = {
     FieldType.SELECT_ONE: _parse_select_one,
     FieldType.SELECT_MULTIPLE: _parse_select_multiple,
     FieldType.YES_NO: _parse_yes_no,
+    FieldType.ACKNOWLEDGE: _parse_acknowledge,
     FieldType.ID_NUMBER: _parse_id_number,
     FieldType.MOBILE: _parse_mobile,
 }
@@ -209,6 +231,7 @@ _EXPECTED = {
     FieldType.SELECT_ONE: t.EXPECT_SELECT_ONE,
     FieldType.SELECT_MULTIPLE: t.EXPECT_SELECT_MULTIPLE,
     FieldType.YES_NO: t.EXPECT_YES_NO,
+    FieldType.ACKNOWLEDGE: t.EXPECT_ACKNOWLEDGE,
     FieldType.ID_NUMBER: t.EXPECT_ID_NUMBER,
     FieldType.MOBILE: t.EXPECT_MOBILE,
 }
@@ -284,6 +307,13 @@ def _plain(number: Decimal) -> str:
     if number == number.to_integral_value():
         return str(int(number))
     return format(number.normalize(), "f")
+
+
+def _calculated(text: str) -> int | Decimal | str:
+    """A stored calculated value: a number when to_json wrote one, otherwise the text."""
+    if not _STORED_NUMBER.fullmatch(text):
+        return text
+    return Decimal(text) if "." in text else int(text)
 
 
 def _echo(text: str) -> str:

@@ -20,6 +20,16 @@ def question_header(title: str, number: int, total: int) -> str:
     return f"《{title}》第{number}/{total}题"
 
 
+def group_heading(group: str) -> str:
+    """A line above the first question of a group (section) of the form, e.g. 【父亲】."""
+    return f"【{group}】"
+
+
+def computed_line(label: str, shown: str) -> str:
+    """A value the form fills in itself (calculated or read-only), in the review and as it is passed."""
+    return f"· {label}：{shown}"
+
+
 def current_answer(shown: str) -> str:
     """Shown under a question that already has an answer (going back or editing)."""
     return f"当前答案：{shown}（不改请回复“跳过”）"
@@ -63,6 +73,11 @@ def cannot_skip() -> str:
 def edit_out_of_range(total: int) -> str:
     """修改 N with N outside the form."""
     return f"题号要在 1 到 {total} 之间，如“修改 3”。"
+
+
+def edit_not_asked(number: int) -> str:
+    """修改 N for a question the earlier answers make unnecessary."""
+    return f"根据前面的回答，第{number}题不用填写。"
 
 
 EDIT_NEEDS_NUMBER = "请在“修改”后面写题号，如“修改 3”。"

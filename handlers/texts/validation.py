@@ -13,6 +13,8 @@ BAD_MOBILE_PREFIX = "号段不对"
 
 YES = "是"
 NO = "否"
+CONFIRM = "确认"  # the one button of an acknowledge question
+ACKNOWLEDGED = "已确认"
 
 EXPECT_INTEGER = "请填写整数"
 EXPECT_DECIMAL = "请填写数字，可带小数"
@@ -21,6 +23,7 @@ EXPECT_DATE = "请填写日期，如 2024-11-30"
 EXPECT_SELECT_ONE = "请回复选项序号或名称"
 EXPECT_SELECT_MULTIPLE = "请回复选项序号或名称，可多选，用空格或顿号分隔"
 EXPECT_YES_NO = "请回复“是”或“否”"
+EXPECT_ACKNOWLEDGE = "请回复“确认”继续"
 EXPECT_ID_NUMBER = "请填写18位身份证号"
 EXPECT_MOBILE = "请填写11位手机号"
 
@@ -122,6 +125,16 @@ def only_one_option(labels: Sequence[str]) -> str:
 def not_yes_no(echo: str) -> str:
     """An answer to a yes/no question that is neither."""
     return f"“{echo}”无法识别，请回复“是”或“否”。"
+
+
+def not_acknowledged(echo: str) -> str:
+    """A reply to an acknowledge question that is no confirmation."""
+    return f"“{echo}”无法识别，看完后请回复“确认”继续。"
+
+
+def constraint_failed() -> str:
+    """An answer the form's own rule (its constraint) refuses, when the form gives no message of its own."""
+    return "这个答案不符合本表的填写要求，请核对后重新填写。"
 
 
 def id_number_refused(problem: str, length: int) -> str:

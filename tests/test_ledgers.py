@@ -1,0 +1,264 @@
+"""Ledgers: definitions and versions, values with their history and masked audit, freshness, simple counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_store.ledgers import (
+    UNIT,
+    count_matching,
+    define_ledger,
+    get_record,
+    history,
+    id_number_problem,
+    known_values,
+    records_for_unit,
+    write_values,
+)
+from ledger_store.models import AuditEntry, Ledger, LedgerChange, OrgUnit, Person
+
+NOW = datetime(2024, 11, 28, 2, 0)
+ZHANG = "110102199101010078"
+LI = "44011320141005001X"
+FIELDS = [
+    {"name": "id_number", "label": "身份证号", "type": "id_number", "required": True},
+    {"name": "name", "label": "姓名", "type": "text", "required": True},
+    {"name": "gender", "label": "性别", "type": "select_one", "choices": [{"value": "m", "label": "男"},
+                                                                           {"value": "f", "label": "女"}]},
+    {"name": "born", "label": "出生日期", "type": "date"},
+    {"name": "mobile", "label": "手机号", "type": "mobile", "validity_days": 365},
+    {"name": "spouse", "label": "配偶身份证号", "type": "id_number"},
+    {"name": "poor", "label": "是否脱贫户", "type": "yes_no"},
+    {"name": "income", "label": "人均年收入", "type": "decimal", "validity_days": 30},
+    {"name": "members", "label": "家庭人口", "type": "integer"},
+    {"name": "aid", "label": "享受政策", "type": "select_multiple",
+     "choices": [{"value": "dibao", "label": "低保"}, {"value": "tekun", "label": "特困"}]},
+]  # fmt: skip
+
+
+def residents(session: Session, fields: list[dict] = FIELDS) -> Ledger:
+    """The residents ledger keyed by ID number."""
+    return define_ledger(session, "residents", "常住人口台账", "id_number", fields, NOW)
+
+
+def clerk(session: Session, account: str) -> int:
+    """A person to act as the writer of values."""
+    person = Person(account=account, name=account)
+    session.add(person)
+    session.flush()
+    return person.id
+
+
+def test_a_new_ledger_is_version_one_with_every_key_of_each_field(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        assert (ledger.code, ledger.version, ledger.created_at) == ("residents", 1, NOW)
+        assert ledger.fields[1] == {
+            "name": "name", "label": "姓名", "type": "text", "required": True, "choices": [], "validity_days": None
+        }  # fmt: skip
+        entry = session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.entity, entry.old, entry.new["version"]) == ("ledger_define", "ledger", None, 1)
+
+
+def test_changed_fields_make_a_new_version_and_the_same_ones_do_not(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        residents(session)
+        assert residents(session).version == 1
+        ledger = residents(session, [*FIELDS, {"name": "village_group", "label": "村民小组", "type": "text"}])
+        assert ledger.version == 2
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert len(entries) == 2
+        assert (entries[1].old["version"], len(entries[1].old["fields"]), len(entries[1].new["fields"])) == (1, 10, 11)
+
+
+@pytest.mark.parametrize(
+    ("fields", "key_field"),
+    [
+        ([{"name": "id_number", "label": "身份证号", "type": "integr"}], "id_number"),
+        ([{"name": "1st", "label": "身份证号", "type": "id_number"}], "1st"),
+        ([{"name": "id_number", "label": "身份证号", "type": "id_number", "hint": "?"}], "id_number"),
+        ([{"name": "a", "label": "编号", "type": "text"}, {"name": "b", "label": "编号", "type": "text"}], "a"),
+        ([{"name": "a", "label": "编号", "type": "text"}, {"name": "b", "label": "单位", "type": "text"}], "a"),
+        ([{"name": "a", "label": "编号", "type": "text"}, {"name": "b", "label": "类别", "type": "select_one"}], "a"),
+        ([{"name": "a", "label": "编号", "type": "text", "validity_days": 0}], "a"),
+        ([{"name": "a", "label": "编号", "type": "yes_no"}], "a"),
+        ([{"name": "a", "label": "编号", "type": "text"}], "b"),
+    ],
+)
+def test_malformed_definitions_are_refused(db: sessionmaker[Session], fields: list[dict], key_field: str) -> None:
+    with db.begin() as session, pytest.raises(ValueError):
+        define_ledger(session, "bad", "坏台账", key_field, fields, NOW)
+
+
+def test_the_key_and_the_type_of_a_field_cannot_change(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        residents(session)
+        with pytest.raises(ValueError, match="key field"):
+            define_ledger(session, "residents", "常住人口台账", "name", FIELDS, NOW)
+        retyped = [*FIELDS[:-2], {**FIELDS[-2], "type": "decimal"}, FIELDS[-1]]
+        with pytest.raises(ValueError, match="cannot change type"):
+            residents(session, retyped)
+
+
+def test_write_values_creates_the_record_with_history_and_reads_values_back_typed(db: sessionmaker[Session]) -> None:
+    values = {"name": "张德华", "born": date(1991, 1, 1), "income": Decimal("12500.50"), "poor": True,
+              "members": 4, "aid": ["tekun", "dibao"], "gender": "m"}  # fmt: skip
+    with db.begin() as session:
+        ledger, hu = residents(session), clerk(session, "hu_xiaoyan")
+        changed = write_values(session, ledger, ZHANG, None, values, hu, "task:12", NOW)
+        assert sorted(changed) == sorted(values)
+        known = known_values(session, ledger, ZHANG, NOW)
+        assert {name: value.value for name, value in known.items()} == {
+            **values, "income": Decimal("12500.5"), "aid": ["dibao", "tekun"]
+        }  # fmt: skip
+        assert known["born"] == (date(1991, 1, 1), NOW, True)
+        assert get_record(session, ledger, ZHANG).values["income"] == "12500.5"  # JSON-safe text
+        changes = history(session, ledger, ZHANG)
+        assert {(c.field, c.old, c.actor_id, c.source) for c in changes} == {
+            (name, None, hu, "task:12") for name in values
+        }
+
+
+def test_only_changed_values_leave_history_and_unchanged_ones_are_reconfirmed(db: sessionmaker[Session]) -> None:
+    later = NOW + timedelta(days=3)
+    with db.begin() as session:
+        ledger, hu, zhang = residents(session), clerk(session, "hu_xiaoyan"), clerk(session, "zhang_dehua")
+        write_values(session, ledger, ZHANG, None, {"name": "张德华", "members": 4}, hu, "task:12", NOW)
+        changed = write_values(session, ledger, ZHANG, None, {"name": "张德华", "members": 5}, zhang, "task:13", later)
+        assert changed == ["members"]
+        assert [(c.old, c.new, c.at, c.source) for c in history(session, ledger, ZHANG, "members")] == [
+            (None, 4, NOW, "task:12"),
+            (4, 5, later, "task:13"),
+        ]
+        assert len(history(session, ledger, ZHANG, "name")) == 1
+        assert known_values(session, ledger, ZHANG, later)["name"].confirmed_at == later
+        assert write_values(session, ledger, ZHANG, None, {"members": 5}, zhang, "task:14", later) == []
+        assert session.scalar(select(func.count()).select_from(LedgerChange)) == 3
+
+
+def test_none_clears_a_value_and_the_key_is_normalised(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        write_values(session, ledger, LI.lower(), None, {"name": "李敏", "mobile": "13908315526"}, None, "manual", NOW)
+        assert write_values(session, ledger, f" {LI} ", None, {"mobile": None}, None, "manual", NOW) == ["mobile"]
+        assert set(known_values(session, ledger, LI, NOW)) == {"name"}
+        assert history(session, ledger, LI, "mobile")[-1].new is None
+
+
+def test_the_audit_copy_masks_id_numbers_and_mobiles(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        values = {"name": "张德华", "mobile": "13908315526", "spouse": LI}
+        write_values(session, ledger, ZHANG, None, values, None, "task:12", NOW)
+        write_values(session, ledger, ZHANG, None, {"mobile": "15823617730"}, None, "manual", NOW)
+        created, updated = session.scalars(select(AuditEntry).where(AuditEntry.action == "ledger_write")).all()
+        assert created.new == {
+            "_source": "task:12",
+            "name": "张德华",
+            "mobile": "139****5526",
+            "spouse": "4401**********001X",
+        }
+        assert (updated.old, updated.new) == ({"mobile": "139****5526"}, {"_source": "manual", "mobile": "158****7730"})
+        everything = json.dumps([created.old, created.new, updated.old, updated.new, created.entity_id])
+        assert "13908315526" not in everything and LI not in everything and ZHANG not in everything
+
+
+def test_freshness_follows_validity_days_as_the_clock_moves(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        values = {"name": "张德华", "income": Decimal("9000"), "mobile": "13908315526"}
+        write_values(session, ledger, ZHANG, None, values, None, "manual", NOW)
+
+        def fresh(at: datetime) -> dict[str, bool]:
+            return {name: known.fresh for name, known in known_values(session, ledger, ZHANG, at).items()}
+
+        assert fresh(NOW + timedelta(days=30)) == {"name": True, "income": True, "mobile": True}
+        assert fresh(NOW + timedelta(days=30, seconds=1)) == {"name": True, "income": False, "mobile": True}
+        assert fresh(NOW + timedelta(days=400)) == {"name": True, "income": False, "mobile": False}
+        assert fresh(datetime(2024, 12, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))["income"] is True
+        assert fresh(datetime(2024, 12, 28, 10, 0, 1, tzinfo=ZoneInfo("Asia/Shanghai")))["income"] is False
+        write_values(
+            session, ledger, ZHANG, None, {"income": Decimal("9000.0")}, None, "task:3", NOW + timedelta(days=60)
+        )
+        assert fresh(NOW + timedelta(days=61))["income"] is True  # re-confirmed, unchanged
+        assert len(history(session, ledger, ZHANG, "income")) == 1
+
+
+def test_an_unknown_key_has_no_values_and_no_history(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        assert known_values(session, ledger, ZHANG, NOW) == {}
+        assert history(session, ledger, ZHANG) == []
+        assert get_record(session, ledger, ZHANG) is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"nickname": "小张"},
+        {"id_number": ZHANG},
+        {"members": "4"},
+        {"members": True},
+        {"income": 1.5},
+        {"born": datetime(1991, 1, 1)},
+        {"gender": "男"},
+        {"aid": ["dibao", "wubao"]},
+        {"mobile": "12345678901"},
+        {"spouse": "36042619910102009X"},
+        {"name": "  "},
+    ],
+)
+def test_write_values_refuses_values_that_do_not_fit(db: sessionmaker[Session], values: dict) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        with pytest.raises(ValueError):
+            write_values(session, ledger, ZHANG, None, values, None, "manual", NOW)
+
+
+def test_a_record_moving_unit_is_history_and_units_list_their_records(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        songlin, yongxing = OrgUnit(name="松林村", level="village"), OrgUnit(name="永兴村", level="village")
+        session.add_all([songlin, yongxing])
+        session.flush()
+        ledger = residents(session)
+        write_values(session, ledger, ZHANG, songlin.id, {"name": "张德华"}, None, "manual", NOW)
+        write_values(session, ledger, LI, songlin.id, {"name": "李敏"}, None, "manual", NOW)
+        assert write_values(session, ledger, LI, yongxing.id, {"name": "李敏"}, None, "manual", NOW) == [UNIT]
+        assert [(c.old, c.new) for c in history(session, ledger, LI, UNIT)] == [(songlin.id, yongxing.id)]
+        assert [r.key for r in records_for_unit(session, ledger, songlin.id)] == [ZHANG]
+        assert (
+            write_values(session, ledger, LI, None, {"name": "李敏"}, None, "manual", NOW) == []
+        )  # None keeps the unit
+
+
+def test_count_matching_answers_simple_department_questions(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        village = OrgUnit(name="松林村", level="village")
+        session.add(village)
+        session.flush()
+        ledger = residents(session)
+        people = [
+            ("110102199101010078", None, {"name": "甲", "poor": True, "members": 4, "gender": "m", "income": 3}),
+            ("44011320141005001X", village.id, {"name": "乙", "poor": True, "members": 2, "gender": "f"}),
+            ("110101199003070038", village.id, {"name": "丙", "poor": False, "members": 4, "born": date(1990, 3, 7)}),
+        ]
+        for key, unit, values in people:
+            assert id_number_problem(key) is None
+            write_values(session, ledger, key, unit, values, None, "manual", NOW)
+        assert count_matching(session, ledger, {}) == 3
+        assert count_matching(session, ledger, {"poor": True}) == 2
+        assert count_matching(session, ledger, {"poor": True, "members": 4}) == 1
+        assert count_matching(session, ledger, {"gender": ["m", "f"]}) == 2
+        assert count_matching(session, ledger, {"gender": None}) == 1
+        assert count_matching(session, ledger, {"income": Decimal("3.00")}) == 1
+        assert count_matching(session, ledger, {"born": date(1990, 3, 7)}) == 1
+        assert count_matching(session, ledger, {"poor": True}, org_unit_ids=[village.id]) == 1
+        with pytest.raises(ValueError):
+            count_matching(session, ledger, {"aid": ["dibao"]})
