@@ -1,0 +1,517 @@
+"""Bulk import of a ledger from an .xlsx or .csv file, streamed in batches so memory stays flat at millions of rows.
+
+Every row is checked; valid rows are upserted by key, `batch_size` rows per transaction, and invalid rows go
+to an error workbook with their row number, their cells and a Chinese reason per cell. An empty cell keeps
+what is stored, so a file may update a few columns. A key repeated in the file makes the later rows invalid
+(the first one wins), so a re-run of the same file writes nothing at all.
+
+History: a record an import creates gets no LedgerChange rows (at 1.2 M rows, "None -> value" rows would
+double the import and say nothing that the record's created_at, its value_times and the batch's audit entry
+do not); a value an import changes on an existing record gets one, with source "import:<file name>". Every
+batch that writes leaves one audit entry (file, rows, counts, never personal data). Unchanged values are not
+re-confirmed: a file is not a person confirming, and a re-run must change nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import sqlite3
+import tempfile
+import time
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import PatternFill
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger_store import audit
+from ledger_store.ledgers import (
+    UNIT,
+    UNIT_HEADER,
+    decimal_text,
+    get_ledger,
+    id_number_problem,
+    mobile_problem,
+    naive_utc,
+)
+from ledger_store.models import LedgerChange, LedgerRecord, OrgUnit
+
+MAX_ERRORS_SHOWN = 30
+MAX_KEY_LENGTH = 64
+_BAD_CELL = PatternFill("solid", fgColor="FFC7CE")
+_YES = frozenset({"是", "是的", "有", "对", "已", "yes", "y", "true", "1", "√", "✓", "✔"})
+_NO = frozenset({"否", "不是", "无", "没有", "未", "no", "n", "false", "0", "×", "✗"})
+_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(?:[ T][0-9:.]+)?")
+_COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+_LIST_SEPARATORS = re.compile(r"[\s、,;]+")  # after NFKC, so ， and ； are included
+_MOBILE_NOISE = re.compile(r"[\s\-()]|^(?:\+86|0086)")
+
+
+class LedgerFileError(ValueError):
+    """The file cannot be imported at all; the message is a Chinese sentence."""
+
+
+class _CellError(ValueError):
+    """One cell cannot be read as its field's type; the message is the Chinese reason."""
+
+
+@dataclass
+class LedgerImportReport:
+    """What an import read, wrote and refused."""
+
+    ledger_title: str
+    file_name: str
+    problem: str | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    seconds: float = 0.0
+    error_path: Path | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the first MAX_ERRORS_SHOWN row errors
+
+    def summary(self) -> str:
+        """A Chinese paragraph for the person who uploaded the file."""
+        if self.problem:
+            return f"导入失败，未写入任何数据：{self.problem}"
+        lines = [
+            f"“{self.ledger_title}”导入完成：读取 {self.rows_read} 行，"
+            f"新增 {self.inserted} 条，更新 {self.updated} 条，无变化 {self.unchanged} 条，"
+            f"有误 {self.invalid} 行，用时 {self.seconds:.1f} 秒。"
+        ]
+        if self.ignored_columns:
+            lines.append(f"以下列不属于这个台账，已忽略：{'、'.join(self.ignored_columns)}。")
+        if self.invalid:
+            lines.append("有误的行没有导入，改正后可重新导入整个文件，已导入的行不会重复：")
+            lines += self.errors
+            if self.invalid > len(self.errors):
+                lines.append(f"……另有 {self.invalid - len(self.errors)} 行有误未列出。")
+            if self.error_path:
+                lines.append(f"全部有误的行及原因见文件“{self.error_path.name}”。")
+        return "\n".join(lines)
+
+
+def import_ledger(
+    factory: sessionmaker[Session],
+    ledger_code: str,
+    path: Path,
+    actor_id: int | None,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = 1000,
+    error_path: Path | None = None,
+) -> LedgerImportReport:
+    """Import a ledger file batch by batch; `progress` gets the rows read so far after every batch."""
+    started = time.perf_counter()
+    with factory() as session:
+        with session.begin():
+            ledger = get_ledger(session, ledger_code)
+            units = dict(session.execute(select(OrgUnit.name, OrgUnit.id)).tuples().all())
+            # Read inside the transaction: a factory that expires objects on commit must not reload them later.
+            definition = None if ledger is None else (ledger.id, ledger.title, ledger.key_field, ledger.fields)
+        if definition is None:
+            return LedgerImportReport(ledger_code, path.name, problem=f"没有编号为“{ledger_code}”的台账。")
+        ledger_id, title, key_field, fields = definition
+        report = LedgerImportReport(title, path.name)
+        batch = _Batch(session, ledger_id, f"import:{path.name}"[:200], actor_id, naive_utc(now))
+        try:
+            with _open_rows(path) as records, tempfile.TemporaryDirectory() as scratch:
+                header = next(records, [])
+                columns = _Columns(fields, key_field, header, units)
+                report.ignored_columns, batch.required = columns.ignored, columns.required
+                errors = _ErrorBook(error_path, header, report)
+                with closing(_SeenKeys(Path(scratch) / "keys.sqlite3")) as seen:
+                    for number, record in enumerate(records, start=2):
+                        if any(record):
+                            report.rows_read += 1
+                            batch.add(columns.check(number, record), errors)
+                        if len(batch.rows) >= batch_size:
+                            batch.write(seen, errors)
+                            _tell(progress, report.rows_read)
+                    batch.write(seen, errors)
+                    _tell(progress, report.rows_read)
+                errors.close()
+        except LedgerFileError as error:
+            report.problem = str(error)
+    report.inserted, report.updated, report.unchanged = batch.inserted, batch.updated, batch.unchanged
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Row:
+    """One data row: its number, cells, and either its key, unit and JSON values or its problems."""
+
+    number: int
+    cells: list[str]
+    key: str = ""
+    unit_id: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (column index or -1, reason)
+
+
+class _Columns:
+    """The header mapped to fields, and the check that turns one row of text into JSON values."""
+
+    def __init__(self, fields: list[dict[str, Any]], key_field: str, header: list[str], units: dict[str, int]) -> None:
+        by_header = {text: f for f in fields for text in (f["name"], f["label"])}
+        self.units, self.key_field = units, key_field
+        self.unit_index: int | None = None
+        self.fields: list[tuple[int, dict[str, Any]]] = []
+        self.ignored: list[str] = []
+        titles = [title.strip().strip("*＊").strip() for title in header]
+        for index, title in enumerate(titles):
+            found = by_header.get(title)
+            if title == UNIT_HEADER and self.unit_index is None:
+                self.unit_index = index
+            elif found and all(f is not found for _, f in self.fields):
+                self.fields.append((index, found))
+            elif title:
+                self.ignored.append(title)
+        columns = {f["name"]: index for index, f in self.fields}
+        # Checked per new record when written: a file updating a few columns of known records may omit them.
+        self.required = [
+            (columns.get(f["name"], -1), f["name"], f["label"])
+            for f in fields
+            if f["required"] and f["name"] != key_field
+        ]
+        if key_field not in columns:
+            found = "、".join(title for title in titles if title) or "（空）"
+            label = next(f["label"] for f in fields if f["name"] == key_field)
+            raise LedgerFileError(f"第 1 行缺少“{label}”列（台账的主键）。第 1 行现有的列名是：{found}。")
+
+    def check(self, number: int, record: list[str]) -> _Row:
+        """The row typed, or with a reason for each bad cell."""
+        row = _Row(number, record)
+        for index, f in self.fields:
+            text = record[index].strip() if index < len(record) else ""
+            if not text:
+                if f["name"] == self.key_field:
+                    row.problems.append((index, f"{f['label']}：必填，不能为空"))
+                continue
+            try:
+                value = _PARSERS[f["type"]](text, f)
+            except _CellError as error:
+                row.problems.append((index, f"{f['label']}：{error}"))
+                continue
+            if f["name"] != self.key_field:
+                row.values[f["name"]] = value
+            elif len(str(value)) > MAX_KEY_LENGTH:
+                row.problems.append((index, f"{f['label']}：太长，最多 {MAX_KEY_LENGTH} 个字"))
+            else:
+                row.key = unicodedata.normalize("NFKC", str(value))  # as ledgers.normalize_key stores keys
+        unit = record[self.unit_index].strip() if self.unit_index is not None and self.unit_index < len(record) else ""
+        if unit and unit not in self.units:
+            row.problems.append((self.unit_index, f"单位“{unit}”不存在，请核对名称，或先导入组织架构"))
+        row.unit_id = self.units.get(unit)
+        return row
+
+
+class _Batch:
+    """Valid rows waiting to be written, and the writing: one SELECT, bulk inserts and updates, one commit."""
+
+    def __init__(self, session: Session, ledger_id: int, source: str, actor_id: int | None, now: datetime) -> None:
+        self.session, self.ledger_id, self.source, self.actor_id, self.now = session, ledger_id, source, actor_id, now
+        self.stamp = now.isoformat()
+        self.required: list[tuple[int, str, str]] = []  # (column index or -1, field name, label)
+        self.rows: dict[str, _Row] = {}
+        self.inserted = self.updated = self.unchanged = 0
+
+    def add(self, row: _Row, errors: _ErrorBook) -> None:
+        """Keep a valid row for the next write; an invalid one or a repeated key goes to the errors."""
+        earlier = self.rows.get(row.key)
+        if earlier is not None and not row.problems:
+            row.problems.append((-1, f"与第 {earlier.number} 行重复（主键相同）"))
+        if row.problems:
+            errors.add(row)
+        else:
+            self.rows[row.key] = row
+
+    def write(self, seen: _SeenKeys, errors: _ErrorBook) -> None:
+        """Upsert the kept rows in one transaction; rows whose key an earlier batch had go to the errors."""
+        for key, number in seen.earlier({key: row.number for key, row in self.rows.items()}).items():
+            self.rows[key].problems.append((-1, f"与第 {number} 行重复（主键相同）"))
+            errors.add(self.rows.pop(key))
+        if not self.rows:
+            return
+        with self.session.begin():
+            self._upsert(list(self.rows.values()), errors)
+        self.rows = {}
+
+    def _upsert(self, rows: list[_Row], errors: _ErrorBook) -> None:
+        columns = (LedgerRecord.key, LedgerRecord.id, LedgerRecord.org_unit_id, LedgerRecord.values)
+        query = select(*columns, LedgerRecord.value_times).where(
+            LedgerRecord.ledger_id == self.ledger_id, LedgerRecord.key.in_([row.key for row in rows])
+        )
+        existing = {key: stored for key, *stored in self.session.execute(query)}
+        inserts, updates, changes = [], [], []
+        for row in rows:
+            if row.key not in existing:
+                self._insert(row, inserts, errors)
+            elif diff := self._diff(row, *existing[row.key][1:3]):
+                record_id, unit_id, values, times = existing[row.key]
+                changed = {name: new for name, _, new in diff if name != UNIT}
+                updates.append(
+                    {"id": record_id, "values": {**values, **changed}, "updated_at": self.now,
+                     "value_times": {**times, **dict.fromkeys(changed, self.stamp)},
+                     "org_unit_id": unit_id if row.unit_id is None else row.unit_id}
+                )  # fmt: skip
+                changes += [
+                    {"record_id": record_id, "field_name": name, "old": old, "new": new, "at": self.now,
+                     "actor_id": self.actor_id, "source": self.source}
+                    for name, old, new in diff
+                ]  # fmt: skip
+            else:
+                self.unchanged += 1
+        for statement, parameters in ((insert(LedgerRecord), inserts), (update(LedgerRecord), updates),
+                                      (insert(LedgerChange), changes)):  # fmt: skip
+            if parameters:
+                self.session.execute(statement, parameters)
+        if inserts or updates:
+            counts = {"rows": f"{rows[0].number}-{rows[-1].number}", "inserted": len(inserts), "updated": len(updates)}
+            audit.record(
+                self.session, at=self.now, actor_id=self.actor_id, action="ledger_import", entity="ledger",
+                entity_id=self.ledger_id, new={"source": self.source, **counts},
+            )  # fmt: skip
+        self.inserted += len(inserts)
+        self.updated += len(updates)
+
+    def _insert(self, row: _Row, inserts: list[dict[str, Any]], errors: _ErrorBook) -> None:
+        """Queue a new record, or refuse the row when it lacks a value the ledger requires."""
+        missing = [(index, label) for index, name, label in self.required if name not in row.values]
+        if missing:
+            row.problems += [(index, f"{label}：新记录必填，不能为空") for index, label in missing]
+            errors.add(row)
+            return
+        inserts.append(
+            {"ledger_id": self.ledger_id, "key": row.key, "org_unit_id": row.unit_id, "values": row.values,
+             "value_times": dict.fromkeys(row.values, self.stamp), "created_at": self.now, "updated_at": self.now}
+        )  # fmt: skip
+
+    def _diff(self, row: _Row, unit_id: int | None, values: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        """(field, old, new) for each value the row changes, and `UNIT` when it names another unit."""
+        diff = [(name, values.get(name), new) for name, new in row.values.items() if values.get(name) != new]
+        if row.unit_id is not None and row.unit_id != unit_id:
+            diff.append((UNIT, unit_id, row.unit_id))
+        return diff
+
+
+class _SeenKeys:
+    """Every key read so far with its first row, in a scratch SQLite file so memory stays flat at any size."""
+
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(path)
+        self.connection.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID;"
+            "CREATE TEMP TABLE batch (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID;"
+        )
+
+    def earlier(self, keys: dict[str, int]) -> dict[str, int]:
+        """The keys an earlier batch had, with that row's number; remembers the others."""
+        with self.connection:
+            self.connection.executemany("INSERT INTO batch VALUES (?, ?)", keys.items())
+            found = dict(self.connection.execute("SELECT key, seen.row FROM batch JOIN seen USING (key)"))
+            self.connection.execute("INSERT OR IGNORE INTO seen SELECT key, row FROM batch")
+            self.connection.execute("DELETE FROM batch")
+        return found
+
+    def close(self) -> None:
+        """Close the scratch database (its directory removes the file)."""
+        self.connection.close()
+
+
+class _ErrorBook:
+    """Invalid rows: counted, the first few kept for the summary, all streamed to a workbook when asked."""
+
+    def __init__(self, path: Path | None, header: list[str], report: LedgerImportReport) -> None:
+        self.path, self.header, self.report = path, header, report
+        self.workbook: openpyxl.Workbook | None = None
+
+    def add(self, row: _Row) -> None:
+        """Count the row, keep its message while few, and write it with its bad cells marked."""
+        reasons = "；".join(reason for _, reason in sorted(row.problems, key=lambda problem: problem[0]))
+        self.report.invalid += 1
+        if len(self.report.errors) < MAX_ERRORS_SHOWN:
+            self.report.errors.append(f"第 {row.number} 行：{reasons}")
+        if self.path is None:
+            return
+        if self.workbook is None:
+            self.workbook = openpyxl.Workbook(write_only=True)
+            self.sheet = self.workbook.create_sheet("有误的行")
+            self.sheet.append(["行号", *self.header, "错误原因"])
+        width = max(len(self.header), len(row.cells))
+        self.sheet.append([row.number, *(self._cell(row, index) for index in range(width)), reasons])
+
+    def _cell(self, row: _Row, index: int) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.sheet, value=row.cells[index] if index < len(row.cells) else None)
+        cell.data_type = "s" if cell.value else cell.data_type  # what a person typed never becomes a formula
+        if any(index == bad for bad, _ in row.problems):
+            cell.fill = _BAD_CELL
+        return cell
+
+    def close(self) -> None:
+        """Save the workbook, if any row was invalid."""
+        if self.workbook is not None:
+            self.workbook.save(self.path)
+            self.report.error_path = self.path
+
+
+@contextmanager
+def _open_rows(path: Path) -> Iterator[Iterator[list[str]]]:
+    """The file's rows as lists of cell texts, streamed; LedgerFileError when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        encoding = _csv_encoding(path)
+        with path.open(encoding=encoding, newline="") as file:
+            yield csv.reader(file)
+        return
+    if suffix not in (".xlsx", ".xlsm"):
+        raise LedgerFileError(f"无法识别文件“{path.name}”的类型，请上传 .xlsx 或 .csv 文件（.xls 请先另存为 .xlsx）。")
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise LedgerFileError(f"无法打开文件“{path.name}”，请确认它是 Excel（.xlsx）文件。") from error
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # a stated size can be wrong; read every row there is
+        yield ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or GB18030, whichever decodes the whole file, read in chunks."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as file:
+                while chunk := file.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+        except OSError as error:
+            raise LedgerFileError(f"无法打开文件“{path.name}”，请检查文件路径。") from error
+    raise LedgerFileError(
+        f"无法识别文件“{path.name}”的文字编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入。"
+    )
+
+
+def _cell_text(value: Any) -> str:
+    """An Excel cell as the text a person typed: 13812341234.0 as 13812341234, a date as 2024-11-30."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _tell(progress: Callable[[int], None] | None, rows: int) -> None:
+    if progress is not None:
+        progress(rows)
+
+
+def _echo(text: str) -> str:
+    return text if len(text) <= 20 else text[:20] + "…"
+
+
+def _integer(text: str, f: dict[str, Any]) -> int:
+    cleaned = unicodedata.normalize("NFKC", text).replace(",", "")
+    if not _INTEGER.fullmatch(cleaned):
+        raise _CellError(f"“{_echo(text)}”不是整数")
+    return int(Decimal(cleaned))
+
+
+def _decimal(text: str, f: dict[str, Any]) -> str:
+    try:
+        number = Decimal(unicodedata.normalize("NFKC", text).replace(",", ""))
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise _CellError(f"“{_echo(text)}”不是数字")
+    return decimal_text(number)
+
+
+def _date(text: str, f: dict[str, Any]) -> str:
+    cleaned = unicodedata.normalize("NFKC", text)
+    match = _DATE.fullmatch(cleaned) or _COMPACT_DATE.fullmatch(cleaned)
+    if match is None:
+        raise _CellError(f"“{_echo(text)}”不是日期，请写成 2024-11-30 或 2024年11月30日")
+    try:
+        return date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:
+        raise _CellError(f"“{_echo(text)}”这一天不存在") from None
+
+
+def _yes_no(text: str, f: dict[str, Any]) -> bool:
+    word = unicodedata.normalize("NFKC", text).lower()
+    if word in _YES or word in _NO:
+        return word in _YES
+    raise _CellError(f"“{_echo(text)}”不是“是”或“否”")
+
+
+def _choice(text: str, f: dict[str, Any]) -> str:
+    for choice in f["choices"]:
+        if text in (choice["label"], choice["value"]):
+            return choice["value"]
+    labels = "、".join(choice["label"] for choice in f["choices"])
+    raise _CellError(f"“{_echo(text)}”不是可选项，可选：{labels}")
+
+
+def _choices(text: str, f: dict[str, Any]) -> list[str]:
+    chosen = {_choice(token, f) for token in _LIST_SEPARATORS.split(unicodedata.normalize("NFKC", text)) if token}
+    return [choice["value"] for choice in f["choices"] if choice["value"] in chosen]
+
+
+def _id_number(text: str, f: dict[str, Any]) -> str:
+    number = re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).upper()
+    problem = id_number_problem(number)
+    if problem == "位数不对":
+        raise _CellError(f"位数不对，应为 18 位，这里是 {len(number)} 位")
+    if problem:
+        raise _CellError(f"{problem}，请核对")
+    return number
+
+
+def _mobile(text: str, f: dict[str, Any]) -> str:
+    number = _MOBILE_NOISE.sub("", unicodedata.normalize("NFKC", text))
+    problem = mobile_problem(number)
+    if problem == "位数不对":
+        raise _CellError(f"位数不对，应为 11 位，这里是 {len(number)} 位")
+    if problem:
+        raise _CellError(f"{problem}，请核对")
+    return number
+
+
+_PARSERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {
+    "integer": _integer,
+    "decimal": _decimal,
+    "text": lambda text, f: text,
+    "date": _date,
+    "yes_no": _yes_no,
+    "select_one": _choice,
+    "select_multiple": _choices,
+    "id_number": _id_number,
+    "mobile": _mobile,
+}

@@ -1,0 +1,353 @@
+"""Ledgers (台账): definitions, records holding the current value of each field, and the history of every value.
+
+A field is kept once per entity and reused: `known_values` prefills a form, `write_values` stores what a
+person or a task confirmed, and every change leaves a LedgerChange row and a masked audit entry. Values are
+stored JSON-safe (decimals as text, dates as ISO text) and read back typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger_store import audit
+from ledger_store.models import Ledger, LedgerChange, LedgerRecord
+
+FIELD_TYPES = ("integer", "decimal", "text", "date", "yes_no", "select_one", "select_multiple", "id_number", "mobile")
+KEY_TYPES = ("text", "integer", "id_number", "mobile")
+SELECT_TYPES = ("select_one", "select_multiple")
+# History name of a record moving to another org unit; field names start with a letter, so it cannot clash.
+UNIT = "_org_unit"
+UNIT_HEADER = "单位"  # the import column naming the org unit, so no field may use it as a label
+_FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days"}
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11 (GB 11643-1999)
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+class KnownValue(NamedTuple):
+    """A stored value for prefill: the typed value, when it was last confirmed, and whether it is still fresh."""
+
+    value: Any
+    confirmed_at: datetime
+    fresh: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a record's history, with typed values (None where there was no value)."""
+
+    field: str
+    old: Any
+    new: Any
+    at: datetime
+    actor_id: int | None
+    source: str
+
+
+def define_ledger(
+    session: Session,
+    code: str,
+    title: str,
+    key_field: str,
+    fields: Sequence[Mapping[str, Any]],
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+) -> Ledger:
+    """Create a ledger or update its definition; changed fields make a new version, recorded in the audit log."""
+    clean = [_clean_field(field) for field in fields]
+    _check_definition(key_field, clean)
+    now = naive_utc(now)
+    ledger = get_ledger(session, code)
+    if ledger is None:
+        ledger = Ledger(code=code, key_field=key_field, fields=[], version=0, created_at=now)
+        session.add(ledger)
+    elif key_field != ledger.key_field:
+        raise ValueError(f"ledger {code}: the key field is {ledger.key_field!r} and cannot change")
+    old_types = {field["name"]: field["type"] for field in ledger.fields}
+    retyped = [field["name"] for field in clean if old_types.get(field["name"], field["type"]) != field["type"]]
+    if retyped:
+        raise ValueError(f"ledger {code}: fields {retyped} cannot change type; add a field under a new name")
+    ledger.title = title
+    if clean != ledger.fields:
+        old = {"version": ledger.version, "fields": ledger.fields} if ledger.version else None
+        ledger.fields, ledger.version = clean, ledger.version + 1
+        session.flush()
+        new = {"code": code, "title": title, "key_field": key_field, "version": ledger.version, "fields": clean}
+        audit.record(session, at=now, actor_id=actor_id, action="ledger_define", entity="ledger",
+                     entity_id=ledger.id, old=old, new=new)  # fmt: skip
+    return ledger
+
+
+def get_ledger(session: Session, code: str) -> Ledger | None:
+    """The ledger with this code, or None."""
+    return session.scalar(select(Ledger).where(Ledger.code == code))
+
+
+def field_map(ledger: Ledger) -> dict[str, dict[str, Any]]:
+    """The ledger's field definitions by name."""
+    return {field["name"]: field for field in ledger.fields}
+
+
+def normalize_key(ledger: Ledger, key: object) -> str:
+    """The record key as stored: full-width to ASCII, trimmed, and an ID number's final x upper-cased."""
+    text = unicodedata.normalize("NFKC", str(key)).strip()
+    return text.upper() if field_map(ledger)[ledger.key_field]["type"] == "id_number" else text
+
+
+def get_record(session: Session, ledger: Ledger, key: object) -> LedgerRecord | None:
+    """The record with this key, or None."""
+    query = select(LedgerRecord).where(
+        LedgerRecord.ledger_id == ledger.id, LedgerRecord.key == normalize_key(ledger, key)
+    )
+    return session.scalar(query)
+
+
+def records_for_unit(session: Session, ledger: Ledger, org_unit_id: int, limit: int = 1000) -> list[LedgerRecord]:
+    """Up to `limit` records of one org unit, oldest first."""
+    query = (
+        select(LedgerRecord)
+        .where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.org_unit_id == org_unit_id)
+        .order_by(LedgerRecord.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def known_values(session: Session, ledger: Ledger, key: object, now: datetime) -> dict[str, KnownValue]:
+    """Every stored value of the entity for prefill; fresh while younger than the field's validity_days."""
+    record = get_record(session, ledger, key)
+    if record is None:
+        return {}
+    now = naive_utc(now)
+    known = {}
+    for field in ledger.fields:
+        name, days = field["name"], field["validity_days"]
+        if name in record.values:
+            confirmed = datetime.fromisoformat(record.value_times[name])
+            fresh = days is None or now - confirmed <= timedelta(days=days)
+            known[name] = KnownValue(from_json(field, record.values[name]), confirmed, fresh)
+    return known
+
+
+def write_values(
+    session: Session,
+    ledger: Ledger,
+    key: object,
+    org_unit_id: int | None,
+    values: Mapping[str, Any],
+    actor_id: int | None,
+    source: str,
+    now: datetime,
+) -> list[str]:
+    """Store typed values of one entity (None clears one); returns the changed fields, `UNIT` if it moved.
+
+    A value equal to the stored one is only re-confirmed (its time refreshed). Each change leaves a
+    LedgerChange row, and the write one audit entry with ID numbers and mobiles masked.
+    """
+    fields = field_map(ledger)
+    unknown = sorted(set(values) - set(fields) | ({ledger.key_field} & set(values)))
+    if unknown:
+        raise ValueError(f"ledger {ledger.code}: {unknown} are not value fields (the key field is the record key)")
+    wanted = {name: None if value is None else to_json(fields[name], value) for name, value in values.items()}
+    now = naive_utc(now)
+    record = get_record(session, ledger, key)
+    created = record is None
+    if record is None:
+        record = LedgerRecord(ledger_id=ledger.id, key=normalize_key(ledger, key), org_unit_id=org_unit_id,
+                              values={}, value_times={}, created_at=now, updated_at=now)  # fmt: skip
+        session.add(record)
+        session.flush()
+    stored, times, changes = dict(record.values), dict(record.value_times), []
+    for name, new in wanted.items():
+        old = stored.pop(name, None)
+        times.pop(name, None)
+        if new is not None:
+            stored[name], times[name] = new, now.isoformat()
+        if old != new:
+            changes.append((name, old, new))
+    if org_unit_id is not None and org_unit_id != record.org_unit_id:
+        changes.append((UNIT, record.org_unit_id, org_unit_id))
+        record.org_unit_id = org_unit_id
+    record.values, record.value_times, record.updated_at = stored, times, now
+    session.add_all(
+        LedgerChange(record_id=record.id, field_name=name, old=old, new=new, at=now, actor_id=actor_id, source=source)
+        for name, old, new in changes
+    )
+    if changes:
+        before = None if created else {name: _masked(fields.get(name), old) for name, old, _ in changes}
+        after = {"_source": source} | {name: _masked(fields.get(name), new) for name, _, new in changes}
+        audit.record(session, at=now, actor_id=actor_id, action="ledger_write", entity="ledger_record",
+                     entity_id=record.id, old=before, new=after)  # fmt: skip
+    return [name for name, _, _ in changes]
+
+
+def history(session: Session, ledger: Ledger, key: object, field: str | None = None) -> list[Change]:
+    """Every change of the record's values (or of one field), oldest first."""
+    query = (
+        select(LedgerChange)
+        .join(LedgerRecord, LedgerRecord.id == LedgerChange.record_id)
+        .where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.key == normalize_key(ledger, key))
+        .order_by(LedgerChange.at, LedgerChange.id)
+    )
+    if field is not None:
+        query = query.where(LedgerChange.field_name == field)
+    fields, changes = field_map(ledger), []
+    for row in session.scalars(query):
+        field = fields.get(row.field_name)
+        old, new = _typed(field, row.old), _typed(field, row.new)
+        changes.append(Change(row.field_name, old, new, row.at, row.actor_id, row.source))
+    return changes
+
+
+def count_matching(
+    session: Session, ledger: Ledger, filters: Mapping[str, Any], org_unit_ids: Collection[int] | None = None
+) -> int:
+    """How many records match every filter: field -> value, field -> list of allowed values, field -> None (empty)."""
+    fields = field_map(ledger)
+    query = select(func.count()).select_from(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id)
+    if org_unit_ids is not None:
+        query = query.where(LedgerRecord.org_unit_id.in_(list(org_unit_ids)))
+    for name, wanted in filters.items():
+        field = fields.get(name)
+        if field is None or name == ledger.key_field or field["type"] == "select_multiple":
+            raise ValueError(f"ledger {ledger.code}: cannot filter on {name!r}")
+        element, kind = LedgerRecord.values[name], field["type"]
+        column = element.as_integer() if kind == "integer" else element.as_boolean() if kind == "yes_no" else None
+        column = element.as_string() if column is None else column
+        if wanted is None:
+            query = query.where(column.is_(None))
+        elif isinstance(wanted, list | tuple | set | frozenset):
+            query = query.where(column.in_([to_json(field, item) for item in wanted]))
+        else:
+            query = query.where(column == to_json(field, wanted))
+    return session.scalar(query) or 0
+
+
+def to_json(field: Mapping[str, Any], value: Any) -> Any:
+    """A typed value as stored; ValueError when it does not fit the field's type or choices."""
+    kind, choices = field["type"], [choice["value"] for choice in field["choices"]]
+    if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+    if kind == "decimal" and number and Decimal(value).is_finite():
+        return decimal_text(Decimal(value))
+    if kind == "date" and isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if kind == "yes_no" and isinstance(value, bool):
+        return value
+    if kind == "select_one" and value in choices:
+        return value
+    if kind == "select_multiple" and isinstance(value, list | tuple | set | frozenset) and set(value) <= set(choices):
+        return [choice for choice in choices if choice in value]
+    if kind == "text" and isinstance(value, str) and value.strip():
+        return value.strip()
+    if kind == "id_number" and isinstance(value, str) and not id_number_problem(value.strip().upper()):
+        return value.strip().upper()
+    if kind == "mobile" and isinstance(value, str) and not mobile_problem(value.strip()):
+        return value.strip()
+    raise ValueError(f"field {field['name']}: {value!r} is not a valid {kind}")
+
+
+def from_json(field: Mapping[str, Any], data: Any) -> Any:
+    """Inverse of `to_json`."""
+    if field["type"] == "decimal":
+        return Decimal(data)
+    if field["type"] == "date":
+        return date.fromisoformat(data)
+    return data
+
+
+def decimal_text(number: Decimal) -> str:
+    """A decimal as stored: plain notation without trailing zeros, so equal numbers compare equal."""
+    text = format(number.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+def id_number_problem(number: str) -> str | None:
+    """None for a valid 18-character resident ID number (GB 11643-1999, upper-case X), else a short reason."""
+    if len(number) != 18:
+        return "位数不对"
+    if not _ID_NUMBER.fullmatch(number):
+        return "含有非法字符"
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "出生日期不对"
+    if born.year < 1900:
+        return "出生日期不对"
+    total = sum(int(digit) * weight for digit, weight in zip(number, _ID_WEIGHTS, strict=False))
+    return None if _ID_CHECK[total % 11] == number[17] else "校验位不对"
+
+
+def mobile_problem(number: str) -> str | None:
+    """None for a mainland mobile number (11 digits, 13x-19x), else a short reason."""
+    if not number.isdigit() or not number.isascii():
+        return "含有非法字符"
+    if len(number) != 11:
+        return "位数不对"
+    return None if _MOBILE.fullmatch(number) else "号段不对"
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """A moment as the database keeps it: naive UTC (an aware time is converted)."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """One field definition with every key present; ValueError for anything malformed."""
+    name, kind, days = raw.get("name"), raw.get("type"), raw.get("validity_days")
+    if set(raw) - _FIELD_KEYS or not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"field {raw!r}: needs a name (a letter, then letters, digits, _ . -) and only {_FIELD_KEYS}")
+    if kind not in FIELD_TYPES:
+        raise ValueError(f"field {name}: type {kind!r} is not one of {FIELD_TYPES}")
+    choices = [{"value": str(c["value"]), "label": str(c.get("label") or c["value"])} for c in raw.get("choices") or ()]
+    if (kind in SELECT_TYPES) != bool(choices) or len({c["value"] for c in choices}) != len(choices):
+        raise ValueError(f"field {name}: select types need distinct choices, other types none")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days <= 0):
+        raise ValueError(f"field {name}: validity_days must be a positive number of days or None")
+    label = str(raw.get("label") or name).strip()
+    return {
+        "name": name,
+        "label": label,
+        "type": kind,
+        "required": bool(raw.get("required", False)),
+        "choices": choices,
+        "validity_days": days,
+    }
+
+
+def _check_definition(key_field: str, fields: list[dict[str, Any]]) -> None:
+    """Names unique, each header (label or name) naming one field, and a key field of a key type."""
+    headers: dict[str, str] = {}
+    for field in fields:
+        for header in {field["name"], field["label"]}:
+            if headers.setdefault(header, field["name"]) != field["name"] or header == UNIT_HEADER:
+                raise ValueError(f"field {field['name']}: the name or label {header!r} is taken")
+    key = next((field for field in fields if field["name"] == key_field), None)
+    if key is None or key["type"] not in KEY_TYPES:
+        raise ValueError(f"key field {key_field!r} must be one of the fields, of type {KEY_TYPES}")
+
+
+def _masked(field: Mapping[str, Any] | None, data: Any) -> Any:
+    """ID numbers and mobiles shortened for the audit log (1101**********0078, 138****1234)."""
+    if data is None or field is None or field["type"] not in ("id_number", "mobile"):
+        return data
+    start = 4 if field["type"] == "id_number" else 3
+    return data[:start] + "*" * (len(data) - start - 4) + data[-4:]
+
+
+def _typed(field: Mapping[str, Any] | None, data: Any) -> Any:
+    """A stored value read back typed; the unit pseudo-field and removed fields come back as stored."""
+    return data if data is None or field is None else from_json(field, data)
