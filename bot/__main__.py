@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     org.add_argument("file", type=Path)
     form = commands.add_parser("import-form", help="从 Excel（XLSForm 格式）导入表单")
     form.add_argument("file", type=Path)
+    ledger = commands.add_parser("import-ledger", help="批量导入台账历史数据（首次录入），可重复运行")
+    ledger.add_argument("ledger", help="台账编号或名称，如 dibao_households 或 低保对象台账")
+    ledger.add_argument("file", type=Path)
+    ledger.add_argument("--errors", type=Path, help="有误的行写到这个 Excel 文件（默认：原文件名_错误.xlsx）")
     commands.add_parser("serve", help="启动 HTTP 服务（健康检查、模拟器接口、企业微信回调）")
     fake = commands.add_parser("fake-wecom", help="本地企业微信模拟器（只监听本机）", add_help=False)
     fake.add_argument("rest", nargs=argparse.REMAINDER)
@@ -122,6 +126,27 @@ def import_form_file(config: Config, args: argparse.Namespace) -> int:
     return 0 if result.version is not None else 1
 
 
+def import_ledger_file(config: Config, args: argparse.Namespace) -> int:
+    """Stream a ledger file into the database, showing progress on a terminal."""
+    from bot.progress import ProgressBar
+    from handlers.ledger_catalog import find_ledger
+    from ledger_store.ledger_import import import_ledger
+
+    if not args.file.is_file():
+        print(f"找不到文件：{args.file}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
+    with runtime.factory() as session:
+        ledger = find_ledger(session, args.ledger)
+        code = ledger.code if ledger else args.ledger
+    errors = args.errors or args.file.with_name(f"{args.file.stem}_错误.xlsx")
+    bar = ProgressBar(sys.stderr)
+    report = import_ledger(runtime.factory, code, args.file, None, runtime.engine.now(), bar.update, error_path=errors)
+    bar.close()
+    print(report.summary())
+    return 0 if not report.problem and not report.invalid else 1
+
+
 def serve(config: Config, args: argparse.Namespace) -> int:
     """Run the HTTP server (and, until the scheduler process exists, a sweep that retries pending work)."""
     from bot.app import create_app
@@ -174,6 +199,7 @@ COMMANDS = {
     "chat": chat,
     "import-org": import_org_file,
     "import-form": import_form_file,
+    "import-ledger": import_ledger_file,
     "serve": serve,
     "fake-wecom": fake_wecom,
     "sync-wecom": sync_wecom,

@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.platforms.base import Platform
 from handlers.clock import Clock, SystemClock
 from handlers.forms.registry import ensure_builtin_forms
+from handlers.ledger_catalog import ensure_standard_ledgers
 from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
 from ledger_store.models import Person
@@ -79,7 +80,8 @@ def build_runtime(
     factory = make_session_factory(database)
     engine = Engine(factory, clock or SystemClock(), config.timezone)
     with transaction(factory) as session:
-        ensure_builtin_forms(session, engine.context(session).now())
+        ensure_builtin_forms(session, engine.now())
+        ensure_standard_ledgers(session, engine.now())
     return Runtime(config, database, factory, engine, by_name)
 
 

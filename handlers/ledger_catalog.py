@@ -1,0 +1,63 @@
+"""The standard ledgers (标准台账) every district starts with: each field kept once, keyed by who it is about."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger_store.ledgers import define_ledger
+from ledger_store.models import Ledger
+
+
+def choice(*labels: str) -> list[dict[str, str]]:
+    """Choices whose value is their label."""
+    return [{"value": label, "label": label} for label in labels]
+
+
+# (code, title, key field, fields); validity_days says how long a value counts as current before it is asked again.
+STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
+    (
+        "dibao_households",
+        "低保对象台账",
+        "id_number",
+        [
+            {"name": "id_number", "label": "身份证号", "type": "id_number", "required": True},
+            {"name": "name", "label": "姓名", "type": "text", "required": True},
+            {"name": "household_size", "label": "家庭人口", "type": "integer", "validity_days": 365},
+            {"name": "monthly_income", "label": "家庭月人均收入", "type": "decimal", "validity_days": 31},
+            {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365},
+            {"name": "category", "label": "保障类别", "type": "select_one", "choices": choice("A类", "B类", "C类")},
+        ],
+    ),
+    (
+        "disabled_people",
+        "残疾人台账",
+        "id_number",
+        [
+            {"name": "id_number", "label": "身份证号", "type": "id_number", "required": True},
+            {"name": "name", "label": "姓名", "type": "text", "required": True},
+            {"name": "disability_kind", "label": "残疾类别", "type": "select_one",
+             "choices": choice("视力", "听力", "言语", "肢体", "智力", "精神", "多重")},
+            {"name": "disability_grade", "label": "残疾等级", "type": "select_one",
+             "choices": choice("一级", "二级", "三级", "四级")},
+            {"name": "subsidies", "label": "享受补贴", "type": "select_multiple",
+             "choices": choice("困难残疾人生活补贴", "重度残疾人护理补贴")},
+            {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365},
+        ],
+    ),
+)  # fmt: skip
+
+
+def ensure_standard_ledgers(session: Session, now: datetime) -> None:
+    """Define (or bring up to date) every standard ledger."""
+    for code, title, key_field, fields in STANDARD_LEDGERS:
+        define_ledger(session, code, title, key_field, fields, now)
+
+
+def find_ledger(session: Session, code_or_title: str) -> Ledger | None:
+    """A ledger by its code or its Chinese title."""
+    wanted = code_or_title.strip()
+    return session.scalar(select(Ledger).where((Ledger.code == wanted) | (Ledger.title == wanted)))
