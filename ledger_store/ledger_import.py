@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import sqlalchemy as sa
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import PatternFill
 from sqlalchemy import insert, select, update
@@ -230,7 +231,7 @@ class _Batch:
         self.stamp = now.isoformat()
         self.required: list[tuple[int, str, str]] = []  # (column index or -1, field name, label)
         self.rows: dict[str, _Row] = {}
-        self.inserted = self.updated = self.unchanged = 0
+        self.inserted = self.updated = self.unchanged = self.analyzed_at = 0
 
     def add(self, row: _Row, errors: _ErrorBook) -> None:
         """Keep a valid row for the next write; an invalid one or a repeated key goes to the errors."""
@@ -252,6 +253,12 @@ class _Batch:
         with self.session.begin():
             self._upsert(list(self.rows.values()), errors)
         self.rows = {}
+        # PostgreSQL plans the key lookup from statistics taken when the table was small, and would then scan the
+        # whole ledger for every batch; refreshing them each time this import doubles the table keeps it indexed.
+        if self.inserted >= max(1000, 2 * self.analyzed_at) and self.session.get_bind().dialect.name == "postgresql":
+            with self.session.begin():
+                self.session.execute(sa.text("ANALYZE ledger_records"))
+            self.analyzed_at = self.inserted
 
     def _upsert(self, rows: list[_Row], errors: _ErrorBook) -> None:
         columns = (LedgerRecord.key, LedgerRecord.id, LedgerRecord.org_unit_id, LedgerRecord.values)
