@@ -48,6 +48,7 @@ from ledger_store.ledgers import (
     naive_utc,
 )
 from ledger_store.models import LedgerChange, LedgerRecord, OrgUnit
+from ledger_store.org_sheet import cell_text
 
 MAX_ERRORS_SHOWN = 30
 MAX_KEY_LENGTH = 64
@@ -397,7 +398,7 @@ def _open_rows(path: Path) -> Iterator[Iterator[list[str]]]:
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # a stated size can be wrong; read every row there is
-        yield ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
+        yield ([cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
     finally:
         workbook.close()
 
@@ -419,19 +420,6 @@ def _csv_encoding(path: Path) -> str:
     raise LedgerFileError(
         f"无法识别文件“{path.name}”的文字编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入。"
     )
-
-
-def _cell_text(value: Any) -> str:
-    """An Excel cell as the text a person typed: 13812341234.0 as 13812341234, a date as 2024-11-30."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def _tell(progress: Callable[[int], None] | None, rows: int) -> None:

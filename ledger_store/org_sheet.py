@@ -7,6 +7,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,15 @@ def read_org_sheet(path: Path) -> list[SheetRow]:
 
 
 def cell_text(value: Any) -> str:
-    """A cell as text: Excel's 13812341234.0 becomes "13812341234", None becomes ""."""
+    """A cell as the text a person typed: 13812341234.0 as 13812341234, a date as 2024-11-30, None as ""."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        value = int(value)
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value).strip()
 
 
