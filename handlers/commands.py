@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import reporting, todos
+from handlers import ledger_commands, reporting, todos
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
@@ -245,6 +245,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),
+    Command(("查询", "query"), Role.ISSUER, "/查询 台账 [字段=值 …]：符合条件的记录数和示例", ledger_commands.query),
+    Command(("导出", "export"), Role.ISSUER, "/导出 台账 [字段=值 …]：导出成 Excel 发给您", ledger_commands.export),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),
     Command(("帮助", "help"), None, "/帮助：查看可用命令", show_help),
 )

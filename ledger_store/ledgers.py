@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -215,8 +215,28 @@ def count_matching(
     session: Session, ledger: Ledger, filters: Mapping[str, Any], org_unit_ids: Collection[int] | None = None
 ) -> int:
     """How many records match every filter: field -> value, field -> list of allowed values, field -> None (empty)."""
+    query = _matching(select(func.count()).select_from(LedgerRecord), ledger, filters, org_unit_ids)
+    return session.scalar(query) or 0
+
+
+def find_matching(
+    session: Session,
+    ledger: Ledger,
+    filters: Mapping[str, Any],
+    org_unit_ids: Collection[int] | None = None,
+    limit: int | None = None,
+) -> Iterator[LedgerRecord]:
+    """The matching records in key order, streamed (for exports of any size)."""
+    query = _matching(select(LedgerRecord), ledger, filters, org_unit_ids).order_by(LedgerRecord.key)
+    if limit is not None:
+        query = query.limit(limit)
+    return iter(session.scalars(query.execution_options(yield_per=1000)))
+
+
+def _matching(query: Any, ledger: Ledger, filters: Mapping[str, Any], org_unit_ids: Collection[int] | None) -> Any:
+    """`query` narrowed to the ledger, the units and every filter; ValueError for a field that cannot be filtered."""
     fields = field_map(ledger)
-    query = select(func.count()).select_from(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id)
+    query = query.where(LedgerRecord.ledger_id == ledger.id)
     if org_unit_ids is not None:
         query = query.where(LedgerRecord.org_unit_id.in_(list(org_unit_ids)))
     for name, wanted in filters.items():
@@ -232,7 +252,7 @@ def count_matching(
             query = query.where(column.in_([to_json(field, item) for item in wanted]))
         else:
             query = query.where(column == to_json(field, wanted))
-    return session.scalar(query) or 0
+    return query
 
 
 def to_json(field: Mapping[str, Any], value: Any) -> Any:
