@@ -18,10 +18,12 @@ from handlers.forms.registry import ensure_builtin_forms
 from handlers.ledger_catalog import ensure_standard_ledgers
 from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
+from ledger_store.ledger_import import import_ledger
 from ledger_store.models import Person
 from ledger_store.org_import import ImportReport, import_org
 
 DEMO_ORG = Path(__file__).parent / "demo" / "org.csv"
+DEMO_LEDGER = Path(__file__).parent / "demo" / "dibao_households.csv"
 
 
 @dataclass
@@ -86,8 +88,10 @@ def build_runtime(
 
 
 def load_demo_org(runtime: Runtime) -> ImportReport | None:
-    """Import the demo organisation into an empty database; None when people exist already."""
+    """Import the demo organisation (and a few 低保 households) into an empty database; None when people exist."""
     with transaction(runtime.factory) as session:
         if session.scalar(select(func.count()).select_from(Person)):
             return None
-        return import_org(session, DEMO_ORG)
+        report = import_org(session, DEMO_ORG)
+    import_ledger(runtime.factory, "dibao_households", DEMO_LEDGER, None, runtime.engine.now())
+    return report
