@@ -24,7 +24,7 @@ from handlers.masking import mask_sensitive
 from handlers.messages import ButtonClick, Incoming, Reply
 from handlers.texts import commands as texts
 from ledger_store.db import transaction
-from ledger_store.models import InboundMessage, InboundStatus
+from ledger_store.models import InboundMessage, InboundStatus, Person
 from ledger_store.org import find_person
 from ledger_store.outbox import REPLY_PREFIX, enqueue, store_file
 
@@ -101,8 +101,8 @@ class Engine:
                 with transaction(self.factory) as session:
                     if incoming.media_id and incoming.file_bytes is None and fetch_file is not None:
                         incoming = self._attach_file(session, row_id, incoming, fetch_file)
-                    replies = router.handle(self.context(session), incoming)
-                    self._queue_replies(session, row_id, incoming, replies)
+                    person, replies = router.handle_for(self.context(session), incoming)
+                    self._queue_replies(session, row_id, incoming, person, replies)
                     self._finish(session, row_id, InboundStatus.DONE)
             except Exception:
                 log.exception("handling stored %s message %s failed", incoming.platform, row_id)
@@ -110,7 +110,8 @@ class Engine:
                 with transaction(self.factory) as session:
                     if attempts >= MAX_ATTEMPTS:
                         self._finish(session, row_id, InboundStatus.FAILED)
-                        self._queue_replies(session, row_id, incoming, [Reply(texts.INTERNAL_ERROR)])
+                        person = find_person(session, incoming.platform, incoming.user_id)
+                        self._queue_replies(session, row_id, incoming, person, [Reply(texts.INTERNAL_ERROR)])
         return handled
 
     def _record(self, session: Session, incoming: Incoming, status: InboundStatus) -> InboundMessage | None:
@@ -156,9 +157,10 @@ class Engine:
             media_id=payload.get("media_id"),
         )
 
-    def _queue_replies(self, session: Session, row_id: int, incoming: Incoming, replies: list[Reply]) -> None:
+    def _queue_replies(
+        self, session: Session, row_id: int, incoming: Incoming, person: Person | None, replies: list[Reply]
+    ) -> None:
         """Replies to a stored message leave through the outbox, on the platform it came from."""
-        person = find_person(session, incoming.platform, incoming.user_id)
         for index, reply in enumerate(replies):
             card = None
             if reply.options:

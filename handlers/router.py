@@ -20,10 +20,15 @@ from ledger_store.org import find_person
 
 def handle(ctx: Context, incoming: Incoming) -> list[Reply]:
     """Turn one incoming message into the replies for its sender (pushes go to the outbox)."""
+    return handle_for(ctx, incoming)[1]
+
+
+def handle_for(ctx: Context, incoming: Incoming) -> tuple[Person | None, list[Reply]]:
+    """The sender (None when unregistered) and the replies to them."""
     person = find_person(ctx.session, incoming.platform, incoming.user_id)
     if person is None:
-        return [Reply(t.UNREGISTERED)]
-    return conversation.offer_buttons(ctx, person, respond(ctx, person, incoming))
+        return None, [Reply(t.UNREGISTERED)]
+    return person, conversation.offer_buttons(ctx, person, respond(ctx, person, incoming))
 
 
 def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
