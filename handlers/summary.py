@@ -8,9 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.context import Context
 from handlers.forms.answers import format_answer
@@ -18,13 +19,14 @@ from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
-from ledger_store.models import AssignmentStatus, ReportTask, Submission
+from ledger_store.models import Assignment, AssignmentStatus, ReportTask, Submission
 from ledger_store.org import unit_path
 
 # A cell starting with one of these is a formula (or becomes one) in a spreadsheet program.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,9 @@ class Summary:
 def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> Summary:
     """Write the workbook for `task` from the submitted answers (by assignment id)."""
     fields = columns(fields_of(task.form_version))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = s.SUMMARY_SHEET
     header = [s.NUMBER, s.UNIT, s.FILLER, s.SUBMITTED_AT, *[column_title(f) for f in fields]]
-    sheet.append(header)
     totals: dict[str, Decimal] = {f.name: Decimal(0) for f in fields if f.type in NUMERIC_TYPES}
+    rows = []
     for number, assignment in enumerate(task.assignments, start=1):
         submission, values = answers.get(assignment.id, (None, {}))
         when = ctx.to_local(submission.submitted_at).replace(tzinfo=None) if submission else s.NOT_SUBMITTED
@@ -54,26 +53,52 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
             if field.name in totals and value is not None:
                 totals[field.name] += Decimal(value)
             row.append(cell_value(field, value))
-        append_safe(sheet, row)
+        rows.append(row)
     total_row: list[object] = ["", s.TOTAL, "", ""]
     total_row += [number_cell(totals[f.name]) if f.name in totals else None for f in fields]
-    sheet.append(total_row)
-    for cell in sheet[sheet.max_row]:
-        cell.font = BOLD
-    style_sheet(sheet, date_columns={4: "yyyy-mm-dd hh:mm"} | date_formats(fields))
-
-    missing_sheet = workbook.create_sheet(s.MISSING_SHEET)
-    missing_sheet.append([s.NUMBER, s.UNIT, s.FILLER, s.STATUS])
     missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
-    for number, assignment in enumerate(missing, start=1):
-        status = s.IN_PROGRESS if assignment.status == AssignmentStatus.IN_PROGRESS else s.NOT_STARTED
-        append_safe(missing_sheet, [number, unit_path(assignment.org_unit), assignment.filler.name, status])
-    style_sheet(missing_sheet, date_columns={})
+    missing_rows = [missing_row(number, a) for number, a in enumerate(missing, start=1)]
+    content = write_workbook(header, rows, total_row, missing_rows, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields))
+    stamp = ctx.local_now().strftime("%Y%m%d-%H%M")
+    return Summary(f"{task.title}汇总_{stamp}.xlsx", content, digest(task, fields, totals, missing))
+
+
+def write_workbook(
+    header: list[str],
+    rows: list[list[object]],
+    total_row: list[object],
+    missing_rows: list[list[object]],
+    date_columns: dict[int, str],
+) -> bytes:
+    """The .xlsx bytes: 汇总 (header, a row per unit, bold totals) and 未报送 (who is missing).
+
+    Written in write-only mode, which streams rows instead of keeping a cell object for each value: sheet
+    settings and column widths must therefore be known before the first row goes out.
+    """
+    workbook = Workbook(write_only=True)
+    summary_sheet = workbook.create_sheet(s.SUMMARY_SHEET)
+    prepare_sheet(summary_sheet, [header, *rows, total_row])
+    summary_sheet.append(header_cells(summary_sheet, header))
+    for row in rows:
+        summary_sheet.append(safe_cells(summary_sheet, row, date_columns))
+    summary_sheet.append([styled_cell(summary_sheet, value, font=BOLD) for value in total_row])
+
+    missing_header = [s.NUMBER, s.UNIT, s.FILLER, s.STATUS]
+    missing_sheet = workbook.create_sheet(s.MISSING_SHEET)
+    prepare_sheet(missing_sheet, [missing_header, *missing_rows])
+    missing_sheet.append(header_cells(missing_sheet, missing_header))
+    for row in missing_rows:
+        missing_sheet.append(safe_cells(missing_sheet, row, {}))
 
     buffer = io.BytesIO()
     workbook.save(buffer)
-    stamp = ctx.local_now().strftime("%Y%m%d-%H%M")
-    return Summary(f"{task.title}汇总_{stamp}.xlsx", buffer.getvalue(), digest(task, fields, totals, missing))
+    return buffer.getvalue()
+
+
+def missing_row(number: int, assignment: Assignment) -> list[object]:
+    """A row of 未报送: number, unit, filler and how far they got."""
+    status = s.IN_PROGRESS if assignment.status == AssignmentStatus.IN_PROGRESS else s.NOT_STARTED
+    return [number, unit_path(assignment.org_unit), assignment.filler.name, status]
 
 
 def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list) -> str:
@@ -119,13 +144,27 @@ def number_cell(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-def append_safe(sheet: Worksheet, row: list[object]) -> None:
-    """Append a row; text that a spreadsheet would read as a formula is forced to plain text."""
-    sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
-            cell.data_type = "s"
-            cell.quotePrefix = True
+def safe_cells(sheet: WriteOnlyWorksheet, row: list[object], date_columns: dict[int, str]) -> list[object]:
+    """A row to append: formula-looking text forced to plain text, dates formatted, every other value bare."""
+    cells = list(row)
+    for index, value in enumerate(row):
+        if isinstance(value, str):
+            if value.startswith(FORMULA_TRIGGERS):
+                cell = WriteOnlyCell(sheet, value)
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                cells[index] = cell
+        elif isinstance(value, date) and index + 1 in date_columns:
+            cells[index] = styled_cell(sheet, value, number_format=date_columns[index + 1])
+    return cells
+
+
+def styled_cell(sheet: WriteOnlyWorksheet, value: object, **style: object) -> Cell:
+    """A cell holding `value` with the given style attributes (font, fill, number_format, ...)."""
+    cell = WriteOnlyCell(sheet, value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
 
 
 def date_formats(fields: list[Field]) -> dict[int, str]:
@@ -133,20 +172,17 @@ def date_formats(fields: list[Field]) -> dict[int, str]:
     return {5 + i: "yyyy-mm-dd" for i, f in enumerate(fields) if f.type == FieldType.DATE}
 
 
-def style_sheet(sheet: Worksheet, date_columns: dict[int, str]) -> None:
-    """Bold, filled, frozen header; date formats; widths that fit the longest value."""
-    for cell in sheet[1]:
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+def header_cells(sheet: WriteOnlyWorksheet, header: list[str]) -> list[Cell]:
+    """The header row: bold, filled, centred and wrapped."""
+    return [styled_cell(sheet, title, font=BOLD, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for title in header]
+
+
+def prepare_sheet(sheet: WriteOnlyWorksheet, rows: list[list[object]]) -> None:
+    """Frozen header and widths that fit the longest value of each column (of every row to be written)."""
     sheet.freeze_panes = "A2"
-    for column, number_format in date_columns.items():
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-            if isinstance(cell.value, date):
-                cell.number_format = number_format
-    for column_cells in sheet.columns:
-        width = max(display_width(cell.value) for cell in column_cells)
-        sheet.column_dimensions[get_column_letter(column_cells[0].column)].width = min(max(width + 2, 6), 50)
+    for column, values in enumerate(zip(*rows, strict=True), start=1):
+        width = max(display_width(value) for value in values)
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), 50)
 
 
 def display_width(value: object) -> int:
