@@ -198,7 +198,7 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
 
     parsed = parse_answer(field, word, state.today)
     if isinstance(parsed, Invalid):
-        return [t.invalid(parsed.reason) + "\n\n" + current_question(conversation, state)]
+        return [parsed.reason + "\n\n" + current_question(conversation, state)]
     return [accept(ctx, conversation, state, field, parsed)]
 
 
@@ -213,7 +213,7 @@ def accept(ctx: Context, conversation: Conversation, state: FormState, field: Fi
     """Store an answer the form's constraint allows and move on; otherwise ask again, saying why."""
     refusal = state.refusal(field, value)
     if refusal is not None:
-        return t.invalid(refusal) + "\n\n" + current_question(conversation, state)
+        return refusal + "\n\n" + current_question(conversation, state)
     conversation.answers = {**conversation.answers, field.name: to_json(field, value)}
     conversation.skipped = [name for name in conversation.skipped if name != field.name]
     return advance(ctx, conversation, list(state.fields))

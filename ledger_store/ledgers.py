@@ -307,8 +307,13 @@ def id_number_problem(number: str) -> str | None:
         return "出生日期不对"
     if born.year < 1900:
         return "出生日期不对"
-    total = sum(int(digit) * weight for digit, weight in zip(number, _ID_WEIGHTS, strict=False))
-    return None if _ID_CHECK[total % 11] == number[17] else "校验位不对"
+    return None if id_check_character(number[:17]) == number[17] else "校验位不对"
+
+
+def id_check_character(first_17: str) -> str:
+    """The check character (0-9 or X) for the first 17 digits of a resident ID number (GB 11643-1999)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
 
 
 def mobile_problem(number: str) -> str | None:

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from handlers.forms.idcard import (
-    check_character,
     id_number_problem,
     is_mobile,
     mobile_problem,
@@ -15,6 +14,7 @@ from handlers.forms.idcard import (
     normalize_mobile,
 )
 from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
+from ledger_store.ledgers import id_check_character
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_birth_date_in_the_future_is_refused_when_today_is_given() -> None:
     [("11010219910101007", "8"), ("44011320141005001", "X"), ("36042619910102009", "3")],
 )
 def test_check_character_follows_gb_11643(first_17: str, expected: str) -> None:
-    assert check_character(first_17) == expected
+    assert id_check_character(first_17) == expected
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,10 @@ import unicodedata
 from datetime import date
 
 from handlers.texts import validation as t
+from ledger_store.ledgers import id_check_character
 
 ID_LENGTH = 18
 MOBILE_LENGTH = 11
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARACTERS = "10X98765432"  # indexed by the weighted sum mod 11
 _EARLIEST_BIRTH_YEAR = 1900
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()]")
 _MOBILE_COUNTRY_CODE = re.compile(r"^(?:\+86|0086|86)(?=[0-9]{11}$)")
@@ -21,12 +20,6 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 def normalize_id_number(text: str) -> str:
     """The ID number as stored: full-width characters to ASCII, spaces removed, a final x as X."""
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).upper()
-
-
-def check_character(first_17: str) -> str:
-    """The check character (0-9 or X) for the first 17 digits of an ID number."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, _WEIGHTS, strict=True))
-    return _CHECK_CHARACTERS[total % 11]
 
 
 def id_number_problem(text: str, today: date | None = None) -> str | None:
@@ -43,7 +36,7 @@ def id_number_problem(text: str, today: date | None = None) -> str | None:
         return t.BAD_CHARACTER
     if not _is_birth_date(number[6:14], today):
         return t.BAD_BIRTH_DATE
-    if check_character(number[:17]) != number[17]:
+    if id_check_character(number[:17]) != number[17]:
         return t.BAD_CHECK_DIGIT
     return None
 

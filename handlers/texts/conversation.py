@@ -41,11 +41,6 @@ OPTIONAL = "（选填，没有可回复“跳过”）"
 HINT_PREFIX = "提示："
 
 
-def invalid(reason: str) -> str:
-    """Heads the re-asked question after a wrong answer."""
-    return f"{reason}"
-
-
 def review_header(title: str) -> str:
     """Heads the list of all answers before submitting."""
     return f"《{title}》请核对您的答案："
