@@ -23,7 +23,10 @@ from ledger_store.models import Person
 from ledger_store.org_import import ImportReport, import_org
 
 DEMO_ORG = Path(__file__).parent / "demo" / "org.csv"
-DEMO_LEDGER = Path(__file__).parent / "demo" / "dibao_households.csv"
+DEMO_LEDGERS = (
+    ("dibao_households", Path(__file__).parent / "demo" / "dibao_households.csv"),
+    ("unit_profile", Path(__file__).parent / "demo" / "unit_profile.csv"),
+)
 
 
 @dataclass
@@ -88,10 +91,11 @@ def build_runtime(
 
 
 def load_demo_org(runtime: Runtime) -> ImportReport | None:
-    """Import the demo organisation (and a few 低保 households) into an empty database; None when people exist."""
+    """Import the demo organisation and its demo ledgers into an empty database; None when people exist."""
     with transaction(runtime.factory) as session:
         if session.scalar(select(func.count()).select_from(Person)):
             return None
         report = import_org(session, DEMO_ORG)
-    import_ledger(runtime.factory, "dibao_households", DEMO_LEDGER, None, runtime.engine.now())
+    for code, path in DEMO_LEDGERS:
+        import_ledger(runtime.factory, code, path, None, runtime.engine.now())
     return report

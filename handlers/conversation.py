@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from handlers import form_prompts, reporting
+from handlers import form_prompts, prefill, reporting
 from handlers.context import Context
 from handlers.form_state import FormState, number_at, question_numbers, refresh
 from handlers.forms.answers import Invalid, parse_answer, to_json
@@ -15,6 +15,7 @@ from handlers.forms.registry import fields_of
 from handlers.messages import ButtonClick, Option, Reply
 from handlers.numbers import parse_number
 from handlers.texts import conversation as t
+from handlers.texts import prefill as pt
 from handlers.texts.validation import CONFIRM, NO, YES
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
@@ -26,6 +27,11 @@ HELP = frozenset({"帮助", "help", "?", "？"})
 RESUME = frozenset({"开始", "继续", "开始填写", "继续填写"})
 SUBMIT_WORD = "提交"
 SUBMIT = frozenset({SUBMIT_WORD, "确认", "确定", "确认提交", "提交报送"})
+# Confirming the values taken from a ledger, or keeping a stale one.
+CONFIRM_PREFILL = frozenset(
+    {"确认", "确定", "无变化", "没有变化", "没变化", "没变", "不变", "都对", "对", "好", "好的", "ok"}
+)
+KEEP = frozenset({"不变", "没变", "无变化", "没有变化", "没变化", "确认", *SKIP})
 EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
 
 
@@ -104,10 +110,12 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
             editing=False,
             answers={},
             skipped=[],
+            started_at=ctx.now(),
             updated_at=ctx.now(),
         )
         ctx.session.add(conversation)
         ctx.session.flush()
+        prefill.fill_from_unit(ctx, conversation, fields)
         opening = t.started(task.title, total, reporting.format_deadline(ctx, task.deadline))
         body = move_forward(conversation, settle(ctx, conversation, fields), 0)
     else:
@@ -124,7 +132,8 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
 
 def form_state(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
     """The conversation's answers after skip logic and calculations, as of today."""
-    return refresh(fields, conversation.answers, conversation.skipped, ctx.local_now().date())
+    prefilled = frozenset(prefill.offered(conversation))
+    return refresh(fields, conversation.answers, conversation.skipped, ctx.local_now().date(), prefilled)
 
 
 def settle(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
@@ -142,14 +151,19 @@ def prompt(conversation: Conversation, state: FormState, *, jumped: bool = False
     title = conversation.assignment.task.title
     # The question the form stood on may no longer be asked (e.g. skip logic on today()): go on to the next.
     conversation.position = state.next_stop(conversation.position)
+    if prefill.is_confirming(conversation) and not conversation.editing:
+        return prefill.block(title, state, conversation, question_numbers(state.fields))
     if conversation.position >= len(state.fields):
         return form_prompts.review(title, state)
-    return form_prompts.question(title, state, conversation.position, jumped=jumped)
+    return current_question(conversation, state, jumped=jumped)
 
 
-def current_question(conversation: Conversation, state: FormState) -> str:
-    """The question the form is on, asked again."""
-    return form_prompts.question(conversation.assignment.task.title, state, conversation.position)
+def current_question(conversation: Conversation, state: FormState, *, jumped: bool = False) -> str:
+    """The question the form is on, asked again (with the stale ledger value it suggests, if any)."""
+    field = state.fields[conversation.position]
+    suggestion = prefill.suggestion(conversation, field)
+    title = conversation.assignment.task.title
+    return form_prompts.question(title, state, conversation.position, jumped=jumped, suggestion=suggestion)
 
 
 def answer(ctx: Context, person: Person, conversation: Conversation, text: str) -> list[str]:
@@ -173,17 +187,19 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
         return [view(conversation, state)]
     if word in BACK:
         return [go_back(conversation, state)]
-    if word in SUBMIT and not confirms(field, word, state):
-        remaining = state.open_fields()
-        if remaining:
-            return [t.not_finished(len(remaining)) + "\n\n" + prompt(conversation, state)]
-        return reporting.submit(ctx, person, conversation, fields)
     edit = EDIT.match(word)
     if edit:
         return [edit_question(conversation, state, edit.group("number"))]
+    if prefill.is_confirming(conversation) and not conversation.editing:
+        return confirm_prefilled(ctx, person, conversation, state, word)
+    if word in SUBMIT and not confirms(field, word, state):
+        return submit(ctx, person, conversation, state)
     if field is None:
         return [t.REVIEW_EXPECTS + "\n\n" + prompt(conversation, state)]
 
+    suggested = prefill.suggested_value(conversation, field)
+    if word in KEEP and suggested is not None and field.name not in conversation.answers:
+        return [accept(ctx, conversation, state, field, suggested)]
     if word in SKIP:
         if field.name in conversation.answers:
             return [advance(ctx, conversation, fields)]
@@ -202,6 +218,28 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
     return [accept(ctx, conversation, state, field, parsed)]
 
 
+def submit(ctx: Context, person: Person, conversation: Conversation, state: FormState) -> list[str]:
+    """Submit when every question asked is answered; otherwise say how many are left."""
+    remaining = state.open_fields()
+    if remaining:
+        return [t.not_finished(len(remaining)) + "\n\n" + prompt(conversation, state)]
+    return reporting.submit(ctx, person, conversation, state)
+
+
+def confirm_prefilled(
+    ctx: Context, person: Person, conversation: Conversation, state: FormState, word: str
+) -> list[str]:
+    """The answer to the values taken from the ledger: 确认 goes on to what is left (or submits)."""
+    if word not in CONFIRM_PREFILL and word not in SUBMIT:
+        return [pt.CONFIRM_PREFILL_FIRST + "\n\n" + prompt(conversation, state)]
+    prefill.set_confirming(conversation, False)
+    remaining = state.open_fields()
+    if not remaining:
+        return submit(ctx, person, conversation, state)
+    conversation.position = state.fields.index(remaining[0])
+    return [prompt(conversation, state)]
+
+
 def confirms(field: Field | None, word: str, state: FormState) -> bool:
     """Is the word (确认, 确定 …) the answer to an acknowledge question rather than a request to submit?"""
     if field is None or field.type != FieldType.ACKNOWLEDGE:
@@ -216,7 +254,10 @@ def accept(ctx: Context, conversation: Conversation, state: FormState, field: Fi
         return refusal + "\n\n" + current_question(conversation, state)
     conversation.answers = {**conversation.answers, field.name: to_json(field, value)}
     conversation.skipped = [name for name in conversation.skipped if name != field.name]
-    return advance(ctx, conversation, list(state.fields))
+    fields = list(state.fields)
+    filled = prefill.fill_from_key(ctx, conversation, fields, field) if field.save_to else []
+    following = advance(ctx, conversation, fields)
+    return pt.filled_from_key(filled) + "\n\n" + following if filled else following
 
 
 def advance(ctx: Context, conversation: Conversation, fields: list[Field]) -> str:
@@ -232,7 +273,7 @@ def advance(ctx: Context, conversation: Conversation, fields: list[Field]) -> st
 
 def move_forward(conversation: Conversation, state: FormState, start: int) -> str:
     """Go to the first question asked at or after `start`, showing the notes passed on the way."""
-    stop = state.next_stop(start)
+    stop = state.next_to_ask(start)
     conversation.position = stop
     return "\n\n".join([*form_prompts.passing(state, start, stop), prompt(conversation, state)])
 
@@ -266,8 +307,8 @@ def edit_question(conversation: Conversation, state: FormState, raw: str) -> str
 def view(conversation: Conversation, state: FormState) -> str:
     """The answers given so far, then the current question again."""
     title = conversation.assignment.task.title
-    if conversation.position >= len(state.fields):
-        return form_prompts.review(title, state)
+    if conversation.position >= len(state.fields) or (prefill.is_confirming(conversation) and not conversation.editing):
+        return prompt(conversation, state)
     if not conversation.answers:
         body = t.NOTHING_ANSWERED_YET
     else:

@@ -62,6 +62,7 @@ class FormState:
     skipped: list[str]
     irrelevant: frozenset[str]
     today: date
+    prefilled: frozenset[str] = frozenset()  # answers taken from a ledger, passed over when moving forward
 
     def values(self) -> dict[str, object]:
         """The typed answers by name, as expressions see them."""
@@ -75,6 +76,13 @@ class FormState:
     def next_stop(self, start: int) -> int:
         """The first question asked at or after `start`; len(fields) (the review) when there is none."""
         return next((i for i in range(start, len(self.fields)) if self.asks(i)), len(self.fields))
+
+    def next_to_ask(self, start: int) -> int:
+        """Like `next_stop`, passing over the questions a ledger answered (they are confirmed together)."""
+        stop = self.next_stop(start)
+        while stop < len(self.fields) and self.fields[stop].name in self.prefilled:
+            stop = self.next_stop(stop + 1)
+        return stop
 
     def previous_stop(self, before: int) -> int | None:
         """The last question asked before `before`, if any."""
@@ -111,7 +119,13 @@ class FormState:
         return field.constraint_message or vt.constraint_failed()
 
 
-def refresh(fields: Sequence[Field], answers: Mapping[str, object], skipped: list[str], today: date) -> FormState:
+def refresh(
+    fields: Sequence[Field],
+    answers: Mapping[str, object],
+    skipped: list[str],
+    today: date,
+    prefilled: frozenset[str] = frozenset(),
+) -> FormState:
     """Drop the answers and skips of questions no longer asked, and (re)compute the calculated values.
 
     One pass in form order sees the answers settled so far; passes repeat while something still changes, for
@@ -125,7 +139,7 @@ def refresh(fields: Sequence[Field], answers: Mapping[str, object], skipped: lis
             break
         current = settled
     kept = [name for name in skipped if name not in irrelevant]
-    return FormState(fields, current, kept, irrelevant, today)
+    return FormState(fields, current, kept, irrelevant, today, prefilled)
 
 
 def _settle_once(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger_store.ledgers import define_ledger
+from ledger_store.ledgers import UNIT_KEY, define_ledger
 from ledger_store.models import Ledger
 
 
@@ -46,6 +46,19 @@ STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
             {"name": "subsidies", "label": "享受补贴", "type": "select_multiple",
              "choices": choice("困难残疾人生活补贴", "重度残疾人护理补贴")},
             {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365},
+        ],
+    ),
+    (
+        "unit_profile",
+        "村社区基本情况台账",
+        UNIT_KEY,
+        [
+            {"name": UNIT_KEY, "label": "单位名称", "type": "text", "required": True},
+            {"name": "households", "label": "户籍户数", "type": "integer", "validity_days": 365},
+            {"name": "population", "label": "户籍人口", "type": "integer", "validity_days": 365},
+            {"name": "dibao_households", "label": "在保低保户数", "type": "integer", "validity_days": 31},
+            {"name": "secretary", "label": "书记姓名", "type": "text", "validity_days": 365},
+            {"name": "office_phone", "label": "书记手机号", "type": "mobile", "validity_days": 365},
         ],
     ),
 )  # fmt: skip

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from handlers import prefill
 from handlers.context import Context
-from handlers.form_state import number_at, question_numbers
+from handlers.form_state import FormState, number_at, question_numbers
 from handlers.forms.answers import from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
@@ -103,15 +104,27 @@ def issue_task(
     return task
 
 
-def submit(ctx: Context, person: Person, conversation: Conversation, fields: list[Field]) -> list[str]:
-    """Store the answers as a submission, close the conversation, and push the summary if all are in."""
+def submit(ctx: Context, person: Person, conversation: Conversation, state: FormState) -> list[str]:
+    """Store the answers as a submission with its burden figures, write linked answers back to the ledgers,
+    close the conversation, and push the summary if all are in."""
     assignment = conversation.assignment
     task = assignment.task
-    submission = Submission(assignment_id=assignment.id, submitted_by_id=person.id, submitted_at=ctx.now())
+    fields = list(state.fields)
+    burden = prefill.burden(conversation, state)
+    submission = Submission(
+        assignment_id=assignment.id,
+        submitted_by_id=person.id,
+        submitted_at=ctx.now(),
+        started_at=conversation.started_at,
+        asked_count=burden.asked,
+        prefilled_count=burden.prefilled,
+        confirmed_count=burden.confirmed,
+    )
     submission.answers = [
         typed_answer(field, conversation.answers[field.name]) for field in fields if field.name in conversation.answers
     ]
     ctx.session.add(submission)
+    prefill.write_back(ctx, person, assignment, fields, state)
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = ctx.now()
     focus = ctx.session.get(ChatFocus, person.id)

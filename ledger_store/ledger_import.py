@@ -41,6 +41,7 @@ from ledger_store import audit
 from ledger_store.ledgers import (
     UNIT,
     UNIT_HEADER,
+    UNIT_KEY,
     decimal_text,
     get_ledger,
     id_number_problem,
@@ -218,6 +219,8 @@ class _Columns:
             else:
                 row.key = unicodedata.normalize("NFKC", str(value))  # as ledgers.normalize_key stores keys
         unit = record[self.unit_index].strip() if self.unit_index is not None and self.unit_index < len(record) else ""
+        if not unit and self.key_field == UNIT_KEY and row.key:
+            unit = row.key  # a unit ledger's record belongs to the unit it describes
         if unit and unit not in self.units:
             row.problems.append((self.unit_index, f"单位“{unit}”不存在，请核对名称，或先导入组织架构"))
         row.unit_id = self.units.get(unit)

@@ -27,6 +27,8 @@ SELECT_TYPES = ("select_one", "select_multiple")
 # History name of a record moving to another org unit; field names start with a letter, so it cannot clash.
 UNIT = "_org_unit"
 UNIT_HEADER = "单位"  # the import column naming the org unit, so no field may use it as a label
+# A ledger keyed by this field keeps one record per org unit (村社区基本情况): the key is the unit's name.
+UNIT_KEY = "unit_name"
 _FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -93,6 +95,11 @@ def define_ledger(
 def get_ledger(session: Session, code: str) -> Ledger | None:
     """The ledger with this code, or None."""
     return session.scalar(select(Ledger).where(Ledger.code == code))
+
+
+def is_unit_ledger(ledger: Ledger) -> bool:
+    """Does the ledger keep one record per org unit, keyed by the unit's name?"""
+    return ledger.key_field == UNIT_KEY
 
 
 def field_map(ledger: Ledger) -> dict[str, dict[str, Any]]:

@@ -220,6 +220,12 @@ class Submission(Base):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), unique=True)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
+    # The burden figures (填报负担): when filling began, how many questions the person answered, how many values
+    # the ledger offered and how many of those were confirmed unchanged. None on submissions older than them.
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    asked_count: Mapped[int | None] = mapped_column(Integer)
+    prefilled_count: Mapped[int | None] = mapped_column(Integer)
+    confirmed_count: Mapped[int | None] = mapped_column(Integer)
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", order_by="Answer.id")
 
@@ -253,6 +259,9 @@ class Conversation(Base):
     editing: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     skipped: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the ledgers offered: {"offered": {field: answer as stored}, "stale": {...}, "confirming": bool}.
+    prefill: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
     assignment: Mapped[Assignment] = relationship(lazy="joined")

@@ -129,4 +129,22 @@ DISABILITY_SUBSIDIES = Template(
     ),
 )
 
-BUILTIN_TEMPLATES: tuple[Template, ...] = (DIBAO_MONTHLY, DISABILITY_SUBSIDIES)
+# Every answer but the remark is kept in 村社区基本情况台账, so a unit the ledger knows only confirms.
+VILLAGE_BASICS = Template(
+    code="village_basics",
+    title="村社区基本情况",
+    headline_field="population",
+    fields=(
+        Field("households", "户籍户数", FieldType.INTEGER, unit="户", minimum=Decimal(0), maximum=Decimal(100000),
+              save_to="unit_profile.households"),
+        Field("population", "户籍人口", FieldType.INTEGER, unit="人", minimum=Decimal(0), maximum=Decimal(300000),
+              save_to="unit_profile.population"),
+        Field("dibao_households", "在保低保户数", FieldType.INTEGER, unit="户", minimum=Decimal(0),
+              maximum=Decimal(100000), save_to="unit_profile.dibao_households"),
+        Field("secretary", "书记姓名", FieldType.TEXT, max_length=20, save_to="unit_profile.secretary"),
+        Field("office_phone", "书记手机号", FieldType.MOBILE, save_to="unit_profile.office_phone"),
+        Field("remarks", "备注", FieldType.TEXT, required=False, max_length=200),
+    ),
+)  # fmt: skip
+
+BUILTIN_TEMPLATES: tuple[Template, ...] = (DIBAO_MONTHLY, DISABILITY_SUBSIDIES, VILLAGE_BASICS)

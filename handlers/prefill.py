@@ -1,0 +1,202 @@
+"""Prefill from the ledgers and write-back on submit: a cadre is asked only what the ledgers do not know.
+
+When a form opens, every linked question whose value the unit's ledger record holds is filled in: a fresh value
+is offered for one confirmation ("以下 5 项已从台账带出……"), a stale one (older than its validity) is asked
+with the stored value as the answer to keep. When a form asks for a record key (an ID number), the rest of that
+record is filled in as soon as the key is answered. On submit, every linked answer goes back to its ledger with
+history and audit, so the next form asking the same field asks nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.context import Context
+from handlers.form_state import FormState, is_askable
+from handlers.forms.answers import format_answer, from_json, to_json
+from handlers.forms.fields import Field, FieldType
+from handlers.ledger_links import Link, links_of, to_form_value
+from handlers.texts import prefill as t
+from ledger_store.ledgers import field_map, get_record, is_unit_ledger, known_values, write_values
+from ledger_store.ledgers import to_json as ledger_json
+from ledger_store.models import Assignment, Conversation, Ledger, Person
+
+log = logging.getLogger(__name__)
+OFFERED, STALE, CONFIRMING = "offered", "stale", "confirming"
+
+
+@dataclass(frozen=True)
+class Burden:
+    """How much one submission asked of its filler: questions asked, values the ledger offered, kept unchanged."""
+
+    asked: int
+    prefilled: int
+    confirmed: int
+
+
+def offered(conversation: Conversation) -> dict[str, Any]:
+    """Field name -> the stored answer the ledger offered (fresh values, filled in for confirmation)."""
+    return dict((conversation.prefill or {}).get(OFFERED, {}))
+
+
+def stale(conversation: Conversation) -> dict[str, Any]:
+    """Field name -> the stored answer of a stale ledger value, suggested as the answer to keep."""
+    return dict((conversation.prefill or {}).get(STALE, {}))
+
+
+def is_confirming(conversation: Conversation) -> bool:
+    """Is the form waiting for the person to confirm the values taken from the ledger?"""
+    return bool((conversation.prefill or {}).get(CONFIRMING))
+
+
+def set_confirming(conversation: Conversation, confirming: bool) -> None:
+    """Start or end waiting for the confirmation of the ledger's values."""
+    conversation.prefill = {**(conversation.prefill or {}), CONFIRMING: confirming}
+
+
+def fill_from_unit(ctx: Context, conversation: Conversation, fields: list[Field]) -> None:
+    """Fill a new conversation with what the ledgers know of the assignment's unit."""
+    unit = conversation.assignment.org_unit
+    links = [link for link in links_of(ctx.session, fields) if link.key_source is None and not link.field.repeat]
+    fresh, old = _known(ctx, links, unit.name)
+    if fresh or old:
+        conversation.answers = {**conversation.answers, **fresh}
+        conversation.prefill = {OFFERED: fresh, STALE: old, CONFIRMING: bool(fresh)}
+
+
+def fill_from_key(ctx: Context, conversation: Conversation, fields: list[Field], key_field: Field) -> list[str]:
+    """After a record key is answered, fill in the rest of that record; returns the labels filled in."""
+    links = [link for link in links_of(ctx.session, fields) if link.key_source == key_field.name and not link.is_key]
+    if not links or key_field.name not in conversation.answers:
+        return []
+    key = from_json(key_field, conversation.answers[key_field.name])
+    shown, kept = offered(conversation), stale(conversation)
+    answers = dict(conversation.answers)
+    for link in links:  # values taken from an earlier key and left unchanged belong to that record, not this one
+        name = link.field.name
+        if name in shown and answers.get(name) == shown.pop(name):
+            answers.pop(name, None)
+        kept.pop(name, None)
+    fresh, old = _known(ctx, [link for link in links if link.field.name not in answers], key)
+    conversation.answers = {**answers, **fresh}
+    conversation.prefill = {**(conversation.prefill or {}), OFFERED: {**shown, **fresh}, STALE: {**kept, **old}}
+    return [link.field.label for link in links if link.field.name in fresh]
+
+
+def suggestion(conversation: Conversation, field: Field) -> str | None:
+    """The stale ledger value a question suggests, as chat shows it, while the question has no answer."""
+    stored = stale(conversation).get(field.name)
+    if stored is None or field.name in conversation.answers:
+        return None
+    return format_answer(field, from_json(field, stored))
+
+
+def suggested_value(conversation: Conversation, field: Field) -> object | None:
+    """The typed stale value a question suggests, if any."""
+    stored = stale(conversation).get(field.name)
+    return None if stored is None else from_json(field, stored)
+
+
+def block(title: str, state: FormState, conversation: Conversation, numbers: dict[str, int]) -> str:
+    """The values taken from the ledger, numbered as their questions, and how to confirm or change them."""
+    shown = offered(conversation)
+    lines = [t.prefilled_header(title, len([f for f in state.fields if f.name in shown]))]
+    for field in state.fields:
+        if field.name in shown and field.name in state.answers and field.name not in state.irrelevant:
+            value = format_answer(field, from_json(field, state.answers[field.name]))
+            lines.append(f"{numbers[field.name]}. {field.label}：{value}")
+    lines.append(t.prefilled_footer(len(state.open_fields())))
+    return "\n".join(lines)
+
+
+def burden(conversation: Conversation, state: FormState) -> Burden:
+    """The burden figures of a finished conversation (see Burden)."""
+    asked_now = [f for f in state.fields if is_askable(f) and f.name not in state.irrelevant]
+    shown, old = offered(conversation), stale(conversation)
+    kept = [f for f in asked_now if f.name in shown and state.answers.get(f.name) == shown[f.name]]
+    kept_stale = [f for f in asked_now if f.name in old and state.answers.get(f.name) == old[f.name]]
+    prefilled = [f for f in asked_now if f.name in shown or f.name in old]
+    return Burden(len(asked_now) - len(kept), len(prefilled), len(kept) + len(kept_stale))
+
+
+def write_back(ctx: Context, person: Person, assignment: Assignment, fields: list[Field], state: FormState) -> int:
+    """Store every linked answer in its ledger record (history and audit included); returns the values written."""
+    task = assignment.task
+    source = t.write_back_source(task.id, task.title)
+    records: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
+    ledgers = {}
+    for link in links_of(ctx.session, fields):
+        if link.field.repeat or link.is_key or link.field.name not in state.answers:
+            continue
+        key = _record_key(link, assignment, state)
+        if key is None:
+            continue
+        ledgers[link.ledger.id] = link.ledger
+        value = from_json(link.field, state.answers[link.field.name])
+        records[(link.ledger.id, key)][link.ledger_field["name"]] = value
+    for (ledger_id, key), values in records.items():
+        ledger = ledgers[ledger_id]
+        values = _storable(ledger, values)
+        # A record the form names by key stays in its unit; a new one, or a unit's own, belongs to the unit.
+        unit_id = None
+        if is_unit_ledger(ledger) or get_record(ctx.session, ledger, key) is None:
+            unit_id = assignment.org_unit_id
+        write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now())
+    return sum(len(values) for values in records.values())
+
+
+def _storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:
+    """The values the ledger accepts; one it refuses (its choices changed since the form was made) is logged."""
+    definitions, kept = field_map(ledger), {}
+    for name, value in values.items():
+        try:
+            ledger_json(definitions[name], value)
+        except ValueError:
+            log.warning("ledger %s refuses a written-back %s; the answer stays in the submission", ledger.code, name)
+            continue
+        kept[name] = value
+    return kept
+
+
+def _record_key(link: Link, assignment: Assignment, state: FormState) -> str | None:
+    """The key of the record a linked answer belongs to: the unit's name, or the form's answer to the key."""
+    if link.key_source is None:
+        return assignment.org_unit.name
+    stored = state.answers.get(link.key_source)
+    return None if stored is None else str(stored)
+
+
+def _known(ctx: Context, links: list[Link], key: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(fresh, stale) answers, as stored, for the linked fields the ledger record `key` holds."""
+    fresh: dict[str, Any] = {}
+    old: dict[str, Any] = {}
+    by_ledger: dict[int, list[Link]] = defaultdict(list)
+    for link in links:
+        by_ledger[link.ledger.id].append(link)
+    for group in by_ledger.values():
+        known = known_values(ctx.session, group[0].ledger, key, ctx.now())
+        for link in group:
+            found = known.get(link.ledger_field["name"])
+            if found is None or link.field.type == FieldType.CALCULATE:
+                continue
+            value = to_form_value(link, found.value)
+            if value is not None and _fits(link.field, value):
+                (fresh if found.fresh else old)[link.field.name] = to_json(link.field, value)
+    return fresh, old
+
+
+def _fits(field: Field, value: Any) -> bool:
+    """Does a ledger value keep within the form's own limits (range, length)? One outside them is asked."""
+    if field.minimum is not None and value < field.minimum:
+        return False
+    if field.maximum is not None and value > field.maximum:
+        return False
+    if isinstance(value, str):
+        if field.min_length is not None and len(value) < field.min_length:
+            return False
+        if field.max_length is not None and len(value) > field.max_length:
+            return False
+    return True
