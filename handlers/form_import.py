@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from handlers.context import Context
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
+from handlers.ledger_links import canonical, form_problems
 from handlers.reporting import question_total
 from handlers.texts import form_import as t
 from ledger_store import audit
@@ -36,10 +37,11 @@ class FormImport:
 
 def import_form(ctx: Context, source: bytes | Path, file_name: str, actor_id: int | None) -> FormImport:
     """Read a workbook; store it as a form (a new version when its questions changed) or say what is wrong."""
-    result = read_form(source, file_name=file_name)
+    result = read_form(source, file_name=file_name, check_links=lambda fields: form_problems(ctx.session, fields))
     if result.form is None:
         return FormImport(None, tuple(str(p) for p in result.problems))
-    version = ensure_template(ctx.session, result.form, ctx.now())
+    form = replace(result.form, fields=tuple(canonical(ctx.session, result.form.fields)))
+    version = ensure_template(ctx.session, form, ctx.now())
     audit.record(
         ctx.session,
         at=ctx.now(),

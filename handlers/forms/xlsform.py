@@ -12,6 +12,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from handlers.texts import forms as t
 
 __all__ = ["FormDefinition", "FormResult", "Problem", "Repeat", "blank_template", "read_form"]
 
+# Given a form's fields, what is wrong with their links to ledgers, by field name.
+LinkCheck = Callable[[Sequence[Field]], Mapping[str, str]]
 MAX_CODE_LENGTH = 64  # forms.code in the database
 MAX_TITLE_LENGTH = 100  # forms.title
 # What openpyxl, zipfile and zlib raise for a file that is no .xlsx or is damaged: SyntaxError is bad XML,
@@ -73,8 +76,12 @@ class FormResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_form(source: str | Path | bytes, *, file_name: str = "") -> FormResult:
-    """Read an .xlsx XLSForm from a path or bytes; `file_name` names bytes when settings give no form_id or title."""
+def read_form(source: str | Path | bytes, *, file_name: str = "", check_links: LinkCheck | None = None) -> FormResult:
+    """Read an .xlsx XLSForm from a path or bytes; `file_name` names bytes when settings give no form_id or title.
+
+    `check_links` sees the fields of a form without other problems and names what is wrong with their 台账字段
+    (save_to), by field name; those problems are reported at the field's row like every other.
+    """
     if isinstance(source, str | Path):
         file_name = file_name or Path(source).name
         data = Path(source).read_bytes()
@@ -94,12 +101,14 @@ def read_form(source: str | Path | bytes, *, file_name: str = "") -> FormResult:
             workbook.close()
     except _DAMAGED_FILE:
         return FormResult(None, [Problem("", None, None, t.UNREADABLE_FILE)])
-    form = _read(sheets, Path(file_name).stem, problems)
+    form = _read(sheets, Path(file_name).stem, problems, check_links)
     problems.sort(key=lambda p: (order.index(p.sheet) if p.sheet in order else len(order), p.row or 0))
     return FormResult(None if problems else form, problems)
 
 
-def _read(sheets: dict[str, Sheet], stem: str, problems: list[Problem]) -> FormDefinition | None:
+def _read(
+    sheets: dict[str, Sheet], stem: str, problems: list[Problem], check_links: LinkCheck | None
+) -> FormDefinition | None:
     """The form from its sheets, adding what is wrong to `problems`."""
     survey = sheets.get(SURVEY)
     if survey is None:
@@ -110,9 +119,12 @@ def _read(sheets: dict[str, Sheet], stem: str, problems: list[Problem]) -> FormD
         problems.append(problem(survey.title, survey.header_row, None, t.missing_columns(missing)))
         return None
     lists = _read_choices(sheets.get(CHOICES), problems)
-    fields, repeats = read_survey(survey, lists, problems)
+    fields, repeats, rows = read_survey(survey, lists, problems)
     if not fields:
         problems.append(problem(survey.title, None, None, t.NO_QUESTIONS))
+    elif check_links is not None and not problems:
+        for name, sentence in check_links(fields).items():
+            problems.append(problem(survey.title, rows.get(name), survey.header("save_to"), sentence))
     code, title, version = _read_settings(sheets.get(SETTINGS), stem, problems)
     return FormDefinition(code, title, version, tuple(fields), tuple(repeats))
 

@@ -54,9 +54,11 @@ class _Frame:
 
 def read_survey(
     sheet: Sheet, lists: dict[str, tuple[Choice, ...]] | None, problems: list[Problem]
-) -> tuple[list[Field], list[Repeat]]:
-    """The fields and repeats of a survey sheet; `lists` is None when the choices sheet could not be read."""
-    return _SurveyReader(sheet, lists, problems).read()
+) -> tuple[list[Field], list[Repeat], dict[str, int]]:
+    """The fields, repeats and each field's row of a survey sheet; `lists` is None when choices were unreadable."""
+    reader = _SurveyReader(sheet, lists, problems)
+    fields, repeats = reader.read()
+    return fields, repeats, reader.names
 
 
 class _SurveyReader:
