@@ -89,7 +89,15 @@ def stand_ins(units: int, field_count: int) -> tuple[SimpleNamespace, SimpleName
         filler = SimpleNamespace(name=f"填报人{number}")
         assignments.append(SimpleNamespace(id=number, org_unit=unit, filler=filler, status=status))
         if submitted:
-            when = SimpleNamespace(submitted_at=NOW.replace(tzinfo=None) - timedelta(minutes=number))
+            submitted_at = NOW.replace(tzinfo=None) - timedelta(minutes=number)
+            prefilled = rng.randint(0, field_count // 2)
+            when = SimpleNamespace(
+                submitted_at=submitted_at,
+                started_at=submitted_at - timedelta(minutes=rng.randint(2, 30)),
+                asked_count=field_count - prefilled,
+                prefilled_count=prefilled,
+                confirmed_count=prefilled - rng.randint(0, prefilled // 4),
+            )
             answers[number] = (when, {f["name"]: answer(f["type"], rng) for f in fields})
     version = SimpleNamespace(fields=fields, headline_field="q1")
     task = SimpleNamespace(title="低保月报", form_version=version, assignments=assignments)

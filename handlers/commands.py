@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import ledger_commands, reporting, todos
+from handlers import burden, ledger_commands, reporting, todos
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
@@ -203,6 +203,14 @@ def summarise(ctx: Context, person: Person, args: str) -> list[str]:
     return [t.summary_queued(task.title, len(state.submitted), state.total)]
 
 
+def show_burden(ctx: Context, person: Person, args: str) -> list[str]:
+    """/统计 [任务]: how much the reports asked of the grassroots and what the ledgers spared them."""
+    if not args.strip():
+        return burden.show_recent(ctx, person)
+    task, problem = find_task(ctx, person, args)
+    return [problem] if task is None else burden.show_task(ctx, task)
+
+
 def templates(ctx: Context, person: Person, args: str) -> list[str]:
     """/模板: the forms a department can issue."""
     lines = []
@@ -245,6 +253,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),
+    Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
     Command(("查询", "query"), Role.ISSUER, "/查询 台账 [字段=值 …]：符合条件的记录数和示例", ledger_commands.query),
     Command(("导出", "export"), Role.ISSUER, "/导出 台账 [字段=值 …]：导出成 Excel 发给您", ledger_commands.export),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),

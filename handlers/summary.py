@@ -13,10 +13,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from handlers.burden import add_up, minutes
 from handlers.context import Context
 from handlers.forms.answers import format_answer
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
+from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
 from ledger_store.models import Assignment, AssignmentStatus, ReportTask, Submission
@@ -58,19 +60,36 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     total_row += [number_cell(totals[f.name]) if f.name in totals else None for f in fields]
     missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
     missing_rows = [missing_row(number, a) for number, a in enumerate(missing, start=1)]
-    content = write_workbook(header, rows, total_row, missing_rows, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields))
+    others = [SheetData(s.MISSING_SHEET, [s.NUMBER, s.UNIT, s.FILLER, s.STATUS], missing_rows)]
+    spared = burden_sheet(task, answers)
+    if spared is not None:
+        others.append(spared)
+    content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
     stamp = ctx.local_now().strftime("%Y%m%d-%H%M")
-    return Summary(f"{task.title}汇总_{stamp}.xlsx", content, digest(task, fields, totals, missing))
+    line = digest(task, fields, totals, missing)
+    figures = add_up(submission for submission, _ in answers.values())
+    if figures.prefilled:
+        line += "；" + bt.digest_part(figures.prefilled, figures.asked)
+    return Summary(f"{task.title}汇总_{stamp}.xlsx", content, line)
+
+
+@dataclass(frozen=True)
+class SheetData:
+    """A plain sheet of the workbook: its title, header and rows."""
+
+    title: str
+    header: list[str]
+    rows: list[list[object]]
 
 
 def write_workbook(
     header: list[str],
     rows: list[list[object]],
     total_row: list[object],
-    missing_rows: list[list[object]],
     date_columns: dict[int, str],
+    others: list[SheetData],
 ) -> bytes:
-    """The .xlsx bytes: 汇总 (header, a row per unit, bold totals) and 未报送 (who is missing).
+    """The .xlsx bytes: 汇总 (header, a row per unit, bold totals), then the other sheets (未报送 …).
 
     Written in write-only mode, which streams rows instead of keeping a cell object for each value: sheet
     settings and column widths must therefore be known before the first row goes out.
@@ -82,17 +101,34 @@ def write_workbook(
     for row in rows:
         summary_sheet.append(safe_cells(summary_sheet, row, date_columns))
     summary_sheet.append([styled_cell(summary_sheet, value, font=BOLD) for value in total_row])
-
-    missing_header = [s.NUMBER, s.UNIT, s.FILLER, s.STATUS]
-    missing_sheet = workbook.create_sheet(s.MISSING_SHEET)
-    prepare_sheet(missing_sheet, [missing_header, *missing_rows])
-    missing_sheet.append(header_cells(missing_sheet, missing_header))
-    for row in missing_rows:
-        missing_sheet.append(safe_cells(missing_sheet, row, {}))
-
+    for data in others:
+        sheet = workbook.create_sheet(data.title)
+        prepare_sheet(sheet, [data.header, *data.rows])
+        sheet.append(header_cells(sheet, data.header))
+        for row in data.rows:
+            sheet.append(safe_cells(sheet, row, {}))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def burden_sheet(task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> SheetData | None:
+    """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken."""
+    rows: list[list[object]] = []
+    for assignment in task.assignments:
+        submission = answers.get(assignment.id, (None, {}))[0]
+        if submission is None or submission.asked_count is None:
+            continue
+        taken = minutes(submission)
+        counts = [submission.asked_count, submission.prefilled_count, submission.confirmed_count]
+        path = unit_path(assignment.org_unit)
+        rows.append([len(rows) + 1, path, assignment.filler.name, *counts, None if taken is None else round(taken, 1)])
+    if not rows:
+        return None
+    totals = [sum(row[column] or 0 for row in rows) for column in (3, 4, 5)]
+    rows.append(["", s.TOTAL, "", *totals, None])
+    header = [s.NUMBER, s.UNIT, s.FILLER, bt.ASKED, bt.PREFILLED, bt.CONFIRMED, bt.MINUTES]
+    return SheetData(bt.SHEET, header, rows)
 
 
 def missing_row(number: int, assignment: Assignment) -> list[object]:

@@ -79,7 +79,11 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
     assert files[0].file_path is not None and files[0].file_path.read_bytes() == files[0].file_bytes
 
     workbook = load_workbook(io.BytesIO(files[0].file_bytes))
-    assert workbook.sheetnames == ["汇总", "未报送"]
+    assert workbook.sheetnames == ["汇总", "未报送", "填报负担"]
+    burden = [[cell.value for cell in row] for row in workbook["填报负担"].iter_rows()]
+    assert burden[0] == ["序号", "单位", "填报人", "问了几题", "台账带出", "确认无变化", "用时（分钟）"]
+    assert burden[1] == [1, "永川区/朱沱镇/松林村", "张德华", 8, 0, 0, 5]  # no ledger behind 低保月报: all asked
+    assert burden[4] == [None, "合计", None, 24, 0, 0, None]
     sheet = workbook["汇总"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == HEADER
