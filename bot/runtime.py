@@ -26,6 +26,7 @@ DEMO_ORG = Path(__file__).parent / "demo" / "org.csv"
 DEMO_LEDGERS = (
     ("dibao_households", Path(__file__).parent / "demo" / "dibao_households.csv"),
     ("unit_profile", Path(__file__).parent / "demo" / "unit_profile.csv"),
+    ("disabled_people", Path(__file__).parent / "demo" / "disabled_people.csv"),
 )
 
 

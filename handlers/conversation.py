@@ -6,9 +6,9 @@ import re
 
 from sqlalchemy import select
 
-from handlers import form_prompts, prefill, reporting
+from handlers import form_prompts, prefill, reporting, roster
 from handlers.context import Context
-from handlers.form_state import FormState, number_at, question_numbers, refresh
+from handlers.form_state import FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.answers import Invalid, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import fields_of
@@ -53,6 +53,8 @@ def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]
         options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
         return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
     field = fields[current.position]
+    if field.repeat:
+        return replies
     if field.type == FieldType.YES_NO:
         options = (Option(YES, YES), Option(NO, NO))
     elif field.type == FieldType.ACKNOWLEDGE:
@@ -74,7 +76,7 @@ def click(ctx: Context, person: Person, button: ButtonClick) -> list[str]:
     if current is None:
         return [t.STALE_BUTTON]
     state = form_state(ctx, current, fields_of(current.assignment.task.form_version))
-    return [t.STALE_BUTTON + "\n\n" + prompt(current, state)]
+    return [t.STALE_BUTTON + "\n\n" + prompt(ctx, current, state)]
 
 
 def focus_of(ctx: Context, person: Person) -> ChatFocus:
@@ -117,11 +119,11 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         ctx.session.flush()
         prefill.fill_from_unit(ctx, conversation, fields)
         opening = t.started(task.title, total, reporting.format_deadline(ctx, task.deadline))
-        body = move_forward(conversation, settle(ctx, conversation, fields), 0)
+        body = move_forward(ctx, conversation, settle(ctx, conversation, fields), 0)
     else:
         state = settle(ctx, conversation, fields)
         opening = t.resumed(task.title, min(number_at(fields, state.next_stop(conversation.position)), total))
-        body = prompt(conversation, state, jumped=True)
+        body = prompt(ctx, conversation, state, jumped=True)
     if assignment.status == AssignmentStatus.PENDING:
         assignment.status = AssignmentStatus.IN_PROGRESS
     focus = focus_of(ctx, person)
@@ -133,7 +135,8 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
 def form_state(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
     """The conversation's answers after skip logic and calculations, as of today."""
     prefilled = frozenset(prefill.offered(conversation))
-    return refresh(fields, conversation.answers, conversation.skipped, ctx.local_now().date(), prefilled)
+    today = ctx.local_now().date()
+    return refresh(fields, conversation.answers, conversation.skipped, today, prefilled, roster.done(conversation))
 
 
 def settle(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
@@ -146,7 +149,7 @@ def settle(ctx: Context, conversation: Conversation, fields: list[Field]) -> For
     return state
 
 
-def prompt(conversation: Conversation, state: FormState, *, jumped: bool = False) -> str:
+def prompt(ctx: Context, conversation: Conversation, state: FormState, *, jumped: bool = False) -> str:
     """What the person should answer next: a question, or the review of all answers."""
     title = conversation.assignment.task.title
     # The question the form stood on may no longer be asked (e.g. skip logic on today()): go on to the next.
@@ -154,8 +157,30 @@ def prompt(conversation: Conversation, state: FormState, *, jumped: bool = False
     if prefill.is_confirming(conversation) and not conversation.editing:
         return prefill.block(title, state, conversation, question_numbers(state.fields))
     if conversation.position >= len(state.fields):
-        return form_prompts.review(title, state)
+        return form_prompts.review(title, state, roster_lines(conversation, state))
+    field = state.fields[conversation.position]
+    if field.repeat:
+        roster.enter(ctx, conversation, state.fields, field.repeat)
+        numbers = question_numbers(state.fields)
+        header = t.question_header(title, numbers[field.name], len(numbers))
+        return header + "\n" + roster.prompt(conversation, state, field.repeat)
     return current_question(conversation, state, jumped=jumped)
+
+
+def roster_workbook(ctx: Context, conversation: Conversation, content: bytes) -> str | None:
+    """An edited roster workbook, when the form stands at a roster; None when it does not."""
+    fields = fields_of(conversation.assignment.task.form_version)
+    state = settle(ctx, conversation, fields)
+    conversation.position = state.next_stop(conversation.position)
+    if conversation.position >= len(fields) or not fields[conversation.position].repeat:
+        return None
+    conversation.updated_at = ctx.now()
+    return roster.receive_workbook(ctx, conversation, state, fields[conversation.position].repeat, content)
+
+
+def roster_lines(conversation: Conversation, state: FormState) -> dict[str, str]:
+    """Repeat name -> how its roster reads in the review."""
+    return {name: roster.summary_line(conversation, name) for name in roster_starts(state.fields)}
 
 
 def current_question(conversation: Conversation, state: FormState, *, jumped: bool = False) -> str:
@@ -180,22 +205,25 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
         focus_of(ctx, person).conversation_id = None
         return [t.parked(title)]
     if word in RESUME:
-        return [prompt(conversation, state)]
+        return [prompt(ctx, conversation, state)]
     if word in HELP:
-        return [t.form_help(title) + "\n\n" + prompt(conversation, state)]
+        return [t.form_help(title) + "\n\n" + prompt(ctx, conversation, state)]
     if word in VIEW:
-        return [view(conversation, state)]
+        return [view(ctx, conversation, state)]
     if word in BACK:
-        return [go_back(conversation, state)]
+        return [go_back(ctx, conversation, state)]
+    if field is not None and field.repeat and not prefill.is_confirming(conversation):
+        reply, finished = roster.answer(ctx, conversation, state, field.repeat, word)
+        return [advance(ctx, conversation, fields) if finished else reply]
     edit = EDIT.match(word)
     if edit:
-        return [edit_question(conversation, state, edit.group("number"))]
+        return [edit_question(ctx, conversation, state, edit.group("number"))]
     if prefill.is_confirming(conversation) and not conversation.editing:
         return confirm_prefilled(ctx, person, conversation, state, word)
     if word in SUBMIT and not confirms(field, word, state):
         return submit(ctx, person, conversation, state)
     if field is None:
-        return [t.REVIEW_EXPECTS + "\n\n" + prompt(conversation, state)]
+        return [t.REVIEW_EXPECTS + "\n\n" + prompt(ctx, conversation, state)]
 
     suggested = prefill.suggested_value(conversation, field)
     if word in KEEP and suggested is not None and field.name not in conversation.answers:
@@ -222,7 +250,7 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     """Submit when every question asked is answered; otherwise say how many are left."""
     remaining = state.open_fields()
     if remaining:
-        return [t.not_finished(len(remaining)) + "\n\n" + prompt(conversation, state)]
+        return [t.not_finished(len(remaining)) + "\n\n" + prompt(ctx, conversation, state)]
     return reporting.submit(ctx, person, conversation, state)
 
 
@@ -231,13 +259,13 @@ def confirm_prefilled(
 ) -> list[str]:
     """The answer to the values taken from the ledger: 确认 goes on to what is left (or submits)."""
     if word not in CONFIRM_PREFILL and word not in SUBMIT:
-        return [pt.CONFIRM_PREFILL_FIRST + "\n\n" + prompt(conversation, state)]
+        return [pt.CONFIRM_PREFILL_FIRST + "\n\n" + prompt(ctx, conversation, state)]
     prefill.set_confirming(conversation, False)
     remaining = state.open_fields()
     if not remaining:
         return submit(ctx, person, conversation, state)
     conversation.position = state.fields.index(remaining[0])
-    return [prompt(conversation, state)]
+    return [prompt(ctx, conversation, state)]
 
 
 def confirms(field: Field | None, word: str, state: FormState) -> bool:
@@ -264,53 +292,54 @@ def advance(ctx: Context, conversation: Conversation, fields: list[Field]) -> st
     """Move to the next question; after an edit, back to the first open question (or the review)."""
     state = settle(ctx, conversation, fields)
     if not conversation.editing:
-        return move_forward(conversation, state, conversation.position + 1)
+        return move_forward(ctx, conversation, state, conversation.position + 1)
     conversation.editing = False
     remaining = state.open_fields()
     conversation.position = fields.index(remaining[0]) if remaining else len(fields)
-    return prompt(conversation, state)
+    return prompt(ctx, conversation, state)
 
 
-def move_forward(conversation: Conversation, state: FormState, start: int) -> str:
+def move_forward(ctx: Context, conversation: Conversation, state: FormState, start: int) -> str:
     """Go to the first question asked at or after `start`, showing the notes passed on the way."""
     stop = state.next_to_ask(start)
     conversation.position = stop
-    return "\n\n".join([*form_prompts.passing(state, start, stop), prompt(conversation, state)])
+    return "\n\n".join([*form_prompts.passing(state, start, stop), prompt(ctx, conversation, state)])
 
 
-def go_back(conversation: Conversation, state: FormState) -> str:
+def go_back(ctx: Context, conversation: Conversation, state: FormState) -> str:
     """Step back to the previous question asked (from the review: to the last one)."""
     previous = state.previous_stop(conversation.position)
     if previous is None:
-        return t.AT_FIRST_QUESTION + "\n\n" + prompt(conversation, state)
+        return t.AT_FIRST_QUESTION + "\n\n" + prompt(ctx, conversation, state)
     conversation.position = previous
     conversation.editing = False
-    return prompt(conversation, state, jumped=True)
+    return prompt(ctx, conversation, state, jumped=True)
 
 
-def edit_question(conversation: Conversation, state: FormState, raw: str) -> str:
+def edit_question(ctx: Context, conversation: Conversation, state: FormState, raw: str) -> str:
     """Jump to question N; once it is answered the form returns to where it was."""
     numbers = question_numbers(state.fields)
     number = parse_number(raw)
     if number is None or number != int(number):
-        return t.EDIT_NEEDS_NUMBER + "\n\n" + prompt(conversation, state)
+        return t.EDIT_NEEDS_NUMBER + "\n\n" + prompt(ctx, conversation, state)
     if not 1 <= number <= len(numbers):
-        return t.edit_out_of_range(len(numbers)) + "\n\n" + prompt(conversation, state)
+        return t.edit_out_of_range(len(numbers)) + "\n\n" + prompt(ctx, conversation, state)
     index = next(i for i, field in enumerate(state.fields) if numbers.get(field.name) == number)
     if not state.asks(index):
-        return t.edit_not_asked(int(number)) + "\n\n" + prompt(conversation, state)
+        return t.edit_not_asked(int(number)) + "\n\n" + prompt(ctx, conversation, state)
     conversation.editing = True
     conversation.position = index
-    return prompt(conversation, state, jumped=True)
+    return prompt(ctx, conversation, state, jumped=True)
 
 
-def view(conversation: Conversation, state: FormState) -> str:
+def view(ctx: Context, conversation: Conversation, state: FormState) -> str:
     """The answers given so far, then the current question again."""
     title = conversation.assignment.task.title
     if conversation.position >= len(state.fields) or (prefill.is_confirming(conversation) and not conversation.editing):
-        return prompt(conversation, state)
+        return prompt(ctx, conversation, state)
     if not conversation.answers:
         body = t.NOTHING_ANSWERED_YET
     else:
-        body = "\n".join([t.answers_so_far(title), *form_prompts.answer_lines(state)])
-    return body + "\n\n" + current_question(conversation, state)
+        lines = form_prompts.answer_lines(state, roster_lines(conversation, state))
+        body = "\n".join([t.answers_so_far(title), *lines])
+    return body + "\n\n" + prompt(ctx, conversation, state)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from handlers.form_state import FormState, is_askable, question_numbers
 from handlers.forms.answers import describe_expected, format_answer, from_json
 from handlers.forms.fields import Field, FieldType
@@ -56,17 +58,22 @@ def passing(state: FormState, start: int, stop: int) -> list[str]:
     return texts
 
 
-def review(title: str, state: FormState) -> str:
-    """All answers, numbered, with how to submit or change one."""
-    return "\n".join([t.review_header(title), *answer_lines(state), t.REVIEW_FOOTER])
+def review(title: str, state: FormState, rosters: Mapping[str, str]) -> str:
+    """All answers, numbered, with how to submit or change one; `rosters` says how each roster reads."""
+    return "\n".join([t.review_header(title), *answer_lines(state, rosters), t.REVIEW_FOOTER])
 
 
-def answer_lines(state: FormState) -> list[str]:
-    """'N. label：answer' for every question asked, and the labelled values the form fills in itself."""
+def answer_lines(state: FormState, rosters: Mapping[str, str]) -> list[str]:
+    """'N. label：answer' for every question asked (a roster once), and the values the form fills in itself."""
     numbers = question_numbers(state.fields)
     lines = []
     for field in state.fields:
         if field.name in state.irrelevant or field.type == FieldType.NOTE:
+            continue
+        if field.repeat:
+            if field.name in numbers:
+                shown = rosters.get(field.repeat, t.NOT_ANSWERED)
+                lines.append(f"{numbers[field.name]}. {field.repeat_label}：{shown}")
             continue
         shown = shown_answer(state, field)
         if is_askable(field):

@@ -27,6 +27,23 @@ def is_askable(field: Field) -> bool:
     return field.type not in _NEVER_ASKED and not field.read_only
 
 
+def roster_starts(fields: Sequence[Field]) -> dict[str, int]:
+    """Repeat name -> index of its first field: where the form stops once for the whole roster (花名册)."""
+    starts: dict[str, int] = {}
+    for index, field in enumerate(fields):
+        if field.repeat:
+            starts.setdefault(field.repeat, index)
+    return starts
+
+
+def is_stop(fields: Sequence[Field], index: int) -> bool:
+    """A place the form stops: an askable question outside rosters, or the first field of a roster."""
+    field = fields[index]
+    if field.repeat:
+        return roster_starts(fields)[field.repeat] == index
+    return is_askable(field)
+
+
 def is_computed(field: Field) -> bool:
     """A field the form fills in itself: a calculation, or a read-only field with a calculation or default."""
     return field.type == FieldType.CALCULATE or (field.read_only and bool(field.calculation or field.default))
@@ -43,7 +60,7 @@ def question_numbers(fields: Sequence[Field]) -> dict[str, int]:
     The numbers count the form's askable questions whether skip logic asks them or not, so a question keeps
     its number (and 修改 N keeps its meaning) while answers change; a skipped-over question leaves a gap.
     """
-    askable = [field.name for field in fields if is_askable(field)]
+    askable = [field.name for index, field in enumerate(fields) if is_stop(fields, index)]
     return {name: number for number, name in enumerate(askable, start=1)}
 
 
@@ -63,6 +80,7 @@ class FormState:
     irrelevant: frozenset[str]
     today: date
     prefilled: frozenset[str] = frozenset()  # answers taken from a ledger, passed over when moving forward
+    rosters_done: frozenset[str] = frozenset()  # repeats whose roster the person has finished
 
     def values(self) -> dict[str, object]:
         """The typed answers by name, as expressions see them."""
@@ -70,8 +88,7 @@ class FormState:
 
     def asks(self, index: int) -> bool:
         """Is the field at `index` a question the person is asked now?"""
-        field = self.fields[index]
-        return is_askable(field) and field.name not in self.irrelevant
+        return is_stop(self.fields, index) and self.fields[index].name not in self.irrelevant
 
     def next_stop(self, start: int) -> int:
         """The first question asked at or after `start`; len(fields) (the review) when there is none."""
@@ -90,7 +107,7 @@ class FormState:
 
     def passed(self, start: int, stop: int) -> list[int]:
         """The positions of the notes and read-only fields shown when the form moves from `start` to `stop`."""
-        shown = [i for i in range(start, stop) if is_passed_on_the_way(self.fields[i])]
+        shown = [i for i in range(start, stop) if is_passed_on_the_way(self.fields[i]) and not self.fields[i].repeat]
         return [i for i in shown if self.fields[i].name not in self.irrelevant]
 
     def previous_group(self, index: int) -> str:
@@ -103,7 +120,13 @@ class FormState:
     def open_fields(self) -> list[Field]:
         """Questions asked now and neither answered nor skipped."""
         done = {*self.answers, *self.skipped, *self.irrelevant}
-        return [field for field in self.fields if is_askable(field) and field.name not in done]
+        return [
+            field
+            for index, field in enumerate(self.fields)
+            if is_stop(self.fields, index)
+            and field.name not in done
+            and not (field.repeat and field.repeat in self.rosters_done)
+        ]
 
     def default_value(self, field: Field) -> object | None:
         """The typed answer a question's default stands for now, if it has one."""
@@ -125,6 +148,7 @@ def refresh(
     skipped: list[str],
     today: date,
     prefilled: frozenset[str] = frozenset(),
+    rosters_done: frozenset[str] = frozenset(),
 ) -> FormState:
     """Drop the answers and skips of questions no longer asked, and (re)compute the calculated values.
 
@@ -139,7 +163,7 @@ def refresh(
             break
         current = settled
     kept = [name for name in skipped if name not in irrelevant]
-    return FormState(fields, current, kept, irrelevant, today, prefilled)
+    return FormState(fields, current, kept, irrelevant, today, prefilled, rosters_done)
 
 
 def _settle_once(
@@ -153,6 +177,8 @@ def _settle_once(
         if field.relevant and not _expression(field.relevant).is_true(values, today=today):
             irrelevant.add(field.name)
             values.pop(field.name, None)
+        elif field.repeat:
+            continue  # a roster's rows are kept apart (Conversation.rosters), one set of answers per row
         elif is_computed(field):
             value = computed_value(field, values, today)
             if value is None:
@@ -163,6 +189,11 @@ def _settle_once(
         elif field.name in answers:
             settled[field.name] = answers[field.name]
     return settled, frozenset(irrelevant)
+
+
+def is_relevant(field: Field, values: Mapping[str, object], today: date) -> bool:
+    """Does the field's condition (显示条件) hold for these typed values?"""
+    return not field.relevant or _expression(field.relevant).is_true(values, today=today)
 
 
 def typed_values(fields: Sequence[Field], answers: Mapping[str, object]) -> dict[str, object]:

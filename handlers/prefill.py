@@ -114,7 +114,7 @@ def block(title: str, state: FormState, conversation: Conversation, numbers: dic
 
 def burden(conversation: Conversation, state: FormState) -> Burden:
     """The burden figures of a finished conversation (see Burden)."""
-    asked_now = [f for f in state.fields if is_askable(f) and f.name not in state.irrelevant]
+    asked_now = [f for f in state.fields if is_askable(f) and not f.repeat and f.name not in state.irrelevant]
     shown, old = offered(conversation), stale(conversation)
     kept = [f for f in asked_now if f.name in shown and state.answers.get(f.name) == shown[f.name]]
     kept_stale = [f for f in asked_now if f.name in old and state.answers.get(f.name) == old[f.name]]
@@ -122,8 +122,8 @@ def burden(conversation: Conversation, state: FormState) -> Burden:
     return Burden(len(asked_now) - len(kept), len(prefilled), len(kept) + len(kept_stale))
 
 
-def write_back(ctx: Context, person: Person, assignment: Assignment, fields: list[Field], state: FormState) -> int:
-    """Store every linked answer in its ledger record (history and audit included); returns the values written."""
+def write_back(ctx: Context, person: Person, assignment: Assignment, fields: list[Field], state: FormState) -> None:
+    """Store every linked answer in its ledger record, history and audit included."""
     task = assignment.task
     source = t.write_back_source(task.id, task.title)
     records: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
@@ -139,16 +139,15 @@ def write_back(ctx: Context, person: Person, assignment: Assignment, fields: lis
         records[(link.ledger.id, key)][link.ledger_field["name"]] = value
     for (ledger_id, key), values in records.items():
         ledger = ledgers[ledger_id]
-        values = _storable(ledger, values)
+        values = storable(ledger, values)
         # A record the form names by key stays in its unit; a new one, or a unit's own, belongs to the unit.
         unit_id = None
         if is_unit_ledger(ledger) or get_record(ctx.session, ledger, key) is None:
             unit_id = assignment.org_unit_id
         write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now())
-    return sum(len(values) for values in records.values())
 
 
-def _storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:
+def storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:
     """The values the ledger accepts; one it refuses (its choices changed since the form was made) is logged."""
     definitions, kept = field_map(ledger), {}
     for name, value in values.items():

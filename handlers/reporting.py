@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from handlers import prefill
+from handlers import prefill, roster
 from handlers.context import Context
 from handlers.form_state import FormState, number_at, question_numbers
 from handlers.forms.answers import from_json
@@ -111,20 +111,23 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     task = assignment.task
     fields = list(state.fields)
     burden = prefill.burden(conversation, state)
+    asked, prefilled, confirmed = roster.burden(conversation)
     submission = Submission(
         assignment_id=assignment.id,
         submitted_by_id=person.id,
         submitted_at=ctx.now(),
         started_at=conversation.started_at,
-        asked_count=burden.asked,
-        prefilled_count=burden.prefilled,
-        confirmed_count=burden.confirmed,
+        asked_count=burden.asked + asked,
+        prefilled_count=burden.prefilled + prefilled,
+        confirmed_count=burden.confirmed + confirmed,
     )
     submission.answers = [
         typed_answer(field, conversation.answers[field.name]) for field in fields if field.name in conversation.answers
     ]
+    submission.roster_rows = roster.submitted_rows(conversation)
     ctx.session.add(submission)
     prefill.write_back(ctx, person, assignment, fields, state)
+    roster.write_back(ctx, person.id, conversation, fields)
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = ctx.now()
     focus = ctx.session.get(ChatFocus, person.id)

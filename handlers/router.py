@@ -57,11 +57,16 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
 
 
 def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
-    """A workbook from an issuer is a form to import; other files cannot be used yet."""
+    """A workbook at a roster is the edited roster; from an issuer, a form to import; other files cannot be used."""
+    name = incoming.file_name or ""
+    current = conversation.focused_conversation(ctx, person)
+    if current is not None and name.lower().endswith((".xlsx", ".xlsm")):
+        reply = conversation.roster_workbook(ctx, current, incoming.file_bytes)
+        if reply is not None:
+            return [reply]
     may_import = person.has_role(Role.ISSUER) or person.has_role(Role.ADMIN)
     if not may_import:
         return [t.FILES_NOT_YET]
-    name = incoming.file_name or ""
     if not name.lower().endswith((".xlsx", ".xlsm")):
         return [ft.NOT_A_WORKBOOK]
     return [import_form(ctx, incoming.file_bytes, name, person.id).message()]

@@ -15,13 +15,13 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.burden import add_up, minutes
 from handlers.context import Context
-from handlers.forms.answers import format_answer
+from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
-from ledger_store.models import Assignment, AssignmentStatus, ReportTask, Submission
+from ledger_store.models import Assignment, AssignmentStatus, ReportTask, RosterRow, Submission
 from ledger_store.org import unit_path
 
 # A cell starting with one of these is a formula (or becomes one) in a spreadsheet program.
@@ -42,9 +42,13 @@ class Summary:
 
 def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> Summary:
     """Write the workbook for `task` from the submitted answers (by assignment id)."""
-    fields = columns(fields_of(task.form_version))
+    all_fields = fields_of(task.form_version)
+    fields = columns(all_fields)
+    rosters = {field.repeat: field.repeat_label for field in all_fields if field.repeat}
     header = [s.NUMBER, s.UNIT, s.FILLER, s.SUBMITTED_AT, *[column_title(f) for f in fields]]
+    header += [s.roster_count(label) for label in rosters.values()]
     totals: dict[str, Decimal] = {f.name: Decimal(0) for f in fields if f.type in NUMERIC_TYPES}
+    roster_totals = dict.fromkeys(rosters, 0)
     rows = []
     for number, assignment in enumerate(task.assignments, start=1):
         submission, values = answers.get(assignment.id, (None, {}))
@@ -55,12 +59,18 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
             if field.name in totals and value is not None:
                 totals[field.name] += Decimal(value)
             row.append(cell_value(field, value))
+        for repeat in rosters:
+            kept = None if submission is None else sum(r.status != "removed" for r in roster_rows(submission, repeat))
+            roster_totals[repeat] += kept or 0
+            row.append(kept)
         rows.append(row)
     total_row: list[object] = ["", s.TOTAL, "", ""]
     total_row += [number_cell(totals[f.name]) if f.name in totals else None for f in fields]
+    total_row += list(roster_totals.values())
     missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
     missing_rows = [missing_row(number, a) for number, a in enumerate(missing, start=1)]
     others = [SheetData(s.MISSING_SHEET, [s.NUMBER, s.UNIT, s.FILLER, s.STATUS], missing_rows)]
+    others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
     spared = burden_sheet(task, answers)
     if spared is not None:
         others.append(spared)
@@ -112,6 +122,31 @@ def write_workbook(
     return buffer.getvalue()
 
 
+def roster_rows(submission: Submission, repeat: str) -> list[RosterRow]:
+    """The submitted rows of one roster, in order."""
+    return [row for row in submission.roster_rows if row.repeat == repeat]
+
+
+def roster_sheet(
+    task: ReportTask,
+    answers: dict[int, tuple[Submission, dict[str, object]]],
+    fields: list[Field],
+    repeat: str,
+    label: str,
+) -> SheetData:
+    """The detail sheet of a roster: every row of every unit, with what the filler did to it."""
+    own = [field for field in fields if field.repeat == repeat and field.type != FieldType.NOTE]
+    header = [s.NUMBER, s.UNIT, s.FILLER, *[column_title(field) for field in own], s.ROW_STATUS]
+    rows: list[list[object]] = []
+    for assignment in task.assignments:
+        submission = answers.get(assignment.id, (None, {}))[0]
+        for row in [] if submission is None else roster_rows(submission, repeat):
+            cells = [cell_value(f, from_json(f, row.values[f.name]) if f.name in row.values else None) for f in own]
+            path = unit_path(assignment.org_unit)
+            rows.append([len(rows) + 1, path, assignment.filler.name, *cells, s.ROW_STATUS_NAMES[row.status]])
+    return SheetData(s.roster_sheet_title(label), header, rows)
+
+
 def burden_sheet(task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> SheetData | None:
     """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken."""
     rows: list[list[object]] = []
@@ -152,8 +187,8 @@ def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], mi
 
 
 def columns(fields: list[Field]) -> list[Field]:
-    """The fields that get a column: every one that stores an answer (a note stores none)."""
-    return [field for field in fields if field.type != FieldType.NOTE]
+    """The fields that get a column: every one that stores an answer (a note none; a roster has its own sheet)."""
+    return [field for field in fields if field.type != FieldType.NOTE and not field.repeat]
 
 
 def column_title(field: Field) -> str:

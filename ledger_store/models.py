@@ -228,6 +228,7 @@ class Submission(Base):
     confirmed_count: Mapped[int | None] = mapped_column(Integer)
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", order_by="Answer.id")
+    roster_rows: Mapped[list[RosterRow]] = relationship(cascade="all, delete-orphan", order_by="RosterRow.id")
 
 
 class Answer(Base):
@@ -246,6 +247,21 @@ class Answer(Base):
     choices_value: Mapped[list[str] | None] = mapped_column(JSON)
 
 
+class RosterRow(Base):
+    """One row of a submitted roster (花名册): a person or household, with what the filler did to it."""
+
+    __tablename__ = "roster_rows"
+    __table_args__ = (UniqueConstraint("submission_id", "repeat", "position"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    repeat: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    # kept, changed, added or removed (a row the ledger offered that the filler took off the list)
+    status: Mapped[str] = mapped_column(String(20))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)  # field name -> answer as stored
+
+
 class Conversation(Base):
     """Form-filling state for one (person, assignment): where they are and what they have answered."""
 
@@ -261,6 +277,8 @@ class Conversation(Base):
     skipped: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What the ledgers offered: {"offered": {field: answer as stored}, "stale": {...}, "confirming": bool}.
     prefill: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Repeat name -> the roster being filled: rows, the row under review, the row being edited; see handlers.roster.
+    rosters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -147,4 +147,23 @@ VILLAGE_BASICS = Template(
     ),
 )  # fmt: skip
 
-BUILTIN_TEMPLATES: tuple[Template, ...] = (DIBAO_MONTHLY, DISABILITY_SUBSIDIES, VILLAGE_BASICS)
+GRADES = tuple(Choice(grade, grade) for grade in ("一级", "二级", "三级", "四级"))
+SUBSIDIES = tuple(Choice(name, name) for name in ("困难残疾人生活补贴", "重度残疾人护理补贴"))
+_MEMBER = {"repeat": "members", "repeat_label": "残疾人名单"}
+
+# A roster (花名册): every person of the unit in 残疾人台账 is offered as a row to confirm, change or remove.
+DISABILITY_ROSTER = Template(
+    code="disability_roster",
+    title="两项补贴花名册",
+    fields=(
+        Field("member_id", "身份证号", FieldType.ID_NUMBER, save_to="disabled_people.id_number", **_MEMBER),
+        Field("member_name", "姓名", FieldType.TEXT, max_length=20, save_to="disabled_people.name", **_MEMBER),
+        Field("grade", "残疾等级", FieldType.SELECT_ONE, choices=GRADES,
+              save_to="disabled_people.disability_grade", **_MEMBER),
+        Field("subsidies", "享受补贴", FieldType.SELECT_MULTIPLE, choices=SUBSIDIES,
+              save_to="disabled_people.subsidies", **_MEMBER),
+        Field("contact_mobile", "填报人手机号", FieldType.MOBILE),
+    ),
+)  # fmt: skip
+
+BUILTIN_TEMPLATES: tuple[Template, ...] = (DIBAO_MONTHLY, DISABILITY_SUBSIDIES, VILLAGE_BASICS, DISABILITY_ROSTER)

@@ -61,6 +61,7 @@ class Field:
     read_only: bool = False
     group: str = ""  # labels of the enclosing groups, outermost first, joined by " / "
     repeat: str = ""  # name of the enclosing repeat (a roster), if any
+    repeat_label: str = ""  # what the roster is called (残疾人名单)
     save_to: str = ""  # the ledger (台账) field this answer updates
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,5 +107,6 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
     "read_only": False,
     "group": "",
     "repeat": "",
+    "repeat_label": "",
     "save_to": "",
 }

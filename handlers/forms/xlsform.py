@@ -42,7 +42,7 @@ MAX_CODE_LENGTH = 64  # forms.code in the database
 MAX_TITLE_LENGTH = 100  # forms.title
 # What openpyxl, zipfile and zlib raise for a file that is no .xlsx or is damaged: SyntaxError is bad XML,
 # NotImplementedError an unknown compression method, RuntimeError an encrypted zip member.
-_DAMAGED_FILE = (
+DAMAGED_FILE = (
     zipfile.BadZipFile,
     zlib.error,
     EOFError,
@@ -99,7 +99,7 @@ def read_form(source: str | Path | bytes, *, file_name: str = "", check_links: L
             order = [worksheet.title for worksheet in workbook.worksheets]
         finally:
             workbook.close()
-    except _DAMAGED_FILE:
+    except DAMAGED_FILE:
         return FormResult(None, [Problem("", None, None, t.UNREADABLE_FILE)])
     form = _read(sheets, Path(file_name).stem, problems, check_links)
     problems.sort(key=lambda p: (order.index(p.sheet) if p.sheet in order else len(order), p.row or 0))

@@ -169,6 +169,7 @@ class _SurveyReader:
             read_only=self.yes_no(number, cells, "read_only"),
             group=" / ".join(frame.label for frame in self.stack if frame.kind == BEGIN_GROUP),
             repeat=repeat.name if repeat else "",
+            repeat_label=(repeat.label or repeat.name) if repeat else "",
             save_to=save_to,
         )
         self.fields.append(new)

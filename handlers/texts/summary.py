@@ -11,3 +11,15 @@ TOTAL = "合计"
 NOT_SUBMITTED = "未报送"
 NOT_STARTED = "未开始"
 IN_PROGRESS = "填写中"
+ROW_STATUS = "核对情况"
+ROW_STATUS_NAMES = {"kept": "无变化", "changed": "已修改", "added": "新增", "removed": "删除"}
+
+
+def roster_count(label: str) -> str:
+    """The 汇总 column counting a unit's roster rows."""
+    return f"{label}（行数）"
+
+
+def roster_sheet_title(label: str) -> str:
+    """The detail sheet of a roster (a sheet title has at most 31 characters)."""
+    return f"花名册-{label}"[:31]

@@ -1,0 +1,356 @@
+"""Rosters (花名册): a repeat group filled as a list of rows, pre-filled from a ledger and checked row by row.
+
+The form stops once for a whole roster. A roster whose key question is linked to a ledger (残疾人台账.身份证号)
+starts with every record of the unit in that ledger; the filler confirms each row (or all at once), changes,
+removes or adds rows, or sends back the edited workbook. The state lives in `Conversation.rosters[repeat]`:
+rows (values as stored, the ledger's values as `origin`, a status), the row under review and the row being edited.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from handlers.context import Context
+from handlers.form_state import FormState, is_askable, is_relevant
+from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
+from handlers.forms.fields import Field
+from handlers.ledger_links import Link, links_of, to_form_value
+from handlers.numbers import parse_number
+from handlers.prefill import storable
+from handlers.roster_book import read_roster_workbook, roster_workbook
+from handlers.texts import conversation as ct
+from handlers.texts import prefill as pt
+from handlers.texts import roster as t
+from ledger_store.ledgers import from_json as ledger_value
+from ledger_store.ledgers import get_record, records_for_unit, write_values
+from ledger_store.models import Conversation, RosterRow
+from ledger_store.outbox import enqueue, store_file
+
+PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
+CONFIRM = frozenset({"确认", "无变化", "没有变化", "没变", "不变", "对", "是", "ok"})
+CONFIRM_ALL = frozenset({"全部确认", "都确认", "全部无变化", "都没变", "都对"})
+FINISH = frozenset({"完成", "好了", "下一步", "核对完了", "完毕"})
+ADD = frozenset({"添加", "新增", "加一行", "增加"})
+WORKBOOK = frozenset({"表格", "excel", "Excel", "EXCEL", "花名册", "要表格"})
+SKIP = frozenset({"跳过", "不改", "不变"})
+ROW_VERB = re.compile(r"^(?P<verb>修改|改|删除|删掉|删)\s*第?\s*(?P<number>.*?)\s*行?$")
+MAX_ROWS = 1000  # records a roster takes from a ledger
+
+
+def roster_fields(fields: Sequence[Field], repeat: str) -> list[Field]:
+    """The questions of one roster row, in form order."""
+    return [field for field in fields if field.repeat == repeat and is_askable(field)]
+
+
+def state_of(conversation: Conversation, repeat: str) -> dict[str, Any] | None:
+    """A copy of the roster's state, to change and save; None before the form first reached it."""
+    data = (conversation.rosters or {}).get(repeat)
+    return None if data is None else copy.deepcopy(data)
+
+
+def save(conversation: Conversation, repeat: str, data: dict[str, Any]) -> None:
+    """Store the roster's state (a new dict, so the JSON column sees the change)."""
+    conversation.rosters = {**(conversation.rosters or {}), repeat: data}
+
+
+def done(conversation: Conversation) -> frozenset[str]:
+    """The rosters the person has finished."""
+    return frozenset(name for name, data in (conversation.rosters or {}).items() if data.get("done"))
+
+
+def key_link(ctx: Context, fields: Sequence[Field], repeat: str) -> Link | None:
+    """The roster's link to a ledger key (its 身份证号 question), if it has one."""
+    return next((link for link in links_of(ctx.session, fields) if link.field.repeat == repeat and link.is_key), None)
+
+
+def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], repeat: str) -> None:
+    """The first time the form reaches a roster: take the unit's records from the linked ledger as rows."""
+    if state_of(conversation, repeat) is not None:
+        return
+    rows = []
+    key = key_link(ctx, fields, repeat)
+    if key is not None:
+        links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat]
+        for record in records_for_unit(ctx.session, key.ledger, conversation.assignment.org_unit_id, MAX_ROWS):
+            values = _row_from_record(links, key, record.key, record.values)
+            rows.append({"values": values, "origin": dict(values), "status": PENDING})
+    save(conversation, repeat, {"rows": rows, "cursor": 0 if rows else None, "edit": None, "done": False})
+
+
+def prompt(conversation: Conversation, state: FormState, repeat: str) -> str:
+    """What the person should answer at the roster: a field of the row being edited, a row to check, the list."""
+    data = state_of(conversation, repeat) or {"rows": [], "cursor": None, "edit": None}
+    fields = roster_fields(state.fields, repeat)
+    label = fields[0].repeat_label if fields else repeat
+    if data["edit"] is not None:
+        row, position = data["edit"]
+        return _field_prompt(label, data["rows"][row], row, fields[position], position, len(fields))
+    if data["cursor"] is not None:
+        row = data["rows"][data["cursor"]]
+        pending = sum(1 for r in data["rows"] if r["status"] == PENDING)
+        lines = [t.row_header(label, data["cursor"] + 1, len(data["rows"]), pending)]
+        lines += [f"{field.label}：{_shown(field, row['values'])}" for field in fields]
+        return "\n".join([*lines, t.ROW_FOOTER])
+    return listing(label, data["rows"], fields)
+
+
+def listing(label: str, rows: list[dict[str, Any]], fields: list[Field]) -> str:
+    """Every row with its status, and how to go on."""
+    if not rows:
+        return t.empty_roster(label)
+    lines = [t.list_header(label, len([r for r in rows if r["status"] != REMOVED]), _counts(rows))]
+    for number, row in enumerate(rows[: t.LISTED_ROWS], start=1):
+        cells = " ".join(_shown(field, row["values"]) for field in fields if field.name in row["values"])
+        lines.append(f"{number}. {cells}（{t.STATUS_NAMES[row['status']]}）")
+    if len(rows) > t.LISTED_ROWS:
+        lines.append(t.more_rows(len(rows) - t.LISTED_ROWS))
+    return "\n".join([*lines, t.LIST_FOOTER])
+
+
+def answer(ctx: Context, conversation: Conversation, state: FormState, repeat: str, word: str) -> tuple[str, bool]:
+    """Apply one message to the roster; returns the reply and whether the roster is finished."""
+    data = state_of(conversation, repeat)
+    fields = roster_fields(state.fields, repeat)
+    if data is None or not fields:
+        return "", True
+    if data["edit"] is not None:
+        key = key_link(ctx, state.fields, repeat)
+        reply = _edit_answer(data, fields, state, word, key.field.name if key else None)
+        save(conversation, repeat, data)
+        return reply or prompt(conversation, state, repeat), False
+    if word in WORKBOOK:
+        send_workbook(ctx, conversation, fields, data)
+        return t.WORKBOOK_SENT + "\n\n" + prompt(conversation, state, repeat), False
+    data["done"] = False
+    verb = ROW_VERB.match(word)
+    number = None
+    if verb is not None:
+        typed = verb.group("number")
+        number = _row_number(typed, len(data["rows"])) if typed else data["cursor"]
+        if number is None:
+            return t.bad_row_number(len(data["rows"])) + "\n\n" + prompt(conversation, state, repeat), False
+    if verb is not None and verb.group("verb") in ("修改", "改"):
+        data["edit"] = [number, 0]
+    elif verb is not None:
+        data["rows"][number]["status"] = REMOVED
+        _next_pending(data)
+    elif word in CONFIRM and data["cursor"] is not None:
+        data["rows"][data["cursor"]]["status"] = KEPT
+        _next_pending(data)
+    elif word in CONFIRM_ALL:
+        for row in data["rows"]:
+            row["status"] = KEPT if row["status"] == PENDING else row["status"]
+        data["cursor"] = None
+    elif word in ADD:
+        data["rows"].append({"values": {}, "origin": None, "status": ADDED})
+        data["edit"] = [len(data["rows"]) - 1, 0]
+    elif word in FINISH or (word in CONFIRM and data["cursor"] is None):
+        pending = sum(1 for row in data["rows"] if row["status"] == PENDING)
+        if pending:
+            return t.rows_left(pending) + "\n\n" + prompt(conversation, state, repeat), False
+        data["done"] = True
+        save(conversation, repeat, data)
+        return "", True
+    else:
+        return t.ROSTER_HELP + "\n\n" + prompt(conversation, state, repeat), False
+    save(conversation, repeat, data)
+    return prompt(conversation, state, repeat), False
+
+
+def send_workbook(ctx: Context, conversation: Conversation, fields: list[Field], data: dict[str, Any]) -> None:
+    """Push the roster as an Excel workbook to edit and send back."""
+    rows = [row for row in data["rows"] if row["status"] != REMOVED]
+    content = roster_workbook(fields, rows)
+    stored = store_file(ctx.session, t.workbook_name(fields[0].repeat_label), content, ctx.now())
+    stamp = ctx.local_now().strftime("%Y%m%d%H%M%S")
+    key = f"roster:{conversation.id}:{fields[0].repeat}:{stamp}"
+    enqueue(ctx.session, person_id=conversation.person_id, dedupe_key=key, now=ctx.now(), file=stored)
+
+
+def receive_workbook(ctx: Context, conversation: Conversation, state: FormState, repeat: str, content: bytes) -> str:
+    """An edited roster workbook sent back: every row checked as in chat; any bad cell and nothing changes."""
+    fields = roster_fields(state.fields, repeat)
+    key = key_link(ctx, state.fields, repeat)
+    rows = read_roster_workbook(fields, content, state.today, key.field.name if key else None)
+    if isinstance(rows, str):
+        return rows + "\n\n" + prompt(conversation, state, repeat)
+    reply = replace_rows(conversation, repeat, rows, key.field.name if key else None)
+    return reply + "\n\n" + prompt(conversation, state, repeat)
+
+
+def replace_rows(conversation: Conversation, repeat: str, rows: list[dict[str, Any]], key: str | None) -> str:
+    """Rows read from an edited workbook take the roster's place; matched by key to what the ledger offered."""
+    data = state_of(conversation, repeat) or {"rows": [], "cursor": None, "edit": None, "done": False}
+    offered = [row for row in data["rows"] if row["origin"] is not None]
+    by_key = {row["origin"].get(key): row for row in offered} if key else {}
+    new_rows, seen = [], set()
+    for values in rows:
+        origin = by_key.get(values.get(key)) if key else None
+        if origin is None:
+            new_rows.append({"values": values, "origin": None, "status": ADDED})
+            continue
+        seen.add(values.get(key))
+        status = KEPT if values == origin["origin"] else CHANGED
+        new_rows.append({"values": values, "origin": origin["origin"], "status": status})
+    new_rows += [{**row, "status": REMOVED} for row in offered if row["origin"].get(key) not in seen]
+    save(conversation, repeat, {"rows": new_rows, "cursor": None, "edit": None, "done": False})
+    return t.replaced(_counts(new_rows))
+
+
+def summary_line(conversation: Conversation, repeat: str) -> str:
+    """The roster in the review: how many rows and what changed."""
+    data = state_of(conversation, repeat) or {"rows": []}
+    rows = data["rows"]
+    return t.review_line(len([r for r in rows if r["status"] != REMOVED]), _counts(rows))
+
+
+def submitted_rows(conversation: Conversation) -> list[RosterRow]:
+    """Every row of every roster as it is submitted, removed rows included (the detail sheet shows them)."""
+    rows = []
+    for repeat, data in (conversation.rosters or {}).items():
+        for position, row in enumerate(data["rows"], start=1):
+            status = KEPT if row["status"] == PENDING else row["status"]
+            rows.append(RosterRow(repeat=repeat, position=position, status=status, values=dict(row["values"])))
+    return rows
+
+
+def burden(conversation: Conversation) -> tuple[int, int, int]:
+    """(asked, prefilled, confirmed) for the rosters, a row counting as one item."""
+    asked = prefilled = confirmed = 0
+    for data in (conversation.rosters or {}).values():
+        for row in data["rows"]:
+            prefilled += row["origin"] is not None
+            confirmed += row["status"] in (KEPT, PENDING)
+            asked += row["status"] in (CHANGED, ADDED)
+    return asked, prefilled, confirmed
+
+
+def write_back(ctx: Context, person_id: int, conversation: Conversation, fields: Sequence[Field]) -> None:
+    """Store every row still on a linked roster in its ledger record; a removed row leaves its record alone."""
+    unit_id = conversation.assignment.org_unit_id
+    task = conversation.assignment.task
+    source = pt.write_back_source(task.id, task.title)
+    for repeat, data in (conversation.rosters or {}).items():
+        key = key_link(ctx, fields, repeat)
+        if key is None:
+            continue
+        links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat and not link.is_key]
+        for row in data["rows"]:
+            if row["status"] == REMOVED or key.field.name not in row["values"]:
+                continue
+            record_key = row["values"][key.field.name]
+            typed = {
+                link.ledger_field["name"]: from_json(link.field, row["values"][link.field.name])
+                for link in links
+                if link.field.name in row["values"]
+            }
+            values = storable(key.ledger, typed)
+            known = get_record(ctx.session, key.ledger, record_key) is not None
+            write_values(ctx.session, key.ledger, record_key, None if known else unit_id, values, person_id, source,
+                         ctx.now())  # fmt: skip
+
+
+def typed_rows(fields: Sequence[Field], repeat: str, stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored row values read back typed, by field name."""
+    by_name = {field.name: field for field in roster_fields(fields, repeat)}
+    return [{name: from_json(by_name[name], value) for name, value in row.items() if name in by_name} for row in stored]
+
+
+def _row_from_record(links: list[Link], key: Link, record_key: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A roster row (answers as stored) from a ledger record."""
+    row = {key.field.name: to_json(key.field, record_key)}
+    for link in links:
+        if link.is_key or link.ledger_field["name"] not in values:
+            continue
+        value = to_form_value(link, ledger_value(link.ledger_field, values[link.ledger_field["name"]]))
+        if value is not None:
+            row[link.field.name] = to_json(link.field, value)
+    return row
+
+
+def _edit_answer(data: dict[str, Any], fields: list[Field], state: FormState, word: str, key: str | None) -> str | None:
+    """One answer while a row is edited; a refusal to show, or None to go on."""
+    row_index, position = data["edit"]
+    row, field = data["rows"][row_index], fields[position]
+    refusal = None
+    if word in SKIP:
+        if field.required and field.name not in row["values"]:
+            refusal = ct.cannot_skip()
+    else:
+        parsed = parse_answer(field, word, state.today)
+        refusal = parsed.reason if isinstance(parsed, Invalid) else state.refusal(field, parsed)
+        duplicate = _duplicate(data, row_index, field, parsed) if refusal is None and field.name == key else None
+        if duplicate is not None:
+            refusal = t.duplicate_row(duplicate)
+        if refusal is None:
+            row["values"][field.name] = to_json(field, parsed)
+    if refusal is not None:
+        return refusal + "\n\n" + _field_prompt(field.repeat_label, row, row_index, field, position, len(fields))
+    position = _next_field(fields, row, position + 1, state)
+    if position < len(fields):
+        data["edit"] = [row_index, position]
+        return None
+    data["edit"] = None
+    if row["origin"] is not None:
+        row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
+    _next_pending(data)
+    return None
+
+
+def _next_field(fields: list[Field], row: dict[str, Any], start: int, state: FormState) -> int:
+    """The next field of the row whose condition holds (conditions see the form's and the row's answers)."""
+    own = {f.name: from_json(f, row["values"][f.name]) for f in fields if f.name in row["values"]}
+    values = {**state.values(), **own}
+    return next((i for i in range(start, len(fields)) if is_relevant(fields[i], values, state.today)), len(fields))
+
+
+def _duplicate(data: dict[str, Any], row_index: int, field: Field, value: object) -> int | None:
+    """The number of another row (not removed) with the same first answer (the key), if any."""
+    stored = to_json(field, value)
+    for number, row in enumerate(data["rows"], start=1):
+        if number - 1 != row_index and row["status"] != REMOVED and row["values"].get(field.name) == stored:
+            return number
+    return None
+
+
+def _next_pending(data: dict[str, Any]) -> None:
+    """Move the review to the next row still to check, or to the list."""
+    data["cursor"] = next((i for i, row in enumerate(data["rows"]) if row["status"] == PENDING), None)
+
+
+def _row_number(text: str, total: int) -> int | None:
+    """Row N as typed (修改 3, 删除三) as an index, or None."""
+    number = parse_number(text.strip()) if text.strip() else None
+    if number is None or number != int(number) or not 1 <= number <= total:
+        return None
+    return int(number) - 1
+
+
+def _field_prompt(label: str, row: dict[str, Any], index: int, field: Field, position: int, total: int) -> str:
+    """One field of the row being edited, with its current value."""
+    lines = [t.edit_header(label, index + 1, position + 1, total)]
+    lines.append(field.label + ("" if field.required else ct.OPTIONAL))
+    if field.hint:
+        lines.append(ct.HINT_PREFIX + field.hint)
+    if field.choices:
+        lines += [f"{number}. {choice.label}" for number, choice in enumerate(field.choices, start=1)]
+    lines.append(describe_expected(field))
+    if field.name in row["values"]:
+        lines.append(ct.current_answer(_shown(field, row["values"])))
+    return "\n".join(lines)
+
+
+def _shown(field: Field, values: dict[str, Any]) -> str:
+    """A row's value as chat shows it (ID numbers and mobiles masked)."""
+    return t.EMPTY if field.name not in values else format_answer(field, from_json(field, values[field.name]))
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Status -> number of rows."""
+    counts = dict.fromkeys((KEPT, CHANGED, ADDED, REMOVED, PENDING), 0)
+    for row in rows:
+        counts[row["status"]] += 1
+    return counts

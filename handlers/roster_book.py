@@ -1,0 +1,110 @@
+"""A roster as an Excel workbook: sent to the filler to edit, and read back row by row with the chat's own checks."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from handlers.forms.answers import Invalid, format_answer, from_json, parse_answer, to_json
+from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
+from handlers.forms.xlsform import DAMAGED_FILE
+from handlers.summary import FORMULA_TRIGGERS
+from handlers.texts import roster as t
+
+MAX_LISTED = 30  # problems listed in one reply
+MAX_ROWS = 5000  # rows read from one workbook
+
+
+def roster_workbook(fields: list[Field], rows: list[dict[str, Any]]) -> bytes:
+    """The rows still on the roster, one column per question, every value as a person would type it."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = (fields[0].repeat_label or "花名册")[:31]
+    sheet.append([field.label for field in fields])
+    for row in rows:
+        sheet.append([_cell(field, row["values"].get(field.name)) for field in fields])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
+                cell.data_type, cell.quotePrefix = "s", True
+    for index, field in enumerate(fields):
+        sheet.column_dimensions[chr(ord("A") + index)].width = 22 if field.type == FieldType.ID_NUMBER else 14
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def read_roster_workbook(
+    fields: list[Field], content: bytes, today: date, key: str | None
+) -> list[dict[str, Any]] | str:
+    """The rows of an edited roster workbook (answers as stored), or the reply listing every bad cell."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except DAMAGED_FILE:
+        return t.UNREADABLE
+    try:
+        lines = list(book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 1))
+    finally:
+        book.close()
+    header = [_text(value) for value in (lines[0] if lines else ())]
+    columns = {}
+    for field in fields:
+        found = next((i for i, title in enumerate(header) if title.strip("*＊ ") in (field.label, field.name)), None)
+        if found is not None:
+            columns[field.name] = found
+    missing = [field.label for field in fields if field.name not in columns and (field.required or field.name == key)]
+    if missing:
+        return t.missing_columns(missing)
+    rows, problems, keys = [], [], {}
+    for number, line in enumerate(lines[1:], start=2):
+        cells = {name: _text(line[index]) if index < len(line) else "" for name, index in columns.items()}
+        if not any(cells.values()):
+            continue
+        values = {}
+        for field in fields:
+            text = cells.get(field.name, "")
+            if not text:
+                if field.required:
+                    problems.append(t.cell_problem(number, field.label, t.REQUIRED_CELL))
+                continue
+            parsed = parse_answer(field, text, today)
+            if isinstance(parsed, Invalid):
+                problems.append(t.cell_problem(number, field.label, parsed.reason))
+            else:
+                values[field.name] = to_json(field, parsed)
+        if key and key in values:
+            if values[key] in keys:
+                problems.append(t.duplicate_in_file(number, keys[values[key]]))
+            keys.setdefault(values[key], number)
+        rows.append(values)
+    if problems:
+        more = len(problems) - MAX_LISTED
+        return t.workbook_refused(len(problems), problems[:MAX_LISTED], more if more > 0 else 0)
+    return rows
+
+
+def _cell(field: Field, stored: Any) -> Any:
+    """A stored answer as a cell: numbers and dates typed, choices by label, the rest as text."""
+    if stored is None:
+        return None
+    value = from_json(field, stored)
+    if field.type in NUMERIC_TYPES or field.type == FieldType.DATE:
+        return value
+    if field.type in (FieldType.TEXT, FieldType.ID_NUMBER, FieldType.MOBILE):
+        return str(value)
+    return format_answer(field, value)
+
+
+def _text(value: Any) -> str:
+    """A cell as the text a person would have typed in chat."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -1,0 +1,106 @@
+"""Sentences of rosters (花名册): rows to check, the list, editing a row, the workbook sent back."""
+
+from __future__ import annotations
+
+LISTED_ROWS = 20  # rows listed in one chat message; the workbook has them all
+EMPTY = "（未填）"
+STATUS_NAMES = {"pending": "待核对", "kept": "无变化", "changed": "已修改", "added": "新增", "removed": "删除"}
+ROW_FOOTER = "无变化回复“确认”，要改回复“修改”，已不在名单回复“删除”；全部无变化回复“全部确认”。"
+LIST_FOOTER = (
+    "核对无误请回复“完成”继续；“添加”加一行；“修改 行号”“删除 行号”改某一行；"
+    "回复“表格”获取 Excel 花名册，改好后发回也可以。"
+)
+ROSTER_HELP = (
+    "在花名册里可以回复：确认、全部确认、修改 [行号]、删除 [行号]、添加、表格、完成；"
+    "也可以直接发回改好的 Excel 花名册。"
+)
+
+
+def row_header(label: str, number: int, total: int, pending: int) -> str:
+    """Heads one row to check."""
+    return f"【{label}】第{number}/{total}行（从台账带出，还有{pending}行待核对）："
+
+
+def empty_roster(label: str) -> str:
+    """A roster with no rows yet."""
+    return f"【{label}】名单里还没有人。回复“添加”加一行，也可以发来 Excel 花名册；本期没有要报的回复“完成”。"
+
+
+def list_header(label: str, count: int, counts: dict[str, int]) -> str:
+    """Heads the list of rows."""
+    return f"【{label}】共 {count} 行（{changes(counts)}）："
+
+
+def changes(counts: dict[str, int]) -> str:
+    """无变化 3 行、已修改 1 行 … (only the kinds that occur)."""
+    parts = [f"{STATUS_NAMES[status]} {count} 行" for status, count in counts.items() if count]
+    return "、".join(parts) or "无"
+
+
+def more_rows(count: int) -> str:
+    """After the listed rows."""
+    return f"……另有 {count} 行，回复“表格”可查看全部。"
+
+
+def bad_row_number(total: int) -> str:
+    """修改/删除 with a row number outside the roster."""
+    return f"请写明第几行，如“修改 2”“删除 3”（1 到 {total}）。" if total else "名单里还没有行，回复“添加”加一行。"
+
+
+def rows_left(pending: int) -> str:
+    """完成 while rows are still to check."""
+    return f"还有 {pending} 行没有核对，请逐行回复“确认”，或回复“全部确认”。"
+
+
+def edit_header(label: str, row: int, position: int, total: int) -> str:
+    """Heads one field of the row being edited."""
+    return f"【{label}】第{row}行 · 第{position}/{total}项"
+
+
+def duplicate_row(number: int) -> str:
+    """A key already on another row."""
+    return f"名单第 {number} 行已经是这个人了，请核对；要改那一行请先回复“跳过”，再“修改 {number}”。"
+
+
+def replaced(counts: dict[str, int]) -> str:
+    """After an edited workbook was read."""
+    return f"已按表格更新花名册：{changes(counts)}。"
+
+
+def review_line(count: int, counts: dict[str, int]) -> str:
+    """The roster in the review before submitting."""
+    return f"{count} 行（{changes(counts)}）"
+
+
+def workbook_name(label: str) -> str:
+    """The file name of the roster workbook."""
+    return f"{label}花名册.xlsx"
+
+
+WORKBOOK_SENT = "花名册已作为 Excel 文件发给您：改好后直接发回即可，空行会被忽略，删掉的行即从名单中删除。"
+NOT_AT_ROSTER = "已收到文件。只有填到花名册这一步时才能发回 Excel，请按提示逐题回复文字。"
+UNREADABLE = "这个文件打不开，请确认是 Excel（.xlsx）文件后再发一次。"
+
+
+def missing_columns(labels: list[str]) -> str:
+    """A workbook without some of the roster's columns."""
+    return f"表格第 1 行缺少这些列：{'、'.join(labels)}。请用机器人发的花名册表格修改后再发回。"
+
+
+def workbook_refused(count: int, listed: list[str], more: int) -> str:
+    """A workbook with bad cells: nothing was changed."""
+    tail = f"\n……另有 {more} 处" if more else ""
+    return f"花名册有 {count} 处需要修改，名单没有变动：\n" + "\n".join(listed) + tail + "\n改好后再发一次即可。"
+
+
+def cell_problem(row: int, label: str, reason: str) -> str:
+    """One bad cell of a workbook."""
+    return f"第 {row} 行“{label}”：{reason}"
+
+
+def duplicate_in_file(row: int, first: int) -> str:
+    """The same key on two rows of a workbook."""
+    return f"第 {row} 行：与第 {first} 行是同一个人。"
+
+
+REQUIRED_CELL = "必填，不能为空"
