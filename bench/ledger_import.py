@@ -29,13 +29,15 @@ import openpyxl
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from handlers.roster import MAX_ROWS as ROSTER_ROWS
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_import import LedgerImportReport, import_ledger
-from ledger_store.ledgers import count_matching, define_ledger, get_ledger, known_values
+from ledger_store.ledgers import count_matching, define_ledger, get_ledger, known_values, records_for_unit
 from ledger_store.models import Base, OrgUnit
 
 NOW = datetime(2024, 11, 28, 2, 0)
 LOOKUPS = 1000
+ROSTERS = 100
 HEADER = [
     "身份证号",
     "姓名",
@@ -193,6 +195,17 @@ def time_lookups(engine: Engine, code: str, keys: list[str]) -> None:
         p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
         print(f"  known_values by key ({len(keys)} random keys): p50 {statistics.median(timings):.2f} ms"
               f"   p99 {p99:.2f} ms   max {timings[-1]:.2f} ms")  # fmt: skip
+        units = list(session.scalars(sa.select(OrgUnit.id).where(OrgUnit.level == "village")))
+        timings, sizes = [], []
+        for unit_id in random.Random(3).sample(units, min(ROSTERS, len(units))):
+            started = time.perf_counter()
+            sizes.append(len(records_for_unit(session, ledger, unit_id, ROSTER_ROWS)))
+            timings.append((time.perf_counter() - started) * 1000)
+            session.expunge_all()
+        timings.sort()
+        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+        print(f"  roster prefill, records_for_unit ({len(timings)} villages, {statistics.mean(sizes):,.0f} rows each):"
+              f" p50 {statistics.median(timings):.1f} ms   p99 {p99:.1f} ms")  # fmt: skip
         started = time.perf_counter()
         poor = count_matching(session, ledger, {"poor": True})
         print(f"  count_matching(poor=True): {poor:,} records in {(time.perf_counter() - started) * 1000:,.0f} ms")
