@@ -36,8 +36,14 @@ EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
 
 
 def question_token(conversation: Conversation) -> str:
-    """Names the question a conversation is on, so a button offered for it can be told from a stale one."""
-    return f"c{conversation.id}p{conversation.position}"
+    """Names the question a conversation is on, so a button offered for it can be told from a stale one.
+
+    At a roster the token also names the row under review, so a 确认 pressed on an earlier row's card is stale.
+    """
+    fields = fields_of(conversation.assignment.task.form_version)
+    position = conversation.position
+    repeat = fields[position].repeat if position < len(fields) else ""
+    return f"c{conversation.id}p{position}" + (roster.step(conversation, repeat) if repeat else "")
 
 
 def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]:
@@ -54,7 +60,11 @@ def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]
         return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
     field = fields[current.position]
     if field.repeat:
-        return replies
+        words = roster.buttons(current, field.repeat)
+        if not words:
+            return replies
+        options = tuple(Option(word, word) for word in words)
+        return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
     if field.type == FieldType.YES_NO:
         options = (Option(YES, YES), Option(NO, NO))
     elif field.type == FieldType.ACKNOWLEDGE:

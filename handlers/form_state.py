@@ -28,10 +28,10 @@ def is_askable(field: Field) -> bool:
 
 
 def roster_starts(fields: Sequence[Field]) -> dict[str, int]:
-    """Repeat name -> index of its first field: where the form stops once for the whole roster (花名册)."""
+    """Repeat name -> index of its first question: where the form stops once for the whole roster (花名册)."""
     starts: dict[str, int] = {}
     for index, field in enumerate(fields):
-        if field.repeat:
+        if field.repeat and is_askable(field):
             starts.setdefault(field.repeat, index)
     return starts
 
@@ -40,7 +40,7 @@ def is_stop(fields: Sequence[Field], index: int) -> bool:
     """A place the form stops: an askable question outside rosters, or the first field of a roster."""
     field = fields[index]
     if field.repeat:
-        return roster_starts(fields)[field.repeat] == index
+        return roster_starts(fields).get(field.repeat) == index
     return is_askable(field)
 
 

@@ -103,13 +103,12 @@ def suggested_value(conversation: Conversation, field: Field) -> object | None:
 def block(title: str, state: FormState, conversation: Conversation, numbers: dict[str, int]) -> str:
     """The values taken from the ledger, numbered as their questions, and how to confirm or change them."""
     shown = offered(conversation)
-    lines = [t.prefilled_header(title, len([f for f in state.fields if f.name in shown]))]
-    for field in state.fields:
-        if field.name in shown and field.name in state.answers and field.name not in state.irrelevant:
-            value = format_answer(field, from_json(field, state.answers[field.name]))
-            lines.append(f"{numbers[field.name]}. {field.label}：{value}")
-    lines.append(t.prefilled_footer(len(state.open_fields())))
-    return "\n".join(lines)
+    lines = [
+        f"{numbers[field.name]}. {field.label}：{format_answer(field, from_json(field, state.answers[field.name]))}"
+        for field in state.fields
+        if field.name in shown and field.name in state.answers and field.name not in state.irrelevant
+    ]
+    return "\n".join([t.prefilled_header(title, len(lines)), *lines, t.prefilled_footer(len(state.open_fields()))])
 
 
 def burden(conversation: Conversation, state: FormState) -> Burden:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from handlers import prefill, roster
+from handlers import prefill, roster_results
 from handlers.context import Context
 from handlers.form_state import FormState, number_at, question_numbers
 from handlers.forms.answers import from_json
@@ -111,7 +111,7 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     task = assignment.task
     fields = list(state.fields)
     burden = prefill.burden(conversation, state)
-    asked, prefilled, confirmed = roster.burden(conversation)
+    asked, prefilled, confirmed = roster_results.burden(conversation)
     submission = Submission(
         assignment_id=assignment.id,
         submitted_by_id=person.id,
@@ -124,10 +124,10 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     submission.answers = [
         typed_answer(field, conversation.answers[field.name]) for field in fields if field.name in conversation.answers
     ]
-    submission.roster_rows = roster.submitted_rows(conversation)
+    submission.roster_rows = roster_results.submitted_rows(conversation)
     ctx.session.add(submission)
     prefill.write_back(ctx, person, assignment, fields, state)
-    roster.write_back(ctx, person.id, conversation, fields)
+    roster_results.write_back(ctx, person.id, conversation, fields)
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = ctx.now()
     focus = ctx.session.get(ChatFocus, person.id)

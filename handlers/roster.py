@@ -19,14 +19,12 @@ from handlers.forms.answers import Invalid, describe_expected, format_answer, fr
 from handlers.forms.fields import Field
 from handlers.ledger_links import Link, links_of, to_form_value
 from handlers.numbers import parse_number
-from handlers.prefill import storable
 from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.texts import conversation as ct
-from handlers.texts import prefill as pt
 from handlers.texts import roster as t
 from ledger_store.ledgers import from_json as ledger_value
-from ledger_store.ledgers import get_record, records_for_unit, write_values
-from ledger_store.models import Conversation, RosterRow
+from ledger_store.ledgers import records_for_unit
+from ledger_store.models import Conversation
 from ledger_store.outbox import enqueue, store_file
 
 PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
@@ -95,6 +93,23 @@ def prompt(conversation: Conversation, state: FormState, repeat: str) -> str:
         lines += [f"{field.label}：{_shown(field, row['values'])}" for field in fields]
         return "\n".join([*lines, t.ROW_FOOTER])
     return listing(label, data["rows"], fields)
+
+
+def step(conversation: Conversation, repeat: str) -> str:
+    """Where the roster stands (rows, row under review, row being edited), for telling stale buttons apart."""
+    data = state_of(conversation, repeat) or {"rows": [], "cursor": None, "edit": None}
+    edit = "" if data["edit"] is None else f"e{data['edit'][0]}.{data['edit'][1]}"
+    return f"r{len(data['rows'])}.{data['cursor']}{edit}"
+
+
+def buttons(conversation: Conversation, repeat: str) -> tuple[str, ...]:
+    """The words worth a button where the roster stands: a row to check, or the list (none while editing)."""
+    data = state_of(conversation, repeat)
+    if data is None or data["edit"] is not None:
+        return ()
+    if data["cursor"] is not None:
+        return ("确认", "修改", "删除", "全部确认")
+    return ("完成", "添加", "表格") if data["rows"] else ("添加", "完成")
 
 
 def listing(label: str, rows: list[dict[str, Any]], fields: list[Field]) -> str:
@@ -205,52 +220,6 @@ def summary_line(conversation: Conversation, repeat: str) -> str:
     data = state_of(conversation, repeat) or {"rows": []}
     rows = data["rows"]
     return t.review_line(len([r for r in rows if r["status"] != REMOVED]), _counts(rows))
-
-
-def submitted_rows(conversation: Conversation) -> list[RosterRow]:
-    """Every row of every roster as it is submitted, removed rows included (the detail sheet shows them)."""
-    rows = []
-    for repeat, data in (conversation.rosters or {}).items():
-        for position, row in enumerate(data["rows"], start=1):
-            status = KEPT if row["status"] == PENDING else row["status"]
-            rows.append(RosterRow(repeat=repeat, position=position, status=status, values=dict(row["values"])))
-    return rows
-
-
-def burden(conversation: Conversation) -> tuple[int, int, int]:
-    """(asked, prefilled, confirmed) for the rosters, a row counting as one item."""
-    asked = prefilled = confirmed = 0
-    for data in (conversation.rosters or {}).values():
-        for row in data["rows"]:
-            prefilled += row["origin"] is not None
-            confirmed += row["status"] in (KEPT, PENDING)
-            asked += row["status"] in (CHANGED, ADDED)
-    return asked, prefilled, confirmed
-
-
-def write_back(ctx: Context, person_id: int, conversation: Conversation, fields: Sequence[Field]) -> None:
-    """Store every row still on a linked roster in its ledger record; a removed row leaves its record alone."""
-    unit_id = conversation.assignment.org_unit_id
-    task = conversation.assignment.task
-    source = pt.write_back_source(task.id, task.title)
-    for repeat, data in (conversation.rosters or {}).items():
-        key = key_link(ctx, fields, repeat)
-        if key is None:
-            continue
-        links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat and not link.is_key]
-        for row in data["rows"]:
-            if row["status"] == REMOVED or key.field.name not in row["values"]:
-                continue
-            record_key = row["values"][key.field.name]
-            typed = {
-                link.ledger_field["name"]: from_json(link.field, row["values"][link.field.name])
-                for link in links
-                if link.field.name in row["values"]
-            }
-            values = storable(key.ledger, typed)
-            known = get_record(ctx.session, key.ledger, record_key) is not None
-            write_values(ctx.session, key.ledger, record_key, None if known else unit_id, values, person_id, source,
-                         ctx.now())  # fmt: skip
 
 
 def typed_rows(fields: Sequence[Field], repeat: str, stored: list[dict[str, Any]]) -> list[dict[str, Any]]:

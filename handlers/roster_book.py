@@ -47,9 +47,11 @@ def read_roster_workbook(
     except DAMAGED_FILE:
         return t.UNREADABLE
     try:
-        lines = list(book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 1))
+        lines = list(book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2))
     finally:
         book.close()
+    if len(lines) > MAX_ROWS + 1:
+        return t.too_many_rows(MAX_ROWS)
     header = [_text(value) for value in (lines[0] if lines else ())]
     columns = {}
     for field in fields:

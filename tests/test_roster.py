@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from bot.runtime import build_runtime
-from handlers.messages import Incoming
+from handlers.messages import ButtonClick, Incoming
 from ledger_store.ledgers import get_ledger, get_record, history
 from ledger_store.models import RosterRow, Submission
 from ledger_store.org import SIMULATOR
@@ -194,3 +194,15 @@ def test_a_roster_edit_survives_a_restart(roster, runtime, engine, clock):
     restarted = build_runtime(runtime.config, runtime.platform, clock=clock, database=engine)
     [reply] = restarted.engine.receive(Incoming(SIMULATOR, "zhang_dehua", "跳过", message_id="after-restart"))
     assert "第2行 · 第2/4项" in reply.text
+
+
+def test_a_row_offers_buttons_and_a_press_on_an_earlier_row_is_stale(roster, runtime):
+    [reply] = runtime.engine.receive(Incoming(SIMULATOR, "zhang_dehua", "查看", message_id="look"))
+    assert [option.value for option in reply.options] == ["确认", "修改", "删除", "全部确认"]
+    first_row = reply.token
+    press = Incoming(SIMULATOR, "zhang_dehua", "", message_id="press-1", button=ButtonClick(first_row, "确认"))
+    [second] = runtime.engine.receive(press)
+    assert "第2/3行" in second.text and second.token != first_row
+    again = Incoming(SIMULATOR, "zhang_dehua", "", message_id="press-2", button=ButtonClick(first_row, "确认"))
+    [stale] = runtime.engine.receive(again)
+    assert "这个按钮对应的题目已经答过或换了" in stale.text and "第2/3行" in stale.text

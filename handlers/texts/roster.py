@@ -104,3 +104,8 @@ def duplicate_in_file(row: int, first: int) -> str:
 
 
 REQUIRED_CELL = "必填，不能为空"
+
+
+def too_many_rows(limit: int) -> str:
+    """A workbook longer than a roster may be."""
+    return f"表格超过 {limit} 行，一份花名册放不下。请分单位报送，或联系发布部门。"
