@@ -12,11 +12,9 @@ from handlers.form_state import FormState, number_at, question_numbers, refresh,
 from handlers.forms.answers import Invalid, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import fields_of
-from handlers.messages import ButtonClick, Option, Reply
 from handlers.numbers import parse_number
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
-from handlers.texts.validation import CONFIRM, NO, YES
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
 CANCEL = frozenset({"取消", "暂停", "退出", "稍后再填"})
@@ -33,60 +31,6 @@ CONFIRM_PREFILL = frozenset(
 )
 KEEP = frozenset({"不变", "没变", "无变化", "没有变化", "没变化", "确认", *SKIP})
 EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
-
-
-def question_token(conversation: Conversation) -> str:
-    """Names the question a conversation is on, so a button offered for it can be told from a stale one.
-
-    At a roster the token also names the row under review, so a 确认 pressed on an earlier row's card is stale.
-    """
-    fields = fields_of(conversation.assignment.task.form_version)
-    position = conversation.position
-    repeat = fields[position].repeat if position < len(fields) else ""
-    return f"c{conversation.id}p{position}" + (roster.step(conversation, repeat) if repeat else "")
-
-
-def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]:
-    """Replies, the last one carrying buttons for a choice, yes/no or confirm question, or 提交 on the review."""
-    replies = [Reply(text) for text in texts]
-    current = focused_conversation(ctx, person)
-    if current is None or not replies:
-        return replies
-    fields = fields_of(current.assignment.task.form_version)
-    if current.position >= len(fields):
-        if form_state(ctx, current, fields).open_fields():
-            return replies
-        options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
-        return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
-    field = fields[current.position]
-    if field.repeat:
-        words = roster.buttons(current, field.repeat)
-        if not words:
-            return replies
-        options = tuple(Option(word, word) for word in words)
-        return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
-    if field.type == FieldType.YES_NO:
-        options = (Option(YES, YES), Option(NO, NO))
-    elif field.type == FieldType.ACKNOWLEDGE:
-        options = (Option(CONFIRM, CONFIRM),)
-    elif field.type in (FieldType.SELECT_ONE, FieldType.SELECT_MULTIPLE):
-        options = tuple(Option(str(i), choice.label) for i, choice in enumerate(field.choices, start=1))
-    else:
-        return replies
-    multiple = field.type == FieldType.SELECT_MULTIPLE
-    last = Reply(replies[-1].text, options=options, multiple=multiple, token=question_token(current))
-    return [*replies[:-1], last]
-
-
-def click(ctx: Context, person: Person, button: ButtonClick) -> list[str]:
-    """A button press answers the question it was offered for; a press on an old question is declined."""
-    current = focused_conversation(ctx, person)
-    if current is not None and question_token(current) == button.token:
-        return answer(ctx, person, current, button.value)
-    if current is None:
-        return [t.STALE_BUTTON]
-    state = form_state(ctx, current, fields_of(current.assignment.task.form_version))
-    return [t.STALE_BUTTON + "\n\n" + prompt(ctx, current, state)]
 
 
 def focus_of(ctx: Context, person: Person) -> ChatFocus:

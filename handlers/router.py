@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from handlers import commands, conversation, todos
+from handlers import buttons, commands, conversation, todos
 from handlers.context import Context
 from handlers.form_import import import_form
 from handlers.form_state import number_at
@@ -28,13 +28,13 @@ def handle_for(ctx: Context, incoming: Incoming) -> tuple[Person | None, list[Re
     person = find_person(ctx.session, incoming.platform, incoming.user_id)
     if person is None:
         return None, [Reply(t.UNREGISTERED)]
-    return person, conversation.offer_buttons(ctx, person, respond(ctx, person, incoming))
+    return person, buttons.offer_buttons(ctx, person, respond(ctx, person, incoming))
 
 
 def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     """The reply texts for a known person: a button click, a command, a choice or an answer."""
     if incoming.button is not None:
-        return conversation.click(ctx, person, incoming.button)
+        return buttons.click(ctx, person, incoming.button)
     if incoming.unsupported:
         return [t.UNKNOWN_MESSAGE_TYPE]
     text = normalise(incoming.text)
