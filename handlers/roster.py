@@ -222,12 +222,6 @@ def summary_line(conversation: Conversation, repeat: str) -> str:
     return t.review_line(len([r for r in rows if r["status"] != REMOVED]), _counts(rows))
 
 
-def typed_rows(fields: Sequence[Field], repeat: str, stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored row values read back typed, by field name."""
-    by_name = {field.name: field for field in roster_fields(fields, repeat)}
-    return [{name: from_json(by_name[name], value) for name, value in row.items() if name in by_name} for row in stored]
-
-
 def _row_from_record(links: list[Link], key: Link, record_key: str, values: dict[str, Any]) -> dict[str, Any]:
     """A roster row (answers as stored) from a ledger record."""
     row = {key.field.name: to_json(key.field, record_key)}

@@ -203,3 +203,21 @@ def test_the_blank_template_with_its_linked_roster_imports_in_chat(chat, runtime
     chat.say("li_minzheng", "/空白模板")
     [push] = chat.pushes("li_minzheng")
     assert "已导入表单《示例表单》" in send_file(runtime, "li_minzheng", push.file_name, push.file_bytes)
+
+
+def test_changing_the_record_key_replaces_what_the_first_record_brought(chat, runtime):
+    form = survey_workbook(
+        [
+            ["身份证号", "person_id", "户主身份证号", "是", "低保对象台账.身份证号"],
+            ["小数", "income", "家庭月人均收入", "是", "低保对象台账.家庭月人均收入"],
+        ],
+        title="收入核对",
+        code="income_check",
+    )
+    send_file(runtime, "li_minzheng", "收入核对.xlsx", form)
+    chat.say("li_minzheng", "/发布 收入核对 截止 11月30日18点 范围 松林村")
+    chat.say("zhang_dehua", "开始")
+    assert "2. 家庭月人均收入：612.8" in chat.say("zhang_dehua", "500118196003138318")
+    chat.say("zhang_dehua", "修改 1")
+    review = chat.say("zhang_dehua", "500118197701172729")  # 李秀兰, 530 a month
+    assert "2. 家庭月人均收入：530" in review and "612.8" not in review

@@ -78,7 +78,6 @@ def workbook_name(label: str) -> str:
 
 
 WORKBOOK_SENT = "花名册已作为 Excel 文件发给您：改好后直接发回即可，空行会被忽略，删掉的行即从名单中删除。"
-NOT_AT_ROSTER = "已收到文件。只有填到花名册这一步时才能发回 Excel，请按提示逐题回复文字。"
 UNREADABLE = "这个文件打不开，请确认是 Excel（.xlsx）文件后再发一次。"
 
 
