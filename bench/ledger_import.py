@@ -21,13 +21,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from handlers.roster import MAX_ROWS as ROSTER_ROWS
 from ledger_store.db import make_engine, make_session_factory, upgrade
@@ -185,30 +187,32 @@ def time_lookups(engine: Engine, code: str, keys: list[str]) -> None:
     factory = make_session_factory(engine)
     with factory() as session:
         ledger = get_ledger(session, code)
-        timings = []
-        for key in keys:
-            started = time.perf_counter()
-            known_values(session, ledger, key, NOW + timedelta(days=400))
-            timings.append((time.perf_counter() - started) * 1000)
-            session.expunge_all()
-        timings.sort()
-        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-        print(f"  known_values by key ({len(keys)} random keys): p50 {statistics.median(timings):.2f} ms"
-              f"   p99 {p99:.2f} ms   max {timings[-1]:.2f} ms")  # fmt: skip
+        later = NOW + timedelta(days=400)
+        p50, p99, worst = timed(session, keys, lambda key: known_values(session, ledger, key, later))
+        print(
+            f"  known_values by key ({len(keys)} random keys): p50 {p50:.2f} ms   p99 {p99:.2f} ms   max {worst:.2f} ms"
+        )
         units = list(session.scalars(sa.select(OrgUnit.id).where(OrgUnit.level == "village")))
-        timings, sizes = [], []
-        for unit_id in random.Random(3).sample(units, min(ROSTERS, len(units))):
-            started = time.perf_counter()
-            sizes.append(len(records_for_unit(session, ledger, unit_id, ROSTER_ROWS)))
-            timings.append((time.perf_counter() - started) * 1000)
-            session.expunge_all()
-        timings.sort()
-        p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-        print(f"  roster prefill, records_for_unit ({len(timings)} villages, {statistics.mean(sizes):,.0f} rows each):"
-              f" p50 {statistics.median(timings):.1f} ms   p99 {p99:.1f} ms")  # fmt: skip
+        sample = random.Random(3).sample(units, min(ROSTERS, len(units)))
+        rows = statistics.mean(len(records_for_unit(session, ledger, unit, ROSTER_ROWS)) for unit in sample)
+        p50, p99, _ = timed(session, sample, lambda unit: records_for_unit(session, ledger, unit, ROSTER_ROWS))
+        print(f"  roster prefill, records_for_unit ({len(sample)} villages, {rows:,.0f} rows each):"
+              f" p50 {p50:.1f} ms   p99 {p99:.1f} ms")  # fmt: skip
         started = time.perf_counter()
         poor = count_matching(session, ledger, {"poor": True})
         print(f"  count_matching(poor=True): {poor:,} records in {(time.perf_counter() - started) * 1000:,.0f} ms")
+
+
+def timed(session: Session, items: list[Any], call: Callable[[Any], object]) -> tuple[float, float, float]:
+    """p50, p99 and max milliseconds of `call` on each item, with an empty session each time (nothing cached)."""
+    timings = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        timings.append((time.perf_counter() - started) * 1000)
+        session.expunge_all()
+    timings.sort()
+    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.99))], timings[-1]
 
 
 def bench(engine: Engine, directory: Path, options: argparse.Namespace) -> None:

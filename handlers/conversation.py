@@ -174,14 +174,14 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
         return [edit_question(ctx, conversation, state, edit.group("number"))]
     if prefill.is_confirming(conversation) and not conversation.editing:
         return confirm_prefilled(ctx, person, conversation, state, word)
+    suggested = None if field is None else prefill.suggested_value(conversation, field)
+    if field is not None and suggested is not None and word in KEEP and field.name not in conversation.answers:
+        return [accept(ctx, conversation, state, field, suggested)]
     if word in SUBMIT and not confirms(field, word, state):
         return submit(ctx, person, conversation, state)
     if field is None:
         return [t.REVIEW_EXPECTS + "\n\n" + prompt(ctx, conversation, state)]
 
-    suggested = prefill.suggested_value(conversation, field)
-    if word in KEEP and suggested is not None and field.name not in conversation.answers:
-        return [accept(ctx, conversation, state, field, suggested)]
     if word in SKIP:
         if field.name in conversation.answers:
             return [advance(ctx, conversation, fields)]

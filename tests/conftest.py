@@ -98,6 +98,14 @@ class Dialogue:
         self.runtime.deliver()
         return "\n".join(reply.text for reply in replies)
 
+    def send_file(self, account: str, name: str, content: bytes) -> str:
+        """Send a file as `account` (a workbook, say); the direct replies joined, after the outbox was delivered."""
+        message_id = f"sim-file-{next(self._ids)}"
+        incoming = Incoming(SIMULATOR, account, "", message_id=message_id, file_name=name, file_bytes=content)
+        replies = self.runtime.engine.receive(incoming)
+        self.runtime.deliver()
+        return "\n".join(reply.text for reply in replies)
+
     def pushes(self, account: str) -> list[Received]:
         """Everything pushed to `account` since the last call."""
         return self.platform.take(account)

@@ -33,11 +33,6 @@ def roster(chat):
     return chat
 
 
-def send_file(runtime, account: str, name: str, content: bytes, message_id: str = "roster-file") -> str:
-    incoming = Incoming(SIMULATOR, account, "", message_id=message_id, file_name=name, file_bytes=content)
-    return "\n".join(reply.text for reply in runtime.engine.receive(incoming))
-
-
 def rows_of(runtime) -> list[tuple[int, str, dict]]:
     with runtime.factory() as session:
         return [(r.position, r.status, r.values) for r in session.scalars(select(RosterRow).order_by(RosterRow.id))]
@@ -114,7 +109,7 @@ def test_the_roster_goes_out_as_a_workbook_and_comes_back_edited(roster, runtime
     sheet.append([NEW_PERSON, "孙小红", "三级", "困难残疾人生活补贴"])
     edited = io.BytesIO()
     book.save(edited)
-    reply = send_file(runtime, "zhang_dehua", "残疾人名单花名册.xlsx", edited.getvalue())
+    reply = roster.send_file("zhang_dehua", "残疾人名单花名册.xlsx", edited.getvalue())
     assert "已按表格更新花名册：无变化 1 行、已修改 1 行、新增 1 行、删除 1 行" in reply
     assert "第2/2题" in roster.say("zhang_dehua", "完成")
     roster.say("zhang_dehua", "13908315526")
@@ -132,18 +127,18 @@ def test_a_broken_workbook_is_answered_row_by_row_and_changes_nothing(roster, ru
     sheet.append([LIU, "刘大贵", "二级", "困难残疾人生活补贴"])
     buffer = io.BytesIO()
     book.save(buffer)
-    reply = send_file(runtime, "zhang_dehua", "花名册.xlsx", buffer.getvalue())
+    reply = roster.send_file("zhang_dehua", "花名册.xlsx", buffer.getvalue())
     assert reply.startswith("花名册有 4 处需要修改，名单没有变动")
     assert "第 2 行“残疾等级”" in reply
     assert "第 3 行“身份证号”：" in reply and "校验位不对" in reply and "第 3 行“姓名”：必填" in reply
     assert "第 4 行：与第 2 行是同一个人" in reply
     assert "第1/3行" in reply  # the roster stands where it was
-    assert "打不开" in send_file(runtime, "zhang_dehua", "坏.xlsx", b"PK broken", message_id="broken")
+    assert "打不开" in roster.send_file("zhang_dehua", "坏.xlsx", b"PK broken")
     no_columns = Workbook()
     no_columns.active.append(["姓名"])
     buffer = io.BytesIO()
     no_columns.save(buffer)
-    assert "缺少这些列：身份证号" in send_file(runtime, "zhang_dehua", "少列.xlsx", buffer.getvalue(), "cols")
+    assert "缺少这些列：身份证号" in roster.send_file("zhang_dehua", "少列.xlsx", buffer.getvalue())
     assert "第2/3行" in roster.say("zhang_dehua", "确认")
 
 
@@ -179,7 +174,7 @@ def test_a_roster_without_a_ledger_starts_empty_and_rows_are_added(chat, runtime
         survey.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    assert "已导入表单《帮扶干部》" in send_file(runtime, "li_minzheng", "帮扶干部.xlsx", buffer.getvalue(), "form")
+    assert "已导入表单《帮扶干部》" in chat.send_file("li_minzheng", "帮扶干部.xlsx", buffer.getvalue())
     chat.say("li_minzheng", "/发布 帮扶干部 截止 11月30日18点 范围 松林村")
     assert "【帮扶干部】名单里还没有人" in chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", "添加")
