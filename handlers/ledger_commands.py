@@ -60,9 +60,8 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     book.save(buffer)
     name = f"{ledger.title}_{ctx.local_now():%Y%m%d-%H%M}.xlsx"
     stored = store_file(ctx.session, name, buffer.getvalue(), ctx.now())
-    stamp = ctx.local_now().strftime("%Y%m%d%H%M%S")
-    enqueue(ctx.session, person_id=person.id, dedupe_key=f"export:{ledger.id}:{person.id}:{stamp}", now=ctx.now(),
-            file=stored)  # fmt: skip
+    # Keyed by the file: two exports in the same second are two files, and each is sent.
+    enqueue(ctx.session, person_id=person.id, dedupe_key=f"export:{stored.id}", now=ctx.now(), file=stored)
     conditions = {name: str(value) for name, value in filters.items()}
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="export", entity="ledger",
                  entity_id=ledger.id, new={"filters": conditions, "rows": rows})  # fmt: skip

@@ -44,6 +44,10 @@ def test_export_sends_every_matching_record_as_a_workbook_and_is_audited(chat, r
     with runtime.factory() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
         assert entry.new["rows"] == 8
+    assert "（3 条）" in chat.say("li_minzheng", "/导出 低保对象台账 保障类别=A类")
+    assert "（2 条）" in chat.say("li_minzheng", "/导出 低保对象台账 单位=松林村")  # in the same second
+    sheets = [load_workbook(io.BytesIO(push.file_bytes)).active for push in chat.pushes("li_minzheng")]
+    assert [sheet.max_row for sheet in sheets] == [4, 3]
 
 
 def test_text_that_would_be_a_formula_is_defused_in_the_export():
