@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 from handlers.roster import MAX_ROWS as ROSTER_ROWS
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_import import LedgerImportReport, import_ledger
-from ledger_store.ledgers import count_matching, define_ledger, get_ledger, known_values, records_for_unit
+from ledger_store.ledger_query import Condition, Operator, count_matching
+from ledger_store.ledgers import define_ledger, get_ledger, known_values, records_for_unit
 from ledger_store.models import Base, OrgUnit
 
 NOW = datetime(2024, 11, 28, 2, 0)
@@ -199,7 +200,7 @@ def time_lookups(engine: Engine, code: str, keys: list[str]) -> None:
         print(f"  roster prefill, records_for_unit ({len(sample)} villages, {rows:,.0f} rows each):"
               f" p50 {p50:.1f} ms   p99 {p99:.1f} ms")  # fmt: skip
         started = time.perf_counter()
-        poor = count_matching(session, ledger, {"poor": True})
+        poor = count_matching(session, ledger, [Condition("poor", Operator.EQUAL, (True,))])
         print(f"  count_matching(poor=True): {poor:,} records in {(time.perf_counter() - started) * 1000:,.0f} ms")
 
 

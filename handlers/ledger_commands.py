@@ -15,7 +15,8 @@ from handlers.masking import mask_id_number, mask_mobile
 from handlers.summary import FORMULA_TRIGGERS
 from handlers.texts import ledgers as t
 from ledger_store import audit
-from ledger_store.ledgers import count_matching, find_matching, from_json
+from ledger_store.ledger_query import Condition, Operator, count_matching, find_matching
+from ledger_store.ledgers import from_json
 from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person
 from ledger_store.outbox import enqueue, store_file
 
@@ -62,13 +63,13 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     stored = store_file(ctx.session, name, buffer.getvalue(), ctx.now())
     # Keyed by the file: two exports in the same second are two files, and each is sent.
     enqueue(ctx.session, person_id=person.id, dedupe_key=f"export:{stored.id}", now=ctx.now(), file=stored)
-    conditions = {name: str(value) for name, value in filters.items()}
+    conditions = {condition.field: str(condition.values[0]) for condition in filters}
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="export", entity="ledger",
                  entity_id=ledger.id, new={"filters": conditions, "rows": rows})  # fmt: skip
     return [t.exported(ledger.title, rows)]
 
 
-def parse(ctx: Context, args: str) -> tuple[Ledger, dict[str, Any], list[int] | None] | str:
+def parse(ctx: Context, args: str) -> tuple[Ledger, list[Condition], list[int] | None] | str:
     """The ledger, field filters (by label or name) and unit scope of a query, or the sentence saying what is wrong."""
     words = args.split()
     ledgers = list(ctx.session.scalars(select(Ledger).order_by(Ledger.id)))
@@ -79,7 +80,7 @@ def parse(ctx: Context, args: str) -> tuple[Ledger, dict[str, Any], list[int] | 
         close = difflib.get_close_matches(words[0], [item.title for item in ledgers], n=3, cutoff=0.3)
         return t.unknown_ledger(words[0], close, [item.title for item in ledgers])
     by_label = {field["label"]: field for field in ledger.fields} | {field["name"]: field for field in ledger.fields}
-    filters: dict[str, Any] = {}
+    filters: list[Condition] = []
     unit_ids: list[int] | None = None
     for word in words[1:]:
         condition = CONDITION.match(word)
@@ -95,7 +96,7 @@ def parse(ctx: Context, args: str) -> tuple[Ledger, dict[str, Any], list[int] | 
         field = by_label.get(label)
         if field is None or field["name"] == ledger.key_field or field["type"] == "select_multiple":
             return t.unknown_field(label, [f["label"] for f in ledger.fields if f["type"] != "select_multiple"])
-        filters[field["name"]] = typed(field, value)
+        filters.append(Condition(field["name"], Operator.EQUAL, (typed(field, value),)))
     return ledger, filters, unit_ids
 
 

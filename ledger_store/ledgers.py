@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
@@ -216,50 +216,6 @@ def history(session: Session, ledger: Ledger, key: object, field: str | None = N
         old, new = _typed(field, row.old), _typed(field, row.new)
         changes.append(Change(row.field_name, old, new, row.at, row.actor_id, row.source))
     return changes
-
-
-def count_matching(
-    session: Session, ledger: Ledger, filters: Mapping[str, Any], org_unit_ids: Collection[int] | None = None
-) -> int:
-    """How many records match every filter: field -> value, field -> list of allowed values, field -> None (empty)."""
-    query = _matching(select(func.count()).select_from(LedgerRecord), ledger, filters, org_unit_ids)
-    return session.scalar(query) or 0
-
-
-def find_matching(
-    session: Session,
-    ledger: Ledger,
-    filters: Mapping[str, Any],
-    org_unit_ids: Collection[int] | None = None,
-    limit: int | None = None,
-) -> Iterator[LedgerRecord]:
-    """The matching records in key order, streamed (for exports of any size)."""
-    query = _matching(select(LedgerRecord), ledger, filters, org_unit_ids).order_by(LedgerRecord.key)
-    if limit is not None:
-        query = query.limit(limit)
-    return iter(session.scalars(query.execution_options(yield_per=1000)))
-
-
-def _matching(query: Any, ledger: Ledger, filters: Mapping[str, Any], org_unit_ids: Collection[int] | None) -> Any:
-    """`query` narrowed to the ledger, the units and every filter; ValueError for a field that cannot be filtered."""
-    fields = field_map(ledger)
-    query = query.where(LedgerRecord.ledger_id == ledger.id)
-    if org_unit_ids is not None:
-        query = query.where(LedgerRecord.org_unit_id.in_(list(org_unit_ids)))
-    for name, wanted in filters.items():
-        field = fields.get(name)
-        if field is None or name == ledger.key_field or field["type"] == "select_multiple":
-            raise ValueError(f"ledger {ledger.code}: cannot filter on {name!r}")
-        element, kind = LedgerRecord.values[name], field["type"]
-        column = element.as_integer() if kind == "integer" else element.as_boolean() if kind == "yes_no" else None
-        column = element.as_string() if column is None else column
-        if wanted is None:
-            query = query.where(column.is_(None))
-        elif isinstance(wanted, list | tuple | set | frozenset):
-            query = query.where(column.in_([to_json(field, item) for item in wanted]))
-        else:
-            query = query.where(column == to_json(field, wanted))
-    return query
 
 
 def to_json(field: Mapping[str, Any], value: Any) -> Any:

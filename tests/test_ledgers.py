@@ -1,4 +1,4 @@
-"""Ledgers: definitions and versions, values with their history and masked audit, freshness, simple counts."""
+"""Ledgers: definitions and versions, values with their history and masked audit, freshness, counts by condition."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger_store.ledger_query import Condition, Operator, count_matching
 from ledger_store.ledgers import (
     UNIT,
-    count_matching,
     define_ledger,
     get_record,
     history,
@@ -238,27 +238,102 @@ def test_a_record_moving_unit_is_history_and_units_list_their_records(db: sessio
         )  # None keeps the unit
 
 
-def test_count_matching_answers_simple_department_questions(db: sessionmaker[Session]) -> None:
+def test_count_matching_answers_department_questions(db: sessionmaker[Session]) -> None:
     with db.begin() as session:
         village = OrgUnit(name="松林村", level="village")
         session.add(village)
         session.flush()
         ledger = residents(session)
         people = [
-            ("110102199101010078", None, {"name": "甲", "poor": True, "members": 4, "gender": "m", "income": 3}),
-            ("44011320141005001X", village.id, {"name": "乙", "poor": True, "members": 2, "gender": "f"}),
-            ("110101199003070038", village.id, {"name": "丙", "poor": False, "members": 4, "born": date(1990, 3, 7)}),
+            ("110102199101010078", None, {"name": "张甲", "poor": True, "members": 4, "gender": "m", "income": 3}),
+            ("44011320141005001X", village.id, {"name": "李乙", "poor": True, "members": 2, "gender": "f"}),
+            ("110101199003070038", village.id, {"name": "张丙", "poor": False, "members": 4, "born": date(1990, 3, 7)}),
         ]
         for key, unit, values in people:
             assert id_number_problem(key) is None
             write_values(session, ledger, key, unit, values, None, "manual", NOW)
-        assert count_matching(session, ledger, {}) == 3
-        assert count_matching(session, ledger, {"poor": True}) == 2
-        assert count_matching(session, ledger, {"poor": True, "members": 4}) == 1
-        assert count_matching(session, ledger, {"gender": ["m", "f"]}) == 2
-        assert count_matching(session, ledger, {"gender": None}) == 1
-        assert count_matching(session, ledger, {"income": Decimal("3.00")}) == 1
-        assert count_matching(session, ledger, {"born": date(1990, 3, 7)}) == 1
-        assert count_matching(session, ledger, {"poor": True}, org_unit_ids=[village.id]) == 1
+
+        def count(*conditions: Condition, units: set[int] | None = None) -> int:
+            return count_matching(session, ledger, conditions, units)
+
+        assert count() == 3
+        assert count(Condition("poor", Operator.EQUAL, (True,))) == 2
+        assert count(Condition("poor", Operator.EQUAL, (True,)), Condition("members", Operator.EQUAL, (4,))) == 1
+        assert count(Condition("gender", Operator.EQUAL, ("m", "f"))) == 2
+        assert count(Condition("gender", Operator.NOT_EQUAL, ("m",))) == 2  # 女, and the one without a gender
+        assert count(Condition("gender", Operator.EMPTY)) == 1
+        assert count(Condition("born", Operator.PRESENT)) == 1
+        assert count(Condition("income", Operator.EQUAL, (Decimal("3.00"),))) == 1
+        assert count(Condition("born", Operator.EQUAL, (date(1990, 3, 7),))) == 1
+        assert count(Condition("name", Operator.CONTAINS, ("张",))) == 2
+        assert count(Condition("name", Operator.CONTAINS, ("%",))) == 0  # LIKE wildcards are plain text
+        assert count(Condition("name", Operator.NOT_CONTAINS, ("甲", "乙"))) == 1
+        assert count(Condition("poor", Operator.EQUAL, (True,)), units={village.id}) == 1
+
+
+def test_numbers_compare_as_numbers_and_dates_as_days(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        people = [
+            (ZHANG, {"name": "甲", "income": Decimal("900"), "members": 9, "born": date(1991, 1, 1)}),
+            (LI, {"name": "乙", "income": Decimal("1000"), "members": 12, "born": date(2014, 10, 5)}),
+            ("110101199003070038", {"name": "丙", "income": Decimal("85.5"), "members": 4, "born": date(1990, 3, 7)}),
+        ]
+        for key, values in people:
+            write_values(session, ledger, key, None, values, None, "manual", NOW)
+
+        def count(name: str, operator: Operator, value: object) -> int:
+            return count_matching(session, ledger, [Condition(name, operator, (value,))])
+
+        # As text "900" > "1000" and "85.5" > "1000"; as numbers neither is.
+        assert count("income", Operator.GREATER, Decimal("1000")) == 0
+        assert count("income", Operator.LESS, Decimal("1000")) == 2
+        assert count("income", Operator.GREATER_EQUAL, 1000) == 1
+        assert count("income", Operator.LESS_EQUAL, Decimal("85.50")) == 1
+        assert count("members", Operator.GREATER, 9) == 1
+        assert count("members", Operator.LESS_EQUAL, 9) == 2
+        assert count("born", Operator.LESS, date(1991, 1, 1)) == 1
+        assert count("born", Operator.GREATER_EQUAL, date(1991, 1, 1)) == 2
+
+
+def test_several_choices_match_by_the_option_selected(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        chosen = {ZHANG: ["dibao"], LI: ["dibao", "tekun"], "110101199003070038": [], "110101199003070054": None}
+        for key, aid in chosen.items():
+            values = {"name": key[-4:]} | ({} if aid is None else {"aid": aid})
+            write_values(session, ledger, key, None, values, None, "manual", NOW)
+
+        def count(operator: Operator, *values: str) -> int:
+            return count_matching(session, ledger, [Condition("aid", operator, values)])
+
+        assert count(Operator.CONTAINS, "tekun") == 1
+        assert count(Operator.CONTAINS, "dibao") == 2
+        assert count(Operator.CONTAINS, "tekun", "dibao") == 2
+        assert count(Operator.NOT_CONTAINS, "tekun") == 3
+        assert count(Operator.EMPTY) == 2
+        assert count(Operator.PRESENT) == 2
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        Condition("nickname", Operator.EQUAL, ("小张",)),
+        Condition("id_number", Operator.EQUAL, (ZHANG,)),
+        Condition("name", Operator.GREATER, ("张",)),
+        Condition("members", Operator.CONTAINS, ("4",)),
+        Condition("members", Operator.EQUAL, ("4",)),
+        Condition("members", Operator.LESS, (4, 5)),
+        Condition("members", Operator.EQUAL, ()),
+        Condition("members", Operator.EMPTY, (4,)),
+        Condition("gender", Operator.EQUAL, ("男",)),
+        Condition("poor", Operator.GREATER, (True,)),
+        Condition("aid", Operator.EQUAL, ("dibao",)),
+        Condition("aid", Operator.CONTAINS, ("wubao",)),
+    ],
+)
+def test_conditions_that_cannot_be_asked_are_refused(db: sessionmaker[Session], condition: Condition) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
         with pytest.raises(ValueError):
-            count_matching(session, ledger, {"aid": ["dibao"]})
+            count_matching(session, ledger, [condition])

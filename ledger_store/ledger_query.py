@@ -1,0 +1,194 @@
+"""Which ledger records match a department's conditions, filtered in SQL on SQLite, PostgreSQL and MariaDB.
+
+Values live in the JSON column `LedgerRecord.values` as `ledgers.to_json` writes them: integers as JSON
+numbers, decimals as text, dates as ISO text, several choices as a JSON array. Numbers are cast before they
+are compared, so 900 < 1000 holds; ISO dates compare correctly as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from operator import ge, gt, le, lt
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Numeric, cast, func, literal, not_, or_, select
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from ledger_store.ledgers import field_map, to_json
+from ledger_store.models import Ledger, LedgerRecord
+
+
+class Operator(StrEnum):
+    """How a condition compares a field's stored value with the condition's values."""
+
+    EQUAL = "="
+    NOT_EQUAL = "!="
+    LESS = "<"
+    LESS_EQUAL = "<="
+    GREATER = ">"
+    GREATER_EQUAL = ">="
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    EMPTY = "empty"
+    PRESENT = "present"
+
+
+ORDERING = (Operator.LESS, Operator.LESS_EQUAL, Operator.GREATER, Operator.GREATER_EQUAL)
+_COMPARE = {Operator.LESS: lt, Operator.LESS_EQUAL: le, Operator.GREATER: gt, Operator.GREATER_EQUAL: ge}
+_PLAIN = frozenset({Operator.EQUAL, Operator.NOT_EQUAL, Operator.EMPTY, Operator.PRESENT})
+_TEXT = _PLAIN | {Operator.CONTAINS, Operator.NOT_CONTAINS}
+_ORDERED = _PLAIN | set(ORDERING)
+OPERATORS: dict[str, frozenset[Operator]] = {
+    "integer": _ORDERED,
+    "decimal": _ORDERED,
+    "date": _ORDERED,
+    "text": _TEXT,
+    "id_number": _TEXT,
+    "mobile": _TEXT,
+    "select_one": _PLAIN,
+    "yes_no": _PLAIN,
+    "select_multiple": frozenset({Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.EMPTY, Operator.PRESENT}),
+}
+# MariaDB's bare DECIMAL is DECIMAL(10,0), which would drop every fraction.
+_NUMBER = Numeric().with_variant(mysql.DECIMAL(65, 30), "mysql", "mariadb")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on a field (by name) with typed values.
+
+    Comparisons take one value; = and contains match any of the values, != and not-contains none of them
+    (and also match records where the field is empty); empty and present take none.
+    """
+
+    field: str
+    operator: Operator
+    values: tuple[Any, ...] = ()
+
+
+def count_matching(
+    session: Session,
+    ledger: Ledger,
+    conditions: Sequence[Condition] = (),
+    org_unit_ids: Collection[int] | None = None,
+) -> int:
+    """How many records of the units (all when None) meet every condition; ValueError for an impossible one."""
+    query = _matching(select(func.count()).select_from(LedgerRecord), ledger, conditions, org_unit_ids)
+    return session.scalar(query) or 0
+
+
+def find_matching(
+    session: Session,
+    ledger: Ledger,
+    conditions: Sequence[Condition] = (),
+    org_unit_ids: Collection[int] | None = None,
+    limit: int | None = None,
+) -> Iterator[LedgerRecord]:
+    """The matching records in key order, streamed (for exports of any size)."""
+    query = _matching(select(LedgerRecord), ledger, conditions, org_unit_ids).order_by(LedgerRecord.key)
+    if limit is not None:
+        query = query.limit(limit)
+    return iter(session.scalars(query.execution_options(yield_per=1000)))
+
+
+def _matching(query: Any, ledger: Ledger, conditions: Sequence[Condition], org_unit_ids: Collection[int] | None) -> Any:
+    """`query` narrowed to the ledger, the units and every condition."""
+    fields = field_map(ledger)
+    query = query.where(LedgerRecord.ledger_id == ledger.id)
+    if org_unit_ids is not None:
+        query = query.where(LedgerRecord.org_unit_id.in_(sorted(org_unit_ids)))
+    for condition in conditions:
+        field = fields.get(condition.field)
+        if field is None or condition.field == ledger.key_field:
+            raise ValueError(f"ledger {ledger.code}: cannot filter on {condition.field!r}")
+        query = query.where(_clause(field, condition))
+    return query
+
+
+def _clause(field: Mapping[str, Any], condition: Condition) -> ColumnElement[bool]:
+    """The SQL test of one condition on one field."""
+    kind, operator, values = field["type"], condition.operator, condition.values
+    if operator not in OPERATORS[kind]:
+        raise ValueError(f"field {field['name']}: {kind} does not take {operator}")
+    stored = LedgerRecord.values[field["name"]].as_string()
+    if operator in (Operator.EMPTY, Operator.PRESENT):
+        if values:
+            raise ValueError(f"field {field['name']}: {operator} takes no value")
+        # No selected option is stored as [] (one spelling on every database), no value as a missing key.
+        empty = or_(stored.is_(None), stored == "[]") if kind == "select_multiple" else stored.is_(None)
+        return empty if operator is Operator.EMPTY else not_(empty)
+    if not values or (operator in ORDERING and len(values) > 1):
+        raise ValueError(f"field {field['name']}: {operator} takes {'one value' if operator in ORDERING else 'values'}")
+    if kind == "select_multiple":
+        to_json(field, list(values))  # refuses an option the field does not have
+        positive = or_(*(_HasOption(LedgerRecord.values, literal(field["name"]), literal(v)) for v in values))
+    elif operator in (Operator.CONTAINS, Operator.NOT_CONTAINS):
+        positive = or_(*(stored.icontains(_needle(field, value), autoescape=True) for value in values))
+    else:
+        column, data = _typed_column(field), [_comparable(field, value) for value in values]
+        if operator in ORDERING:
+            return _COMPARE[operator](column, data[0])
+        positive = column == data[0] if len(data) == 1 else column.in_(data)
+    if operator in (Operator.NOT_EQUAL, Operator.NOT_CONTAINS):
+        return or_(stored.is_(None), not_(positive))
+    return positive
+
+
+def _typed_column(field: Mapping[str, Any]) -> ColumnElement[Any]:
+    """The stored value in a form SQL compares correctly: numbers cast, booleans as booleans, the rest as text."""
+    element = LedgerRecord.values[field["name"]]
+    if field["type"] == "integer":
+        return cast(element.as_string(), BigInteger)
+    if field["type"] == "decimal":
+        return cast(element.as_string(), _NUMBER)
+    if field["type"] == "yes_no":
+        return element.as_boolean()
+    return element.as_string()
+
+
+def _comparable(field: Mapping[str, Any], value: Any) -> Any:
+    """A condition value checked against the field like a stored one, in the type `_typed_column` compares."""
+    stored = to_json(field, value)
+    return Decimal(stored) if field["type"] == "decimal" else stored
+
+
+def _needle(field: Mapping[str, Any], value: Any) -> str:
+    """The text looked for by contains (an ID number's x upper-cased, as stored)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"field {field['name']}: contains needs text, not {value!r}")
+    return value.strip().upper() if field["type"] == "id_number" else value.strip()
+
+
+class _HasOption(FunctionElement[bool]):
+    """(values, field, option): the JSON array under `field` holds `option`; each database says so its own way."""
+
+    type = Boolean()
+    name = "has_option"
+    inherit_cache = True
+
+
+@compiles(_HasOption)
+def _has_option_sqlite(element: _HasOption, compiler: Any, **kw: Any) -> str:
+    values, name, option = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXISTS (SELECT 1 FROM json_each({values}, '$.' || json_quote({name})) WHERE json_each.value = {option})"
+
+
+@compiles(_HasOption, "postgresql")
+def _has_option_postgresql(element: _HasOption, compiler: Any, **kw: Any) -> str:
+    values, name, option = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST(({values} -> CAST({name} AS TEXT)) AS JSONB) @> jsonb_build_array(CAST({option} AS TEXT)))"
+
+
+@compiles(_HasOption, "mysql")
+@compiles(_HasOption, "mariadb")
+def _has_option_mysql(element: _HasOption, compiler: Any, **kw: Any) -> str:
+    values, name, option = element.clauses
+    values, option, name = (compiler.process(clause, **kw) for clause in (values, option, name))  # in SQL order
+    return f"JSON_CONTAINS({values}, JSON_QUOTE({option}), CONCAT('$.', JSON_QUOTE({name})))"
