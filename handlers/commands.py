@@ -15,6 +15,7 @@ from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
 from handlers.texts import commands as t
 from handlers.texts import form_import as ft
+from handlers.texts import ledgers as lt
 from handlers.timeparse import parse_datetime
 from ledger_store.models import Form, Level, OrgUnit, Person, ReportTask, Role
 from ledger_store.org import all_units, descendants, fillers_by_unit, unit_path
@@ -254,8 +255,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),
     Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
-    Command(("查询", "query"), Role.ISSUER, "/查询 台账 [字段=值 …]：符合条件的记录数和示例", ledger_commands.query),
-    Command(("导出", "export"), Role.ISSUER, "/导出 台账 [字段=值 …]：导出成 Excel 发给您", ledger_commands.export),
+    Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledger_commands.query),
+    Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledger_commands.export),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),
     Command(("帮助", "help"), None, "/帮助：查看可用命令", show_help),
 )

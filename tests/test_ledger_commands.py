@@ -1,12 +1,14 @@
-"""Departments take data from the ledgers in chat: /查询 counts with masked examples, /导出 sends a workbook."""
+"""Departments take data from the ledgers in chat by condition: /查询 counts and shows, /导出 sends a workbook."""
 
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from ledger_store.ledgers import define_ledger, get_ledger, write_values
 from ledger_store.models import AuditEntry
 
 # The demo organisation comes with bot/demo/dibao_households.csv: 8 households, 3 of them in 保障类别 A类.
@@ -43,11 +45,15 @@ def test_export_sends_every_matching_record_as_a_workbook_and_is_audited(chat, r
     assert len(rows) == 9
     with runtime.factory() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
-        assert entry.new["rows"] == 8
+        assert entry.new == {"conditions": "", "rows": 8}
     assert "（3 条）" in chat.say("li_minzheng", "/导出 低保对象台账 保障类别=A类")
     assert "（2 条）" in chat.say("li_minzheng", "/导出 低保对象台账 单位=松林村")  # in the same second
     sheets = [load_workbook(io.BytesIO(push.file_bytes)).active for push in chat.pushes("li_minzheng")]
     assert [sheet.max_row for sheet in sheets] == [4, 3]
+    assert "（1 条）" in chat.say("li_minzheng", "/导出 低保对象台账 联系电话=13159081935")
+    with runtime.factory() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all()[-1]
+        assert entry.new["conditions"] == "联系电话=131****1935"
 
 
 def test_text_that_would_be_a_formula_is_defused_in_the_export():
@@ -56,3 +62,101 @@ def test_text_that_would_be_a_formula_is_defused_in_the_export():
     field = {"name": "name", "label": "姓名", "type": "text", "required": False, "choices": [], "validity_days": None}
     assert exported(field, "=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert exported(field, "张三") == "张三"
+
+
+def count(chat, text: str, account: str = "li_minzheng") -> int:
+    """The record count in the first line of a /查询 reply."""
+    reply = chat.say(account, text)
+    assert "记录共 " in reply, reply
+    return int(reply.split("记录共 ")[1].split(" 条")[0])
+
+
+def test_comparisons_on_numbers_are_numeric_and_take_full_width_and_words(chat):
+    # Incomes 612.8, 530, 320 (3), 410.5 (2) and 486; household sizes 1, 1, 5, 4, 5, 5, 5, 3.
+    assert chat.say("li_minzheng", "/查询 低保对象台账 家庭月人均收入<600").startswith(
+        "低保对象台账中家庭月人均收入<600的记录共 7 条。"
+    )
+    # Compared as text, every income would be more than "1000" ("612.8" > "1000").
+    assert count(chat, "/查询 低保对象台账 家庭月人均收入>1000") == 0
+    assert count(chat, "/查询 低保对象台账 家庭月人均收入<1000") == 8
+    assert count(chat, "/查询 低保对象台账 家庭月人均收入 >= 530") == 2
+    assert count(chat, "/查询 低保对象台账 家庭月人均收入 不超过 410.5") == 5
+    assert count(chat, "/查询 低保对象台账 家庭月人均收入=320.00") == 3
+    assert count(chat, "/查询 低保对象台账 家庭人口＞４") == 4
+    assert count(chat, "/查询 低保对象台账 家庭人口≤３") == 3
+    assert count(chat, "/查询 低保对象台账 家庭人口 大于 三") == 5
+    assert count(chat, "/查询 低保对象台账 家庭人口不少于5 保障类别=B类") == 1
+
+
+def test_choices_text_and_empty_values(chat):
+    assert count(chat, "/查询 低保对象台账 保障类别=A类,B类") == 6
+    assert count(chat, "/查询 低保对象台账 保障类别=A类、B类 单位=松林村") == 2
+    assert count(chat, "/查询 低保对象台账 保障类别≠C类") == 6
+    assert count(chat, "/查询 低保对象台账 保障类别 不等于 A类 家庭人口>=5") == 3
+    found = chat.say("li_minzheng", "/查询 低保对象台账 姓名 包含 国")
+    assert "共 1 条" in found and "杨国强" in found
+    assert count(chat, "/查询 低保对象台账 姓名~秀") == 1
+    assert count(chat, "/查询 低保对象台账 联系电话 包含 133") == 3
+    assert count(chat, "/查询 低保对象台账 联系电话=空") == 0
+    assert count(chat, "/查询 低保对象台账 联系电话=非空") == 8
+
+
+def test_several_choices_are_asked_for_by_the_option_selected(chat, runtime):
+    # The demo's five disabled people: 生活补贴 only (3), 护理补贴 only (1), both (1); two have no mobile.
+    with runtime.factory.begin() as session:
+        ledger = get_ledger(session, "disabled_people")
+        values = {"name": "丙", "subsidies": []}
+        write_values(session, ledger, "500118195502185413", None, values, None, "manual", datetime(2024, 11, 1))
+    assert count(chat, "/查询 残疾人台账 享受补贴 包含 重度残疾人护理补贴") == 2
+    assert count(chat, "/查询 残疾人台账 享受补贴=困难残疾人生活补贴") == 4
+    assert count(chat, "/查询 残疾人台账 享受补贴 包含 困难残疾人生活补贴、重度残疾人护理补贴") == 5
+    assert count(chat, "/查询 残疾人台账 享受补贴 不包含 重度残疾人护理补贴") == 4
+    assert count(chat, "/查询 残疾人台账 享受补贴=空") == 1
+    assert count(chat, "/查询 残疾人台账 联系电话 为空") == 3
+    assert "可以这样写：享受补贴 包含 困难残疾人生活补贴" in chat.say("li_minzheng", "/查询 残疾人台账 享受补贴>1")
+
+
+def test_dates_compare_as_days_and_the_longest_field_name_wins(chat, runtime):
+    fields = [
+        {"name": "id_number", "label": "身份证号", "type": "id_number"},
+        {"name": "head", "label": "户主", "type": "text"},
+        {"name": "head_mobile", "label": "户主电话", "type": "mobile"},
+        {"name": "moved_in", "label": "迁入日期", "type": "date"},
+    ]
+    households = {
+        "500118196003138318": {"head": "张德明", "head_mobile": "13159081935", "moved_in": date(1999, 12, 31)},
+        "500118197701172729": {"head": "李秀兰", "moved_in": date(2000, 1, 1)},
+        "500118195502185413": {"head": "王建华", "moved_in": date(2024, 3, 9)},
+    }
+    with runtime.factory.begin() as session:
+        ledger = define_ledger(session, "households", "户籍台账", "id_number", fields, datetime(2024, 11, 1))
+        for key, values in households.items():
+            write_values(session, ledger, key, None, values, None, "manual", datetime(2024, 11, 1))
+    assert count(chat, "/查询 户籍台账 迁入日期<2000-01-01") == 1
+    assert count(chat, "/查询 户籍台账 迁入日期>=2000年1月1日") == 2
+    assert count(chat, "/查询 户籍台账 迁入日期 晚于 2000-1-1") == 1
+    assert count(chat, "/查询 户籍台账 迁入日期>2000/1/1 迁入日期<=20240309") == 1
+    assert "“上个世纪”不是日期" in chat.say("li_minzheng", "/查询 户籍台账 迁入日期<上个世纪")
+    assert count(chat, "/查询 户籍台账 户主电话 包含 1315") == 1
+    assert count(chat, "/查询 户籍台账 户主电话=空 户主 包含 李") == 1
+
+
+def test_a_wrong_operator_or_value_says_what_to_write(chat):
+    def say(conditions: str) -> str:
+        return chat.say("li_minzheng", f"/查询 低保对象台账 {conditions}")
+
+    assert (
+        say("保障类别>A类")
+        == "“保障类别”是单选项，不能用“>”。可以这样写：保障类别=A类；保障类别=A类,B类；保障类别!=A类。"
+    )
+    assert say("姓名<张").startswith("“姓名”是文字，不能用“<”。可以这样写：姓名 包含 张")
+    assert say("家庭人口 包含 3").startswith("“家庭人口”是整数，不能用“包含”。")
+    assert say("家庭月人均收入<很多") == "“很多”不是数字，家庭月人均收入请写数字，如 家庭月人均收入<600。"
+    assert say("家庭人口>2.5") == "“2.5”不是整数，家庭人口请写整数，如 家庭人口>3。"
+    assert say("家庭人口<3、4") == "“<”后面只能写一个值，如 家庭人口<3。"
+    assert say("家庭月人均收入 <") == "条件“家庭月人均收入 <”还缺要比较的值，如 家庭月人均收入<600。"
+    assert say("家庭人口 不少于") == "条件“家庭人口 不少于”还缺要比较的值，如 家庭人口 不少于 3。"
+    assert say("保障类别=D类") == "保障类别没有“D类”这一项，可选：A类、B类、C类。"
+    assert "只知道一部分时请写 联系电话 包含 1391" in say("联系电话=1391")
+    assert say("单位>松林村").startswith("单位请写成 单位=松林村")
+    assert "没看懂条件“保障类别 A类”" in say("保障类别 A类")

@@ -1,6 +1,25 @@
 """Sentences of the ledger commands."""
 
-QUERY_USAGE = "/查询 台账名 [字段=值 …]，如：/查询 低保对象台账 保障类别=A类 单位=松林村"
+from __future__ import annotations
+
+QUERY_USAGE = "/查询 台账名 [条件 …]，如：/查询 低保对象台账 保障类别=A类 家庭月人均收入<600 单位=松林村"
+QUERY_HELP = "/查询 台账 [条件 …]：符合条件的记录数和示例"
+EXPORT_HELP = "/导出 台账 [条件 …]：导出成 Excel 发给您"
+UNIT_EQUAL_ONLY = "单位请写成 单位=松林村，几个单位用顿号隔开：单位=松林村、汉东村。"
+EMPTY = "空"  # 字段=空
+PRESENT = "非空"  # 字段=非空
+# What a field holds, for "“保障类别”是单选项，不能用“>”".
+KIND_NAMES = {
+    "integer": "整数",
+    "decimal": "数字",
+    "date": "日期",
+    "text": "文字",
+    "id_number": "身份证号",
+    "mobile": "手机号",
+    "select_one": "单选项",
+    "select_multiple": "多选项",
+    "yes_no": "是/否",
+}
 
 
 def usage(titles: list[str]) -> str:
@@ -14,9 +33,9 @@ def unknown_ledger(name: str, close: list[str], titles: list[str]) -> str:
     return f"没有找到台账“{name}”。{guess}可用台账：{'、'.join(titles)}。"
 
 
-def bad_condition(word: str) -> str:
-    """A condition that is not 字段=值."""
-    return f"没看懂条件“{word}”，请写成 字段=值，如 保障类别=A类。"
+def bad_condition(words: str) -> str:
+    """Something that is no condition at all."""
+    return f"没看懂条件“{words}”，请写成 字段=值 或 字段>值，如 保障类别=A类、家庭月人均收入<600。"
 
 
 def unknown_unit(name: str) -> str:
@@ -27,6 +46,47 @@ def unknown_unit(name: str) -> str:
 def unknown_field(label: str, labels: list[str]) -> str:
     """A condition on a field the ledger does not have (or cannot filter on)."""
     return f"不能按“{label}”查询。可以用的字段：{'、'.join(labels)}、单位。"
+
+
+def operator_not_allowed(label: str, kind: str, operator: str, examples: list[str]) -> str:
+    """An operator the field's type does not take, e.g. > on a choice."""
+    return f"“{label}”是{KIND_NAMES[kind]}，不能用“{operator}”。可以这样写：{'；'.join(examples)}。"
+
+
+def missing_value(condition: str, example: str) -> str:
+    """字段> with nothing after it."""
+    return f"条件“{condition}”还缺要比较的值，如 {example}。"
+
+
+def one_value_only(operator: str, example: str) -> str:
+    """A list after a comparison."""
+    return f"“{operator}”后面只能写一个值，如 {example}。"
+
+
+def not_a_number(value: str, label: str, integer: bool, example: str) -> str:
+    """A number field compared with something that is not a number (or not a whole one)."""
+    kind = "整数" if integer else "数字"
+    return f"“{value}”不是{kind}，{label}请写{kind}，如 {example}。"
+
+
+def not_a_date(value: str, example: str) -> str:
+    """A date field compared with something that is not a date."""
+    return f"“{value}”不是日期，请写成 2024-01-01 或 2024年1月1日，如 {example}。"
+
+
+def unknown_choice(label: str, value: str, labels: list[str]) -> str:
+    """A choice field compared with an option it does not have."""
+    return f"{label}没有“{value}”这一项，可选：{'、'.join(labels)}。"
+
+
+def not_yes_no(label: str) -> str:
+    """A yes/no field compared with something else."""
+    return f"{label}只能写 是 或 否，如 {label}=是。"
+
+
+def incomplete_number(value: str, label: str, problem: str) -> str:
+    """An ID number or mobile that cannot be matched whole."""
+    return f"“{value}”不是完整的{label}（{problem}）。只知道一部分时请写 {label} 包含 {value}。"
 
 
 def query_count(title: str, conditions: str, count: int) -> str:
