@@ -1,4 +1,7 @@
-"""Departments take data from the ledgers instead of asking for it: /查询 counts and shows, /导出 sends a workbook."""
+"""Departments take data from the ledgers instead of asking for it: /查询 counts and shows, /导出 sends a workbook.
+
+Each department sees the records of its own unit and the units below it; admins see everything.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from handlers.texts import ledgers as t
 from ledger_store import audit
 from ledger_store.ledger_query import Condition, count_matching, find_matching
 from ledger_store.ledgers import from_json
-from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person
+from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person, Role
+from ledger_store.org import subtree_ids
 from ledger_store.outbox import enqueue, store_file
 
 SHOWN_ROWS = 5
@@ -27,22 +31,31 @@ UNIT = "单位"
 
 @dataclass(frozen=True)
 class Request:
-    """A checked /查询 or /导出: the ledger, the field conditions and the units (None: all)."""
+    """A checked /查询 or /导出: the ledger, the field conditions, the units (None: all) and the asker's scope."""
 
     ledger: Ledger
     conditions: list[Condition]
     unit_ids: set[int] | None
+    scope: str | None  # the department's unit when it sees only part of the district
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units whose records a person may see (None: all of them) and the unit that names the scope."""
+
+    unit_ids: set[int] | None
+    unit: str | None = None
 
 
 def query(ctx: Context, person: Person, args: str) -> list[str]:
     """/查询 台账 [条件 …]: how many records match, and a few of them with ID numbers and mobiles masked."""
-    request = parse(ctx, args)
+    request = parse(ctx, person, args)
     if isinstance(request, str):
         return [request]
     ledger = request.ledger
     count = count_matching(ctx.session, ledger, request.conditions, request.unit_ids)
     units = unit_names(ctx)
-    lines = [t.query_count(ledger.title, describe(args), count)]
+    lines = [t.query_count(ledger.title, describe(args), count, request.scope)]
     for record in find_matching(ctx.session, ledger, request.conditions, request.unit_ids, limit=SHOWN_ROWS):
         lines.append("· " + masked_row(ledger, values_of(ledger, record), units.get(record.org_unit_id, "")))
     if count > SHOWN_ROWS:
@@ -51,8 +64,8 @@ def query(ctx: Context, person: Person, args: str) -> list[str]:
 
 
 def export(ctx: Context, person: Person, args: str) -> list[str]:
-    """/导出 台账 [条件 …]: every matching record as a workbook sent to the asker; the export is audited."""
-    request = parse(ctx, args)
+    """/导出 台账 [条件 …]: every matching record in the asker's scope as a workbook sent to them; audited."""
+    request = parse(ctx, person, args)
     if isinstance(request, str):
         return [request]
     ledger = request.ledger
@@ -72,14 +85,14 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     stored = store_file(ctx.session, name, buffer.getvalue(), ctx.now())
     # Keyed by the file: two exports in the same second are two files, and each is sent.
     enqueue(ctx.session, person_id=person.id, dedupe_key=f"export:{stored.id}", now=ctx.now(), file=stored)
-    asked = {"conditions": mask_sensitive(describe(args)), "rows": rows}
+    asked = {"conditions": mask_sensitive(describe(args)), "scope": request.scope, "rows": rows}
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="export", entity="ledger",
                  entity_id=ledger.id, new=asked)  # fmt: skip
     return [t.exported(ledger.title, rows)]
 
 
-def parse(ctx: Context, args: str) -> Request | str:
-    """The ledger, conditions and units of a query, or the sentence saying what is wrong."""
+def parse(ctx: Context, person: Person, args: str) -> Request | str:
+    """The ledger, conditions and units of a query within the asker's scope, or the sentence saying what is wrong."""
     words = args.split()
     ledgers = list(ctx.session.scalars(select(Ledger).order_by(Ledger.id)))
     if not words:
@@ -88,19 +101,40 @@ def parse(ctx: Context, args: str) -> Request | str:
     if ledger is None:
         close = difflib.get_close_matches(words[0], [item.title for item in ledgers], n=3, cutoff=0.3)
         return t.unknown_ledger(words[0], close, [item.title for item in ledgers])
+    scope = data_scope(ctx, person)
+    if isinstance(scope, str):
+        return scope
     conditions = parse_conditions(ledger, words[1:], ctx.local_now().date())
     if isinstance(conditions, str):
         return conditions
-    unit_ids: set[int] | None = None
+    unit_ids = scope.unit_ids
     for names in conditions.units:
         chosen: set[int] = set()
         for name in names:
             unit = ctx.session.scalar(select(OrgUnit).where(OrgUnit.name == name))
             if unit is None:
                 return t.unknown_unit(name)
-            chosen.add(unit.id)
+            if scope.unit_ids is not None and unit.id not in scope.unit_ids:
+                return t.unit_out_of_scope(name, scope.unit or "")
+            chosen |= subtree_ids(ctx.session, unit.id)
         unit_ids = chosen if unit_ids is None else unit_ids & chosen
-    return Request(ledger, conditions.fields, unit_ids)
+    return Request(ledger, conditions.fields, unit_ids, scope.unit)
+
+
+def data_scope(ctx: Context, person: Person) -> Scope | str:
+    """What the person may see: admins everything, an issuer the subtree of their department's unit."""
+    if person.has_role(Role.ADMIN):
+        return Scope(None)
+    department = person.department
+    if department is None:
+        return t.NO_DEPARTMENT
+    unit = None if department.org_unit_id is None else ctx.session.get(OrgUnit, department.org_unit_id)
+    if unit is None:
+        return t.department_without_unit(department.name)
+    if unit.parent_id is None:
+        # The top of the tree sees everything, records not yet placed in a unit too, and needs no unit list.
+        return Scope(None)
+    return Scope(subtree_ids(ctx.session, unit.id), unit.name)
 
 
 def values_of(ledger: Ledger, record: LedgerRecord) -> dict[str, Any]:

@@ -68,6 +68,18 @@ def descendants(session: Session, unit: OrgUnit) -> list[OrgUnit]:
     return found
 
 
+def subtree_ids(session: Session, unit_id: int) -> set[int]:
+    """The unit's id and the ids of every unit below it, walked in Python (units number in the thousands)."""
+    children: dict[int | None, list[int]] = {}
+    for child_id, parent_id in session.execute(select(OrgUnit.id, OrgUnit.parent_id)):
+        children.setdefault(parent_id, []).append(child_id)
+    found, frontier = {unit_id}, [unit_id]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, ()) if child not in found]
+        found.update(frontier)
+    return found
+
+
 def people_with_role(session: Session, role: Role) -> list[Person]:
     """Active people holding `role`."""
     query = (

@@ -1,4 +1,4 @@
-"""Departments take data from the ledgers in chat by condition: /查询 counts and shows, /导出 sends a workbook."""
+"""Departments take data from the ledgers in chat by condition, each within its own units: /查询 and /导出."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
-from ledger_store.models import AuditEntry
+from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role
 
 # The demo organisation comes with bot/demo/dibao_households.csv: 8 households, 3 of them in 保障类别 A类.
 
@@ -45,7 +45,7 @@ def test_export_sends_every_matching_record_as_a_workbook_and_is_audited(chat, r
     assert len(rows) == 9
     with runtime.factory() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
-        assert entry.new == {"conditions": "", "rows": 8}
+        assert entry.new == {"conditions": "", "scope": None, "rows": 8}
     assert "（3 条）" in chat.say("li_minzheng", "/导出 低保对象台账 保障类别=A类")
     assert "（2 条）" in chat.say("li_minzheng", "/导出 低保对象台账 单位=松林村")  # in the same second
     sheets = [load_workbook(io.BytesIO(push.file_bytes)).active for push in chat.pushes("li_minzheng")]
@@ -99,6 +99,7 @@ def test_choices_text_and_empty_values(chat):
     assert count(chat, "/查询 低保对象台账 联系电话 包含 133") == 3
     assert count(chat, "/查询 低保对象台账 联系电话=空") == 0
     assert count(chat, "/查询 低保对象台账 联系电话=非空") == 8
+    assert count(chat, "/查询 低保对象台账 单位=朱沱镇") == 5  # a unit means the units below it too
 
 
 def test_several_choices_are_asked_for_by_the_option_selected(chat, runtime):
@@ -160,3 +161,42 @@ def test_a_wrong_operator_or_value_says_what_to_write(chat):
     assert "只知道一部分时请写 联系电话 包含 1391" in say("联系电话=1391")
     assert say("单位>松林村").startswith("单位请写成 单位=松林村")
     assert "没看懂条件“保障类别 A类”" in say("保障类别 A类")
+
+
+def add_issuer(runtime, account: str, department: str, unit: str | None) -> None:
+    """An issuer of a new department hanging under `unit` (None: under no unit)."""
+    with runtime.factory.begin() as session:
+        parent = session.scalar(select(OrgUnit).where(OrgUnit.name == unit)) if unit else None
+        office = Department(name=department, org_unit_id=parent.id if parent else None)
+        session.add(office)
+        session.flush()
+        roles = [PersonRole(role=Role.ISSUER)]
+        session.add(Person(account=account, name=department, department_id=office.id, roles=roles))
+
+
+def test_a_town_department_sees_its_town_only_and_exports_the_same(chat, runtime):
+    add_issuer(runtime, "zhutuo_mz", "朱沱镇民政办", "朱沱镇")
+    reply = chat.say("zhutuo_mz", "/查询 低保对象台账")
+    assert reply.startswith("低保对象台账（朱沱镇范围）中记录共 5 条。")
+    assert "红旗社区" not in reply and "萱花社区" not in reply
+    assert count(chat, "/查询 低保对象台账 保障类别=A类", "zhutuo_mz") == 2
+    assert count(chat, "/查询 低保对象台账 单位=松林村", "zhutuo_mz") == 2
+    refused = chat.say("zhutuo_mz", "/查询 低保对象台账 单位=红旗社区")
+    assert refused == "“红旗社区”不在本部门的数据范围内，只能查朱沱镇及下辖单位。"
+    assert "不在本部门的数据范围内" in chat.say("zhutuo_mz", "/导出 低保对象台账 单位=永川区")
+    assert "（3 条）" in chat.say("zhutuo_mz", "/导出 低保对象台账 单位=汉东村、石庙村")
+    chat.pushes("zhutuo_mz")
+    assert "（5 条）" in chat.say("zhutuo_mz", "/导出 低保对象台账")
+    [push] = chat.pushes("zhutuo_mz")
+    rows = list(load_workbook(io.BytesIO(push.file_bytes)).active.iter_rows(values_only=True))
+    assert sorted(row[-1] for row in rows[1:]) == ["松林村", "松林村", "汉东村", "汉东村", "石庙村"]
+    assert count(chat, "/查询 低保对象台账") == 8  # a district department
+    assert count(chat, "/查询 低保对象台账 单位=红旗社区", "admin") == 1
+
+
+def test_an_issuer_without_a_department_or_its_unit_is_told_to_ask_the_admin(chat, runtime):
+    add_issuer(runtime, "floating", "区临时办", None)
+    assert chat.say("floating", "/查询 低保对象台账") == "区临时办还没有设定所属单位，暂时不能查询台账。请联系管理员。"
+    with runtime.factory.begin() as session:
+        session.add(Person(account="loner", name="无部门", roles=[PersonRole(role=Role.ISSUER)]))
+    assert chat.say("loner", "/导出 低保对象台账") == "您还没有所属部门，不能查询台账。请联系管理员。"

@@ -23,6 +23,7 @@ from ledger_store.ledgers import (
     write_values,
 )
 from ledger_store.models import AuditEntry, Ledger, LedgerChange, OrgUnit, Person
+from ledger_store.org import subtree_ids
 
 NOW = datetime(2024, 11, 28, 2, 0)
 ZHANG = "110102199101010078"
@@ -240,7 +241,10 @@ def test_a_record_moving_unit_is_history_and_units_list_their_records(db: sessio
 
 def test_count_matching_answers_department_questions(db: sessionmaker[Session]) -> None:
     with db.begin() as session:
-        village = OrgUnit(name="松林村", level="village")
+        town = OrgUnit(name="朱沱镇", level="town")
+        session.add(town)
+        session.flush()
+        village = OrgUnit(name="松林村", level="village", parent_id=town.id)
         session.add(village)
         session.flush()
         ledger = residents(session)
@@ -269,6 +273,7 @@ def test_count_matching_answers_department_questions(db: sessionmaker[Session]) 
         assert count(Condition("name", Operator.CONTAINS, ("%",))) == 0  # LIKE wildcards are plain text
         assert count(Condition("name", Operator.NOT_CONTAINS, ("甲", "乙"))) == 1
         assert count(Condition("poor", Operator.EQUAL, (True,)), units={village.id}) == 1
+        assert count(units=subtree_ids(session, town.id)) == 2
 
 
 def test_numbers_compare_as_numbers_and_dates_as_days(db: sessionmaker[Session]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 QUERY_USAGE = "/查询 台账名 [条件 …]，如：/查询 低保对象台账 保障类别=A类 家庭月人均收入<600 单位=松林村"
 QUERY_HELP = "/查询 台账 [条件 …]：符合条件的记录数和示例"
 EXPORT_HELP = "/导出 台账 [条件 …]：导出成 Excel 发给您"
+NO_DEPARTMENT = "您还没有所属部门，不能查询台账。请联系管理员。"
 UNIT_EQUAL_ONLY = "单位请写成 单位=松林村，几个单位用顿号隔开：单位=松林村、汉东村。"
 EMPTY = "空"  # 字段=空
 PRESENT = "非空"  # 字段=非空
@@ -41,6 +42,16 @@ def bad_condition(words: str) -> str:
 def unknown_unit(name: str) -> str:
     """单位=X with an unknown X."""
     return f"没有找到单位“{name}”，请检查单位名称。"
+
+
+def unit_out_of_scope(name: str, scope: str) -> str:
+    """单位=X for a unit the asker's department does not cover."""
+    return f"“{name}”不在本部门的数据范围内，只能查{scope}及下辖单位。"
+
+
+def department_without_unit(department: str) -> str:
+    """An issuer whose department hangs under no org unit."""
+    return f"{department}还没有设定所属单位，暂时不能查询台账。请联系管理员。"
 
 
 def unknown_field(label: str, labels: list[str]) -> str:
@@ -89,10 +100,10 @@ def incomplete_number(value: str, label: str, problem: str) -> str:
     return f"“{value}”不是完整的{label}（{problem}）。只知道一部分时请写 {label} 包含 {value}。"
 
 
-def query_count(title: str, conditions: str, count: int) -> str:
-    """First line of /查询."""
-    where = f"中{conditions}的" if conditions else "中"
-    return f"{title}{where}记录共 {count} 条。"
+def query_count(title: str, conditions: str, count: int, scope: str | None) -> str:
+    """First line of /查询; `scope` names the asker's unit when the department sees only part of the district."""
+    where = f"（{scope}范围）中" if scope else "中"
+    return f"{title}{where}{conditions + '的' if conditions else ''}记录共 {count} 条。"
 
 
 def more_rows(count: int) -> str:
