@@ -14,7 +14,7 @@ from enum import StrEnum
 from operator import ge, gt, le, lt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Numeric, cast, func, literal, not_, or_, select
+from sqlalchemy import BigInteger, Boolean, Numeric, String, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -189,6 +189,16 @@ def _has_option_postgresql(element: _HasOption, compiler: Any, **kw: Any) -> str
 @compiles(_HasOption, "mysql")
 @compiles(_HasOption, "mariadb")
 def _has_option_mysql(element: _HasOption, compiler: Any, **kw: Any) -> str:
+    # Not JSON_CONTAINS: MariaDB compares strings undecoded, so the stored "\u91cd" would not match 重.
+    # JSON_SEARCH decodes them but takes a LIKE pattern, so the option's wildcards are escaped with "!".
     values, name, option = element.clauses
     values, option, name = (compiler.process(clause, **kw) for clause in (values, option, name))  # in SQL order
-    return f"JSON_CONTAINS({values}, JSON_QUOTE({option}), CONCAT('$.', JSON_QUOTE({name})))"
+
+    def quoted(text: str) -> str:
+        return compiler.render_literal_value(text, String())  # doubles % for the driver's paramstyle
+
+    pattern = option
+    for special in ("!", "%", "_"):
+        pattern = f"REPLACE({pattern}, {quoted(special)}, {quoted('!' + special)})"
+    path = f"CONCAT({quoted('$.')}, JSON_QUOTE({name}))"
+    return f"(JSON_SEARCH({values}, 'one', {pattern}, {quoted('!')}, {path}) IS NOT NULL)"
