@@ -15,6 +15,8 @@ from bot.runtime import build_runtime, load_demo_org, open_database
 from handlers.clock import SystemClock
 from ledger_store.db import make_session_factory, transaction
 from ledger_store.org_import import import_org
+from scheduler.jobs import TimedWork
+from scheduler.process import background
 
 DEMO_INTRO = """一表通机器人 · 本地聊天模拟器
 数据库：{database}
@@ -25,6 +27,8 @@ DEMO_INTRO = """一表通机器人 · 本地聊天模拟器
   @hu_xiaoyan 开始                                 朱沱镇胡晓燕逐题填写
   @li_minzheng /进度                               查看谁还没报
   @liu_ting 开始                                   中山路街道刘婷填写；最后一个提交后汇总表自动发给区民政局
+  @li_minzheng /发布 低保月报 每月25日 截止 次月3日 18:00   每月定时发布；“/定时”查看
+定时提醒、截止汇总和定时发布在后台运行（与 python -m scheduler 相同）。
 机器人发出的文件保存在 {files}
 """
 
@@ -75,7 +79,14 @@ def demo(config: Config, args: argparse.Namespace) -> int:
     if report is not None:
         print(report.summary())
     print(DEMO_INTRO.format(database=config.database.url, files=config.simulator.files_dir))
-    run_interactive(ChatSimulator(runtime, platform, sys.stdout), account=None)
+    work = TimedWork(runtime, config.scheduler)
+    timer = background(work, config.scheduler)
+    timer.start()  # reminders, deadlines and recurring reports, as `python -m scheduler` runs them
+    try:
+        run_interactive(ChatSimulator(runtime, platform, sys.stdout), account=None)
+    finally:
+        timer.shutdown(wait=False)
+        work.stop()
     return 0
 
 
@@ -148,20 +159,13 @@ def import_ledger_file(config: Config, args: argparse.Namespace) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
-    """Run the HTTP server (and, until the scheduler process exists, a sweep that retries pending work)."""
+    """Run the HTTP server; timed work and retries belong to `python -m scheduler`, never to a web worker."""
     from bot.app import create_app
     from bot.platforms.registry import configured_platforms
-    from bot.worker import Sweeper
 
     database = open_database(config)
     runtime = build_runtime(config, *configured_platforms(config, database), database=database)
-    app = create_app(runtime)
-    sweeper = Sweeper(app.extensions["worker"], interval_seconds=5)
-    sweeper.start()
-    try:
-        app.run(host=config.web.host, port=config.web.port, threaded=True)
-    finally:
-        sweeper.stop()
+    create_app(runtime).run(host=config.web.host, port=config.web.port, threaded=True)
     return 0
 
 

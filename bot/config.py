@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,38 @@ class WeComConfig:
 
 
 @dataclass(frozen=True)
+class SchedulerConfig:
+    """The timed work: quiet hours for reminders, when reminders after a deadline go out, how often jobs run."""
+
+    quiet_start: str = "22:00"
+    quiet_end: str = "08:00"
+    overdue_reminder_at: str = "09:00"
+    tick_seconds: int = 60
+    deliver_seconds: int = 10
+    lease_seconds: int = 120
+
+    def __post_init__(self) -> None:
+        for name in ("quiet_start", "quiet_end", "overdue_reminder_at"):
+            clock_time(name, getattr(self, name))
+        if min(self.tick_seconds, self.deliver_seconds) < 1 or self.lease_seconds < 2 * self.tick_seconds:
+            raise ValueError("[scheduler] intervals must be positive, and lease_seconds at least twice tick_seconds")
+
+    def times(self) -> tuple[time, time, time]:
+        """(quiet start, quiet end, overdue reminder time) as times of day."""
+        return tuple(
+            clock_time(name, getattr(self, name)) for name in ("quiet_start", "quiet_end", "overdue_reminder_at")
+        )
+
+
+def clock_time(name: str, text: str) -> time:
+    """An HH:MM setting as a time of day; ValueError naming the setting otherwise."""
+    try:
+        return datetime.strptime(text, "%H:%M").time()
+    except ValueError as error:
+        raise ValueError(f'[scheduler] {name} must be HH:MM, such as "22:00", not {text!r}') from error
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot can be told."""
 
@@ -93,6 +126,7 @@ class Config:
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     wecom: WeComConfig = field(default_factory=WeComConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
 
 
 class ConfigError(ValueError):
@@ -118,6 +152,14 @@ OPTIONS: dict[str, dict[str, type]] = {
         "token_cache": str,
         "per_member_per_minute": int,
     },
+    "scheduler": {
+        "quiet_start": str,
+        "quiet_end": str,
+        "overdue_reminder_at": str,
+        "tick_seconds": int,
+        "deliver_seconds": int,
+        "lease_seconds": int,
+    },
 }
 TYPE_NAMES = {str: "a quoted string", int: "a whole number"}
 
@@ -134,7 +176,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot, database, web, simulator, delivery, wecom = (checked_section(data, name, path) for name in OPTIONS)
+    bot, database, web, simulator, delivery, wecom, scheduler = (checked_section(data, name, path) for name in OPTIONS)
     url = environ.get(DATABASE_URL_VARIABLE) or sqlite_from_root(database.get("url")) or DEFAULT_DATABASE_URL
     timezone = bot.get("timezone", "Asia/Shanghai")
     try:
@@ -151,6 +193,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             simulator=SimulatorConfig(files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir)),
             delivery=DeliveryConfig(**delivery),
             wecom=WeComConfig(**(wecom | secrets_from(environ))),
+            scheduler=SchedulerConfig(**scheduler),
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error

@@ -9,16 +9,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import burden, ledger_commands, reporting, todos
+from handlers import burden, ledger_commands, recurrence_commands, reporting, todos
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
 from handlers.texts import commands as t
 from handlers.texts import form_import as ft
 from handlers.texts import ledgers as lt
+from handlers.texts import recurrence as rt
 from handlers.timeparse import parse_datetime
-from ledger_store.models import Form, Level, OrgUnit, Person, ReportTask, Role
-from ledger_store.org import all_units, descendants, fillers_by_unit, unit_path
+from ledger_store.models import Form, OrgUnit, Person, ReportTask, Role
+from ledger_store.org import all_units, descendants, fillers_by_unit, towns_with_fillers, unit_path
 from ledger_store.outbox import enqueue, store_file
 
 SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
@@ -67,15 +68,26 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     """/发布 模板 截止 时间 [范围 单位…]."""
     if person.department_id is None:
         return [t.NO_DEPARTMENT]
+    split = recurrence_commands.split_terms(args)
+    if isinstance(split, str):
+        return [split]
+    args, terms = split
     parsed = ISSUE_PATTERN.match(args)
     if not args or (parsed and not parsed.group("template").strip()):
         return [t.NO_TEMPLATE]
     if not parsed or not parsed.group("when"):
         return [t.NO_DEADLINE]
-    form, problem = find_form(ctx, parsed.group("template").strip())
+    name, schedule = recurrence_commands.split_schedule(parsed.group("template").strip())
+    form, problem = find_form(ctx, name)
     if form is None:
         return [problem]
     when = parsed.group("when").strip()
+    if schedule is not None:
+        units, problem = target_units(ctx, parsed.group("scope"))
+        if problem:
+            return [problem]
+        named = units if parsed.group("scope") and parsed.group("scope").strip() else None
+        return recurrence_commands.issue_recurring(ctx, person, form, schedule, when, named, terms)
     local = parse_datetime(when, ctx.local_now())
     if local is None:
         return [t.bad_deadline(when)]
@@ -86,8 +98,9 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     if problem:
         return [problem]
     version = latest_version(ctx.session, form)
-    task = reporting.issue_task(ctx, person, version, deadline, units)
-    return [t.issued(task.title, task.id, reporting.format_deadline(ctx, deadline), [u.name for u in units])]
+    task = reporting.issue_task(ctx, person, version, deadline, units, terms)
+    issued = t.issued(task.title, task.id, reporting.format_deadline(ctx, deadline), [u.name for u in units])
+    return [issued + "\n" + rt.terms_line(terms.accepts_late, terms.remind_hours)]
 
 
 def find_form(ctx: Context, name: str) -> tuple[Form | None, str]:
@@ -104,11 +117,11 @@ def find_form(ctx: Context, name: str) -> tuple[Form | None, str]:
 
 def target_units(ctx: Context, scope: str | None) -> tuple[list[OrgUnit], str]:
     """The units a task goes to: the named ones (or subtrees), by default every town and street."""
+    if not scope or not scope.strip():
+        chosen = towns_with_fillers(ctx.session)
+        return (chosen, "") if chosen else ([], t.NO_TARGETS)
     fillers = fillers_by_unit(ctx.session)
     units = all_units(ctx.session)
-    if not scope or not scope.strip():
-        chosen = [u for u in units if u.level == Level.TOWN and u.id in fillers]
-        return (chosen, "") if chosen else ([], t.NO_TARGETS)
     by_name = {u.name: u for u in units}
     chosen: list[OrgUnit] = []
     for token in filter(None, SCOPE_SPLIT.split(scope.strip())):
@@ -254,6 +267,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),
+    Command(("定时", "schedules"), Role.ISSUER, "/定时：定时发布的任务，可暂停、恢复、停止", recurrence_commands.timed),
     Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledger_commands.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledger_commands.export),

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from handlers import form_prompts, prefill, reporting, roster
+from handlers import form_prompts, prefill, recurrence, reporting, roster
 from handlers.context import Context
 from handlers.form_state import FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.answers import Invalid, parse_answer, to_json
@@ -56,6 +56,8 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         select(Conversation).where(Conversation.person_id == person.id, Conversation.assignment_id == assignment.id)
     )
     task = assignment.task
+    if reporting.is_closed(ctx, task):
+        return [t.task_closed(task.title, reporting.format_deadline(ctx, task.deadline))]
     fields = fields_of(task.form_version)
     total = len(question_numbers(fields))
     if conversation is None:
@@ -72,6 +74,7 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         ctx.session.add(conversation)
         ctx.session.flush()
         prefill.fill_from_unit(ctx, conversation, fields)
+        prefill.fill_from_previous(conversation, fields, recurrence.previous_answers(ctx, assignment))
         opening = t.started(task.title, total, reporting.format_deadline(ctx, task.deadline))
         body = move_forward(ctx, conversation, settle(ctx, conversation, fields), 0)
     else:
@@ -150,6 +153,9 @@ def answer(ctx: Context, person: Person, conversation: Conversation, text: str) 
     fields = fields_of(conversation.assignment.task.form_version)
     title = conversation.assignment.task.title
     word = text.strip()
+    if reporting.is_closed(ctx, conversation.assignment.task):
+        focus_of(ctx, person).conversation_id = None
+        return [t.task_closed(title, reporting.format_deadline(ctx, conversation.assignment.task.deadline))]
     conversation.updated_at = ctx.now()
     state = settle(ctx, conversation, fields)
     conversation.position = state.next_stop(conversation.position)

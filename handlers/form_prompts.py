@@ -8,11 +8,10 @@ from handlers.form_state import FormState, is_askable, question_numbers
 from handlers.forms.answers import describe_expected, format_answer, from_json
 from handlers.forms.fields import Field, FieldType
 from handlers.texts import conversation as t
-from handlers.texts.prefill import stale_suggestion
 
 
 def question(title: str, state: FormState, index: int, *, jumped: bool = False, suggestion: str | None = None) -> str:
-    """One question with its hint, options, expected format and current (or default, or stale ledger) answer.
+    """One question with its hint, options, expected format, and its current answer, a suggestion or its default.
 
     The group heading shows where the group changes in form order, and after a jump (上一题, 修改 N, 继续),
     where the person may have lost track of the section they are in.
@@ -33,7 +32,7 @@ def question(title: str, state: FormState, index: int, *, jumped: bool = False, 
     lines.append(describe_expected(field))
     current = shown_answer(state, field)
     if current is None and suggestion is not None:
-        lines.append(stale_suggestion(suggestion))
+        lines.append(suggestion)
     elif current is None:
         default = state.default_value(field)
         current = None if default is None else format_answer(field, default)

@@ -25,7 +25,7 @@ from ledger_store.ledgers import to_json as ledger_json
 from ledger_store.models import Assignment, Conversation, Ledger, Person
 
 log = logging.getLogger(__name__)
-OFFERED, STALE, CONFIRMING = "offered", "stale", "confirming"
+OFFERED, STALE, PREVIOUS, CONFIRMING = "offered", "stale", "previous", "confirming"
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,11 @@ def offered(conversation: Conversation) -> dict[str, Any]:
 def stale(conversation: Conversation) -> dict[str, Any]:
     """Field name -> the stored answer of a stale ledger value, suggested as the answer to keep."""
     return dict((conversation.prefill or {}).get(STALE, {}))
+
+
+def previous(conversation: Conversation) -> dict[str, Any]:
+    """Field name -> the stored answer of the previous period (a recurring report), suggested to keep."""
+    return dict((conversation.prefill or {}).get(PREVIOUS, {}))
 
 
 def is_confirming(conversation: Conversation) -> bool:
@@ -67,6 +72,19 @@ def fill_from_unit(ctx: Context, conversation: Conversation, fields: list[Field]
         conversation.prefill = {OFFERED: fresh, STALE: old, CONFIRMING: bool(fresh)}
 
 
+def fill_from_previous(conversation: Conversation, fields: list[Field], answers: dict[str, object]) -> None:
+    """Offer the previous period's answers as the answer to keep, for the questions the ledgers did not fill."""
+    taken = {*conversation.answers, *stale(conversation)}
+    kept = {
+        field.name: to_json(field, answers[field.name])
+        for field in fields
+        if field.name in answers and answers[field.name] is not None and field.name not in taken
+        and is_askable(field) and not field.repeat and _fits(field, answers[field.name])
+    }  # fmt: skip
+    if kept:
+        conversation.prefill = {**(conversation.prefill or {}), PREVIOUS: kept}
+
+
 def fill_from_key(ctx: Context, conversation: Conversation, fields: list[Field], key_field: Field) -> list[str]:
     """After a record key is answered, fill in the rest of that record; returns the labels filled in."""
     links = [link for link in links_of(ctx.session, fields) if link.key_source == key_field.name and not link.is_key]
@@ -87,16 +105,17 @@ def fill_from_key(ctx: Context, conversation: Conversation, fields: list[Field],
 
 
 def suggestion(conversation: Conversation, field: Field) -> str | None:
-    """The stale ledger value a question suggests, as chat shows it, while the question has no answer."""
-    stored = stale(conversation).get(field.name)
-    if stored is None or field.name in conversation.answers:
+    """The line under a question offering the stale ledger value or last period's answer, while it has none."""
+    value = suggested_value(conversation, field)
+    if value is None or field.name in conversation.answers:
         return None
-    return format_answer(field, from_json(field, stored))
+    shown = format_answer(field, value)
+    return t.stale_suggestion(shown) if field.name in stale(conversation) else t.previous_suggestion(shown)
 
 
 def suggested_value(conversation: Conversation, field: Field) -> object | None:
-    """The typed stale value a question suggests, if any."""
-    stored = stale(conversation).get(field.name)
+    """The typed value a question suggests keeping (stale ledger value first, then last period's), if any."""
+    stored = stale(conversation).get(field.name, previous(conversation).get(field.name))
     return None if stored is None else from_json(field, stored)
 
 
@@ -114,7 +133,7 @@ def block(title: str, state: FormState, conversation: Conversation, numbers: dic
 def burden(conversation: Conversation, state: FormState) -> Burden:
     """The burden figures of a finished conversation (see Burden)."""
     asked_now = [f for f in state.fields if is_askable(f) and not f.repeat and f.name not in state.irrelevant]
-    shown, old = offered(conversation), stale(conversation)
+    shown, old = offered(conversation), {**previous(conversation), **stale(conversation)}
     kept = [f for f in asked_now if f.name in shown and state.answers.get(f.name) == shown[f.name]]
     kept_stale = [f for f in asked_now if f.name in old and state.answers.get(f.name) == old[f.name]]
     prefilled = [f for f in asked_now if f.name in shown or f.name in old]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from handlers import prefill, roster_results
 from handlers.context import Context
@@ -51,18 +51,42 @@ def time_left(ctx: Context, deadline: datetime) -> str:
 
 
 def open_assignments(ctx: Context, person: Person) -> list[Assignment]:
-    """Assignments the person fills that are not submitted yet, soonest deadline first."""
+    """Assignments the person fills that are not submitted yet and still take answers, soonest deadline first."""
     query = (
         select(Assignment)
         .join(ReportTask, ReportTask.id == Assignment.task_id)
-        .where(Assignment.filler_id == person.id, Assignment.status != AssignmentStatus.SUBMITTED)
+        .where(
+            Assignment.filler_id == person.id,
+            Assignment.status != AssignmentStatus.SUBMITTED,
+            or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now()),
+        )
         .order_by(ReportTask.deadline, Assignment.id)
     )
     return list(ctx.session.scalars(query))
 
 
+def is_closed(ctx: Context, task: ReportTask) -> bool:
+    """Has the task stopped taking answers (its deadline passed and it takes no late ones)?"""
+    return not task.accepts_late and task.deadline <= ctx.now()
+
+
+@dataclass(frozen=True)
+class Terms:
+    """How a task treats time: late answers, the hours before the deadline to remind at, its recurring period."""
+
+    accepts_late: bool = True
+    remind_hours: list[int] | None = None
+    recurrence_id: int | None = None
+    period: str | None = None
+
+
 def issue_task(
-    ctx: Context, issuer: Person, version: FormVersion, deadline: datetime, units: list[OrgUnit]
+    ctx: Context,
+    issuer: Person,
+    version: FormVersion,
+    deadline: datetime,
+    units: list[OrgUnit],
+    terms: Terms = Terms(),
 ) -> ReportTask:
     """Create a task with one assignment per unit and queue the push to each unit's filler."""
     if issuer.department_id is None:
@@ -75,6 +99,10 @@ def issue_task(
         issued_by_id=issuer.id,
         issued_at=ctx.now(),
         deadline=deadline,
+        accepts_late=terms.accepts_late,
+        remind_hours=terms.remind_hours,
+        recurrence_id=terms.recurrence_id,
+        period=terms.period,
     )
     ctx.session.add(task)
     ctx.session.flush()
@@ -149,7 +177,8 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     remaining = open_assignments(ctx, person)
     if remaining:
         replies.append(t.more_todo(len(remaining)))
-    if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments) and task.summary_sent_at is None:
+    # Also after the deadline's summary: the last late answer completes the task and the full summary follows.
+    if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments):
         push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "complete")
         task.summary_sent_at = ctx.now()
     return ["\n".join(replies)]

@@ -46,6 +46,7 @@ _DATETIME_PATTERNS = [
     re.compile(rf"(?:{date_part})(?:\s*T?\s*{_TIME})?{_DEADLINE_SUFFIX}")
     for date_part in (*_ABSOLUTE_DATES, _RELATIVE_DATE, _WEEKDAY_DATE)
 ] + [re.compile(rf"{_TIME}{_DEADLINE_SUFFIX}")]
+_TIME_ONLY = re.compile(_TIME)
 
 
 def parse_date(text: str, today: date) -> date | None:
@@ -72,6 +73,13 @@ def parse_datetime(text: str, now: datetime) -> datetime | None:
         if match:
             return _moment(match, now)
     return None
+
+
+def parse_clock(text: str) -> time | None:
+    """A time of day such as 18:00, 18点, 下午6点 or 9点半, or None (24点 is not a time of day here)."""
+    match = _TIME_ONLY.fullmatch(_clean(text))
+    found = _clock(match.groupdict()) if match else None
+    return found[1] if found and found[0] == 0 else None
 
 
 def _clean(text: str) -> str:

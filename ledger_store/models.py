@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -177,6 +178,8 @@ class ReportTask(Base):
     """A report a department issued to a set of units, with a deadline."""
 
     __tablename__ = "report_tasks"
+    # A period of a recurring report is issued once, however many schedulers run.
+    __table_args__ = (UniqueConstraint("recurrence_id", "period"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     title: Mapped[str] = mapped_column(String(100))
@@ -186,11 +189,51 @@ class ReportTask(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     deadline: Mapped[datetime] = mapped_column(DateTime)
     summary_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # After the deadline: keep taking (late) answers, or close. `closed_at` is when the deadline was handled.
+    accepts_late: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Hours before the deadline to remind at; None is the default policy (see handlers.reminders).
+    remind_hours: Mapped[list[int] | None] = mapped_column(JSON)
+    recurrence_id: Mapped[int | None] = mapped_column(ForeignKey("recurrences.id"))
+    period: Mapped[str | None] = mapped_column(String(20))  # the recurrence's period this task is for, e.g. 2024-11
 
     form_version: Mapped[FormVersion] = relationship(lazy="joined")
     department: Mapped[Department] = relationship(lazy="joined")
     issued_by: Mapped[Person] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="task", order_by="Assignment.id")
+
+
+class RecurrenceStatus(StrEnum):
+    """Whether a recurring report still issues its periods."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class Recurrence(Base):
+    """A recurring report (每月25日 …): each period is issued as its own task."""
+
+    __tablename__ = "recurrences"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # {"every": "month", "day": 25} | {"every": "week", "weekday": 4} | {"every": "workday"}, issued at `issue_time`.
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    issue_time: Mapped[str] = mapped_column(String(5))  # local HH:MM
+    # {"months": 1, "day": 3} | {"weeks": 1, "weekday": 0} | {"days": 0}, at `deadline_time`, from the period's date.
+    deadline_rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deadline_time: Mapped[str] = mapped_column(String(5))
+    unit_ids: Mapped[list[int] | None] = mapped_column(JSON)  # None: every town and street, as /发布 without 范围
+    accepts_late: Mapped[bool] = mapped_column(Boolean, default=True)
+    remind_hours: Mapped[list[int] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default=RecurrenceStatus.ACTIVE)
+    next_issue_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    form: Mapped[Form] = relationship(lazy="joined")
 
 
 class Assignment(Base):
@@ -372,6 +415,16 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SchedulerLease(Base):
+    """Which scheduler process does the timed work now; a standby takes over when the lease runs out."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class CachedValue(Base):

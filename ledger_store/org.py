@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger_store.models import OrgUnit, Person, PersonRole, PlatformIdentity, Role
+from ledger_store.models import Level, OrgUnit, Person, PersonRole, PlatformIdentity, Role
 
 # The simulator speaks as the person's account, so it needs no identity rows.
 SIMULATOR = "simulator"
@@ -98,6 +98,12 @@ def fillers_by_unit(session: Session) -> dict[int, Person]:
         if person.org_unit_id is not None:
             result.setdefault(person.org_unit_id, person)
     return result
+
+
+def towns_with_fillers(session: Session) -> list[OrgUnit]:
+    """Every town or street that has a filler: where a task goes when no scope is named."""
+    fillers = fillers_by_unit(session)
+    return [unit for unit in all_units(session) if unit.level == Level.TOWN and unit.id in fillers]
 
 
 def issuers_of_department(session: Session, department_id: int) -> list[Person]:

@@ -1,1 +1,1 @@
-"""Time-driven work (reminders, deadlines, recurring tasks, outbox drain); not built yet, see the README."""
+"""Time-driven work: reminders, deadlines, recurring reports and the outbox drain (`python -m scheduler`)."""

@@ -17,6 +17,7 @@ from bot.config import (
     ConfigError,
     DatabaseConfig,
     DeliveryConfig,
+    SchedulerConfig,
     SimulatorConfig,
     WebConfig,
     WeComConfig,
@@ -56,6 +57,7 @@ def test_the_example_file_shows_every_option_with_its_default() -> None:
         "simulator": SimulatorConfig,
         "delivery": DeliveryConfig,
         "wecom": WeComConfig,
+        "scheduler": SchedulerConfig,
     }
     assert set(documented) == {"bot", *options}
     assert set(documented["bot"]) == {"timezone"}

@@ -108,3 +108,8 @@ def resume_hint(title: str, number: int, total: int) -> str:
     if number > total:
         return f"——\n《{title}》已填完，回复“提交”确认报送，或“修改 题号”修改。"
     return f"——\n《{title}》还在第{number}/{total}题，直接回复答案即可继续。"
+
+
+def task_closed(title: str, deadline: str) -> str:
+    """A task whose deadline passed and that takes no late answers."""
+    return f"《{title}》已于{deadline}截止，不再接收报送。如需补报，请联系发布部门。"

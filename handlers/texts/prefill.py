@@ -56,6 +56,11 @@ def stale_suggestion(shown: str) -> str:
     return f"台账中的值：{shown}，可能已过期。没有变化请回复“不变”，有变化请直接回复新的值。"
 
 
+def previous_suggestion(shown: str) -> str:
+    """Under a question of a recurring report: what the unit answered last period."""
+    return f"上期填的是：{shown}。没有变化请回复“不变”，有变化请直接回复新的值。"
+
+
 def write_back_source(task_id: int, title: str) -> str:
     """The source of ledger values written back from a submission, in the ledger history."""
     return f"任务#{task_id}《{title}》"

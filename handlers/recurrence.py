@@ -1,0 +1,161 @@
+"""Recurring reports: each period issued as its own task, with its own assignments, reminders and summary.
+
+A period is issued once: the task carries (recurrence, period) under a unique constraint, and the recurrence's
+next issue moment moves on in the same transaction. A scheduler that was down issues only the latest missed
+period whose deadline is still ahead; older ones are stale and skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from handlers.context import Context
+from handlers.forms.registry import fields_of, latest_version
+from handlers.recurrence_rules import Schedule, deadline_of, next_issue, period_of
+from handlers.reporting import Terms, answer_value, issue_task
+from ledger_store import audit
+from ledger_store.models import (
+    Assignment,
+    Form,
+    OrgUnit,
+    Person,
+    Recurrence,
+    RecurrenceStatus,
+    ReportTask,
+    Submission,
+)
+from ledger_store.org import fillers_by_unit, towns_with_fillers
+
+
+def schedule_of(recurrence: Recurrence) -> Schedule:
+    """The recurrence's rules as a Schedule."""
+    return Schedule(
+        recurrence.rule,
+        datetime.strptime(recurrence.issue_time, "%H:%M").time(),
+        recurrence.deadline_rule,
+        datetime.strptime(recurrence.deadline_time, "%H:%M").time(),
+    )
+
+
+def create(
+    ctx: Context, issuer: Person, form: Form, schedule: Schedule, units: list[OrgUnit] | None, terms: Terms
+) -> Recurrence:
+    """Set up a recurring report; its first period is issued at the next issue moment."""
+    if issuer.department_id is None:
+        raise ValueError("only members of a department issue tasks")
+    first = next_issue(schedule.rule, schedule.issue_time, ctx.local_now())
+    recurrence = Recurrence(
+        form_id=form.id,
+        department_id=issuer.department_id,
+        issued_by_id=issuer.id,
+        rule=schedule.rule,
+        issue_time=schedule.issue_time.strftime("%H:%M"),
+        deadline_rule=schedule.deadline_rule,
+        deadline_time=schedule.deadline_time.strftime("%H:%M"),
+        unit_ids=None if units is None else [unit.id for unit in units],
+        accepts_late=terms.accepts_late,
+        remind_hours=terms.remind_hours,
+        status=RecurrenceStatus.ACTIVE,
+        next_issue_at=ctx.to_stored(first),
+        created_at=ctx.now(),
+    )
+    ctx.session.add(recurrence)
+    ctx.session.flush()
+    audit.record(ctx.session, at=ctx.now(), actor_id=issuer.id, action="recurrence_create", entity="recurrence",
+                 entity_id=recurrence.id, new={"form": form.code, "rule": schedule.rule,
+                                               "deadline_rule": schedule.deadline_rule})  # fmt: skip
+    return recurrence
+
+
+def issue_due(ctx: Context) -> list[ReportTask]:
+    """Issue the period of every active recurrence whose issue moment has come; returns the new tasks."""
+    due = ctx.session.scalars(
+        select(Recurrence)
+        .where(Recurrence.status == RecurrenceStatus.ACTIVE, Recurrence.next_issue_at <= ctx.now())
+        .with_for_update(skip_locked=True)
+    )
+    issued = []
+    for recurrence in due:
+        schedule, latest = schedule_of(recurrence), None
+        while recurrence.next_issue_at <= ctx.now():
+            latest = ctx.to_local(recurrence.next_issue_at)
+            recurrence.next_issue_at = ctx.to_stored(next_issue(schedule.rule, schedule.issue_time, latest))
+        deadline = ctx.to_stored(deadline_of(schedule, latest.date(), ctx.tz))
+        period = period_of(schedule.rule, latest.date())
+        if deadline <= ctx.now() or _period_exists(ctx, recurrence, period):
+            continue
+        task = _issue_period(ctx, recurrence, deadline, period)
+        if task is not None:
+            issued.append(task)
+    return issued
+
+
+def previous_answers(ctx: Context, assignment: Assignment) -> dict[str, object]:
+    """The same unit's typed answers in the previous period of a recurring task ({} when none)."""
+    task = assignment.task
+    if task.recurrence_id is None:
+        return {}
+    previous = ctx.session.scalar(
+        select(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(ReportTask, ReportTask.id == Assignment.task_id)
+        .where(
+            ReportTask.recurrence_id == task.recurrence_id,
+            ReportTask.id != task.id,
+            ReportTask.issued_at < task.issued_at,
+            Assignment.org_unit_id == assignment.org_unit_id,
+        )
+        .order_by(ReportTask.issued_at.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return {}
+    fields = {field.name: field for field in fields_of(task.form_version)}
+    return {
+        row.field_name: answer_value(fields[row.field_name], row)
+        for row in previous.answers
+        if row.field_name in fields
+    }
+
+
+def department_recurrences(ctx: Context, person: Person, admin: bool) -> list[Recurrence]:
+    """The recurrences the person may see (their department's; every one for an admin), newest first."""
+    query = select(Recurrence).where(Recurrence.status != RecurrenceStatus.STOPPED).order_by(Recurrence.id.desc())
+    if not admin:
+        query = query.where(Recurrence.department_id == person.department_id)
+    return list(ctx.session.scalars(query))
+
+
+def set_status(ctx: Context, person: Person, recurrence: Recurrence, status: RecurrenceStatus) -> None:
+    """Pause, resume or stop a recurrence; resuming starts again from the next issue moment after now."""
+    old = recurrence.status
+    recurrence.status = status
+    if status == RecurrenceStatus.ACTIVE and old == RecurrenceStatus.PAUSED:
+        schedule = schedule_of(recurrence)
+        recurrence.next_issue_at = ctx.to_stored(next_issue(schedule.rule, schedule.issue_time, ctx.local_now()))
+    audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="recurrence_status", entity="recurrence",
+                 entity_id=recurrence.id, old={"status": old}, new={"status": status.value})  # fmt: skip
+
+
+def _period_exists(ctx: Context, recurrence: Recurrence, period: str) -> bool:
+    """Was this period issued already (by this or another scheduler)?"""
+    found = select(ReportTask.id).where(ReportTask.recurrence_id == recurrence.id, ReportTask.period == period)
+    return ctx.session.scalar(found) is not None
+
+
+def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, period: str) -> ReportTask | None:
+    """One period's task, to the recurrence's units that still have a filler; None when none has."""
+    fillers = fillers_by_unit(ctx.session)
+    if recurrence.unit_ids is None:
+        units = towns_with_fillers(ctx.session)
+    else:
+        units = [unit for unit in ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(recurrence.unit_ids)))]
+    units = [unit for unit in units if unit.id in fillers]
+    issuer = ctx.session.get(Person, recurrence.issued_by_id)
+    version = latest_version(ctx.session, recurrence.form)
+    if not units or issuer is None or version is None:
+        return None
+    terms = Terms(recurrence.accepts_late, recurrence.remind_hours, recurrence.id, period)
+    return issue_task(ctx, issuer, version, deadline, units, terms)

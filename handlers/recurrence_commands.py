@@ -1,0 +1,117 @@
+"""The chat side of time: the terms /发布 takes (提醒 …, 不收迟报), recurring /发布 … 每月25日, and /定时."""
+
+from __future__ import annotations
+
+import re
+
+from handlers import recurrence, reporting
+from handlers.context import Context
+from handlers.numbers import parse_number
+from handlers.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
+from handlers.texts import recurrence as t
+from ledger_store.models import Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role
+
+NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
+REMIND = re.compile(
+    r"\s*(?:提醒\s*(?P<hours>不提醒|[0-9０-９一二两三四五六七八九十,，、\s小时天h提前]+?)|(?P<none>不提醒))\s*(?=范围|$)"
+)
+SCHEDULE = re.compile(r"^(?P<name>.+?)\s+(?P<schedule>(?:每|工作日).*)$")
+HOURS = re.compile(r"^(?:提前)?(?P<n>[0-9一二两三四五六七八九十]+)\s*(?P<unit>小时|h|天)?$")
+ACTIONS = {"暂停": RecurrenceStatus.PAUSED, "恢复": RecurrenceStatus.ACTIVE, "继续": RecurrenceStatus.ACTIVE,
+           "停止": RecurrenceStatus.STOPPED, "取消": RecurrenceStatus.STOPPED}  # fmt: skip
+
+
+def split_terms(args: str) -> tuple[str, reporting.Terms] | str:
+    """The /发布 arguments without their terms, and the terms (late answers, reminder hours); or what is wrong."""
+    accepts_late = NOT_LATE.search(args) is None
+    args = NOT_LATE.sub(" ", args)
+    hours = None
+    found = REMIND.search(args)
+    if found:
+        written = found.group("hours") or found.group("none")
+        hours = reminder_hours(written)
+        if hours is None:
+            return t.bad_reminder_hours(written.strip())
+        args = args[: found.start()] + " " + args[found.end() :]
+    return " ".join(args.split()), reporting.Terms(accepts_late=accepts_late, remind_hours=hours)
+
+
+def reminder_hours(text: str) -> list[int] | None:
+    """24小时,2小时 / 提前1天 / 不提醒 as hours before the deadline, largest first; None when unreadable."""
+    if text.strip() == "不提醒":
+        return []
+    hours = []
+    for token in filter(None, re.split(r"[,，、\s]+", text.strip())):
+        match = HOURS.fullmatch(token)
+        number = parse_number(match.group("n")) if match else None
+        if number is None or number <= 0 or number != int(number):
+            return None
+        hours.append(int(number) * (24 if match.group("unit") == "天" else 1))
+    return sorted(set(hours), reverse=True) or None
+
+
+def split_schedule(template: str) -> tuple[str, str | None]:
+    """低保月报 每月25日 -> (低保月报, 每月25日); a one-off template has no schedule."""
+    match = SCHEDULE.match(template)
+    return (match.group("name").strip(), match.group("schedule").strip()) if match else (template, None)
+
+
+def issue_recurring(
+    ctx: Context,
+    person: Person,
+    form: Form,
+    written: str,
+    when: str,
+    units: list[OrgUnit] | None,
+    terms: reporting.Terms,
+) -> list[str]:
+    """/发布 模板 每月25日 截止 次月3日 18:00: set the recurrence up; its periods are issued by the scheduler."""
+    parsed = parse_schedule(written)
+    if parsed is None:
+        return [t.bad_schedule(written)]
+    deadline = parse_deadline_rule(when)
+    if deadline is None:
+        return [t.bad_deadline_rule(when)]
+    schedule = Schedule(parsed[0], parsed[1], deadline[0], deadline[1])
+    created = recurrence.create(ctx, person, form, schedule, units, terms)
+    first = reporting.format_deadline(ctx, created.next_issue_at)
+    text = t.recurrence_created(created.id, form.title, *_described(created), first)
+    return [text + "\n" + t.terms_line(terms.accepts_late, terms.remind_hours)]
+
+
+def timed(ctx: Context, person: Person, args: str) -> list[str]:
+    """/定时 [暂停|恢复|停止 编号]: the department's recurring reports, and managing one."""
+    admin = person.has_role(Role.ADMIN)
+    words = args.split()
+    if not words:
+        found = recurrence.department_recurrences(ctx, person, admin)
+        if not found:
+            return [t.NO_RECURRENCES]
+        return [t.recurrences_list([_line(ctx, item) for item in found])]
+    if len(words) != 2 or words[0] not in ACTIONS:
+        return [t.DO_USAGE]
+    reference = words[1].lstrip("#＃")
+    target = next((r for r in recurrence.department_recurrences(ctx, person, admin) if str(r.id) == reference), None)
+    if target is None:
+        return [t.unknown_recurrence(reference)]
+    status = ACTIONS[words[0]]
+    recurrence.set_status(ctx, person, target, status)
+    upcoming = reporting.format_deadline(ctx, target.next_issue_at) if status == RecurrenceStatus.ACTIVE else None
+    return [t.status_changed(target.id, target.form.title, t.STATUS_NAMES[status], upcoming)]
+
+
+def _line(ctx: Context, item: Recurrence) -> str:
+    """One recurrence as /定时 lists it."""
+    upcoming = reporting.format_deadline(ctx, item.next_issue_at)
+    return t.recurrence_line(item.id, item.form.title, *_described(item), upcoming, t.STATUS_NAMES[item.status])
+
+
+def _described(item: Recurrence) -> tuple[str, str, str]:
+    """(schedule, deadline, units) of a recurrence in words."""
+    schedule = recurrence.schedule_of(item)
+    units = t.ALL_TOWNS if item.unit_ids is None else t.unit_count(len(item.unit_ids))
+    return (
+        t.rule_text(schedule.rule, schedule.issue_time),
+        t.deadline_text(schedule.deadline_rule, schedule.deadline_time),
+        units,
+    )

@@ -1,0 +1,162 @@
+"""Timed reminders to those who have not reported: before the deadline, at it, daily after it, and once upward.
+
+Every reminder of a task has a kind and a moment (24 h before, 2 h before, the deadline, 09:00 on each day
+after it), moved out of quiet hours to their end. On each pass the latest moment already reached is the one
+sent: an earlier one never sent is stale by then and dropped, so a scheduler that was down for an hour sends
+one reminder, not three. The outbox row is the record of a reminder, keyed by (task, person, kind): the key
+can exist once, so neither a restart nor a second scheduler sends the same reminder twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import or_, select
+
+from handlers.context import Context
+from handlers.reporting import format_deadline, question_total, reached_questions, time_left
+from handlers.texts import reminders as t
+from handlers.texts import reporting as rt
+from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, ReportTask, Role
+from ledger_store.outbox import enqueue
+
+DEFAULT_HOURS_BEFORE = (24, 2)
+OVERDUE_DAYS = 30  # daily reminders after the deadline stop after this many days
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """No reminder goes out from `start` to `end` (local); one due then waits for `end`."""
+
+    start: time = time(22, 0)
+    end: time = time(8, 0)
+
+    def contains(self, moment: datetime) -> bool:
+        """Is this local moment inside the quiet hours?"""
+        at = moment.timetz().replace(tzinfo=None)
+        if self.start <= self.end:
+            return self.start <= at < self.end
+        return at >= self.start or at < self.end
+
+    def shift(self, moment: datetime) -> datetime:
+        """The local moment, or the end of the quiet hours it falls in."""
+        if not self.contains(moment):
+            return moment
+        end = moment.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        return end if end > moment else end + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When reminders go out: the quiet hours and the time of day of the reminders after a deadline."""
+
+    quiet: QuietHours = QuietHours()
+    overdue_at: time = time(9, 0)
+
+
+def filler_moments(ctx: Context, task: ReportTask, policy: Policy) -> list[tuple[str, datetime]]:
+    """(kind, stored moment) of every reminder a filler of `task` may get, in time order."""
+    local_deadline = ctx.to_local(task.deadline)
+    moments = []
+    for hours in task.remind_hours if task.remind_hours is not None else DEFAULT_HOURS_BEFORE:
+        at = local_deadline - timedelta(hours=hours)
+        if ctx.to_stored(at) > task.issued_at:
+            moments.append((f"before-{hours}h", at))
+    moments.append(("due", local_deadline))
+    if task.accepts_late:
+        for day in range(1, OVERDUE_DAYS + 1):
+            at = (local_deadline + timedelta(days=day)).replace(
+                hour=policy.overdue_at.hour, minute=policy.overdue_at.minute, second=0, microsecond=0
+            )
+            moments.append((f"overdue-{at:%Y%m%d}", at))
+    shifted = [(kind, ctx.to_stored(policy.quiet.shift(at))) for kind, at in moments]
+    return sorted(shifted, key=lambda item: item[1])
+
+
+def escalation_moment(ctx: Context, task: ReportTask, policy: Policy) -> datetime | None:
+    """When the units' reviewers hear who has not reported: with the first reminder after the deadline."""
+    return next((at for kind, at in filler_moments(ctx, task, policy) if kind.startswith("overdue")), None)
+
+
+def remind_due(ctx: Context, policy: Policy) -> int:
+    """Queue the reminders now due on every open task; returns how many were queued."""
+    if policy.quiet.contains(ctx.local_now()):
+        return 0
+    now = ctx.now()
+    horizon = now - timedelta(days=OVERDUE_DAYS + 1)
+    tasks = ctx.session.scalars(
+        select(ReportTask).where(
+            ReportTask.deadline > horizon,
+            or_(ReportTask.accepts_late, ReportTask.deadline > now),
+        )
+    )
+    queued = 0
+    for task in tasks:
+        missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
+        if not missing:
+            continue
+        reached = [(kind, at) for kind, at in filler_moments(ctx, task, policy) if at <= now]
+        if reached:
+            queued += _remind_fillers(ctx, task, missing, reached[-1][0])
+        escalate_at = escalation_moment(ctx, task, policy)
+        if escalate_at is not None and escalate_at <= now:
+            queued += _escalate(ctx, task, missing)
+    return queued
+
+
+def _remind_fillers(ctx: Context, task: ReportTask, missing: list[Assignment], kind: str) -> int:
+    """One reminder of `kind` to each filler still missing (once per task, person and kind)."""
+    total = question_total(task.form_version)
+    reached = reached_questions(ctx, missing)
+    deadline = format_deadline(ctx, task.deadline)
+    queued = 0
+    for assignment in missing:
+        number = reached.get(assignment.id)
+        position = None if number is None else min(number, total)
+        if kind.startswith("overdue"):
+            text = t.overdue(task.title, deadline, time_left(ctx, task.deadline), position, total)
+        else:
+            text = rt.reminder(task.title, deadline, time_left(ctx, task.deadline), position, total)
+        key = f"remind:{task.id}:{assignment.filler_id}:{kind}"
+        if enqueue(ctx.session, person_id=assignment.filler_id, dedupe_key=key, now=ctx.now(), text=text):
+            queued += 1
+    return queued
+
+
+def _escalate(ctx: Context, task: ReportTask, missing: list[Assignment]) -> int:
+    """Tell each missing unit's nearest reviewer (its own unit or one above) which units are late, once."""
+    by_reviewer: dict[int, list[Assignment]] = defaultdict(list)
+    reviewers = _reviewers_by_unit(ctx)
+    for assignment in missing:
+        reviewer = _nearest(assignment.org_unit, reviewers)
+        if reviewer is not None:
+            by_reviewer[reviewer].append(assignment)
+    queued = 0
+    for reviewer_id, late in by_reviewer.items():
+        units = [t.late_unit(a.org_unit.name, a.filler.name) for a in late]
+        text = t.escalation(task.title, format_deadline(ctx, task.deadline), units)
+        key = f"escalate:{task.id}:{reviewer_id}"
+        if enqueue(ctx.session, person_id=reviewer_id, dedupe_key=key, now=ctx.now(), text=text):
+            queued += 1
+    return queued
+
+
+def _reviewers_by_unit(ctx: Context) -> dict[int, int]:
+    """Org unit id -> the id of one active reviewer placed in it."""
+    people = ctx.session.scalars(select(Person).where(Person.active.is_(True), Person.org_unit_id.is_not(None)))
+    found: dict[int, int] = {}
+    for person in people:
+        if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
+            found.setdefault(person.org_unit_id, person.id)
+    return found
+
+
+def _nearest(unit: OrgUnit | None, reviewers: dict[int, int]) -> int | None:
+    """The reviewer of the unit, or of the closest unit above it."""
+    while unit is not None:
+        if unit.id in reviewers:
+            return reviewers[unit.id]
+        unit = unit.parent
+    return None

@@ -1,0 +1,101 @@
+"""Sentences of recurring reports (/发布 … 每月25日, /定时) and of the terms a task is issued with."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+WEEKDAY_NAMES = "一二三四五六日"
+RECURRING_USAGE = "/发布 模板名 每月25日 截止 次月3日 18:00 [范围 单位…]（也可以 每周五、每个工作日）"
+NO_RECURRENCES = "您的部门还没有定时发布的任务。设定方法：" + RECURRING_USAGE
+STATUS_NAMES = {"active": "进行中", "paused": "已暂停", "stopped": "已停止"}
+ALL_TOWNS = "各镇街"
+NOT_LATE = "截止后不再接收"
+
+
+def unit_count(count: int) -> str:
+    """The scope of a recurrence that names its units."""
+    return f"{count}个单位"
+
+
+def rule_text(rule: dict[str, Any], at: time) -> str:
+    """每月25日 09:00, 每周五 09:00, 每个工作日 09:00."""
+    if rule["every"] == "month":
+        when = f"每月{rule['day']}日"
+    elif rule["every"] == "week":
+        when = f"每周{WEEKDAY_NAMES[rule['weekday']]}"
+    else:
+        when = "每个工作日"
+    return f"{when} {at:%H:%M}"
+
+
+def deadline_text(rule: dict[str, Any], at: time) -> str:
+    """次月3日 18:00, 当月28日 18:00, 下周一 12:00, 当天 17:00, 3天后 18:00."""
+    if "months" in rule:
+        when = f"{'次月' if rule['months'] else '当月'}{rule['day']}日"
+    elif "weeks" in rule:
+        when = f"{'下周' if rule['weeks'] else '本周'}{WEEKDAY_NAMES[rule['weekday']]}"
+    else:
+        when = {0: "当天", 1: "次日"}.get(rule["days"], f"{rule['days']}天后")
+    return f"{when} {at:%H:%M}"
+
+
+def bad_schedule(text: str) -> str:
+    """A schedule that could not be read."""
+    return f"没看懂发布周期“{text}”。可以写 每月25日、每周五 或 每个工作日（后面可加时间，如 每月25日 9:00）。"
+
+
+def bad_deadline_rule(text: str) -> str:
+    """A recurring deadline that could not be read."""
+    return f"没看懂每期的截止时间“{text}”。可以写 次月3日 18:00、当月28日、下周一 12:00、当天17:00 或 3天后。"
+
+
+def bad_reminder_hours(text: str) -> str:
+    """提醒 … that could not be read."""
+    return f"没看懂提醒时间“{text}”。可以写 提醒 24小时,2小时，或 提醒 提前1天；不要提醒写 不提醒。"
+
+
+def recurrence_created(number: int, title: str, schedule: str, deadline: str, units: str, first: str) -> str:
+    """Confirmation of a new recurring report."""
+    return (
+        f"已设定定时发布《{title}》（定时#{number}）：{schedule} 发布，每期{deadline}截止，发给{units}。\n"
+        f"第一期将于{first}发布。发送“/定时”查看，“/定时 暂停 {number}”暂停。"
+    )
+
+
+def recurrence_line(
+    number: int, title: str, schedule: str, deadline: str, units: str, upcoming: str, status: str
+) -> str:
+    """One recurrence in /定时."""
+    return f"#{number}《{title}》{schedule} 发布，每期{deadline}截止，发给{units}；下次：{upcoming}；{status}"
+
+
+def recurrences_list(lines: list[str]) -> str:
+    """/定时."""
+    return "定时发布：\n" + "\n".join(lines) + "\n回复“/定时 暂停 编号”“/定时 恢复 编号”“/定时 停止 编号”管理。"
+
+
+def unknown_recurrence(reference: str) -> str:
+    """/定时 暂停 N with an unknown N."""
+    return f"没有找到定时#{reference}。发送“/定时”查看所有定时发布。"
+
+
+DO_USAGE = "请写成“/定时 暂停 编号”“/定时 恢复 编号”或“/定时 停止 编号”，编号见“/定时”。"
+
+
+def status_changed(number: int, title: str, status: str, upcoming: str | None) -> str:
+    """After pausing, resuming or stopping."""
+    tail = f"下次 {upcoming} 发布。" if upcoming else ""
+    return f"定时#{number}《{title}》{status}。{tail}"
+
+
+def terms_line(accepts_late: bool, hours: list[int] | None) -> str:
+    """How an issued task treats lateness and reminders, appended to the confirmation."""
+    late = "截止后仍接收迟报，每天提醒一次" if accepts_late else NOT_LATE
+    if hours is None:
+        remind = "截止前24小时、2小时和截止时提醒未报单位"
+    elif hours:
+        remind = "截止前" + "、".join(f"{h}小时" for h in hours) + "和截止时提醒未报单位"
+    else:
+        remind = "截止时提醒未报单位"
+    return f"{remind}；{late}。"

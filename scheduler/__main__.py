@@ -1,0 +1,48 @@
+"""`python -m scheduler [--config FILE]`: reminders, deadlines, recurring reports and delivery, in their own process."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, load_config
+from bot.logs import configure_logging
+from bot.platforms.registry import configured_platforms
+from bot.runtime import build_runtime, open_database
+from scheduler.jobs import TimedWork
+from scheduler.process import blocking
+
+log = logging.getLogger("scheduler")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the scheduler until interrupted; a second one started beside it waits as a standby."""
+    parser = argparse.ArgumentParser(prog="python -m scheduler", description="一表通机器人的定时任务进程")
+    parser.add_argument("--config", type=Path, help="配置文件（TOML），默认用内置默认值")
+    args = parser.parse_args(argv)
+    configure_logging(logging.INFO)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"配置文件有误：{error}", file=sys.stderr)
+        return 2
+    database = open_database(config)
+    runtime = build_runtime(config, *configured_platforms(config, database), database=database)
+    work = TimedWork(runtime, config.scheduler)
+    scheduler = blocking(work, config.scheduler)
+    log.info("scheduler %s started: every %ss timed work, every %ss delivery", work.holder,
+             config.scheduler.tick_seconds, config.scheduler.deliver_seconds)  # fmt: skip
+    work.run_once()
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        work.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
