@@ -22,7 +22,6 @@ def close_due(ctx: Context) -> list[ReportTask]:
             select(ReportTask)
             .where(ReportTask.closed_at.is_(None), ReportTask.deadline <= ctx.now())
             .order_by(ReportTask.deadline, ReportTask.id)
-            .with_for_update(skip_locked=True)
         )
     )
     for task in due:

@@ -72,9 +72,7 @@ def create(
 def issue_due(ctx: Context) -> list[ReportTask]:
     """Issue the period of every active recurrence whose issue moment has come; returns the new tasks."""
     due = ctx.session.scalars(
-        select(Recurrence)
-        .where(Recurrence.status == RecurrenceStatus.ACTIVE, Recurrence.next_issue_at <= ctx.now())
-        .with_for_update(skip_locked=True)
+        select(Recurrence).where(Recurrence.status == RecurrenceStatus.ACTIVE, Recurrence.next_issue_at <= ctx.now())
     )
     issued = []
     for recurrence in due:

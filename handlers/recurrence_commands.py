@@ -12,9 +12,7 @@ from handlers.texts import recurrence as t
 from ledger_store.models import Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role
 
 NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
-REMIND = re.compile(
-    r"\s*(?:提醒\s*(?P<hours>不提醒|[0-9０-９一二两三四五六七八九十,，、\s小时天h提前]+?)|(?P<none>不提醒))\s*(?=范围|$)"
-)
+REMIND = re.compile(r"\s*(?:(?<!不)提醒\s*(?P<hours>.+?)|(?P<none>不提醒))\s*(?=范围|$)")
 SCHEDULE = re.compile(r"^(?P<name>.+?)\s+(?P<schedule>(?:每|工作日).*)$")
 HOURS = re.compile(r"^(?:提前)?(?P<n>[0-9一二两三四五六七八九十]+)\s*(?P<unit>小时|h|天)?$")
 ACTIONS = {"暂停": RecurrenceStatus.PAUSED, "恢复": RecurrenceStatus.ACTIVE, "继续": RecurrenceStatus.ACTIVE,
