@@ -49,6 +49,8 @@ class DeliveryConfig:
     platform: str = "simulator"
     max_attempts: int = 5
     batch_size: int = 100
+    # Pushes one platform may be handed a minute, counted per recipient as WeCom counts its quota (0: no cap).
+    per_platform_per_minute: int = 2000
 
     def __post_init__(self) -> None:
         if self.platform not in DELIVERY_PLATFORMS:
@@ -57,6 +59,10 @@ class DeliveryConfig:
         for name in ("max_attempts", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"[delivery] {name} must be at least 1, not {getattr(self, name)}")
+        if self.per_platform_per_minute < 0:
+            raise ValueError(
+                f"[delivery] per_platform_per_minute must be 0 (no cap) or more, not {self.per_platform_per_minute}"
+            )
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     "database": {"url": str},
     "web": {"host": str, "port": int},
     "simulator": {"files_dir": str},
-    "delivery": {"platform": str, "max_attempts": int, "batch_size": int},
+    "delivery": {"platform": str, "max_attempts": int, "batch_size": int, "per_platform_per_minute": int},
     "wecom": {
         "corp_id": str,
         "agent_id": int,

@@ -63,6 +63,7 @@ class Runtime:
             self.engine.now,
             max_attempts=self.config.delivery.max_attempts,
             batch_size=self.config.delivery.batch_size,
+            per_platform_per_minute=self.config.delivery.per_platform_per_minute,
         )
 
 

@@ -25,15 +25,17 @@ def find_person(session: Session, platform: str, user_id: str) -> Person | None:
     return person if person is not None and person.active else None
 
 
-def platform_user_id(session: Session, person: Person, platform: str) -> str | None:
-    """The id to address `person` on `platform`, or None when they have none there."""
+def platform_user_ids(session: Session, person_ids: set[int], platform: str) -> dict[int, str]:
+    """Person id -> the id to address them on `platform`, for those who have one there (one query)."""
+    if not person_ids:
+        return {}
     if platform == SIMULATOR:
-        return person.account
-    return session.scalar(
-        select(PlatformIdentity.user_id).where(
-            PlatformIdentity.person_id == person.id, PlatformIdentity.platform == platform
+        query = select(Person.id, Person.account).where(Person.id.in_(person_ids))
+    else:
+        query = select(PlatformIdentity.person_id, PlatformIdentity.user_id).where(
+            PlatformIdentity.person_id.in_(person_ids), PlatformIdentity.platform == platform
         )
-    )
+    return dict(session.execute(query).all())
 
 
 def unit_path(unit: OrgUnit) -> str:

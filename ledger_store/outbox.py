@@ -1,17 +1,20 @@
-"""Writing pushes into the outbox inside the caller's transaction, once per dedupe key."""
+"""The outbox: pushes queued in the caller's transaction once per dedupe key, and what delivery counts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger_store.models import OutboxMessage, StoredFile
+from ledger_store.models import CachedValue, OutboxMessage, StoredFile
 
 # Replies to what a person just said start their dedupe keys with this; they may repeat word for word.
 REPLY_PREFIX = "reply:"
+# The row every delivery pass updates first, so passes in different processes claim one after another.
+CLAIM_LOCK_KEY = "outbox:claim-lock"
 
 
 def enqueue(
@@ -57,3 +60,50 @@ def store_file(session: Session, name: str, content: bytes, now: datetime) -> St
 def is_reply(message: OutboxMessage) -> bool:
     """True for a reply to a person's message, as opposed to a push the bot starts (task, reminder, summary)."""
     return message.dedupe_key.startswith(REPLY_PREFIX)
+
+
+def reply_rows() -> ColumnElement[bool]:
+    """SQL for "this row is a reply", the counterpart of is_reply."""
+    return OutboxMessage.dedupe_key.startswith(REPLY_PREFIX)
+
+
+def platform_of(default_platform: str) -> ColumnElement[str]:
+    """SQL for the platform a row goes to: its own, or the default one."""
+    return func.coalesce(OutboxMessage.platform, default_platform)
+
+
+def lock_claims(session: Session, now: datetime) -> None:
+    """Hold the outbox's claim lock until the transaction ends (an UPDATE locks the row on every database).
+
+    A pass counts what went out in the last minute and then leases rows; with the lock, a pass in another
+    process counts only after this one has committed its leases, so together they keep the per-minute limits.
+    """
+    lock = update(CachedValue).where(CachedValue.key == CLAIM_LOCK_KEY).values(value=now.isoformat())
+    if session.execute(lock).rowcount:
+        return
+    try:
+        with session.begin_nested():
+            session.add(CachedValue(key=CLAIM_LOCK_KEY, value=now.isoformat()))
+    except IntegrityError:  # another process created the row first: wait for its lock like everyone else
+        session.execute(lock)
+
+
+def sent_since(session: Session, since: datetime, platform: str, default_platform: str) -> int:
+    """Rows handed to `platform` after `since`, whether still in flight or sent (failed tries clear sent_at)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.sent_at > since, platform_of(default_platform) == platform)
+    )
+
+
+def sent_to_people_since(session: Session, since: datetime, person_ids: set[int]) -> dict[int, int]:
+    """Person id -> rows handed to a platform for them after `since`."""
+    if not person_ids:
+        return {}
+    counts = session.execute(
+        select(OutboxMessage.person_id, func.count())
+        .where(OutboxMessage.sent_at > since, OutboxMessage.person_id.in_(person_ids))
+        .group_by(OutboxMessage.person_id)
+    )
+    return {person_id: count for person_id, count in counts}

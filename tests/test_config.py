@@ -106,6 +106,7 @@ def test_absolute_memory_and_server_urls_are_kept_as_written(tmp_path: Path, url
         ("[web]\nport = 70000\n", "between 1 and 65535"),
         ("[delivery]\nmax_attempts = true\n", "whole number, not True"),
         ("[delivery]\nbatch_size = 0\n", "batch_size must be at least 1"),
+        ("[delivery]\nper_platform_per_minute = -1\n", "per_platform_per_minute must be 0 (no cap) or more"),
         ("[bot]\ntimezone = 'Beijing'\n", "'Beijing' is not a time zone"),
         ("[bot]\ntimezone = 'Asia'\n", "'Asia' is not a time zone"),
         ("web = 8080\n", "[web] section"),

@@ -1,0 +1,207 @@
+"""One delivery pass's claim: the due rows, grouped by content, within the limits, leased; and failing a row."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.delivery_limits import MINUTE, Addressee, over_member_limit, over_platform_limit, platform_budgets
+from bot.platforms.base import Card, Outgoing, Platform
+from handlers.masking import mask_sensitive
+from ledger_store.models import OutboxMessage, OutboxStatus, Person
+from ledger_store.org import platform_user_ids
+from ledger_store.outbox import is_reply, lock_claims, platform_of, reply_rows
+
+log = logging.getLogger(__name__)
+RETRY_BASE = timedelta(seconds=30)
+# How long a claimed row is left alone before another pass may send it again.
+LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class Claim:
+    """One content to send on one platform to the rows' recipients, and what became of each row."""
+
+    platform: str
+    message: Outgoing
+    rows: list[Addressee] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    invalid: list[Addressee] = field(default_factory=list)
+    failed: dict[int, tuple[str, bool]] = field(default_factory=dict)  # row id -> (error, retry)
+
+
+def claim(
+    session: Session,
+    platforms: dict[str, Platform],
+    default_platform: str,
+    now: datetime,
+    max_attempts: int,
+    batch_size: int,
+    per_platform_per_minute: int = 0,
+) -> list[Claim] | None:
+    """Lease the due rows the limits allow, grouped by platform and identical content; None when nothing is due.
+
+    Rows over a limit are not leased and their tries are not counted: over a member's limit they wait a minute,
+    over the platform's they stay due, and no pass takes them while the platform's minute is used up.
+    """
+    lock_claims(session, now)
+    budgets = platform_budgets(session, platforms, default_platform, now, per_platform_per_minute)
+    spent = [name for name, left in budgets.items() if left <= 0]
+    rows = list(session.scalars(due_rows(now, default_platform, spent).limit(batch_size)))
+    if not rows:
+        return None
+    taken = Taken(session, platforms, default_platform, now, max_attempts)
+    taken.add(rows)
+    taken.add(more_of_the_same(session, taken, budgets))
+    entries = [(item.platform, entry) for item in taken.claims.values() for entry in item.rows]
+    held: set[int] = set()
+    for name in {item.platform for item in taken.claims.values()}:
+        mine = [entry for platform, entry in entries if platform == name]
+        held |= over_member_limit(session, platforms[name].per_member_per_minute, mine, now)
+    for row_id in held:
+        taken.rows[row_id].next_attempt_at = now + MINUTE  # the member's minute has to pass first
+    left_due = held | over_platform_limit(entries, budgets, held)
+    for item in taken.claims.values():
+        item.rows = [entry for entry in item.rows if entry.row_id not in left_due]
+        for entry in item.rows:
+            row = taken.rows[entry.row_id]
+            row.attempts += 1
+            row.next_attempt_at, row.sent_at = now + LEASE, now
+    return [item for item in taken.claims.values() if item.rows]
+
+
+def due_rows(now: datetime, default_platform: str, spent: list[str]) -> Select:
+    """Pending rows whose time has come, oldest first, locked (skipping rows another pass holds).
+
+    Pushes to a platform whose minute is used up are left out; replies to it are not.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+        .options(selectinload(OutboxMessage.person).lazyload(Person.roles))
+    )
+    if spent:
+        query = query.where(or_(reply_rows(), platform_of(default_platform).not_in(spent)))
+    return query
+
+
+def content_key(row: OutboxMessage, platform: str) -> tuple:
+    """Rows with equal keys carry the same message to the same platform and can share its calls."""
+    card = repr(sorted(row.card.items())) if row.card else None
+    return platform, row.text, row.file_id, card, is_reply(row)
+
+
+class Taken:
+    """The rows of one pass grouped into claims; rows that cannot go anywhere fail as they are added."""
+
+    def __init__(
+        self, session: Session, platforms: dict[str, Platform], default_platform: str, now: datetime, attempts: int
+    ) -> None:
+        self.session, self.platforms, self.default_platform = session, platforms, default_platform
+        self.now, self.max_attempts = now, attempts
+        self.claims: dict[tuple, Claim] = {}
+        self.rows: dict[int, OutboxMessage] = {}
+
+    def add(self, rows: list[OutboxMessage]) -> None:
+        """Group `rows` by platform and content, looking each platform's user ids up in one query."""
+        people: dict[str, set[int]] = {}
+        for row in rows:
+            if row.user_id is None and row.person_id is not None:
+                people.setdefault(row.platform or self.default_platform, set()).add(row.person_id)
+        user_ids = {name: platform_user_ids(self.session, ids, name) for name, ids in people.items()}
+        for row in rows:
+            name = row.platform or self.default_platform
+            if name not in self.platforms:
+                fail(row, f"platform {name} is not configured", self.now, self.max_attempts, retry=False)
+                continue
+            user_id = row.user_id or user_ids.get(name, {}).get(row.person_id)
+            if user_id is None:
+                account = row.person.account if row.person else "?"
+                fail(row, f"{account} has no {name} id", self.now, self.max_attempts, retry=False)
+                continue
+            key = content_key(row, name)
+            if key not in self.claims:
+                self.claims[key] = Claim(name, outgoing(row))
+            who = f"{row.person.name}({row.person.account})" if row.person else user_id
+            self.claims[key].rows.append(Addressee(row.id, user_id, who, row.dedupe_key, row.person_id, is_reply(row)))
+            self.rows[row.id] = row
+
+    def count(self, platform: str) -> int:
+        """Rows taken for one platform so far."""
+        return sum(len(item.rows) for item in self.claims.values() if item.platform == platform)
+
+
+def more_of_the_same(session: Session, taken: Taken, budgets: dict[str, int]) -> list[OutboxMessage]:
+    """Further due rows with the text of a push already taken, so its calls fill up to the platform's recipients.
+
+    A reminder to ten thousand people then needs ten calls, not one per `batch_size` rows. Only text pushes
+    (no file, no card, no reply) are filled up, and never past what the platform may still take this minute.
+    """
+    found: list[OutboxMessage] = []
+    for name, platform in taken.platforms.items():
+        groups = {key: item for key, item in taken.claims.items() if item.platform == name and pushed_text(key)}
+        # The places left in each text's last call: rows beyond them would need a call of their own.
+        slots = {key: -len(item.rows) % platform.max_recipients for key, item in groups.items()}
+        room = sum(slots.values())
+        if name in budgets:
+            room = min(room, budgets[name] - taken.count(name))
+        if not groups or room <= 0:
+            continue
+        candidates = session.scalars(
+            due_rows(taken.now, taken.default_platform, [])
+            .where(
+                platform_of(taken.default_platform) == name,
+                OutboxMessage.file_id.is_(None),
+                ~reply_rows(),
+                OutboxMessage.text.in_({item.message.text for item in groups.values()}),
+                OutboxMessage.id.not_in(list(taken.rows)),
+            )
+            .limit(room)
+        )
+        for row in candidates:
+            key = content_key(row, name)
+            if slots.get(key, 0) > 0:
+                slots[key] -= 1
+                found.append(row)
+    return found
+
+
+def pushed_text(key: tuple) -> bool:
+    """True for the content key of a text push: no file, no card, not a reply."""
+    _, text, file_id, card, reply = key
+    return text is not None and file_id is None and card is None and not reply
+
+
+def outgoing(row: OutboxMessage) -> Outgoing:
+    """The platform-neutral message a row holds."""
+    card = None
+    if row.card:
+        card = Card(row.card["token"], tuple(map(tuple, row.card["options"])), row.card["multiple"])
+    return Outgoing(
+        text=row.text,
+        file_name=row.file.name if row.file else None,
+        file_bytes=row.file.content if row.file else None,
+        card=card,
+        repeatable=is_reply(row),
+    )
+
+
+def fail(row: OutboxMessage, error: str, now: datetime, max_attempts: int, retry: bool, counted: bool = False) -> None:
+    """Record a failure: back off exponentially, or park as dead when retrying cannot help or too many failed."""
+    if not counted:
+        row.attempts += 1
+    row.last_error, row.sent_at = error, None  # a failed try does not count against the per-minute limits
+    if not retry or row.attempts >= max_attempts:
+        row.status = OutboxStatus.DEAD
+        log.warning("outbox %s is dead: %s", row.id, mask_sensitive(error))
+    else:
+        row.next_attempt_at = now + RETRY_BASE * 2 ** (row.attempts - 1)
