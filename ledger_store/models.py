@@ -368,6 +368,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # When a delivery pass handed the row to its platform: stamped with the lease, kept once sent, cleared when
+    # that try failed; so a pending row with sent_at is in flight, and the per-minute limits count it.
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     person: Mapped[Person | None] = relationship()
