@@ -28,6 +28,11 @@ def mask_sensitive(text: str) -> str:
     return _MOBILE_IN_TEXT.sub(lambda match: (match.group("prefix") or "") + mask_mobile(match.group("number")), text)
 
 
+def mask_user_id(user_id: str) -> str:
+    """Keep the first and last two characters of a platform account: zh*******ua."""
+    return _mask(user_id.strip(), keep_start=2, keep_end=2)
+
+
 def _mask(text: str, keep_start: int, keep_end: int) -> str:
     """Stars in the middle; a string too short to keep both ends is starred entirely."""
     hidden = len(text) - keep_start - keep_end

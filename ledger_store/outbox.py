@@ -1,20 +1,23 @@
-"""The outbox: pushes queued in the caller's transaction once per dedupe key, and what delivery counts."""
+"""The outbox: pushes queued in the caller's transaction once per dedupe key, what delivery counts, dead letters."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger_store.models import CachedValue, OutboxMessage, StoredFile
+from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus, Person, StoredFile
 
 # Replies to what a person just said start their dedupe keys with this; they may repeat word for word.
 REPLY_PREFIX = "reply:"
 # The row every delivery pass updates first, so passes in different processes claim one after another.
 CLAIM_LOCK_KEY = "outbox:claim-lock"
+# Rows changed per statement when many dead letters are put back at once.
+CHUNK = 500
 
 
 def enqueue(
@@ -107,3 +110,90 @@ def sent_to_people_since(session: Session, since: datetime, person_ids: set[int]
         .group_by(OutboxMessage.person_id)
     )
     return {person_id: count for person_id, count in counts}
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """Where the outbox stands: waiting to go, failed and waiting to be tried again, given up on."""
+
+    pending: int
+    retrying: int
+    dead: int
+    next_retry_at: datetime | None
+
+
+def delivery_counts(session: Session) -> DeliveryCounts:
+    """Count the rows not sent yet: first tries, retries after a failure (with the earliest retry), dead."""
+    # CASE rather than FILTER (WHERE ...): MariaDB has no FILTER clause.
+    failed_before = OutboxMessage.last_error.is_not(None)
+    waiting = OutboxMessage.status == OutboxStatus.PENDING
+    pending, retrying, dead, next_retry_at = session.execute(
+        select(
+            func.count(case((waiting & ~failed_before, 1))),
+            func.count(case((waiting & failed_before, 1))),
+            func.count(case((OutboxMessage.status == OutboxStatus.DEAD, 1))),
+            func.min(case((waiting & failed_before, OutboxMessage.next_attempt_at))),
+        ).where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.DEAD]))
+    ).one()
+    return DeliveryCounts(pending, retrying, dead, next_retry_at)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message delivery gave up on, as an admin needs to see it."""
+
+    id: int
+    queued_at: datetime
+    person_name: str | None  # None: an unregistered sender, known only by `user_id` on `platform`
+    user_id: str | None
+    platform: str | None
+    text: str | None
+    file_name: str | None
+    attempts: int
+    last_error: str | None
+
+
+def latest_dead(session: Session, limit: int) -> list[DeadLetter]:
+    """The most recently queued dead messages, newest first (file names only, never the file)."""
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.created_at,
+            Person.name,
+            OutboxMessage.user_id,
+            OutboxMessage.platform,
+            OutboxMessage.text,
+            StoredFile.name,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+        )
+        .outerjoin(Person, Person.id == OutboxMessage.person_id)
+        .outerjoin(StoredFile, StoredFile.id == OutboxMessage.file_id)
+        .where(OutboxMessage.status == OutboxStatus.DEAD)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return [DeadLetter(*row) for row in rows]
+
+
+def dead_ids(session: Session, ids: list[int] | None = None, queued_since: datetime | None = None) -> list[int]:
+    """Ids of dead messages: all, those among `ids`, or those queued since a moment."""
+    query = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.DEAD).order_by(OutboxMessage.id)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    if queued_since is not None:
+        query = query.where(OutboxMessage.created_at >= queued_since)
+    return list(session.scalars(query))
+
+
+def retry_dead(session: Session, ids: list[int]) -> int:
+    """Put these dead messages back to pending with no attempts, due now; how many were put back."""
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        changed += session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids[start : start + CHUNK]), OutboxMessage.status == OutboxStatus.DEAD)
+            .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None, sent_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return changed

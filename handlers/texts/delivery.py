@@ -1,9 +1,106 @@
-"""Sentences about delivery problems, sent to admins."""
+"""Sentences about delivery: problems reported to admins, and the /投递 view of the outbox."""
+
+from __future__ import annotations
 
 PLATFORM_NAMES = {"wecom": "企业微信", "dingtalk": "钉钉", "simulator": "模拟器"}
+
+DELIVERY_HELP = "/投递 [重试 [全部|编号]]：推送发送情况，重新发送失败的消息"
+USAGE = (
+    "用法：“/投递”查看推送发送情况；“/投递 重试”重新发送最近 24 小时内发送失败的消息；"
+    "“/投递 重试 全部”重新发送全部；“/投递 重试 12”只重新发送编号 12 这一条。"
+)
+RETRY_HINT = "回复“/投递 重试”重发最近 24 小时内失败的消息，“/投递 重试 全部”重发全部，“/投递 重试 编号”只重发一条。"
+NOTHING_TO_RETRY = "没有发送失败的消息，不需要重试。"
+
+# What WeCom's error codes mean for the admin, and what to do about them.
+WECOM_ERRORS = {
+    60020: "服务器 IP 不在企业微信可信 IP 列表，请在企业微信管理后台该应用的“企业可信IP”里加上本机的出口 IP",
+    40056: "企业微信不认配置里的 agent_id，请核对 [wecom] agent_id",
+    41011: "配置里没有填 agent_id，请在 [wecom] agent_id 填上应用的 AgentId",
+    40013: "企业微信不认配置里的企业ID，请核对 [wecom] corp_id",
+    40001: "应用的 Secret 不对，请核对 [wecom] secret 或环境变量 YBT_WECOM_SECRET",
+    45009: "调用太频繁，被企业微信限流",
+    45033: "同时调用太多，被企业微信限流",
+    -1: "企业微信系统繁忙",
+    40007: "企业微信里的文件已过期，重试时会重新上传",
+}
+NETWORK = "连不上企业微信（网络不通或超时）"
+SIMULATOR_FILE = "模拟器保存不了这个文件（文件夹不可写）"
 
 
 def invalid_user(who: str, platform: str) -> str:
     """A platform does not know a person we tried to reach."""
     name = PLATFORM_NAMES.get(platform, platform)
     return f"{name}里找不到{who}，发给他的消息没有送达。请在通讯录里核对他的账号，或在组织架构表里更正后重新导入。"
+
+
+def unknown_user(platform: str) -> str:
+    """Why a push died: the platform's directory has no such account."""
+    return f"{PLATFORM_NAMES.get(platform, platform)}通讯录里没有这个账号（可能已离职，或账号写错了）"
+
+
+def no_platform_id(platform: str) -> str:
+    """Why a push died: the person has no account on the platform."""
+    name = PLATFORM_NAMES.get(platform, platform)
+    return f"此人没有登记{name}账号，请在组织架构表的“{name}账号”一列补上后重新导入"
+
+
+def platform_not_configured(platform: str) -> str:
+    """Why a push died: the bot is not set up for that platform."""
+    return f"机器人没有配置{PLATFORM_NAMES.get(platform, platform)}"
+
+
+def overview(pending: int, retrying: int, next_retry: str | None, dead: int) -> str:
+    """The first line of /投递: how many pushes wait, wait for a retry, and were given up."""
+    retry = f"失败后等待重试 {retrying} 条" + (f"（最早 {next_retry} 重试）" if retrying and next_retry else "")
+    failed = f"发送失败 {dead} 条" if dead else "没有发送失败的消息"
+    return f"推送情况：待发送 {pending} 条，{retry}，{failed}。"
+
+
+def dead_header(shown: int, total: int) -> str:
+    """Above the list of dead messages."""
+    return f"最近 {shown} 条发送失败的消息（共 {total} 条）：" if total > shown else "发送失败的消息："
+
+
+def to_unregistered(platform: str, masked_user_id: str) -> str:
+    """A recipient known only by a platform account."""
+    return f"未登记的{PLATFORM_NAMES.get(platform, platform)}账号 {masked_user_id}"
+
+
+def text_preview(text: str) -> str:
+    """The start of a pushed text."""
+    return f"“{text}”"
+
+
+def file_preview(name: str) -> str:
+    """A pushed file."""
+    return f"文件“{name}”"
+
+
+def dead_line(number: int, when: str, recipient: str, preview: str, attempts: int, reason: str) -> str:
+    """One dead message in /投递."""
+    return f"#{number} {when} 发给{recipient}：{preview}，试了 {attempts} 次。原因：{reason}。"
+
+
+def retried(count: int, older: int) -> str:
+    """After /投递 重试: how many go out again, and how many older ones were left alone."""
+    sent = f"已把 {count} 条发送失败的消息重新排队，马上重新发送。" if count else "最近 24 小时内没有发送失败的消息。"
+    if older:
+        sent += f"另有 {older} 条是 24 小时以前的，没有重发；要一起重发请回复“/投递 重试 全部”。"
+    return sent
+
+
+def retried_all(count: int) -> str:
+    """After /投递 重试 全部."""
+    return f"已把全部 {count} 条发送失败的消息重新排队，马上重新发送。"
+
+
+def retried_listed(numbers: list[int]) -> str:
+    """After /投递 重试 N …: the messages named go out again."""
+    return f"已把 {'、'.join(f'#{n}' for n in numbers)} 重新排队，马上重新发送。"
+
+
+def not_dead(numbers: list[int]) -> str:
+    """/投递 重试 N for numbers that are no dead message."""
+    listed = "、".join(f"#{n}" for n in numbers)
+    return f"{listed} 不是发送失败的消息（可能已经发出，或编号不对）。回复“/投递”查看发送失败的消息和编号。"

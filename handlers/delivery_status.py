@@ -1,0 +1,126 @@
+"""/投递 for admins: how the outbox stands, the messages delivery gave up on and why, and sending them again."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from handlers.context import Context
+from handlers.masking import mask_sensitive, mask_user_id
+from handlers.texts import delivery as t
+from ledger_store import audit
+from ledger_store.models import Person
+from ledger_store.outbox import DeadLetter, dead_ids, delivery_counts, latest_dead, retry_dead
+
+SHOWN = 10
+PREVIEW_CHARS = 30
+ERROR_CHARS = 80
+# A bare "/投递 重试" sends again what failed this recently; older messages are likely stale.
+RECENT = timedelta(hours=24)
+RETRY_WORDS = ("重试", "retry")
+ALL_WORDS = ("全部", "all")
+NUMBER = re.compile(r"#?(\d+)")
+SEPARATORS = re.compile(r"[\s,，、]+")
+# Our own error texts (bot.delivery and the WeCom adapter) that the view can put in plain Chinese.
+WECOM_CODE = re.compile(r"^WeCom .*?\((?:errcode )?(-?\d+)\)")
+UNKNOWN_USER = re.compile(r"^(\w+) does not know user ")
+NO_ID = re.compile(r"^\S+ has no (\w+) id$")
+NOT_CONFIGURED = re.compile(r"^platform (\w+) is not configured$")
+
+
+def run(ctx: Context, person: Person, args: str) -> list[str]:
+    """/投递 shows the outbox; /投递 重试 [全部|编号…] sends dead messages again."""
+    words = [word for word in SEPARATORS.split(args.strip()) if word]
+    if not words:
+        return [overview(ctx)]
+    if words[0].lower() in RETRY_WORDS:
+        return [retry(ctx, person, words[1:])]
+    return [t.USAGE]
+
+
+def overview(ctx: Context) -> str:
+    """The counts, then the latest dead messages with the reason each failed."""
+    counts = delivery_counts(ctx.session)
+    next_retry = f"{ctx.to_local(counts.next_retry_at):%H:%M}" if counts.next_retry_at else None
+    lines = [t.overview(counts.pending, counts.retrying, next_retry, counts.dead)]
+    if counts.dead:
+        dead = latest_dead(ctx.session, SHOWN)
+        lines.append(t.dead_header(len(dead), counts.dead))
+        lines.extend(dead_line(ctx, letter) for letter in dead)
+        lines.append(t.RETRY_HINT)
+    return "\n".join(lines)
+
+
+def dead_line(ctx: Context, letter: DeadLetter) -> str:
+    """One dead message: when it was queued, to whom, what it said (masked), the tries and the reason."""
+    local = ctx.to_local(letter.queued_at)
+    if letter.person_name is not None:
+        recipient = letter.person_name
+    else:
+        recipient = t.to_unregistered(letter.platform or "", mask_user_id(letter.user_id or ""))
+    return t.dead_line(letter.id, f"{local.month}月{local.day}日 {local:%H:%M}", recipient, preview(letter),
+                       letter.attempts, explain(letter.last_error or ""))  # fmt: skip
+
+
+def preview(letter: DeadLetter) -> str:
+    """The start of the text on one line, ID numbers and mobiles masked; or the file's name."""
+    if letter.text:
+        text = " ".join(mask_sensitive(letter.text).split())
+        return t.text_preview(text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…")
+    return t.file_preview(letter.file_name or "")
+
+
+def explain(error: str) -> str:
+    """A recorded delivery error in plain Chinese where we know it; otherwise the error itself, masked and cut."""
+    if error.startswith("WeCom") and "(network)" in error:
+        return t.NETWORK
+    if (code := WECOM_CODE.match(error)) and int(code.group(1)) in t.WECOM_ERRORS:
+        return t.WECOM_ERRORS[int(code.group(1))]
+    if match := UNKNOWN_USER.match(error):
+        return t.unknown_user(match.group(1))
+    if match := NO_ID.match(error):
+        return t.no_platform_id(match.group(1))
+    if match := NOT_CONFIGURED.match(error):
+        return t.platform_not_configured(match.group(1))
+    if error.startswith("cannot save "):
+        return t.SIMULATOR_FILE
+    shown = mask_sensitive(" ".join(error.split()))
+    return shown if len(shown) <= ERROR_CHARS else shown[:ERROR_CHARS] + "…"
+
+
+def retry(ctx: Context, person: Person, words: list[str]) -> str:
+    """Put dead messages back to pending: the last day's, all of them, or the numbered ones; audited."""
+    if not words:
+        since = ctx.now() - RECENT
+        ids = dead_ids(ctx.session, queued_since=since)
+        older = delivery_counts(ctx.session).dead - len(ids)
+        if not ids and not older:
+            return t.NOTHING_TO_RETRY
+        if ids:
+            put_back(ctx, person, ids, "recent", since)
+        return t.retried(len(ids), older)
+    if len(words) == 1 and words[0].lower() in ALL_WORDS:
+        ids = dead_ids(ctx.session)
+        if not ids:
+            return t.NOTHING_TO_RETRY
+        put_back(ctx, person, ids, "all")
+        return t.retried_all(len(ids))
+    numbers = [NUMBER.fullmatch(word) for word in words]
+    if not all(numbers):
+        return t.USAGE
+    asked = list(dict.fromkeys(int(match.group(1)) for match in numbers))
+    ids = dead_ids(ctx.session, ids=asked)
+    missing = [number for number in asked if number not in ids]
+    if ids:
+        put_back(ctx, person, ids, "listed")
+    replies = ([t.retried_listed(ids)] if ids else []) + ([t.not_dead(missing)] if missing else [])
+    return "\n".join(replies)
+
+
+def put_back(ctx: Context, person: Person, ids: list[int], which: str, since: datetime | None = None) -> None:
+    """Retry the rows and write who did it to the audit log."""
+    count = retry_dead(ctx.session, ids)
+    chosen = {"which": which, "ids": ids} | ({"queued_since": since.isoformat()} if since else {})
+    audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="retry_delivery", entity="outbox",
+                 entity_id=ids[0] if len(ids) == 1 else which, old={"status": "dead"},
+                 new={"status": "pending", "count": count, **chosen})  # fmt: skip
