@@ -141,37 +141,37 @@ class Taken:
 
 
 def more_of_the_same(session: Session, taken: Taken, budgets: dict[str, int]) -> list[OutboxMessage]:
-    """Further due rows with the text of a push already taken, so its calls fill up to the platform's recipients.
+    """Further due rows with the text of a push already taken, filling the places left in that text's last call.
 
     A reminder to ten thousand people then needs ten calls, not one per `batch_size` rows. Only text pushes
     (no file, no card, no reply) are filled up, and never past what the platform may still take this minute.
     """
     found: list[OutboxMessage] = []
     for name, platform in taken.platforms.items():
-        groups = {key: item for key, item in taken.claims.items() if item.platform == name and pushed_text(key)}
-        # The places left in each text's last call: rows beyond them would need a call of their own.
-        slots = {key: -len(item.rows) % platform.max_recipients for key, item in groups.items()}
-        room = sum(slots.values())
-        if name in budgets:
-            room = min(room, budgets[name] - taken.count(name))
-        if not groups or room <= 0:
-            continue
-        candidates = session.scalars(
-            due_rows(taken.now, taken.default_platform, [])
-            .where(
-                platform_of(taken.default_platform) == name,
-                OutboxMessage.file_id.is_(None),
-                ~reply_rows(),
-                OutboxMessage.text.in_({item.message.text for item in groups.values()}),
-                OutboxMessage.id.not_in(list(taken.rows)),
+        room = budgets[name] - taken.count(name) if name in budgets else None
+        for key, item in taken.claims.items():
+            if item.platform != name or not pushed_text(key):
+                continue
+            places = -len(item.rows) % platform.max_recipients
+            if room is not None:
+                places = min(places, room)
+            if places <= 0:
+                continue
+            rows = session.scalars(
+                due_rows(taken.now, taken.default_platform, [])
+                .where(
+                    platform_of(taken.default_platform) == name,
+                    OutboxMessage.text == item.message.text,
+                    OutboxMessage.file_id.is_(None),
+                    ~reply_rows(),
+                    OutboxMessage.id.not_in(list(taken.rows)),
+                )
+                .limit(places)
             )
-            .limit(room)
-        )
-        for row in candidates:
-            key = content_key(row, name)
-            if slots.get(key, 0) > 0:
-                slots[key] -= 1
-                found.append(row)
+            same = [row for row in rows if row.card is None]
+            found += same
+            if room is not None:
+                room -= len(same)
     return found
 
 

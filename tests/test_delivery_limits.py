@@ -142,6 +142,23 @@ def test_a_reminder_to_more_people_than_a_pass_takes_still_goes_in_one_call(runt
     assert phone.calls == [["hu_xiaoyan"], list(FILLERS)]
 
 
+def test_each_text_fills_its_own_call_so_a_fan_out_of_several_texts_takes_the_fewest_calls(runtime):
+    phone = Phone()
+    phone.max_recipients = 3
+    started = "提醒：您已填到第3/8题，还没有提交。"
+    order = [("zhang_dehua", REMINDER), ("hu_xiaoyan", started), ("luo_xiuying", REMINDER), ("chen_guoping", REMINDER),
+             ("huang_li", REMINDER), ("wu_min", REMINDER), ("liu_ting", started)]  # fmt: skip
+    for number, (account, text) in enumerate(order):
+        queue(runtime, account, text, key=f"remind:{number}")
+
+    assert deliver(runtime, phone, cap=0, batch_size=2) == 7
+    assert phone.calls == [
+        ["zhang_dehua", "luo_xiuying", "chen_guoping"],
+        ["hu_xiaoyan", "liu_ting"],
+        ["huang_li", "wu_min"],
+    ]
+
+
 def test_filling_a_call_stops_at_the_cap(runtime, clock: ManualClock):
     phone = Phone()
     for account in FILLERS:
