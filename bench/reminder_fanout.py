@@ -2,7 +2,7 @@
 
 Run from the repository root (loopback only, a temporary SQLite database, about a minute at full size):
 
-    .venv/bin/python -m bench.reminder_fanout [--units 10000] [--started 0.3] [--batch-size 100]
+    .venv/bin/python -m bench.reminder_fanout [--units 10000] [--started 0.3] [--batch-size 100] [--per-minute 2000]
 
 One district of 10,000 villages, each with a filler registered on WeCom, gets one task (低保月报, 8 questions).
 A share of the fillers (`--started`) has begun and stopped at a random question, so their reminders name it
@@ -23,7 +23,6 @@ import random
 import sqlite3
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -142,6 +141,8 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=10_000, help="villages, one filler each (default 10000)")
     parser.add_argument("--started", type=float, default=0.3, help="share of fillers part-way through (default 0.3)")
     parser.add_argument("--batch-size", type=int, default=DeliveryConfig.batch_size, help="[delivery] batch_size")
+    parser.add_argument("--per-minute", type=int, default=DeliveryConfig.per_platform_per_minute,
+                        help="[delivery] per_platform_per_minute (0: no cap)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     logging.getLogger("bot.platforms.wecom.api").setLevel(logging.WARNING)
@@ -155,7 +156,9 @@ def main() -> None:
         config = Config(
             database=DatabaseConfig(url=f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"),
             simulator=SimulatorConfig(files_dir=Path(scratch) / "files"),
-            delivery=DeliveryConfig(platform="wecom", batch_size=args.batch_size),
+            delivery=DeliveryConfig(
+                platform="wecom", batch_size=args.batch_size, per_platform_per_minute=args.per_minute
+            ),  # fmt: skip
             wecom=WeComConfig(SAMPLE_CORP_ID, AGENT_ID, SECRET, SAMPLE_TOKEN, SAMPLE_AES_KEY, api_base_url=api.url),
         )
         database = open_database(config)
@@ -182,6 +185,8 @@ def run(runtime: Runtime, clock: ManualClock, emulator: WeComEmulator, task_id: 
     floor = sum(math.ceil(count / 1000) for count in texts.values())
     print(f"queue     {queued} reminders in {queue_seconds:.2f} s ({queued / queue_seconds:,.0f} rows/s); "
           f"{len(texts)} distinct texts")  # fmt: skip
+    for text, count in texts.most_common():
+        print(f"          {count:>6} × {text[text.index('（') :]}")
     started = time.perf_counter()
     sent, minutes = drain(runtime, clock)
     drain_seconds = time.perf_counter() - started
@@ -189,7 +194,7 @@ def run(runtime: Runtime, clock: ManualClock, emulator: WeComEmulator, task_id: 
     print(f"drain     {sent} sent in {drain_seconds:.2f} s ({sent / drain_seconds:,.0f} rows/s), "
           f"over {minutes} minute(s) of the delivery clock")  # fmt: skip
     print(f"calls     {calls} message/send calls; floor {floor} (1000 recipients a call, per distinct text)")
-    print(f"settings  batch_size {config.delivery.batch_size}; {replace(config.delivery, platform='wecom')}")
+    print(f"settings  {config.delivery}")
     dead = outbox_count(runtime, OutboxStatus.DEAD)
     received = sum(len(emulator.inbox(userid)) for userid in emulator.members)
     print(f"check     {received} reminders in the members' inboxes, {dead} dead rows")
