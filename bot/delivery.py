@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.delivery_claim import Claim, claim, fail
+from bot.delivery_claim import Claim, anything_due, claim, fail
 from bot.platforms.base import DeliveryError, Platform, Recipient
 from handlers.masking import mask_sensitive
 from handlers.texts import delivery as texts
@@ -45,6 +45,10 @@ def deliver_pending(
     sent = 0
     for _ in range(max_batches):
         moment = now()
+        # Its own transaction: on MariaDB a read before the claim lock would fix the claim's snapshot too early.
+        with transaction(factory) as session:
+            if not anything_due(session, moment):
+                break
         with transaction(factory) as session:
             claims = claim(
                 session, platforms, default_platform, moment, max_attempts, batch_size, per_platform_per_minute

@@ -74,6 +74,19 @@ def claim(
     return [item for item in taken.claims.values() if item.rows]
 
 
+def anything_due(session: Session, now: datetime) -> bool:
+    """Is any row waiting to go? A plain read, so an idle pass neither takes the claim lock nor counts the minute."""
+    return session.scalar(select(OutboxMessage.id).where(*due(now)).limit(1)) is not None
+
+
+def due(now: datetime) -> tuple:
+    """The conditions of a row whose time has come."""
+    return (
+        OutboxMessage.status == OutboxStatus.PENDING,
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
+
+
 def due_rows(now: datetime, default_platform: str, spent: list[str]) -> Select:
     """Pending rows whose time has come, oldest first, locked (skipping rows another pass holds).
 
@@ -81,10 +94,7 @@ def due_rows(now: datetime, default_platform: str, spent: list[str]) -> Select:
     """
     query = (
         select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-        )
+        .where(*due(now))
         .order_by(OutboxMessage.id)
         .with_for_update(skip_locked=True)
         .options(selectinload(OutboxMessage.person).lazyload(Person.roles))
