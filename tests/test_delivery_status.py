@@ -77,7 +77,7 @@ def test_retry_sends_it_again_and_is_audited(chat, clock, blocked):
     chat.pushes("li_minzheng")
     blocked.unlink()
 
-    assert chat.say("admin", "/投递 重试") == "已把 1 条发送失败的消息重新排队，马上重新发送。"
+    assert chat.say("admin", "/投递 重试") == "已把 1 条发送失败的消息放回发送队列，马上重发。"
 
     [summary] = chat.pushes("li_minzheng")
     assert summary.file_name.startswith("低保月报汇总_") and summary.file_path.read_bytes().startswith(b"PK")
@@ -135,11 +135,11 @@ def test_a_bare_retry_leaves_messages_older_than_a_day_and_says_how_to_send_them
     chat.runtime.deliver()
 
     assert chat.say("admin", "/投递 重试") == (
-        "已把 1 条发送失败的消息重新排队，马上重新发送。"
+        "已把 1 条发送失败的消息放回发送队列，马上重发。"
         "另有 1 条是 24 小时以前的，没有重发；要一起重发请回复“/投递 重试 全部”。"
     )
     # Still no WeCom: the message fails again at once, so both are dead now and 全部 takes both.
-    assert chat.say("admin", "/投递 重试 全部") == "已把全部 2 条发送失败的消息重新排队，马上重新发送。"
+    assert chat.say("admin", "/投递 重试 全部") == "已把全部 2 条发送失败的消息放回发送队列，马上重发。"
 
 
 def test_retry_by_number_takes_only_dead_messages(chat):
@@ -151,7 +151,7 @@ def test_retry_by_number_takes_only_dead_messages(chat):
     reply = chat.say("admin", f"/投递 重试 #{first}、{sent} 99")
 
     assert reply == (
-        f"已把 #{first} 重新排队，马上重新发送。\n"
+        f"已把 #{first} 放回发送队列，马上重发。\n"
         f"#{sent}、#99 不是发送失败的消息（可能已经发出，或编号不对）。回复“/投递”查看发送失败的消息和编号。"
     )
     with chat.runtime.factory() as session:

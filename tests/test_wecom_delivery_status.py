@@ -91,7 +91,7 @@ def test_an_untrusted_ip_is_explained_and_the_messages_go_out_once_retried(membe
     assert "发给张德华：“【区民政局】发布了《低保月报》，请在" in lines[3] and "…”" in lines[3]
     assert lines[3].endswith(reason)
 
-    assert members.say("admin", "/投递 重试") == ["已把 2 条发送失败的消息重新排队，马上重新发送。"]
+    assert members.say("admin", "/投递 重试") == ["已把 2 条发送失败的消息放回发送队列，马上重发。"]
     [push] = members.texts("zhang_dehua")
     assert push.startswith("【区民政局】发布了《低保月报》")
     assert members.texts("li_minzheng")[0].startswith("已发布《低保月报》（任务#1）")

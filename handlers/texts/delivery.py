@@ -84,7 +84,7 @@ def dead_line(number: int, when: str, recipient: str, preview: str, attempts: in
 
 def retried(count: int, older: int) -> str:
     """After /投递 重试: how many go out again, and how many older ones were left alone."""
-    sent = f"已把 {count} 条发送失败的消息重新排队，马上重新发送。" if count else "最近 24 小时内没有发送失败的消息。"
+    sent = f"已把 {count} 条发送失败的消息放回发送队列，马上重发。" if count else "最近 24 小时内没有发送失败的消息。"
     if older:
         sent += f"另有 {older} 条是 24 小时以前的，没有重发；要一起重发请回复“/投递 重试 全部”。"
     return sent
@@ -92,12 +92,12 @@ def retried(count: int, older: int) -> str:
 
 def retried_all(count: int) -> str:
     """After /投递 重试 全部."""
-    return f"已把全部 {count} 条发送失败的消息重新排队，马上重新发送。"
+    return f"已把全部 {count} 条发送失败的消息放回发送队列，马上重发。"
 
 
 def retried_listed(numbers: list[int]) -> str:
     """After /投递 重试 N …: the messages named go out again."""
-    return f"已把 {'、'.join(f'#{n}' for n in numbers)} 重新排队，马上重新发送。"
+    return f"已把 {'、'.join(f'#{n}' for n in numbers)} 放回发送队列，马上重发。"
 
 
 def not_dead(numbers: list[int]) -> str:
