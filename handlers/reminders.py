@@ -16,9 +16,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import or_, select
 
 from handlers.context import Context
-from handlers.reporting import format_deadline, question_total, reached_questions, time_left
+from handlers.reporting import format_deadline, queue_reminders
 from handlers.texts import reminders as t
-from handlers.texts import reporting as rt
 from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, ReportTask, Role
 from ledger_store.outbox import enqueue
 
@@ -108,21 +107,11 @@ def remind_due(ctx: Context, policy: Policy) -> int:
 
 def _remind_fillers(ctx: Context, task: ReportTask, missing: list[Assignment], kind: str) -> int:
     """One reminder of `kind` to each filler still missing (once per task, person and kind)."""
-    total = question_total(task.form_version)
-    reached = reached_questions(ctx, missing)
-    deadline = format_deadline(ctx, task.deadline)
-    queued = 0
-    for assignment in missing:
-        number = reached.get(assignment.id)
-        position = None if number is None else min(number, total)
-        if kind.startswith("overdue"):
-            text = t.overdue(task.title, deadline, time_left(ctx, task.deadline), position, total)
-        else:
-            text = rt.reminder(task.title, deadline, time_left(ctx, task.deadline), position, total)
-        key = f"remind:{task.id}:{assignment.filler_id}:{kind}"
-        if enqueue(ctx.session, person_id=assignment.filler_id, dedupe_key=key, now=ctx.now(), text=text):
-            queued += 1
-    return queued
+
+    def key(assignment: Assignment) -> str:
+        return f"remind:{task.id}:{assignment.filler_id}:{kind}"
+
+    return len(queue_reminders(ctx, task, missing, key, late=kind.startswith("overdue")))
 
 
 def _escalate(ctx: Context, task: ReportTask, missing: list[Assignment]) -> int:

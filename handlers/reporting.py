@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from ledger_store.models import (
     Submission,
 )
 from ledger_store.org import fillers_by_unit, issuers_of_department
-from ledger_store.outbox import enqueue, store_file
+from ledger_store.outbox import Push, enqueue, enqueue_many, store_file
 
 WEEKDAYS = "一二三四五六日"
 
@@ -257,29 +258,24 @@ def reached_questions(ctx: Context, assignments: list[Assignment]) -> dict[int, 
 
 def remind_missing(ctx: Context, task: ReportTask, kind: str) -> list[Assignment]:
     """Queue a reminder to every filler who has not submitted; returns those newly reminded for `kind`."""
-    missing = progress(task).missing
+    return queue_reminders(ctx, task, progress(task).missing, lambda assignment: f"remind:{assignment.id}:{kind}")
+
+
+def queue_reminders(
+    ctx: Context, task: ReportTask, missing: list[Assignment], key: Callable[[Assignment], str], late: bool = False
+) -> list[Assignment]:
+    """One reminder to each missing filler (saying how far they got), once per key; returns those newly queued."""
     total = question_total(task.form_version)
     reached = reached_questions(ctx, missing)
-    reminded = []
+    deadline, left = format_deadline(ctx, task.deadline), time_left(ctx, task.deadline)
+    sentence = t.late_reminder if late else t.reminder
+    pushes = []
     for assignment in missing:
         number = reached.get(assignment.id)
-        text = t.reminder(
-            task.title,
-            format_deadline(ctx, task.deadline),
-            time_left(ctx, task.deadline),
-            None if number is None else min(number, total),
-            total,
-        )
-        queued = enqueue(
-            ctx.session,
-            person_id=assignment.filler_id,
-            dedupe_key=f"remind:{assignment.id}:{kind}",
-            now=ctx.now(),
-            text=text,
-        )
-        if queued is not None:
-            reminded.append(assignment)
-    return reminded
+        text = sentence(task.title, deadline, left, None if number is None else min(number, total), total)
+        pushes.append(Push(assignment.filler_id, key(assignment), text))
+    new = {push.dedupe_key for push in enqueue_many(ctx.session, pushes, ctx.now())}
+    return [assignment for assignment in missing if key(assignment) in new]
 
 
 def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str) -> None:

@@ -370,7 +370,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # When a delivery pass handed the row to its platform: stamped with the lease, kept once sent, cleared when
     # that try failed; so a pending row with sent_at is in flight, and the per-minute limits count it.
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # the per-minute limits count by it
 
     person: Mapped[Person | None] = relationship()
     file: Mapped[StoredFile | None] = relationship()

@@ -52,6 +52,34 @@ def enqueue(
     return message
 
 
+@dataclass(frozen=True)
+class Push:
+    """One text push to a person, for `enqueue_many`."""
+
+    person_id: int
+    dedupe_key: str
+    text: str
+
+
+def enqueue_many(session: Session, pushes: list[Push], now: datetime) -> list[Push]:
+    """Queue many text pushes at once (one key lookup per chunk, one flush); returns those that were new."""
+    new: dict[str, Push] = {}
+    for start in range(0, len(pushes), CHUNK):
+        chunk = pushes[start : start + CHUNK]
+        taken = set(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_([p.dedupe_key for p in chunk]))
+            )
+        )
+        new.update((push.dedupe_key, push) for push in chunk if push.dedupe_key not in taken)
+    session.add_all(
+        OutboxMessage(dedupe_key=key, person_id=push.person_id, text=push.text, created_at=now, attempts=0)
+        for key, push in new.items()
+    )
+    session.flush()
+    return list(new.values())
+
+
 def store_file(session: Session, name: str, content: bytes, now: datetime) -> StoredFile:
     """Keep a generated file so the outbox can deliver it later."""
     stored = StoredFile(name=name, content=content, created_at=now)

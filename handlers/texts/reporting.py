@@ -27,6 +27,12 @@ def reminder(title: str, deadline: str, left: str, position: int | None, total: 
     return due + "您还没有报送。回复“开始”填写。"
 
 
+def late_reminder(title: str, deadline: str, late: str, position: int | None, total: int) -> str:
+    """A daily reminder after the deadline, for a task that still takes late answers."""
+    done = f"您已填到第{position}/{total}题，还没有提交" if position else "您还没有报送"
+    return f"《{title}》已于{deadline}截止（{late}），{done}，请尽快补报。回复“开始”填写。"
+
+
 def summary_digest(title: str, done: int, total: int, headline: str | None) -> str:
     """The one-line digest sent with a summary workbook."""
     line = f"{title}：{done}/{total} 已报"

@@ -1,4 +1,4 @@
-"""scheduling: recurring reports, late answers and reminder policy on tasks, the scheduler lease
+"""scheduling: recurring reports, late answers and reminder policy on tasks, the scheduler lease, outbox.sent_at index
 
 Revision ID: 0004
 Revises: 0003
@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_leases")),
     )
+    op.create_index(op.f("ix_outbox_sent_at"), "outbox", ["sent_at"])
     with op.batch_alter_table("report_tasks") as batch:
         batch.add_column(sa.Column("accepts_late", sa.Boolean(), server_default=sa.true(), nullable=False))
         batch.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
@@ -65,5 +66,6 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("fk_report_tasks_recurrence_id_recurrences"), type_="foreignkey")
         for name in ("period", "recurrence_id", "remind_hours", "closed_at", "accepts_late"):
             batch.drop_column(name)
+    op.drop_index(op.f("ix_outbox_sent_at"), table_name="outbox")
     op.drop_table("scheduler_leases")
     op.drop_table("recurrences")
