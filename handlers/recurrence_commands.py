@@ -95,7 +95,7 @@ def timed(ctx: Context, person: Person, args: str) -> list[str]:
     status = ACTIONS[words[0]]
     recurrence.set_status(ctx, person, target, status)
     upcoming = reporting.format_deadline(ctx, target.next_issue_at) if status == RecurrenceStatus.ACTIVE else None
-    return [t.status_changed(target.id, target.form.title, t.STATUS_NAMES[status], upcoming)]
+    return [t.status_changed(target.id, target.form.title, t.CHANGED_NAMES[status], upcoming)]
 
 
 def _line(ctx: Context, item: Recurrence) -> str:

@@ -92,7 +92,7 @@ def test_schedules_are_listed_paused_resumed_and_stopped(chat, runtime, work, cl
     run(work)
     assert tasks_of(runtime) == []
     resumed = chat.say("li_minzheng", "/定时 恢复 2")
-    assert resumed == "定时#2《低保月报》进行中。下次 12月2日（周一）08:30 发布。"
+    assert resumed == "定时#2《低保月报》已恢复。下次 12月2日（周一）08:30 发布。"
     assert chat.say("li_minzheng", "/定时 停止 1") == "定时#1《低保月报》已停止。"
     assert "#1" not in chat.say("li_minzheng", "/定时")
     assert "没有找到定时#7" in chat.say("li_minzheng", "/定时 暂停 7")

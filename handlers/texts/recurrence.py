@@ -9,6 +9,7 @@ WEEKDAY_NAMES = "一二三四五六日"
 RECURRING_USAGE = "/发布 模板名 每月25日 截止 次月3日 18:00 [范围 单位…]（也可以 每周五、每个工作日）"
 NO_RECURRENCES = "您的部门还没有定时发布的任务。设定方法：" + RECURRING_USAGE
 STATUS_NAMES = {"active": "进行中", "paused": "已暂停", "stopped": "已停止"}
+CHANGED_NAMES = {"active": "已恢复", "paused": "已暂停", "stopped": "已停止"}
 ALL_TOWNS = "各镇街"
 NOT_LATE = "截止后不再接收"
 
