@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.chat import ChatSimulator, run_interactive, run_script, script_lines
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, config_or_complaint
 from bot.logs import configure_logging
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org, open_database
@@ -59,12 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="把数据库升级到最新结构")
     args = parser.parse_args(argv)
     configure_logging(logging.WARNING)
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(f"配置文件有误：{error}", file=sys.stderr)
-        return 2
-    return COMMANDS[args.command](config, args)
+    config = config_or_complaint(args.config)
+    return 2 if config is None else COMMANDS[args.command](config, args)
 
 
 def demo(config: Config, args: argparse.Namespace) -> int:
@@ -161,11 +157,9 @@ def import_ledger_file(config: Config, args: argparse.Namespace) -> int:
 def serve(config: Config, args: argparse.Namespace) -> int:
     """Run the HTTP server; timed work and retries belong to `python -m scheduler`, never to a web worker."""
     from bot.app import create_app
-    from bot.platforms.registry import configured_platforms
+    from bot.platforms.registry import configured_runtime
 
-    database = open_database(config)
-    runtime = build_runtime(config, *configured_platforms(config, database), database=database)
-    create_app(runtime).run(host=config.web.host, port=config.web.port, threaded=True)
+    create_app(configured_runtime(config)).run(host=config.web.host, port=config.web.port, threaded=True)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -203,6 +204,15 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error
+
+
+def config_or_complaint(path: Path | None) -> Config | None:
+    """The configuration for a command line; None after telling the person, in Chinese, what is wrong with it."""
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"配置文件有误：{error}", file=sys.stderr)
+        return None
 
 
 def checked_section(data: dict, name: str, path: Path | None) -> dict:

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.config import Config, WeComConfig
-from bot.platforms.registry import configured_platforms
+from bot.platforms.registry import configured_runtime
 from bot.platforms.wecom.emulator import (
     SAMPLE_AES_KEY,
     SAMPLE_CORP_ID,
@@ -26,7 +26,7 @@ from bot.platforms.wecom.emulator import (
     serve,
 )
 from bot.platforms.wecom.emulator_cli import run_console, seed_from_org_file
-from bot.runtime import DEMO_ORG, build_runtime, load_demo_org, open_database
+from bot.runtime import DEMO_ORG, load_demo_org
 from bot.worker import Sweeper
 
 DEMO_SECRET = "demo-secret"
@@ -51,8 +51,7 @@ def run_wecom_demo(config: Config, lines=None, out: TextIO = sys.stdout, wait: f
     seed_from_org_file(emulator, DEMO_ORG)
     api = serve(emulator)
     config = talking_to(emulator, api.url, config)
-    database = open_database(config)
-    runtime = build_runtime(config, *configured_platforms(config, database), database=database)
+    runtime = configured_runtime(config)
     report = load_demo_org(runtime)
     if report is not None:
         print(report.summary(), file=out)

@@ -44,9 +44,3 @@ def release(session: Session, name: str, holder: str, now: datetime) -> None:
         .values(expires_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-def holder_of(session: Session, name: str, now: datetime) -> str | None:
-    """Who holds the lease now, if anyone."""
-    lease = session.get(SchedulerLease, name)
-    return lease.holder if lease is not None and lease.expires_at > now else None

@@ -7,10 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, load_config
+from bot.config import config_or_complaint
 from bot.logs import configure_logging
-from bot.platforms.registry import configured_platforms
-from bot.runtime import build_runtime, open_database
+from bot.platforms.registry import configured_runtime
 from scheduler.jobs import TimedWork
 from scheduler.process import blocking
 
@@ -23,14 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="配置文件（TOML），默认用内置默认值")
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        print(f"配置文件有误：{error}", file=sys.stderr)
+    config = config_or_complaint(args.config)
+    if config is None:
         return 2
-    database = open_database(config)
-    runtime = build_runtime(config, *configured_platforms(config, database), database=database)
-    work = TimedWork(runtime, config.scheduler)
+    work = TimedWork(configured_runtime(config), config.scheduler)
     scheduler = blocking(work, config.scheduler)
     log.info("scheduler %s started: every %ss timed work, every %ss delivery", work.holder,
              config.scheduler.tick_seconds, config.scheduler.deliver_seconds)  # fmt: skip

@@ -10,6 +10,7 @@ from bot.platforms.simulator import SimulatorPlatform
 from bot.platforms.wecom.api import WeComClient
 from bot.platforms.wecom.platform import WeComPlatform
 from bot.platforms.wecom.token_store import make_token_storage
+from bot.runtime import Runtime, build_runtime, open_database
 from ledger_store.db import make_session_factory
 
 
@@ -19,6 +20,12 @@ def configured_platforms(config: Config, database: Engine) -> list[Platform]:
     if config.wecom.enabled:
         platforms.append(wecom_platform(config, database))
     return platforms
+
+
+def configured_runtime(config: Config) -> Runtime:
+    """The bot on the configured database with every configured platform: what serve and the scheduler run."""
+    database = open_database(config)
+    return build_runtime(config, *configured_platforms(config, database), database=database)
 
 
 def wecom_platform(config: Config, database: Engine) -> WeComPlatform:
