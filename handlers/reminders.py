@@ -92,6 +92,7 @@ def remind_due(ctx: Context, policy: Policy) -> int:
         )
     )
     queued = 0
+    reviewers: dict[int, int] | None = None  # looked up once a pass, and only when someone is to be told
     for task in tasks:
         missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
         if not missing:
@@ -101,7 +102,8 @@ def remind_due(ctx: Context, policy: Policy) -> int:
             queued += _remind_fillers(ctx, task, missing, reached[-1][0])
         escalate_at = escalation_moment(ctx, task, policy)
         if escalate_at is not None and escalate_at <= now:
-            queued += _escalate(ctx, task, missing)
+            reviewers = _reviewers_by_unit(ctx) if reviewers is None else reviewers
+            queued += _escalate(ctx, task, missing, reviewers)
     return queued
 
 
@@ -114,10 +116,9 @@ def _remind_fillers(ctx: Context, task: ReportTask, missing: list[Assignment], k
     return len(queue_reminders(ctx, task, missing, key, late=kind.startswith("overdue")))
 
 
-def _escalate(ctx: Context, task: ReportTask, missing: list[Assignment]) -> int:
+def _escalate(ctx: Context, task: ReportTask, missing: list[Assignment], reviewers: dict[int, int]) -> int:
     """Tell each missing unit's nearest reviewer (its own unit or one above) which units are late, once."""
     by_reviewer: dict[int, list[Assignment]] = defaultdict(list)
-    reviewers = _reviewers_by_unit(ctx)
     for assignment in missing:
         reviewer = _nearest(assignment.org_unit, reviewers)
         if reviewer is not None:
