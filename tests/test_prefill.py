@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.runtime import build_runtime
 from handlers.messages import Incoming
-from ledger_store.ledgers import get_ledger, history, known_values
-from ledger_store.models import AuditEntry, Submission
+from ledger_store.ledgers import get_ledger, get_record, history, known_values
+from ledger_store.models import AuditEntry, OrgUnit, Submission
 from ledger_store.org import SIMULATOR
 
 ISSUE = "/发布 村社区基本情况 截止 11月30日18点 范围 松林村 石庙村"
@@ -216,3 +216,10 @@ def test_changing_the_record_key_replaces_what_the_first_record_brought(chat, ru
     chat.say("zhang_dehua", "修改 1")
     review = chat.say("zhang_dehua", "500118197701172729")  # 李秀兰, 530 a month
     assert "2. 家庭月人均收入：530" in review and "612.8" not in review
+
+
+def test_a_unit_ledger_file_without_a_unit_column_files_each_record_under_its_unit(runtime):
+    with runtime.factory() as session:  # bot/demo/unit_profile.csv has 单位名称 but no 单位 column
+        ledger = get_ledger(session, "unit_profile")
+        record = get_record(session, ledger, "松林村")
+        assert record.org_unit_id == session.scalar(select(OrgUnit.id).where(OrgUnit.name == "松林村"))
