@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -72,3 +73,20 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def ensure_row(factory: sessionmaker[Session], model: type, key: object, make: Callable[[], object]) -> None:
+    """Create the row that others lock, if it is missing, in a short transaction of its own.
+
+    Locking a row that does not exist yet and inserting it on a miss deadlocks on MariaDB: each transaction's
+    miss takes a gap lock, and each insert then waits for the other's. A row created first, on its own, is
+    then only ever locked by UPDATE, which every database queues.
+    """
+    with transaction(factory) as session:
+        if session.get(model, key) is not None:
+            return
+    try:
+        with transaction(factory) as session:
+            session.add(make())
+    except IntegrityError:
+        pass  # another process created it a moment ago

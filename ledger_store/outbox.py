@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from ledger_store.db import ensure_row
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus, Person, StoredFile
 
 # Replies to what a person just said start their dedupe keys with this; they may repeat word for word.
@@ -103,20 +103,21 @@ def platform_of(default_platform: str) -> ColumnElement[str]:
     return func.coalesce(OutboxMessage.platform, default_platform)
 
 
+def create_claim_lock(factory: sessionmaker[Session], now: datetime) -> None:
+    """Make sure the row lock_claims locks exists (in its own transaction, see ensure_row)."""
+    ensure_row(factory, CachedValue, CLAIM_LOCK_KEY, lambda: CachedValue(key=CLAIM_LOCK_KEY, value=now.isoformat()))
+
+
 def lock_claims(session: Session, now: datetime) -> None:
     """Hold the outbox's claim lock until the transaction ends (an UPDATE locks the row on every database).
 
     A pass counts what went out in the last minute and then leases rows; with the lock, a pass in another
     process counts only after this one has committed its leases, so together they keep the per-minute limits.
+    The row must exist (create_claim_lock).
     """
     lock = update(CachedValue).where(CachedValue.key == CLAIM_LOCK_KEY).values(value=now.isoformat())
-    if session.execute(lock).rowcount:
-        return
-    try:
-        with session.begin_nested():
-            session.add(CachedValue(key=CLAIM_LOCK_KEY, value=now.isoformat()))
-    except IntegrityError:  # another process created the row first: wait for its lock like everyone else
-        session.execute(lock)
+    if not session.execute(lock).rowcount:
+        raise LookupError("the outbox claim lock row is missing: call create_claim_lock first")
 
 
 def sent_since(session: Session, since: datetime, platform: str, default_platform: str) -> int:

@@ -51,9 +51,8 @@ class TimedWork:
     def tick(self) -> TickReport | None:
         """Issue due periods, handle passed deadlines, queue due reminders; None while another process leads."""
         engine = self.runtime.engine
-        with transaction(self.runtime.factory) as session:
-            if not acquire(session, LEASE, self.holder, engine.now(), self.lease):
-                return None
+        if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
+            return None
         with transaction(self.runtime.factory) as session:
             issued = recurrence.issue_due(engine.context(session))
         with transaction(self.runtime.factory) as session:
@@ -88,5 +87,4 @@ class TimedWork:
 
     def stop(self) -> None:
         """Give the lease up, so a standby takes over at once."""
-        with transaction(self.runtime.factory) as session:
-            release(session, LEASE, self.holder, self.runtime.engine.now())
+        release(self.runtime.factory, LEASE, self.holder, self.runtime.engine.now())

@@ -23,7 +23,7 @@ from bot.runtime import Runtime
 from handlers.clock import ManualClock
 from ledger_store.db import transaction
 from ledger_store.models import OutboxMessage, OutboxStatus, Person
-from ledger_store.outbox import REPLY_PREFIX, enqueue, lock_claims
+from ledger_store.outbox import REPLY_PREFIX, create_claim_lock, enqueue, lock_claims
 
 FILLERS = ("zhang_dehua", "luo_xiuying", "chen_guoping", "huang_li", "wu_min")
 REMINDER = "提醒：《低保月报》11月30日（周六）18:00截止，您还没有报送。回复“开始”填写。"
@@ -231,8 +231,7 @@ def test_replies_go_at_once_while_pushes_wait_for_the_minute(db, clock, wecom):
 
 
 def test_a_pass_waits_for_another_process_to_commit_its_claim_first(db, engine, clock: ManualClock):
-    with transaction(db) as session:
-        lock_claims(session, naive(clock))  # the row exists from now on, as after any first pass
+    create_claim_lock(db, naive(clock))  # as every pass does first
     with transaction(db) as first:
         lock_claims(first, naive(clock))
         second = db()

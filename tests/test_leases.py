@@ -1,0 +1,55 @@
+"""The scheduler's lease and the outbox's claim lock when several processes ask for them at the same moment.
+
+Each round uses a lease nobody has taken yet, the moment two schedulers' first ticks race for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ledger_store.leases import acquire
+from ledger_store.models import CachedValue
+from ledger_store.outbox import CLAIM_LOCK_KEY, create_claim_lock
+
+NOW = datetime(2024, 11, 28, 10, 0)
+TTL = timedelta(minutes=2)
+CONTENDERS = 6
+
+
+def all_at_once(work, count: int = CONTENDERS) -> tuple[list, list[BaseException]]:
+    """Run work(n) in `count` threads released together; what each returned, and what any raised."""
+    start = threading.Barrier(count)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results.append(work(n))
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def test_schedulers_racing_for_a_new_lease_one_gets_it_and_none_fails(db):
+    for round_ in range(8):
+        name = f"timed-work-{round_}"
+        results, errors = all_at_once(lambda n, name=name: acquire(db, name, f"host-{n}", NOW, TTL))
+        assert errors == []
+        assert sorted(results) == [False] * (CONTENDERS - 1) + [True]
+
+
+def test_delivery_passes_racing_to_create_the_claim_lock_make_one_row(db):
+    results, errors = all_at_once(lambda n: create_claim_lock(db, NOW))
+    assert errors == []
+    with db() as session:
+        assert len(session.scalars(select(CachedValue).where(CachedValue.key == CLAIM_LOCK_KEY)).all()) == 1
