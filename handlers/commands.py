@@ -20,7 +20,15 @@ from handlers.texts import ledgers as lt
 from handlers.texts import recurrence as rt
 from handlers.timeparse import parse_datetime
 from ledger_store.models import Form, OrgUnit, Person, ReportTask, Role
-from ledger_store.org import all_units, descendants, fillers_by_unit, towns_with_fillers, unit_path
+from ledger_store.org import (
+    all_units,
+    default_targets,
+    descendants,
+    fillers_by_unit,
+    issuing_unit,
+    subtree_ids,
+    unit_path,
+)
 from ledger_store.outbox import enqueue, store_file
 
 SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
@@ -84,7 +92,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
         return [problem]
     when = parsed.group("when").strip()
     if schedule is not None:
-        units, problem = target_units(ctx, parsed.group("scope"))
+        units, problem = target_units(ctx, person.department_id, parsed.group("scope"))
         if problem:
             return [problem]
         named = units if parsed.group("scope") and parsed.group("scope").strip() else None
@@ -95,7 +103,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     deadline = ctx.to_stored(local)
     if deadline <= ctx.now():
         return [t.past_deadline(reporting.format_deadline(ctx, deadline))]
-    units, problem = target_units(ctx, parsed.group("scope"))
+    units, problem = target_units(ctx, person.department_id, parsed.group("scope"))
     if problem:
         return [problem]
     version = latest_version(ctx.session, form)
@@ -116,11 +124,13 @@ def find_form(ctx: Context, name: str) -> tuple[Form | None, str]:
     return None, t.unknown_template(name, close, titles)
 
 
-def target_units(ctx: Context, scope: str | None) -> tuple[list[OrgUnit], str]:
-    """The units a task goes to: the named ones (or subtrees), by default every town and street."""
+def target_units(ctx: Context, department_id: int, scope: str | None) -> tuple[list[OrgUnit], str]:
+    """The units a department's task goes to: the named ones (or subtrees) within its reach, else the default."""
     if not scope or not scope.strip():
-        chosen = towns_with_fillers(ctx.session)
+        chosen = default_targets(ctx.session, department_id)
         return (chosen, "") if chosen else ([], t.NO_TARGETS)
+    home = issuing_unit(ctx.session, department_id)
+    reach = None if home is None else subtree_ids(ctx.session, home.id)
     fillers = fillers_by_unit(ctx.session)
     units = all_units(ctx.session)
     by_name = {u.name: u for u in units}
@@ -131,6 +141,8 @@ def target_units(ctx: Context, scope: str | None) -> tuple[list[OrgUnit], str]:
         unit = by_name.get(name)
         if unit is None:
             return [], t.unknown_unit(name, difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.4))
+        if home is not None and reach is not None and unit.id not in reach:
+            return [], t.outside_reach(unit.name, home.name)
         if suffix:
             chosen += [u for u in descendants(ctx.session, unit) if u.id in fillers]
         elif unit.id in fillers:

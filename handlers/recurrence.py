@@ -26,7 +26,7 @@ from ledger_store.models import (
     ReportTask,
     Submission,
 )
-from ledger_store.org import fillers_by_unit, towns_with_fillers
+from ledger_store.org import default_targets, fillers_by_unit
 
 
 def schedule_of(recurrence: Recurrence) -> Schedule:
@@ -147,7 +147,7 @@ def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, peri
     """One period's task, to the recurrence's units that still have a filler; None when none has."""
     fillers = fillers_by_unit(ctx.session)
     if recurrence.unit_ids is None:
-        units = towns_with_fillers(ctx.session)
+        units = default_targets(ctx.session, recurrence.department_id)
     else:
         units = [unit for unit in ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(recurrence.unit_ids)))]
     units = [unit for unit in units if unit.id in fillers]

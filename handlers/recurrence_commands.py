@@ -10,6 +10,7 @@ from handlers.numbers import parse_number
 from handlers.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
 from handlers.texts import recurrence as t
 from ledger_store.models import Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role
+from ledger_store.org import issuing_unit
 
 NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
 REMIND = re.compile(r"\s*(?:(?<!不)提醒\s*(?P<hours>.+?)|(?P<none>不提醒))\s*(?=范围|$)")
@@ -73,7 +74,7 @@ def issue_recurring(
     schedule = Schedule(parsed[0], parsed[1], deadline[0], deadline[1])
     created = recurrence.create(ctx, person, form, schedule, units, terms)
     first = reporting.format_deadline(ctx, created.next_issue_at)
-    text = t.recurrence_created(created.id, form.title, *_described(created), first)
+    text = t.recurrence_created(created.id, form.title, *_described(ctx, created), first)
     return [text + "\n" + t.terms_line(terms.accepts_late, terms.remind_hours)]
 
 
@@ -101,13 +102,17 @@ def timed(ctx: Context, person: Person, args: str) -> list[str]:
 def _line(ctx: Context, item: Recurrence) -> str:
     """One recurrence as /定时 lists it."""
     upcoming = reporting.format_deadline(ctx, item.next_issue_at)
-    return t.recurrence_line(item.id, item.form.title, *_described(item), upcoming, t.STATUS_NAMES[item.status])
+    return t.recurrence_line(item.id, item.form.title, *_described(ctx, item), upcoming, t.STATUS_NAMES[item.status])
 
 
-def _described(item: Recurrence) -> tuple[str, str, str]:
+def _described(ctx: Context, item: Recurrence) -> tuple[str, str, str]:
     """(schedule, deadline, units) of a recurrence in words."""
     schedule = recurrence.schedule_of(item)
-    units = t.ALL_TOWNS if item.unit_ids is None else t.unit_count(len(item.unit_ids))
+    if item.unit_ids is not None:
+        units = t.unit_count(len(item.unit_ids))
+    else:
+        home = issuing_unit(ctx.session, item.department_id)
+        units = t.ALL_TOWNS if home is None else t.units_below(home.name)
     return (
         t.rule_text(schedule.rule, schedule.issue_time),
         t.deadline_text(schedule.deadline_rule, schedule.deadline_time),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger_store.models import Level, OrgUnit, Person, PersonRole, PlatformIdentity, Role
+from ledger_store.models import Department, Level, OrgUnit, Person, PersonRole, PlatformIdentity, Role
 
 # The simulator speaks as the person's account, so it needs no identity rows.
 SIMULATOR = "simulator"
@@ -106,6 +106,28 @@ def towns_with_fillers(session: Session) -> list[OrgUnit]:
     """Every town or street that has a filler: where a task goes when no scope is named."""
     fillers = fillers_by_unit(session)
     return [unit for unit in all_units(session) if unit.level == Level.TOWN and unit.id in fillers]
+
+
+def issuing_unit(session: Session, department_id: int) -> OrgUnit | None:
+    """The unit a department issues within: None for a department of the whole district (or not yet placed)."""
+    department = session.get(Department, department_id)
+    unit = (
+        None if department is None or department.org_unit_id is None else session.get(OrgUnit, department.org_unit_id)
+    )
+    return unit if unit is not None and unit.parent_id is not None else None
+
+
+def default_targets(session: Session, department_id: int) -> list[OrgUnit]:
+    """Where a department's task goes when it names no scope.
+
+    A district department's goes to every town and street with a filler; a department under a town (镇民政办)
+    sends to the units directly below its town that have one.
+    """
+    home = issuing_unit(session, department_id)
+    if home is None:
+        return towns_with_fillers(session)
+    fillers = fillers_by_unit(session)
+    return [unit for unit in all_units(session) if unit.parent_id == home.id and unit.id in fillers]
 
 
 def issuers_of_department(session: Session, department_id: int) -> list[Person]:

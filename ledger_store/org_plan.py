@@ -32,11 +32,12 @@ KIND_LABELS = {
     Level.GRID: "网格",
     DEPARTMENT: "部门",
 }
-PARENT_KIND = {
-    Level.TOWN: Level.DISTRICT,
-    Level.VILLAGE: Level.TOWN,
-    Level.GRID: Level.VILLAGE,
-    DEPARTMENT: Level.DISTRICT,
+# The kinds a unit's parent may have; a department under a town sees that town's data only.
+PARENT_KINDS = {
+    Level.TOWN: (Level.DISTRICT,),
+    Level.VILLAGE: (Level.TOWN,),
+    Level.GRID: (Level.VILLAGE,),
+    DEPARTMENT: (Level.DISTRICT, Level.TOWN),
 }
 ROLE_WORDS = {
     "填报员": Role.FILLER,
@@ -244,26 +245,27 @@ def _check_units(plan: ImportPlan, stored_kinds: dict[str, str], stored_parents:
             if parent:
                 plan.fail(row, f"“{unit.name}”是区，区是最高一级，“上级单位”请留空。")
             continue
-        wanted = PARENT_KIND[unit.kind]
+        wanted = PARENT_KINDS[unit.kind]
+        wanted_label = "或".join(KIND_LABELS[kind] for kind in wanted)
         if parent is None:
-            plan.fail(row, f"“{unit.name}”缺少“上级单位”，{label}的上级单位应是{KIND_LABELS[wanted]}。")
+            plan.fail(row, f"“{unit.name}”缺少“上级单位”，{label}的上级单位应是{wanted_label}。")
         elif parent not in kinds:
-            candidates = [name for name, kind in kinds.items() if kind == wanted and name != unit.name]
+            candidates = [name for name, kind in kinds.items() if kind in wanted and name != unit.name]
             guess = get_close_matches(parent, candidates, n=1, cutoff=0.6)
             hint = f"是否是“{guess[0]}”？" if guess else "请先添加这个单位的一行，或检查名称是否写错。"
             plan.fail(row, f"上级单位“{parent}”不存在，{hint}")
         elif loop := _loop(unit.name, parents):
             plan.fail(row, f"“{unit.name}”的上级单位形成了循环：{' → '.join(loop)}，请检查“上级单位”。")
-        elif kinds[parent] != wanted:
+        elif kinds[parent] not in wanted:
             plan.fail(
                 row,
-                f"“{unit.name}”是{label}，上级单位应是{KIND_LABELS[wanted]}，但“{parent}”是{KIND_LABELS[kinds[parent]]}。",
+                f"“{unit.name}”是{label}，上级单位应是{wanted_label}，但“{parent}”是{KIND_LABELS[kinds[parent]]}。",
             )
     # A stored unit the file does not mention may hang below a unit whose level the file changes.
     for name, parent in parents.items():
         if name in plan.units or parent not in plan.units or kinds[parent] == stored_kinds.get(parent):
             continue
-        if PARENT_KIND.get(kinds[name]) != kinds[parent]:
+        if kinds[parent] not in PARENT_KINDS.get(kinds[name], ()):
             plan.fail(
                 plan.units[parent].row,
                 f"“{parent}”改为{KIND_LABELS[kinds[parent]]}后，已有的下级单位“{name}”（{KIND_LABELS[kinds[name]]}）"

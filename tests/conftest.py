@@ -23,6 +23,7 @@ from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.models import Base
 from ledger_store.org import SIMULATOR
+from ledger_store.org_import import import_org
 
 URL_VARIABLE = "YBT_TEST_DATABASE_URL"
 
@@ -134,3 +135,16 @@ def runtime(db, engine: Engine, clock: ManualClock, tmp_path: Path) -> Runtime:
 def chat(runtime: Runtime, clock: ManualClock) -> Dialogue:
     """A dialogue with the demo organisation."""
     return Dialogue(runtime, runtime.platform, clock)
+
+
+TOWN_OFFICE = "单位,上级单位,层级,姓名,账号,角色\n朱沱镇民政办,朱沱镇,部门,何文,he_wen,发布员\n"
+
+
+@pytest.fixture
+def town_office(runtime: Runtime, tmp_path: Path) -> str:
+    """A department under 朱沱镇 with one issuer, he_wen, imported as an admin would; returns the account."""
+    path = tmp_path / "town_office.csv"
+    path.write_text(TOWN_OFFICE, encoding="utf-8")
+    with runtime.factory.begin() as session:
+        assert import_org(session, path).errors == []
+    return "he_wen"

@@ -114,6 +114,19 @@ def test_a_subtree_scope_targets_the_units_below(chat):
     assert chat.pushed_texts("huang_li") == []
 
 
+def test_a_town_department_issues_to_its_own_villages_and_no_further(chat, town_office):
+    reply = chat.say(town_office, "/发布 低保月报 截止 明天17:00")
+    assert "已通知3个单位：松林村、汉东村、石庙村" in reply
+    assert "【朱沱镇民政办】发布了《低保月报》" in chat.pushed_texts("zhang_dehua")[0]
+    assert [chat.pushed_texts(account) for account in ("hu_xiaoyan", "liu_ting", "huang_li")] == [[], [], []]
+    outside = "“红旗社区”不在朱沱镇范围内，本部门只能向朱沱镇及下辖单位发布任务。"
+    assert chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 松林村 红旗社区") == outside
+    subtree = chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖")
+    assert subtree.startswith("“中山路街道”不在朱沱镇范围内")
+    assert chat.pushed_texts("zhang_dehua") == [] and chat.pushed_texts("huang_li") == []
+    assert "已通知1个单位：松林村" in chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 松林村")
+
+
 def test_several_units_may_be_named_with_any_separator(chat):
     reply = chat.say("li_minzheng", "/发布 低保月报截止明天17:00范围松林村、汉东村，红旗社区")
     assert "已通知3个单位：松林村、汉东村、红旗社区" in reply

@@ -208,7 +208,7 @@ def test_every_error_is_reported_by_row_and_nothing_is_written(db: sessionmaker[
             | 永川区   |          | 区   |
             | 区民政局 |          | 部门 |
             """,
-            ["第 3 行：“区民政局”缺少“上级单位”，部门的上级单位应是区。"],
+            ["第 3 行：“区民政局”缺少“上级单位”，部门的上级单位应是区或镇/乡/街道。"],
         ),
         (
             """
@@ -394,3 +394,22 @@ def test_a_chat_id_held_by_someone_outside_the_file_is_refused(db: sessionmaker[
     report = run_import(db, write_csv(tmp_path / "org.csv", table))
 
     assert report.errors == ["第 2 行：企业微信账号“hu_xiaoyan”已属于账号“hu_xiaoyan”，请检查是否填错。"]
+
+
+def test_a_department_may_sit_under_a_town_but_not_under_a_village(db: sessionmaker[Session], tmp_path) -> None:
+    run_import(db, DEMO)
+    town = """
+    | 单位         | 上级单位 | 层级 | 姓名 | 账号   | 角色   |
+    | 朱沱镇民政办 | 朱沱镇   | 部门 | 何文 | he_wen | 发布员 |
+    """
+    report = run_import(db, write_csv(tmp_path / "town.csv", town))
+    assert (report.errors, report.departments_added) == ([], 1)
+    with db() as session:
+        office = person(session, "he_wen").department
+        assert (office.name, session.get(OrgUnit, office.org_unit_id).name) == ("朱沱镇民政办", "朱沱镇")
+    village = """
+    | 单位             | 上级单位 | 层级 |
+    | 松林村便民服务站 | 松林村   | 部门 |
+    """
+    report = run_import(db, write_csv(tmp_path / "village.csv", village))
+    assert report.errors == ["第 2 行：“松林村便民服务站”是部门，上级单位应是区或镇/乡/街道，但“松林村”是村/社区。"]

@@ -56,6 +56,14 @@ def test_a_monthly_report_issues_each_period_once_with_its_own_deadline(chat, ru
     assert [period for period, _ in tasks_of(runtime)] == ["2024-12", "2025-01"]
 
 
+def test_a_town_department_s_recurring_report_goes_to_its_villages(chat, runtime, work, town_office, clock):
+    assert "发给朱沱镇下辖各单位。" in chat.say(town_office, "/发布 低保月报 每月25日 截止 次月3日 18:00")
+    at(clock, 2024, 12, 25, 9)
+    run(work)
+    assert len(tasks_of(runtime)) == 1
+    assert [len(chat.pushed_texts(account)) for account in ("zhang_dehua", "hu_xiaoyan", "huang_li")] == [1, 0, 0]
+
+
 def test_last_period_s_answers_are_offered_as_the_answers_to_keep(chat, work, clock):
     chat.say("li_minzheng", MONTHLY)
     at(clock, 2024, 12, 25, 9)

@@ -64,6 +64,11 @@ def unit_without_filler(name: str) -> str:
     return f"“{name}”还没有登记填报员，无法下发。请联系管理员登记，或换一个单位。"
 
 
+def outside_reach(name: str, home: str) -> str:
+    """A named unit outside the issuing department's town."""
+    return f"“{name}”不在{home}范围内，本部门只能向{home}及下辖单位发布任务。"
+
+
 NO_TARGETS = "范围内没有登记了填报员的单位，任务没有发布。"
 
 

@@ -14,6 +14,11 @@ ALL_TOWNS = "各镇街"
 NOT_LATE = "截止后不再接收"
 
 
+def units_below(town: str) -> str:
+    """The scope of a town department's recurrence that names no units."""
+    return f"{town}下辖各单位"
+
+
 def unit_count(count: int) -> str:
     """The scope of a recurrence that names its units."""
     return f"{count}个单位"
