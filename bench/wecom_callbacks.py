@@ -38,15 +38,15 @@ from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_
 from bot.platforms.wecom.emulator import serve as serve_emulator
 from bot.platforms.wecom.emulator_cli import seed_from_org_file
 from bot.runtime import DEMO_ORG, Runtime, build_runtime, load_demo_org, open_database
-from bot.worker import Sweeper
 from ledger_store.models import InboundMessage, InboundStatus, OutboxMessage
+from scheduler.jobs import TimedWork
+from scheduler.process import background
 
 Callback = tuple[dict[str, str], bytes]  # query parameters and body of one POST, as WeCom sends it
 AGENT_ID = 1000002
 SECRET = "bench-secret"
 TEXTS = ("帮助", "你好")
 WARM_UP = 40
-SWEEP_SECONDS = 5  # what `python -m bot serve` uses
 
 
 @dataclass
@@ -217,12 +217,13 @@ def main() -> None:
         runtime = build_runtime(config, *configured_platforms(config, database), database=database)
         load_demo_org(runtime)
         bot = create_app(runtime)
-        sweeper = Sweeper(bot.extensions["worker"], interval_seconds=SWEEP_SECONDS)
-        sweeper.start()
+        work = TimedWork(runtime, config.scheduler)
+        timer = background(work, config.scheduler)
+        timer.start()  # retries and leftovers, as `python -m scheduler` beside `serve` would
         servers = {"baseline": serve_http(baseline_app(settings)), "bot": serve_http(bot)}
         print(f"senders   {len(members)} demo members in turn ({', '.join(members[:3])}, ...), texts {TEXTS}")
         print(f"bot       SQLite in {scratch}; after-response work in the worker thread")
-        print(f"          sweep every {SWEEP_SECONDS} s\n")
+        print(f"          the scheduler's jobs embedded: outbox drain every {config.scheduler.deliver_seconds} s\n")
         try:
             results = {}
             for offset, (name, (_, _, url)) in enumerate(servers.items()):
@@ -247,7 +248,8 @@ def main() -> None:
                 server.shutdown()
                 thread.join()
                 server.server_close()
-            sweeper.stop()
+            timer.shutdown(wait=False)
+            work.stop()
             api.shutdown()
             database.dispose()
 

@@ -27,7 +27,8 @@ from bot.platforms.wecom.emulator import (
 )
 from bot.platforms.wecom.emulator_cli import run_console, seed_from_org_file
 from bot.runtime import DEMO_ORG, load_demo_org
-from bot.worker import Sweeper
+from scheduler.jobs import TimedWork
+from scheduler.process import background
 
 DEMO_SECRET = "demo-secret"
 DEMO_AGENT_ID = 1000002
@@ -59,14 +60,16 @@ def run_wecom_demo(config: Config, lines=None, out: TextIO = sys.stdout, wait: f
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per message drowns the console
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, name="bot-http", daemon=True).start()
-    sweeper = Sweeper(app.extensions["worker"], interval_seconds=2)
-    sweeper.start()
+    work = TimedWork(runtime, config.scheduler)
+    timer = background(work, config.scheduler)
+    timer.start()  # reminders, deadlines, recurring reports and retries, as `python -m scheduler` runs them
     emulator.settings.callback_url = f"http://127.0.0.1:{server.server_port}/wecom/callback"
     print(INTRO.format(api=api.url, callback=emulator.settings.callback_url), file=out)
     try:
         run_console(emulator, lines if lines is not None else typed_lines(out), out, wait=wait)
     finally:
-        sweeper.stop()
+        timer.shutdown(wait=False)
+        work.stop()
         server.shutdown()
         api.shutdown()
     return 0

@@ -50,26 +50,3 @@ class Worker:
             self._wanted.wait()
             self._wanted.clear()
             self.run()
-
-
-class Sweeper:
-    """Runs the worker every few seconds in a background thread: retries, and messages left by a crash."""
-
-    def __init__(self, worker: Worker, interval_seconds: float) -> None:
-        self.worker = worker
-        self.interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
-
-    def start(self) -> None:
-        """Begin sweeping."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the current pass."""
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.worker.kick()

@@ -37,11 +37,11 @@ def test_package_imports_respect_the_layers(package):
 
 
 def test_web_workers_never_start_a_scheduler():
-    # Only the command line's demo embeds the timed work; the web app, its workers and serve do not.
+    # Only the two demos embed the timed work; the web app, its workers and serve do not.
     importing = sorted(
         str(path.relative_to(ROOT)) for path in (ROOT / "bot").rglob("*.py") if "scheduler" in imported_packages(path)
     )
-    assert importing == ["bot/__main__.py"]
+    assert importing == ["bot/__main__.py", "bot/wecom_demo.py"]
     source = (ROOT / "bot" / "__main__.py").read_text(encoding="utf-8")
     serve = source[source.index("def serve(") : source.index("def fake_wecom(")]
     assert "TimedWork" not in serve and "background(" not in serve
