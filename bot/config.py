@@ -10,6 +10,8 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from handlers.workdays import WorkCalendar, work_calendar
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
 DATABASE_URL_VARIABLE = "YBT_DATABASE_URL"
@@ -124,6 +126,21 @@ def clock_time(name: str, text: str) -> time:
 
 
 @dataclass(frozen=True)
+class CalendarConfig:
+    """Public holidays and the weekend days worked instead (调休): for 每个工作日 reports and 个工作日 deadlines."""
+
+    holidays: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.calendar()
+
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar these lists describe."""
+        return work_calendar(self.holidays, self.workdays)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot can be told."""
 
@@ -134,6 +151,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     wecom: WeComConfig = field(default_factory=WeComConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
 
 
 class ConfigError(ValueError):
@@ -167,8 +185,9 @@ OPTIONS: dict[str, dict[str, type]] = {
         "deliver_seconds": int,
         "lease_seconds": int,
     },
+    "calendar": {"holidays": list, "workdays": list},
 }
-TYPE_NAMES = {str: "a quoted string", int: "a whole number"}
+TYPE_NAMES = {str: "a quoted string", int: "a whole number", list: "a list of quoted days"}
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -183,7 +202,9 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot, database, web, simulator, delivery, wecom, scheduler = (checked_section(data, name, path) for name in OPTIONS)
+    bot, database, web, simulator, delivery, wecom, scheduler, days = (
+        checked_section(data, name, path) for name in OPTIONS
+    )
     url = environ.get(DATABASE_URL_VARIABLE) or sqlite_from_root(database.get("url")) or DEFAULT_DATABASE_URL
     timezone = bot.get("timezone", "Asia/Shanghai")
     try:
@@ -201,6 +222,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             delivery=DeliveryConfig(**delivery),
             wecom=WeComConfig(**(wecom | secrets_from(environ))),
             scheduler=SchedulerConfig(**scheduler),
+            calendar=CalendarConfig(**{name: tuple(items) for name, items in days.items()}),
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error
@@ -229,7 +251,8 @@ def checked_section(data: dict, name: str, path: Path | None) -> dict:
     for key, value in table.items():
         expected = options[key]
         # TOML's true/false arrive as bool, which Python also counts as int.
-        if isinstance(value, bool) or not isinstance(value, expected):
+        wrong_items = expected is list and isinstance(value, list) and not all(isinstance(item, str) for item in value)
+        if isinstance(value, bool) or not isinstance(value, expected) or wrong_items:
             raise ConfigError(f"[{name}] {key} in {path} must be {TYPE_NAMES[expected]}, not {value!r}")
     return table
 

@@ -23,6 +23,7 @@ from handlers.context import Context
 from handlers.masking import mask_sensitive
 from handlers.messages import ButtonClick, Incoming, Reply
 from handlers.texts import commands as texts
+from handlers.workdays import WorkCalendar
 from ledger_store.db import transaction
 from ledger_store.models import InboundMessage, InboundStatus, Person
 from ledger_store.org import find_person
@@ -37,10 +38,13 @@ FileFetcher = Callable[[Incoming], tuple[str, bytes]]
 class Engine:
     """The bot's core as the edges see it: a message in, the replies to its sender out."""
 
-    def __init__(self, factory: sessionmaker[Session], clock: Clock, tz: ZoneInfo) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], clock: Clock, tz: ZoneInfo, calendar: WorkCalendar | None = None
+    ) -> None:
         self.factory = factory
         self.clock = clock
         self.tz = tz
+        self.calendar = calendar or WorkCalendar()
 
     def now(self) -> datetime:
         """The engine's current time as stored (naive UTC)."""
@@ -48,7 +52,7 @@ class Engine:
 
     def context(self, session: Session) -> Context:
         """A handler context on a session the caller manages (CLI jobs, the scheduler)."""
-        return Context(session, self.clock, self.tz)
+        return Context(session, self.clock, self.tz, self.calendar)
 
     def receive(self, incoming: Incoming) -> list[Reply]:
         """Handle a message now; a repeat of an already handled message key gets no second answer."""

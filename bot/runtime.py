@@ -85,7 +85,7 @@ def build_runtime(
         raise ValueError(f"delivery platform {config.delivery.platform!r} is not among {sorted(by_name)}")
     database = database or open_database(config)
     factory = make_session_factory(database)
-    engine = Engine(factory, clock or SystemClock(), config.timezone)
+    engine = Engine(factory, clock or SystemClock(), config.timezone, config.calendar.calendar())
     with transaction(factory) as session:
         ensure_builtin_forms(session, engine.now())
         ensure_standard_ledgers(session, engine.now())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from handlers.clock import Clock
+from handlers.workdays import WorkCalendar
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Context:
     session: Session
     clock: Clock
     tz: ZoneInfo
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     def now(self) -> datetime:
         """Naive UTC, the form every timestamp is stored in."""

@@ -45,7 +45,7 @@ def create(
     """Set up a recurring report; its first period is issued at the next issue moment."""
     if issuer.department_id is None:
         raise ValueError("only members of a department issue tasks")
-    first = next_issue(schedule.rule, schedule.issue_time, ctx.local_now())
+    first = _next_issue(ctx, schedule, ctx.local_now())
     recurrence = Recurrence(
         form_id=form.id,
         department_id=issuer.department_id,
@@ -79,8 +79,8 @@ def issue_due(ctx: Context) -> list[ReportTask]:
         schedule, latest = schedule_of(recurrence), None
         while recurrence.next_issue_at <= ctx.now():
             latest = ctx.to_local(recurrence.next_issue_at)
-            recurrence.next_issue_at = ctx.to_stored(next_issue(schedule.rule, schedule.issue_time, latest))
-        deadline = ctx.to_stored(deadline_of(schedule, latest.date(), ctx.tz))
+            recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, latest))
+        deadline = ctx.to_stored(deadline_of(schedule, latest.date(), ctx.tz, ctx.calendar))
         period = period_of(schedule.rule, latest.date())
         if deadline <= ctx.now() or _period_exists(ctx, recurrence, period):
             continue
@@ -132,7 +132,7 @@ def set_status(ctx: Context, person: Person, recurrence: Recurrence, status: Rec
     recurrence.status = status
     if status == RecurrenceStatus.ACTIVE and old == RecurrenceStatus.PAUSED:
         schedule = schedule_of(recurrence)
-        recurrence.next_issue_at = ctx.to_stored(next_issue(schedule.rule, schedule.issue_time, ctx.local_now()))
+        recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, ctx.local_now()))
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="recurrence_status", entity="recurrence",
                  entity_id=recurrence.id, old={"status": old}, new={"status": status.value})  # fmt: skip
 
@@ -157,3 +157,8 @@ def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, peri
         return None
     terms = Terms(recurrence.accepts_late, recurrence.remind_hours, recurrence.id, period)
     return issue_task(ctx, issuer, version, deadline, units, terms)
+
+
+def _next_issue(ctx: Context, schedule: Schedule, after: datetime) -> datetime:
+    """The schedule's first issue moment after `after`, on the configured working days."""
+    return next_issue(schedule.rule, schedule.issue_time, after, ctx.calendar)

@@ -1,7 +1,8 @@
 """Recurring schedules as people type them (每月25日, 每周五, 每个工作日; 次月3日 18:00, 下周一 12:00, 当天17:00).
 
 Pure functions on local dates and times: reading a schedule and a deadline rule, the next issue moment, a
-period's deadline and its label. Workdays are Monday to Friday; public holidays are not known here.
+period's deadline and its label. Working days come from a WorkCalendar (the configured holidays and 调休);
+without one they are Monday to Friday.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 from handlers.numbers import parse_number
 from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_clock
+from handlers.workdays import WorkCalendar
 
 DEFAULT_ISSUE_TIME = time(9, 0)
+WORKWEEK = WorkCalendar()  # Monday to Friday, no holidays
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _WEEK = r"(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])"
 _NUMBER = r"(?P<n>\d{1,2}|[一二两三四五六七八九十]{1,3})"
@@ -29,6 +32,7 @@ _SCHEDULES = (
 _DEADLINES = (
     ("month", re.compile(rf"(?P<rel>次月|下个?月|当月|本月)\s*{_NUMBER}\s*[日号]\s*(?P<time>.*)")),
     ("week", re.compile(rf"(?P<rel>下个?|本|当)\s*{_WEEK}\s*(?P<time>.*)")),
+    ("workdays", re.compile(rf"(?P<rel>){_NUMBER}\s*个?工作日[后内]?\s*(?P<time>.*)")),
     ("days", re.compile(rf"(?P<rel>当天|当日|次日|第二天|{_NUMBER}\s*天后)\s*(?P<time>.*)")),
 )
 
@@ -63,7 +67,7 @@ def parse_schedule(text: str) -> tuple[dict[str, Any], time] | None:
 
 
 def parse_deadline_rule(text: str) -> tuple[dict[str, Any], time] | None:
-    """次月3日 18:00, 当月28日, 下周一 12:00, 本周五, 当天17:00, 次日, 3天后 as (rule, time), or None."""
+    """次月3日 18:00, 当月28日, 下周一 12:00, 本周五, 当天17:00, 次日, 3天后, 3个工作日 as (rule, time), or None."""
     cleaned = unicodedata.normalize("NFKC", text).strip()
     for kind, pattern in _DEADLINES:
         match = pattern.fullmatch(cleaned)
@@ -79,17 +83,29 @@ def parse_deadline_rule(text: str) -> tuple[dict[str, Any], time] | None:
             return ({"months": months, "day": day}, at) if day and 1 <= day <= 31 else None
         if kind == "week":
             return {"weeks": 1 if relative.startswith("下") else 0, "weekday": _weekday(match.group("wd"))}, at
+        if kind == "workdays":
+            count = _small(match.group("n"))
+            return ({"workdays": count}, at) if count and count <= 31 else None
         days = {"当天": 0, "当日": 0, "次日": 1, "第二天": 1}.get(relative)
         days = _small(match.group("n")) if days is None else days
         return ({"days": days}, at) if days is not None and days <= 31 else None
     return None
 
 
-def next_issue(rule: dict[str, Any], issue_time: time, after: datetime) -> datetime:
+def workday_deadline(text: str, now: datetime, days: WorkCalendar) -> datetime | None:
+    """A one-off deadline typed as 3个工作日 [17:00] (counted from today), or None when it is not written so."""
+    parsed = parse_deadline_rule(text)
+    if parsed is None or "workdays" not in parsed[0]:
+        return None
+    day = days.after_workdays(now.date(), parsed[0]["workdays"])
+    return datetime.combine(day, parsed[1], tzinfo=now.tzinfo)
+
+
+def next_issue(rule: dict[str, Any], issue_time: time, after: datetime, days: WorkCalendar = WORKWEEK) -> datetime:
     """The first issue moment strictly after `after` (aware local time), in after's time zone."""
     day = after.date()
     for _ in range(400):
-        if _issues_on(rule, day):
+        if _issues_on(rule, day, days):
             moment = datetime.combine(day, issue_time, tzinfo=after.tzinfo)
             if moment > after:
                 return moment
@@ -97,10 +113,12 @@ def next_issue(rule: dict[str, Any], issue_time: time, after: datetime) -> datet
     raise ValueError(f"rule {rule} issues nothing within a year")
 
 
-def deadline_of(schedule: Schedule, issued: date, tz: ZoneInfo) -> datetime:
+def deadline_of(schedule: Schedule, issued: date, tz: ZoneInfo, days: WorkCalendar = WORKWEEK) -> datetime:
     """The deadline (aware local) of the period issued on `issued`."""
     rule = schedule.deadline_rule
-    if "months" in rule:
+    if "workdays" in rule:
+        day = days.after_workdays(issued, rule["workdays"])
+    elif "months" in rule:
         year, month = divmod(issued.month - 1 + rule["months"], 12)
         year, month = issued.year + year, month + 1
         day = date(year, month, min(rule["day"], calendar.monthrange(year, month)[1]))
@@ -122,13 +140,13 @@ def period_of(rule: dict[str, Any], issued: date) -> str:
     return issued.isoformat()
 
 
-def _issues_on(rule: dict[str, Any], day: date) -> bool:
+def _issues_on(rule: dict[str, Any], day: date, days: WorkCalendar) -> bool:
     """Is `day` an issue day? A monthly day past the month's end (31日) falls on its last day."""
     if rule["every"] == "month":
         return day.day == min(rule["day"], calendar.monthrange(day.year, day.month)[1])
     if rule["every"] == "week":
         return day.weekday() == rule["weekday"]
-    return day.weekday() < 5
+    return days.is_workday(day)
 
 
 def _time_or(text: str, default: time) -> time | None:

@@ -1,4 +1,4 @@
-"""Timed reminders to those who have not reported: before the deadline, at it, daily after it, and once upward.
+"""Timed reminders to those who have not reported: before the deadline, at it, each working day after it, once upward.
 
 Every reminder of a task has a kind and a moment (24 h before, 2 h before, the deadline, 09:00 on each day
 after it), moved out of quiet hours to their end. On each pass the latest moment already reached is the one
@@ -69,7 +69,8 @@ def filler_moments(ctx: Context, task: ReportTask, policy: Policy) -> list[tuple
             at = (local_deadline + timedelta(days=day)).replace(
                 hour=policy.overdue_at.hour, minute=policy.overdue_at.minute, second=0, microsecond=0
             )
-            moments.append((f"overdue-{at:%Y%m%d}", at))
+            if ctx.calendar.is_workday(at.date()):  # late reminders wait for a working day
+                moments.append((f"overdue-{at:%Y%m%d}", at))
     shifted = [(kind, ctx.to_stored(policy.quiet.shift(at))) for kind, at in moments]
     return sorted(shifted, key=lambda item: item[1])
 

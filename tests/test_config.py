@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import (
     ROOT,
+    CalendarConfig,
     Config,
     ConfigError,
     DatabaseConfig,
@@ -58,6 +59,7 @@ def test_the_example_file_shows_every_option_with_its_default() -> None:
         "delivery": DeliveryConfig,
         "wecom": WeComConfig,
         "scheduler": SchedulerConfig,
+        "calendar": CalendarConfig,
     }
     assert set(documented) == {"bot", *options}
     assert set(documented["bot"]) == {"timezone"}

@@ -79,13 +79,16 @@ def test_reminders_come_before_at_and_after_the_deadline_each_once(issued, work,
 
     at(clock, 12, 1, 9)
     run(work)
-    [late] = issued.pushed_texts("zhang_dehua")
-    assert "已于11月30日（周六）18:00截止（已超过截止时间15小时）" in late and "请尽快补报" in late
-    [upward] = issued.pushed_texts("zhou_jianguo")  # 朱沱镇's reviewer, above 松林村
-    assert upward == "《低保月报》已于11月30日（周六）18:00截止，以下单位还没有报送，请督促：松林村（张德华）。"
+    assert issued.pushed_texts("zhang_dehua") == []  # a Sunday: late reminders wait for a working day
     at(clock, 12, 2, 9)
     run(work)
-    assert "已超过截止时间1天" in issued.pushed_texts("zhang_dehua")[0]
+    [late] = issued.pushed_texts("zhang_dehua")
+    assert "已于11月30日（周六）18:00截止（已超过截止时间1天）" in late and "请尽快补报" in late
+    [upward] = issued.pushed_texts("zhou_jianguo")  # 朱沱镇's reviewer, above 松林村
+    assert upward == "《低保月报》已于11月30日（周六）18:00截止，以下单位还没有报送，请督促：松林村（张德华）。"
+    at(clock, 12, 3, 9)
+    run(work)
+    assert "已超过截止时间2天" in issued.pushed_texts("zhang_dehua")[0]
     assert issued.pushed_texts("zhou_jianguo") == []  # once upward
 
 

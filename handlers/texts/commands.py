@@ -45,7 +45,7 @@ def unknown_template(name: str, close: list[str], available: list[str]) -> str:
 
 def bad_deadline(text: str) -> str:
     """A deadline that could not be read."""
-    return f"没看懂截止时间“{text}”。可以写 2024-11-30 18:00、11月30日18点 或 明天17:00。"
+    return f"没看懂截止时间“{text}”。可以写 2024-11-30 18:00、11月30日18点、明天17:00 或 3个工作日。"
 
 
 def past_deadline(shown: str) -> str:

@@ -36,8 +36,10 @@ def rule_text(rule: dict[str, Any], at: time) -> str:
 
 
 def deadline_text(rule: dict[str, Any], at: time) -> str:
-    """次月3日 18:00, 当月28日 18:00, 下周一 12:00, 当天 17:00, 3天后 18:00."""
-    if "months" in rule:
+    """次月3日 18:00, 当月28日 18:00, 下周一 12:00, 当天 17:00, 3天后 18:00, 3个工作日后 18:00."""
+    if "workdays" in rule:
+        when = f"{rule['workdays']}个工作日后"
+    elif "months" in rule:
         when = f"{'次月' if rule['months'] else '当月'}{rule['day']}日"
     elif "weeks" in rule:
         when = f"{'下周' if rule['weeks'] else '本周'}{WEEKDAY_NAMES[rule['weekday']]}"
@@ -53,7 +55,8 @@ def bad_schedule(text: str) -> str:
 
 def bad_deadline_rule(text: str) -> str:
     """A recurring deadline that could not be read."""
-    return f"没看懂每期的截止时间“{text}”。可以写 次月3日 18:00、当月28日、下周一 12:00、当天17:00 或 3天后。"
+    examples = "次月3日 18:00、当月28日、下周一 12:00、当天17:00、3天后 或 3个工作日"
+    return f"没看懂每期的截止时间“{text}”。可以写 {examples}。"
 
 
 def bad_reminder_hours(text: str) -> str:
