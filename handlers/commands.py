@@ -193,8 +193,9 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
     else:
         lines.append(t.MISSING_HEADER)
         total = reporting.question_total(task.form_version)
-        reached = reporting.reached_questions(ctx, state.missing)
-        for assignment in state.missing:
+        listed = state.missing[: t.LISTED_MISSING]
+        reached = reporting.reached_questions(ctx, listed)
+        for assignment in listed:
             number = reached.get(assignment.id)
             if number is None:
                 where = t.STATE_NOT_STARTED
@@ -204,6 +205,8 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
                 where = t.state_in_progress(number, total)
             path = unit_path(assignment.org_unit)
             lines.append(t.progress_missing_line(path, assignment.filler.name, where))
+        if len(state.missing) > t.LISTED_MISSING:
+            lines.append(t.more_missing(len(state.missing) - t.LISTED_MISSING, task.id))
     return ["\n".join(lines)]
 
 
@@ -218,7 +221,7 @@ def remind(ctx: Context, person: Person, args: str) -> list[str]:
     reminded = reporting.remind_missing(ctx, task, stamp)
     if not reminded:
         return [t.JUST_REMINDED]
-    return [t.reminded(len(reminded), [a.org_unit.name for a in reminded])]
+    return [t.reminded(len(reminded), [a.org_unit.name for a in reminded], task.id)]
 
 
 def summarise(ctx: Context, person: Person, args: str) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, insert, or_, select
 
 from handlers import prefill, roster_results
 from handlers.context import Context
@@ -56,14 +57,31 @@ def open_assignments(ctx: Context, person: Person) -> list[Assignment]:
     query = (
         select(Assignment)
         .join(ReportTask, ReportTask.id == Assignment.task_id)
-        .where(
-            Assignment.filler_id == person.id,
-            Assignment.status != AssignmentStatus.SUBMITTED,
-            or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now()),
-        )
+        .where(Assignment.filler_id == person.id, *_still_open(ctx))
         .order_by(ReportTask.deadline, Assignment.id)
     )
     return list(ctx.session.scalars(query))
+
+
+def open_counts(ctx: Context, person_ids: set[int]) -> collections.Counter[int]:
+    """Person id -> how many assignments they have open (as open_assignments counts them), in one query a chunk."""
+    counts: collections.Counter[int] = collections.Counter()
+    ids = sorted(person_ids)
+    for start in range(0, len(ids), 1000):
+        query = (
+            select(Assignment.filler_id, func.count())
+            .join(ReportTask, ReportTask.id == Assignment.task_id)
+            .where(Assignment.filler_id.in_(ids[start : start + 1000]), *_still_open(ctx))
+            .group_by(Assignment.filler_id)
+        )
+        counts.update(dict(ctx.session.execute(query).all()))
+    return counts
+
+
+def _still_open(ctx: Context) -> tuple[ColumnElement[bool], ...]:
+    """SQL for "this assignment (joined to its task) is not submitted and its task still takes answers"."""
+    still_taking = or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now())
+    return Assignment.status != AssignmentStatus.SUBMITTED, still_taking
 
 
 def is_closed(ctx: Context, task: ReportTask) -> bool:
@@ -108,14 +126,20 @@ def issue_task(
     ctx.session.add(task)
     ctx.session.flush()
     total = question_total(version)
-    for unit in units:
-        filler = fillers[unit.id]
-        assignment = Assignment(task=task, org_unit_id=unit.id, filler_id=filler.id, status=AssignmentStatus.PENDING)
-        ctx.session.add(assignment)
-        ctx.session.flush()
-        others = len(open_assignments(ctx, filler)) - 1
-        text = t.task_assigned(task.department.name, task.title, format_deadline(ctx, deadline), total, others)
-        enqueue(ctx.session, person_id=filler.id, dedupe_key=f"assigned:{assignment.id}", now=ctx.now(), text=text)
+    others = open_counts(ctx, {fillers[unit.id] for unit in units})  # a person fills for one unit only
+    rows = [
+        {"task_id": task.id, "org_unit_id": unit.id, "filler_id": fillers[unit.id], "status": AssignmentStatus.PENDING}
+        for unit in units
+    ]
+    # One multi-row INSERT (not 10,000 ORM objects): a district task may go to every village and grid.
+    ids = ctx.session.scalars(insert(Assignment).returning(Assignment.id, sort_by_parameter_order=True), rows).all()
+    ctx.session.expire(task, ["assignments"])
+    pushes, shown_deadline = [], format_deadline(ctx, deadline)
+    for assignment_id, row in zip(ids, rows, strict=True):
+        filler_id = row["filler_id"]
+        text = t.task_assigned(task.department.name, task.title, shown_deadline, total, others[filler_id])
+        pushes.append(Push(filler_id, f"assigned:{assignment_id}", text))
+    enqueue_many(ctx.session, pushes, ctx.now())
     audit.record(
         ctx.session,
         at=ctx.now(),

@@ -93,12 +93,17 @@ def people_with_role(session: Session, role: Role) -> list[Person]:
     return list(session.scalars(query))
 
 
-def fillers_by_unit(session: Session) -> dict[int, Person]:
-    """The filler of each unit that has one (the first registered when there are several)."""
-    result: dict[int, Person] = {}
-    for person in people_with_role(session, Role.FILLER):
-        if person.org_unit_id is not None:
-            result.setdefault(person.org_unit_id, person)
+def fillers_by_unit(session: Session) -> dict[int, int]:
+    """Unit id -> person id of the unit's filler, for each unit that has one (the first registered when several)."""
+    query = (
+        select(Person.org_unit_id, Person.id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == Role.FILLER, Person.active.is_(True), Person.org_unit_id.is_not(None))
+        .order_by(Person.id)
+    )
+    result: dict[int, int] = {}
+    for unit_id, person_id in session.execute(query):
+        result.setdefault(unit_id, person_id)
     return result
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_store.db import ensure_row
@@ -72,11 +72,12 @@ def enqueue_many(session: Session, pushes: list[Push], now: datetime) -> list[Pu
             )
         )
         new.update((push.dedupe_key, push) for push in chunk if push.dedupe_key not in taken)
-    session.add_all(
-        OutboxMessage(dedupe_key=key, person_id=push.person_id, text=push.text, created_at=now, attempts=0)
-        for key, push in new.items()
-    )
-    session.flush()
+    if new:
+        rows = [
+            {"dedupe_key": key, "person_id": push.person_id, "text": push.text, "created_at": now, "attempts": 0}
+            for key, push in new.items()
+        ]
+        session.execute(insert(OutboxMessage), rows)  # one executemany, no objects to track
     return list(new.values())
 
 

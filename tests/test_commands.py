@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from ledger_store.models import Assignment, OutboxMessage, ReportTask
+from ledger_store.models import Assignment, Level, OrgUnit, OutboxMessage, Person, PersonRole, ReportTask, Role
 
 EVERYONE = (
     "admin",
@@ -179,6 +179,37 @@ def test_an_unknown_account_is_asked_to_register(chat, runtime):
     assert chat.say("stranger", "/帮助") == "您还未登记，请联系管理员。"
     assert count(runtime, ReportTask) == 0
     assert runtime.platform.take_all() == {}
+
+
+def add_villages(runtime, count: int) -> None:
+    """`count` more communities under 中山路街道, each with a filler."""
+    with runtime.factory.begin() as session:
+        street = session.scalars(select(OrgUnit).where(OrgUnit.name == "中山路街道")).one()
+        for n in range(1, count + 1):
+            unit = OrgUnit(name=f"新建第{n}社区", level=Level.VILLAGE, parent_id=street.id)
+            filler = Person(account=f"filler{n}", name=f"填报员{n}", org_unit=unit)
+            filler.roles = [PersonRole(role=Role.FILLER)]
+            session.add(filler)
+
+
+def test_a_task_to_many_units_confirms_in_one_short_message_and_progress_stays_readable(chat, runtime):
+    add_villages(runtime, 40)  # with 红旗社区, 萱花社区 and 凤凰湖社区: 43 communities
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖")
+    assert "已通知43个单位：红旗社区、萱花社区、凤凰湖社区、新建第1社区" in reply
+    assert "新建第17社区等（完整名单见“/汇总 1”）。" in reply and "新建第18社区" not in reply
+    assert len(chat.pushed_texts("filler40")) == 1
+    progress = chat.say("li_minzheng", "/进度")
+    assert progress.count("（未开始）") == 30
+    assert progress.endswith("……另有13个单位未报，完整名单见“/汇总 1”的“未报送”表。")
+    assert chat.say("li_minzheng", "/催报").startswith("已提醒43个未报单位：红旗社区、")
+
+
+def test_a_filler_is_told_how_many_other_tasks_are_open(chat):
+    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村")
+    assert "另有" not in chat.pushed_texts("zhang_dehua")[0]
+    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天 范围 松林村 汉东村")
+    assert "您另有1项待办，回复“/待办”可查看。" in chat.pushed_texts("zhang_dehua")[0]
+    assert "另有" not in chat.pushed_texts("luo_xiuying")[0]
 
 
 # /进度

@@ -72,10 +72,22 @@ def outside_reach(name: str, home: str) -> str:
 NO_TARGETS = "范围内没有登记了填报员的单位，任务没有发布。"
 
 
+NAMED_UNITS = 20  # a confirmation names this many units at most; the summary workbook lists them all
+LISTED_MISSING = 30  # /进度 lists this many units that have not reported
+
+
+def some_units(names: list[str], task_id: int) -> str:
+    """The first NAMED_UNITS names, with where to find the rest when there are more."""
+    if len(names) <= NAMED_UNITS:
+        return "、".join(names)
+    return "、".join(names[:NAMED_UNITS]) + f"等（完整名单见“/汇总 {task_id}”）"
+
+
 def issued(title: str, task_id: int, deadline: str, units: list[str]) -> str:
     """Confirmation to the issuer."""
+    named = some_units(units, task_id)
     return (
-        f"已发布《{title}》（任务#{task_id}），{deadline}截止，已通知{len(units)}个单位：{'、'.join(units)}。\n"
+        f"已发布《{title}》（任务#{task_id}），{deadline}截止，已通知{len(units)}个单位：{named}。\n"
         f"发送“/进度 {task_id}”查看进度，“/催报 {task_id}”提醒未报单位，“/汇总 {task_id}”随时生成汇总表。"
     )
 
@@ -125,9 +137,14 @@ def state_in_progress(position: int, total: int) -> str:
     return f"填到第{position}/{total}题"
 
 
-def reminded(count: int, names: list[str]) -> str:
+def more_missing(count: int, task_id: int) -> str:
+    """The last line of /进度 when not every unit that has not reported is listed."""
+    return f"……另有{count}个单位未报，完整名单见“/汇总 {task_id}”的“未报送”表。"
+
+
+def reminded(count: int, names: list[str], task_id: int) -> str:
     """Confirmation of /催报."""
-    return f"已提醒{count}个未报单位：{'、'.join(names)}。"
+    return f"已提醒{count}个未报单位：{some_units(names, task_id)}。"
 
 
 NOTHING_TO_REMIND = "全部已报，不需要催报。"
