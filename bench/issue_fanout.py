@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sqlite3
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.district import add_district, print_machine
 from bot.config import Config, DatabaseConfig, SimulatorConfig
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime, build_runtime, open_database
@@ -32,7 +32,6 @@ from handlers.messages import Incoming
 from ledger_store.db import transaction
 from ledger_store.models import (
     Assignment,
-    Department,
     Level,
     OrgUnit,
     OutboxMessage,
@@ -52,15 +51,8 @@ def build_org(runtime: Runtime, units: int, open_tasks: int) -> None:
     """A district, its towns, `units` villages with a filler each, and `open_tasks` earlier tasks to every village."""
     now = runtime.engine.now()
     with transaction(runtime.factory) as session:
-        district = OrgUnit(name="永川区", level=Level.DISTRICT)
-        towns = [OrgUnit(name=f"第{n}镇", level=Level.TOWN, parent=district) for n in range(1, TOWNS + 1)]
-        department = Department(name="区民政局")
-        session.add_all([district, *towns, department])
-        session.flush()
-        department.org_unit_id = district.id
-        issuer = Person(account="li_minzheng", name="李敏正", department_id=department.id)
-        issuer.roles = [PersonRole(role=Role.ISSUER)]
-        session.add(issuer)
+        top = add_district(session, TOWNS)
+        towns, department, issuer = top.towns, top.department, top.issuer
         version = latest_version(session, next(f for f in all_forms(session) if f.title == FORM))
         earlier = [
             ReportTask(title=f"{FORM}（第{n}期）", form_version=version, department_id=department.id,
@@ -90,8 +82,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="tasks issued one after another (default 3)")
     args = parser.parse_args()
 
-    print(f"machine   {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},")
-    print(f"          {platform.platform()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print_machine(f"SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory(prefix="ybt-bench-") as scratch:
         url = os.environ.get("YBT_BENCH_DATABASE_URL") or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
         config = Config(database=DatabaseConfig(url=url), simulator=SimulatorConfig(files_dir=Path(scratch) / "f"))

@@ -17,8 +17,6 @@ import argparse
 import collections
 import logging
 import math
-import os
-import platform
 import random
 import sqlite3
 import tempfile
@@ -28,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.district import add_district, print_machine
 from bot.config import Config, DatabaseConfig, DeliveryConfig, SimulatorConfig, WeComConfig
 from bot.platforms.registry import wecom_platform
 from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator
@@ -42,7 +41,6 @@ from ledger_store.models import (
     Assignment,
     AssignmentStatus,
     Conversation,
-    Department,
     Level,
     OrgUnit,
     OutboxMessage,
@@ -66,15 +64,8 @@ def build_org(runtime: Runtime, units: int, started: float, seed: int) -> tuple[
     rng = random.Random(seed)
     now = runtime.engine.now()
     with transaction(runtime.factory) as session:
-        district = OrgUnit(name="永川区", level=Level.DISTRICT)
-        towns = [OrgUnit(name=f"第{n}镇", level=Level.TOWN, parent=district) for n in range(1, TOWNS + 1)]
-        department = Department(name="区民政局")
-        session.add_all([district, *towns, department])
-        session.flush()
-        department.org_unit_id = district.id
-        issuer = Person(account="li_minzheng", name="李敏正", department_id=department.id)
-        issuer.roles = [PersonRole(role=Role.ISSUER)]
-        session.add(issuer)
+        top = add_district(session, TOWNS)
+        towns, department, issuer = top.towns, top.department, top.issuer
         form = next(f for f in all_forms(session) if f.title == FORM)
         version = latest_version(session, form)
         deadline = (now + timedelta(days=2)).replace(hour=10, minute=0)
@@ -147,8 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("bot.platforms.wecom.api").setLevel(logging.WARNING)
 
-    print(f"machine   {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},")
-    print(f"          {platform.platform()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print_machine(f"SQLite {sqlite3.sqlite_version}")
     emulator = WeComEmulator(EmulatorSettings(SAMPLE_CORP_ID, SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY))
     api = serve_emulator(emulator)
     clock = ManualClock(START)

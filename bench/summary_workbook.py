@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import random
 import time
 import tracemalloc
@@ -29,6 +27,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 from openpyxl import Workbook, load_workbook
 
+from bench.district import print_machine
 from handlers.summary import build_summary
 from ledger_store.models import AssignmentStatus
 
@@ -153,8 +152,7 @@ def main() -> None:
     parser.add_argument("--fields", type=int, default=40, help="questions of the form (default 40)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each, the best counts (default 3)")
     args = parser.parse_args()
-    print(f"machine   {os.cpu_count()} cores, Python {platform.python_version()}, openpyxl {openpyxl.__version__},")
-    print(f"          {platform.platform()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print_machine(f"openpyxl {openpyxl.__version__}")
 
     ctx, task, answers = stand_ins(args.units, args.fields)
     summary = build_summary(ctx, task, answers)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import collections
 import logging
-import os
-import platform
 import secrets
 import sqlite3
 import statistics
@@ -31,6 +29,7 @@ from sqlalchemy import func, select
 from wechatpy.enterprise.crypto import WeChatCrypto
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from bench.district import print_machine
 from bot.app import create_app
 from bot.config import Config, DatabaseConfig, DeliveryConfig, SimulatorConfig, WeComConfig
 from bot.platforms.registry import configured_platforms
@@ -197,8 +196,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request on either server
 
-    print(f"machine   {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version},")
-    print(f"          {platform.platform()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print_machine(f"SQLite {sqlite3.sqlite_version}")
     print(f"load      {args.requests} callbacks per target, {args.senders} senders, at most {args.seconds:g} s each")
 
     settings = EmulatorSettings(SAMPLE_CORP_ID, SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY)
