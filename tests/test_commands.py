@@ -98,6 +98,7 @@ def test_issue_has_an_english_alias(chat):
 def test_without_a_scope_the_task_goes_to_every_town_and_street(chat):
     reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00")
     assert "已通知2个单位：朱沱镇、中山路街道" in reply
+    assert reply.endswith("截止前24小时、2小时和截止时提醒未报单位；截止后仍接收迟报，每个工作日提醒一次。")
     for account in TOWN_FILLERS:
         [push] = chat.pushed_texts(account)
         assert "【区民政局】发布了《低保月报》" in push and "11月29日（周五）17:00" in push

@@ -100,7 +100,7 @@ def status_changed(number: int, title: str, status: str, upcoming: str | None) -
 
 def terms_line(accepts_late: bool, hours: list[int] | None) -> str:
     """How an issued task treats lateness and reminders, appended to the confirmation."""
-    late = "截止后仍接收迟报，每天提醒一次" if accepts_late else NOT_LATE
+    late = "截止后仍接收迟报，每个工作日提醒一次" if accepts_late else NOT_LATE
     if hours is None:
         remind = "截止前24小时、2小时和截止时提醒未报单位"
     elif hours:

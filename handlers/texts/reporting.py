@@ -28,7 +28,7 @@ def reminder(title: str, deadline: str, left: str, position: int | None, total: 
 
 
 def late_reminder(title: str, deadline: str, late: str, position: int | None, total: int) -> str:
-    """A daily reminder after the deadline, for a task that still takes late answers."""
+    """A reminder on each working day after the deadline, for a task that still takes late answers."""
     done = f"您已填到第{position}/{total}题，还没有提交" if position else "您还没有报送"
     return f"《{title}》已于{deadline}截止（{late}），{done}，请尽快补报。回复“开始”填写。"
 
