@@ -6,7 +6,7 @@ import os
 import sys
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -187,7 +187,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     },
     "calendar": {"holidays": list, "workdays": list},
 }
-TYPE_NAMES = {str: "a quoted string", int: "a whole number", list: "a list of quoted days"}
+TYPE_NAMES = {str: "a quoted string", int: "a whole number", list: "a list of days"}
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -222,7 +222,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             delivery=DeliveryConfig(**delivery),
             wecom=WeComConfig(**(wecom | secrets_from(environ))),
             scheduler=SchedulerConfig(**scheduler),
-            calendar=CalendarConfig(**{name: tuple(items) for name, items in days.items()}),
+            calendar=CalendarConfig(**{name: tuple(map(str, items)) for name, items in days.items()}),
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error
@@ -251,10 +251,15 @@ def checked_section(data: dict, name: str, path: Path | None) -> dict:
     for key, value in table.items():
         expected = options[key]
         # TOML's true/false arrive as bool, which Python also counts as int.
-        wrong_items = expected is list and isinstance(value, list) and not all(isinstance(item, str) for item in value)
+        wrong_items = expected is list and isinstance(value, list) and not all(map(is_day_item, value))
         if isinstance(value, bool) or not isinstance(value, expected) or wrong_items:
             raise ConfigError(f"[{name}] {key} in {path} must be {TYPE_NAMES[expected]}, not {value!r}")
     return table
+
+
+def is_day_item(item: object) -> bool:
+    """A list item of [calendar]: a quoted day or range, or a TOML date written bare (2025-10-01)."""
+    return isinstance(item, str) or (isinstance(item, date) and not isinstance(item, datetime))
 
 
 def resolve(value: str | None, default: Path) -> Path:

@@ -13,7 +13,7 @@ from handlers import burden, delivery_status, ledger_commands, recurrence_comman
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
-from handlers.recurrence_rules import workday_deadline
+from handlers.recurrence_rules import relative_deadline
 from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft
@@ -98,7 +98,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
             return [problem]
         named = units if parsed.group("scope") and parsed.group("scope").strip() else None
         return recurrence_commands.issue_recurring(ctx, person, form, schedule, when, named, terms)
-    local = parse_datetime(when, ctx.local_now()) or workday_deadline(when, ctx.local_now(), ctx.calendar)
+    local = parse_datetime(when, ctx.local_now()) or relative_deadline(when, ctx.local_now(), ctx.calendar)
     if local is None:
         return [t.bad_deadline(when)]
     deadline = ctx.to_stored(local)

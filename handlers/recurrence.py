@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.forms.registry import fields_of, latest_version
-from handlers.recurrence_rules import Schedule, deadline_of, next_issue, period_of
+from handlers.recurrence_rules import Schedule, deadline_of, issues_on, next_issue, period_of
 from handlers.reporting import Terms, answer_value, issue_task
 from ledger_store import audit
 from ledger_store.models import (
@@ -71,12 +71,15 @@ def create(
 
 def issue_due(ctx: Context) -> list[ReportTask]:
     """Issue the period of every active recurrence whose issue moment has come; returns the new tasks."""
-    due = ctx.session.scalars(
-        select(Recurrence).where(Recurrence.status == RecurrenceStatus.ACTIVE, Recurrence.next_issue_at <= ctx.now())
-    )
+    active = ctx.session.scalars(select(Recurrence).where(Recurrence.status == RecurrenceStatus.ACTIVE))
     issued = []
-    for recurrence in due:
+    for recurrence in active:
         schedule, latest = schedule_of(recurrence), None
+        upcoming = ctx.to_local(recurrence.next_issue_at)
+        if not issues_on(schedule.rule, upcoming.date(), ctx.calendar):  # the holidays were set after it was planned
+            recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, upcoming))
+        if recurrence.next_issue_at > ctx.now():
+            continue
         while recurrence.next_issue_at <= ctx.now():
             latest = ctx.to_local(recurrence.next_issue_at)
             recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, latest))

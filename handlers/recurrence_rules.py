@@ -32,7 +32,13 @@ _SCHEDULES = (
 _DEADLINES = (
     ("month", re.compile(rf"(?P<rel>次月|下个?月|当月|本月)\s*{_NUMBER}\s*[日号]\s*(?P<time>.*)")),
     ("week", re.compile(rf"(?P<rel>下个?|本|当)\s*{_WEEK}\s*(?P<time>.*)")),
-    ("workdays", re.compile(rf"(?P<rel>){_NUMBER}\s*个?工作日[后内]?\s*(?P<time>.*)")),
+    # 3个工作日, 三个工作日内 12:00, 3个工作日以内, 3个工作日后的17:00, 3个工作日17:00前, 下个工作日
+    (
+        "workdays",
+        re.compile(
+            rf"(?P<rel>下一?个|{_NUMBER}\s*个?)\s*工作日\s*(?:以内|之内|内|后)?\s*的?\s*(?P<time>.*?)\s*(?:之前|以前|前)?"
+        ),
+    ),
     ("days", re.compile(rf"(?P<rel>当天|当日|次日|第二天|{_NUMBER}\s*天后)\s*(?P<time>.*)")),
 )
 
@@ -84,7 +90,7 @@ def parse_deadline_rule(text: str) -> tuple[dict[str, Any], time] | None:
         if kind == "week":
             return {"weeks": 1 if relative.startswith("下") else 0, "weekday": _weekday(match.group("wd"))}, at
         if kind == "workdays":
-            count = _small(match.group("n"))
+            count = 1 if relative.startswith("下") else _small(match.group("n"))
             return ({"workdays": count}, at) if count and count <= 31 else None
         days = {"当天": 0, "当日": 0, "次日": 1, "第二天": 1}.get(relative)
         days = _small(match.group("n")) if days is None else days
@@ -92,20 +98,22 @@ def parse_deadline_rule(text: str) -> tuple[dict[str, Any], time] | None:
     return None
 
 
-def workday_deadline(text: str, now: datetime, days: WorkCalendar) -> datetime | None:
-    """A one-off deadline typed as 3个工作日 [17:00] (counted from today), or None when it is not written so."""
+def relative_deadline(text: str, now: datetime, days: WorkCalendar) -> datetime | None:
+    """A one-off deadline typed as 3个工作日 [17:00], 下个工作日, 3天后 or 次日 (from today), or None if not so."""
     parsed = parse_deadline_rule(text)
-    if parsed is None or "workdays" not in parsed[0]:
+    if parsed is None or not {"workdays", "days"} & set(parsed[0]):
         return None
-    day = days.after_workdays(now.date(), parsed[0]["workdays"])
-    return datetime.combine(day, parsed[1], tzinfo=now.tzinfo)
+    rule, at = parsed
+    today = now.date()
+    day = days.after_workdays(today, rule["workdays"]) if "workdays" in rule else today + timedelta(rule["days"])
+    return datetime.combine(day, at, tzinfo=now.tzinfo)
 
 
 def next_issue(rule: dict[str, Any], issue_time: time, after: datetime, days: WorkCalendar = WORKWEEK) -> datetime:
     """The first issue moment strictly after `after` (aware local time), in after's time zone."""
     day = after.date()
     for _ in range(400):
-        if _issues_on(rule, day, days):
+        if issues_on(rule, day, days):
             moment = datetime.combine(day, issue_time, tzinfo=after.tzinfo)
             if moment > after:
                 return moment
@@ -140,7 +148,7 @@ def period_of(rule: dict[str, Any], issued: date) -> str:
     return issued.isoformat()
 
 
-def _issues_on(rule: dict[str, Any], day: date, days: WorkCalendar) -> bool:
+def issues_on(rule: dict[str, Any], day: date, days: WorkCalendar) -> bool:
     """Is `day` an issue day? A monthly day past the month's end (31日) falls on its last day."""
     if rule["every"] == "month":
         return day.day == min(rule["day"], calendar.monthrange(day.year, day.month)[1])

@@ -22,7 +22,7 @@ from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, R
 from ledger_store.outbox import enqueue
 
 DEFAULT_HOURS_BEFORE = (24, 2)
-OVERDUE_DAYS = 30  # daily reminders after the deadline stop after this many days
+OVERDUE_DAYS = 30  # reminders after the deadline (on working days) stop after this many days
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def filler_moments(ctx: Context, task: ReportTask, policy: Policy) -> list[tuple
             at = (local_deadline + timedelta(days=day)).replace(
                 hour=policy.overdue_at.hour, minute=policy.overdue_at.minute, second=0, microsecond=0
             )
-            if ctx.calendar.is_workday(at.date()):  # late reminders wait for a working day
+            if ctx.calendar.is_workday(policy.quiet.shift(at).date()):  # late reminders wait for a working day
                 moments.append((f"overdue-{at:%Y%m%d}", at))
     shifted = [(kind, ctx.to_stored(policy.quiet.shift(at))) for kind, at in moments]
     return sorted(shifted, key=lambda item: item[1])

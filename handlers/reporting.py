@@ -110,6 +110,8 @@ def issue_task(
     """Create a task with one assignment per unit and queue the push to each unit's filler."""
     if issuer.department_id is None:
         raise ValueError("only members of a department issue tasks")
+    if not units:
+        raise ValueError("a task goes to at least one unit")
     fillers = fillers_by_unit(ctx.session)
     task = ReportTask(
         title=version.form.title,

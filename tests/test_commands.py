@@ -8,7 +8,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.config import SchedulerConfig
 from ledger_store.models import Assignment, Level, OrgUnit, OutboxMessage, Person, PersonRole, ReportTask, Role
+from scheduler.jobs import TimedWork
 
 EVERYONE = (
     "admin",
@@ -200,9 +202,21 @@ def test_a_task_to_many_units_confirms_in_one_short_message_and_progress_stays_r
     assert "新建第17社区等（完整名单见“/汇总 1”）。" in reply and "新建第18社区" not in reply
     assert len(chat.pushed_texts("filler40")) == 1
     progress = chat.say("li_minzheng", "/进度")
-    assert progress.count("（未开始）") == 30
-    assert progress.endswith("……另有13个单位未报，完整名单见“/汇总 1”的“未报送”表。")
+    assert progress.count("（未开始）") == 15 and len(progress.encode()) <= 2048  # one WeCom text
+    assert progress.endswith("……另有28个单位未报，完整名单见“/汇总 1”的“未报送”表。")
     assert chat.say("li_minzheng", "/催报").startswith("已提醒43个未报单位：红旗社区、")
+    drop_pushes(chat)
+    work = TimedWork(runtime, SchedulerConfig(), holder="scheduler")
+    chat.clock.advance(hours=31)  # Friday 17:00, the deadline
+    work.tick()
+    work.drain()
+    [digest] = chat.pushed_texts("li_minzheng")
+    assert digest.endswith("新建第17社区等43个单位（名单见汇总表的“未报送”表）")
+    chat.clock.advance(days=3, hours=-8)  # Monday 09:00, the first working day after it
+    work.tick()
+    work.drain()
+    [upward] = chat.pushed_texts("yang_zhiqiang")  # 中山路街道's reviewer
+    assert upward.endswith("新建第17社区（填报员17）等43个单位。") and len(upward.encode()) <= 2048
 
 
 def test_a_filler_is_told_how_many_other_tasks_are_open(chat):

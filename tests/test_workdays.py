@@ -55,11 +55,37 @@ def test_a_workday_report_is_issued_on_the_worked_sunday_and_not_in_the_holiday(
     assert periods == ["2024-09-29", "2024-09-30", "2024-10-08"]
 
 
-def test_a_deadline_in_working_days_skips_the_holiday(holiday_chat) -> None:
-    reply = holiday_chat.say("li_minzheng", "/发布 低保月报 截止 3个工作日 范围 松林村")
-    assert "10月8日（周二）18:00截止" in reply
-    reply = holiday_chat.say("li_minzheng", "/发布 低保月报 截止 两个工作日内 12:00 范围 松林村")
-    assert "9月30日（周一）12:00截止" in reply
+def test_holidays_configured_later_move_a_period_already_planned(chat, runtime, engine, clock) -> None:
+    at(clock, 9, 30, 10)  # Monday, before anyone entered the National Day holiday
+    chat.say("li_minzheng", "/发布 低保月报 每个工作日 9:00 截止 当天17:00 范围 松林村")
+    assert "下次：10月1日（周二）09:00" in chat.say("li_minzheng", "/定时")
+    chat.runtime = build_runtime(Config(calendar=NATIONAL_DAY), runtime.platform, clock=clock, database=engine)
+    work = TimedWork(chat.runtime, SchedulerConfig(), holder="scheduler")  # restarted with the holidays
+    at(clock, 10, 1, 9, 1)
+    work.tick()
+    assert "下次：10月8日（周二）09:00" in chat.say("li_minzheng", "/定时")
+    at(clock, 10, 8, 9, 1)
+    work.tick()
+    with chat.runtime.factory() as session:
+        assert list(session.scalars(select(ReportTask.period))) == ["2024-10-08"]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("3个工作日", "10月8日（周二）18:00截止"),
+        ("两个工作日内 12:00", "9月30日（周一）12:00截止"),
+        ("3 个工作日以内", "10月8日（周二）18:00截止"),
+        ("3个工作日后的17:00", "10月8日（周二）17:00截止"),
+        ("3个工作日下午5点前", "10月8日（周二）17:00截止"),
+        ("下个工作日", "9月29日（周日）18:00截止"),  # the Sunday worked instead
+        ("3天后", "9月30日（周一）18:00截止"),
+        ("次日 12:00", "9月28日（周六）12:00截止"),
+    ],
+)
+def test_a_deadline_in_working_days_skips_the_holiday(holiday_chat, written: str, shown: str) -> None:
+    reply = holiday_chat.say("li_minzheng", f"/发布 低保月报 截止 {written} 范围 松林村")
+    assert shown in reply
 
 
 def test_late_reminders_wait_out_the_holiday(holiday_chat, clock) -> None:
@@ -101,6 +127,8 @@ def write_toml(tmp_path: Path, text: str) -> Path:
 def test_the_calendar_is_read_from_the_configuration(tmp_path) -> None:
     text = '[calendar]\nholidays = ["2024-10-01..2024-10-07"]\nworkdays = ["2024-09-29", "2024-10-12"]\n'
     assert load_config(write_toml(tmp_path, text), environ={}).calendar == NATIONAL_DAY
+    bare = '[calendar]\nholidays = ["2024-10-01..2024-10-07"]\nworkdays = [2024-09-29, 2024-10-12]\n'  # TOML dates
+    assert load_config(write_toml(tmp_path, bare), environ={}).calendar == NATIONAL_DAY
 
 
 @pytest.mark.parametrize(
@@ -110,8 +138,9 @@ def test_the_calendar_is_read_from_the_configuration(tmp_path) -> None:
         ('holidays = ["10月1日"]', "'10月1日' is not a day"),
         ('holidays = ["2024-10-07..2024-10-01"]', "a range must run forwards"),
         ('holidays = ["2024-10-01"]\nworkdays = ["2024-10-01"]', "2024-10-01 listed both as holidays and as workdays"),
-        ('holidays = "2024-10-01"', "must be a list of quoted days"),
-        ("holidays = [20241001]", "must be a list of quoted days"),
+        ('holidays = "2024-10-01"', "must be a list of days"),
+        ("holidays = [20241001]", "must be a list of days"),
+        ("holidays = [2024-10-01T09:00:00]", "must be a list of days"),
     ],
 )
 def test_a_calendar_mistake_names_the_day(tmp_path, text: str, says: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers.texts.lists import first_names
+
 UNREGISTERED = "您还未登记，请联系管理员。"
 EMPTY_MESSAGE = "没有收到文字内容，请直接回复文字。"
 FILES_NOT_YET = "已收到文件。只有填到花名册时才能发回 Excel（改好的花名册），其他时候请按提示逐题回复文字。"
@@ -72,15 +74,13 @@ def outside_reach(name: str, home: str) -> str:
 NO_TARGETS = "范围内没有登记了填报员的单位，任务没有发布。"
 
 
-NAMED_UNITS = 20  # a confirmation names this many units at most; the summary workbook lists them all
-LISTED_MISSING = 30  # /进度 lists this many units that have not reported
+LISTED_MISSING = 15  # /进度 lists this many units that have not reported, so that it stays one WeCom message
 
 
 def some_units(names: list[str], task_id: int) -> str:
-    """The first NAMED_UNITS names, with where to find the rest when there are more."""
-    if len(names) <= NAMED_UNITS:
-        return "、".join(names)
-    return "、".join(names[:NAMED_UNITS]) + f"等（完整名单见“/汇总 {task_id}”）"
+    """The first names, with where to find the rest when there are more."""
+    shown, left = first_names(names)
+    return shown + (f"等（完整名单见“/汇总 {task_id}”）" if left else "")
 
 
 def issued(title: str, task_id: int, deadline: str, units: list[str]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handlers.texts.lists import first_names
+
 
 def task_assigned(department: str, title: str, deadline: str, total: int, others: int) -> str:
     """Pushed to each target unit's filler when a task is issued."""
@@ -46,7 +48,8 @@ def headline_total(label: str, total: str, unit: str) -> str:
 
 def missing_units(names: list[str]) -> str:
     """Appended to a digest when some units have not reported."""
-    return "未报：" + "、".join(names)
+    shown, left = first_names(names)
+    return "未报：" + shown + (f"等{len(names)}个单位（名单见汇总表的“未报送”表）" if left else "")
 
 
 def time_left(days: int, hours: int, minutes: int) -> str:
