@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
 
+from bot.app import create_app
 from bot.config import Config
+from bot.platforms.registry import configured_platforms
 from bot.platforms.simulator import Received, SimulatorPlatform
+from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator
+from bot.platforms.wecom.emulator import serve as serve_emulator
+from bot.platforms.wecom.platform import WeComPlatform
 from bot.runtime import Runtime, build_runtime, load_demo_org
+from bot.wecom_demo import talking_to
 from handlers.clock import ManualClock
 from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, upgrade
-from ledger_store.models import Base
+from ledger_store.models import Base, Person
 from ledger_store.org import SIMULATOR
 from ledger_store.org_import import import_org
 
@@ -148,3 +158,68 @@ def town_office(runtime: Runtime, tmp_path: Path) -> str:
     with runtime.factory.begin() as session:
         assert import_org(session, path).errors == []
     return "he_wen"
+
+
+@dataclass
+class WeComWorld:
+    """The WeCom emulator playing the demo organisation's members against the bot's real HTTP server."""
+
+    emulator: WeComEmulator
+    runtime: Runtime
+    app: Flask
+    callback_url: str
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def write(self, userid: str, text: str, msg_id: str | None = None) -> None:
+        """A member's message reaches the callback URL; the bot acknowledges it with an empty 200."""
+        response = self.emulator.member_says(userid, text, msg_id=msg_id)
+        assert response.status_code == 200 and response.text == ""
+
+    def settle(self) -> None:
+        """Finish the work the bot does after acknowledging (the same pass the server runs after a response)."""
+        self.app.extensions["worker"].run()
+
+    def say(self, userid: str, text: str, msg_id: str | None = None) -> list[str]:
+        """A member writes; the texts that member received afterwards."""
+        self.write(userid, text, msg_id)
+        self.settle()
+        return self.texts(userid)
+
+    def texts(self, userid: str) -> list[str]:
+        """Text messages `userid` received since the last call."""
+        return [m["text"]["content"] for m in self.take(userid) if m["msgtype"] == "text"]
+
+    def take(self, userid: str) -> list[dict]:
+        """Everything `userid` received since the last call."""
+        seen = self.seen.setdefault(userid, 0)
+        inbox = self.emulator.inbox(userid)
+        self.seen[userid] = len(inbox)
+        return inbox[seen:]
+
+
+@pytest.fixture
+def world(engine: Engine, db) -> Iterator[WeComWorld]:
+    """The demo organisation on WeCom: the local emulator, the bot's HTTP server on loopback, retries without waits."""
+    clock = ManualClock(datetime.now(UTC))
+    emulator = WeComEmulator(
+        EmulatorSettings(SAMPLE_CORP_ID, "test-secret", 1000002, SAMPLE_TOKEN, SAMPLE_AES_KEY),
+        clock=lambda: clock.now().timestamp(),
+    )
+    api = serve_emulator(emulator)
+    config = talking_to(emulator, api.url, Config())
+    platforms = configured_platforms(config, engine)
+    for platform in platforms:
+        if isinstance(platform, WeComPlatform):
+            platform.sleep = lambda seconds: None
+    runtime = build_runtime(config, *platforms, clock=clock, database=engine)
+    load_demo_org(runtime)
+    with runtime.factory() as session:
+        for person in session.scalars(sa.select(Person)):
+            emulator.add_member(person.account, person.name)
+    app = create_app(runtime)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    emulator.settings.callback_url = f"http://127.0.0.1:{server.server_port}/wecom/callback"
+    yield WeComWorld(emulator, runtime, app, emulator.settings.callback_url)
+    server.shutdown()
+    api.shutdown()

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-import pytest
 import requests
-from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.config import Config, DeliveryConfig, WeComConfig
@@ -21,81 +17,10 @@ from bot.platforms.wecom.emulator import (
     SAMPLE_AES_KEY,
     SAMPLE_CORP_ID,
     SAMPLE_TOKEN,
-    EmulatorSettings,
     WeComEmulator,
-    serve,
 )
-from bot.runtime import Runtime, build_runtime, load_demo_org
-from bot.wecom_demo import talking_to
-from handlers.clock import ManualClock
-from ledger_store.models import InboundMessage, Person
-
-AGENT_ID = 1000002
-SECRET = "test-secret"
-
-
-@dataclass
-class WeComWorld:
-    """The emulator, the bot's runtime and its HTTP server, wired together."""
-
-    emulator: WeComEmulator
-    runtime: Runtime
-    app: Flask
-    callback_url: str
-    seen: dict[str, int] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        """Finish the work the bot does after acknowledging (the same pass the server runs after a response)."""
-        self.app.extensions["worker"].run()
-
-    def say(self, userid: str, text: str, msg_id: str | None = None) -> list[str]:
-        """A member writes; the texts that member received afterwards."""
-        response = self.emulator.member_says(userid, text, msg_id=msg_id)
-        assert response.status_code == 200 and response.text == ""
-        self.settle()
-        return self.texts(userid)
-
-    def texts(self, userid: str) -> list[str]:
-        """Text messages `userid` received since the last call."""
-        return [m["text"]["content"] for m in self.take(userid) if m["msgtype"] == "text"]
-
-    def take(self, userid: str) -> list[dict]:
-        """Everything `userid` received since the last call."""
-        seen = self.seen.setdefault(userid, 0)
-        inbox = self.emulator.inbox(userid)
-        self.seen[userid] = len(inbox)
-        return inbox[seen:]
-
-
-@pytest.fixture
-def world(engine, db, tmp_path):
-    clock = ManualClock(time_now())
-    emulator = WeComEmulator(
-        EmulatorSettings(SAMPLE_CORP_ID, SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY),
-        clock=lambda: clock.now().timestamp(),
-    )
-    api = serve(emulator)
-    config = talking_to(emulator, api.url, Config())
-    runtime = build_runtime(config, *configured_platforms(config, engine), clock=clock, database=engine)
-    load_demo_org(runtime)
-    with runtime.factory() as session:
-        for person in session.scalars(select(Person)):
-            emulator.add_member(person.account, person.name)
-    app = create_app(runtime)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    callback_url = f"http://127.0.0.1:{server.server_port}/wecom/callback"
-    emulator.settings.callback_url = callback_url
-    yield WeComWorld(emulator, runtime, app, callback_url)
-    server.shutdown()
-    api.shutdown()
-
-
-def time_now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
+from bot.runtime import build_runtime
+from ledger_store.models import InboundMessage
 
 
 def test_the_callback_url_passes_wecom_verification(world):
@@ -112,7 +37,7 @@ def test_wecom_official_sample_verifies_and_decrypts_byte_for_byte(world, engine
         wecom=WeComConfig(
             corp_id=SAMPLE_CORP_ID,
             agent_id=218,
-            secret=SECRET,
+            secret=world.emulator.settings.secret,
             token=SAMPLE_TOKEN,
             encoding_aes_key=SAMPLE_AES_KEY,
             api_base_url=world.runtime.config.wecom.api_base_url,
@@ -138,7 +63,7 @@ def test_forged_foreign_malformed_and_oversized_callbacks_are_refused_and_change
     assert forged.status_code == 403
 
     foreign = WeComEmulator(
-        EmulatorSettings("wwforeigncorp00000", SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY, world.callback_url)
+        replace(world.emulator.settings, corp_id="wwforeigncorp00000", callback_url=world.callback_url)
     )
     foreign.add_member("zhang_dehua", "张德华")
     assert foreign.member_says("zhang_dehua", "你好").status_code == 403
