@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from handlers import form_prompts, prefill, recurrence, reporting, roster
 from handlers.context import Context
-from handlers.form_state import FormState, number_at, question_numbers, refresh, roster_starts
+from handlers.form_state import UNCHANGED, FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.answers import Invalid, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import fields_of
@@ -25,11 +25,8 @@ HELP = frozenset({"帮助", "help", "?", "？"})
 RESUME = frozenset({"开始", "继续", "开始填写", "继续填写"})
 SUBMIT_WORD = "提交"
 SUBMIT = frozenset({SUBMIT_WORD, "确认", "确定", "确认提交", "提交报送"})
-# Confirming the values taken from a ledger, or keeping a stale one.
-CONFIRM_PREFILL = frozenset(
-    {"确认", "确定", "无变化", "没有变化", "没变化", "没变", "不变", "都对", "对", "好", "好的", "ok"}
-)
-KEEP = frozenset({"不变", "没变", "无变化", "没有变化", "没变化", "确认", *SKIP})
+CONFIRM_PREFILL = UNCHANGED  # confirming the values taken from a ledger
+KEEP = UNCHANGED | SKIP
 EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
 
 

@@ -21,6 +21,11 @@ _NEVER_ASKED = frozenset({FieldType.NOTE, FieldType.CALCULATE})
 _YES = frozenset({"yes", "true", "1", "是"})
 _NO = frozenset({"no", "false", "0", "否"})
 
+# Replies that mean "nothing has changed": confirming values from a ledger or a roster row, keeping an earlier one.
+UNCHANGED = frozenset(
+    {"确认", "确定", "无变化", "没有变化", "没变化", "没变", "不变", "都对", "对", "好", "好的", "ok"}
+)
+
 
 def is_askable(field: Field) -> bool:
     """A question the person answers: not a note, a calculation or a read-only field."""

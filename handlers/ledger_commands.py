@@ -20,13 +20,12 @@ from handlers.summary import FORMULA_TRIGGERS
 from handlers.texts import ledgers as t
 from ledger_store import audit
 from ledger_store.ledger_query import Condition, count_matching, find_matching
-from ledger_store.ledgers import from_json
+from ledger_store.ledgers import UNIT_HEADER, from_json
 from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person, Role
 from ledger_store.org import subtree_ids
 from ledger_store.outbox import enqueue, store_file
 
 SHOWN_ROWS = 5
-UNIT = "单位"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     units = unit_names(ctx)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(ledger.title[:31])
-    sheet.append([field["label"] for field in ledger.fields] + [UNIT])
+    sheet.append([field["label"] for field in ledger.fields] + [UNIT_HEADER])
     rows = 0
     for record in find_matching(ctx.session, ledger, request.conditions, request.unit_ids):
         values = values_of(ledger, record)

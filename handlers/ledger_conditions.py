@@ -13,10 +13,9 @@ from handlers.numbers import parse_number
 from handlers.texts import ledgers as t
 from handlers.timeparse import parse_date
 from ledger_store.ledger_query import OPERATORS, ORDERING, Condition, Operator
-from ledger_store.ledgers import id_number_problem, mobile_problem
+from ledger_store.ledgers import UNIT_HEADER, id_number_problem, mobile_problem
 from ledger_store.models import Ledger
 
-UNIT = "单位"
 # Signs NFKC leaves alone (it already turns ＞＜＝！～， into ASCII).
 _SIGNS = str.maketrans({"≥": ">=", "≤": "<=", "≠": "!=", "〜": "~"})
 # What people write between a field and its value; the longest match wins, so 不等于 is not 等于.
@@ -67,7 +66,7 @@ def parse_conditions(ledger: Ledger, words: list[str], today: date) -> Condition
     found, index = Conditions(), 0
     while index < len(words):
         start, word = index, words[index]
-        header = max((key for key in [*headers, UNIT] if word.startswith(key)), key=len, default=None)
+        header = max((key for key in [*headers, UNIT_HEADER] if word.startswith(key)), key=len, default=None)
         if header is None:
             return _not_understood(words, index, [item["label"] for item in value_fields])
         rest, index = word[len(header) :], index + 1
@@ -79,7 +78,7 @@ def parse_conditions(ledger: Ledger, words: list[str], today: date) -> Condition
         operator, value = OPERATOR_WORDS[operator_word.group()], rest[operator_word.end() :].strip()
         if not value and operator not in _UNARY and index < len(words):
             value, index = words[index], index + 1
-        if header == UNIT:
+        if header == UNIT_HEADER:
             if operator is not Operator.EQUAL or not _split(value):
                 return t.UNIT_EQUAL_ONLY
             found.units.append(_split(value))

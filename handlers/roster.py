@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from handlers.context import Context
-from handlers.form_state import FormState, is_askable, is_relevant
+from handlers.form_state import UNCHANGED, FormState, is_askable, is_relevant
 from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
 from handlers.forms.fields import Field
 from handlers.ledger_links import Link, links_of, to_form_value
@@ -28,7 +28,7 @@ from ledger_store.models import Conversation
 from ledger_store.outbox import enqueue, store_file
 
 PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
-CONFIRM = frozenset({"确认", "无变化", "没有变化", "没变", "不变", "对", "是", "ok"})
+CONFIRM = UNCHANGED | {"是"}
 CONFIRM_ALL = frozenset({"全部确认", "都确认", "全部无变化", "都没变", "都对"})
 FINISH = frozenset({"完成", "好了", "下一步", "核对完了", "完毕"})
 ADD = frozenset({"添加", "新增", "加一行", "增加"})

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
-from handlers.forms.answers import Invalid, format_answer, from_json, parse_answer, to_json
-from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
+from handlers.forms.answers import Invalid, from_json, parse_answer, to_json
+from handlers.forms.fields import Field, FieldType
 from handlers.forms.xlsform import DAMAGED_FILE
-from handlers.summary import FORMULA_TRIGGERS
+from handlers.summary import FORMULA_TRIGGERS, cell_value
 from handlers.texts import roster as t
 
 MAX_LISTED = 30  # problems listed in one reply
@@ -31,7 +32,7 @@ def roster_workbook(fields: list[Field], rows: list[dict[str, Any]]) -> bytes:
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
                 cell.data_type, cell.quotePrefix = "s", True
     for index, field in enumerate(fields):
-        sheet.column_dimensions[chr(ord("A") + index)].width = 22 if field.type == FieldType.ID_NUMBER else 14
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 22 if field.type == FieldType.ID_NUMBER else 14
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -90,15 +91,8 @@ def read_roster_workbook(
 
 
 def _cell(field: Field, stored: Any) -> Any:
-    """A stored answer as a cell: numbers and dates typed, choices by label, the rest as text."""
-    if stored is None:
-        return None
-    value = from_json(field, stored)
-    if field.type in NUMERIC_TYPES or field.type == FieldType.DATE:
-        return value
-    if field.type in (FieldType.TEXT, FieldType.ID_NUMBER, FieldType.MOBILE):
-        return str(value)
-    return format_answer(field, value)
+    """A stored answer as a cell, as the summary writes it: numbers and dates typed, choices by label."""
+    return None if stored is None else cell_value(field, from_json(field, stored))
 
 
 def _text(value: Any) -> str:
