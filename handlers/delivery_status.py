@@ -14,7 +14,6 @@ from ledger_store.outbox import DeadLetter, dead_ids, delivery_counts, latest_de
 
 SHOWN = 10
 PREVIEW_CHARS = 30
-ERROR_CHARS = 80
 # A bare "/投递 重试" sends again what failed this recently; older messages are likely stale.
 RECENT = timedelta(hours=24)
 RETRY_WORDS = ("重试", "retry")
@@ -71,11 +70,11 @@ def preview(letter: DeadLetter) -> str:
 
 
 def explain(error: str) -> str:
-    """A recorded delivery error in plain Chinese where we know it; otherwise the error itself, masked and cut."""
+    """A recorded delivery error in plain Chinese; one we do not know is named only as such, never echoed."""
     if error.startswith("WeCom") and "(network)" in error:
         return t.NETWORK
-    if (code := WECOM_CODE.match(error)) and int(code.group(1)) in t.WECOM_ERRORS:
-        return t.WECOM_ERRORS[int(code.group(1))]
+    if code := WECOM_CODE.match(error):
+        return t.WECOM_ERRORS.get(int(code.group(1))) or t.wecom_code(int(code.group(1)))
     if match := UNKNOWN_USER.match(error):
         return t.unknown_user(match.group(1))
     if match := NO_ID.match(error):
@@ -84,8 +83,7 @@ def explain(error: str) -> str:
         return t.platform_not_configured(match.group(1))
     if error.startswith("cannot save "):
         return t.SIMULATOR_FILE
-    shown = mask_sensitive(" ".join(error.split()))
-    return shown if len(shown) <= ERROR_CHARS else shown[:ERROR_CHARS] + "…"
+    return t.UNKNOWN_ERROR  # the error itself, possibly an exception's text, stays in the log and the database
 
 
 def retry(ctx: Context, person: Person, words: list[str]) -> str:

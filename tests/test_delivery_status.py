@@ -10,7 +10,7 @@ from ledger_store.db import transaction
 from ledger_store.models import AuditEntry, OutboxMessage, OutboxStatus, Person
 from ledger_store.outbox import enqueue
 
-NOTHING_WRONG = "推送情况：待发送 0 条，失败后等待重试 0 条，没有发送失败的消息。"
+NOTHING_WRONG = "推送情况：待发送 0 条，没有发送失败的消息。"
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_a_file_that_keeps_failing_is_shown_waiting_then_given_up_with_the_reaso
         chat.runtime.deliver()
     lines = chat.say("admin", "/投递").splitlines()
 
-    assert lines[0] == "推送情况：待发送 0 条，失败后等待重试 0 条，发送失败 1 条。"
+    assert lines[0] == "推送情况：待发送 0 条，发送失败 1 条。"
     assert lines[1] == "发送失败的消息："
     assert lines[2].startswith("#") and " 11月28日 10:00 发给李敏正：文件“低保月报汇总_" in lines[2]
     assert lines[2].endswith(".xlsx”，试了 5 次。原因：模拟器保存不了这个文件（文件夹不可写）。")
@@ -169,3 +169,17 @@ def test_anything_else_is_answered_with_the_usage(chat, words):
 def test_nothing_to_retry(chat):
     assert chat.say("admin", "/投递 重试") == "没有发送失败的消息，不需要重试。"
     assert chat.say("admin", "/投递 重试 全部") == "没有发送失败的消息，不需要重试。"
+
+
+def test_an_error_we_have_no_words_for_is_named_but_never_echoed(chat):
+    queue_to(chat, "zhang_dehua", "第一条", key="odd:1")
+    queue_to(chat, "luo_xiuying", "第二条", key="odd:2")
+    errors = {"odd:1": "TypeError(\"'NoneType' object is not subscriptable\")",
+              "odd:2": "WeCom send failed (errcode 81013): user & party & tag all invalid"}  # fmt: skip
+    with chat.runtime.factory.begin() as session:
+        for row in session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(errors))):
+            row.status, row.attempts, row.last_error = OutboxStatus.DEAD, 5, errors[row.dedupe_key]
+    shown = chat.say("admin", "/投递")
+    assert "“第一条”，试了 5 次。原因：机器人发送时出错，详情见机器人日志。" in shown
+    assert "原因：企业微信返回错误码 81013，请按企业微信的错误码说明处理（详情见机器人日志）。" in shown
+    assert "TypeError" not in shown and "NoneType" not in shown and "invalid" not in shown

@@ -15,9 +15,9 @@ NOTHING_TO_RETRY = "没有发送失败的消息，不需要重试。"
 # What WeCom's error codes mean for the admin, and what to do about them.
 WECOM_ERRORS = {
     60020: "服务器 IP 不在企业微信可信 IP 列表，请在企业微信管理后台该应用的“企业可信IP”里加上本机的出口 IP",
-    40056: "企业微信不认配置里的 agent_id，请核对 [wecom] agent_id",
+    40056: "企业微信不接受配置里的 agent_id，请核对 [wecom] agent_id",
     41011: "配置里没有填 agent_id，请在 [wecom] agent_id 填上应用的 AgentId",
-    40013: "企业微信不认配置里的企业ID，请核对 [wecom] corp_id",
+    40013: "企业微信不接受配置里的企业ID，请核对 [wecom] corp_id",
     40001: "应用的 Secret 不对，请核对 [wecom] secret 或环境变量 YBT_WECOM_SECRET",
     45009: "调用太频繁，被企业微信限流",
     45033: "同时调用太多，被企业微信限流",
@@ -26,6 +26,12 @@ WECOM_ERRORS = {
 }
 NETWORK = "连不上企业微信（网络不通或超时）"
 SIMULATOR_FILE = "模拟器保存不了这个文件（文件夹不可写）"
+UNKNOWN_ERROR = "机器人发送时出错，详情见机器人日志"
+
+
+def wecom_code(code: int) -> str:
+    """A WeCom error code we have no advice for."""
+    return f"企业微信返回错误码 {code}，请按企业微信的错误码说明处理（详情见机器人日志）"
 
 
 def invalid_user(who: str, platform: str) -> str:
@@ -52,9 +58,11 @@ def platform_not_configured(platform: str) -> str:
 
 def overview(pending: int, retrying: int, next_retry: str | None, dead: int) -> str:
     """The first line of /投递: how many pushes wait, wait for a retry, and were given up."""
-    retry = f"失败后等待重试 {retrying} 条" + (f"（最早 {next_retry} 重试）" if retrying and next_retry else "")
+    retry = ""
+    if retrying:
+        retry = f"，失败后等待重试 {retrying} 条" + (f"（最早 {next_retry} 重试）" if next_retry else "")
     failed = f"发送失败 {dead} 条" if dead else "没有发送失败的消息"
-    return f"推送情况：待发送 {pending} 条，{retry}，{failed}。"
+    return f"推送情况：待发送 {pending} 条{retry}，{failed}。"
 
 
 def dead_header(shown: int, total: int) -> str:
