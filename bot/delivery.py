@@ -24,7 +24,7 @@ from handlers.texts import delivery as texts
 from ledger_store.db import transaction
 from ledger_store.models import OutboxMessage, OutboxStatus, Role
 from ledger_store.org import people_with_role
-from ledger_store.outbox import create_claim_lock, enqueue
+from ledger_store.outbox import MissingClaimLock, create_claim_lock, enqueue
 
 log = logging.getLogger(__name__)
 # Rows marked sent per statement.
@@ -49,11 +49,14 @@ def deliver_pending(
         with transaction(factory) as session:
             if not anything_due(session, moment):
                 break
-        create_claim_lock(factory, moment)
-        with transaction(factory) as session:
-            claims = claim(
-                session, platforms, default_platform, moment, max_attempts, batch_size, per_platform_per_minute
-            )
+        try:
+            with transaction(factory) as session:
+                claims = claim(
+                    session, platforms, default_platform, moment, max_attempts, batch_size, per_platform_per_minute
+                )
+        except MissingClaimLock:  # only on a database that never delivered before: make the row, then claim
+            create_claim_lock(factory, moment)
+            continue
         if claims is None:
             break
         for item in claims:

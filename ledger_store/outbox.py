@@ -104,6 +104,10 @@ def platform_of(default_platform: str) -> ColumnElement[str]:
     return func.coalesce(OutboxMessage.platform, default_platform)
 
 
+class MissingClaimLock(LookupError):
+    """The row lock_claims locks does not exist yet (a new database): create it and claim again."""
+
+
 def create_claim_lock(factory: sessionmaker[Session], now: datetime) -> None:
     """Make sure the row lock_claims locks exists (in its own transaction, see ensure_row)."""
     ensure_row(factory, CachedValue, CLAIM_LOCK_KEY, lambda: CachedValue(key=CLAIM_LOCK_KEY, value=now.isoformat()))
@@ -114,11 +118,11 @@ def lock_claims(session: Session, now: datetime) -> None:
 
     A pass counts what went out in the last minute and then leases rows; with the lock, a pass in another
     process counts only after this one has committed its leases, so together they keep the per-minute limits.
-    The row must exist (create_claim_lock).
+    The row must exist: MissingClaimLock says to create it (create_claim_lock) and begin the claim again.
     """
     lock = update(CachedValue).where(CachedValue.key == CLAIM_LOCK_KEY).values(value=now.isoformat())
     if not session.execute(lock).rowcount:
-        raise LookupError("the outbox claim lock row is missing: call create_claim_lock first")
+        raise MissingClaimLock("the outbox claim lock row is missing: call create_claim_lock first")
 
 
 def sent_since(session: Session, since: datetime, platform: str, default_platform: str) -> int:
