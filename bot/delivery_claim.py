@@ -56,7 +56,8 @@ def claim(
         return None
     taken = Taken(session, platforms, default_platform, now, max_attempts)
     taken.add(rows)
-    taken.add(more_of_the_same(session, taken, budgets))
+    if len(rows) == batch_size:  # with fewer, every due row is already taken: there is no more of the same
+        taken.add(more_of_the_same(session, taken, budgets))
     entries = [(item.platform, entry) for item in taken.claims.values() for entry in item.rows]
     held: set[int] = set()
     for name in {item.platform for item in taken.claims.values()}:

@@ -148,12 +148,12 @@ def _period_exists(ctx: Context, recurrence: Recurrence, period: str) -> bool:
 
 def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, period: str) -> ReportTask | None:
     """One period's task, to the recurrence's units that still have a filler; None when none has."""
-    fillers = fillers_by_unit(ctx.session)
     if recurrence.unit_ids is None:
-        units = default_targets(ctx.session, recurrence.department_id)
+        units = default_targets(ctx.session, recurrence.department_id)  # those with a filler
     else:
-        units = [unit for unit in ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(recurrence.unit_ids)))]
-    units = [unit for unit in units if unit.id in fillers]
+        fillers = fillers_by_unit(ctx.session)
+        named = ctx.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(recurrence.unit_ids)))
+        units = [unit for unit in named if unit.id in fillers]
     issuer = ctx.session.get(Person, recurrence.issued_by_id)
     version = latest_version(ctx.session, recurrence.form)
     if not units or issuer is None or version is None:

@@ -18,7 +18,8 @@ from sqlalchemy import or_, select
 from handlers.context import Context
 from handlers.reporting import format_deadline, queue_reminders
 from handlers.texts import reminders as t
-from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, ReportTask, Role
+from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, ReportTask, Role
+from ledger_store.org import people_with_role
 from ledger_store.outbox import enqueue
 
 DEFAULT_HOURS_BEFORE = (24, 2)
@@ -136,10 +137,9 @@ def _escalate(ctx: Context, task: ReportTask, missing: list[Assignment], reviewe
 
 def _reviewers_by_unit(ctx: Context) -> dict[int, int]:
     """Org unit id -> the id of one active reviewer placed in it."""
-    people = ctx.session.scalars(select(Person).where(Person.active.is_(True), Person.org_unit_id.is_not(None)))
     found: dict[int, int] = {}
-    for person in people:
-        if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
+    for person in people_with_role(ctx.session, Role.REVIEWER):
+        if person.org_unit_id is not None:
             found.setdefault(person.org_unit_id, person.id)
     return found
 

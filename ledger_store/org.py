@@ -116,9 +116,9 @@ def towns_with_fillers(session: Session) -> list[OrgUnit]:
 def issuing_unit(session: Session, department_id: int) -> OrgUnit | None:
     """The unit a department issues within: None for a department of the whole district (or not yet placed)."""
     department = session.get(Department, department_id)
-    unit = (
-        None if department is None or department.org_unit_id is None else session.get(OrgUnit, department.org_unit_id)
-    )
+    if department is None or department.org_unit_id is None:
+        return None
+    unit = session.get(OrgUnit, department.org_unit_id)
     return unit if unit is not None and unit.parent_id is not None else None
 
 
