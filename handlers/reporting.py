@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy.orm import selectinload
 
 from handlers import prefill, roster_results
 from handlers.context import Context
@@ -318,7 +319,9 @@ def answers_by_assignment(ctx: Context, task: ReportTask) -> dict[int, tuple[Sub
     """Each submitted assignment's submission and its typed answers by field name."""
     fields = {field.name: field for field in fields_of(task.form_version)}
     submissions = ctx.session.scalars(
-        select(Submission).where(Submission.assignment_id.in_([a.id for a in task.assignments]))
+        select(Submission)
+        .where(Submission.assignment_id.in_([a.id for a in task.assignments]))
+        .options(selectinload(Submission.answers), selectinload(Submission.roster_rows))  # not one query a unit
     )
     result = {}
     for submission in submissions:

@@ -45,8 +45,13 @@ def roster_fields(fields: Sequence[Field], repeat: str) -> list[Field]:
 
 def state_of(conversation: Conversation, repeat: str) -> dict[str, Any] | None:
     """A copy of the roster's state, to change and save; None before the form first reached it."""
-    data = (conversation.rosters or {}).get(repeat)
+    data = seen_state(conversation, repeat)
     return None if data is None else copy.deepcopy(data)
+
+
+def seen_state(conversation: Conversation, repeat: str) -> dict[str, Any] | None:
+    """The roster's state to read only (no copy: up to 1000 rows, read several times a message)."""
+    return (conversation.rosters or {}).get(repeat)
 
 
 def save(conversation: Conversation, repeat: str, data: dict[str, Any]) -> None:
@@ -66,7 +71,7 @@ def key_link(ctx: Context, fields: Sequence[Field], repeat: str) -> Link | None:
 
 def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], repeat: str) -> None:
     """The first time the form reaches a roster: take the unit's records from the linked ledger as rows."""
-    if state_of(conversation, repeat) is not None:
+    if seen_state(conversation, repeat) is not None:
         return
     rows = []
     key = key_link(ctx, fields, repeat)
@@ -80,7 +85,7 @@ def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], rep
 
 def prompt(conversation: Conversation, state: FormState, repeat: str) -> str:
     """What the person should answer at the roster: a field of the row being edited, a row to check, the list."""
-    data = state_of(conversation, repeat) or {"rows": [], "cursor": None, "edit": None}
+    data = seen_state(conversation, repeat) or {"rows": [], "cursor": None, "edit": None}
     fields = roster_fields(state.fields, repeat)
     label = fields[0].repeat_label if fields else repeat
     if data["edit"] is not None:
@@ -97,14 +102,14 @@ def prompt(conversation: Conversation, state: FormState, repeat: str) -> str:
 
 def step(conversation: Conversation, repeat: str) -> str:
     """Where the roster stands (rows, row under review, row being edited), for telling stale buttons apart."""
-    data = state_of(conversation, repeat) or {"rows": [], "cursor": None, "edit": None}
+    data = seen_state(conversation, repeat) or {"rows": [], "cursor": None, "edit": None}
     edit = "" if data["edit"] is None else f"e{data['edit'][0]}.{data['edit'][1]}"
     return f"r{len(data['rows'])}.{data['cursor']}{edit}"
 
 
 def buttons(conversation: Conversation, repeat: str) -> tuple[str, ...]:
     """The words worth a button where the roster stands: a row to check, or the list (none while editing)."""
-    data = state_of(conversation, repeat)
+    data = seen_state(conversation, repeat)
     if data is None or data["edit"] is not None:
         return ()
     if data["cursor"] is not None:
@@ -217,7 +222,7 @@ def replace_rows(conversation: Conversation, repeat: str, rows: list[dict[str, A
 
 def summary_line(conversation: Conversation, repeat: str) -> str:
     """The roster in the review: how many rows and what changed."""
-    data = state_of(conversation, repeat) or {"rows": []}
+    data = seen_state(conversation, repeat) or {"rows": []}
     rows = data["rows"]
     return t.review_line(len([r for r in rows if r["status"] != REMOVED]), _counts(rows))
 
