@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from handlers.burden import add_up, minutes
+from handlers.burden import Totals, add_up, minutes
 from handlers.context import Context
 from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
@@ -71,13 +71,13 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     missing_rows = [missing_row(number, a) for number, a in enumerate(missing, start=1)]
     others = [SheetData(s.MISSING_SHEET, [s.NUMBER, s.UNIT, s.FILLER, s.STATUS], missing_rows)]
     others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
-    spared = burden_sheet(task, answers)
+    figures = add_up(submission for submission, _ in answers.values())
+    spared = burden_sheet(task, answers, figures)
     if spared is not None:
         others.append(spared)
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
     stamp = ctx.local_now().strftime("%Y%m%d-%H%M")
     line = digest(task, fields, totals, missing)
-    figures = add_up(submission for submission, _ in answers.values())
     if figures.prefilled:
         line += "；" + bt.digest_part(figures.prefilled, figures.asked)
     return Summary(f"{task.title}汇总_{stamp}.xlsx", content, line)
@@ -147,7 +147,9 @@ def roster_sheet(
     return SheetData(s.roster_sheet_title(label), header, rows)
 
 
-def burden_sheet(task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]) -> SheetData | None:
+def burden_sheet(
+    task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]], figures: Totals
+) -> SheetData | None:
     """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken."""
     rows: list[list[object]] = []
     for assignment in task.assignments:
@@ -160,8 +162,7 @@ def burden_sheet(task: ReportTask, answers: dict[int, tuple[Submission, dict[str
         rows.append([len(rows) + 1, path, assignment.filler.name, *counts, None if taken is None else round(taken, 1)])
     if not rows:
         return None
-    totals = [sum(row[column] or 0 for row in rows) for column in (3, 4, 5)]
-    rows.append(["", s.TOTAL, "", *totals, None])
+    rows.append(["", s.TOTAL, "", figures.asked, figures.prefilled, figures.confirmed, None])
     header = [s.NUMBER, s.UNIT, s.FILLER, bt.ASKED, bt.PREFILLED, bt.CONFIRMED, bt.MINUTES]
     return SheetData(bt.SHEET, header, rows)
 
