@@ -16,7 +16,7 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.form_state import FormState, is_askable
-from handlers.forms.answers import format_answer, from_json, to_json
+from handlers.forms.answers import format_answer, from_json, limits_problem, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.ledger_links import Link, links_of, to_form_value
 from handlers.texts import prefill as t
@@ -79,7 +79,7 @@ def fill_from_previous(conversation: Conversation, fields: list[Field], answers:
         field.name: to_json(field, answers[field.name])
         for field in fields
         if field.name in answers and answers[field.name] is not None and field.name not in taken
-        and is_askable(field) and not field.repeat and _fits(field, answers[field.name])
+        and is_askable(field) and not field.repeat and limits_problem(field, answers[field.name]) is None
     }  # fmt: skip
     if kept:
         conversation.prefill = {**(conversation.prefill or {}), PREVIOUS: kept}
@@ -200,20 +200,6 @@ def _known(ctx: Context, links: list[Link], key: object) -> tuple[dict[str, Any]
             if found is None or link.field.type == FieldType.CALCULATE:
                 continue
             value = to_form_value(link, found.value)
-            if value is not None and _fits(link.field, value):
+            if value is not None and limits_problem(link.field, value) is None:
                 (fresh if found.fresh else old)[link.field.name] = to_json(link.field, value)
     return fresh, old
-
-
-def _fits(field: Field, value: Any) -> bool:
-    """Does a ledger value keep within the form's own limits (range, length)? One outside them is asked."""
-    if field.minimum is not None and value < field.minimum:
-        return False
-    if field.maximum is not None and value > field.maximum:
-        return False
-    if isinstance(value, str):
-        if field.min_length is not None and len(value) < field.min_length:
-            return False
-        if field.max_length is not None and len(value) > field.max_length:
-            return False
-    return True

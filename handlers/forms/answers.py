@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from handlers.forms.fields import Choice, Field, FieldType
 from handlers.forms.idcard import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
@@ -132,20 +133,27 @@ def _parse_number(field: Field, text: str, integer: bool) -> int | Decimal | Inv
         return Invalid(t.not_a_number(_echo(text), integer))
     if integer and number != number.to_integral_value():
         return Invalid(t.not_an_integer(_plain(number)))
-    if field.maximum is not None and number > field.maximum:
-        return Invalid(t.too_large(_plain(field.maximum) + field.unit))
-    if field.minimum is not None and number < field.minimum:
-        return Invalid(t.too_small(_plain(field.minimum) + field.unit))
-    return int(number) if integer else number
+    return limits_problem(field, number) or (int(number) if integer else number)
 
 
 def _parse_text(field: Field, text: str, today: date) -> str | Invalid:
     """The stripped text within the field's length limits."""
-    if field.min_length and len(text) < field.min_length:
-        return Invalid(t.text_too_short(field.min_length, len(text)))
-    if field.max_length and len(text) > field.max_length:
-        return Invalid(t.text_too_long(field.max_length, len(text)))
-    return text
+    return limits_problem(field, text) or text
+
+
+def limits_problem(field: Field, value: Any) -> Invalid | None:
+    """Why a number is outside the field's minimum and maximum, or a text outside its lengths; None when it fits."""
+    if isinstance(value, str):
+        if field.min_length and len(value) < field.min_length:
+            return Invalid(t.text_too_short(field.min_length, len(value)))
+        if field.max_length and len(value) > field.max_length:
+            return Invalid(t.text_too_long(field.max_length, len(value)))
+        return None
+    if field.maximum is not None and value > field.maximum:
+        return Invalid(t.too_large(_plain(field.maximum) + field.unit))
+    if field.minimum is not None and value < field.minimum:
+        return Invalid(t.too_small(_plain(field.minimum) + field.unit))
+    return None
 
 
 def _parse_date(field: Field, text: str, today: date) -> date | Invalid:
