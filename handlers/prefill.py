@@ -20,7 +20,7 @@ from handlers.forms.answers import format_answer, from_json, limits_problem, to_
 from handlers.forms.fields import Field, FieldType
 from handlers.ledger_links import Link, links_of, to_form_value
 from handlers.texts import prefill as t
-from ledger_store.ledgers import field_map, get_record, is_unit_ledger, known_values, write_values
+from ledger_store.ledgers import field_map, is_unit_ledger, known_values, write_values
 from ledger_store.ledgers import to_json as ledger_json
 from ledger_store.models import Assignment, Conversation, Ledger, Person
 
@@ -159,10 +159,9 @@ def write_back(ctx: Context, person: Person, assignment: Assignment, fields: lis
         ledger = ledgers[ledger_id]
         values = storable(ledger, values)
         # A record the form names by key stays in its unit; a new one, or a unit's own, belongs to the unit.
-        unit_id = None
-        if is_unit_ledger(ledger) or get_record(ctx.session, ledger, key) is None:
-            unit_id = assignment.org_unit_id
-        write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now())
+        unit_id = assignment.org_unit_id if is_unit_ledger(ledger) else None
+        write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now(),
+                     unit_if_new=assignment.org_unit_id)  # fmt: skip
 
 
 def storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:

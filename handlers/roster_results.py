@@ -11,7 +11,7 @@ from handlers.ledger_links import links_of
 from handlers.prefill import storable
 from handlers.roster import ADDED, CHANGED, KEPT, PENDING, REMOVED, key_link
 from handlers.texts import prefill as pt
-from ledger_store.ledgers import get_record, write_values
+from ledger_store.ledgers import write_values
 from ledger_store.models import Conversation, RosterRow
 
 
@@ -56,6 +56,6 @@ def write_back(ctx: Context, person_id: int, conversation: Conversation, fields:
                 if link.field.name in row["values"]
             }
             values = storable(key.ledger, typed)
-            known = get_record(ctx.session, key.ledger, record_key) is not None
-            write_values(ctx.session, key.ledger, record_key, None if known else unit_id, values, person_id, source,
-                         ctx.now())  # fmt: skip
+            # a person already on the ledger keeps their unit; a new one joins this unit
+            write_values(ctx.session, key.ledger, record_key, None, values, person_id, source, ctx.now(),
+                         unit_if_new=unit_id)  # fmt: skip

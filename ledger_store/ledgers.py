@@ -157,9 +157,11 @@ def write_values(
     actor_id: int | None,
     source: str,
     now: datetime,
+    unit_if_new: int | None = None,
 ) -> list[str]:
     """Store typed values of one entity (None clears one); returns the changed fields, `UNIT` if it moved.
 
+    `org_unit_id` moves the record there; `unit_if_new` only places a record created now (a known one stays).
     A value equal to the stored one is only re-confirmed (its time refreshed). Each change leaves a
     LedgerChange row, and the write one audit entry with ID numbers and mobiles masked.
     """
@@ -172,6 +174,7 @@ def write_values(
     record = get_record(session, ledger, key)
     created = record is None
     if record is None:
+        org_unit_id = unit_if_new if org_unit_id is None else org_unit_id
         record = LedgerRecord(ledger_id=ledger.id, key=normalize_key(ledger, key), org_unit_id=org_unit_id,
                               values={}, value_times={}, created_at=now, updated_at=now)  # fmt: skip
         session.add(record)

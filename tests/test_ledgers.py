@@ -28,6 +28,7 @@ from ledger_store.org import subtree_ids
 NOW = datetime(2024, 11, 28, 2, 0)
 ZHANG = "110102199101010078"
 LI = "44011320141005001X"
+WANG = "110102198503071231"
 FIELDS = [
     {"name": "id_number", "label": "身份证号", "type": "id_number", "required": True},
     {"name": "name", "label": "姓名", "type": "text", "required": True},
@@ -238,6 +239,10 @@ def test_a_record_moving_unit_is_history_and_units_list_their_records(db: sessio
         assert (
             write_values(session, ledger, LI, None, {"name": "李敏"}, None, "manual", NOW) == []
         )  # None keeps the unit
+        # a unit only for a record created now: 李敏 stays in 永兴村, a new person is placed in 松林村
+        write_values(session, ledger, LI, None, {"name": "李敏"}, None, "manual", NOW, unit_if_new=songlin.id)
+        write_values(session, ledger, WANG, None, {"name": "王芳"}, None, "manual", NOW, unit_if_new=songlin.id)
+        assert [r.key for r in records_for_unit(session, ledger, songlin.id)] == [ZHANG, WANG]
 
 
 def test_count_matching_answers_department_questions(db: sessionmaker[Session]) -> None:
