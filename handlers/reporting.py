@@ -45,7 +45,7 @@ def format_deadline(ctx: Context, deadline: datetime) -> str:
 
 
 def time_left(ctx: Context, deadline: datetime) -> str:
-    """还剩… or 已超过截止时间… relative to now."""
+    """还剩… or 已逾期… relative to now."""
     seconds = int((deadline - ctx.now()).total_seconds())
     if seconds <= 0:
         seconds = -seconds

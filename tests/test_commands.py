@@ -299,7 +299,7 @@ def test_remind_pushes_to_exactly_the_fillers_who_have_not_submitted(villages, c
     assert "还剩1天2小时" in villages.pushed_texts("chen_guoping")[0]
     clock.advance(hours=28)
     villages.say("li_minzheng", "/催报")
-    assert "已超过截止时间2小时" in villages.pushed_texts("chen_guoping")[0]
+    assert "已逾期2小时" in villages.pushed_texts("chen_guoping")[0]
 
 
 def test_reminding_twice_in_the_same_minute_pushes_once_and_says_so(villages):

@@ -67,7 +67,8 @@ def test_a_broken_workbook_is_answered_row_by_row_and_nothing_is_stored(runtime)
 
 
 def test_files_from_a_filler_or_not_excel_are_answered_politely(runtime):
-    assert "只有填到花名册时才能发回 Excel" in send_file(runtime, "zhang_dehua", "x.xlsx", workbook())
+    reply = send_file(runtime, "zhang_dehua", "x.xlsx", workbook())
+    assert "只有填到花名册这一步时，才能发回改好的 Excel 花名册" in reply
     assert "只能导入 Excel 表单" in send_file(runtime, "li_minzheng", "photo.jpg", b"\xff\xd8\xff")
 
 

@@ -83,12 +83,12 @@ def test_reminders_come_before_at_and_after_the_deadline_each_once(issued, work,
     at(clock, 12, 2, 9)
     run(work)
     [late] = issued.pushed_texts("zhang_dehua")
-    assert "已于11月30日（周六）18:00截止（已超过截止时间1天）" in late and "请尽快补报" in late
+    assert "已于11月30日（周六）18:00截止（已逾期1天）" in late and "请尽快补报" in late
     [upward] = issued.pushed_texts("zhou_jianguo")  # 朱沱镇's reviewer, above 松林村
     assert upward == "《低保月报》已于11月30日（周六）18:00截止，以下单位还没有报送，请督促：松林村（张德华）。"
     at(clock, 12, 3, 9)
     run(work)
-    assert "已超过截止时间2天" in issued.pushed_texts("zhang_dehua")[0]
+    assert "已逾期2天" in issued.pushed_texts("zhang_dehua")[0]
     assert issued.pushed_texts("zhou_jianguo") == []  # once upward
 
 
@@ -116,7 +116,7 @@ def test_no_reminder_at_night_one_due_then_goes_out_in_the_morning(chat, work, c
     at(clock, 11, 30, 8)
     run(work)
     [morning] = chat.pushed_texts("zhang_dehua")
-    assert "已超过截止时间9小时" in morning
+    assert "已逾期9小时" in morning
 
 
 def test_quiet_hours_come_from_the_configuration(chat, runtime, clock):

@@ -6,7 +6,7 @@ from handlers.texts.lists import first_names
 
 UNREGISTERED = "您还未登记，请联系管理员。"
 EMPTY_MESSAGE = "没有收到文字内容，请直接回复文字。"
-FILES_NOT_YET = "已收到文件。只有填到花名册时才能发回 Excel（改好的花名册），其他时候请按提示逐题回复文字。"
+FILES_NOT_YET = "已收到文件。只有填到花名册这一步时，才能发回改好的 Excel 花名册；其他时候请按提示逐题回复文字。"
 INTERNAL_ERROR = "抱歉，系统刚才出了点问题，这条消息没有处理成功，已填的内容都还在。请稍后再发一次。"
 UNKNOWN_MESSAGE_TYPE = "暂时只能处理文字消息，请直接回复文字。"
 

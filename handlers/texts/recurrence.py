@@ -61,7 +61,7 @@ def bad_deadline_rule(text: str) -> str:
 
 def bad_reminder_hours(text: str) -> str:
     """提醒 … that could not be read."""
-    return f"没看懂提醒时间“{text}”。可以写 提醒 24小时,2小时，或 提醒 提前1天；不要提醒写 不提醒。"
+    return f"没看懂提醒时间“{text}”。可以写 提醒 24小时,2小时，或 提醒 提前1天；不需要提醒请写 不提醒。"
 
 
 def recurrence_created(number: int, title: str, schedule: str, deadline: str, units: str, first: str) -> str:

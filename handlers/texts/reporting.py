@@ -64,5 +64,5 @@ def time_left(days: int, hours: int, minutes: int) -> str:
 def overdue(days: int, hours: int) -> str:
     """How long past a deadline."""
     if days:
-        return f"已超过截止时间{days}天"
-    return f"已超过截止时间{max(hours, 1)}小时" if hours else "已到截止时间"
+        return f"已逾期{days}天"
+    return f"已逾期{max(hours, 1)}小时" if hours else "已到截止时间"
