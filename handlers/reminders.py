@@ -76,11 +76,6 @@ def filler_moments(ctx: Context, task: ReportTask, policy: Policy) -> list[tuple
     return sorted(shifted, key=lambda item: item[1])
 
 
-def escalation_moment(ctx: Context, task: ReportTask, policy: Policy) -> datetime | None:
-    """When the units' reviewers hear who has not reported: with the first reminder after the deadline."""
-    return next((at for kind, at in filler_moments(ctx, task, policy) if kind.startswith("overdue")), None)
-
-
 def remind_due(ctx: Context, policy: Policy) -> int:
     """Queue the reminders now due on every open task; returns how many were queued."""
     if policy.quiet.contains(ctx.local_now()):
@@ -91,6 +86,7 @@ def remind_due(ctx: Context, policy: Policy) -> int:
         select(ReportTask).where(
             ReportTask.deadline > horizon,
             or_(ReportTask.accepts_late, ReportTask.deadline > now),
+            ReportTask.assignments.any(Assignment.status != AssignmentStatus.SUBMITTED),  # someone has not reported
         )
     )
     queued = 0
@@ -99,10 +95,11 @@ def remind_due(ctx: Context, policy: Policy) -> int:
         missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
         if not missing:
             continue
-        reached = [(kind, at) for kind, at in filler_moments(ctx, task, policy) if at <= now]
+        moments = filler_moments(ctx, task, policy)
+        reached = [(kind, at) for kind, at in moments if at <= now]
         if reached:
             queued += _remind_fillers(ctx, task, missing, reached[-1][0])
-        escalate_at = escalation_moment(ctx, task, policy)
+        escalate_at = next((at for kind, at in moments if kind.startswith("overdue")), None)  # with the first late one
         if escalate_at is not None and escalate_at <= now:
             reviewers = _reviewers_by_unit(ctx) if reviewers is None else reviewers
             queued += _escalate(ctx, task, missing, reviewers)

@@ -32,7 +32,7 @@ from ledger_store.models import (
     Submission,
 )
 from ledger_store.org import fillers_by_unit, issuers_of_department
-from ledger_store.outbox import Push, enqueue, enqueue_many, store_file
+from ledger_store.outbox import Push, enqueue, enqueue_many, store_file, taken_keys
 
 WEEKDAYS = "一二三四五六日"
 
@@ -292,17 +292,21 @@ def queue_reminders(
     ctx: Context, task: ReportTask, missing: list[Assignment], key: Callable[[Assignment], str], late: bool = False
 ) -> list[Assignment]:
     """One reminder to each missing filler (saying how far they got), once per key; returns those newly queued."""
+    taken = taken_keys(ctx.session, [key(assignment) for assignment in missing])
+    fresh = [assignment for assignment in missing if key(assignment) not in taken]  # a tick mostly finds none
+    if not fresh:
+        return []
     total = question_total(task.form_version)
-    reached = reached_questions(ctx, missing)
+    reached = reached_questions(ctx, fresh)
     deadline, left = format_deadline(ctx, task.deadline), time_left(ctx, task.deadline)
     sentence = t.late_reminder if late else t.reminder
     pushes = []
-    for assignment in missing:
+    for assignment in fresh:
         number = reached.get(assignment.id)
         text = sentence(task.title, deadline, left, None if number is None else min(number, total), total)
         pushes.append(Push(assignment.filler_id, key(assignment), text))
     new = {push.dedupe_key for push in enqueue_many(ctx.session, pushes, ctx.now())}
-    return [assignment for assignment in missing if key(assignment) in new]
+    return [assignment for assignment in fresh if key(assignment) in new]
 
 
 def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str) -> None:

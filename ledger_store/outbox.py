@@ -61,17 +61,19 @@ class Push:
     text: str
 
 
+def taken_keys(session: Session, keys: list[str]) -> set[str]:
+    """The dedupe keys among `keys` that the outbox already holds (one query per CHUNK keys)."""
+    taken: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        taken.update(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))))
+    return taken
+
+
 def enqueue_many(session: Session, pushes: list[Push], now: datetime) -> list[Push]:
     """Queue many text pushes at once (one key lookup per chunk, one flush); returns those that were new."""
-    new: dict[str, Push] = {}
-    for start in range(0, len(pushes), CHUNK):
-        chunk = pushes[start : start + CHUNK]
-        taken = set(
-            session.scalars(
-                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_([p.dedupe_key for p in chunk]))
-            )
-        )
-        new.update((push.dedupe_key, push) for push in chunk if push.dedupe_key not in taken)
+    taken = taken_keys(session, [push.dedupe_key for push in pushes])
+    new = {push.dedupe_key: push for push in pushes if push.dedupe_key not in taken}
     if new:
         rows = [
             {"dedupe_key": key, "person_id": push.person_id, "text": push.text, "created_at": now, "attempts": 0}
