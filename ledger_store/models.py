@@ -88,6 +88,8 @@ class OrgUnit(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     level: Mapped[str] = mapped_column(String(20))
+    # The level word as imported (村, 社区, 镇, 乡, 街道, 区, 网格): 各村 and 各社区 tell villages from communities.
+    kind: Mapped[str | None] = mapped_column(String(10))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
@@ -336,6 +338,8 @@ class ChatFocus(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     choosing: Mapped[list[int] | None] = mapped_column(JSON)
+    # A question the bot asked and waits on, e.g. confirming a /发布 that repeats an open task: {"kind": …, …}.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StoredFile(Base):
@@ -452,6 +456,24 @@ class Ledger(Base):
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The department that owns the ledger and decides who else may read it (see LedgerGrant); None until set.
+    owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    owner: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class LedgerGrant(Base):
+    """A department other than the owner allowed to read a ledger; `full` shows its sensitive fields unmasked."""
+
+    __tablename__ = "ledger_grants"
+    __table_args__ = (UniqueConstraint("ledger_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_at: Mapped[datetime] = mapped_column(DateTime)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
 class LedgerRecord(Base):
@@ -472,6 +494,9 @@ class LedgerRecord(Base):
     value_times: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when the unit took the entity off its roster (moved away, no longer eligible): rosters stop offering it.
+    left_at: Mapped[datetime | None] = mapped_column(DateTime)
+    left_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class LedgerChange(Base):
