@@ -25,7 +25,9 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from ledger_store.masking import mask_payload
 
 # Stable constraint names so Alembic migrations are identical on every database.
 NAMING = {
@@ -422,6 +424,11 @@ class AuditEntry(Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
+    @validates("entity_id", "old", "new")
+    def _masked(self, key: str, value: Any) -> Any:
+        """ID numbers and mobiles are masked on the way in, whoever writes the entry: no caller can forget."""
+        return mask_payload(value)
+
 
 class SchedulerLease(Base):
     """Which scheduler process does the timed work now; a standby takes over when the lease runs out."""
@@ -452,7 +459,7 @@ class Ledger(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(100))
     key_field: Mapped[str] = mapped_column(String(64))
-    # [{name, label, type, required, choices: [{value, label}], validity_days}], see ledger_store.ledgers.
+    # [{name, label, type, required, choices: [{value, label}], validity_days, sensitive}], see ledger_store.ledgers.
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)

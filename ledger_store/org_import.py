@@ -19,7 +19,6 @@ from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonR
 from ledger_store.org_plan import (
     DEPARTMENT,
     KIND_ORDER,
-    MOBILE,
     ImportPlan,
     PersonPlan,
     UnitPlan,
@@ -72,13 +71,6 @@ def import_org(
         return ImportReport(errors=[f"第 {row} 行：{reason}" for row, reason in plan.errors])
     at = now or datetime.now(UTC).replace(tzinfo=None)
     return _Importer(session, plan, actor_id, at).apply()
-
-
-def mask_mobile(mobile: str | None) -> str | None:
-    """138****1234: enough to recognise a number in the audit log without storing it."""
-    if not mobile:
-        return mobile
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 8 else "****"
 
 
 class _Importer:
@@ -193,8 +185,8 @@ class _Importer:
                 action=ACTION,
                 entity=entity,
                 entity_id=str(entity_id),
-                old=_private(old),
-                new=_private(new),
+                old=old,
+                new=new,
             )
         )
 
@@ -205,13 +197,3 @@ def _assign(row: Any, wanted: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     for key in old:
         setattr(row, key, wanted[key])
     return (old, {key: wanted[key] for key in old}) if old else None
-
-
-def _private(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Mask mobiles, including chat ids and accounts that are mobile numbers, as many WeCom ids are."""
-    if values is None:
-        return None
-    return {
-        key: mask_mobile(value) if key == "mobile" or (isinstance(value, str) and MOBILE.fullmatch(value)) else value
-        for key, value in values.items()
-    }

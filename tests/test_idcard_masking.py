@@ -15,6 +15,7 @@ from handlers.forms.idcard import (
 )
 from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
 from ledger_store.ledgers import id_check_character
+from ledger_store.masking import mask_payload
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,16 @@ def test_masks_mobiles(number: str, masked: str) -> None:
         ("mobile:138-1234-1234.", "mobile:138****1234."),
         ("共37户，金额12000元", "共37户，金额12000元"),
         ("订单 1234567890123456789012", "订单 1234567890123456789012"),
+        ("account-110102199101010078x2", "account-1101**********0078x2"),
     ],
 )
 def test_masks_every_id_number_and_mobile_in_free_text(text: str, expected: str) -> None:
     assert mask_sensitive(text) == expected
+
+
+def test_every_string_of_a_payload_is_masked_at_any_depth() -> None:
+    payload = {"answers": {"id": "110102199101010078", "people": [{"tel": "13812341234"}, 3]}, "13812341234": None}
+    assert mask_payload(payload) == {
+        "answers": {"id": "1101**********0078", "people": [{"tel": "138****1234"}, 3]},
+        "138****1234": None,
+    }
