@@ -2,7 +2,8 @@
 
 Values live in the JSON column `LedgerRecord.values` as `ledgers.to_json` writes them: integers as JSON
 numbers, decimals as text, dates as ISO text, several choices as a JSON array. Numbers are cast before they
-are compared, so 900 < 1000 holds; ISO dates compare correctly as text.
+are compared, so 900 < 1000 holds; ISO dates compare correctly as text. A condition on the key field tests
+the key column itself. Records whose entity left its unit are not current and are left out unless asked for.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from enum import StrEnum
 from operator import ge, gt, le, lt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Numeric, String, cast, func, literal, not_, or_, select
+from sqlalchemy import BigInteger, Boolean, Numeric, String, cast, false, func, literal, not_, or_, select, true
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from ledger_store.ledgers import field_map, to_json
+from ledger_store.ledgers import field_map, normalize_key, to_json
 from ledger_store.models import Ledger, LedgerRecord
 
 
@@ -78,10 +79,15 @@ def count_matching(
     ledger: Ledger,
     conditions: Sequence[Condition] = (),
     org_unit_ids: Collection[int] | None = None,
+    *,
+    include_left: bool = False,
 ) -> int:
-    """How many records of the units (all when None) meet every condition; ValueError for an impossible one."""
-    query = _matching(select(func.count()).select_from(LedgerRecord), ledger, conditions, org_unit_ids)
-    return session.scalar(query) or 0
+    """How many current records of the units (all when None) meet every condition; ValueError for an impossible one.
+
+    Records whose entity left its unit (`left_at` set) count only with `include_left`.
+    """
+    query = select(func.count()).select_from(LedgerRecord)
+    return session.scalar(_matching(query, ledger, conditions, org_unit_ids, include_left)) or 0
 
 
 def find_matching(
@@ -90,25 +96,36 @@ def find_matching(
     conditions: Sequence[Condition] = (),
     org_unit_ids: Collection[int] | None = None,
     limit: int | None = None,
+    *,
+    include_left: bool = False,
 ) -> Iterator[LedgerRecord]:
-    """The matching records in key order, streamed (for exports of any size)."""
-    query = _matching(select(LedgerRecord), ledger, conditions, org_unit_ids).order_by(LedgerRecord.key)
+    """The matching current records (left ones too with `include_left`) in key order, streamed for any size."""
+    query = _matching(select(LedgerRecord), ledger, conditions, org_unit_ids, include_left).order_by(LedgerRecord.key)
     if limit is not None:
         query = query.limit(limit)
     return iter(session.scalars(query.execution_options(yield_per=1000)))
 
 
-def _matching(query: Any, ledger: Ledger, conditions: Sequence[Condition], org_unit_ids: Collection[int] | None) -> Any:
-    """`query` narrowed to the ledger, the units and every condition."""
+def _matching(
+    query: Any,
+    ledger: Ledger,
+    conditions: Sequence[Condition],
+    org_unit_ids: Collection[int] | None,
+    include_left: bool,
+) -> Any:
+    """`query` narrowed to the ledger, the units, current records unless `include_left`, and every condition."""
     fields = field_map(ledger)
     query = query.where(LedgerRecord.ledger_id == ledger.id)
+    if not include_left:
+        query = query.where(LedgerRecord.left_at.is_(None))
     if org_unit_ids is not None:
         query = query.where(LedgerRecord.org_unit_id.in_(sorted(org_unit_ids)))
     for condition in conditions:
         field = fields.get(condition.field)
-        if field is None or condition.field == ledger.key_field:
+        if field is None:
             raise ValueError(f"ledger {ledger.code}: cannot filter on {condition.field!r}")
-        query = query.where(_clause(field, condition))
+        on_key = field["name"] == ledger.key_field
+        query = query.where(_key_clause(ledger, field, condition) if on_key else _clause(field, condition))
     return query
 
 
@@ -139,6 +156,29 @@ def _clause(field: Mapping[str, Any], condition: Condition) -> ColumnElement[boo
     if operator in (Operator.NOT_EQUAL, Operator.NOT_CONTAINS):
         return or_(stored.is_(None), not_(positive))
     return positive
+
+
+def _key_clause(ledger: Ledger, field: Mapping[str, Any], condition: Condition) -> ColumnElement[bool]:
+    """The SQL test of a condition on the key, which lives in its own column (`LedgerRecord.key`), never empty."""
+    kind, operator, values = field["type"], condition.operator, condition.values
+    if operator not in OPERATORS[kind]:
+        raise ValueError(f"field {field['name']}: {kind} does not take {operator}")
+    if operator in (Operator.EMPTY, Operator.PRESENT):
+        if values:
+            raise ValueError(f"field {field['name']}: {operator} takes no value")
+        return false() if operator is Operator.EMPTY else true()
+    if not values or (operator in ORDERING and len(values) > 1):
+        raise ValueError(f"field {field['name']}: {operator} takes {'one value' if operator in ORDERING else 'values'}")
+    key = LedgerRecord.key
+    if operator in (Operator.CONTAINS, Operator.NOT_CONTAINS):
+        positive = or_(*(key.icontains(_needle(field, value), autoescape=True) for value in values))
+    elif operator in ORDERING:
+        return _COMPARE[operator](cast(key, BigInteger), to_json(field, values[0]))
+    else:
+        # As stored: to_json checks the value, normalize_key spells it the way the key column does.
+        keys = [normalize_key(ledger, to_json(field, value)) for value in values]
+        positive = key == keys[0] if len(keys) == 1 else key.in_(keys)
+    return not_(positive) if operator in (Operator.NOT_EQUAL, Operator.NOT_CONTAINS) else positive
 
 
 def _typed_column(field: Mapping[str, Any]) -> ColumnElement[Any]:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
+from ledger_store.masking import mask_id_number, mask_mobile
 from ledger_store.models import Ledger, LedgerChange, LedgerRecord
 
 FIELD_TYPES = ("integer", "decimal", "text", "date", "yes_no", "select_one", "select_multiple", "id_number", "mobile")
@@ -29,7 +30,10 @@ UNIT = "_org_unit"
 UNIT_HEADER = "单位"  # the import column naming the org unit, so no field may use it as a label
 # A ledger keyed by this field keeps one record per org unit (村社区基本情况): the key is the unit's name.
 UNIT_KEY = "unit_name"
-_FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days"}
+# Personal numbers: sensitive unless a definition says otherwise, so exports mask them for most departments.
+SENSITIVE_TYPES = ("id_number", "mobile")
+HIDDEN = "***"  # a sensitive value that is neither an ID number, a mobile nor text, as shown masked
+_FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days", "sensitive"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11 (GB 11643-1999)
@@ -163,7 +167,7 @@ def write_values(
 
     `org_unit_id` moves the record there; `unit_if_new` only places a record created now (a known one stays).
     A value equal to the stored one is only re-confirmed (its time refreshed). Each change leaves a
-    LedgerChange row, and the write one audit entry with ID numbers and mobiles masked.
+    LedgerChange row, and the write one audit entry with sensitive values masked.
     """
     fields = field_map(ledger)
     unknown = sorted(set(values) - set(fields) | ({ledger.key_field} & set(values)))
@@ -196,8 +200,8 @@ def write_values(
         for name, old, new in changes
     )
     if changes:
-        before = None if created else {name: _masked(fields.get(name), old) for name, old, _ in changes}
-        after = {"_source": source} | {name: _masked(fields.get(name), new) for name, _, new in changes}
+        before = None if created else {name: _audited(fields.get(name), old) for name, old, _ in changes}
+        after = {"_source": source} | {name: _audited(fields.get(name), new) for name, _, new in changes}
         audit.record(session, at=now, actor_id=actor_id, action="ledger_write", entity="ledger_record",
                      entity_id=record.id, old=before, new=after)  # fmt: skip
     return [name for name, _, _ in changes]
@@ -291,6 +295,27 @@ def mobile_problem(number: str) -> str | None:
     return None if _MOBILE.fullmatch(number) else "号段不对"
 
 
+def is_sensitive(field: Mapping[str, Any]) -> bool:
+    """Is the field shown whole only to the owner and departments granted the ledger in full?
+
+    Definitions stored before fields had a sensitivity read as the default: ID numbers and mobiles are.
+    """
+    return bool(field.get("sensitive", field["type"] in SENSITIVE_TYPES))
+
+
+def masked_value(field: Mapping[str, Any], data: Any) -> Any:
+    """A stored value of a sensitive field as others see it: 1101**********0078, 138****1234, 张**, ***."""
+    if data is None or not is_sensitive(field):
+        return data
+    if field["type"] == "id_number":
+        return mask_id_number(str(data))
+    if field["type"] == "mobile":
+        return mask_mobile(str(data))
+    if field["type"] == "text":
+        return str(data)[:1] + "*" * max(len(str(data)) - 1, 2)
+    return HIDDEN
+
+
 def naive_utc(moment: datetime) -> datetime:
     """A moment as the database keeps it: naive UTC (an aware time is converted)."""
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
@@ -299,6 +324,7 @@ def naive_utc(moment: datetime) -> datetime:
 def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
     """One field definition with every key present; ValueError for anything malformed."""
     name, kind, days = raw.get("name"), raw.get("type"), raw.get("validity_days")
+    sensitive = raw.get("sensitive", kind in SENSITIVE_TYPES)
     if set(raw) - _FIELD_KEYS or not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"field {raw!r}: needs a name (a letter, then letters, digits, _ . -) and only {_FIELD_KEYS}")
     if kind not in FIELD_TYPES:
@@ -308,6 +334,8 @@ def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"field {name}: select types need distinct choices, other types none")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days <= 0):
         raise ValueError(f"field {name}: validity_days must be a positive number of days or None")
+    if not isinstance(sensitive, bool):
+        raise ValueError(f"field {name}: sensitive must be true or false")
     label = str(raw.get("label") or name).strip()
     return {
         "name": name,
@@ -316,6 +344,7 @@ def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
         "required": bool(raw.get("required", False)),
         "choices": choices,
         "validity_days": days,
+        "sensitive": sensitive,
     }
 
 
@@ -331,12 +360,9 @@ def _check_definition(key_field: str, fields: list[dict[str, Any]]) -> None:
         raise ValueError(f"key field {key_field!r} must be one of the fields, of type {KEY_TYPES}")
 
 
-def _masked(field: Mapping[str, Any] | None, data: Any) -> Any:
-    """ID numbers and mobiles shortened for the audit log (1101**********0078, 138****1234)."""
-    if data is None or field is None or field["type"] not in ("id_number", "mobile"):
-        return data
-    start = 4 if field["type"] == "id_number" else 3
-    return data[:start] + "*" * (len(data) - start - 4) + data[-4:]
+def _audited(field: Mapping[str, Any] | None, data: Any) -> Any:
+    """A value for the audit log: sensitive fields masked (the entry itself masks any other personal number)."""
+    return data if field is None else masked_value(field, data)
 
 
 def _typed(field: Mapping[str, Any] | None, data: Any) -> Any:

@@ -11,14 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_store.ledger_query import Condition, Operator, count_matching
+from ledger_store.ledger_query import Condition, Operator, count_matching, find_matching
 from ledger_store.ledgers import (
     UNIT,
     define_ledger,
     get_record,
     history,
     id_number_problem,
+    is_sensitive,
     known_values,
+    masked_value,
     records_for_unit,
     write_values,
 )
@@ -64,7 +66,8 @@ def test_a_new_ledger_is_version_one_with_every_key_of_each_field(db: sessionmak
         ledger = residents(session)
         assert (ledger.code, ledger.version, ledger.created_at) == ("residents", 1, NOW)
         assert ledger.fields[1] == {
-            "name": "name", "label": "姓名", "type": "text", "required": True, "choices": [], "validity_days": None
+            "name": "name", "label": "姓名", "type": "text", "required": True, "choices": [], "validity_days": None,
+            "sensitive": False,
         }  # fmt: skip
         entry = session.scalars(select(AuditEntry)).one()
         assert (entry.action, entry.entity, entry.old, entry.new["version"]) == ("ledger_define", "ledger", None, 1)
@@ -336,7 +339,10 @@ def test_several_choices_match_by_the_option_selected(db: sessionmaker[Session])
     "condition",
     [
         Condition("nickname", Operator.EQUAL, ("小张",)),
-        Condition("id_number", Operator.EQUAL, (ZHANG,)),
+        Condition("id_number", Operator.GREATER, (ZHANG,)),
+        Condition("id_number", Operator.EQUAL, ("110102199101010079",)),
+        Condition("id_number", Operator.CONTAINS, ("  ",)),
+        Condition("id_number", Operator.EMPTY, (ZHANG,)),
         Condition("name", Operator.GREATER, ("张",)),
         Condition("members", Operator.CONTAINS, ("4",)),
         Condition("members", Operator.EQUAL, ("4",)),
@@ -354,3 +360,69 @@ def test_conditions_that_cannot_be_asked_are_refused(db: sessionmaker[Session], 
         ledger = residents(session)
         with pytest.raises(ValueError):
             count_matching(session, ledger, [condition])
+
+
+def test_id_numbers_and_mobiles_are_sensitive_unless_the_definition_says_otherwise(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        fields = [*FIELDS[:2], {**FIELDS[4], "sensitive": False}, {**FIELDS[1], "name": "nick", "label": "昵称",
+                                                                   "sensitive": True}]  # fmt: skip
+        ledger = residents(session, fields)
+        assert [(field["name"], field["sensitive"]) for field in ledger.fields] == [
+            ("id_number", True), ("name", False), ("mobile", False), ("nick", True)
+        ]  # fmt: skip
+        # A definition stored before fields had a sensitivity reads as the default.
+        ledger.fields = [{key: value for key, value in field.items() if key != "sensitive"} for field in FIELDS]
+        session.flush()
+        session.expire(ledger)
+        assert [field["name"] for field in ledger.fields if is_sensitive(field)] == ["id_number", "mobile", "spouse"]
+        assert masked_value(ledger.fields[0], ZHANG) == "1101**********0078"
+        assert masked_value(ledger.fields[1], "张德华") == "张德华"
+        assert masked_value({**ledger.fields[1], "sensitive": True}, "张德华") == "张**"
+        assert masked_value({**ledger.fields[8], "sensitive": True}, 4) == "***"
+    with db.begin() as session, pytest.raises(ValueError, match="sensitive"):
+        residents(session, [FIELDS[0], {**FIELDS[1], "sensitive": "yes"}])
+
+
+def test_the_audit_copy_masks_a_field_marked_sensitive_and_any_number_in_free_text(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        note = {"name": "note", "label": "备注", "type": "text"}
+        address = {"name": "address", "label": "住址", "type": "text", "sensitive": True}
+        ledger = residents(session, [*FIELDS[:2], note, address])
+        values = {"name": "张德华", "note": f"配偶{LI}，电话13908315526", "address": "松林村3组"}
+        write_values(session, ledger, ZHANG, None, values, None, "manual", NOW)
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "ledger_write")).one()
+        assert entry.new == {"_source": "manual", "name": "张德华", "note": "配偶4401**********001X，电话139****5526",
+                             "address": "松****"}  # fmt: skip
+
+
+def test_conditions_on_the_key_test_the_key_column(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        for key in (ZHANG, LI, WANG):
+            write_values(session, ledger, key, None, {"name": key[-4:]}, None, "manual", NOW)
+
+        def count(operator: Operator, *values: object) -> int:
+            return count_matching(session, ledger, [Condition("id_number", operator, values)])
+
+        assert count(Operator.EQUAL, ZHANG) == 1
+        assert count(Operator.EQUAL, LI.lower()) == 1
+        assert count(Operator.EQUAL, ZHANG, LI) == 2
+        assert count(Operator.NOT_EQUAL, ZHANG) == 2
+        assert count(Operator.CONTAINS, "1101021") == 2
+        assert count(Operator.CONTAINS, "001x") == 1
+        assert count(Operator.CONTAINS, "%") == 0  # a wildcard is a plain character
+        assert count(Operator.NOT_CONTAINS, "1101021") == 1
+        assert (count(Operator.EMPTY), count(Operator.PRESENT)) == (0, 3)
+
+
+def test_records_that_left_their_unit_count_only_when_asked_for(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        for key in (ZHANG, LI):
+            write_values(session, ledger, key, None, {"name": key[-4:]}, None, "manual", NOW)
+        get_record(session, ledger, LI).left_at = NOW
+        session.flush()
+        assert count_matching(session, ledger) == 1
+        assert [record.key for record in find_matching(session, ledger)] == [ZHANG]
+        assert count_matching(session, ledger, include_left=True) == 2
+        assert len(list(find_matching(session, ledger, include_left=True))) == 2
