@@ -13,6 +13,7 @@ from bot.logs import configure_logging
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org, open_database
 from handlers.clock import SystemClock
+from handlers.ledger_catalog import assign_standard_owners
 from ledger_store.db import make_session_factory, transaction
 from ledger_store.org_import import import_org
 from scheduler.jobs import TimedWork
@@ -110,11 +111,13 @@ def chat(config: Config, args: argparse.Namespace) -> int:
 
 
 def import_org_file(config: Config, args: argparse.Namespace) -> int:
-    """Import an organisation file; nothing is written when it has errors."""
+    """Import an organisation file; nothing is written when it has errors. Standard ledgers get their owners."""
     database = open_database(config)
 
     with transaction(make_session_factory(database)) as session:
         report = import_org(session, args.file)
+        if not report.errors:
+            assign_standard_owners(session, SystemClock().now())
     print(report.summary())
     return 1 if report.errors else 0
 

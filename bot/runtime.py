@@ -15,7 +15,7 @@ from bot.engine import Engine
 from bot.platforms.base import Platform
 from handlers.clock import Clock, SystemClock
 from handlers.forms.registry import ensure_builtin_forms
-from handlers.ledger_catalog import ensure_standard_ledgers
+from handlers.ledger_catalog import assign_standard_owners, ensure_standard_ledgers
 from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
 from ledger_store.ledger_import import import_ledger
@@ -98,6 +98,7 @@ def load_demo_org(runtime: Runtime) -> ImportReport | None:
         if session.scalar(select(func.count()).select_from(Person)):
             return None
         report = import_org(session, DEMO_ORG)
+        assign_standard_owners(session, runtime.engine.now())
     for code, path in DEMO_LEDGERS:
         import_ledger(runtime.factory, code, path, None, runtime.engine.now())
     return report

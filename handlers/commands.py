@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import burden, delivery_status, ledger_commands, recurrence_commands, reporting, todos
+from handlers import burden, delivery_status, ledger_commands, ledger_permissions, recurrence_commands, reporting, todos
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
@@ -17,6 +17,7 @@ from handlers.recurrence_rules import relative_deadline
 from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft
+from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
 from handlers.texts import recurrence as rt
 from handlers.timeparse import parse_datetime
@@ -288,6 +289,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledger_commands.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledger_commands.export),
+    Command(("台账权限", "ledger-access"), Role.ADMIN, at.COMMAND_HELP, ledger_permissions.run),
     Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery_status.run),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),
     Command(("帮助", "help"), None, "/帮助：查看可用命令", show_help),

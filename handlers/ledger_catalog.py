@@ -1,15 +1,20 @@
-"""The standard ledgers (标准台账) every district starts with: each field kept once, keyed by who it is about."""
+"""The standard ledgers (标准台账) every district starts with: each field kept once, keyed by who it is about.
+
+Each names the department that owns it and those it is shared with (sensitive fields masked) from the start.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger_store.ledgers import UNIT_KEY, define_ledger
-from ledger_store.models import Ledger
+from ledger_store.ledger_grants import set_owner, share
+from ledger_store.ledgers import UNIT_KEY, define_ledger, get_ledger
+from ledger_store.models import Department, Ledger
 
 
 def choice(*labels: str) -> list[dict[str, str]]:
@@ -64,10 +69,45 @@ STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Stewardship:
+    """The department owning a standard ledger, and those it is shared with (masked) when the owner is first set."""
+
+    owner: str
+    shared_with: tuple[str, ...] = ()
+
+
+# Household and people registers stay with the department that keeps them; a village's basic figures are
+# useful to every department, so 区残联 may read them too (the secretary's mobile masked).
+STEWARDS: dict[str, Stewardship] = {
+    "dibao_households": Stewardship("区民政局"),
+    "disabled_people": Stewardship("区残联"),
+    "unit_profile": Stewardship("区民政局", shared_with=("区残联",)),
+}
+
+
 def ensure_standard_ledgers(session: Session, now: datetime) -> None:
-    """Define (or bring up to date) every standard ledger."""
+    """Define (or bring up to date) every standard ledger, and give it its owner if that department exists."""
     for code, title, key_field, fields in STANDARD_LEDGERS:
         define_ledger(session, code, title, key_field, fields, now)
+    assign_standard_owners(session, now)
+
+
+def assign_standard_owners(session: Session, now: datetime) -> None:
+    """Give each standard ledger without an owner the catalog's owner and shares, once that department exists.
+
+    Runs at start-up and after an organisation import. A ledger that has an owner is left alone, so what an
+    admin set with /台账权限 is never overwritten (and shares an admin removed are not brought back).
+    """
+    departments = {department.name: department for department in session.scalars(select(Department))}
+    for code, steward in STEWARDS.items():
+        ledger, owner = get_ledger(session, code), departments.get(steward.owner)
+        if ledger is None or owner is None or ledger.owner_department_id is not None:
+            continue
+        set_owner(session, ledger, owner, None, now)
+        for name in steward.shared_with:
+            if name in departments:
+                share(session, ledger, departments[name], False, None, now)
 
 
 def find_ledger(session: Session, code_or_title: str) -> Ledger | None:

@@ -1,6 +1,9 @@
 """Departments take data from the ledgers instead of asking for it: /查询 counts and shows, /导出 sends a workbook.
 
-Each department sees the records of its own unit and the units below it; admins see everything.
+Only ledgers the department owns or was granted (handlers.ledger_access); within them, the records of its own
+unit and the units below it (admins: all). Chat always masks ID numbers and mobiles; an export masks sensitive
+fields unless the department owns the ledger or was granted it in full. Records that left their unit are not
+counted or exported.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from handlers.context import Context
+from handlers.ledger_access import Access, ledger_access, sensitive_labels
 from handlers.ledger_conditions import parse_conditions
-from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
+from handlers.masking import mask_sensitive
 from handlers.summary import FORMULA_TRIGGERS
 from handlers.texts import ledgers as t
 from ledger_store import audit
 from ledger_store.ledger_query import Condition, count_matching, find_matching
-from ledger_store.ledgers import UNIT_HEADER, from_json
+from ledger_store.ledgers import UNIT_HEADER, from_json, is_sensitive, masked_value
 from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person, Role
 from ledger_store.org import subtree_ids
 from ledger_store.outbox import enqueue, store_file
@@ -30,12 +34,13 @@ SHOWN_ROWS = 5
 
 @dataclass(frozen=True)
 class Request:
-    """A checked /查询 or /导出: the ledger, the field conditions, the units (None: all) and the asker's scope."""
+    """A checked /查询 or /导出: ledger, field conditions, units (None: all), the asker's scope and access."""
 
     ledger: Ledger
     conditions: list[Condition]
     unit_ids: set[int] | None
     scope: str | None  # the department's unit when it sees only part of the district
+    access: Access
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,14 @@ class Scope:
 
 
 def query(ctx: Context, person: Person, args: str) -> list[str]:
-    """/查询 台账 [条件 …]: how many records match, and a few of them with ID numbers and mobiles masked."""
+    """/查询 台账 [条件 …]: how many records match, and a few of them with sensitive values masked."""
     request = parse(ctx, person, args)
     if isinstance(request, str):
-        return [request]
+        return [mask_sensitive(request)]
     ledger = request.ledger
     count = count_matching(ctx.session, ledger, request.conditions, request.unit_ids)
     units = unit_names(ctx)
-    lines = [t.query_count(ledger.title, describe(args), count, request.scope)]
+    lines = [t.query_count(ledger.title, mask_sensitive(describe(args)), count, request.scope)]
     for record in find_matching(ctx.session, ledger, request.conditions, request.unit_ids, limit=SHOWN_ROWS):
         lines.append("· " + masked_row(ledger, values_of(ledger, record), units.get(record.org_unit_id, "")))
     if count > SHOWN_ROWS:
@@ -63,11 +68,14 @@ def query(ctx: Context, person: Person, args: str) -> list[str]:
 
 
 def export(ctx: Context, person: Person, args: str) -> list[str]:
-    """/导出 台账 [条件 …]: every matching record in the asker's scope as a workbook sent to them; audited."""
+    """/导出 台账 [条件 …]: every matching record in the asker's scope as a workbook sent to them; audited.
+
+    Sensitive fields are masked unless the asker's department owns the ledger or was granted it in full.
+    """
     request = parse(ctx, person, args)
     if isinstance(request, str):
-        return [request]
-    ledger = request.ledger
+        return [mask_sensitive(request)]
+    ledger, masked = request.ledger, not request.access.full
     units = unit_names(ctx)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(ledger.title[:31])
@@ -75,7 +83,7 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     rows = 0
     for record in find_matching(ctx.session, ledger, request.conditions, request.unit_ids):
         values = values_of(ledger, record)
-        cells = [exported(field, values.get(field["name"])) for field in ledger.fields]
+        cells = [exported(field, values.get(field["name"]), masked) for field in ledger.fields]
         sheet.append([*cells, units.get(record.org_unit_id, "")])
         rows += 1
     buffer = io.BytesIO()
@@ -84,26 +92,32 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     stored = store_file(ctx.session, name, buffer.getvalue(), ctx.now())
     # Keyed by the file: two exports in the same second are two files, and each is sent.
     enqueue(ctx.session, person_id=person.id, dedupe_key=f"export:{stored.id}", now=ctx.now(), file=stored)
-    asked = {"conditions": mask_sensitive(describe(args)), "scope": request.scope, "rows": rows}
+    hidden = sensitive_labels(ledger) if masked else []
+    asked = {"ledger": ledger.title, "conditions": describe(args), "scope": request.scope, "rows": rows,
+             "sensitive": "masked" if hidden else "full", "access": request.access.basis.value}  # fmt: skip
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="export", entity="ledger",
                  entity_id=ledger.id, new=asked)  # fmt: skip
-    return [t.exported(ledger.title, rows)]
+    return [t.exported(ledger.title, rows, hidden)]
 
 
 def parse(ctx: Context, person: Person, args: str) -> Request | str:
     """The ledger, conditions and units of a query within the asker's scope, or the sentence saying what is wrong."""
     words = args.split()
     ledgers = list(ctx.session.scalars(select(Ledger).order_by(Ledger.id)))
+    readable = [item.title for item in ledgers if isinstance(ledger_access(ctx.session, person, item), Access)]
     if not words:
-        return t.usage([ledger.title for ledger in ledgers])
+        return t.usage(readable)
     ledger = next((item for item in ledgers if words[0] in (item.title, item.code)), None)
     if ledger is None:
         close = difflib.get_close_matches(words[0], [item.title for item in ledgers], n=3, cutoff=0.3)
-        return t.unknown_ledger(words[0], close, [item.title for item in ledgers])
+        return t.unknown_ledger(words[0], close, readable)
     scope = data_scope(ctx, person)
     if isinstance(scope, str):
         return scope
-    conditions = parse_conditions(ledger, words[1:], ctx.local_now().date())
+    access = ledger_access(ctx.session, person, ledger)
+    if isinstance(access, str):
+        return access
+    conditions = parse_conditions(ledger, words[1:], ctx.local_now().date(), masked=not access.full)
     if isinstance(conditions, str):
         return conditions
     unit_ids = scope.unit_ids
@@ -117,7 +131,7 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
                 return t.unit_out_of_scope(name, scope.unit or "")
             chosen |= subtree_ids(ctx.session, unit.id)
         unit_ids = chosen if unit_ids is None else unit_ids & chosen
-    return Request(ledger, conditions.fields, unit_ids, scope.unit)
+    return Request(ledger, conditions.fields, unit_ids, scope.unit, access)
 
 
 def data_scope(ctx: Context, person: Person) -> Scope | str:
@@ -147,32 +161,30 @@ def describe(args: str) -> str:
 
 
 def masked_row(ledger: Ledger, values: dict[str, Any], unit: str) -> str:
-    """A record for chat: every value, ID numbers and mobiles masked."""
-    shown = []
-    for field in ledger.fields:
-        stored = values.get(field["name"])
-        value = None if stored is None else from_json(field, stored)
-        if value is None or value == []:
-            continue
-        if field["type"] == "id_number":
-            value = mask_id_number(str(value))
-        elif field["type"] == "mobile":
-            value = mask_mobile(str(value))
-        elif isinstance(value, list):
-            value = "、".join(value)
-        shown.append(str(value))
-    return " ".join([*shown, unit]).strip()
+    """A record for chat: every value, sensitive ones masked, and no whole ID number or mobile whatever the field."""
+    shown = [cell(field, values.get(field["name"]), masked=True) for field in ledger.fields]
+    return mask_sensitive(" ".join([*(str(value) for value in shown if value not in (None, "")), unit]).strip())
 
 
-def exported(field: dict[str, Any], stored: Any) -> Any:
+def exported(field: dict[str, Any], stored: Any, masked: bool = False) -> Any:
     """A stored value as a spreadsheet cell; text that would become a formula is defused with a leading quote."""
-    value = None if stored is None else from_json(field, stored)
-    if isinstance(value, list):
-        value = "、".join(value)
-    if isinstance(value, bool):
-        value = "是" if value else "否"
+    value = cell(field, stored, masked)
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         value = "'" + value
+    return value
+
+
+def cell(field: dict[str, Any], stored: Any, masked: bool) -> Any:
+    """A stored value as people read it (choices joined, 是/否), a sensitive one masked when `masked`."""
+    if stored is None:
+        return None
+    if masked and is_sensitive(field):
+        return masked_value(field, stored)
+    value = from_json(field, stored)
+    if isinstance(value, list):
+        return "、".join(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
     return value
 
 

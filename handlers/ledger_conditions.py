@@ -13,7 +13,7 @@ from handlers.numbers import parse_number
 from handlers.texts import ledgers as t
 from handlers.timeparse import parse_date
 from ledger_store.ledger_query import OPERATORS, ORDERING, Condition, Operator
-from ledger_store.ledgers import UNIT_HEADER, id_number_problem, mobile_problem
+from ledger_store.ledgers import UNIT_HEADER, id_number_problem, is_sensitive, mobile_problem
 from ledger_store.models import Ledger
 
 # Signs NFKC leaves alone (it already turns ＞＜＝！～， into ASCII).
@@ -58,17 +58,20 @@ class Conditions:
     units: list[list[str]] = field(default_factory=list)
 
 
-def parse_conditions(ledger: Ledger, words: list[str], today: date) -> Conditions | str:
-    """The conditions in `words` (split at spaces), or the sentence saying what to write instead."""
-    value_fields = [item for item in ledger.fields if item["name"] != ledger.key_field]
-    headers = {normal(key): item for item in value_fields for key in (item["label"], item["name"])}
+def parse_conditions(ledger: Ledger, words: list[str], today: date, *, masked: bool = False) -> Conditions | str:
+    """The conditions in `words` (split at spaces), or the sentence saying what to write instead.
+
+    `masked`: the asker sees sensitive fields masked, so may only ask whether they are empty; anything else
+    (包含 above all) would let repeated counts recover a masked number digit by digit.
+    """
+    headers = {normal(key): item for item in ledger.fields for key in (item["label"], item["name"])}
     words = [normal(word) for word in words]
     found, index = Conditions(), 0
     while index < len(words):
         start, word = index, words[index]
         header = max((key for key in [*headers, UNIT_HEADER] if word.startswith(key)), key=len, default=None)
         if header is None:
-            return _not_understood(words, index, [item["label"] for item in value_fields])
+            return _not_understood(words, index, [item["label"] for item in ledger.fields])
         rest, index = word[len(header) :], index + 1
         if not rest and index < len(words):
             rest, index = words[index], index + 1
@@ -84,7 +87,7 @@ def parse_conditions(ledger: Ledger, words: list[str], today: date) -> Condition
             found.units.append(_split(value))
             continue
         shown = " ".join(words[start:index])
-        condition = _condition(headers[header], operator, operator_word.group(), value, shown, today)
+        condition = _condition(headers[header], operator, operator_word.group(), value, shown, today, masked)
         if isinstance(condition, Invalid):
             return condition.reason
         found.fields.append(condition)
@@ -108,12 +111,14 @@ def _not_understood(words: list[str], index: int, labels: list[str]) -> str:
 
 
 def _condition(
-    item: dict[str, Any], operator: Operator, typed: str, value: str, shown: str, today: date
+    item: dict[str, Any], operator: Operator, typed: str, value: str, shown: str, today: date, masked: bool
 ) -> Condition | Invalid:
     """One field's condition with its values typed, or why it cannot be asked."""
     kind, label = item["type"], item["label"]
     if (operator, value) in _EMPTINESS:
         operator, value = _EMPTINESS[operator, value], ""
+    if masked and is_sensitive(item) and operator not in _UNARY:
+        return Invalid(t.sensitive_condition(label))
     if kind == "select_multiple":
         operator = _ON_SEVERAL.get(operator, operator)
     if operator not in OPERATORS[kind]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from ledger_store.ledger_grants import set_owner
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
 from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role
 
@@ -45,7 +46,8 @@ def test_export_sends_every_matching_record_as_a_workbook_and_is_audited(chat, r
     assert len(rows) == 9
     with runtime.factory() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "export"))
-        assert entry.new == {"conditions": "", "scope": None, "rows": 8}
+        assert entry.new == {"ledger": "低保对象台账", "conditions": "", "scope": None, "rows": 8, "sensitive": "full",
+                             "access": "owner"}  # fmt: skip
     assert "（3 条）" in chat.say("li_minzheng", "/导出 低保对象台账 保障类别=A类")
     assert "（2 条）" in chat.say("li_minzheng", "/导出 低保对象台账 单位=松林村")  # in the same second
     sheets = [load_workbook(io.BytesIO(push.file_bytes)).active for push in chat.pushes("li_minzheng")]
@@ -108,13 +110,14 @@ def test_several_choices_are_asked_for_by_the_option_selected(chat, runtime):
         ledger = get_ledger(session, "disabled_people")
         values = {"name": "丙", "subsidies": []}
         write_values(session, ledger, "500118195502185413", None, values, None, "manual", datetime(2024, 11, 1))
-    assert count(chat, "/查询 残疾人台账 享受补贴 包含 重度残疾人护理补贴") == 2
-    assert count(chat, "/查询 残疾人台账 享受补贴=困难残疾人生活补贴") == 4
-    assert count(chat, "/查询 残疾人台账 享受补贴 包含 困难残疾人生活补贴、重度残疾人护理补贴") == 5
-    assert count(chat, "/查询 残疾人台账 享受补贴 不包含 重度残疾人护理补贴") == 4
-    assert count(chat, "/查询 残疾人台账 享受补贴=空") == 1
-    assert count(chat, "/查询 残疾人台账 联系电话 为空") == 3
-    assert "可以这样写：享受补贴 包含 困难残疾人生活补贴" in chat.say("li_minzheng", "/查询 残疾人台账 享受补贴>1")
+    canlian = "wang_canlian"  # 区残联 owns 残疾人台账
+    assert count(chat, "/查询 残疾人台账 享受补贴 包含 重度残疾人护理补贴", canlian) == 2
+    assert count(chat, "/查询 残疾人台账 享受补贴=困难残疾人生活补贴", canlian) == 4
+    assert count(chat, "/查询 残疾人台账 享受补贴 包含 困难残疾人生活补贴、重度残疾人护理补贴", canlian) == 5
+    assert count(chat, "/查询 残疾人台账 享受补贴 不包含 重度残疾人护理补贴", canlian) == 4
+    assert count(chat, "/查询 残疾人台账 享受补贴=空", canlian) == 1
+    assert count(chat, "/查询 残疾人台账 联系电话 为空", canlian) == 3
+    assert "可以这样写：享受补贴 包含 困难残疾人生活补贴" in chat.say(canlian, "/查询 残疾人台账 享受补贴>1")
 
 
 def test_dates_compare_as_days_and_the_longest_field_name_wins(chat, runtime):
@@ -131,6 +134,8 @@ def test_dates_compare_as_days_and_the_longest_field_name_wins(chat, runtime):
     }
     with runtime.factory.begin() as session:
         ledger = define_ledger(session, "households", "户籍台账", "id_number", fields, datetime(2024, 11, 1))
+        minzheng = session.scalar(select(Department).where(Department.name == "区民政局"))
+        set_owner(session, ledger, minzheng, None, datetime(2024, 11, 1))
         for key, values in households.items():
             write_values(session, ledger, key, None, values, None, "manual", datetime(2024, 11, 1))
     assert count(chat, "/查询 户籍台账 迁入日期<2000-01-01") == 1
@@ -176,6 +181,7 @@ def add_issuer(runtime, account: str, department: str, unit: str | None) -> None
 
 def test_a_town_department_sees_its_town_only_and_exports_the_same(chat, runtime):
     add_issuer(runtime, "zhutuo_mz", "朱沱镇民政办", "朱沱镇")
+    chat.say("admin", "/台账权限 低保对象台账 共享 朱沱镇民政办")
     reply = chat.say("zhutuo_mz", "/查询 低保对象台账")
     assert reply.startswith("低保对象台账（朱沱镇范围）中记录共 5 条。")
     assert "红旗社区" not in reply and "萱花社区" not in reply

@@ -111,6 +111,15 @@ def more_rows(count: int) -> str:
     return f"……另有 {count} 条，发送“/导出”可拿到全部。"
 
 
-def exported(title: str, rows: int) -> str:
-    """Confirmation of /导出."""
-    return f"正在导出{title}（{rows} 条），马上以文件发给您。"
+def exported(title: str, rows: int, masked: list[str]) -> str:
+    """Confirmation of /导出, saying which fields the file shows masked."""
+    note = f"其中{'、'.join(masked)}已打码。" if masked else ""
+    return f"正在导出{title}（{rows} 条），马上以文件发给您。{note}"
+
+
+def sensitive_condition(label: str) -> str:
+    """A condition on a sensitive field from someone who sees it masked: counts would give the number away."""
+    return (
+        f"“{label}”是敏感字段，您看到的是打码后的内容，不能按它筛选（逐位试探可以拼出完整号码）。"
+        f"可以写 {label}=空 或 {label}=非空。"
+    )

@@ -1,0 +1,59 @@
+"""May this person read this ledger, and may they see its sensitive fields whole?
+
+A department reads the ledgers it owns (everything whole) and those shared with it (sensitive fields masked
+unless shared in full). An admin manages every ledger and may read any of them, masked: an admin looks after
+the data, a department uses it. A ledger without an owner is for admins only until one is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from handlers.texts import ledger_access as t
+from ledger_store.ledger_grants import grant_of
+from ledger_store.ledgers import is_sensitive
+from ledger_store.models import Ledger, Person, Role
+
+
+class Basis(StrEnum):
+    """Why someone may read a ledger (written to the export's audit entry)."""
+
+    OWNER = "owner"
+    SHARED_FULL = "shared_full"
+    SHARED = "shared"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Access:
+    """A person's right to read one ledger."""
+
+    basis: Basis
+
+    @property
+    def full(self) -> bool:
+        """Are sensitive fields shown whole (in exports) and may conditions test them?"""
+        return self.basis in (Basis.OWNER, Basis.SHARED_FULL)
+
+
+def ledger_access(session: Session, person: Person, ledger: Ledger) -> Access | str:
+    """The person's access to the ledger, or the sentence refusing it that names who owns the ledger."""
+    department = person.department
+    if department is not None and ledger.owner_department_id == department.id:
+        return Access(Basis.OWNER)
+    grant = None if department is None else grant_of(session, ledger, department.id)
+    if grant is not None:
+        return Access(Basis.SHARED_FULL if grant.full else Basis.SHARED)
+    if person.has_role(Role.ADMIN):
+        return Access(Basis.ADMIN)
+    if ledger.owner is None:
+        return t.no_owner(ledger.title)
+    return t.not_shared(ledger.title, ledger.owner.name, department.name if department else None)
+
+
+def sensitive_labels(ledger: Ledger) -> list[str]:
+    """The labels of the ledger's sensitive fields, in definition order."""
+    return [field["label"] for field in ledger.fields if is_sensitive(field)]
