@@ -463,7 +463,7 @@ class Ledger(Base):
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    # The department that owns the ledger and decides who else may read it (see LedgerGrant); None until set.
+    # The department that owns the ledger and sees it whole; others read it through a LedgerGrant an admin sets.
     owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
     owner: Mapped[Department | None] = relationship(lazy="joined")

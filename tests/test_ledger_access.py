@@ -65,6 +65,12 @@ def test_a_department_neither_owning_nor_shared_a_ledger_is_refused_with_the_own
     assert chat.say("wang_canlian", "/查询").endswith("可用台账：残疾人台账、村社区基本情况台账")
 
 
+def test_a_department_without_any_ledger_is_told_whom_to_ask(chat, town_office):
+    assert chat.say(town_office, "/查询").endswith("本部门还没有可查看的台账，请联系管理员开通")
+    refused = chat.say(town_office, "/导出 低保对象台账 单位=松林村")
+    assert refused == "低保对象台账归区民政局所有，朱沱镇民政办没有查看权限。如需使用，请联系区民政局或管理员开通共享。"
+
+
 def test_a_masked_share_exports_masked_numbers_and_refuses_counting_on_them(chat, runtime):
     shared = chat.say("admin", "/台账权限 低保对象台账 共享 区残联")
     assert shared == "已把低保对象台账共享给区残联：可以查询、导出，身份证号、联系电话打码。"

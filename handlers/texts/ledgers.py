@@ -24,14 +24,19 @@ KIND_NAMES = {
 
 
 def usage(titles: list[str]) -> str:
-    """/查询 or /导出 without a ledger."""
-    return f"请写明台账名。格式：{QUERY_USAGE}\n可用台账：{'、'.join(titles)}"
+    """/查询 or /导出 without a ledger; `titles` are the ledgers the asker may read."""
+    return f"请写明台账名。格式：{QUERY_USAGE}\n{_readable(titles)}"
 
 
 def unknown_ledger(name: str, close: list[str], titles: list[str]) -> str:
     """A ledger name that does not exist."""
     guess = f"您是不是要找：{'、'.join(close)}？" if close else ""
-    return f"没有找到台账“{name}”。{guess}可用台账：{'、'.join(titles)}。"
+    return f"没有找到台账“{name}”。{guess}{_readable(titles)}。"
+
+
+def _readable(titles: list[str]) -> str:
+    """The ledgers the asker may read, or that there are none yet."""
+    return f"可用台账：{'、'.join(titles)}" if titles else "本部门还没有可查看的台账，请联系管理员开通"
 
 
 def bad_condition(words: str) -> str:
