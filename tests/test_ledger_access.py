@@ -17,7 +17,7 @@ from handlers.ledger_catalog import ensure_standard_ledgers
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_grants import set_owner, shares
 from ledger_store.ledgers import define_ledger, get_ledger, get_record, write_values
-from ledger_store.models import AuditEntry, Department, Person
+from ledger_store.models import AuditEntry, Department, LedgerGrant, Person
 
 DIBAO_HEADER = ("身份证号", "姓名", "家庭人口", "家庭月人均收入", "联系电话", "保障类别", "单位")
 ZHANG_DEMING = ("500118196003138318", "张德明", 1, 612.8, "13159081935", "A类", "松林村")
@@ -113,6 +113,7 @@ def test_a_full_share_exports_whole_numbers_and_may_filter_on_them(chat, runtime
     assert chat.say("wang_canlian", "/导出 低保对象台账") == "正在导出低保对象台账（8 条），马上以文件发给您。"
     assert ZHANG_DEMING in exported_rows(chat, "wang_canlian")
     assert export_entries(runtime)[-1].new["sensitive"] == "full"
+    assert export_entries(runtime)[-1].new["access"] == "shared_full"
     assert count(chat, "wang_canlian", "/查询 低保对象台账 联系电话 包含 139") == 1
     # Downgraded to masked: the next export is masked again.
     assert "打码" in chat.say("admin", "/台账权限 低保对象台账 共享 区残联")
@@ -203,6 +204,32 @@ def test_start_up_never_overwrites_what_an_admin_set(chat, runtime, clock):
     lines = chat.say("admin", "/台账权限").splitlines()
     assert lines[1] == "· 低保对象台账：归区残联；未共享；敏感字段 身份证号、联系电话"
     assert lines[3] == "· 村社区基本情况台账：归区民政局；未共享；敏感字段 书记手机号"
+
+
+def test_a_ledger_is_shared_with_several_departments_at_once(chat, runtime, town_office):
+    answer = chat.say("admin", "/台账权限 残疾人台账 共享 区民政局、朱沱镇民政办 完整")
+    assert answer.splitlines() == [
+        "已把残疾人台账共享给区民政局：可以查询、导出全部字段。",
+        "已把残疾人台账共享给朱沱镇民政办：可以查询、导出全部字段。",
+    ]
+    assert len(chat.pushed_texts("li_minzheng")) == 1 and len(chat.pushed_texts(town_office)) == 1
+    assert count(chat, town_office, "/查询 残疾人台账 身份证号 包含 5001") == 5
+    assert count(chat, "li_minzheng", "/查询 残疾人台账 身份证号 包含 5001") == 5
+
+
+def test_a_database_from_before_owners_gets_them_at_start_up(chat, runtime, clock):
+    with runtime.factory.begin() as session:
+        for code in ("dibao_households", "disabled_people", "unit_profile"):
+            get_ledger(session, code).owner = None
+        for grant in session.scalars(select(LedgerGrant)):
+            session.delete(grant)
+    assert chat.say("li_minzheng", "/查询 低保对象台账").startswith("低保对象台账还没有归属部门")
+    with runtime.factory.begin() as session:
+        ensure_standard_ledgers(session, clock.now())
+    assert count(chat, "li_minzheng", "/查询 低保对象台账") == 8
+    assert chat.say("admin", "/台账权限").splitlines()[3] == (
+        "· 村社区基本情况台账：归区民政局；共享给 区残联（打码）；敏感字段 书记手机号"
+    )
 
 
 def test_standard_ledgers_get_their_owners_when_import_org_brings_the_departments(tmp_path, monkeypatch):
