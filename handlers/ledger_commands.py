@@ -104,13 +104,12 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
     """The ledger, conditions and units of a query within the asker's scope, or the sentence saying what is wrong."""
     words = args.split()
     ledgers = list(ctx.session.scalars(select(Ledger).order_by(Ledger.id)))
-    readable = [item.title for item in ledgers if isinstance(ledger_access(ctx.session, person, item), Access)]
     if not words:
-        return t.usage(readable)
+        return t.usage(readable_titles(ctx, person, ledgers))
     ledger = next((item for item in ledgers if words[0] in (item.title, item.code)), None)
     if ledger is None:
         close = difflib.get_close_matches(words[0], [item.title for item in ledgers], n=3, cutoff=0.3)
-        return t.unknown_ledger(words[0], close, readable)
+        return t.unknown_ledger(words[0], close, readable_titles(ctx, person, ledgers))
     scope = data_scope(ctx, person)
     if isinstance(scope, str):
         return scope
@@ -132,6 +131,11 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
             chosen |= subtree_ids(ctx.session, unit.id)
         unit_ids = chosen if unit_ids is None else unit_ids & chosen
     return Request(ledger, conditions.fields, unit_ids, scope.unit, access)
+
+
+def readable_titles(ctx: Context, person: Person, ledgers: list[Ledger]) -> list[str]:
+    """The titles of the ledgers the person may read, to offer when none or an unknown one was named."""
+    return [ledger.title for ledger in ledgers if isinstance(ledger_access(ctx.session, person, ledger), Access)]
 
 
 def data_scope(ctx: Context, person: Person) -> Scope | str:
