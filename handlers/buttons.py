@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from handlers import conversation, roster
+from handlers import answering, conversation, roster
 from handlers.context import Context
 from handlers.forms.fields import FieldType
 from handlers.forms.registry import fields_of
 from handlers.messages import ButtonClick, Option, Reply
 from handlers.texts import conversation as t
 from handlers.texts.validation import CONFIRM, NO, YES
+from handlers.words import SUBMIT_WORD
 from ledger_store.models import Conversation, Person
 
 
@@ -33,7 +34,7 @@ def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]
     if current.position >= len(fields):
         if conversation.form_state(ctx, current, fields).open_fields():
             return replies
-        options = (Option(conversation.SUBMIT_WORD, t.SUBMIT_BUTTON),)
+        options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
         return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
     field = fields[current.position]
     if field.repeat:
@@ -59,7 +60,7 @@ def click(ctx: Context, person: Person, button: ButtonClick) -> list[str]:
     """A button press answers the question it was offered for; a press on an old question is declined."""
     current = conversation.focused_conversation(ctx, person)
     if current is not None and question_token(current) == button.token:
-        return conversation.answer(ctx, person, current, button.value)
+        return answering.answer(ctx, person, current, button.value)
     if current is None:
         return [t.STALE_BUTTON]
     state = conversation.form_state(ctx, current, fields_of(current.assignment.task.form_version))

@@ -261,12 +261,12 @@ def blank_form(ctx: Context, person: Person, args: str) -> list[str]:
 
 
 def todo(ctx: Context, person: Person, args: str) -> list[str]:
-    """/待办: the person's open tasks; outside a form, a number then picks one."""
+    """/待办: the person's open tasks; with several, a number then picks one (in the middle of a form too)."""
     return todos.list_open(ctx, person)
 
 
 def show_help(ctx: Context, person: Person, args: str) -> list[str]:
-    """/帮助: what this person's roles allow."""
+    """/帮助: what this person's roles allow, and what they can say where they stand."""
     roles = [r.role for r in person.roles]
     lines = [
         f"· {command.usage}"
@@ -275,7 +275,8 @@ def show_help(ctx: Context, person: Person, args: str) -> list[str]:
     ]
     if Role.FILLER in roles:
         lines.append("· " + t.FILLER_HELP)
-    return [t.help_text(person.name, roles, lines)]
+    here = todos.stage_words(ctx, person)
+    return [t.help_text(person.name, roles, lines) + ("\n\n" + here if here else "")]
 
 
 COMMANDS: tuple[Command, ...] = (

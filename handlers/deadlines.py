@@ -1,21 +1,33 @@
-"""Deadlines: when one passes, the summary goes to the department with the units that did not report."""
+"""Deadlines: when one passes, the summary goes to the department with the units that did not report.
+
+A task issued with 不收迟报 closes then: each filler who has not submitted is told so, with whom to contact,
+and for a month a late 开始 is answered with the task that closed instead of "nothing to do".
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import not_, select
 
 from handlers.context import Context
-from handlers.reporting import progress, push_summary
+from handlers.reporting import format_deadline, progress, push_summary, question_total, reached_questions
+from handlers.texts import conversation as ct
+from handlers.texts import reminders as t
 from ledger_store import audit
-from ledger_store.models import ReportTask
+from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask
 from ledger_store.org import issuers_of_department
+from ledger_store.outbox import Push, enqueue_many
+
+RECENTLY_CLOSED_DAYS = 30  # a late 开始 hears of tasks closed this recently; older ones are forgotten
 
 
 def close_due(ctx: Context) -> list[ReportTask]:
     """Handle every deadline that has passed and not been handled; returns those tasks.
 
-    A task that takes late answers stays open (reminders go on daily); one that does not stops taking them.
-    Either way the summary is built now, unless everyone had already reported and it went out then.
+    A task that takes late answers stays open (reminders go on daily); one that does not stops taking them,
+    and its unfinished fillers are told. Either way the summary is built now, unless everyone had already
+    reported and it went out then.
     """
     due = list(
         ctx.session.scalars(
@@ -30,7 +42,52 @@ def close_due(ctx: Context) -> list[ReportTask]:
         if missing:
             push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "deadline")
             task.summary_sent_at = ctx.now()
+        if missing and not task.accepts_late:
+            notify_closed(ctx, task, missing)
         audit.record(ctx.session, at=ctx.now(), actor_id=None, action="deadline", entity="report_task",
                      entity_id=task.id, new={"missing": [a.org_unit.name for a in missing],
                                              "accepts_late": task.accepts_late})  # fmt: skip
     return due
+
+
+def notify_closed(ctx: Context, task: ReportTask, missing: list[Assignment]) -> None:
+    """Tell each filler who has not submitted that the task closed (how far they got, whom to contact), once."""
+    total, reached = question_total(task.form_version), reached_questions(ctx, missing)
+    deadline, whom = format_deadline(ctx, task.deadline), contact(task)
+    pushes = [
+        Push(
+            assignment.filler_id,
+            f"closed:{task.id}:{assignment.filler_id}",
+            t.closed_notice(task.title, task.id, deadline, reached.get(assignment.id), total, whom),
+        )
+        for assignment in missing
+    ]
+    enqueue_many(ctx.session, pushes, ctx.now())
+
+
+def contact(task: ReportTask) -> str:
+    """Whom a filler asks about a task: its department and the person who issued it (never a phone number)."""
+    return t.contact(task.department.name, task.issued_by.name)
+
+
+def closed_reply(ctx: Context, task: ReportTask) -> str:
+    """The answer to someone who wants to fill a task that closed: when, and whom to contact."""
+    return ct.task_closed(task.title, task.id, format_deadline(ctx, task.deadline), contact(task))
+
+
+def recently_closed(ctx: Context, person: Person) -> list[ReportTask]:
+    """The tasks the person did not submit that closed in the last RECENTLY_CLOSED_DAYS, latest first."""
+    now = ctx.now()
+    query = (
+        select(ReportTask)
+        .join(Assignment, Assignment.task_id == ReportTask.id)
+        .where(
+            Assignment.filler_id == person.id,
+            Assignment.status != AssignmentStatus.SUBMITTED,
+            not_(ReportTask.accepts_late),
+            ReportTask.deadline <= now,
+            ReportTask.deadline > now - timedelta(days=RECENTLY_CLOSED_DAYS),
+        )
+        .order_by(ReportTask.deadline.desc(), ReportTask.id.desc())
+    )
+    return list(ctx.session.scalars(query))

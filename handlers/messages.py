@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.words import storable
+
 
 @dataclass(frozen=True)
 class ButtonClick:
@@ -11,6 +13,10 @@ class ButtonClick:
 
     token: str
     value: str
+
+    def __post_init__(self) -> None:
+        # The value is typed back into the conversation: it must be storable like any text.
+        object.__setattr__(self, "value", storable(self.value))
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,13 @@ class Incoming:
     unsupported: str | None = None
     # A file the platform holds for us; the edge downloads it before the handlers see the message.
     media_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Cleaned here, where every platform's message takes shape, so that nothing (the stored inbound row, a
+        # command, an answer, a workbook cell) ever sees a NUL or another character it cannot hold.
+        object.__setattr__(self, "text", storable(self.text or ""))
+        if self.file_name is not None:
+            object.__setattr__(self, "file_name", storable(self.file_name))
 
 
 @dataclass(frozen=True)

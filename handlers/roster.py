@@ -3,7 +3,9 @@
 The form stops once for a whole roster. A roster whose key question is linked to a ledger (残疾人台账.身份证号)
 starts with every record of the unit in that ledger; the filler confirms each row (or all at once), changes,
 removes or adds rows, or sends back the edited workbook. The state lives in `Conversation.rosters[repeat]`:
-rows (values as stored, the ledger's values as `origin`, a status), the row under review and the row being edited.
+rows (values as stored, the ledger's values as `origin`, a status), the row under review and the row being edited
+(with `undo`: the row as it was before, or None for a row being added). While a row is filled in, 取消 drops the
+change (a row being added is not added), 完成 keeps what is filled in, and 上一题 goes back a field.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from handlers.numbers import parse_number
 from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.texts import conversation as ct
 from handlers.texts import roster as t
+from handlers.words import BACK, CANCEL
 from ledger_store.ledgers import from_json as ledger_value
 from ledger_store.ledgers import records_for_unit
 from ledger_store.models import Conversation
@@ -90,7 +93,8 @@ def prompt(conversation: Conversation, state: FormState, repeat: str) -> str:
     label = fields[0].repeat_label if fields else repeat
     if data["edit"] is not None:
         row, position = data["edit"]
-        return _field_prompt(label, data["rows"][row], row, fields[position], position, len(fields))
+        field_prompt = _field_prompt(label, data["rows"][row], row, fields[position], position, len(fields))
+        return field_prompt + "\n" + t.edit_footer(_is_adding(data))
     if data["cursor"] is not None:
         row = data["rows"][data["cursor"]]
         pending = sum(1 for r in data["rows"] if r["status"] == PENDING)
@@ -130,17 +134,20 @@ def listing(label: str, rows: list[dict[str, Any]], fields: list[Field]) -> str:
     return "\n".join([*lines, t.LIST_FOOTER])
 
 
-def answer(ctx: Context, conversation: Conversation, state: FormState, repeat: str, word: str) -> tuple[str, bool]:
-    """Apply one message to the roster; returns the reply and whether the roster is finished."""
+def answer(
+    ctx: Context, conversation: Conversation, state: FormState, repeat: str, word: str, typed: str
+) -> tuple[str, bool]:
+    """Apply one message to the roster (`word` folded, `typed` as typed); returns the reply and whether it is done."""
     data = state_of(conversation, repeat)
     fields = roster_fields(state.fields, repeat)
     if data is None or not fields:
         return "", True
     if data["edit"] is not None:
         key = key_link(ctx, state.fields, repeat)
-        reply = _edit_answer(data, fields, state, word, key.field.name if key else None)
+        lead = _edit_answer(data, fields, state, word, typed, key.field.name if key else None)
         save(conversation, repeat, data)
-        return reply or prompt(conversation, state, repeat), False
+        shown = prompt(conversation, state, repeat)
+        return (lead + "\n\n" + shown if lead else shown), False
     if word in WORKBOOK:
         send_workbook(ctx, conversation, fields, data)
         return t.WORKBOOK_SENT + "\n\n" + prompt(conversation, state, repeat), False
@@ -153,7 +160,7 @@ def answer(ctx: Context, conversation: Conversation, state: FormState, repeat: s
         if number is None:
             return t.bad_row_number(len(data["rows"])) + "\n\n" + prompt(conversation, state, repeat), False
     if verb is not None and verb.group("verb") in ("修改", "改"):
-        data["edit"] = [number, 0]
+        data["edit"], data["undo"] = [number, 0], copy.deepcopy(data["rows"][number])
     elif verb is not None:
         data["rows"][number]["status"] = REMOVED
         _next_pending(data)
@@ -166,7 +173,7 @@ def answer(ctx: Context, conversation: Conversation, state: FormState, repeat: s
         data["cursor"] = None
     elif word in ADD:
         data["rows"].append({"values": {}, "origin": None, "status": ADDED})
-        data["edit"] = [len(data["rows"]) - 1, 0]
+        data["edit"], data["undo"] = [len(data["rows"]) - 1, 0], None
     elif word in FINISH or (word in CONFIRM and data["cursor"] is None):
         pending = sum(1 for row in data["rows"] if row["status"] == PENDING)
         if pending:
@@ -239,16 +246,28 @@ def _row_from_record(links: list[Link], key: Link, record_key: str, values: dict
     return row
 
 
-def _edit_answer(data: dict[str, Any], fields: list[Field], state: FormState, word: str, key: str | None) -> str | None:
-    """One answer while a row is edited; a refusal to show, or None to go on."""
+def _edit_answer(
+    data: dict[str, Any], fields: list[Field], state: FormState, word: str, typed: str, key: str | None
+) -> str | None:
+    """One message while a row is filled in: a way out, or an answer; what to say before the prompt, if anything."""
     row_index, position = data["edit"]
     row, field = data["rows"][row_index], fields[position]
+    if word in CANCEL:
+        return _cancel_edit(data)
+    if word in FINISH:
+        return _leave_row(data, fields, state)
+    if word in BACK:
+        previous = _previous_field(fields, row, position, state)
+        if previous is None:
+            return _leave_row(data, fields, state)
+        data["edit"] = [row_index, previous]
+        return None
     refusal = None
     if word in SKIP:
         if field.required and field.name not in row["values"]:
             refusal = ct.cannot_skip()
     else:
-        parsed = parse_answer(field, word, state.today)
+        parsed = parse_answer(field, typed, state.today)
         refusal = parsed.reason if isinstance(parsed, Invalid) else state.refusal(field, parsed)
         duplicate = _duplicate(data, row_index, field, parsed) if refusal is None and field.name == key else None
         if duplicate is not None:
@@ -256,16 +275,89 @@ def _edit_answer(data: dict[str, Any], fields: list[Field], state: FormState, wo
         if refusal is None:
             row["values"][field.name] = to_json(field, parsed)
     if refusal is not None:
-        return refusal + "\n\n" + _field_prompt(field.repeat_label, row, row_index, field, position, len(fields))
+        return refusal
     position = _next_field(fields, row, position + 1, state)
     if position < len(fields):
         data["edit"] = [row_index, position]
         return None
     data["edit"] = None
+    data.pop("undo", None)
     if row["origin"] is not None:
         row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
     _next_pending(data)
     return None
+
+
+def _cancel_edit(data: dict[str, Any]) -> str:
+    """取消 while a row is filled in: a row being added is not added; a changed row is as it was before."""
+    row_index, _ = data["edit"]
+    adding = _is_adding(data)
+    undo = data.pop("undo", None)
+    data["edit"] = None
+    if adding:
+        del data["rows"][row_index]
+    elif undo is not None:
+        data["rows"][row_index] = undo
+    _next_pending(data)
+    return t.ADD_CANCELLED if adding else t.edit_cancelled(row_index + 1)
+
+
+def _leave_row(data: dict[str, Any], fields: list[Field], state: FormState) -> str:
+    """完成 (or 上一题 at its first field) while a row is filled in: keep what is filled in, if it makes a row.
+
+    A row being added joins the roster once its required fields are filled in, and is dropped otherwise; a row
+    left unchanged keeps its status (a row offered from the ledger still waits to be checked).
+    """
+    row_index, _ = data["edit"]
+    row = data["rows"][row_index]
+    adding = _is_adding(data)
+    undo = data.pop("undo", None)
+    data["edit"] = None
+    if adding:
+        missing = _missing_required(fields, row, state)
+        if missing or not row["values"]:
+            del data["rows"][row_index]
+        _next_pending(data)
+        if not row["values"]:
+            return t.ADD_CANCELLED
+        return t.row_not_added(missing) if missing else t.row_added(row_index + 1)
+    unchanged = undo is not None and row["values"] == undo["values"]
+    if unchanged:
+        row["status"] = undo["status"]
+    elif row["origin"] is not None:
+        row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
+    _next_pending(data)
+    return t.row_unchanged(row_index + 1) if unchanged else t.row_saved(row_index + 1)
+
+
+def _is_adding(data: dict[str, Any]) -> bool:
+    """Is the row being filled in one that 添加 started (not yet on the roster)?
+
+    A roster state saved before rows had `undo` counts a new row without values as being added.
+    """
+    if "undo" in data:
+        return data["undo"] is None
+    row = data["rows"][data["edit"][0]]
+    return row["status"] == ADDED and not row["values"]
+
+
+def _missing_required(fields: list[Field], row: dict[str, Any], state: FormState) -> list[str]:
+    """The labels of the required fields the row asks (as its answers stand) and has no value for."""
+    missing, position = [], _next_field(fields, row, 0, state)
+    while position < len(fields):
+        if fields[position].required and fields[position].name not in row["values"]:
+            missing.append(fields[position].label)
+        position = _next_field(fields, row, position + 1, state)
+    return missing
+
+
+def _previous_field(fields: list[Field], row: dict[str, Any], position: int, state: FormState) -> int | None:
+    """The field of the row asked before `position` (conditions as its answers stand), if any."""
+    asked, current = [], _next_field(fields, row, 0, state)
+    while current < position:
+        asked.append(current)
+        current = _next_field(fields, row, current + 1, state)
+    return asked[-1] if asked else None
 
 
 def _next_field(fields: list[Field], row: dict[str, Any], start: int, state: FormState) -> int:

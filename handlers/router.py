@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
-
-from handlers import buttons, commands, conversation, todos
+from handlers import answering, buttons, commands, conversation, todos
 from handlers.context import Context
 from handlers.form_import import import_form
 from handlers.form_state import number_at
@@ -14,6 +12,7 @@ from handlers.reporting import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts import form_import as ft
+from handlers.words import fold
 from ledger_store.models import ChatFocus, Person, Role
 from ledger_store.org import find_person
 
@@ -32,28 +31,37 @@ def handle_for(ctx: Context, incoming: Incoming) -> tuple[Person | None, list[Re
 
 
 def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
-    """The reply texts for a known person: a button click, a command, a choice or an answer."""
+    """The reply texts for a known person: a button click, a command, a choice or an answer.
+
+    Words are recognised in the folded text (／帮助, ２); an answer goes on as typed, so text is stored as typed.
+    """
+    focus = ctx.session.get(ChatFocus, person.id)
+    current = conversation.focused_conversation(ctx, person)
+    offered = todos.take_offer(focus, current)
     if incoming.button is not None:
         return buttons.click(ctx, person, incoming.button)
     if incoming.unsupported:
         return [t.UNKNOWN_MESSAGE_TYPE]
-    text = normalise(incoming.text)
+    typed = incoming.text.strip()
+    text = fold(typed)
     if not text and incoming.file_bytes is not None:
         return received_file(ctx, person, incoming)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]
-    current = conversation.focused_conversation(ctx, person)
+    if offered:
+        switched = todos.switch(ctx, person, current, offered, text)
+        if switched is not None:
+            return switched
     matched = commands.match(text, in_form=current is not None)
     if matched is not None:
         command, args = matched
         replies = commands.unknown(args) if command is None else commands.run(ctx, person, command, args)
         return with_resume_hint(ctx, person, replies)
-    focus = ctx.session.get(ChatFocus, person.id)
     if current is not None:
-        return conversation.answer(ctx, person, current, text)
+        return answering.answer(ctx, person, current, typed)
     if focus is not None and focus.choosing:
         return todos.choose(ctx, person, focus, text)
-    return todos.start_or_choose(ctx, person)
+    return todos.outside_form(ctx, person, text)
 
 
 def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
@@ -70,12 +78,6 @@ def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]
     if not name.lower().endswith((".xlsx", ".xlsm")):
         return [ft.NOT_A_WORKBOOK]
     return [import_form(ctx, incoming.file_bytes, name, person.id).message()]
-
-
-def normalise(text: str) -> str:
-    """Trim, fold full-width forms (／ -> /), collapse inner runs of spaces."""
-    folded = unicodedata.normalize("NFKC", text or "").strip()
-    return " ".join(folded.split())
 
 
 def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[str]:

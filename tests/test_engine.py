@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import select
 
 from bot.logs import MaskingFormatter
-from handlers import conversation, router
+from handlers import answering, router
 from handlers.messages import ButtonClick, Incoming
 from handlers.texts.commands import INTERNAL_ERROR
 from ledger_store.models import Conversation, InboundMessage, InboundStatus
@@ -23,7 +23,7 @@ def test_a_failure_mid_message_rolls_back_and_apologises(chat, runtime, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire 110102199101010078")
 
-    monkeypatch.setattr(conversation, "parse_answer", broken)
+    monkeypatch.setattr(answering, "parse_answer", broken)
     with caplog.at_level(logging.ERROR):
         reply = chat.say("zhang_dehua", "350")
     assert reply == INTERNAL_ERROR

@@ -186,7 +186,7 @@ def test_a_task_that_takes_no_late_answers_closes_at_its_deadline(chat, work, cl
     at(clock, 11, 30, 18)
     run(work)
     assert "已于11月30日（周六）18:00截止，不再接收报送" in chat.say("zhang_dehua", "120")
-    assert chat.say("luo_xiuying", "/待办").startswith("您目前没有待填报的任务")
+    assert "《低保月报》（任务#1）已于11月30日（周六）18:00截止" in chat.say("luo_xiuying", "/待办")
     chat.pushes("zhang_dehua")
     at(clock, 12, 1, 9)
     run(work)

@@ -16,6 +16,7 @@ from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
 from handlers.numbers import parse_number
 from handlers.texts import validation as t
 from handlers.timeparse import parse_date
+from handlers.words import fold
 
 # Compared after full-width to ASCII, lower-casing and dropping trailing punctuation. 1/2 follow the
 # 1. 是 2. 否 order people know from choice questions; 0 is 否 as in most paper forms.
@@ -40,8 +41,12 @@ class Invalid:
 
 
 def parse_answer(field: Field, text: str, today: date) -> object | Invalid:
-    """The typed value of a reply to `field`, or Invalid with a reason the person can act on."""
-    stripped = text.strip()
+    """The typed value of a reply to `field`, or Invalid with a reason the person can act on.
+
+    A text answer is kept as typed (trimmed): `退出，已入户核实。` stays so. Every other answer is read in its
+    folded form, so full-width digits, letters and spaces work in numbers, options, dates, ID numbers and mobiles.
+    """
+    stripped = text.strip() if field.type == FieldType.TEXT else fold(text)
     if not stripped:
         return Invalid(t.empty_answer(describe_expected(field)))
     return _PARSERS[field.type](field, stripped, today)

@@ -31,7 +31,10 @@ def help_text(name: str, roles: list[str], lines: list[str]) -> str:
     return f"{name}您好（{role_text}）。可以使用：\n" + "\n".join(lines)
 
 
-FILLER_HELP = "收到任务后回复“开始”逐题填写；填写中可回复“上一题”“跳过”“修改 题号”“查看”“取消”“提交”。"
+FILLER_HELP = (
+    "收到任务后回复“开始”逐题填写；填写中可回复“上一题”“跳过”“修改 题号”“查看”“取消”“提交”，"
+    "说“帮助”可以看当前这一步能回复什么。"
+)
 
 ISSUE_USAGE = "/发布 模板名 截止 时间 [范围 单位…]，如：/发布 低保月报 截止 明天17:00 范围 松林村 汉东村"
 NO_TEMPLATE = "请写明要发布的模板。格式：" + ISSUE_USAGE
@@ -171,9 +174,32 @@ def todo_list(lines: list[str], choosing: bool) -> str:
     return "您的待办：\n" + "\n".join(lines) + "\n" + how
 
 
+BEING_FILLED = "（正在填）"
+
+
+def todo_list_in_form(lines: list[str], choosing: bool) -> str:
+    """A filler's open tasks, asked for in the middle of a form (the resume hint follows)."""
+    how = "\n回复序号可以换填那一项，正在填的这份答案都保存着。" if choosing else ""
+    return "您的待办：\n" + "\n".join(lines) + how
+
+
 def choose_again(count: int) -> str:
     """An answer to 'which task' that is not one of the numbers."""
     return f"请回复 1 到 {count} 之间的序号，选择要填写的任务；回复“取消”可以先不填。"
 
 
 CHOICE_CANCELLED = "好的，先不填。需要时回复“开始”或“/待办”。"
+CHOOSING_HELP = "现在可以回复序号选择要填写的任务，或回复“取消”先不填。"
+NO_OTHER_OPEN_TASKS = "您目前没有其他待填报的任务。"
+
+
+def parked_hint(title: str) -> str:
+    """A message with no form open while one is left half-filled: how to go on with it."""
+    return f"《{title}》已暂停，已填的答案都保存着。回复“继续”接着填，或发送“/待办”查看全部任务。"
+
+
+def nothing_to_cancel(parked: str | None) -> str:
+    """取消 with no form open (a second 取消, say): nothing is resumed."""
+    if parked is None:
+        return "现在没有正在填写的表，不用取消。发送“/待办”可以查看要填的任务。"
+    return "现在没有正在填写的表，不用再取消。" + parked_hint(parked)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-CONTROL_WORDS_HINT = "随时可回复“上一题”“跳过”“修改 题号”“查看”“取消”。"
+CONTROL_WORDS_HINT = "随时可回复“上一题”“跳过”“修改 题号”“查看”“取消”，不知道怎么回复时说“帮助”。"
 
 
 def started(title: str, total: int, deadline: str) -> str:
@@ -88,19 +88,70 @@ def parked(title: str) -> str:
     return f"好的，《{title}》先暂停，已填的答案都保存着。回复“继续”或“/待办”可以接着填。"
 
 
-def form_help(title: str) -> str:
-    """The words that work inside a form."""
+# The words that work at each stage (keys: handlers.stages.Stage); 帮助 shows those of the stage one is at.
+STAGE_WORDS: dict[str, tuple[str, ...]] = {
+    "confirming": (
+        "确认：台账带出的值都对，接着填其余的题",
+        "修改 N：改第N题",
+        "查看：再看一遍带出的值",
+        "取消：暂停，下次接着填",
+    ),
+    "question": (
+        "直接回复答案",
+        "上一题：回到上一题",
+        "跳过：跳过选填题，或保留当前答案",
+        "修改 N：修改第N题",
+        "查看：查看已填的答案",
+        "取消：暂停，下次接着填",
+    ),
+    "roster_row": (
+        "确认：这一行无变化",
+        "全部确认：剩下的行都无变化",
+        "修改：逐项修改这一行",
+        "删除：这个人已不在名单",
+        "添加：新增一行",
+        "表格：要 Excel 花名册，改好发回",
+        "完成：名单核对完，接着填后面的题",
+        "上一题：回到上一题",
+        "取消：暂停，下次接着填",
+    ),
+    "roster_list": (
+        "完成：名单核对完，接着填后面的题",
+        "添加：新增一行",
+        "修改 行号、删除 行号：改或删某一行",
+        "表格：要 Excel 花名册，改好发回",
+        "上一题：回到上一题",
+        "取消：暂停，下次接着填",
+    ),
+    "roster_edit": (
+        "直接回复这一项",
+        "跳过：保留原值（选填项可以不填）",
+        "上一题：回到这一行的上一项，在第一项时退出这一行",
+        "完成：这一行先填到这里（新加的行要填完必填项才加入名单）",
+        "取消：不改这一行了（新加的行不加入名单）",
+    ),
+    "review": (
+        "提交：确认报送",
+        "修改 N：修改第N题",
+        "上一题：回到最后一题",
+        "查看：再看一遍答案",
+        "取消：暂停，下次接着填",
+    ),
+}
+
+
+def stage_help(title: str, stage: str) -> str:
+    """帮助 inside a form: the words that work where the form stands."""
+    words = "\n".join("· " + line for line in STAGE_WORDS[stage])
     return (
-        f"您正在填写《{title}》。可以这样回复：\n"
-        "· 直接回复答案\n"
-        "· 上一题：回到上一题\n"
-        "· 跳过：跳过选填题，或保留当前答案\n"
-        "· 修改 N：修改第N题\n"
-        "· 查看：查看已填的答案\n"
-        "· 取消：暂停，下次接着填\n"
-        "· 提交：全部填完后确认报送\n"
-        "也可以随时发送命令，如“/待办”，发完会回到这里。"
+        f"您正在填写《{title}》，现在可以回复：\n{words}\n"
+        "也可以随时发命令，如“/待办”查看或换填其他任务，发完会回到这里。"
     )
+
+
+def switched_from(title: str) -> str:
+    """Before the task a number picked from /待办 in the middle of another form."""
+    return f"《{title}》先放一放，已填的答案都保存着，发送“/待办”可以换回来。"
 
 
 def resume_hint(title: str, number: int, total: int) -> str:
@@ -110,6 +161,6 @@ def resume_hint(title: str, number: int, total: int) -> str:
     return f"——\n《{title}》还在第{number}/{total}题，直接回复答案即可继续。"
 
 
-def task_closed(title: str, deadline: str) -> str:
+def task_closed(title: str, task_id: int, deadline: str, contact: str) -> str:
     """A task whose deadline passed and that takes no late answers."""
-    return f"《{title}》已于{deadline}截止，不再接收报送。如需补报，请联系发布部门。"
+    return f"《{title}》（任务#{task_id}）已于{deadline}截止，不再接收报送。如需补报，请联系{contact}。"

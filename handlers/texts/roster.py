@@ -59,7 +59,43 @@ def edit_header(label: str, row: int, position: int, total: int) -> str:
 
 def duplicate_row(number: int) -> str:
     """A key already on another row."""
-    return f"名单第 {number} 行已经是这个人了，请核对；要改那一行请先回复“跳过”，再“修改 {number}”。"
+    return f"名单第 {number} 行已经是这个人了，请核对；要改那一行，请先回复“取消”，再回复“修改 {number}”。"
+
+
+def edit_footer(adding: bool) -> str:
+    """Under each field of a row being filled in: the way out."""
+    if adding:
+        return "不添加这一行了请回复“取消”。"
+    return "改到这里就好请回复“完成”，不改这一行了请回复“取消”。"
+
+
+ADD_CANCELLED = "好的，不添加了，名单没有变化。"
+
+
+def edit_cancelled(number: int) -> str:
+    """取消 while a row is changed: the row is as it was."""
+    return f"好的，第{number}行不改了，还是原来的内容。"
+
+
+def row_added(number: int) -> str:
+    """完成 on a new row with its required fields filled in."""
+    return f"已添加第{number}行。"
+
+
+def row_not_added(labels: list[str]) -> str:
+    """完成 on a new row without some required fields."""
+    named = "".join(f"“{label}”" for label in labels)
+    return f"新的一行还没有填{named}，没有加入名单。要加这个人请重新回复“添加”。"
+
+
+def row_saved(number: int) -> str:
+    """完成 while a row is changed: what was changed is kept."""
+    return f"第{number}行的修改已保存。"
+
+
+def row_unchanged(number: int) -> str:
+    """Leaving a row without changing anything."""
+    return f"第{number}行没有改动。"
 
 
 def replaced(counts: dict[str, int]) -> str:
