@@ -18,7 +18,7 @@ from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
 from handlers.texts import reporting as rt
 from handlers.words import BACK, CANCEL, EDIT, HELP, RESUME, SKIP, SUBMIT, VIEW, fold
-from ledger_store.models import Conversation, Person
+from ledger_store.models import Conversation, Person, ReportTask
 
 CONFIRM_PREFILL = UNCHANGED  # confirming the values taken from a ledger
 KEEP = UNCHANGED | SKIP
@@ -31,9 +31,7 @@ def answer(ctx: Context, person: Person, conversation: Conversation, typed: str)
     """
     task = conversation.assignment.task
     if reporting.is_closed(ctx, task):
-        focus_of(ctx, person).conversation_id = None
-        others = reporting.open_assignments(ctx, person)
-        return ["\n".join([deadlines.closed_reply(ctx, task), *([rt.more_todo(len(others))] if others else [])])]
+        return [closed(ctx, person, task)]
     word = fold(typed)
     fields = fields_of(task.form_version)
     conversation.updated_at = ctx.now()
@@ -46,13 +44,24 @@ def answer(ctx: Context, person: Person, conversation: Conversation, typed: str)
         return [prompt(ctx, conversation, state)]
     if word in VIEW:
         return [view(ctx, conversation, state)]
-    # While a roster row is filled in, 取消 and 上一题 belong to the row: they leave it, not the form.
+    # While a roster row is filled in, 取消 and 上一题 belong to the row: they leave it, not the form. The ledger's
+    # values are confirmed before any question, so 上一题 there only asks for the confirmation.
     if stage is not Stage.ROSTER_EDIT and word in CANCEL:
         focus_of(ctx, person).conversation_id = None
         return [t.parked(task.title)]
-    if stage is not Stage.ROSTER_EDIT and word in BACK:
+    if stage not in (Stage.ROSTER_EDIT, Stage.CONFIRMING) and word in BACK:
         return [go_back(ctx, conversation, state)]
     return _BY_STAGE[stage](ctx, person, conversation, state, word, typed)
+
+
+def closed(ctx: Context, person: Person, task: ReportTask) -> str:
+    """The form's task stopped taking answers: say when and whom to contact, and point to the tasks still open."""
+    focus_of(ctx, person).conversation_id = None
+    lines = [deadlines.closed_reply(ctx, task)]
+    others = reporting.open_assignments(ctx, person)
+    if others:
+        lines.append(rt.more_todo(len(others)))
+    return "\n".join(lines)
 
 
 def answer_confirming(

@@ -4,8 +4,7 @@ The form stops once for a whole roster. A roster whose key question is linked to
 starts with every record of the unit in that ledger; the filler confirms each row (or all at once), changes,
 removes or adds rows, or sends back the edited workbook. The state lives in `Conversation.rosters[repeat]`:
 rows (values as stored, the ledger's values as `origin`, a status), the row under review and the row being edited
-(with `undo`: the row as it was before, or None for a row being added). While a row is filled in, 取消 drops the
-change (a row being added is not added), 完成 keeps what is filled in, and 上一题 goes back a field.
+(filled in field by field, see handlers.roster_rows).
 """
 
 from __future__ import annotations
@@ -15,28 +14,25 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from handlers import roster_rows
 from handlers.context import Context
-from handlers.form_state import UNCHANGED, FormState, is_askable, is_relevant
-from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
+from handlers.form_state import UNCHANGED, FormState, is_askable
+from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.ledger_links import Link, links_of, to_form_value
 from handlers.numbers import parse_number
 from handlers.roster_book import read_roster_workbook, roster_workbook
-from handlers.texts import conversation as ct
+from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, next_pending, shown
 from handlers.texts import roster as t
-from handlers.words import BACK, CANCEL
 from ledger_store.ledgers import from_json as ledger_value
 from ledger_store.ledgers import records_for_unit
 from ledger_store.models import Conversation
 from ledger_store.outbox import enqueue, store_file
 
-PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
 CONFIRM = UNCHANGED | {"是"}
 CONFIRM_ALL = frozenset({"全部确认", "都确认", "全部无变化", "都没变", "都对"})
-FINISH = frozenset({"完成", "好了", "下一步", "核对完了", "完毕"})
 ADD = frozenset({"添加", "新增", "加一行", "增加"})
 WORKBOOK = frozenset({"表格", "excel", "Excel", "EXCEL", "花名册", "要表格"})
-SKIP = frozenset({"跳过", "不改", "不变"})
 ROW_VERB = re.compile(r"^(?P<verb>修改|改|删除|删掉|删)\s*第?\s*(?P<number>.*?)\s*行?$")
 MAX_ROWS = 1000  # records a roster takes from a ledger
 
@@ -92,14 +88,12 @@ def prompt(conversation: Conversation, state: FormState, repeat: str) -> str:
     fields = roster_fields(state.fields, repeat)
     label = fields[0].repeat_label if fields else repeat
     if data["edit"] is not None:
-        row, position = data["edit"]
-        field_prompt = _field_prompt(label, data["rows"][row], row, fields[position], position, len(fields))
-        return field_prompt + "\n" + t.edit_footer(_is_adding(data))
+        return roster_rows.prompt(label, data, fields)
     if data["cursor"] is not None:
         row = data["rows"][data["cursor"]]
         pending = sum(1 for r in data["rows"] if r["status"] == PENDING)
         lines = [t.row_header(label, data["cursor"] + 1, len(data["rows"]), pending)]
-        lines += [f"{field.label}：{_shown(field, row['values'])}" for field in fields]
+        lines += [f"{field.label}：{shown(field, row['values'])}" for field in fields]
         return "\n".join([*lines, t.ROW_FOOTER])
     return listing(label, data["rows"], fields)
 
@@ -127,7 +121,7 @@ def listing(label: str, rows: list[dict[str, Any]], fields: list[Field]) -> str:
         return t.empty_roster(label)
     lines = [t.list_header(label, len([r for r in rows if r["status"] != REMOVED]), _counts(rows))]
     for number, row in enumerate(rows[: t.LISTED_ROWS], start=1):
-        cells = " ".join(_shown(field, row["values"]) for field in fields if field.name in row["values"])
+        cells = " ".join(shown(field, row["values"]) for field in fields if field.name in row["values"])
         lines.append(f"{number}. {cells}（{t.STATUS_NAMES[row['status']]}）")
     if len(rows) > t.LISTED_ROWS:
         lines.append(t.more_rows(len(rows) - t.LISTED_ROWS))
@@ -144,7 +138,7 @@ def answer(
         return "", True
     if data["edit"] is not None:
         key = key_link(ctx, state.fields, repeat)
-        lead = _edit_answer(data, fields, state, word, typed, key.field.name if key else None)
+        lead = roster_rows.fill_in(data, fields, state, word, typed, key.field.name if key else None)
         save(conversation, repeat, data)
         shown = prompt(conversation, state, repeat)
         return (lead + "\n\n" + shown if lead else shown), False
@@ -163,10 +157,10 @@ def answer(
         data["edit"], data["undo"] = [number, 0], copy.deepcopy(data["rows"][number])
     elif verb is not None:
         data["rows"][number]["status"] = REMOVED
-        _next_pending(data)
+        next_pending(data)
     elif word in CONFIRM and data["cursor"] is not None:
         data["rows"][data["cursor"]]["status"] = KEPT
-        _next_pending(data)
+        next_pending(data)
     elif word in CONFIRM_ALL:
         for row in data["rows"]:
             row["status"] = KEPT if row["status"] == PENDING else row["status"]
@@ -246,166 +240,12 @@ def _row_from_record(links: list[Link], key: Link, record_key: str, values: dict
     return row
 
 
-def _edit_answer(
-    data: dict[str, Any], fields: list[Field], state: FormState, word: str, typed: str, key: str | None
-) -> str | None:
-    """One message while a row is filled in: a way out, or an answer; what to say before the prompt, if anything."""
-    row_index, position = data["edit"]
-    row, field = data["rows"][row_index], fields[position]
-    if word in CANCEL:
-        return _cancel_edit(data)
-    if word in FINISH:
-        return _leave_row(data, fields, state)
-    if word in BACK:
-        previous = _previous_field(fields, row, position, state)
-        if previous is None:
-            return _leave_row(data, fields, state)
-        data["edit"] = [row_index, previous]
-        return None
-    refusal = None
-    if word in SKIP:
-        if field.required and field.name not in row["values"]:
-            refusal = ct.cannot_skip()
-    else:
-        parsed = parse_answer(field, typed, state.today)
-        refusal = parsed.reason if isinstance(parsed, Invalid) else state.refusal(field, parsed)
-        duplicate = _duplicate(data, row_index, field, parsed) if refusal is None and field.name == key else None
-        if duplicate is not None:
-            refusal = t.duplicate_row(duplicate)
-        if refusal is None:
-            row["values"][field.name] = to_json(field, parsed)
-    if refusal is not None:
-        return refusal
-    position = _next_field(fields, row, position + 1, state)
-    if position < len(fields):
-        data["edit"] = [row_index, position]
-        return None
-    data["edit"] = None
-    data.pop("undo", None)
-    if row["origin"] is not None:
-        row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
-    _next_pending(data)
-    return None
-
-
-def _cancel_edit(data: dict[str, Any]) -> str:
-    """取消 while a row is filled in: a row being added is not added; a changed row is as it was before."""
-    row_index, _ = data["edit"]
-    adding = _is_adding(data)
-    undo = data.pop("undo", None)
-    data["edit"] = None
-    if adding:
-        del data["rows"][row_index]
-    elif undo is not None:
-        data["rows"][row_index] = undo
-    _next_pending(data)
-    return t.ADD_CANCELLED if adding else t.edit_cancelled(row_index + 1)
-
-
-def _leave_row(data: dict[str, Any], fields: list[Field], state: FormState) -> str:
-    """完成 (or 上一题 at its first field) while a row is filled in: keep what is filled in, if it makes a row.
-
-    A row being added joins the roster once its required fields are filled in, and is dropped otherwise; a row
-    left unchanged keeps its status (a row offered from the ledger still waits to be checked).
-    """
-    row_index, _ = data["edit"]
-    row = data["rows"][row_index]
-    adding = _is_adding(data)
-    undo = data.pop("undo", None)
-    data["edit"] = None
-    if adding:
-        missing = _missing_required(fields, row, state)
-        if missing or not row["values"]:
-            del data["rows"][row_index]
-        _next_pending(data)
-        if not row["values"]:
-            return t.ADD_CANCELLED
-        return t.row_not_added(missing) if missing else t.row_added(row_index + 1)
-    unchanged = undo is not None and row["values"] == undo["values"]
-    if unchanged:
-        row["status"] = undo["status"]
-    elif row["origin"] is not None:
-        row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
-    _next_pending(data)
-    return t.row_unchanged(row_index + 1) if unchanged else t.row_saved(row_index + 1)
-
-
-def _is_adding(data: dict[str, Any]) -> bool:
-    """Is the row being filled in one that 添加 started (not yet on the roster)?
-
-    A roster state saved before rows had `undo` counts a new row without values as being added.
-    """
-    if "undo" in data:
-        return data["undo"] is None
-    row = data["rows"][data["edit"][0]]
-    return row["status"] == ADDED and not row["values"]
-
-
-def _missing_required(fields: list[Field], row: dict[str, Any], state: FormState) -> list[str]:
-    """The labels of the required fields the row asks (as its answers stand) and has no value for."""
-    missing, position = [], _next_field(fields, row, 0, state)
-    while position < len(fields):
-        if fields[position].required and fields[position].name not in row["values"]:
-            missing.append(fields[position].label)
-        position = _next_field(fields, row, position + 1, state)
-    return missing
-
-
-def _previous_field(fields: list[Field], row: dict[str, Any], position: int, state: FormState) -> int | None:
-    """The field of the row asked before `position` (conditions as its answers stand), if any."""
-    asked, current = [], _next_field(fields, row, 0, state)
-    while current < position:
-        asked.append(current)
-        current = _next_field(fields, row, current + 1, state)
-    return asked[-1] if asked else None
-
-
-def _next_field(fields: list[Field], row: dict[str, Any], start: int, state: FormState) -> int:
-    """The next field of the row whose condition holds (conditions see the form's and the row's answers)."""
-    own = {f.name: from_json(f, row["values"][f.name]) for f in fields if f.name in row["values"]}
-    values = {**state.values(), **own}
-    return next((i for i in range(start, len(fields)) if is_relevant(fields[i], values, state.today)), len(fields))
-
-
-def _duplicate(data: dict[str, Any], row_index: int, field: Field, value: object) -> int | None:
-    """The number of another row (not removed) with the same first answer (the key), if any."""
-    stored = to_json(field, value)
-    for number, row in enumerate(data["rows"], start=1):
-        if number - 1 != row_index and row["status"] != REMOVED and row["values"].get(field.name) == stored:
-            return number
-    return None
-
-
-def _next_pending(data: dict[str, Any]) -> None:
-    """Move the review to the next row still to check, or to the list."""
-    data["cursor"] = next((i for i, row in enumerate(data["rows"]) if row["status"] == PENDING), None)
-
-
 def _row_number(text: str, total: int) -> int | None:
     """Row N as typed (修改 3, 删除三) as an index, or None."""
     number = parse_number(text.strip()) if text.strip() else None
     if number is None or number != int(number) or not 1 <= number <= total:
         return None
     return int(number) - 1
-
-
-def _field_prompt(label: str, row: dict[str, Any], index: int, field: Field, position: int, total: int) -> str:
-    """One field of the row being edited, with its current value."""
-    lines = [t.edit_header(label, index + 1, position + 1, total)]
-    lines.append(field.label + ("" if field.required else ct.OPTIONAL))
-    if field.hint:
-        lines.append(ct.HINT_PREFIX + field.hint)
-    if field.choices:
-        lines += [f"{number}. {choice.label}" for number, choice in enumerate(field.choices, start=1)]
-    lines.append(describe_expected(field))
-    if field.name in row["values"]:
-        lines.append(ct.current_answer(_shown(field, row["values"])))
-    return "\n".join(lines)
-
-
-def _shown(field: Field, values: dict[str, Any]) -> str:
-    """A row's value as chat shows it (ID numbers and mobiles masked)."""
-    return t.EMPTY if field.name not in values else format_answer(field, from_json(field, values[field.name]))
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -251,11 +251,14 @@ def test_help_at_the_roster_list_and_at_the_review(roster):
     assert "请核对您的答案" in review_help
 
 
-def test_help_at_the_values_a_ledger_offered(chat):
+def test_help_and_back_at_the_values_a_ledger_offered(chat):
     chat.say("li_minzheng", "/发布 村社区基本情况 截止 11月30日18点 范围 松林村")
     assert "已从台账带出" in chat.say("zhang_dehua", "开始")
     reply = chat.say("zhang_dehua", "帮助")
     assert "确认：台账带出的值都对" in reply and "修改 N" in reply and "跳过" not in reply
+    back = chat.say("zhang_dehua", "上一题")
+    assert back.startswith("请先核对上面从台账带出的信息。") and "以下 5 项已从台账带出" in back
+    assert "第6/6题" in chat.say("zhang_dehua", "确认")  # the one question the ledger did not answer
 
 
 def test_help_outside_a_form_says_how_to_go_on(two_tasks):
