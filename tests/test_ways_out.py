@@ -214,6 +214,25 @@ def test_continue_after_a_list_goes_back_to_the_form_left_last(two_tasks):
     assert "继续填写《低保月报》" in two_tasks.say("zhang_dehua", "继续")
 
 
+def test_continue_resumes_the_form_left_last_of_two(two_tasks, clock):
+    two_tasks.say("zhang_dehua", "/待办")
+    two_tasks.say("zhang_dehua", "2")
+    clock.advance(minutes=1)
+    two_tasks.say("zhang_dehua", "12")
+    two_tasks.say("zhang_dehua", "/待办")
+    assert "继续填写《低保月报》" in two_tasks.say("zhang_dehua", "1")
+    clock.advance(minutes=1)
+    assert "《低保月报》先暂停" in two_tasks.say("zhang_dehua", "取消")
+    assert "《低保月报》已暂停" in two_tasks.say("zhang_dehua", "你好")
+    assert "继续填写《低保月报》，从第2题接着来" in two_tasks.say("zhang_dehua", "继续")
+    clock.advance(minutes=1)
+    two_tasks.say("zhang_dehua", "/待办")
+    two_tasks.say("zhang_dehua", "2")
+    clock.advance(minutes=1)
+    two_tasks.say("zhang_dehua", "取消")
+    assert "继续填写《残疾人两项补贴情况》，从第2题接着来" in two_tasks.say("zhang_dehua", "继续")
+
+
 # 帮助 at every stage
 
 
