@@ -7,6 +7,7 @@ handling, file downloads and replies happen after the response, in the worker.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -17,12 +18,22 @@ from flask import Blueprint, Response, request
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
+from werkzeug.datastructures import MultiDict
 
 from bot.config import WeComConfig
 from bot.engine import Engine
 from bot.platforms.wecom.inbound import Inbound, InboundError, parse_inbound
 
 log = logging.getLogger(__name__)
+# What WeCom sends: a Unix time in seconds, a short nonce, a SHA1 hex signature, a base64 echostr (a "+" that
+# arrived unencoded reads as a space: the signature check refuses it then). Only ASCII digits count as digits
+# ("²³".isdigit() is True and int() of it raises), and lengths are bounded, so no number overflows a float.
+PARAMETER_SHAPES = {
+    "timestamp": re.compile(r"[0-9]{1,12}"),
+    "nonce": re.compile(r"[!-~]{1,64}"),
+    "msg_signature": re.compile(r"[0-9a-fA-F]{40}"),
+    "echostr": re.compile(r"[0-9A-Za-z+/= ]{1,4096}"),
+}
 
 
 def wecom_blueprint(
@@ -38,7 +49,7 @@ def wecom_blueprint(
     @blueprint.get("/wecom/callback")
     def verify() -> Response:
         args = request.args
-        problem = missing(args, "msg_signature", "timestamp", "nonce", "echostr") or stale(
+        problem = malformed(args, "msg_signature", "timestamp", "nonce", "echostr") or stale(
             args["timestamp"], config.replay_window_seconds, now()
         )
         if problem:
@@ -60,7 +71,7 @@ def wecom_blueprint(
         body = request.get_data(cache=False)
         if len(body) > config.max_callback_bytes:
             return plain(400, "body too large")
-        problem = missing(args, "msg_signature", "timestamp", "nonce") or stale(
+        problem = malformed(args, "msg_signature", "timestamp", "nonce") or stale(
             args["timestamp"], config.replay_window_seconds, now()
         )
         if problem:
@@ -88,15 +99,26 @@ def wecom_blueprint(
     return blueprint
 
 
-def missing(args, *names: str) -> tuple[str, int] | None:
-    """A 400 when a query parameter WeCom always sends is absent."""
+def malformed(args: MultiDict[str, str], *names: str) -> tuple[str, int] | None:
+    """A 400 for a query parameter WeCom always sends once, in its own shape, that is absent, repeated or odd.
+
+    A signature that is not 40 hex digits cannot match: 403, as for any forged one.
+    """
     absent = [name for name in names if not args.get(name)]
-    return (f"missing {', '.join(absent)}", 400) if absent else None
+    if absent:
+        return f"missing {', '.join(absent)}", 400
+    repeated = [name for name in names if len(args.getlist(name)) > 1]
+    if repeated:
+        return f"repeated {', '.join(repeated)}", 400
+    for name in names:
+        if not PARAMETER_SHAPES[name].fullmatch(args[name]):
+            return ("forbidden", 403) if name == "msg_signature" else (f"bad {name}", 400)
+    return None
 
 
 def stale(timestamp: str, window: int, now: datetime) -> tuple[str, int] | None:
     """A 403 when the callback's timestamp is outside the replay window (0 turns the check off)."""
-    if not timestamp.isdigit():
+    if not PARAMETER_SHAPES["timestamp"].fullmatch(timestamp):
         return ("bad timestamp", 400)
     if window and abs(now.timestamp() - int(timestamp)) > window:
         return ("timestamp outside the replay window", 403)
