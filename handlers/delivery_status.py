@@ -19,6 +19,8 @@ RECENT = timedelta(hours=24)
 RETRY_WORDS = ("重试", "retry")
 ALL_WORDS = ("全部", "all")
 NUMBER = re.compile(r"#?(\d+)")
+# Outbox numbers are 64-bit; a longer number names no message and must not reach the database as a parameter.
+MAX_NUMBER_DIGITS = 18
 SEPARATORS = re.compile(r"[\s,，、]+")
 # Our own error texts (bot.delivery and the WeCom adapter) that the view can put in plain Chinese.
 WECOM_CODE = re.compile(r"^WeCom .*?\((?:errcode )?(-?\d+)\)")
@@ -106,9 +108,11 @@ def retry(ctx: Context, person: Person, words: list[str]) -> str:
     numbers = [NUMBER.fullmatch(word) for word in words]
     if not all(numbers):
         return t.USAGE
-    asked = list(dict.fromkeys(int(match.group(1)) for match in numbers))
-    ids = dead_ids(ctx.session, ids=asked)
-    missing = [number for number in asked if number not in ids]
+    asked = [match.group(1) for match in numbers]
+    # A number too long to be an outbox id is answered as typed, as one that names no failed message.
+    typed = list(dict.fromkeys(int(digits) if len(digits) <= MAX_NUMBER_DIGITS else digits for digits in asked))
+    ids = dead_ids(ctx.session, ids=[number for number in typed if isinstance(number, int)])
+    missing = [number for number in typed if number not in ids]
     if ids:
         put_back(ctx, person, ids, "listed")
     replies = ([t.retried_listed(ids)] if ids else []) + ([t.not_dead(missing)] if missing else [])

@@ -16,6 +16,8 @@ from ledger_store.ledger_query import OPERATORS, ORDERING, Condition, Operator
 from ledger_store.ledgers import UNIT_HEADER, id_number_problem, is_sensitive, mobile_problem
 from ledger_store.models import Ledger
 
+# Whole-number fields are compared as 64-bit integers in SQL; a larger parameter raises in every database driver.
+LARGEST_WHOLE_NUMBER = 2**63 - 1
 # Signs NFKC leaves alone (it already turns ＞＜＝！～， into ASCII).
 _SIGNS = str.maketrans({"≥": ">=", "≤": "<=", "≠": "!=", "〜": "~"})
 # What people write between a field and its value; the longest match wins, so 不等于 is not 等于.
@@ -153,6 +155,8 @@ def _typed(item: dict[str, Any], operator: Operator, value: str, today: date, ex
         number = parse_number(value)
         if number is None or (kind == "integer" and number != number.to_integral_value()):
             return Invalid(t.not_a_number(value, label, kind == "integer", example))
+        if kind == "integer" and abs(number) > LARGEST_WHOLE_NUMBER:
+            return Invalid(t.number_too_large(value, label, example))
         return int(number) if kind == "integer" else number
     if kind == "date":
         day = parse_date(value, today)

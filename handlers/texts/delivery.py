@@ -108,7 +108,7 @@ def retried_listed(numbers: list[int]) -> str:
     return f"已把 {'、'.join(f'#{n}' for n in numbers)} 放回发送队列，马上重发。"
 
 
-def not_dead(numbers: list[int]) -> str:
+def not_dead(numbers: list[int | str]) -> str:
     """/投递 重试 N for numbers that are no dead message."""
     listed = "、".join(f"#{n}" for n in numbers)
     return f"{listed} 不是发送失败的消息（可能已经发出，或编号不对）。回复“/投递”查看发送失败的消息和编号。"

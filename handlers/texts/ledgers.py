@@ -85,6 +85,11 @@ def not_a_number(value: str, label: str, integer: bool, example: str) -> str:
     return f"“{value}”不是{kind}，{label}请写{kind}，如 {example}。"
 
 
+def number_too_large(value: str, label: str, example: str) -> str:
+    """A whole-number field compared with a number far beyond any value it can hold (either sign)."""
+    return f"“{value}”超出了{label}可能的范围，请检查后重写，如 {example}。"
+
+
 def not_a_date(value: str, example: str) -> str:
     """A date field compared with something that is not a date."""
     return f"“{value}”不是日期，请写成 2024-01-01 或 2024年1月1日，如 {example}。"
