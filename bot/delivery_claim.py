@@ -1,9 +1,9 @@
-"""One delivery pass's claim: the due rows, grouped by content, within the limits, leased; and failing a row."""
+"""One delivery pass's claim: due rows grouped by content (one recipient once a call), within the limits, leased."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_, select
@@ -58,21 +58,21 @@ def claim(
     taken.add(rows)
     if len(rows) == batch_size:  # with fewer, every due row is already taken: there is no more of the same
         taken.add(more_of_the_same(session, taken, budgets))
-    entries = [(item.platform, entry) for item in taken.claims.values() for entry in item.rows]
+    entries = [(item.platform, entry) for item in taken.claims for entry in item.rows]
     held: set[int] = set()
-    for name in {item.platform for item in taken.claims.values()}:
+    for name in {item.platform for item in taken.claims}:
         mine = [entry for platform, entry in entries if platform == name]
         held |= over_member_limit(session, platforms[name].per_member_per_minute, mine, now)
     for row_id in held:
         taken.rows[row_id].next_attempt_at = now + MINUTE  # the member's minute has to pass first
     left_due = held | over_platform_limit(entries, budgets, held)
-    for item in taken.claims.values():
+    for item in taken.claims:
         item.rows = [entry for entry in item.rows if entry.row_id not in left_due]
         for entry in item.rows:
             row = taken.rows[entry.row_id]
             row.attempts += 1
             row.next_attempt_at, row.sent_at = now + LEASE, now
-    return [item for item in taken.claims.values() if item.rows]
+    return [item for item in taken.claims if item.rows]
 
 
 def anything_due(session: Session, now: datetime) -> bool:
@@ -105,22 +105,46 @@ def due_rows(now: datetime, default_platform: str, spent: list[str]) -> Select:
     return query
 
 
-def content_key(row: OutboxMessage, platform: str) -> tuple:
-    """Rows with equal keys carry the same message to the same platform and can share its calls."""
-    card = repr(sorted(row.card.items())) if row.card else None
-    return platform, row.text, row.file_id, card, is_reply(row)
+@dataclass(frozen=True)
+class Content:
+    """What a row carries to which platform: rows with equal contents can share the platform's calls."""
+
+    platform: str
+    text: str | None
+    file_id: int | None
+    card: str | None
+    reply: bool
+
+    @classmethod
+    def of(cls, row: OutboxMessage, platform: str) -> Content:
+        """The content of one outbox row on `platform`."""
+        card = repr(sorted(row.card.items())) if row.card else None
+        return cls(platform, row.text, row.file_id, card, is_reply(row))
+
+    @property
+    def pushed_text(self) -> bool:
+        """A text push: no file, no card, not a reply."""
+        return self.text is not None and self.file_id is None and self.card is None and not self.reply
 
 
 class Taken:
-    """The rows of one pass grouped into claims; rows that cannot go anywhere fail as they are added."""
+    """The rows of one pass grouped into claims; rows that cannot go anywhere fail as they are added.
+
+    A claim never names one recipient twice: WeCom delivers touser "u|u|u" once, so three replies of the
+    same text to one person would show as one. The second such row starts (or joins) a later claim, and
+    a row only joins a claim after the last one holding its recipient, so each person gets their
+    messages in the order they were queued.
+    """
 
     def __init__(
         self, session: Session, platforms: dict[str, Platform], default_platform: str, now: datetime, attempts: int
     ) -> None:
         self.session, self.platforms, self.default_platform = session, platforms, default_platform
         self.now, self.max_attempts = now, attempts
-        self.claims: dict[tuple, Claim] = {}
+        self.claims: list[Claim] = []
+        self.contents: list[Content] = []  # the content of each claim, by position
         self.rows: dict[int, OutboxMessage] = {}
+        self._latest: dict[tuple[str, str], int] = {}  # (platform, recipient) -> position of their last claim
 
     def add(self, rows: list[OutboxMessage]) -> None:
         """Group `rows` by platform and content, looking each platform's user ids up in one query."""
@@ -130,6 +154,8 @@ class Taken:
                 people.setdefault(row.platform or self.default_platform, set()).add(row.person_id)
         user_ids = {name: platform_user_ids(self.session, ids, name) for name, ids in people.items()}
         for row in rows:
+            if row.id in self.rows:
+                continue
             name = row.platform or self.default_platform
             if name not in self.platforms:
                 fail(row, f"platform {name} is not configured", self.now, self.max_attempts, retry=False)
@@ -139,16 +165,34 @@ class Taken:
                 account = row.person.account if row.person else "?"
                 fail(row, f"{account} has no {name} id", self.now, self.max_attempts, retry=False)
                 continue
-            key = content_key(row, name)
-            if key not in self.claims:
-                self.claims[key] = Claim(name, outgoing(row))
             who = f"{row.person.name}({row.person.account})" if row.person else user_id
-            self.claims[key].rows.append(Addressee(row.id, user_id, who, row.dedupe_key, row.person_id, is_reply(row)))
+            entry = Addressee(row.id, user_id, who, row.dedupe_key, row.person_id, is_reply(row))
+            self._claim_for(Content.of(row, name), row, user_id).rows.append(entry)
             self.rows[row.id] = row
+
+    def _claim_for(self, content: Content, row: OutboxMessage, user_id: str) -> Claim:
+        """The claim this recipient's row joins: one of the same content after their latest, or a new one."""
+        # Platforms compare user ids without case (WeCom lists them lower-cased).
+        recipient = (content.platform, user_id.lower())
+        after = self._latest.get(recipient, -1)
+        position = next(
+            (index for index in range(after + 1, len(self.claims)) if self.contents[index] == content), None
+        )
+        if position is None:
+            message = outgoing(row)
+            if content in self.contents:
+                # The same content again for someone who has it in an earlier call of this pass: a second
+                # message, not a resend, so the platform's duplicate check must not drop it.
+                message = replace(message, repeatable=True)
+            position = len(self.claims)
+            self.claims.append(Claim(content.platform, message))
+            self.contents.append(content)
+        self._latest[recipient] = position
+        return self.claims[position]
 
     def count(self, platform: str) -> int:
         """Rows taken for one platform so far."""
-        return sum(len(item.rows) for item in self.claims.values() if item.platform == platform)
+        return sum(len(item.rows) for item in self.claims if item.platform == platform)
 
 
 def more_of_the_same(session: Session, taken: Taken, budgets: dict[str, int]) -> list[OutboxMessage]:
@@ -158,10 +202,11 @@ def more_of_the_same(session: Session, taken: Taken, budgets: dict[str, int]) ->
     (no file, no card, no reply) are filled up, and never past what the platform may still take this minute.
     """
     found: list[OutboxMessage] = []
+    seen = set(taken.rows)
     for name, platform in taken.platforms.items():
         room = budgets[name] - taken.count(name) if name in budgets else None
-        for key, item in taken.claims.items():
-            if item.platform != name or not pushed_text(key):
+        for content, item in zip(taken.contents, taken.claims, strict=True):
+            if item.platform != name or not content.pushed_text:
                 continue
             places = -len(item.rows) % platform.max_recipients
             if room is not None:
@@ -172,24 +217,19 @@ def more_of_the_same(session: Session, taken: Taken, budgets: dict[str, int]) ->
                 due_rows(taken.now, taken.default_platform, [])
                 .where(
                     platform_of(taken.default_platform) == name,
-                    OutboxMessage.text == item.message.text,
+                    OutboxMessage.text == content.text,
                     OutboxMessage.file_id.is_(None),
                     ~reply_rows(),
-                    OutboxMessage.id.not_in(list(taken.rows)),
+                    OutboxMessage.id.not_in(list(seen)),
                 )
                 .limit(places)
             )
             same = [row for row in rows if row.card is None]
+            seen.update(row.id for row in same)
             found += same
             if room is not None:
                 room -= len(same)
     return found
-
-
-def pushed_text(key: tuple) -> bool:
-    """True for the content key of a text push: no file, no card, not a reply."""
-    _, text, file_id, card, reply = key
-    return text is not None and file_id is None and card is None and not reply
 
 
 def outgoing(row: OutboxMessage) -> Outgoing:
@@ -203,6 +243,7 @@ def outgoing(row: OutboxMessage) -> Outgoing:
         file_bytes=row.file.content if row.file else None,
         card=card,
         repeatable=is_reply(row),
+        file_key=str(row.file_id) if row.file_id is not None else None,
     )
 
 

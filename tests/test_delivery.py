@@ -265,3 +265,29 @@ def queue_as(runtime: Runtime, account: str, text: str, key: str) -> int:
     with transaction(runtime.factory) as session:
         person = session.scalars(select(Person).where(Person.account == account)).one()
         return enqueue(session, person_id=person.id, dedupe_key=key, now=runtime.engine.now(), text=text).id
+
+
+def test_one_person_is_never_named_twice_in_a_call_and_gets_their_messages_in_order(
+    runtime: Runtime, server: FlakyPlatform
+) -> None:
+    queue_as(runtime, "luo_xiuying", "好的", key="a")  # the first row of text 好的 goes to someone else
+    queue_as(runtime, "zhang_dehua", "第2/8题", key="b")
+    queue_as(runtime, "zhang_dehua", "好的", key="c")
+    queue_as(runtime, "zhang_dehua", "好的", key="d")
+    queue_as(runtime, "chen_guoping", "好的", key="e")
+
+    assert deliver(runtime, server) == 5
+    assert all(len(set(call)) == len(call) for call in server.calls)
+    assert [text for user, text in server.delivered if user == "zhang_dehua"] == ["第2/8题", "好的", "好的"]
+    assert ["luo_xiuying", "chen_guoping"] in server.calls  # others still share a call
+
+
+def test_a_fan_out_filled_up_to_a_full_call_still_names_each_person_once(runtime: Runtime, server: FlakyPlatform):
+    server.max_recipients = 3
+    for n in range(4):
+        queue_as(runtime, "zhang_dehua" if n % 2 else "luo_xiuying", REMINDER, key=f"r{n}")
+
+    deliver_pending(runtime.factory, {server.name: server}, server.name, runtime.engine.now, batch_size=1)
+
+    assert all(len(set(call)) == len(call) for call in server.calls)
+    assert sorted(user for user, _ in server.delivered) == ["luo_xiuying"] * 2 + ["zhang_dehua"] * 2

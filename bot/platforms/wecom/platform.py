@@ -86,7 +86,7 @@ class WeComPlatform:
                     break
                 if error.errcode == INVALID_MEDIA and message.file_bytes is not None:
                     # WeCom dropped the upload early: forget it, so the next attempt uploads afresh.
-                    self.client.session.delete(self._media_key(file_name(message), message.file_bytes))
+                    self.client.session.delete(self._media_key(message))
                 raise
             invalid |= undelivered(result, user_ids)
         if invalid:
@@ -117,7 +117,7 @@ class WeComPlatform:
         for part in split_text(text or ""):
             yield {"msgtype": "text", "text": {"content": part}} | check
         if message.file_bytes is not None:
-            media_id = self._media_id(file_name(message), message.file_bytes)
+            media_id = self._media_id(message)
             yield {"msgtype": "file", "file": {"media_id": media_id}} | check
         if card is not None:
             yield {"msgtype": "template_card", "template_card": card} | check
@@ -156,11 +156,12 @@ class WeComPlatform:
             self.client.session.set(self._labels_key(recipient.user_id), dict(card.options), CARD_SECONDS)
         return body, text
 
-    def _media_id(self, name: str, data: bytes) -> str:
+    def _media_id(self, message: Outgoing) -> str:
         """The media_id of an upload of this very file, reused while WeCom keeps it."""
-        key = self._media_key(name, data)
+        key = self._media_key(message)
         media_id = self.client.session.get(key)
         if not media_id:
+            name, data = file_name(message), message.file_bytes
             media_id = self._call("media/upload", lambda: self.client.upload_file(name, data))
             self.client.session.set(key, media_id, MEDIA_REUSE_SECONDS)
         return media_id
@@ -168,8 +169,9 @@ class WeComPlatform:
     def _labels_key(self, user_id: str) -> str:
         return f"{self.config.corp_id}_card_labels_{user_id.lower()}"
 
-    def _media_key(self, name: str, data: bytes) -> str:
-        digest = hashlib.sha256(name.encode() + b"\0" + data).hexdigest()
+    def _media_key(self, message: Outgoing) -> str:
+        head = f"{file_name(message)}\0{message.file_key or ''}\0".encode()
+        digest = hashlib.sha256(head + message.file_bytes).hexdigest()
         return f"{self.config.corp_id}_media_{digest}"
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
