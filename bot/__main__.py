@@ -158,11 +158,30 @@ def import_ledger_file(config: Config, args: argparse.Namespace) -> int:
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
-    """Run the HTTP server; timed work and retries belong to `python -m scheduler`, never to a web worker."""
+    """Run the HTTP server and its worker; timed work (reminders, deadlines) belongs to `python -m scheduler`.
+
+    Werkzeug's server directly, not Flask's app.run: that one turns the debugger on when FLASK_DEBUG is set,
+    and the debugger runs code typed into an error page.
+    """
+    from werkzeug.serving import make_server
+
     from bot.app import create_app
     from bot.platforms.registry import configured_runtime
 
-    create_app(configured_runtime(config)).run(host=config.web.host, port=config.web.port, threaded=True)
+    app = create_app(configured_runtime(config), background=True)
+    try:
+        server = make_server(config.web.host, config.web.port, app, threaded=True)
+    except OSError as error:
+        print(f"无法在 {config.web.host}:{config.web.port} 启动 HTTP 服务：{error.strerror}", file=sys.stderr)
+        app.extensions["worker"].stop()
+        return 2
+    print(f"一表通机器人 HTTP 服务：http://{config.web.host}:{server.server_port}（Ctrl+C 结束）", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["worker"].stop()
     return 0
 
 

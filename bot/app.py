@@ -1,26 +1,30 @@
-"""The web app factory: health check and the simulator's HTTP door; platform callbacks join here later."""
+"""The web app factory: the health check, each platform's routes, short error pages, and the worker."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
+from bot.platforms.http import plain
+from bot.platforms.simulator.routes import simulator_blueprint
 from bot.platforms.wecom.callback import wecom_blueprint
 from bot.platforms.wecom.inbound import Inbound
 from bot.runtime import Runtime
 from bot.worker import Worker
-from handlers.messages import Incoming
-from ledger_store.org import SIMULATOR
 
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime) -> Flask:
-    """Build the Flask app around a running bot: health, the simulator door, and each platform's callback."""
+def create_app(runtime: Runtime, background: bool = False) -> Flask:
+    """Build the Flask app around a running bot; `background` starts the worker thread at once (what serve wants).
+
+    The simulator's door exists only while the simulator is the platform pushes go to; WeCom's callback only
+    while its app is configured.
+    """
     app = Flask(__name__)
     app.json.ensure_ascii = False
 
@@ -34,19 +38,13 @@ def create_app(runtime: Runtime) -> Flask:
             return jsonify(status="error", database="unreachable"), 503
         return jsonify(status="ok")
 
-    @app.post("/simulator/messages")
-    def simulator_message():
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            payload = {}
-        account, message = payload.get("account"), payload.get("text")
-        if not isinstance(account, str) or not isinstance(message, str):
-            return jsonify(error='需要 JSON：{"account": 账号, "text": 文本}'), 400
-        message_id = payload.get("message_id") or uuid.uuid4().hex
-        replies = runtime.engine.receive(Incoming(SIMULATOR, account, message, message_id=str(message_id)))
-        runtime.deliver()
-        return jsonify(replies=[reply.text for reply in replies])
+    @app.errorhandler(HTTPException)
+    def short_error(error: HTTPException):
+        # Also what an unexpected exception becomes (Flask logs it first): a status line, never a page or a trace.
+        return plain(error.code or 500, error.name)
 
+    if runtime.config.delivery.platform == "simulator":
+        app.register_blueprint(simulator_blueprint(runtime.config.simulator, runtime.engine, runtime.deliver))
     worker = Worker(runtime)
     app.extensions["worker"] = worker
     wecom = runtime.platforms.get("wecom")
@@ -63,4 +61,6 @@ def create_app(runtime: Runtime) -> Flask:
         app.register_blueprint(
             wecom_blueprint(runtime.config.wecom, runtime.engine, after_response, runtime.engine.clock.now)
         )
+    if background:
+        worker.start()
     return app

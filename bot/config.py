@@ -40,9 +40,12 @@ class WebConfig:
 
 @dataclass(frozen=True)
 class SimulatorConfig:
-    """The local chat simulator."""
+    """The local chat simulator, and who may use its HTTP endpoint."""
 
     files_dir: Path = ROOT / "var" / "simulator-files"
+    # Empty: POST /simulator/messages answers only this machine (loopback, not through a proxy). Set: only requests
+    # carrying it in the X-Simulator-Secret header, from anywhere.
+    secret: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     "bot": {"timezone": str},
     "database": {"url": str},
     "web": {"host": str, "port": int},
-    "simulator": {"files_dir": str},
+    "simulator": {"files_dir": str, "secret": str},
     "delivery": {"platform": str, "max_attempts": int, "batch_size": int, "per_platform_per_minute": int},
     "wecom": {
         "corp_id": str,
@@ -218,7 +221,10 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             timezone=zone,
             database=DatabaseConfig(url=url),
             web=WebConfig(**web),
-            simulator=SimulatorConfig(files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir)),
+            simulator=SimulatorConfig(
+                files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir),
+                secret=environ.get(SIMULATOR_SECRET_VARIABLE) or simulator.get("secret", ""),
+            ),
             delivery=DeliveryConfig(**delivery),
             wecom=WeComConfig(**(wecom | secrets_from(environ))),
             scheduler=SchedulerConfig(**scheduler),
@@ -278,6 +284,8 @@ def sqlite_from_root(url: str | None) -> str | None:
     return url
 
 
+# The simulator endpoint's secret may stay out of the file too; when set it wins over [simulator] secret.
+SIMULATOR_SECRET_VARIABLE = "YBT_SIMULATOR_SECRET"
 # Secrets may stay out of the file: these variables, when set, win over [wecom].
 SECRET_VARIABLES = {"YBT_WECOM_SECRET": "secret", "YBT_WECOM_TOKEN": "token", "YBT_WECOM_AES_KEY": "encoding_aes_key"}
 

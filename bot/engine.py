@@ -6,6 +6,7 @@ let the platform's HTTP request return, and handle it afterwards with the replie
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -25,12 +26,20 @@ from handlers.messages import ButtonClick, Incoming, Reply
 from handlers.texts import commands as texts
 from handlers.workdays import WorkCalendar
 from ledger_store.db import transaction
+from ledger_store.inbox import (
+    MissingHandlingLock,
+    create_handling_lock,
+    fewest_attempts_pending,
+    lock_handling,
+    next_pending,
+)
 from ledger_store.models import InboundMessage, InboundStatus, Person
 from ledger_store.org import find_person
 from ledger_store.outbox import REPLY_PREFIX, enqueue, store_file
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+MAX_KEY_CHARS = 200
 # Downloads the file a platform message refers to: (file name, bytes).
 FileFetcher = Callable[[Incoming], tuple[str, bytes]]
 
@@ -80,47 +89,75 @@ class Engine:
         except IntegrityError:
             return False
 
-    def process_pending(self, limit: int = 100, fetch_file: FileFetcher | None = None) -> int:
-        """Handle stored messages in arrival order; replies go to the outbox. Returns how many were handled.
+    def process_pending(
+        self, limit: int = 100, fetch_file: FileFetcher | None = None, skip: set[int] | None = None
+    ) -> int:
+        """Handle stored messages in arrival order; replies go to the outbox. Returns how many were taken up.
 
-        A message that fails is left for a later pass (at most MAX_ATTEMPTS), then answered with an apology.
+        Each message is handled in one transaction that first takes the handling lock (see ledger_store.inbox):
+        in every process one message is handled at a time, so none is handled twice and one person's messages
+        keep their order. A crash mid-message rolls it back and leaves it for the next pass. A message that
+        fails is counted and put in `skip` (so this caller does not take it again at once); after MAX_ATTEMPTS
+        it is answered with an apology.
         """
-        handled = 0
-        failed: list[int] = []
-        for _ in range(limit):
+        skip = set() if skip is None else skip
+        with self.factory() as session:
+            if fewest_attempts_pending(session) is None:
+                return 0  # a plain read: an idle pass writes nothing, not even the lock row
+        for taken in range(limit):
+            if not self._handle_next(fetch_file, skip):
+                return taken
+        return limit
+
+    def _handle_next(self, fetch_file: FileFetcher | None, skip: set[int]) -> bool:
+        """Handle the oldest pending message not in `skip`; False when there is none."""
+        row_id, incoming = None, None
+        try:
             with transaction(self.factory) as session:
-                row = session.scalar(
-                    select(InboundMessage)
-                    .where(InboundMessage.status == InboundStatus.PENDING, InboundMessage.id.not_in(failed))
-                    .order_by(InboundMessage.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
+                lock_handling(session, self.now())
+                row = next_pending(session, skip)
                 if row is None:
-                    return handled
-                row.attempts += 1
-                row_id, attempts, incoming = row.id, row.attempts, self._incoming(row)
-            handled += 1
-            try:
-                with transaction(self.factory) as session:
-                    if incoming.media_id and incoming.file_bytes is None and fetch_file is not None:
-                        incoming = self._attach_file(session, row_id, incoming, fetch_file)
-                    person, replies = router.handle_for(self.context(session), incoming)
-                    self._queue_replies(session, row_id, incoming, person, replies)
-                    self._finish(session, row_id, InboundStatus.DONE)
-            except Exception:
-                log.exception("handling stored %s message %s failed", incoming.platform, row_id)
-                failed.append(row_id)
-                with transaction(self.factory) as session:
-                    if attempts >= MAX_ATTEMPTS:
-                        self._finish(session, row_id, InboundStatus.FAILED)
-                        person = find_person(session, incoming.platform, incoming.user_id)
-                        self._queue_replies(session, row_id, incoming, person, [Reply(texts.INTERNAL_ERROR)])
-        return handled
+                    return False
+                row_id, incoming = row.id, self._incoming(row)
+                if incoming.media_id and incoming.file_bytes is None and fetch_file is not None:
+                    incoming = self._attach_file(session, row_id, incoming, fetch_file)
+                person, replies = router.handle_for(self.context(session), incoming)
+                self._queue_replies(session, row_id, incoming, person, replies)
+                self._finish(session, row_id, InboundStatus.DONE)
+            return True
+        except MissingHandlingLock:
+            create_handling_lock(self.factory, self.now())
+            return self._handle_next(fetch_file, skip)
+        except Exception:
+            if row_id is None:
+                raise  # the database itself failed before any message was taken: the caller logs it
+            log.exception("handling stored %s message %s failed", incoming.platform, row_id)
+            skip.add(row_id)
+            self._count_failure(row_id, incoming)
+            return True
+
+    def _count_failure(self, row_id: int, incoming: Incoming) -> None:
+        """Count a failed try; the last one marks the message failed and apologises (a failing apology is logged)."""
+        with transaction(self.factory) as session:
+            row = session.get(InboundMessage, row_id)
+            row.attempts += 1
+            if row.attempts < MAX_ATTEMPTS:
+                return
+            self._finish(session, row_id, InboundStatus.FAILED)
+        try:
+            with transaction(self.factory) as session:
+                person = find_person(session, incoming.platform, incoming.user_id)
+                self._queue_replies(session, row_id, incoming, person, [Reply(texts.INTERNAL_ERROR)])
+        except Exception:
+            # The message is already marked failed, so it cannot block those after it.
+            log.exception("apologising for stored %s message %s failed", incoming.platform, row_id)
 
     def _record(self, session: Session, incoming: Incoming, status: InboundStatus) -> InboundMessage | None:
         """Write the inbound row (None when its key was seen before), keeping the message when queued."""
         key = incoming.message_id or uuid.uuid4().hex
+        if len(key) > MAX_KEY_CHARS:
+            # Still one key per message, and a retry of it maps to the same one; the column holds 200 characters.
+            key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
         found = session.scalar(
             select(InboundMessage.id).where(
                 InboundMessage.platform == incoming.platform, InboundMessage.message_key == key

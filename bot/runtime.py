@@ -45,17 +45,17 @@ class Runtime:
         """The platform pushes go to unless they answer a message from another one."""
         return self.platforms[self.config.delivery.platform]
 
-    def process_pending(self) -> int:
-        """Handle messages accepted after an HTTP acknowledgement, fetching their files from the platform."""
-        return self.engine.process_pending(fetch_file=self.fetch_file)
+    def process_pending(self, limit: int = 100, skip: set[int] | None = None) -> int:
+        """Handle up to `limit` messages accepted after an HTTP acknowledgement, fetching their files."""
+        return self.engine.process_pending(limit, fetch_file=self.fetch_file, skip=skip)
 
     def fetch_file(self, incoming: Incoming) -> tuple[str, bytes]:
         """The file a platform message refers to."""
         platform = self.platforms[incoming.platform]
         return platform.download(incoming.media_id)
 
-    def deliver(self) -> int:
-        """Push everything due in the outbox; returns the number sent."""
+    def deliver(self, max_batches: int = 1000) -> int:
+        """Push what is due in the outbox, in at most `max_batches` passes; returns the number sent."""
         return deliver_pending(
             self.factory,
             self.platforms,
@@ -63,6 +63,7 @@ class Runtime:
             self.engine.now,
             max_attempts=self.config.delivery.max_attempts,
             batch_size=self.config.delivery.batch_size,
+            max_batches=max_batches,
             per_platform_per_minute=self.config.delivery.per_platform_per_minute,
         )
 

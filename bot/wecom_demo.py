@@ -56,7 +56,7 @@ def run_wecom_demo(config: Config, lines=None, out: TextIO = sys.stdout, wait: f
     report = load_demo_org(runtime)
     if report is not None:
         print(report.summary(), file=out)
-    app = create_app(runtime)
+    app = create_app(runtime, background=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per message drowns the console
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, name="bot-http", daemon=True).start()
@@ -71,6 +71,7 @@ def run_wecom_demo(config: Config, lines=None, out: TextIO = sys.stdout, wait: f
         timer.shutdown(wait=False)
         work.stop()
         server.shutdown()
+        app.extensions["worker"].stop()
         api.shutdown()
     return 0
 

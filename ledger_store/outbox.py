@@ -136,6 +136,15 @@ def sent_since(session: Session, since: datetime, platform: str, default_platfor
     )
 
 
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest pending row comes due (a row due now counts from when it was queued); None when none waits."""
+    return session.scalar(
+        select(func.min(func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at))).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
+    )
+
+
 def sent_to_people_since(session: Session, since: datetime, person_ids: set[int]) -> dict[int, int]:
     """Person id -> rows handed to a platform for them after `since`."""
     if not person_ids:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from bot.config import SchedulerConfig
 from bot.runtime import Runtime
+from bot.worker import drain
 from handlers import deadlines, recurrence, reminders
 from handlers.reminders import Policy, QuietHours
 from ledger_store.db import transaction
@@ -65,10 +66,8 @@ class TimedWork:
         return report
 
     def drain(self) -> int:
-        """Handle platform messages a crash left unhandled, then push what is due; returns how many were sent."""
-        while self.runtime.process_pending():
-            pass
-        return self.runtime.deliver()
+        """Handle messages a crash left unhandled and push what is due, in turns; returns how many were sent."""
+        return drain(self.runtime).sent
 
     def run_once(self) -> None:
         """The tick, then the drain, logging instead of raising (a scheduler job must not die on one error)."""

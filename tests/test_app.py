@@ -1,14 +1,19 @@
-"""The HTTP door as a platform would knock on it: the health check and the simulator endpoint."""
+"""The HTTP door as a platform would knock on it: the health check, the simulator endpoint and who may use it."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
+import requests
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.config import SimulatorConfig
 from ledger_store.db import make_engine
+from ledger_store.models import AuditEntry, InboundMessage, OutboxMessage, ReportTask
 
 ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村"
 
@@ -92,3 +97,109 @@ def test_health_check_reports_an_unreachable_database_as_json_503(runtime) -> No
 
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unreachable"}
+
+
+OUTSIDER = {"REMOTE_ADDR": "203.0.113.7"}
+DEMO_LOAD_ACTIONS = ("org_import", "ledger_define", "ledger_import")
+
+
+def nothing_happened(runtime) -> bool:
+    """No message stored, no task issued, nothing audited or queued since the demo was loaded, no push."""
+    with runtime.factory() as session:
+        counts = [
+            session.scalar(select(func.count()).select_from(table))
+            for table in (InboundMessage, ReportTask, OutboxMessage)
+        ]
+        audited = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.not_in(DEMO_LOAD_ACTIONS))
+        )
+    return counts == [0, 0, 0] and not audited and runtime.platform.take_all() == {}
+
+
+def test_a_client_on_another_machine_is_refused_and_nothing_is_handled(client, runtime) -> None:
+    response = client.post("/simulator/messages", json={"account": "admin", "text": ISSUE}, environ_base=OUTSIDER)
+
+    assert response.status_code == 403
+    assert "只接受本机" in response.get_json()["error"]
+    assert nothing_happened(runtime)
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "X-Real-IP", "Forwarded"])
+def test_a_request_a_proxy_on_this_machine_forwarded_is_refused(client, runtime, header) -> None:
+    response = client.post("/simulator/messages", json={"account": "li_minzheng", "text": ISSUE},
+                           headers={header: "127.0.0.1"})  # fmt: skip
+
+    assert response.status_code == 403 and nothing_happened(runtime)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
+def test_loopback_clients_are_answered(client, address) -> None:
+    response = client.post("/simulator/messages", json={"account": "stranger", "text": "你好"},
+                           environ_base={"REMOTE_ADDR": address})  # fmt: skip
+
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def guarded(runtime) -> FlaskClient:
+    """The app with [simulator] secret set."""
+    config = dataclasses.replace(runtime.config, simulator=SimulatorConfig(secret="长长的-secret"))
+    return create_app(dataclasses.replace(runtime, config=config)).test_client()
+
+
+def test_with_a_secret_only_requests_carrying_it_are_answered_from_anywhere(guarded, runtime) -> None:
+    message = {"account": "li_minzheng", "text": ISSUE}
+    wrong = {"X-Simulator-Secret": "guess"}
+    right = {"X-Simulator-Secret": "长长的-secret".encode().decode("latin-1")}
+
+    assert guarded.post("/simulator/messages", json=message).status_code == 403  # loopback is not enough now
+    assert guarded.post("/simulator/messages", json=message, headers=wrong, environ_base=OUTSIDER).status_code == 403
+    assert nothing_happened(runtime)
+    answered = guarded.post("/simulator/messages", json=message, headers=right, environ_base=OUTSIDER)
+    assert answered.status_code == 200 and "已发布《低保月报》" in answered.get_json()["replies"][0]
+
+
+def test_when_wecom_is_the_platform_there_is_no_simulator_door(world) -> None:
+    url = world.callback_url.replace("/wecom/callback", "/simulator/messages")
+
+    response = requests.post(url, json={"account": "admin", "text": "/投递"}, timeout=10)
+
+    assert (response.status_code, response.text) == (404, "Not Found")
+    with world.runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"account": "zhang_dehua", "text": "好" * 40000}),
+        "[" * 50000 + "]" * 50000,
+        '{"account": "zhang_dehua", "text": "开始", "message_id": ' + "9" * 5000 + "}",
+        json.dumps({"account": "zhang_dehua", "text": "开始", "message_id": {"a": 1}}),
+        json.dumps({"account": "zhang_dehua", "text": "开始", "message_id": "m" * 129}),
+        json.dumps({"account": "zhang_dehua", "text": "开始", "message_id": True}),
+        json.dumps({"account": "z" * 65, "text": "开始"}),
+        json.dumps({"account": "", "text": "开始"}),
+    ],
+    ids=["over 64 KB", "nested 50000 deep", "5000-digit id", "id an object", "id too long", "id true",
+         "account too long", "account empty"],
+)  # fmt: skip
+def test_a_body_too_large_or_of_the_wrong_shape_gets_400_and_nothing_is_handled(client, runtime, body) -> None:
+    response = client.post("/simulator/messages", data=body.encode(), content_type="application/json")
+
+    assert response.status_code == 400 and "需要 JSON" in response.get_json()["error"]
+    assert nothing_happened(runtime)
+
+
+def test_a_body_that_is_not_utf8_gets_400(client) -> None:
+    response = client.post(
+        "/simulator/messages", data=b'{"account": "\xff", "text": "x"}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+
+
+def test_error_pages_are_one_short_line(client) -> None:
+    assert (client.get("/nothing").status_code, client.get("/nothing").text) == (404, "Not Found")
+    wrong_method = client.get("/simulator/messages")
+    assert (wrong_method.status_code, wrong_method.text) == (405, "Method Not Allowed")

@@ -75,6 +75,15 @@ def test_the_environment_database_url_wins_over_the_file(tmp_path: Path) -> None
     assert load_config(environ={"YBT_DATABASE_URL": server}).database.url == server
 
 
+def test_the_simulator_secret_comes_from_the_file_or_the_environment_and_stays_out_of_reprs(tmp_path: Path) -> None:
+    path = write_toml(tmp_path / "bot.toml", '[simulator]\nsecret = "from-the-file"\n')
+
+    assert load_config(path, environ={}).simulator.secret == "from-the-file"
+    assert load_config(path, environ={"YBT_SIMULATOR_SECRET": "from-env"}).simulator.secret == "from-env"
+    assert load_config(environ={}).simulator.secret == ""
+    assert "from-the-file" not in repr(load_config(path, environ={}))
+
+
 def test_relative_paths_are_taken_from_the_project_folder_not_the_shell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from sqlalchemy import func, select
 
+from bot.app import create_app
+from bot.engine import Engine
+from ledger_store.db import make_engine, make_session_factory
 from ledger_store.models import InboundMessage
 
 ODD_VALUES = {
@@ -73,3 +77,14 @@ def test_a_genuine_callback_still_goes_through_after_the_odd_ones(world):
 
     [answer] = world.texts("zhang_dehua")
     assert "/待办" in answer
+
+
+def test_a_database_failure_while_storing_is_a_bare_500_that_wecom_retries(world):
+    query, body = signed_query(world)
+    unreachable = make_session_factory(make_engine("sqlite:////nonexistent-dir/x.sqlite3"))
+    engine = Engine(unreachable, world.runtime.engine.clock, world.runtime.engine.tz)
+    client = create_app(dataclasses.replace(world.runtime, engine=engine)).test_client()
+
+    response = client.post("/wecom/callback", query_string=query, data=body)
+
+    assert (response.status_code, response.text) == (500, "Internal Server Error")

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from bot.config import WeComConfig
 from bot.engine import Engine
+from bot.platforms.http import capped_body, plain
 from bot.platforms.wecom.inbound import Inbound, InboundError, parse_inbound
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,8 @@ def wecom_blueprint(
     @blueprint.post("/wecom/callback")
     def receive() -> Response:
         args = request.args
-        if (request.content_length or 0) > config.max_callback_bytes:
-            return plain(400, "body too large")
-        body = request.get_data(cache=False)
-        if len(body) > config.max_callback_bytes:
+        body = capped_body(config.max_callback_bytes)
+        if body is None:
             return plain(400, "body too large")
         problem = malformed(args, "msg_signature", "timestamp", "nonce") or stale(
             args["timestamp"], config.replay_window_seconds, now()
@@ -123,8 +122,3 @@ def stale(timestamp: str, window: int, now: datetime) -> tuple[str, int] | None:
     if window and abs(now.timestamp() - int(timestamp)) > window:
         return ("timestamp outside the replay window", 403)
     return None
-
-
-def plain(status: int, text: str) -> Response:
-    """A bare text response, as WeCom expects (no quotes, no newline)."""
-    return Response(text, status=status, mimetype="text/plain")
