@@ -214,7 +214,7 @@ def main() -> None:
         database = open_database(config)
         runtime = build_runtime(config, *configured_platforms(config, database), database=database)
         load_demo_org(runtime)
-        bot = create_app(runtime)
+        bot = create_app(runtime, background=True)  # as `serve` builds it: the worker thread starts at once
         work = TimedWork(runtime, config.scheduler)
         timer = background(work, config.scheduler)
         timer.start()  # retries and leftovers, as `python -m scheduler` beside `serve` would
@@ -248,6 +248,7 @@ def main() -> None:
                 server.server_close()
             timer.shutdown(wait=False)
             work.stop()
+            bot.extensions["worker"].stop()
             api.shutdown()
             database.dispose()
 

@@ -119,3 +119,13 @@ def test_the_review_offers_a_submit_button_that_submits(chat, runtime):
     assert [(o.value, o.label) for o in review.options] == [("提交", "确认提交")]
     click = Incoming(SIMULATOR, "zhang_dehua", "", message_id="s", button=ButtonClick(review.token, "提交"))
     assert "已提交" in runtime.engine.receive(click)[0].text
+
+
+def test_a_platform_key_longer_than_the_column_is_still_one_key_per_message(chat, runtime):
+    key = "event:zhang_dehua:1700000000:template_card_event:" + "k" * 300
+
+    assert runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "帮助", message_id=key))
+    assert not runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "帮助", message_id=key))
+    assert runtime.engine.process_pending() == 1
+    runtime.deliver()
+    assert len(chat.pushed_texts("zhang_dehua")) == 1

@@ -96,7 +96,7 @@ def queue(runtime: Runtime, account: str, key: str) -> int:
 
 
 def test_the_worker_sleeps_until_the_next_thing_comes_due(runtime: Runtime, clock: ManualClock):
-    worker = Worker(runtime, longest_sleep=30)
+    worker = Worker(runtime)
     assert worker.seconds_to_sleep() == 30  # nothing waits: one look every 30 s
 
     row_id = queue(runtime, "zhang_dehua", "held")
