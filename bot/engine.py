@@ -140,6 +140,8 @@ class Engine:
         """Count a failed try; the last one marks the message failed and apologises (a failing apology is logged)."""
         with transaction(self.factory) as session:
             row = session.get(InboundMessage, row_id)
+            if row.status != InboundStatus.PENDING:
+                return  # another process handled it after this try was rolled back
             row.attempts += 1
             if row.attempts < MAX_ATTEMPTS:
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -153,3 +154,22 @@ def eventually(condition, seconds: float = 20.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_two_workers_at_once_handle_each_message_once_and_each_persons_in_order(chat, runtime):
+    villages = ("zhang_dehua", "luo_xiuying", "chen_guoping")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 石庙村")
+    said = ["开始", "120", "350", "3", "1", "15000", "是", "13908315526", "跳过", "提交"]
+    for index, text in enumerate(said):
+        for account in villages:
+            runtime.engine.accept(Incoming(SIMULATOR, account, text, message_id=f"{account}-{index}"))
+
+    rounds = [threading.Thread(target=Worker(runtime).run) for _ in range(2)]  # as two processes would
+    for thread in rounds:
+        thread.start()
+    for thread in rounds:
+        thread.join()
+
+    with runtime.factory() as session:
+        assert set(session.execute(select(InboundMessage.status, InboundMessage.attempts))) == {("done", 0)}
+    assert chat.pushed_texts("li_minzheng") == ["低保月报：3/3 已报，本月新增低保户合计 9 户"]
