@@ -348,6 +348,8 @@ def test_department_and_user_lists_come_from_the_seeded_state(client):
         ["li_minzheng", "hu_xiaoyan", "zhang_dehua", "liu_ting"]
     )
     assert errcode(lambda: client.user.list(42)) == 60003
+    assert errcode(lambda: client.user.list("²³")) == 60003  # an odd id is WeCom's error, not a crash
+    assert errcode(lambda: client.department.get("²³")) == 60003
 
 
 # --- playing members against the bot's callback ------------------------------------------------------------------

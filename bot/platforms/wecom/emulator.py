@@ -295,7 +295,7 @@ class WeComEmulator(MemberPlayer):
         bad_users = [u.lower() for u in users if u.lower() not in active]
         bad_parties = []
         for party in parties:
-            subtree = self._subtree(int(party)) if party.isdigit() else set()
+            subtree = self._subtree(int(party)) if _ascii_number(party) else set()
             if not subtree:
                 bad_parties.append(party)
             found |= dict.fromkeys(u for u in active.values() if subtree & set(self.members[u]["department"]))
@@ -306,7 +306,7 @@ class WeComEmulator(MemberPlayer):
         if str(body.get("enable_duplicate_check", 0)) not in ("1", "True"):
             return False
         given = str(body.get("duplicate_check_interval") or 1800)
-        if not given.isdigit():
+        if not _ascii_number(given):
             raise ApiError(40058, "invalid duplicate_check_interval")
         interval = min(int(given), MAX_DUPLICATE_INTERVAL)
         return fingerprint in self._delivered_at and self.clock() - self._delivered_at[fingerprint] < interval
@@ -369,14 +369,14 @@ class WeComEmulator(MemberPlayer):
         wanted = request.args.get("id")
         if not wanted:
             return {"department": [dict(d) for d in self.departments]}
-        subtree = self._subtree(int(wanted)) if wanted.isdigit() else set()
+        subtree = self._subtree(int(wanted)) if _ascii_number(wanted) else set()
         if not subtree:
             raise ApiError(60003, "department not found")
         return {"department": [dict(d) for d in self.departments if d["id"] in subtree]}
 
     def _user_list(self, simple: bool) -> dict:
         wanted = request.args.get("department_id") or ""
-        if not wanted.isdigit():
+        if not _ascii_number(wanted):
             raise ApiError(60003, "department not found")
         subtree = self._subtree(int(wanted))
         if request.args.get("fetch_child") != "1":
@@ -401,6 +401,11 @@ class WeComEmulator(MemberPlayer):
     def _canonical(self, userid: str) -> str | None:
         """The seeded spelling of a userid; WeCom compares userids case-insensitively."""
         return next((u for u in self.members if u.lower() == userid.lower()), None)
+
+
+def _ascii_number(text: str) -> bool:
+    """Digits 0-9 only, as WeCom reads ids and intervals ("²³".isdigit() is True, yet int() refuses it)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _split(ids: Any) -> list[str]:
