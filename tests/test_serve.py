@@ -94,6 +94,9 @@ def test_probes_against_a_running_serve_get_short_refusals_and_a_genuine_message
                             "nonce": "1", "echostr": "x"}, timeout=10)  # fmt: skip
     long_time = requests.post(f"{url}/wecom/callback", params={"msg_signature": "0" * 40, "timestamp": "1" * 400,
                               "nonce": "1"}, data=b"<xml/>", timeout=10)  # fmt: skip
+    debugger_file = {"__debugger__": "yes", "cmd": "resource", "f": "debugger.js"}
+    debugger = requests.get(f"{url}/", params=debugger_file, timeout=10)
+    assert (debugger.status_code, debugger.text) == (404, "Not Found")  # FLASK_DEBUG=1, yet no debugger
     assert (door.status_code, door.text) == (404, "Not Found")
     assert (odd_time.status_code, odd_time.text) == (400, "bad timestamp")
     assert (long_time.status_code, long_time.text) == (400, "bad timestamp")
