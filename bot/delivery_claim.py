@@ -180,8 +180,8 @@ class Taken:
         )
         if position is None:
             message = outgoing(row)
-            if content in self.contents:
-                # The same content again for someone who has it in an earlier call of this pass: a second
+            if self._has_had(content, recipient, after):
+                # The same content again for someone who gets it in an earlier call of this pass: a second
                 # message, not a resend, so the platform's duplicate check must not drop it.
                 message = replace(message, repeatable=True)
             position = len(self.claims)
@@ -189,6 +189,13 @@ class Taken:
             self.contents.append(content)
         self._latest[recipient] = position
         return self.claims[position]
+
+    def _has_had(self, content: Content, recipient: tuple[str, str], until: int) -> bool:
+        """Does the recipient get this content in one of the claims up to position `until`?"""
+        return any(
+            self.contents[index] == content and any(entry.user_id.lower() == recipient[1] for entry in claim.rows)
+            for index, claim in enumerate(self.claims[: until + 1])
+        )
 
     def count(self, platform: str) -> int:
         """Rows taken for one platform so far."""

@@ -291,3 +291,29 @@ def test_a_fan_out_filled_up_to_a_full_call_still_names_each_person_once(runtime
 
     assert all(len(set(call)) == len(call) for call in server.calls)
     assert sorted(user for user, _ in server.delivered) == ["luo_xiuying"] * 2 + ["zhang_dehua"] * 2
+
+
+class CheckingPlatform(FlakyPlatform):
+    """Also notes, per call, whether the platform was told it may drop a repeat (its duplicate check)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checked: list[tuple[list[str], bool]] = []
+
+    def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
+        """Note the call and its duplicate check, then deliver."""
+        self.checked.append(([r.user_id for r in recipients], not message.repeatable))
+        return super().send(recipients, message)
+
+
+def test_only_a_second_copy_for_the_same_person_goes_without_the_duplicate_check(runtime: Runtime) -> None:
+    platform = CheckingPlatform()
+    queue_as(runtime, "luo_xiuying", "好的", key="a")
+    queue_as(runtime, "zhang_dehua", "第2/8题", key="b")
+    queue_as(runtime, "zhang_dehua", "好的", key="c")  # after 第2/8题, so in a later call, yet his first 好的
+    queue_as(runtime, "zhang_dehua", "好的", key="d")  # his second: a new message, not a resend
+
+    deliver(runtime, platform)
+
+    assert platform.checked == [(["luo_xiuying"], True), (["zhang_dehua"], True), (["zhang_dehua"], True),
+                                (["zhang_dehua"], False)]  # fmt: skip
