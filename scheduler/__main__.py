@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     scheduler = blocking(work, config.scheduler)
     log.info("scheduler %s started: every %ss timed work, every %ss delivery", work.holder,
              config.scheduler.tick_seconds, config.scheduler.deliver_seconds)  # fmt: skip
-    work.run_once()
     try:
+        work.run_once()  # inside the try: on a slow start, Ctrl+C may come while this first round still runs
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
