@@ -25,7 +25,7 @@ from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, next_pending, shown
 from handlers.texts import roster as t
 from ledger_store.ledgers import from_json as ledger_value
-from ledger_store.ledgers import records_for_unit
+from ledger_store.ledgers import records_in_units
 from ledger_store.models import Conversation
 from ledger_store.outbox import enqueue, store_file
 
@@ -76,7 +76,7 @@ def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], rep
     key = key_link(ctx, fields, repeat)
     if key is not None:
         links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat]
-        for record in records_for_unit(ctx.session, key.ledger, conversation.assignment.org_unit_id, MAX_ROWS):
+        for record in records_in_units(ctx.session, key.ledger, {conversation.assignment.org_unit_id}, MAX_ROWS):
             values = _row_from_record(links, key, record.key, record.values)
             rows.append({"values": values, "origin": dict(values), "status": PENDING})
     save(conversation, repeat, {"rows": rows, "cursor": 0 if rows else None, "edit": None, "done": False})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +27,8 @@ KEY_TYPES = ("text", "integer", "id_number", "mobile")
 SELECT_TYPES = ("select_one", "select_multiple")
 # History name of a record moving to another org unit; field names start with a letter, so it cannot clash.
 UNIT = "_org_unit"
+# History name of a record leaving its unit's roster ({"reason": …}) or coming back to it (None).
+LEFT = "_left"
 UNIT_HEADER = "单位"  # the import column naming the org unit, so no field may use it as a label
 # A ledger keyed by this field keeps one record per org unit (村社区基本情况): the key is the unit's name.
 UNIT_KEY = "unit_name"
@@ -125,11 +127,28 @@ def get_record(session: Session, ledger: Ledger, key: object) -> LedgerRecord | 
     return session.scalar(query)
 
 
-def records_for_unit(session: Session, ledger: Ledger, org_unit_id: int, limit: int = 1000) -> list[LedgerRecord]:
-    """Up to `limit` records of one org unit, oldest first."""
+def find_records(session: Session, ledger: Ledger, keys: Iterable[object]) -> dict[str, LedgerRecord]:
+    """Stored key -> record, for those of `keys` the ledger holds (a query per 500 keys, not per key)."""
+    wanted = sorted({normalize_key(ledger, key) for key in keys})
+    found: dict[str, LedgerRecord] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.key.in_(chunk))
+        found.update((record.key, record) for record in session.scalars(query))
+    return found
+
+
+def records_in_units(
+    session: Session, ledger: Ledger, org_unit_ids: Collection[int], limit: int = 1000
+) -> list[LedgerRecord]:
+    """Up to `limit` records of these org units still on their rosters (not left), oldest first."""
     query = (
         select(LedgerRecord)
-        .where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.org_unit_id == org_unit_id)
+        .where(
+            LedgerRecord.ledger_id == ledger.id,
+            LedgerRecord.org_unit_id.in_(sorted(org_unit_ids)),
+            LedgerRecord.left_at.is_(None),
+        )
         .order_by(LedgerRecord.id)
         .limit(limit)
     )
@@ -205,6 +224,41 @@ def write_values(
         audit.record(session, at=now, actor_id=actor_id, action="ledger_write", entity="ledger_record",
                      entity_id=record.id, old=before, new=after)  # fmt: skip
     return [name for name, _, _ in changes]
+
+
+def mark_left(
+    session: Session,
+    ledger: Ledger,
+    record: LedgerRecord,
+    reason: str | None,
+    actor_id: int | None,
+    source: str,
+    now: datetime,
+) -> bool:
+    """Take a record off its unit's roster (moved away, no longer eligible); False when it had left already.
+
+    The record and its values stay; rosters stop offering it. Leaves a LedgerChange row and an audit entry
+    with the key masked; the caller masks the reason (free text) before it is stored.
+    """
+    if record.left_at is not None:
+        return False
+    now = naive_utc(now)
+    record.left_at, record.left_reason, record.updated_at = now, reason, now
+    _log_presence(session, ledger, record, None, {"reason": reason}, actor_id, source, now, "ledger_left")
+    return True
+
+
+def rejoin(
+    session: Session, ledger: Ledger, record: LedgerRecord, actor_id: int | None, source: str, now: datetime
+) -> bool:
+    """Put a record that had left back on its unit's roster; False when it had not left."""
+    if record.left_at is None:
+        return False
+    now = naive_utc(now)
+    before = {"reason": record.left_reason}
+    record.left_at, record.left_reason, record.updated_at = None, None, now
+    _log_presence(session, ledger, record, before, None, actor_id, source, now, "ledger_rejoin")
+    return True
 
 
 def history(session: Session, ledger: Ledger, key: object, field: str | None = None) -> list[Change]:
@@ -358,6 +412,25 @@ def _check_definition(key_field: str, fields: list[dict[str, Any]]) -> None:
     key = next((field for field in fields if field["name"] == key_field), None)
     if key is None or key["type"] not in KEY_TYPES:
         raise ValueError(f"key field {key_field!r} must be one of the fields, of type {KEY_TYPES}")
+
+
+def _log_presence(
+    session: Session,
+    ledger: Ledger,
+    record: LedgerRecord,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    actor_id: int | None,
+    source: str,
+    now: datetime,
+    action: str,
+) -> None:
+    """The history row and the audit entry of a record leaving its roster or coming back."""
+    session.add(LedgerChange(record_id=record.id, field_name=LEFT, old=old, new=new, at=now, actor_id=actor_id,
+                             source=source))  # fmt: skip
+    key = _audited(field_map(ledger)[ledger.key_field], record.key)
+    audit.record(session, at=now, actor_id=actor_id, action=action, entity="ledger_record", entity_id=record.id,
+                 old=old, new={"_source": source, "ledger": ledger.code, "key": key, **(new or {})})  # fmt: skip
 
 
 def _audited(field: Mapping[str, Any] | None, data: Any) -> Any:

@@ -13,15 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_store.ledger_query import Condition, Operator, count_matching, find_matching
 from ledger_store.ledgers import (
+    LEFT,
     UNIT,
     define_ledger,
+    find_records,
     get_record,
     history,
     id_number_problem,
     is_sensitive,
     known_values,
+    mark_left,
     masked_value,
-    records_for_unit,
+    records_in_units,
+    rejoin,
     write_values,
 )
 from ledger_store.models import AuditEntry, Ledger, LedgerChange, OrgUnit, Person
@@ -238,14 +242,46 @@ def test_a_record_moving_unit_is_history_and_units_list_their_records(db: sessio
         write_values(session, ledger, LI, songlin.id, {"name": "李敏"}, None, "manual", NOW)
         assert write_values(session, ledger, LI, yongxing.id, {"name": "李敏"}, None, "manual", NOW) == [UNIT]
         assert [(c.old, c.new) for c in history(session, ledger, LI, UNIT)] == [(songlin.id, yongxing.id)]
-        assert [r.key for r in records_for_unit(session, ledger, songlin.id)] == [ZHANG]
+        assert [r.key for r in records_in_units(session, ledger, {songlin.id})] == [ZHANG]
         assert (
             write_values(session, ledger, LI, None, {"name": "李敏"}, None, "manual", NOW) == []
         )  # None keeps the unit
         # a unit only for a record created now: 李敏 stays in 永兴村, a new person is placed in 松林村
         write_values(session, ledger, LI, None, {"name": "李敏"}, None, "manual", NOW, unit_if_new=songlin.id)
         write_values(session, ledger, WANG, None, {"name": "王芳"}, None, "manual", NOW, unit_if_new=songlin.id)
-        assert [r.key for r in records_for_unit(session, ledger, songlin.id)] == [ZHANG, WANG]
+        assert [r.key for r in records_in_units(session, ledger, {songlin.id})] == [ZHANG, WANG]
+        assert [r.key for r in records_in_units(session, ledger, {songlin.id, yongxing.id})] == [ZHANG, LI, WANG]
+
+
+def test_a_record_that_left_its_roster_keeps_its_values_and_comes_back_with_history(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        songlin = OrgUnit(name="松林村", level="village")
+        session.add(songlin)
+        session.flush()
+        ledger = residents(session)
+        actor = clerk(session, "zhang_dehua")
+        for key, name in ((ZHANG, "张德华"), (LI, "李敏")):
+            write_values(session, ledger, key, songlin.id, {"name": name}, None, "manual", NOW)
+        record = get_record(session, ledger, LI)
+        assert mark_left(session, ledger, record, "迁往外地", actor, "任务#1", NOW)
+        assert not mark_left(session, ledger, record, "again", actor, "任务#1", NOW)  # left once
+        assert (record.left_at, record.left_reason, record.values) == (NOW, "迁往外地", {"name": "李敏"})
+        assert [r.key for r in records_in_units(session, ledger, {songlin.id})] == [ZHANG]
+        assert find_records(session, ledger, [LI.lower(), ZHANG, WANG]) == {
+            LI: record,
+            ZHANG: get_record(session, ledger, ZHANG),
+        }
+        assert rejoin(session, ledger, record, actor, "任务#2", NOW) and not rejoin(
+            session, ledger, record, actor, "x", NOW
+        )
+        assert [r.key for r in records_in_units(session, ledger, {songlin.id})] == [ZHANG, LI]
+        assert [(c.old, c.new, c.source) for c in history(session, ledger, LI, LEFT)] == [
+            (None, {"reason": "迁往外地"}, "任务#1"), ({"reason": "迁往外地"}, None, "任务#2"),
+        ]  # fmt: skip
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action.in_(["ledger_left", "ledger_rejoin"])))
+        assert [(e.action, e.new["key"], e.actor_id) for e in entries] == [
+            ("ledger_left", "4401**********001X", actor), ("ledger_rejoin", "4401**********001X", actor),
+        ]  # fmt: skip
 
 
 def test_count_matching_answers_department_questions(db: sessionmaker[Session]) -> None:
