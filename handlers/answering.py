@@ -146,7 +146,29 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     remaining = state.open_fields()
     if remaining:
         return [t.not_finished(len(remaining)) + "\n\n" + prompt(ctx, conversation, state)]
+    moved = moved_away(ctx, conversation, state)
+    if moved is not None:
+        return [moved]
     return reporting.submit(ctx, person, conversation, state)
+
+
+def moved_away(ctx: Context, conversation: Conversation, state: FormState) -> str | None:
+    """A key (a question's or a roster row's) naming a record that moved to another unit since it was answered:
+    the key question is asked again, or the roster shown without those rows; None when all are still the unit's."""
+    fields = list(state.fields)
+    moved = prefill.moved_key(ctx, conversation, fields)
+    if moved is not None:
+        field, refusal = moved
+        conversation.answers = {name: value for name, value in conversation.answers.items() if name != field.name}
+        conversation.position, conversation.editing = fields.index(field), True
+        return refusal + "\n\n" + prompt(ctx, conversation, settle(ctx, conversation, fields))
+    for repeat in list(conversation.rosters or {}):
+        dropped = roster.drop_moved(ctx, conversation, fields, repeat)
+        if dropped is not None:
+            conversation.position = next(i for i, field in enumerate(fields) if field.repeat == repeat)
+            conversation.editing = True  # once the roster is done again, back to the review
+            return dropped + "\n\n" + prompt(ctx, conversation, settle(ctx, conversation, fields))
+    return None
 
 
 def confirm_prefilled(

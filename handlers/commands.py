@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import burden, delivery_status, ledger_commands, ledger_permissions, recurrence_commands, reporting, todos
+from handlers import (
+    burden,
+    delivery_status,
+    ledger_commands,
+    ledger_permissions,
+    recurrence_commands,
+    reporting,
+    todos,
+    transfer,
+)
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
@@ -19,6 +28,7 @@ from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft
 from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
+from handlers.texts import record_scope as st
 from handlers.texts import recurrence as rt
 from handlers.timeparse import parse_datetime
 from ledger_store.models import Form, OrgUnit, Person, ReportTask, Role
@@ -47,6 +57,11 @@ class Command:
     role: Role | None
     usage: str
     run: Callable[[Context, Person, str], list[str]]
+    also: tuple[Role, ...] = ()  # further roles that may use it (/迁移: reviewers and issuers)
+
+    def allows(self, roles: Collection[str]) -> bool:
+        """May someone holding these roles use it? Admins may use everything."""
+        return self.role is None or Role.ADMIN in roles or any(role in roles for role in (self.role, *self.also))
 
 
 def match(text: str, in_form: bool) -> tuple[Command, str] | tuple[None, str] | None:
@@ -64,8 +79,9 @@ def match(text: str, in_form: bool) -> tuple[Command, str] | tuple[None, str] | 
 
 def run(ctx: Context, person: Person, command: Command, args: str) -> list[str]:
     """Run a command after checking the person's role (admins may run everything)."""
-    if command.role is not None and not (person.has_role(command.role) or person.has_role(Role.ADMIN)):
-        return [t.not_allowed("/" + command.names[0], t.ROLE_NAMES[command.role])]
+    if not command.allows([r.role for r in person.roles]):
+        needed = "或".join(t.ROLE_NAMES[role] for role in (command.role, *command.also) if role is not None)
+        return [t.not_allowed("/" + command.names[0], needed)]
     return command.run(ctx, person, args)
 
 
@@ -268,11 +284,7 @@ def todo(ctx: Context, person: Person, args: str) -> list[str]:
 def show_help(ctx: Context, person: Person, args: str) -> list[str]:
     """/帮助: what this person's roles allow, and what they can say where they stand."""
     roles = [r.role for r in person.roles]
-    lines = [
-        f"· {command.usage}"
-        for command in COMMANDS
-        if command.role is None or command.role in roles or Role.ADMIN in roles
-    ]
+    lines = [f"· {command.usage}" for command in COMMANDS if command.allows(roles)]
     if Role.FILLER in roles:
         lines.append("· " + t.FILLER_HELP)
     here = todos.stage_words(ctx, person)
@@ -290,6 +302,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledger_commands.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledger_commands.export),
+    Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,)),
     Command(("台账权限", "ledger-access"), Role.ADMIN, at.COMMAND_HELP, ledger_permissions.run),
     Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery_status.run),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),

@@ -103,9 +103,11 @@ def prompt(ctx: Context, conversation: Conversation, state: FormState, *, jumped
     field = state.fields[conversation.position]
     if field.repeat:
         roster.enter(ctx, conversation, state.fields, field.repeat)
+        dropped = roster.drop_moved(ctx, conversation, state.fields, field.repeat)
         numbers = question_numbers(state.fields)
         header = t.question_header(title, numbers[field.name], len(numbers))
-        return header + "\n" + roster.prompt(conversation, state, field.repeat)
+        body = header + "\n" + roster.prompt(conversation, state, field.repeat)
+        return body if dropped is None else dropped + "\n\n" + body
     return current_question(conversation, state, jumped=jumped)
 
 
@@ -135,7 +137,7 @@ def current_question(conversation: Conversation, state: FormState, *, jumped: bo
 
 def accept(ctx: Context, conversation: Conversation, state: FormState, field: Field, value: object) -> str:
     """Store an answer the form's constraint allows and move on; otherwise ask again, saying why."""
-    refusal = state.refusal(field, value)
+    refusal = state.refusal(field, value) or prefill.key_refusal(ctx, conversation, list(state.fields), field, value)
     if refusal is not None:
         return refusal + "\n\n" + current_question(conversation, state)
     conversation.answers = {**conversation.answers, field.name: to_json(field, value)}

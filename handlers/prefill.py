@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import record_scope
 from handlers.context import Context
 from handlers.form_state import FormState, is_askable
 from handlers.forms.answers import format_answer, from_json, limits_problem, to_json
@@ -104,6 +105,31 @@ def fill_from_key(ctx: Context, conversation: Conversation, fields: list[Field],
     return [link.field.label for link in links if link.field.name in fresh]
 
 
+def key_refusal(
+    ctx: Context, conversation: Conversation, fields: list[Field], field: Field, value: object
+) -> str | None:
+    """Why an answer to a record key question cannot be taken (another unit's record), or None."""
+    link = _key_link(ctx, fields, field)
+    if link is None:
+        return None
+    units = record_scope.units_of(ctx, conversation.assignment)
+    return record_scope.refusal(link.ledger, record_scope.key_standing(ctx, link.ledger, value, units))
+
+
+def moved_key(ctx: Context, conversation: Conversation, fields: list[Field]) -> tuple[Field, str] | None:
+    """A key question whose answer now names a record the filler may not use (it moved away), and why."""
+    units = None
+    for link in links_of(ctx.session, fields):
+        if not link.is_key or link.field.repeat or link.field.name not in conversation.answers:
+            continue  # a unit ledger's key is never a question (form import refuses the link)
+        units = units or record_scope.units_of(ctx, conversation.assignment)
+        key = conversation.answers[link.field.name]
+        refused = record_scope.refusal(link.ledger, record_scope.key_standing(ctx, link.ledger, key, units))
+        if refused is not None:
+            return link.field, refused
+    return None
+
+
 def suggestion(conversation: Conversation, field: Field) -> str | None:
     """The line under a question offering the stale ledger value or last period's answer, while it has none."""
     value = suggested_value(conversation, field)
@@ -155,9 +181,14 @@ def write_back(ctx: Context, person: Person, assignment: Assignment, fields: lis
         ledgers[link.ledger.id] = link.ledger
         value = from_json(link.field, state.answers[link.field.name])
         records[(link.ledger.id, key)][link.ledger_field["name"]] = value
+    units = record_scope.units_of(ctx, assignment)
     for (ledger_id, key), values in records.items():
         ledger = ledgers[ledger_id]
         values = storable(ledger, values)
+        if not is_unit_ledger(ledger) and record_scope.key_standing(ctx, ledger, key, units) in record_scope.REFUSED:
+            # submit refuses such a key first; this keeps any other way from writing into another unit's record
+            log.warning("task %s: a %s record outside its unit was not written", task.id, ledger.code)
+            continue
         # A record the form names by key stays in its unit; a new one, or a unit's own, belongs to the unit.
         unit_id = assignment.org_unit_id if is_unit_ledger(ledger) else None
         write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now(),
@@ -183,6 +214,13 @@ def _record_key(link: Link, assignment: Assignment, state: FormState) -> str | N
         return assignment.org_unit.name
     stored = state.answers.get(link.key_source)
     return None if stored is None else str(stored)
+
+
+def _key_link(ctx: Context, fields: list[Field], field: Field) -> Link | None:
+    """The link that makes `field` (outside any roster) the record key of a ledger, if it is one."""
+    if not field.save_to or field.repeat:
+        return None
+    return next((link for link in links_of(ctx.session, fields) if link.field.name == field.name and link.is_key), None)
 
 
 def _known(ctx: Context, links: list[Link], key: object) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -3,8 +3,10 @@
 The form stops once for a whole roster. A roster whose key question is linked to a ledger (残疾人台账.身份证号)
 starts with every record of the unit in that ledger; the filler confirms each row (or all at once), changes,
 removes or adds rows, or sends back the edited workbook. The state lives in `Conversation.rosters[repeat]`:
-rows (values as stored, the ledger's values as `origin`, a status), the row under review and the row being edited
-(filled in field by field, see handlers.roster_rows).
+rows (values as stored, the ledger's values as `origin`, a status, a removed row's reason), the row under review
+and the row being edited (filled in field by field, see handlers.roster_rows). Only records of the filler's own unit
+are offered, and a key of another unit's record, typed in a row or sent in the workbook, is refused
+(handlers.record_scope).
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from handlers import roster_rows
+from handlers import record_scope, roster_rows
 from handlers.context import Context
 from handlers.form_state import UNCHANGED, FormState, is_askable
 from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.ledger_links import Link, links_of, to_form_value
+from handlers.masking import mask_sensitive
 from handlers.numbers import parse_number
 from handlers.roster_book import read_roster_workbook, roster_workbook
-from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, next_pending, shown
+from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, KeyCheck, next_pending, shown
+from handlers.texts import record_scope as st
 from handlers.texts import roster as t
 from ledger_store.ledgers import from_json as ledger_value
 from ledger_store.ledgers import records_in_units
@@ -33,7 +38,13 @@ CONFIRM = UNCHANGED | {"是"}
 CONFIRM_ALL = frozenset({"全部确认", "都确认", "全部无变化", "都没变", "都对"})
 ADD = frozenset({"添加", "新增", "加一行", "增加"})
 WORKBOOK = frozenset({"表格", "excel", "Excel", "EXCEL", "花名册", "要表格"})
-ROW_VERB = re.compile(r"^(?P<verb>修改|改|删除|删掉|删)\s*第?\s*(?P<number>.*?)\s*行?$")
+EDIT_ROW = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.*?)\s*行?$")
+REMOVE_VERBS = ("删除", "删掉", "删")
+# After the verb: a row (3, 三, 第3行) and a reason, each after a space: 删除 3 迁往外地, 删除第三行 去世. Read from
+# the text as typed (full-width digits and spaces too), so the reason is kept as it was written.
+ROW_AND_REASON = re.compile(
+    r"^(?:第\s*)?(?P<number>[0-9０-９]+|[零〇一二两三四五六七八九十百]+)\s*行?(?:\s+(?P<reason>.*))?$"
+)
 MAX_ROWS = 1000  # records a roster takes from a ledger
 
 
@@ -76,7 +87,8 @@ def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], rep
     key = key_link(ctx, fields, repeat)
     if key is not None:
         links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat]
-        for record in records_in_units(ctx.session, key.ledger, {conversation.assignment.org_unit_id}, MAX_ROWS):
+        units = record_scope.units_of(ctx, conversation.assignment)
+        for record in records_in_units(ctx.session, key.ledger, units, MAX_ROWS):
             values = _row_from_record(links, key, record.key, record.values)
             rows.append({"values": values, "origin": dict(values), "status": PENDING})
     save(conversation, repeat, {"rows": rows, "cursor": 0 if rows else None, "edit": None, "done": False})
@@ -122,7 +134,7 @@ def listing(label: str, rows: list[dict[str, Any]], fields: list[Field]) -> str:
     lines = [t.list_header(label, len([r for r in rows if r["status"] != REMOVED]), _counts(rows))]
     for number, row in enumerate(rows[: t.LISTED_ROWS], start=1):
         cells = " ".join(shown(field, row["values"]) for field in fields if field.name in row["values"])
-        lines.append(f"{number}. {cells}（{t.STATUS_NAMES[row['status']]}）")
+        lines.append(f"{number}. {cells}（{t.row_status(row['status'], row.get('reason'))}）")
     if len(rows) > t.LISTED_ROWS:
         lines.append(t.more_rows(len(rows) - t.LISTED_ROWS))
     return "\n".join([*lines, t.LIST_FOOTER])
@@ -132,13 +144,17 @@ def answer(
     ctx: Context, conversation: Conversation, state: FormState, repeat: str, word: str, typed: str
 ) -> tuple[str, bool]:
     """Apply one message to the roster (`word` folded, `typed` as typed); returns the reply and whether it is done."""
+    dropped = drop_moved(ctx, conversation, state.fields, repeat)
+    if dropped is not None:
+        return dropped + "\n\n" + prompt(conversation, state, repeat), False
     data = state_of(conversation, repeat)
     fields = roster_fields(state.fields, repeat)
     if data is None or not fields:
         return "", True
     if data["edit"] is not None:
         key = key_link(ctx, state.fields, repeat)
-        lead = roster_rows.fill_in(data, fields, state, word, typed, key.field.name if key else None)
+        check = _key_check(ctx, conversation, key)
+        lead = roster_rows.fill_in(data, fields, state, word, typed, key.field.name if key else None, check)
         save(conversation, repeat, data)
         shown = prompt(conversation, state, repeat)
         return (lead + "\n\n" + shown if lead else shown), False
@@ -146,17 +162,19 @@ def answer(
         send_workbook(ctx, conversation, fields, data)
         return t.WORKBOOK_SENT + "\n\n" + prompt(conversation, state, repeat), False
     data["done"] = False
-    verb = ROW_VERB.match(word)
+    edit, remove = EDIT_ROW.match(word), _removal(typed)
+    if isinstance(remove, str):
+        return remove + "\n\n" + prompt(conversation, state, repeat), False
     number = None
-    if verb is not None:
-        typed = verb.group("number")
-        number = _row_number(typed, len(data["rows"])) if typed else data["cursor"]
+    if edit is not None or remove is not None:
+        row = edit.group("number") if edit else remove[0]
+        number = _row_number(row, len(data["rows"])) if row else data["cursor"]
         if number is None:
             return t.bad_row_number(len(data["rows"])) + "\n\n" + prompt(conversation, state, repeat), False
-    if verb is not None and verb.group("verb") in ("修改", "改"):
+    if edit is not None:
         data["edit"], data["undo"] = [number, 0], copy.deepcopy(data["rows"][number])
-    elif verb is not None:
-        data["rows"][number]["status"] = REMOVED
+    elif remove is not None:
+        data["rows"][number].update(status=REMOVED, reason=remove[1] or None)
         next_pending(data)
     elif word in CONFIRM and data["cursor"] is not None:
         data["rows"][data["cursor"]]["status"] = KEPT
@@ -193,13 +211,17 @@ def send_workbook(ctx: Context, conversation: Conversation, fields: list[Field],
 
 def receive_workbook(ctx: Context, conversation: Conversation, state: FormState, repeat: str, content: bytes) -> str:
     """An edited roster workbook sent back: every row checked as in chat; any bad cell and nothing changes."""
+    dropped = drop_moved(ctx, conversation, state.fields, repeat)
     fields = roster_fields(state.fields, repeat)
     key = key_link(ctx, state.fields, repeat)
-    rows = read_roster_workbook(fields, content, state.today, key.field.name if key else None)
-    if isinstance(rows, str):
-        return rows + "\n\n" + prompt(conversation, state, repeat)
-    reply = replace_rows(conversation, repeat, rows, key.field.name if key else None)
-    return reply + "\n\n" + prompt(conversation, state, repeat)
+    name = key.field.name if key else None
+    refuse = None
+    if key is not None:
+        units = record_scope.units_of(ctx, conversation.assignment)
+        refuse = partial(record_scope.refused_keys, ctx, key.ledger, units=units)
+    rows = read_roster_workbook(fields, content, state.today, name, refuse)
+    reply = rows if isinstance(rows, str) else replace_rows(conversation, repeat, rows, name)
+    return "\n\n".join([*filter(None, [dropped, reply]), prompt(conversation, state, repeat)])
 
 
 def replace_rows(conversation: Conversation, repeat: str, rows: list[dict[str, Any]], key: str | None) -> str:
@@ -221,6 +243,26 @@ def replace_rows(conversation: Conversation, repeat: str, rows: list[dict[str, A
     return t.replaced(_counts(new_rows))
 
 
+def drop_moved(ctx: Context, conversation: Conversation, fields: Sequence[Field], repeat: str) -> str | None:
+    """Take off the roster every row whose record now belongs to another unit (moved by /迁移, or added there
+    meanwhile), so the filler no longer sees it; the note naming the rows, or None when every row is still hers."""
+    data, key = seen_state(conversation, repeat), key_link(ctx, fields, repeat)
+    if data is None or key is None or not data["rows"]:
+        return None
+    name = key.field.name
+    keys = [row["values"][name] for row in data["rows"] if name in row["values"]]
+    refused = record_scope.refused_keys(ctx, key.ledger, keys, record_scope.units_of(ctx, conversation.assignment))
+    if not refused:
+        return None
+    numbers = [number for number, row in enumerate(data["rows"], start=1) if row["values"].get(name) in refused]
+    rows = [row for row in data["rows"] if row["values"].get(name) not in refused]
+    # the row numbers shift: an edit in progress stops, and the word that came with this message is not applied
+    kept = {"rows": rows, "cursor": None, "edit": None, "done": False}
+    next_pending(kept)
+    save(conversation, repeat, kept)
+    return st.rows_moved_away(numbers)
+
+
 def summary_line(conversation: Conversation, repeat: str) -> str:
     """The roster in the review: how many rows and what changed."""
     data = seen_state(conversation, repeat) or {"rows": []}
@@ -238,6 +280,38 @@ def _row_from_record(links: list[Link], key: Link, record_key: str, values: dict
         if value is not None:
             row[link.field.name] = to_json(link.field, value)
     return row
+
+
+def _removal(typed: str) -> tuple[str, str] | str | None:
+    """(row as typed, or "" for the row under review; reason) of 删除 [行号] [原因]; a sentence when the row or
+    the reason cannot be told apart (删除3去世) or the reason is too long; None when it is no removal (删错了)."""
+    word = typed.strip()
+    verb = next((verb for verb in REMOVE_VERBS if word.startswith(verb)), None)
+    if verb is None:
+        return None
+    rest = word[len(verb) :]
+    numbered = ROW_AND_REASON.match(rest.strip())
+    if rest and not rest[0].isspace() and numbered is None:
+        return t.REMOVE_HOW if rest[0].isdigit() or rest[0] == "第" else None
+    if numbered is None and rest.strip()[:1].isdigit():
+        return t.REMOVE_HOW  # a row number run into the reason: which row is not guessed
+    row, reason = (numbered.group("number"), numbered.group("reason") or "") if numbered else ("", rest)
+    reason = mask_sensitive(reason.strip())  # kept, as typed, in the ledger and the audit log
+    if len(reason) > st.MAX_REASON:
+        return st.reason_too_long(st.MAX_REASON)
+    return row, reason
+
+
+def _key_check(ctx: Context, conversation: Conversation, key: Link | None) -> KeyCheck | None:
+    """How a key typed in a row is checked: a record of another unit is refused (see handlers.record_scope)."""
+    if key is None:
+        return None
+
+    def check(value: object) -> str | None:
+        units = record_scope.units_of(ctx, conversation.assignment)
+        return record_scope.refusal(key.ledger, record_scope.key_standing(ctx, key.ledger, value, units))
+
+    return check
 
 
 def _row_number(text: str, total: int) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -40,9 +41,16 @@ def roster_workbook(fields: list[Field], rows: list[dict[str, Any]]) -> bytes:
 
 
 def read_roster_workbook(
-    fields: list[Field], content: bytes, today: date, key: str | None
+    fields: list[Field],
+    content: bytes,
+    today: date,
+    key: str | None,
+    refuse_keys: Callable[[Collection[str]], dict[str, str]] | None = None,
 ) -> list[dict[str, Any]] | str:
-    """The rows of an edited roster workbook (answers as stored), or the reply listing every bad cell."""
+    """The rows of an edited roster workbook (answers as stored), or the reply listing every bad cell.
+
+    `refuse_keys` answers, for all the keys at once, why some may not be used (another unit's record).
+    """
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except DAMAGED_FILE:
@@ -84,6 +92,10 @@ def read_roster_workbook(
                 problems.append(t.duplicate_in_file(number, keys[values[key]]))
             keys.setdefault(values[key], number)
         rows.append(values)
+    if key and refuse_keys is not None and keys:
+        label = next(field.label for field in fields if field.name == key)
+        refused = refuse_keys(list(keys))
+        problems += [t.cell_problem(row, label, refused[stored]) for stored, row in keys.items() if stored in refused]
     if problems:
         more = len(problems) - MAX_LISTED
         return t.workbook_refused(len(problems), problems[:MAX_LISTED], more if more > 0 else 0)

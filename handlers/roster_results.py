@@ -1,18 +1,28 @@
-"""What a finished roster leaves behind: its rows stored with the submission, its burden figures, its ledger records."""
+"""What a finished roster leaves behind: its rows stored with the submission, its burden figures, its ledger records.
+
+Rows still on the list are written to their records; a row the ledger offered and the filler removed marks its
+record as left the unit (with her reason), so the next period's roster does not offer it again; a record that
+had left and is added back returns. Only records of the filler's own unit are touched (handlers.record_scope).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+from handlers import record_scope
 from handlers.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import Field
 from handlers.ledger_links import links_of
 from handlers.prefill import storable
+from handlers.record_scope import Standing
 from handlers.roster import ADDED, CHANGED, KEPT, PENDING, REMOVED, key_link
 from handlers.texts import prefill as pt
-from ledger_store.ledgers import write_values
+from ledger_store.ledgers import find_records, mark_left, normalize_key, rejoin, write_values
 from ledger_store.models import Conversation, RosterRow
+
+log = logging.getLogger(__name__)
 
 
 def submitted_rows(conversation: Conversation) -> list[RosterRow]:
@@ -37,25 +47,39 @@ def burden(conversation: Conversation) -> tuple[int, int, int]:
 
 
 def write_back(ctx: Context, person_id: int, conversation: Conversation, fields: Sequence[Field]) -> None:
-    """Store every row still on a linked roster in its ledger record; a removed row leaves its record alone."""
+    """Store every row still on a linked roster in its ledger record; a removed row marks its record as left."""
     unit_id = conversation.assignment.org_unit_id
+    units = record_scope.units_of(ctx, conversation.assignment)
     task = conversation.assignment.task
     source = pt.write_back_source(task.id, task.title)
     for repeat, data in (conversation.rosters or {}).items():
         key = key_link(ctx, fields, repeat)
         if key is None:
             continue
+        ledger, name = key.ledger, key.field.name
         links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat and not link.is_key]
-        for row in data["rows"]:
-            if row["status"] == REMOVED or key.field.name not in row["values"]:
-                continue
-            record_key = row["values"][key.field.name]
-            typed = {
-                link.ledger_field["name"]: from_json(link.field, row["values"][link.field.name])
-                for link in links
-                if link.field.name in row["values"]
-            }
-            values = storable(key.ledger, typed)
-            # a person already on the ledger keeps their unit; a new one joins this unit
-            write_values(ctx.session, key.ledger, record_key, None, values, person_id, source, ctx.now(),
-                         unit_if_new=unit_id)  # fmt: skip
+        # a removed row names the record the ledger offered (its key may have been edited before); one added and
+        # removed again says nothing of the ledger
+        named = [(row, row["origin"] if row["status"] == REMOVED else row["values"]) for row in data["rows"]]
+        rows = [(row, values[name]) for row, values in named if values is not None and name in values]
+        records = find_records(ctx.session, ledger, [record_key for _, record_key in rows])
+        for row, record_key in rows:
+            record = records.get(normalize_key(ledger, record_key))
+            standing = record_scope.standing_of(record, units)
+            if standing in record_scope.REFUSED:
+                # submit takes such rows off first; this keeps any other way from writing into another unit's record
+                log.warning("task %s: a %s record outside unit %s was not written", task.id, ledger.code, unit_id)
+            elif row["status"] == REMOVED:
+                if record is not None:
+                    mark_left(ctx.session, ledger, record, row.get("reason"), person_id, source, ctx.now())
+            else:
+                typed = {
+                    link.ledger_field["name"]: from_json(link.field, row["values"][link.field.name])
+                    for link in links
+                    if link.field.name in row["values"]
+                }
+                # a record of the unit (or a unit below it) stays where it is; a new one joins this unit
+                write_values(ctx.session, ledger, record_key, None, storable(ledger, typed), person_id, source,
+                             ctx.now(), unit_if_new=unit_id)  # fmt: skip
+                if record is not None and standing == Standing.LEFT:
+                    rejoin(ctx.session, ledger, record, person_id, source, ctx.now())

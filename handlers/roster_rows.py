@@ -7,6 +7,7 @@ new row only with its required fields), and 上一题 goes back a field (out of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from handlers.form_state import FormState, is_relevant
@@ -19,6 +20,7 @@ from handlers.words import BACK, CANCEL
 PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
 FINISH = frozenset({"完成", "好了", "下一步", "核对完了", "完毕"})
 SKIP = frozenset({"跳过", "不改", "不变"})
+KeyCheck = Callable[[object], str | None]  # why a key typed in a row may not be used (another unit's record)
 
 
 def prompt(label: str, data: dict[str, Any], fields: list[Field]) -> str:
@@ -29,7 +31,13 @@ def prompt(label: str, data: dict[str, Any], fields: list[Field]) -> str:
 
 
 def fill_in(
-    data: dict[str, Any], fields: list[Field], state: FormState, word: str, typed: str, key: str | None
+    data: dict[str, Any],
+    fields: list[Field],
+    state: FormState,
+    word: str,
+    typed: str,
+    key: str | None,
+    key_check: KeyCheck | None = None,
 ) -> str | None:
     """One message while a row is filled in: a way out, or an answer; what to say before the prompt, if anything."""
     row_index, position = data["edit"]
@@ -54,6 +62,8 @@ def fill_in(
         duplicate = _duplicate(data, row_index, field, parsed) if refusal is None and field.name == key else None
         if duplicate is not None:
             refusal = t.duplicate_row(duplicate)
+        if refusal is None and field.name == key and key_check is not None:
+            refusal = key_check(parsed)
         if refusal is None:
             row["values"][field.name] = to_json(field, parsed)
     if refusal is not None:
@@ -66,6 +76,9 @@ def fill_in(
     data.pop("undo", None)
     if row["origin"] is not None:
         row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
+    elif row["status"] == REMOVED:
+        row["status"] = ADDED  # a removed row filled in again is back on the list
+    row.pop("reason", None)
     next_pending(data)
     return None
 
@@ -108,6 +121,8 @@ def _leave_row(data: dict[str, Any], fields: list[Field], state: FormState) -> s
         row["status"] = undo["status"]
     elif row["origin"] is not None:
         row["status"] = KEPT if row["values"] == row["origin"] else CHANGED
+    if row["status"] != REMOVED:
+        row.pop("reason", None)
     next_pending(data)
     return t.row_unchanged(row_index + 1) if unchanged else t.row_saved(row_index + 1)
 

@@ -5,15 +5,22 @@ from __future__ import annotations
 LISTED_ROWS = 20  # rows listed in one chat message; the workbook has them all
 EMPTY = "（未填）"
 STATUS_NAMES = {"pending": "待核对", "kept": "无变化", "changed": "已修改", "added": "新增", "removed": "删除"}
-ROW_FOOTER = "无变化回复“确认”，要改回复“修改”，已不在名单回复“删除”；全部无变化回复“全部确认”。"
+ROW_FOOTER = (
+    "无变化回复“确认”，要改回复“修改”，已不在名单回复“删除”（可写原因，如“删除 迁往外地”）；全部无变化回复“全部确认”。"
+)
 LIST_FOOTER = (
     "核对无误请回复“完成”继续；“添加”加一行；“修改 行号”“删除 行号”改某一行；"
     "回复“表格”获取 Excel 花名册，改好后发回也可以。"
 )
 ROSTER_HELP = (
-    "在花名册里可以回复：确认、全部确认、修改 [行号]、删除 [行号]、添加、表格、完成；"
+    "在花名册里可以回复：确认、全部确认、修改 [行号]、删除 [行号] [原因]、添加、表格、完成；"
     "也可以直接发回改好的 Excel 花名册。"
 )
+
+
+def row_status(status: str, reason: str | None) -> str:
+    """A row's status in the list; a removed row with its reason (删除：迁往外地)."""
+    return f"{STATUS_NAMES[status]}：{reason}" if reason and status == "removed" else STATUS_NAMES[status]
 
 
 def row_header(label: str, number: int, total: int, pending: int) -> str:
@@ -45,6 +52,9 @@ def more_rows(count: int) -> str:
 def bad_row_number(total: int) -> str:
     """修改/删除 with a row number outside the roster."""
     return f"请写明第几行，如“修改 2”“删除 3”（1 到 {total}）。" if total else "名单里还没有行，回复“添加”加一行。"
+
+
+REMOVE_HOW = "删除哪一行、为什么，请用空格隔开，如“删除 3 迁往外地”；删除正在核对的这一行回复“删除 原因”。"
 
 
 def rows_left(pending: int) -> str:
