@@ -166,6 +166,19 @@ def test_a_record_of_a_grid_below_the_village_is_the_villages_own(visit, runtime
 # Roster 添加 and the roster workbook
 
 
+def test_a_villages_roster_offers_the_records_of_its_grids_and_no_other_villages(chat, runtime):
+    with runtime.factory.begin() as session:
+        grid = session.scalar(select(OrgUnit.id).where(OrgUnit.name == "松林村第一网格"))
+        write_values(session, get_ledger(session, "disabled_people"), NEW_PERSON, grid, {"name": "网格居民"}, None,
+                     "manual", runtime.engine.now())  # fmt: skip
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    assert "第1/4行" in chat.say("zhang_dehua", "开始")
+    listing = chat.say("zhang_dehua", "全部确认")
+    assert "4. 1101**********0011 网格居民" in listing
+    for other in ("赵桂英", "周小兵", "0825", "0150"):
+        assert other not in listing
+
+
 def test_adding_a_person_of_another_village_to_the_roster_is_refused_at_that_field(roster, runtime):
     before = snapshot(runtime, "disabled_people", ZHAO_GUIYING)
     roster.say("zhang_dehua", "全部确认")
