@@ -23,6 +23,7 @@ from ledger_store.ledgers import (
     get_record,
     id_number_problem,
     is_unit_ledger,
+    masked_value,
     normalize_key,
     rejoin,
     write_values,
@@ -134,10 +135,10 @@ def within(reach: frozenset[int] | None, unit_id: int | None) -> bool:
 
 
 def record_name(ledger: Ledger, record: LedgerRecord) -> str:
-    """What names the record for people: its first text value (姓名), or its key's label."""
+    """What names the record in chat: its first text value (姓名; masked if sensitive), or the key's label."""
     for field in ledger.fields:
         if field["type"] == "text" and record.values.get(field["name"]):
-            return str(record.values[field["name"]])
+            return str(masked_value(field, record.values[field["name"]]))
     return field_map(ledger)[ledger.key_field]["label"]
 
 

@@ -21,7 +21,7 @@ from handlers import prefill, roster_results
 from handlers.context import Context
 from handlers.conversation import form_state
 from handlers.forms.registry import fields_of
-from ledger_store.ledgers import get_ledger, get_record, write_values
+from ledger_store.ledgers import define_ledger, get_ledger, get_record, write_values
 from ledger_store.models import AuditEntry, Conversation, Department, LedgerChange, OrgUnit, Person, RosterRow
 
 WANG_JIANHUA = "500118195502185413"  # 低保对象台账, 汉东村: 5 people, 320 a month, 13394641177
@@ -582,3 +582,14 @@ def test_a_removed_row_marks_the_person_the_ledger_offered_even_after_its_number
     assert snapshot(runtime, "disabled_people", "500118195803120218").left[1] == "去世"
     with runtime.factory() as session:
         assert get_record(session, get_ledger(session, "disabled_people"), NEW_PERSON) is None
+
+
+def test_a_name_the_ledger_marks_sensitive_is_masked_in_the_transfer_messages(chat, runtime):
+    with runtime.factory.begin() as session:
+        ledger = get_ledger(session, "disabled_people")
+        fields = [{**field, "sensitive": True} if field["name"] == "name" else field for field in ledger.fields]
+        define_ledger(session, ledger.code, ledger.title, ledger.key_field, fields, runtime.engine.now())
+    reply = chat.say("zhou_jianguo", f"/迁移 残疾人台账 {ZHAO_GUIYING} 到 松林村")
+    [notice] = chat.pushed_texts("zhang_dehua")
+    assert "赵**（5001**********0825）" in reply and "赵**（5001**********0825）" in notice
+    assert "赵桂英" not in reply + notice
