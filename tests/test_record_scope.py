@@ -427,17 +427,17 @@ def test_a_deleted_row_is_remembered_with_its_reason_and_not_offered_next_period
 
 
 def test_a_row_number_and_a_reason_and_a_workbook_deletion_all_mark_the_record_as_left(roster, runtime):
-    assert "第1/3行" in roster.say("zhang_dehua", "删除 2 去世")
+    assert "第1/3行" in roster.say("zhang_dehua", "删除　２　去世")  # full-width digit and spaces
     assert roster.say("zhang_dehua", "删错了").startswith("在花名册里可以回复")  # no removal at all
     assert roster.say("zhang_dehua", "删除3去世").startswith(
         "删除哪一行、为什么，请用空格隔开"
     )  # row 3 or 1? not guessed
-    assert "第3/3行" in roster.say("zhang_dehua", "删除第一行 两人户迁出")
+    assert "第3/3行" in roster.say("zhang_dehua", "删除第一行 两人户迁出（已核实）")
     too_long = roster.say("zhang_dehua", "删除 两人户迁出 " + "很" * 100)
     assert too_long.startswith("原因请写在 100 字以内。") and "第3/3行" in too_long  # nothing removed
     listing = roster.say("zhang_dehua", "确认")
     assert (
-        "（删除：两人户迁出）" in listing
+        "（删除：两人户迁出（已核实））" in listing
         and "（删除：去世）" in listing
         and "王德明 三级 困难残疾人生活补贴（无变化）" in listing
     )
@@ -447,8 +447,14 @@ def test_a_row_number_and_a_reason_and_a_workbook_deletion_all_mark_the_record_a
         reasons = {
             key: get_record(session, ledger, key).left_reason for key in ("500118195803120218", "500118197209050447")
         }
-        assert reasons == {"500118195803120218": "两人户迁出", "500118197209050447": "去世"}
+        assert reasons == {"500118195803120218": "两人户迁出（已核实）", "500118197209050447": "去世"}  # as typed
         assert get_record(session, ledger, WANG_DEMING).left_at is None
+
+
+def test_help_at_a_roster_says_a_deletion_may_carry_a_reason(roster):
+    assert "可写原因，如“删除 迁往外地”" in roster.say("zhang_dehua", "帮助")
+    roster.say("zhang_dehua", "全部确认")
+    assert "删除可写原因，如“删除 3 迁往外地”" in roster.say("zhang_dehua", "帮助")
 
 
 def test_a_row_deleted_in_the_workbook_is_remembered_too(roster, runtime):
