@@ -20,9 +20,8 @@ from handlers.context import Context
 from handlers.ledger_access import Access, ledger_access, sensitive_labels
 from handlers.ledger_conditions import parse_conditions
 from handlers.masking import mask_sensitive
-from handlers.summary import FORMULA_TRIGGERS
 from handlers.texts import ledgers as t
-from ledger_store import audit
+from ledger_store import audit, xlsx_cells
 from ledger_store.ledger_query import Condition, count_matching, find_matching
 from ledger_store.ledgers import UNIT_HEADER, from_json, is_sensitive, masked_value
 from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person, Role
@@ -78,13 +77,15 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
     ledger, masked = request.ledger, not request.access.full
     units = unit_names(ctx)
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(ledger.title[:31])
-    sheet.append([field["label"] for field in ledger.fields] + [UNIT_HEADER])
+    sheet = book.create_sheet(xlsx_cells.sheet_title(ledger.title))
+    titles = [*(field["label"] for field in ledger.fields), UNIT_HEADER]
+    sheet.append([xlsx_cells.cell(sheet, title) for title in titles])
     rows = 0
     for record in find_matching(ctx.session, ledger, request.conditions, request.unit_ids):
         values = values_of(ledger, record)
-        cells = [exported(field, values.get(field["name"]), masked) for field in ledger.fields]
-        sheet.append([*cells, units.get(record.org_unit_id, "")])
+        cells = [cell(field, values.get(field["name"]), masked) for field in ledger.fields]
+        # Formula-looking text is kept as typed and marked to stay text (no apostrophe added).
+        sheet.append(xlsx_cells.row_cells(sheet, [*cells, units.get(record.org_unit_id, "")]))
         rows += 1
     buffer = io.BytesIO()
     book.save(buffer)
@@ -168,14 +169,6 @@ def masked_row(ledger: Ledger, values: dict[str, Any], unit: str) -> str:
     """A record for chat: every value, sensitive ones masked, and no whole ID number or mobile whatever the field."""
     shown = [cell(field, values.get(field["name"]), masked=True) for field in ledger.fields]
     return mask_sensitive(" ".join([*(str(value) for value in shown if value not in (None, "")), unit]).strip())
-
-
-def exported(field: dict[str, Any], stored: Any, masked: bool = False) -> Any:
-    """A stored value as a spreadsheet cell; text that would become a formula is defused with a leading quote."""
-    value = cell(field, stored, masked)
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        value = "'" + value
-    return value
 
 
 def cell(field: dict[str, Any], stored: Any, masked: bool) -> Any:

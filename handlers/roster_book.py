@@ -12,26 +12,25 @@ from openpyxl.utils import get_column_letter
 
 from handlers.forms.answers import Invalid, from_json, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
-from handlers.forms.xlsform import DAMAGED_FILE
-from handlers.summary import FORMULA_TRIGGERS, cell_value
+from handlers.summary import cell_value
+from handlers.texts import files as file_texts
 from handlers.texts import roster as t
+from ledger_store.sheet_files import CHAT, DAMAGED_FILE, UnsafeWorkbook, check_workbook
+from ledger_store.xlsx_cells import MAX_CELL_CHARS, cell, row_cells, sheet_title, strip_controls
 
 MAX_LISTED = 30  # problems listed in one reply
 MAX_ROWS = 5000  # rows read from one workbook
+MAX_COLUMNS = CHAT.columns  # columns read from one workbook
 
 
 def roster_workbook(fields: list[Field], rows: list[dict[str, Any]]) -> bytes:
     """The rows still on the roster, one column per question, every value as a person would type it."""
     book = Workbook()
     sheet = book.active
-    sheet.title = (fields[0].repeat_label or "花名册")[:31]
-    sheet.append([field.label for field in fields])
+    sheet.title = sheet_title(fields[0].repeat_label or "花名册")
+    sheet.append([cell(sheet, field.label) for field in fields])
     for row in rows:
-        sheet.append([_cell(field, row["values"].get(field.name)) for field in fields])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
-                cell.data_type, cell.quotePrefix = "s", True
+        sheet.append(row_cells(sheet, [_cell(field, row["values"].get(field.name)) for field in fields]))
     for index, field in enumerate(fields):
         sheet.column_dimensions[get_column_letter(index + 1)].width = 22 if field.type == FieldType.ID_NUMBER else 14
     sheet.freeze_panes = "A2"
@@ -52,11 +51,17 @@ def read_roster_workbook(
     `refuse_keys` answers, for all the keys at once, why some may not be used (another unit's record).
     """
     try:
+        check_workbook(content, CHAT)
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except UnsafeWorkbook as error:
+        return file_texts.unsafe_workbook(error.reason, error.limit)
     except DAMAGED_FILE:
         return t.UNREADABLE
     try:
-        lines = list(book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2))
+        sheet = book.worksheets[0]
+        lines = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS))
+    except (*DAMAGED_FILE, IndexError):
+        return t.UNREADABLE
     finally:
         book.close()
     if len(lines) > MAX_ROWS + 1:
@@ -81,6 +86,9 @@ def read_roster_workbook(
             if not text:
                 if field.required:
                     problems.append(t.cell_problem(number, field.label, t.REQUIRED_CELL))
+                continue
+            if len(text) > MAX_CELL_CHARS:
+                problems.append(t.cell_problem(number, field.label, file_texts.cell_too_long(MAX_CELL_CHARS)))
                 continue
             parsed = parse_answer(field, text, today)
             if isinstance(parsed, Invalid):
@@ -108,11 +116,11 @@ def _cell(field: Field, stored: Any) -> Any:
 
 
 def _text(value: Any) -> str:
-    """A cell as the text a person would have typed in chat."""
+    """A cell as the text a person would have typed in chat (control characters, NUL included, taken out)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return strip_controls(str(value)).strip()

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -23,9 +23,8 @@ from handlers.texts import reporting as t
 from handlers.texts import summary as s
 from ledger_store.models import Assignment, AssignmentStatus, ReportTask, RosterRow, Submission
 from ledger_store.org import unit_path
+from ledger_store.xlsx_cells import cell, row_cells, sheet_title
 
-# A cell starting with one of these is a formula (or becomes one) in a spreadsheet program.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -102,21 +101,23 @@ def write_workbook(
     """The .xlsx bytes: 汇总 (header, a row per unit, bold totals), then the other sheets (未报送 …).
 
     Written in write-only mode, which streams rows instead of keeping a cell object for each value: sheet
-    settings and column widths must therefore be known before the first row goes out.
+    settings and column widths must therefore be known before the first row goes out. Every cell, the headers
+    (question labels people wrote) and sheet titles (roster names) too, goes through the safe cell writer.
     """
     workbook = Workbook(write_only=True)
-    summary_sheet = workbook.create_sheet(s.SUMMARY_SHEET)
+    summary_sheet = workbook.create_sheet(sheet_title(s.SUMMARY_SHEET))
     prepare_sheet(summary_sheet, [header, *rows, total_row])
     summary_sheet.append(header_cells(summary_sheet, header))
+    formats = {column - 1: number_format for column, number_format in date_columns.items()}
     for row in rows:
-        summary_sheet.append(safe_cells(summary_sheet, row, date_columns))
-    summary_sheet.append([styled_cell(summary_sheet, value, font=BOLD) for value in total_row])
+        summary_sheet.append(row_cells(summary_sheet, row, formats))
+    summary_sheet.append([cell(summary_sheet, value, font=BOLD) for value in total_row])
     for data in others:
-        sheet = workbook.create_sheet(data.title)
+        sheet = workbook.create_sheet(sheet_title(data.title, workbook.sheetnames))
         prepare_sheet(sheet, [data.header, *data.rows])
         sheet.append(header_cells(sheet, data.header))
         for row in data.rows:
-            sheet.append(safe_cells(sheet, row, {}))
+            sheet.append(row_cells(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -216,29 +217,6 @@ def number_cell(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-def safe_cells(sheet: WriteOnlyWorksheet, row: list[object], date_columns: dict[int, str]) -> list[object]:
-    """A row to append: formula-looking text forced to plain text, dates formatted, every other value bare."""
-    cells = list(row)
-    for index, value in enumerate(row):
-        if isinstance(value, str):
-            if value.startswith(FORMULA_TRIGGERS):
-                cell = WriteOnlyCell(sheet, value)
-                cell.data_type = "s"
-                cell.quotePrefix = True
-                cells[index] = cell
-        elif isinstance(value, date) and index + 1 in date_columns:
-            cells[index] = styled_cell(sheet, value, number_format=date_columns[index + 1])
-    return cells
-
-
-def styled_cell(sheet: WriteOnlyWorksheet, value: object, **style: object) -> Cell:
-    """A cell holding `value` with the given style attributes (font, fill, number_format, ...)."""
-    cell = WriteOnlyCell(sheet, value)
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
-
-
 def date_formats(fields: list[Field]) -> dict[int, str]:
     """Column number -> date format for the date questions (after the 4 fixed columns)."""
     return {5 + i: "yyyy-mm-dd" for i, f in enumerate(fields) if f.type == FieldType.DATE}
@@ -246,7 +224,7 @@ def date_formats(fields: list[Field]) -> dict[int, str]:
 
 def header_cells(sheet: WriteOnlyWorksheet, header: list[str]) -> list[Cell]:
     """The header row: bold, filled, centred and wrapped."""
-    return [styled_cell(sheet, title, font=BOLD, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for title in header]
+    return [cell(sheet, title, font=BOLD, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT) for title in header]
 
 
 def prepare_sheet(sheet: WriteOnlyWorksheet, rows: list[list[object]]) -> None:

@@ -14,16 +14,13 @@ re-confirmed: a file is not a person confirming, and a re-run must change nothin
 
 from __future__ import annotations
 
-import codecs
-import csv
 import re
 import sqlite3
 import tempfile
 import time
 import unicodedata
-import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,7 +29,7 @@ from typing import Any
 
 import openpyxl
 import sqlalchemy as sa
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell
 from openpyxl.styles import PatternFill
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,7 +46,8 @@ from ledger_store.ledgers import (
     naive_utc,
 )
 from ledger_store.models import LedgerChange, LedgerRecord, OrgUnit
-from ledger_store.org_sheet import cell_text
+from ledger_store.sheet_files import LEDGER, RowProblem, SheetFileError, UnsafeWorkbook, read_rows
+from ledger_store.xlsx_cells import cell
 
 MAX_ERRORS_SHOWN = 30
 MAX_KEY_LENGTH = 64
@@ -90,8 +88,13 @@ class LedgerImportReport:
 
     def summary(self) -> str:
         """A Chinese paragraph for the person who uploaded the file."""
-        if self.problem:
+        if self.problem and not (self.inserted or self.updated):
             return f"导入失败，未写入任何数据：{self.problem}"
+        if self.problem:
+            return (
+                f"导入中途停止：{self.problem}已写入的部分保留（新增 {self.inserted} 条，更新 {self.updated} 条）；"
+                "改正文件后重新导入整个文件即可，已导入的行不会重复。"
+            )
         lines = [
             f"“{self.ledger_title}”导入完成：读取 {self.rows_read} 行，"
             f"新增 {self.inserted} 条，更新 {self.updated} 条，无变化 {self.unchanged} 条，"
@@ -132,15 +135,21 @@ def import_ledger(
         ledger_id, title, key_field, fields = definition
         report = LedgerImportReport(title, path.name)
         batch = _Batch(session, ledger_id, f"import:{path.name}"[:200], actor_id, naive_utc(now))
+        errors: _ErrorBook | None = None
         try:
-            with _open_rows(path) as records, tempfile.TemporaryDirectory() as scratch:
+            with read_rows(path, LEDGER) as records, tempfile.TemporaryDirectory() as scratch:
                 header = next(records, [])
+                if isinstance(header, RowProblem):
+                    raise LedgerFileError(f"第 1 行：{header.sentence()}。")
                 columns = _Columns(fields, key_field, header, units)
                 report.ignored_columns, batch.required = columns.ignored, columns.required
                 errors = _ErrorBook(error_path, header, report)
                 with closing(_SeenKeys(Path(scratch) / "keys.sqlite3")) as seen:
                     for number, record in enumerate(records, start=2):
-                        if any(record):
+                        if isinstance(record, RowProblem):
+                            report.rows_read += 1
+                            errors.add(_Row(number, [], problems=[(-1, record.sentence())]))
+                        elif any(record):
                             report.rows_read += 1
                             batch.add(columns.check(number, record), errors)
                         if len(batch.rows) >= batch_size:
@@ -148,9 +157,13 @@ def import_ledger(
                             _tell(progress, report.rows_read)
                     batch.write(seen, errors)
                     _tell(progress, report.rows_read)
-                errors.close()
-        except LedgerFileError as error:
+        except (LedgerFileError, SheetFileError) as error:
             report.problem = str(error)
+        except UnsafeWorkbook as error:
+            report.problem = error.sentence(path.name)
+        finally:
+            if errors is not None:
+                errors.close()  # the rows refused before a file stopped making sense are listed too
     report.inserted, report.updated, report.unchanged = batch.inserted, batch.updated, batch.unchanged
     report.seconds = time.perf_counter() - started
     return report
@@ -365,64 +378,22 @@ class _ErrorBook:
         if self.workbook is None:
             self.workbook = openpyxl.Workbook(write_only=True)
             self.sheet = self.workbook.create_sheet("有误的行")
-            self.sheet.append(["行号", *self.header, "错误原因"])
+            self.sheet.append([cell(self.sheet, title) for title in ["行号", *self.header, "错误原因"]])
         width = max(len(self.header), len(row.cells))
-        self.sheet.append([row.number, *(self._cell(row, index) for index in range(width)), reasons])
+        self.sheet.append([row.number, *(self._cell(row, index) for index in range(width)), cell(self.sheet, reasons)])
 
-    def _cell(self, row: _Row, index: int) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, value=row.cells[index] if index < len(row.cells) else None)
-        cell.data_type = "s" if cell.value else cell.data_type  # what a person typed never becomes a formula
+    def _cell(self, row: _Row, index: int) -> Cell:
+        """A cell as the person typed it, kept text (never a formula), filled red when it is one of the bad ones."""
+        value = row.cells[index] if index < len(row.cells) else None
         if any(index == bad for bad, _ in row.problems):
-            cell.fill = _BAD_CELL
-        return cell
+            return cell(self.sheet, value, fill=_BAD_CELL)
+        return cell(self.sheet, value)
 
     def close(self) -> None:
         """Save the workbook, if any row was invalid."""
         if self.workbook is not None:
             self.workbook.save(self.path)
             self.report.error_path = self.path
-
-
-@contextmanager
-def _open_rows(path: Path) -> Iterator[Iterator[list[str]]]:
-    """The file's rows as lists of cell texts, streamed; LedgerFileError when it cannot be read."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        encoding = _csv_encoding(path)
-        with path.open(encoding=encoding, newline="") as file:
-            yield csv.reader(file)
-        return
-    if suffix not in (".xlsx", ".xlsm"):
-        raise LedgerFileError(f"无法识别文件“{path.name}”的类型，请上传 .xlsx 或 .csv 文件（.xls 请先另存为 .xlsx）。")
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise LedgerFileError(f"无法打开文件“{path.name}”，请确认它是 Excel（.xlsx）文件。") from error
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # a stated size can be wrong; read every row there is
-        yield ([cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
-
-
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030, whichever decodes the whole file, read in chunks."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as file:
-                while chunk := file.read(1 << 20):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-        except OSError as error:
-            raise LedgerFileError(f"无法打开文件“{path.name}”，请检查文件路径。") from error
-    raise LedgerFileError(
-        f"无法识别文件“{path.name}”的文字编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新导入。"
-    )
 
 
 def _tell(progress: Callable[[int], None] | None, rows: int) -> None:

@@ -61,14 +61,15 @@ def import_org(
 ) -> ImportReport:
     """Check and apply an organisation sheet inside the caller's transaction; nothing is written on errors."""
     try:
-        rows = read_org_sheet(path)
+        sheet = read_org_sheet(path)
     except OrgSheetError as error:
         return ImportReport(errors=[str(error)])
-    if not rows:
+    if not sheet.rows and not sheet.problems:
         return ImportReport(errors=["文件里只有第 1 行的列名，没有数据。请从第 2 行起，每行填写一个单位或一个人员。"])
-    plan = plan_import(session, rows)
-    if plan.errors:
-        return ImportReport(errors=[f"第 {row} 行：{reason}" for row, reason in plan.errors])
+    plan = plan_import(session, sheet.rows)
+    errors = sorted([*sheet.problems, *plan.errors], key=lambda error: error[0])
+    if errors:
+        return ImportReport(errors=[f"第 {row} 行：{reason}" for row, reason in errors])
     at = now or datetime.now(UTC).replace(tzinfo=None)
     return _Importer(session, plan, actor_id, at).apply()
 

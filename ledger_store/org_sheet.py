@@ -1,18 +1,19 @@
-"""Read an organisation sheet (.xlsx or .csv) into rows of stripped strings keyed by column."""
+"""Read an organisation sheet (.xlsx or .csv) into rows of stripped strings keyed by column, streamed and capped.
+
+The file is read row by row (read-only xlsx, line by line CSV) and refused past MAX_ROWS filled rows, so a sheet
+of a million rows is turned away after reading the first MAX_ROWS, in little memory; an archive that would
+unpack beyond the organisation limits is refused before it is opened.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import openpyxl
+from ledger_store.sheet_files import ORGANISATION, RowProblem, SheetFileError, UnsafeWorkbook, read_rows
 
+MAX_ROWS = 50_000  # filled data rows; a district's organisation is under 20,000
 # Chinese header -> the key a row's cells are stored under.
 COLUMNS = {
     "单位": "unit",
@@ -44,59 +45,23 @@ class SheetRow:
         return self.cells.get(key, "")
 
 
-def read_org_sheet(path: Path) -> list[SheetRow]:
+@dataclass(frozen=True)
+class OrgSheet:
+    """The filled data rows of a sheet, and the (row, reason) of rows that could not be read."""
+
+    rows: list[SheetRow]
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_org_sheet(path: Path) -> OrgSheet:
     """Read the first sheet of an .xlsx or a .csv file; the header is row 1."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _rows(_xlsx_records(path))
-    if suffix == ".csv":
-        return _rows(_csv_records(path))
-    raise OrgSheetError(
-        f"无法识别文件“{path.name}”的类型，请上传 .xlsx 或 .csv 文件（旧版 .xls 请先在 Excel 中另存为 .xlsx）。"
-    )
-
-
-def cell_text(value: Any) -> str:
-    """A cell as the text a person typed: 13812341234.0 as 13812341234, a date as 2024-11-30, None as ""."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _xlsx_records(path: Path) -> list[list[str]]:
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise OrgSheetError(f"无法打开文件“{path.name}”，请确认它是 Excel（.xlsx）文件。") from error
-    try:
-        sheet = workbook.worksheets[0]
-        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _csv_records(path: Path) -> list[list[str]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise OrgSheetError(f"无法打开文件“{path.name}”，请检查文件路径。") from error
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Chinese Windows saves "CSV" in the local code page.
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError as error:
-            raise OrgSheetError(
-                f"无法识别文件“{path.name}”的文字编码，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后重新上传。"
-            ) from error
-    return [[cell_text(value) for value in record] for record in csv.reader(io.StringIO(text))]
+        with read_rows(path, ORGANISATION) as records:
+            return _rows(records)
+    except SheetFileError as error:
+        raise OrgSheetError(str(error)) from error
+    except UnsafeWorkbook as error:
+        raise OrgSheetError(error.sentence(path.name)) from error
 
 
 def _header_key(text: str) -> str:
@@ -104,9 +69,11 @@ def _header_key(text: str) -> str:
     return text.strip().strip("*＊").strip()
 
 
-def _rows(records: Iterable[list[str]]) -> list[SheetRow]:
-    numbered: Iterator[tuple[int, list[str]]] = enumerate(records, start=1)
+def _rows(records: Iterable[list[str] | RowProblem]) -> OrgSheet:
+    numbered: Iterator[tuple[int, list[str] | RowProblem]] = enumerate(records, start=1)
     header = next(numbered, (1, []))[1]
+    if isinstance(header, RowProblem):
+        raise OrgSheetError(f"第 1 行：{header.sentence()}。")
     columns: dict[int, str] = {}
     for index, title in enumerate(header):
         key = COLUMNS.get(_header_key(title))
@@ -121,9 +88,17 @@ def _rows(records: Iterable[list[str]]) -> list[SheetRow]:
             "请在第 1 行写上列名：单位、层级（必填），以及按需填写的 上级单位、姓名、账号、角色、手机号、"
             "企业微信账号、钉钉账号。"
         )
-    rows = []
+    sheet = OrgSheet([])
     for number, record in numbered:
+        if isinstance(record, RowProblem):
+            sheet.problems.append((number, record.sentence() + "。"))
+            continue
         cells = {key: record[index] for index, key in columns.items() if index < len(record)}
         if any(cells.values()):
-            rows.append(SheetRow(number, cells))
-    return rows
+            if len(sheet.rows) + len(sheet.problems) >= MAX_ROWS:
+                raise OrgSheetError(
+                    f"文件的数据超过 {MAX_ROWS} 行，不能一次导入，未写入任何数据。"
+                    "请分成几个文件（上级单位所在的文件先导入）分别导入。"
+                )
+            sheet.rows.append(SheetRow(number, cells))
+    return sheet

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -703,3 +704,156 @@ def test_group_and_question_conditions_together_stay_within_the_limits() -> None
     )
     assert [(p.row, p.column) for p in result.problems] == [(4, "relevant")]
     assert "表达式太长太复杂" in result.problems[0].message
+
+
+# --- messages that say what is really wrong -----------------------------------------------------------------------
+
+
+def test_pyxform_aliases_of_message_columns_are_understood() -> None:
+    fields = fields_of(
+        """
+        | survey |         |      |       |          |             |              |                       |
+        |        | type    | name | label | required | requiredMsg | constraint   | bind::jr:constraintMsg |
+        |        | integer | a    | 户数  | yes      | 请填写户数  | . >= 0       | 户数不能为负数        |
+        |        | integer | b    | 人数  | yes      | 请填写人数  |              |                       |
+        """
+    )
+    assert [(f.required_message, f.constraint_message) for f in fields] == [
+        ("请填写户数", "户数不能为负数"),
+        ("请填写人数", ""),
+    ]
+    chinese = fields_of(
+        """
+        | survey |         |      |       |          |                        |
+        |        | type    | name | label | required | requiredMsg::Chinese (zh) |
+        |        | integer | a    | 户数  | yes      | 户数必填               |
+        """
+    )
+    assert chinese[0].required_message == "户数必填"
+    bound = fields_of(
+        """
+        | survey |         |      |       |                |                      |
+        |        | type    | name | label | bind::required | bind::jr:requiredMsg |
+        |        | integer | a    | 户数  | yes            | 请填写户数           |
+        """
+    )
+    assert (bound[0].required, bound[0].required_message) == (True, "请填写户数")
+    others = fields_of(
+        """
+        | survey |         |      |       |                      |                |      |
+        |        | type    | name | label | constraining message | bind::relevant | rows |
+        |        | integer | a    | 户数  |                      |                | 3    |
+        |        | integer | b    | 人数  | 人数不对             | ${a} > 0       |      |
+        """
+    )
+    assert [(f.constraint_message, f.relevant) for f in others] == [("", ""), ("人数不对", "${a} > 0")]
+
+
+def test_a_choice_list_whose_rows_lack_labels_is_not_called_missing() -> None:
+    assert messages(
+        """
+        | survey  |               |      |       |
+        |         | type          | name | label |
+        |         | select_one yn | a    | A     |
+        | choices |               |      |       |
+        |         | list_name     | name | label |
+        |         | yn            | yes  |       |
+        |         | yn            | no   |       |
+        """
+    ) == [
+        "choices 表第 2 行：选项“yes”缺少显示文字（label）。",
+        "choices 表第 3 行：选项“no”缺少显示文字（label）。",
+    ]
+
+
+def test_a_misspelt_sheet_is_named_with_the_sheet_it_should_be() -> None:
+    assert messages(
+        """
+        | survey    |           |          |
+        |           | type      | name     | label |
+        |           | integer   | a        | A     |
+        | stettings |           |          |
+        |           | form_title | form_id |
+        |           | 低保月报  | dibao    |
+        """
+    ) == ["工作表“stettings”无法识别，是否是“settings”？请改正工作表名称（名称不对的工作表不会被读取）。"]
+    assert messages(
+        """
+        | survy   |           |      |       |
+        |         | type      | name | label |
+        |         | integer   | a    | A     |
+        | choises |           |      |       |
+        |         | list_name | name | label |
+        |         | yn        | yes  | 是    |
+        """
+    ) == [
+        "工作表“survy”无法识别，是否是“survey”？请改正工作表名称（名称不对的工作表不会被读取）。",
+        "工作表“choises”无法识别，是否是“choices”？请改正工作表名称（名称不对的工作表不会被读取）。",
+    ]
+
+
+def test_sheets_of_other_names_are_not_read() -> None:
+    form = read(
+        """
+        | survey |         |      |       |
+        |        | type    | name | label |
+        |        | integer | a    | A     |
+        | 说明   |         |      |       |
+        |        | 随便写  | 什么 |       |
+        | Sheet1 |         |      |       |
+        |        | x       |      |       |
+        """
+    ).form
+    assert [field.name for field in form.fields] == ["a"]
+
+
+def test_begin_loop_and_end_loop_are_both_unsupported() -> None:
+    assert messages(
+        """
+        | survey  |                       |      |       |
+        |         | type                  | name | label |
+        |         | integer               | a    | A     |
+        |         | begin loop over kinds | l    | 每种  |
+        |         | integer               | n    | 数量  |
+        |         | end loop              |      |       |
+        | choices |                       |      |       |
+        |         | list_name             | name | label |
+        |         | kinds                 | x    | 甲    |
+        """
+    ) == [
+        "survey 表第 3 行：类型“begin loop over kinds”暂不支持：本系统只支持分组（group）和重复组（repeat）。",
+        "survey 表第 5 行：类型“end loop”暂不支持：本系统只支持分组（group）和重复组（repeat）。",
+    ]
+
+
+def test_a_looped_group_is_a_repeat_as_in_pyxform() -> None:
+    form = read(
+        """
+        | survey |                    |      |       |
+        |        | type               | name | label |
+        |        | begin looped group | kids | 子女  |
+        |        | text               | kid  | 姓名  |
+        |        | end looped group   |      |       |
+        """
+    ).form
+    assert [(field.name, field.repeat) for field in form.fields] == [("kid", "kids")]
+
+
+def test_a_cell_longer_than_excel_allows_is_a_problem_not_a_label() -> None:
+    book = Workbook()
+    survey = book.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label"])
+    survey.append(["integer", "a", "长" * 40_000])
+    buffer = io.BytesIO()
+    book.save(buffer)  # openpyxl cuts at 32,767; a file made by other means may not
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(rebuilt, "w") as target:
+        for member in source.infolist():
+            content = source.read(member.filename)
+            target.writestr(member.filename, content.replace(("长" * 32_767).encode(), ("长" * 40_000).encode()))
+    problems = read_form(rebuilt.getvalue(), file_name="长.xlsx").problems
+    assert [p.message for p in problems] == [
+        "survey 表第 2 行：单元格超过 32767 个字（Excel 一个单元格的上限）。",
+        "survey 表第 2 行：缺少题目（label）。",
+    ]

@@ -7,17 +7,15 @@ gives no form: the department fixes the file and uploads it again.
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from handlers.forms.fields import Choice, Field
 from handlers.forms.xlsform_sheets import (
@@ -32,7 +30,9 @@ from handlers.forms.xlsform_sheets import (
 )
 from handlers.forms.xlsform_survey import Repeat, read_survey
 from handlers.forms.xlsform_template import blank_template
+from handlers.texts import files as file_texts
 from handlers.texts import forms as t
+from ledger_store.sheet_files import CHAT, DAMAGED_FILE, UnsafeWorkbook, check_workbook
 
 __all__ = ["FormDefinition", "FormResult", "Problem", "Repeat", "blank_template", "read_form"]
 
@@ -40,20 +40,6 @@ __all__ = ["FormDefinition", "FormResult", "Problem", "Repeat", "blank_template"
 LinkCheck = Callable[[Sequence[Field]], Mapping[str, str]]
 MAX_CODE_LENGTH = 64  # forms.code in the database
 MAX_TITLE_LENGTH = 100  # forms.title
-# What openpyxl, zipfile and zlib raise for a file that is no .xlsx or is damaged: SyntaxError is bad XML,
-# NotImplementedError an unknown compression method, RuntimeError an encrypted zip member.
-DAMAGED_FILE = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    InvalidFileException,
-    KeyError,
-    ValueError,
-    OSError,
-    SyntaxError,
-    NotImplementedError,
-    RuntimeError,
-)
 
 
 @dataclass(frozen=True)
@@ -82,43 +68,70 @@ def read_form(source: str | Path | bytes, *, file_name: str = "", check_links: L
     `check_links` sees the fields of a form without other problems and names what is wrong with their 台账字段
     (save_to), by field name; those problems are reported at the field's row like every other.
     """
-    if isinstance(source, str | Path):
-        file_name = file_name or Path(source).name
-        data = Path(source).read_bytes()
-    else:
-        data = source
     problems: list[Problem] = []
     sheets: dict[str, Sheet] = {}
+    others: list[str] = []  # sheets of no known kind
     try:
+        if isinstance(source, str | Path):
+            file_name = file_name or Path(source).name
+            check_workbook(Path(source), CHAT)  # before reading a file of any size into memory
+            data = Path(source).read_bytes()
+        else:
+            data = source
+        check_workbook(data, CHAT)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             for worksheet in workbook.worksheets:
                 kind = SHEET_KINDS.get(worksheet.title.strip().casefold())
-                if kind is not None and kind not in sheets:
+                if kind is None:
+                    others.append(worksheet.title)
+                elif kind not in sheets:
                     sheets[kind] = read_sheet(worksheet, kind, problems)
             order = [worksheet.title for worksheet in workbook.worksheets]
         finally:
             workbook.close()
+    except UnsafeWorkbook as error:
+        return FormResult(None, [Problem("", None, None, file_texts.unsafe_workbook(error.reason, error.limit))])
     except DAMAGED_FILE:
         return FormResult(None, [Problem("", None, None, t.UNREADABLE_FILE)])
-    form = _read(sheets, Path(file_name).stem, problems, check_links)
+    misspelt = _misspelt_sheets(others, sheets, problems)
+    form = _read(sheets, Path(file_name).stem, problems, check_links, missing_reported=misspelt)
     problems.sort(key=lambda p: (order.index(p.sheet) if p.sheet in order else len(order), p.row or 0))
     return FormResult(None if problems else form, problems)
 
 
+def _misspelt_sheets(titles: list[str], sheets: dict[str, Sheet], problems: list[Problem]) -> set[str]:
+    """Report each unknown sheet whose name is close to a sheet the workbook lacks (stettings for settings);
+    returns the kinds so named. Other unknown sheets (a guide, notes) are not read, as in pyxform."""
+    wanted = {name: kind for name, kind in SHEET_KINDS.items() if kind not in sheets}
+    named = set()
+    for title in titles:
+        close = difflib.get_close_matches(title.strip().casefold(), list(wanted), n=1, cutoff=0.75)
+        if close:
+            problems.append(Problem(title, None, None, t.misspelt_sheet(title, close[0])))
+            named.add(wanted[close[0]])
+    return named
+
+
 def _read(
-    sheets: dict[str, Sheet], stem: str, problems: list[Problem], check_links: LinkCheck | None
+    sheets: dict[str, Sheet],
+    stem: str,
+    problems: list[Problem],
+    check_links: LinkCheck | None,
+    missing_reported: set[str] | frozenset[str] = frozenset(),
 ) -> FormDefinition | None:
     """The form from its sheets, adding what is wrong to `problems`."""
     survey = sheets.get(SURVEY)
     if survey is None:
-        problems.append(Problem("", None, None, t.NO_SURVEY_SHEET))
+        if SURVEY not in missing_reported:
+            problems.append(Problem("", None, None, t.NO_SURVEY_SHEET))
         return None
     missing = [name for name in ("type", "name", "label") if not survey.has(name)]
     if missing:
         problems.append(problem(survey.title, survey.header_row, None, t.missing_columns(missing)))
         return None
-    lists = _read_choices(sheets.get(CHOICES), problems)
+    # A misspelt choices sheet was reported once; its lists are not reported again at every question.
+    lists = None if CHOICES in missing_reported else _read_choices(sheets.get(CHOICES), problems)
     fields, repeats, rows = read_survey(survey, lists, problems)
     if not fields:
         problems.append(problem(survey.title, None, None, t.NO_QUESTIONS))
@@ -143,6 +156,9 @@ def _read_choices(sheet: Sheet | None, problems: list[Problem]) -> dict[str, tup
         list_name, name, label = (sheet.text(cells, key) for key in ("list_name", "name", "label"))
         if not (list_name or name or label):
             continue
+        if list_name:
+            # The list exists even if every row of it has a problem: those rows are reported, the list is not missing.
+            lists.setdefault(list_name, [])
         if not list_name:
             problems.append(problem(sheet.title, number, sheet.header("list_name"), t.MISSING_LIST_NAME))
         elif not name:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from handlers.texts import files as file_texts
 from handlers.texts import forms as t
+from ledger_store.xlsx_cells import MAX_CELL_CHARS, strip_controls
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
 SHEET_KINDS = {
@@ -25,25 +27,55 @@ MAX_COLUMNS = 200  # columns beyond are not read
 TRANSLATABLE = frozenset({"label", "hint", "constraint_message", "required_message"})
 REFUSED = "refused"  # key of a known XLSForm column this system does not support
 
-# Column key -> the headers that mean it (compared after NFKC, collapsing spaces and casefolding).
+# Column key -> the headers that mean it (compared after NFKC, collapsing spaces and casefolding). The English
+# ones include pyxform's aliases (pyxform/aliases.py: survey_header), e.g. requiredMsg and bind::jr:requiredMsg.
 _HEADERS = {
     SURVEY: {
         "type": ("type", "类型", "题型"),
         "name": ("name", "字段名", "名称"),
         "label": ("label", "caption", "题目", "标题"),
         "hint": ("hint", "提示"),
-        "required": ("required", "必填"),
-        "required_message": ("required_message", "required message", "必填提示"),
-        "constraint": ("constraint", "校验", "约束"),
-        "constraint_message": ("constraint_message", "constraint message", "校验提示", "约束提示"),
-        "relevant": ("relevant", "relevance", "显示条件"),
+        "required": ("required", "bind::required", "必填"),
+        "required_message": (
+            "required_message",
+            "required message",
+            "requiredmsg",
+            "jr:requiredmsg",
+            "bind::jr:requiredmsg",
+            "必填提示",
+        ),
+        "constraint": ("constraint", "bind::constraint", "校验", "约束"),
+        "constraint_message": (
+            "constraint_message",
+            "constraint message",
+            "constraining message",
+            "jr:constraintmsg",
+            "bind::jr:constraintmsg",
+            "校验提示",
+            "约束提示",
+        ),
+        "relevant": ("relevant", "relevance", "bind::relevant", "显示条件"),
         "default": ("default", "默认值"),
-        "calculation": ("calculation", "calculate", "计算"),
-        "read_only": ("read_only", "readonly", "只读"),
+        "calculation": ("calculation", "calculate", "bind::calculate", "计算"),
+        "read_only": ("read_only", "readonly", "bind::readonly", "只读"),
         "choice_filter": ("choice_filter", "选项筛选"),
         "save_to": ("save_to", "台账字段"),
         "unit": ("unit", "单位"),
-        "ignored": ("appearance", "guidance_hint", "autoplay", "style", "备注"),
+        # Shown by phone apps only (the look of a question, an app's error text, a text box's height).
+        "ignored": (
+            "appearance",
+            "control::appearance",
+            "guidance_hint",
+            "autoplay",
+            "control::autoplay",
+            "style",
+            "rows",
+            "control::rows",
+            "noapperrorstring",
+            "no_app_error_string",
+            "bind::jr:noapperrorstring",
+            "备注",
+        ),
         REFUSED: ("repeat_count", "jr:count", "count", "parameters", "trigger", "image", "big-image", "audio", "video"),
     },
     CHOICES: {
@@ -125,7 +157,7 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
     if isinstance(value, date | time):
         return value.isoformat()
-    return str(value).translate(_INVISIBLE).strip()
+    return strip_controls(str(value)).translate(_INVISIBLE).strip()
 
 
 def read_sheet(worksheet: Any, kind: str, problems: list[Problem]) -> Sheet:
@@ -135,6 +167,10 @@ def read_sheet(worksheet: Any, kind: str, problems: list[Problem]) -> Sheet:
     raw_headers: list[str] = []
     for number, values in enumerate(rows, start=1):
         cells = [cell_text(value) for value in values]
+        for index, text in enumerate(cells):
+            if len(text) > MAX_CELL_CHARS:
+                problems.append(problem(worksheet.title, number, None, file_texts.cell_too_long(MAX_CELL_CHARS) + "。"))
+                cells[index] = ""
         if not any(cells):
             continue
         if number > MAX_ROWS:
@@ -183,6 +219,9 @@ def _resolve_headers(sheet: Sheet, headers: list[str], problems: list[Problem]) 
 def _meaning(header: str, kind: str) -> tuple[str | None, str]:
     """(column key or None, language) of a header such as "label::Chinese (zh)", "label:english" or "题目"."""
     text = " ".join(unicodedata.normalize("NFKC", header).split())
+    whole = _key(text, kind)
+    if whole is not None:  # a header that is an alias as a whole, such as bind::jr:requiredMsg
+        return whole, ""
     base, separator, language = text.partition("::")
     if not separator:
         base, separator, language = text.partition(":")

@@ -9,6 +9,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.texts import forms as t
+from ledger_store.xlsx_cells import cell
 
 SURVEY_HEADER = (
     "类型",
@@ -99,9 +100,8 @@ def blank_template() -> bytes:
     _fill(workbook.create_sheet("choices"), CHOICES_HEADER, CHOICES_EXAMPLE, widths={})
     _fill(workbook.create_sheet("settings"), SETTINGS_HEADER, SETTINGS_EXAMPLE, widths={"A": 20})
     guide = workbook.create_sheet("说明")
-    guide.append((t.GUIDE_TITLE,))
-    guide["A1"].font = Font(bold=True, size=14)
-    _fill(guide, t.GUIDE_HEADER, t.GUIDE_ROWS, widths={"A": 22, "B": 70, "C": 28}, header_row=2)
+    guide.append([cell(guide, t.GUIDE_TITLE, font=Font(bold=True, size=14))])
+    _fill(guide, t.GUIDE_HEADER, t.GUIDE_ROWS, widths={"A": 22, "B": 70, "C": 28})
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -112,16 +112,10 @@ def _fill(
     header: tuple[str, ...],
     rows: tuple[tuple[str, ...], ...],
     widths: dict[str, int],
-    header_row: int = 1,
 ) -> None:
-    """Write a bold header and the rows; every cell is text, so nothing is taken for a formula."""
-    sheet.append(header)
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
+    """Write a bold header and the rows through the safe cell writer: every cell is text, never a formula."""
+    sheet.append([cell(sheet, title, font=Font(bold=True)) for title in header])
     for row in rows:
-        sheet.append(row)
-    for row in sheet.iter_rows(min_row=header_row):
-        for cell in row:
-            cell.data_type = "s"  # text even if an example is later edited to start with "=" (formula injection)
+        sheet.append([cell(sheet, value or None) for value in row])
     for letter in "ABCDEFGHIJKL"[: len(header)]:
         sheet.column_dimensions[letter].width = widths.get(letter, 14)

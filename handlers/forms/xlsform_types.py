@@ -32,12 +32,17 @@ _SIMPLE = {
     **dict.fromkeys(("mobile", "phone", "phone number", "手机号", "手机"), FieldType.MOBILE),
     **dict.fromkeys(("yes_no", "是否"), FieldType.YES_NO),
 }
+# pyxform's aliases (pyxform/aliases.py: control) included: a "looped group" or "lgroup" is a repeat.
 _STRUCTURE = {
     **dict.fromkeys(("begin group", "begin_group", "分组开始", "开始分组"), BEGIN_GROUP),
     **dict.fromkeys(("end group", "end_group", "分组结束", "结束分组"), END_GROUP),
-    **dict.fromkeys(("begin repeat", "begin_repeat", "重复开始", "开始重复"), BEGIN_REPEAT),
-    **dict.fromkeys(("end repeat", "end_repeat", "重复结束", "结束重复"), END_REPEAT),
+    **dict.fromkeys(
+        ("begin repeat", "begin_repeat", "begin looped group", "begin lgroup", "重复开始", "开始重复"), BEGIN_REPEAT
+    ),
+    **dict.fromkeys(("end repeat", "end_repeat", "end looped group", "end lgroup", "重复结束", "结束重复"), END_REPEAT),
 }
+# A loop is written with its list: "begin loop over animals" (pyxform); "end loop" stands alone.
+_LOOP_PREFIXES = ("begin loop", "begin_loop")
 # Longest first, so "select one from" wins over "select one".
 _SELECTS = (
     ("select all that apply from", FieldType.SELECT_MULTIPLE),
@@ -102,6 +107,8 @@ def read_type(written: str) -> QuestionType | TypeRefused:
         return QuestionType(QUESTION, _SIMPLE[key])
     if key in _UNSUPPORTED:
         return TypeRefused(t.unsupported_type(written, _UNSUPPORTED[key]))
+    if key.startswith(_LOOP_PREFIXES):
+        return TypeRefused(t.unsupported_type(written, "structure"))
     for prefix, group in _UNSUPPORTED_SELECTS:
         if key == prefix or key.startswith(prefix + " "):
             return TypeRefused(t.unsupported_type(written, group))

@@ -58,6 +58,11 @@ def _did_you_mean(suggestion: str | None, otherwise: str = "。") -> str:
     return f"，是否是“{suggestion}”？" if suggestion else otherwise
 
 
+def misspelt_sheet(title: str, suggestion: str) -> str:
+    """A sheet whose name is close to one the form needs; sheets of other names are not read."""
+    return f"工作表“{title}”无法识别，是否是“{suggestion}”？请改正工作表名称（名称不对的工作表不会被读取）。"
+
+
 def unknown_type(written: str, suggestion: str | None) -> str:
     """A type cell that names no type."""
     return f"类型“{written}”无法识别{_did_you_mean(suggestion, '。支持的类型见模板里的“说明”表。')}"

@@ -1,0 +1,109 @@
+"""The one way a value becomes a spreadsheet cell: it never raises, and text a person wrote never becomes a formula.
+
+Every workbook the bot writes (summaries, /导出, rosters, the ledger import's error rows, the blank template) goes
+through `cell` / `row_cells` and `sheet_title`. Text loses the control characters the xlsx format cannot hold, is
+cut at Excel's 32,767 characters, and is always written as text: openpyxl would otherwise store "=…" as a formula
+and "#N/A" as an error value. Text that a spreadsheet would read as a formula once someone edits the cell (= + - @,
+their full-width forms ＝ ＋ － ＠, a leading tab or line break) gets Excel's quotePrefix, which keeps the value
+exactly as typed; no apostrophe is added to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+
+MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
+MAX_TITLE_CHARS = 31  # Excel's limit for a sheet title
+# Full-width forms count: Excel on a Chinese or Japanese system turns ＝1+1 typed into a cell into a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_TITLE_REPLACEMENTS = str.maketrans({"/": "／", "\\": "＼", "?": "？", "*": "＊", "[": "［", "]": "］", ":": "："})
+_PLAIN_TYPES = (int, float, Decimal, bool, date, time, timedelta)
+
+
+def clean_text(text: str) -> str:
+    """Text without the control characters a workbook cannot hold (tab and line breaks stay), at most 32,767 long."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text[:MAX_CELL_CHARS]
+
+
+def strip_controls(text: str) -> str:
+    """Text read from an uploaded file, without NUL and the other C0 controls (tab and line breaks stay)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
+
+
+def needs_text_cell(text: str) -> bool:
+    """Would openpyxl or a spreadsheet take this text for something else (a formula, an error value)?"""
+    return text.startswith(FORMULA_TRIGGERS) or text in ERROR_CODES
+
+
+def cell_value(value: Any) -> Any:
+    """`value` as something openpyxl writes without complaint: a number, date, bool, None or clean text."""
+    if value is None or isinstance(value, str):
+        return value if value is None else clean_text(value)
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
+        return str(value)  # Excel has no NaN or infinity; as a number it would damage the file
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # openpyxl refuses aware datetimes; callers pass local time
+    if isinstance(value, time) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    if isinstance(value, _PLAIN_TYPES):
+        return value
+    return clean_text(str(value))
+
+
+def cell(sheet: Any, value: Any, **style: Any) -> Cell:
+    """A cell of `sheet` holding `value` safely, with the given style attributes (font, fill, number_format …)."""
+    value = cell_value(value)
+    made = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        made.data_type = "s"
+        if needs_text_cell(value):
+            made.quotePrefix = True
+    for name, setting in style.items():
+        setattr(made, name, setting)
+    return made
+
+
+def row_cells(sheet: Any, values: Sequence[Any], number_formats: dict[int, str] | None = None) -> list[Any]:
+    """A row to append to `sheet`: plain values stay bare (fast in write-only mode), the rest become safe cells.
+
+    `number_formats` maps a 0-based column index to the format of a date (or number) written there.
+    """
+    formats = number_formats or {}
+    row: list[Any] = []
+    for index, value in enumerate(values):
+        if index in formats and value is not None and not isinstance(value, str):
+            row.append(cell(sheet, value, number_format=formats[index]))
+        elif isinstance(value, str):
+            text = clean_text(value)
+            row.append(cell(sheet, text) if needs_text_cell(text) else text)
+        elif value is None or type(value) in (int, bool):
+            row.append(value)
+        else:
+            row.append(cell_value(value))
+    return row
+
+
+def sheet_title(wanted: str, taken: Iterable[str] = ()) -> str:
+    """A sheet title Excel accepts: no []:*?/\\ (their full-width forms instead), no controls, at most 31
+    characters, not empty, not "History" (Excel reserves it), and different from every title in `taken`."""
+    title = clean_text(wanted).translate(_TITLE_REPLACEMENTS).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    title = title.strip().strip("'").strip() or "Sheet"
+    if title.casefold() == "history":
+        title += "_"
+    title = title[:MAX_TITLE_CHARS]
+    used = {name.casefold() for name in taken}
+    candidate, number = title, 1
+    while candidate.casefold() in used:
+        number += 1
+        suffix = f"({number})"
+        candidate = title[: MAX_TITLE_CHARS - len(suffix)] + suffix
+    return candidate
