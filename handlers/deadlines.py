@@ -2,13 +2,17 @@
 
 A task issued with 不收迟报 closes then: each filler who has not submitted is told so, with whom to contact,
 and for a month a late 开始 is answered with the task that closed instead of "nothing to do".
+
+The scheduler lists the passed deadlines, then handles each task in a transaction of its own: a task whose
+summary cannot be built stays unhandled (and is tried again at the next tick) without holding up the others.
+It also sends the summaries that the last submission of a task could not build (`owed_summaries`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import not_, select
+from sqlalchemy import func, not_, or_, select
 
 from handlers.context import Context
 from handlers.reporting import format_deadline, progress, push_summary, question_total, reached_questions
@@ -22,32 +26,62 @@ from ledger_store.outbox import Push, enqueue_many
 RECENTLY_CLOSED_DAYS = 30  # a late 开始 hears of tasks closed this recently; older ones are forgotten
 
 
-def close_due(ctx: Context) -> list[ReportTask]:
-    """Handle every deadline that has passed and not been handled; returns those tasks.
+def passed(ctx: Context) -> list[int]:
+    """Ids of the tasks whose deadline has passed and has not been handled, earliest deadline first."""
+    query = (
+        select(ReportTask.id)
+        .where(ReportTask.closed_at.is_(None), ReportTask.deadline <= ctx.now())
+        .order_by(ReportTask.deadline, ReportTask.id)
+    )
+    return list(ctx.session.scalars(query))
+
+
+def close(ctx: Context, task_id: int) -> ReportTask | None:
+    """Handle one passed deadline; None when it was handled meanwhile.
 
     A task that takes late answers stays open (reminders go on daily); one that does not stops taking them,
     and its unfinished fillers are told. Either way the summary is built now, unless everyone had already
     reported and it went out then.
     """
-    due = list(
-        ctx.session.scalars(
-            select(ReportTask)
-            .where(ReportTask.closed_at.is_(None), ReportTask.deadline <= ctx.now())
-            .order_by(ReportTask.deadline, ReportTask.id)
+    task = ctx.session.get(ReportTask, task_id)
+    if task is None or task.closed_at is not None or task.deadline > ctx.now():
+        return None
+    task.closed_at = ctx.now()
+    missing = progress(task).missing
+    if missing:
+        push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "deadline")
+        task.summary_sent_at = ctx.now()
+    if missing and not task.accepts_late:
+        notify_closed(ctx, task, missing)
+    audit.record(ctx.session, at=ctx.now(), actor_id=None, action="deadline", entity="report_task",
+                 entity_id=task.id, new={"missing": [a.org_unit.name for a in missing],
+                                         "accepts_late": task.accepts_late})  # fmt: skip
+    return task
+
+
+def owed_summaries(ctx: Context) -> list[int]:
+    """Ids of the tasks everyone has reported whose summary has not gone out since the last answer came in."""
+    last_answer = select(func.max(Assignment.submitted_at)).where(Assignment.task_id == ReportTask.id).scalar_subquery()
+    query = (
+        select(ReportTask.id)
+        .where(
+            ReportTask.assignments.any(),
+            ~ReportTask.assignments.any(Assignment.status != AssignmentStatus.SUBMITTED),
+            or_(ReportTask.summary_sent_at.is_(None), ReportTask.summary_sent_at < last_answer),
         )
+        .order_by(ReportTask.id)
     )
-    for task in due:
-        task.closed_at = ctx.now()
-        missing = progress(task).missing
-        if missing:
-            push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "deadline")
-            task.summary_sent_at = ctx.now()
-        if missing and not task.accepts_late:
-            notify_closed(ctx, task, missing)
-        audit.record(ctx.session, at=ctx.now(), actor_id=None, action="deadline", entity="report_task",
-                     entity_id=task.id, new={"missing": [a.org_unit.name for a in missing],
-                                             "accepts_late": task.accepts_late})  # fmt: skip
-    return due
+    return list(ctx.session.scalars(query))
+
+
+def send_owed_summary(ctx: Context, task_id: int) -> ReportTask:
+    """Build and queue the summary a completed task still owes its department; raises when it still cannot."""
+    task = ctx.session.get(ReportTask, task_id)
+    if task is None:
+        raise LookupError(f"no task {task_id}")
+    push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "complete")
+    task.summary_sent_at = ctx.now()
+    return task
 
 
 def notify_closed(ctx: Context, task: ReportTask, missing: list[Assignment]) -> None:

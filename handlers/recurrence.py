@@ -1,8 +1,9 @@
 """Recurring reports: each period issued as its own task, with its own assignments, reminders and summary.
 
 A period is issued once: the task carries (recurrence, period) under a unique constraint, and the recurrence's
-next issue moment moves on in the same transaction. A scheduler that was down issues only the latest missed
-period whose deadline is still ahead; older ones are stale and skipped.
+next issue moment moves on in the same transaction (one per recurrence, so one that fails does not stop the
+others; it is tried again at the next tick). A scheduler that was down issues only the latest missed period
+whose deadline is still ahead; older ones are stale and skipped.
 """
 
 from __future__ import annotations
@@ -69,28 +70,31 @@ def create(
     return recurrence
 
 
-def issue_due(ctx: Context) -> list[ReportTask]:
-    """Issue the period of every active recurrence whose issue moment has come; returns the new tasks."""
-    active = ctx.session.scalars(select(Recurrence).where(Recurrence.status == RecurrenceStatus.ACTIVE))
-    issued = []
-    for recurrence in active:
-        schedule, latest = schedule_of(recurrence), None
-        upcoming = ctx.to_local(recurrence.next_issue_at)
-        if not issues_on(schedule.rule, upcoming.date(), ctx.calendar):  # the holidays were set after it was planned
-            recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, upcoming))
-        if recurrence.next_issue_at > ctx.now():
-            continue
-        while recurrence.next_issue_at <= ctx.now():
-            latest = ctx.to_local(recurrence.next_issue_at)
-            recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, latest))
-        deadline = ctx.to_stored(deadline_of(schedule, latest.date(), ctx.tz, ctx.calendar))
-        period = period_of(schedule.rule, latest.date())
-        if deadline <= ctx.now() or _period_exists(ctx, recurrence, period):
-            continue
-        task = _issue_period(ctx, recurrence, deadline, period)
-        if task is not None:
-            issued.append(task)
-    return issued
+def active(ctx: Context) -> list[int]:
+    """Ids of the active recurrences, each handled by `issue_due_period` in a transaction of its own."""
+    query = select(Recurrence.id).where(Recurrence.status == RecurrenceStatus.ACTIVE).order_by(Recurrence.id)
+    return list(ctx.session.scalars(query))
+
+
+def issue_due_period(ctx: Context, recurrence_id: int) -> ReportTask | None:
+    """Issue the recurrence's period if its issue moment has come; the new task, or None."""
+    recurrence = ctx.session.get(Recurrence, recurrence_id)
+    if recurrence is None or recurrence.status != RecurrenceStatus.ACTIVE:
+        return None
+    schedule, latest = schedule_of(recurrence), None
+    upcoming = ctx.to_local(recurrence.next_issue_at)
+    if not issues_on(schedule.rule, upcoming.date(), ctx.calendar):  # the holidays were set after it was planned
+        recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, upcoming))
+    if recurrence.next_issue_at > ctx.now():
+        return None
+    while recurrence.next_issue_at <= ctx.now():
+        latest = ctx.to_local(recurrence.next_issue_at)
+        recurrence.next_issue_at = ctx.to_stored(_next_issue(ctx, schedule, latest))
+    deadline = ctx.to_stored(deadline_of(schedule, latest.date(), ctx.tz, ctx.calendar))
+    period = period_of(schedule.rule, latest.date())
+    if deadline <= ctx.now() or _period_exists(ctx, recurrence, period):
+        return None
+    return _issue_period(ctx, recurrence, deadline, period)
 
 
 def previous_answers(ctx: Context, assignment: Assignment) -> dict[str, object]:

@@ -5,6 +5,9 @@ after it), moved out of quiet hours to their end. On each pass the latest moment
 sent: an earlier one never sent is stale by then and dropped, so a scheduler that was down for an hour sends
 one reminder, not three. The outbox row is the record of a reminder, keyed by (task, person, kind): the key
 can exist once, so neither a restart nor a second scheduler sends the same reminder twice.
+
+The scheduler lists the tasks that may owe a reminder and handles each in a transaction of its own, so one task
+that fails does not keep the reminders of the others from going out.
 """
 
 from __future__ import annotations
@@ -76,33 +79,54 @@ def filler_moments(ctx: Context, task: ReportTask, policy: Policy) -> list[tuple
     return sorted(shifted, key=lambda item: item[1])
 
 
-def remind_due(ctx: Context, policy: Policy) -> int:
-    """Queue the reminders now due on every open task; returns how many were queued."""
+class Reviewers:
+    """Org unit id -> one active reviewer placed in it: looked up once a pass, and only when someone is to be told."""
+
+    def __init__(self) -> None:
+        self._by_unit: dict[int, int] | None = None
+
+    def by_unit(self, ctx: Context) -> dict[int, int]:
+        """The mapping, read at the first call of the pass."""
+        if self._by_unit is None:
+            self._by_unit = _reviewers_by_unit(ctx)
+        return self._by_unit
+
+
+def tasks_to_remind(ctx: Context, policy: Policy) -> list[int]:
+    """Ids of the tasks that may owe someone a reminder now (none during quiet hours)."""
     if policy.quiet.contains(ctx.local_now()):
-        return 0
+        return []
     now = ctx.now()
     horizon = now - timedelta(days=OVERDUE_DAYS + 1)
-    tasks = ctx.session.scalars(
-        select(ReportTask).where(
+    query = (
+        select(ReportTask.id)
+        .where(
             ReportTask.deadline > horizon,
             or_(ReportTask.accepts_late, ReportTask.deadline > now),
             ReportTask.assignments.any(Assignment.status != AssignmentStatus.SUBMITTED),  # someone has not reported
         )
+        .order_by(ReportTask.id)
     )
+    return list(ctx.session.scalars(query))
+
+
+def remind(ctx: Context, task_id: int, policy: Policy, reviewers: Reviewers) -> int:
+    """Queue the reminders of one task now due; returns how many were queued."""
+    task = ctx.session.get(ReportTask, task_id)
+    if task is None:
+        return 0
+    now = ctx.now()
+    missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
+    if not missing:
+        return 0
     queued = 0
-    reviewers: dict[int, int] | None = None  # looked up once a pass, and only when someone is to be told
-    for task in tasks:
-        missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
-        if not missing:
-            continue
-        moments = filler_moments(ctx, task, policy)
-        reached = [(kind, at) for kind, at in moments if at <= now]
-        if reached:
-            queued += _remind_fillers(ctx, task, missing, reached[-1][0])
-        escalate_at = next((at for kind, at in moments if kind.startswith("overdue")), None)  # with the first late one
-        if escalate_at is not None and escalate_at <= now:
-            reviewers = _reviewers_by_unit(ctx) if reviewers is None else reviewers
-            queued += _escalate(ctx, task, missing, reviewers)
+    moments = filler_moments(ctx, task, policy)
+    reached = [(kind, at) for kind, at in moments if at <= now]
+    if reached:
+        queued += _remind_fillers(ctx, task, missing, reached[-1][0])
+    escalate_at = next((at for kind, at in moments if kind.startswith("overdue")), None)  # with the first late one
+    if escalate_at is not None and escalate_at <= now:
+        queued += _escalate(ctx, task, missing, reviewers.by_unit(ctx))
     return queued
 
 

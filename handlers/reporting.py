@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from handlers.form_state import FormState, number_at, question_numbers
 from handlers.forms.answers import from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
-from handlers.summary import build_summary
+from handlers.summary import Summary, build_summary
 from handlers.texts import reporting as t
 from ledger_store import audit
 from ledger_store.models import (
@@ -35,6 +36,7 @@ from ledger_store.org import fillers_by_unit, issuers_of_department
 from ledger_store.outbox import Push, enqueue, enqueue_many, store_file, taken_keys
 
 WEEKDAYS = "一二三四五六日"
+log = logging.getLogger(__name__)
 
 
 def format_deadline(ctx: Context, deadline: datetime) -> str:
@@ -207,9 +209,25 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
         replies.append(t.more_todo(len(remaining)))
     # Also after the deadline's summary: the last late answer completes the task and the full summary follows.
     if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments):
-        push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "complete")
-        task.summary_sent_at = ctx.now()
+        send_complete_summary(ctx, task)
     return ["\n".join(replies)]
+
+
+def send_complete_summary(ctx: Context, task: ReportTask) -> bool:
+    """Queue the summary of a task everyone has reported to its department; False when it cannot be built.
+
+    The submission that completed the task stands either way: a summary that fails is logged, the task stays
+    owed a summary (`owed_summaries`), and the scheduler builds it again at each tick until it goes out.
+    """
+    answers = answers_by_assignment(ctx, task)
+    try:
+        summary = build_summary(ctx, task, answers)
+    except Exception:
+        log.exception("the summary of task %s could not be built; the scheduler will try again", task.id)
+        return False
+    queue_summary(ctx, task, summary, issuers_of_department(ctx.session, task.department_id), "complete")
+    task.summary_sent_at = ctx.now()
+    return True
 
 
 def typed_answer(field: Field, stored: object) -> Answer:
@@ -311,7 +329,11 @@ def queue_reminders(
 
 def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str) -> None:
     """Build the summary workbook and queue it, with its digest, to each recipient."""
-    summary = build_summary(ctx, task, answers_by_assignment(ctx, task))
+    queue_summary(ctx, task, build_summary(ctx, task, answers_by_assignment(ctx, task)), recipients, kind)
+
+
+def queue_summary(ctx: Context, task: ReportTask, summary: Summary, recipients: list[Person], kind: str) -> None:
+    """Queue a built summary, with its digest, to each recipient (once per task, kind and person)."""
     stored = store_file(ctx.session, summary.file_name, summary.content, ctx.now())
     for person in recipients:
         key = f"summary:{task.id}:{kind}:{person.id}"

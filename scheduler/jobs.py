@@ -3,6 +3,10 @@
 Recurring periods, deadlines and reminders run under one lease in the database, so a second scheduler process
 (started by mistake, or as a standby) waits and takes over only when the first one stops renewing it. The
 outbox drain needs no lease: delivery claims its rows, so any number of processes may drain side by side.
+
+Within a tick every recurrence and every task is handled in a transaction of its own: one whose work fails
+(a summary that cannot be built, say) is rolled back and logged with its id, the others go on, and it is
+tried again at the next tick. What the others queued is committed with them, so nothing goes out twice.
 """
 
 from __future__ import annotations
@@ -10,28 +14,34 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.config import SchedulerConfig
 from bot.runtime import Runtime
 from bot.worker import drain
 from handlers import deadlines, recurrence, reminders
-from handlers.reminders import Policy, QuietHours
+from handlers.context import Context
+from handlers.reminders import Policy, QuietHours, Reviewers
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
 
 log = logging.getLogger(__name__)
 LEASE = "timed-work"
+Done = TypeVar("Done")
 
 
 @dataclass(frozen=True)
 class TickReport:
-    """What one run of the timed work did."""
+    """What one run of the timed work did, and how many recurrences or tasks failed (tried again next tick)."""
 
     issued: int
     closed: int
     reminded: int
+    summaries: int = 0
+    failed: int = 0
 
 
 def default_holder() -> str:
@@ -48,22 +58,53 @@ class TimedWork:
         self.lease = timedelta(seconds=config.lease_seconds)
         quiet_start, quiet_end, overdue_at = config.times()
         self.policy = Policy(QuietHours(quiet_start, quiet_end), overdue_at)
+        self.failed = 0  # recurrences and tasks whose work failed in the current tick
 
     def tick(self) -> TickReport | None:
         """Issue due periods, handle passed deadlines, queue due reminders; None while another process leads."""
         engine = self.runtime.engine
         if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
             return None
-        with transaction(self.runtime.factory) as session:
-            issued = recurrence.issue_due(engine.context(session))
-        with transaction(self.runtime.factory) as session:
-            closed = deadlines.close_due(engine.context(session))
-        with transaction(self.runtime.factory) as session:
-            reminded = reminders.remind_due(engine.context(session), self.policy)
-        report = TickReport(len(issued), len(closed), reminded)
+        self.failed = 0
+        issued = self.each("issuing a period of recurrence", recurrence.active, recurrence.issue_due_period)
+        closed = self.each("the deadline of task", deadlines.passed, deadlines.close)
+        summaries = self.each("the owed summary of task", deadlines.owed_summaries, deadlines.send_owed_summary)
+        reviewers = Reviewers()
+        reminded = self.each(
+            "the reminders of task",
+            lambda ctx: reminders.tasks_to_remind(ctx, self.policy),
+            lambda ctx, task_id: reminders.remind(ctx, task_id, self.policy, reviewers),
+        )
+        report = TickReport(
+            sum(task is not None for task in issued),
+            sum(task is not None for task in closed),
+            sum(reminded),
+            len(summaries),
+            self.failed,
+        )
         if report != TickReport(0, 0, 0):
-            log.info("timed work: %s periods issued, %s deadlines, %s reminders", *vars(report).values())
+            log.info(
+                "timed work: %s periods issued, %s deadlines, %s reminders, %s owed summaries, %s failed",
+                *vars(report).values(),
+            )
         return report
+
+    def each(
+        self, job: str, find: Callable[[Context], list[int]], handle: Callable[[Context, int], Done]
+    ) -> list[Done]:
+        """`handle` each id `find` lists, every one in a transaction of its own; a failure is logged and skipped."""
+        engine = self.runtime.engine
+        with transaction(self.runtime.factory) as session:
+            ids = find(engine.context(session))
+        done: list[Done] = []
+        for item in ids:
+            try:
+                with transaction(self.runtime.factory) as session:
+                    done.append(handle(engine.context(session), item))
+            except Exception:
+                self.failed += 1
+                log.exception("timed work: %s %s failed; it is tried again at the next tick", job, item)
+        return done
 
     def drain(self) -> int:
         """Handle messages a crash left unhandled and push what is due, in turns; returns how many were sent."""
