@@ -21,7 +21,8 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 MAX_TITLE_CHARS = 31  # Excel's limit for a sheet title
-# Full-width forms count: Excel on a Chinese or Japanese system turns ＝1+1 typed into a cell into a formula.
+# The full-width forms are a precaution (Chinese input methods type them; whether every spreadsheet program takes
+# ＝1+1 for a formula when the cell is edited is not settled): quotePrefix keeps the value and costs nothing.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _TITLE_REPLACEMENTS = str.maketrans({"/": "／", "\\": "＼", "?": "？", "*": "＊", "[": "［", "]": "］", ":": "："})
 _PLAIN_TYPES = (int, float, Decimal, bool, date, time, timedelta)

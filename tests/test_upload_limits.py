@@ -305,3 +305,29 @@ def test_giant_cells_and_endless_lines_in_a_ledger_csv_are_row_errors(runtime, t
     with runtime.factory() as session:
         stored = get_record(session, get_ledger(session, "dibao_households"), "110102199101010078")
         assert "王五" in stored.values.values()
+
+
+def test_a_workbook_whose_text_holds_a_control_character_is_unreadable_not_a_crash(chat):
+    # XML 1.0 has no way to write \x01 (&#1; is refused by every parser), so such a cell reaches no one:
+    # the file is answered as unreadable, for a form and for a roster alike.
+    def rows() -> Iterator[bytes]:
+        yield SHEET_START + b'<row r="1"><c r="A1" t="inlineStr"><is><t>type&#1;</t></is></c></row>' + SHEET_END
+
+    data = with_sheet(small_workbook([["x"]]), rows())
+    assert "无法读取这个文件" in chat.send_file("li_minzheng", "表单.xlsx", data)
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("zhang_dehua", "开始")
+    assert "这个文件打不开" in chat.send_file("zhang_dehua", "花名册.xlsx", data)
+    assert "第2/3行" in chat.say("zhang_dehua", "确认")
+
+
+def test_a_zip64_archive_of_seventy_thousand_members_is_refused_from_its_end_record(chat):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(70_000):  # past 65,535: the count lives in the zip64 end record
+            archive.writestr(f"{number}", b"")
+    data = buffer.getvalue()
+    assert data.rfind(b"PK\x06\x06") > 0
+    reply, peak = peak_memory(lambda: chat.send_file("li_minzheng", "表单.xlsx", data))
+    assert "部件超过 5000 个" in reply
+    assert peak < 5 * MB  # the directory of 70,000 entries was never parsed

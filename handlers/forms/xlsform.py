@@ -78,7 +78,7 @@ def read_form(source: str | Path | bytes, *, file_name: str = "", check_links: L
             data = Path(source).read_bytes()
         else:
             data = source
-        check_workbook(data, CHAT)
+            check_workbook(data, CHAT)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             for worksheet in workbook.worksheets:
