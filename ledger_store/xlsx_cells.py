@@ -11,13 +11,14 @@ exactly as typed; no apostrophe is added to it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES
 
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 MAX_TITLE_CHARS = 31  # Excel's limit for a sheet title
@@ -26,23 +27,26 @@ MAX_TITLE_CHARS = 31  # Excel's limit for a sheet title
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _TITLE_REPLACEMENTS = str.maketrans({"/": "／", "\\": "＼", "?": "？", "*": "＊", "[": "［", "]": "］", ":": "："})
 _PLAIN_TYPES = (int, float, Decimal, bool, date, time, timedelta)
+# The characters openpyxl refuses (its ILLEGAL_CHARACTERS_RE), as one class: it is searched in every text cell.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ERROR_WORDS = frozenset(ERROR_CODES)  # #N/A, #DIV/0! ...: openpyxl would store them as error values
 
 
 def clean_text(text: str) -> str:
     """Text without the control characters a workbook cannot hold (tab and line breaks stay), at most 32,767 long."""
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
     return text[:MAX_CELL_CHARS]
 
 
 def strip_controls(text: str) -> str:
     """Text read from an uploaded file, without NUL and the other C0 controls (tab and line breaks stay)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 
 def needs_text_cell(text: str) -> bool:
     """Would openpyxl or a spreadsheet take this text for something else (a formula, an error value)?"""
-    return text.startswith(FORMULA_TRIGGERS) or text in ERROR_CODES
+    return text.startswith(FORMULA_TRIGGERS) or text in _ERROR_WORDS
 
 
 def cell_value(value: Any) -> Any:
@@ -63,13 +67,18 @@ def cell_value(value: Any) -> Any:
 def cell(sheet: Any, value: Any, **style: Any) -> Cell:
     """A cell of `sheet` holding `value` safely, with the given style attributes (font, fill, number_format …)."""
     value = cell_value(value)
-    made = WriteOnlyCell(sheet, value)
-    if isinstance(value, str):
-        made.data_type = "s"
-        if needs_text_cell(value):
-            made.quotePrefix = True
+    made = _text_cell(sheet, value) if isinstance(value, str) else WriteOnlyCell(sheet, value)
     for name, setting in style.items():
         setattr(made, name, setting)
+    return made
+
+
+def _text_cell(sheet: Any, text: str) -> Cell:
+    """A cell holding clean `text` as text, marked to stay text when it would read as a formula or an error."""
+    made = WriteOnlyCell(sheet, text)
+    made.data_type = "s"
+    if text.startswith(FORMULA_TRIGGERS) or text in _ERROR_WORDS:
+        made.quotePrefix = True
     return made
 
 
@@ -81,12 +90,20 @@ def row_cells(sheet: Any, values: Sequence[Any], number_formats: dict[int, str] 
     formats = number_formats or {}
     row: list[Any] = []
     for index, value in enumerate(values):
-        if index in formats and value is not None and not isinstance(value, str):
-            row.append(cell(sheet, value, number_format=formats[index]))
-        elif isinstance(value, str):
-            text = clean_text(value)
-            row.append(cell(sheet, text) if needs_text_cell(text) else text)
-        elif value is None or type(value) in (int, bool):
+        kind = type(value)
+        if kind is str:  # the common case first: a summary has hundreds of thousands of cells
+            if _CONTROLS.search(value) or len(value) > MAX_CELL_CHARS:
+                value = clean_text(value)
+            plain = not value.startswith(FORMULA_TRIGGERS) and value not in _ERROR_WORDS
+            row.append(value if plain else _text_cell(sheet, value))
+        elif index in formats and value is not None:
+            if kind is date or (kind is datetime and value.tzinfo is None):
+                made = WriteOnlyCell(sheet, value)
+                made.number_format = formats[index]
+                row.append(made)
+            else:
+                row.append(cell(sheet, value, number_format=formats[index]))
+        elif value is None or kind is int or kind is bool or (kind is Decimal and value.is_finite()):
             row.append(value)
         else:
             row.append(cell_value(value))
