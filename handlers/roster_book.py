@@ -15,7 +15,8 @@ from handlers.forms.fields import Field, FieldType
 from handlers.summary import cell_value
 from handlers.texts import files as file_texts
 from handlers.texts import roster as t
-from ledger_store.sheet_files import CHAT, DAMAGED_FILE, UnsafeWorkbook, check_workbook
+from ledger_store.sheet_files import DAMAGED_FILE
+from ledger_store.xlsx_archive import CHAT, UnsafeWorkbook, check_workbook
 from ledger_store.xlsx_cells import MAX_CELL_CHARS, cell, row_cells, sheet_title, strip_controls
 
 MAX_LISTED = 30  # problems listed in one reply

@@ -46,7 +46,8 @@ from ledger_store.ledgers import (
     naive_utc,
 )
 from ledger_store.models import LedgerChange, LedgerRecord, OrgUnit
-from ledger_store.sheet_files import LEDGER, RowProblem, SheetFileError, UnsafeWorkbook, read_rows
+from ledger_store.sheet_files import RowProblem, SheetFileError, read_rows
+from ledger_store.xlsx_archive import LEDGER, UnsafeWorkbook
 from ledger_store.xlsx_cells import cell
 
 MAX_ERRORS_SHOWN = 30

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger_store.sheet_files import ORGANISATION, RowProblem, SheetFileError, UnsafeWorkbook, read_rows
+from ledger_store.sheet_files import RowProblem, SheetFileError, read_rows
+from ledger_store.xlsx_archive import ORGANISATION, UnsafeWorkbook
 
 MAX_ROWS = 50_000  # filled data rows; a district's organisation is under 20,000
 # Chinese header -> the key a row's cells are stored under.

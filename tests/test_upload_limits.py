@@ -12,6 +12,7 @@ import struct
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,11 @@ from sqlalchemy import func, select
 
 from bot.__main__ import main
 from ledger_store.ledger_import import import_ledger
-from ledger_store.ledgers import get_ledger, get_record
+from ledger_store.ledgers import define_ledger, get_ledger, get_record
 from ledger_store.models import OrgUnit, Person
 from ledger_store.org_import import import_org
 from ledger_store.org_sheet import MAX_ROWS
+from ledger_store.xlsx_archive import Limits, UnsafeWorkbook, check_workbook
 
 MB = 1 << 20
 SHEET = "xl/worksheets/sheet1.xml"
@@ -331,3 +333,73 @@ def test_a_zip64_archive_of_seventy_thousand_members_is_refused_from_its_end_rec
     reply, peak = peak_memory(lambda: chat.send_file("li_minzheng", "表单.xlsx", data))
     assert "部件超过 5000 个" in reply
     assert peak < 5 * MB  # the directory of 70,000 entries was never parsed
+
+
+def test_a_ledger_xlsx_damaged_half_way_says_what_was_written(db, tmp_path):
+    with db.begin() as session:
+        fields = [{"name": "code", "label": "编号", "type": "text", "required": True}]
+        define_ledger(session, "plots", "地块台账", "code", fields, datetime(2024, 11, 28))
+
+    def rows() -> Iterator[bytes]:
+        # Excel writes the dimension first; openpyxl then leaves the rows to be read one by one
+        yield SHEET_START.replace(b"<sheetData>", b'<dimension ref="A1:A2502"/><sheetData>')
+        yield b'<row r="1"><c r="A1" t="inlineStr"><is><t>\xe7\xbc\x96\xe5\x8f\xb7</t></is></c></row>'
+        for number in range(2, 2502):
+            yield f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>D{number}</t></is></c></row>'.encode()
+        yield b'<row r="2502"><c r="A2502" t="inlineStr"><is><t>D</is></row>'  # mismatched tags: the file breaks here
+
+    source = tmp_path / "地块.xlsx"
+    source.write_bytes(with_sheet(small_workbook([["x"]]), rows()))
+    report = import_ledger(db, "plots", source, None, datetime(2024, 11, 28), batch_size=1000)
+    assert report.inserted == 2000  # two batches were committed before the damage was met
+    assert report.summary() == (
+        "导入中途停止：文件“地块.xlsx”从第 2502 行起已损坏，无法读取。已写入的部分保留（新增 2000 条，更新 0 条）；"
+        "改正文件后重新导入整个文件即可，已导入的行不会重复。"
+    )
+
+
+# --- what openpyxl would be made to keep -------------------------------------------------------------------------
+
+
+def empty_rows(count: int, dimension: bool = False) -> Iterator[bytes]:
+    """A sheet of `count` empty rows, each with its own number (so it does not compress like a bomb)."""
+    start = SHEET_START.replace(b"<sheetData>", b'<dimension ref="A1"/><sheetData>') if dimension else SHEET_START
+    yield start
+    for first in range(1, count + 1, 10_000):
+        yield b"".join(b'<row r="%d"/>' % number for number in range(first, min(first + 10_000, count + 1)))
+    yield SHEET_END
+
+
+def test_a_million_empty_rows_in_a_small_form_file_are_refused_before_openpyxl_keeps_them(chat):
+    data = with_sheet(small_workbook([["x"]]), empty_rows(1_100_000))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.getinfo(SHEET)
+        assert sheet.file_size < 20 * MB and sheet.file_size < 100 * sheet.compress_size  # passes the size checks
+    reply, peak = peak_memory(lambda: chat.send_file("li_minzheng", "表单.xlsx", data))
+    assert "这个文件里的表格超过 20000 行，请删去多余的行后重新发送。" in reply
+    assert peak < 15 * MB  # openpyxl keeps about 80 bytes of every row it has read: 90 MB here
+
+
+def test_an_organisation_xlsx_of_a_million_rows_is_refused_from_its_size_in_rows(db, tmp_path):
+    source = tmp_path / "全市.xlsx"
+    source.write_bytes(with_sheet(small_workbook([["x"]]), empty_rows(1_048_576, dimension=True)))
+    with db.begin() as session:
+        report, peak = peak_memory(lambda: import_org(session, source))
+    assert report.errors == [
+        "文件“全市.xlsx”的工作表超过 100000 行，请删去多余的行，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”后再导入。"
+    ]
+    assert peak < 15 * MB
+
+
+def test_elements_in_one_row_and_outside_rows_are_counted(tmp_path):
+    limits = Limits(unpacked_bytes=20 * MB, shared_strings_bytes=MB, columns=10, row_elements=100, loose_elements=1000)
+    wide = with_sheet(small_workbook([["x"]]), [SHEET_START, b"<x:row r='1'>", b"<c/>" * 150, b"</x:row>", SHEET_END])
+    with pytest.raises(UnsafeWorkbook) as refused:
+        check_workbook(wide, limits)
+    assert (refused.value.reason, refused.value.limit) == ("elements", 100)
+    rows = [SHEET_START, *(b"<row r='%d'><c/><c/></row>" % n for n in range(1, 400)), SHEET_END]
+    check_workbook(with_sheet(small_workbook([["x"]]), rows), limits)  # 400 rows of 3 elements each pass
+    loose = with_sheet(small_workbook([["x"]]), [SHEET_START, b"<mergeCell/>" * 1500, SHEET_END])
+    with pytest.raises(UnsafeWorkbook) as refused:
+        check_workbook(loose, limits)
+    assert (refused.value.reason, refused.value.limit) == ("elements", 1000)

@@ -32,7 +32,8 @@ from handlers.forms.xlsform_survey import Repeat, read_survey
 from handlers.forms.xlsform_template import blank_template
 from handlers.texts import files as file_texts
 from handlers.texts import forms as t
-from ledger_store.sheet_files import CHAT, DAMAGED_FILE, UnsafeWorkbook, check_workbook
+from ledger_store.sheet_files import DAMAGED_FILE
+from ledger_store.xlsx_archive import CHAT, UnsafeWorkbook, check_workbook
 
 __all__ = ["FormDefinition", "FormResult", "Problem", "Repeat", "blank_template", "read_form"]
 

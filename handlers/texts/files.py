@@ -11,6 +11,10 @@ def unsafe_workbook(reason: str, limit: int) -> str:
         return f"这个文件里的部件超过 {limit} 个，可能不是正常的表格，请检查后重新发送。"
     if reason == "ratio":
         return f"这个文件解压后是原来的 {limit} 倍以上，可能不是正常的表格，请检查后重新发送。"
+    if reason == "rows":
+        return f"这个文件里的表格超过 {limit} 行，请删去多余的行后重新发送。"
+    if reason == "elements":
+        return "这个文件的内容结构异常（单元格或其他元素过多），可能不是正常的表格，请检查后重新发送。"
     if reason == "shared_strings":
         return f"这个文件里的文字解压后超过 {limit // MB} MB，请删去多余的内容后重新发送。"
     return f"这个文件解压后超过 {limit // MB} MB，可能不是正常的表格，请检查后重新发送。"
