@@ -212,6 +212,10 @@ def test_import_ledger_refuses_bombs_before_writing(tmp_path, capsys, cli_databa
             declaring(with_strings(small_workbook([header])), STRINGS, 100 * MB),
             "另存为“CSV UTF-8（逗号分隔）”后再导入",
         ),
+        "rows.xlsx": (
+            with_sheet(small_workbook([header]), empty_rows(500_001, dimension=True)),
+            "的工作表超过 500000 行，请删去多余的行，或在 Excel 中另存为“CSV UTF-8（逗号分隔）”后再导入",
+        ),
     }
     for name, (data, expected) in cases.items():
         source = tmp_path / name
