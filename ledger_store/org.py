@@ -9,6 +9,9 @@ from ledger_store.models import Department, Level, OrgUnit, Person, PersonRole, 
 
 # The simulator speaks as the person's account, so it needs no identity rows.
 SIMULATOR = "simulator"
+# A unit without a stored kind (made before kinds were kept, or synced from WeCom) is known by its name's ending;
+# 社区 before 区, as a community's name ends with both.
+KIND_ENDINGS = ("社区", "街道", "网格", "村", "镇", "乡", "区")
 
 
 def find_person(session: Session, platform: str, user_id: str) -> Person | None:
@@ -46,6 +49,13 @@ def unit_path(unit: OrgUnit) -> str:
         names.append(node.name)
         node = node.parent
     return "/".join(reversed(names))
+
+
+def unit_kind(unit: OrgUnit) -> str | None:
+    """The unit's level word (村, 社区, 镇, 乡, 街道, 区, 网格): as imported, else read off its name, else None."""
+    if unit.kind:
+        return unit.kind
+    return next((ending for ending in KIND_ENDINGS if unit.name.endswith(ending)), None)
 
 
 def all_units(session: Session) -> list[OrgUnit]:

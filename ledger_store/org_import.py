@@ -95,7 +95,7 @@ class _Importer:
         return self.report
 
     def _save_unit(self, plan: UnitPlan) -> None:
-        wanted: dict[str, Any] = {"level": plan.kind}
+        wanted: dict[str, Any] = {"level": plan.kind, "kind": plan.word}
         if plan.parent:
             wanted["parent_id"] = self.units[plan.parent].id
         unit = self.units.get(plan.name)

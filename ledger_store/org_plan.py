@@ -73,6 +73,7 @@ class UnitPlan:
     row: int
     parent: str | None = None
     parent_row: int = 0
+    word: str = ""  # the level word as written (村, 社区, 镇 …), stored as OrgUnit.kind
 
 
 @dataclass
@@ -128,7 +129,7 @@ def _read_unit(row: SheetRow, plan: ImportPlan) -> str | None:
     if kind is None:
         plan.fail(row.number, f"层级“{level}”无法识别，{LEVEL_HINT}")
         return name
-    earlier = plan.units.setdefault(name, UnitPlan(name, kind, row.number))
+    earlier = plan.units.setdefault(name, UnitPlan(name, kind, row.number, word=level))
     if earlier.kind != kind:
         plan.fail(
             row.number,

@@ -96,6 +96,33 @@ def test_demo_file_imports_the_whole_organisation(db: sessionmaker[Session]) -> 
         assert person(session, "admin").has_role(Role.ADMIN)
 
 
+def test_the_level_word_is_kept_so_villages_are_told_from_communities(db: sessionmaker[Session]) -> None:
+    run_import(db, DEMO)
+    with db() as session:
+        kinds = {name: kind for name, kind in session.execute(select(OrgUnit.name, OrgUnit.kind))}
+    assert kinds == {
+        "永川区": "区",
+        "朱沱镇": "镇",
+        "松林村": "村",
+        "汉东村": "村",
+        "石庙村": "村",
+        "松林村第一网格": "网格",
+        "中山路街道": "街道",
+        "红旗社区": "社区",
+        "萱花社区": "社区",
+        "凤凰湖社区": "社区",
+    }
+    # A unit imported before kinds were kept gets its kind on the next import, and the change is audited.
+    with db() as session, session.begin():
+        session.scalars(select(OrgUnit).where(OrgUnit.name == "红旗社区")).one().kind = None
+    report = run_import(db, DEMO)
+    assert report.units_updated == 1
+    with db() as session:
+        assert session.scalars(select(OrgUnit).where(OrgUnit.name == "红旗社区")).one().kind == "社区"
+        change = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert (change.old, change.new) == ({"kind": None}, {"kind": "社区"})
+
+
 def test_reimporting_the_same_file_changes_nothing(db: sessionmaker[Session]) -> None:
     run_import(db, DEMO)
     audit_entries = count(db, AuditEntry)
