@@ -86,7 +86,7 @@ def show_recent(ctx: Context, person: Person) -> list[str]:
         query = query.where(ReportTask.department_id == person.department_id)
     tasks = list(ctx.session.scalars(query.order_by(ReportTask.id.desc())))
     if not tasks:
-        return [t.NO_RECENT_TASKS]
+        return [t.NO_RECENT_TASKS_ANYWHERE if person.has_role(Role.ADMIN) else t.NO_RECENT_TASKS]
     by_task = task_submissions(ctx, [task.id for task in tasks])
     overall = add_up(submission for submissions in by_task.values() for submission in submissions)
     lines = [t.recent_header(RECENT_DAYS, len(tasks), describe(overall))]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from handlers import (
     burden,
     delivery_status,
+    issue_command,
     ledger_commands,
     ledger_permissions,
     recurrence_commands,
@@ -22,31 +22,17 @@ from handlers import (
 from handlers.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
-from handlers.recurrence_rules import relative_deadline
 from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft
 from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
-from handlers.texts import recurrence as rt
-from handlers.timeparse import parse_datetime
-from ledger_store.models import Form, OrgUnit, Person, ReportTask, Role
+from ledger_store.models import Person, ReportTask, Role
 from ledger_store.org import (
-    all_units,
-    default_targets,
-    descendants,
-    fillers_by_unit,
-    issuing_unit,
-    subtree_ids,
     unit_path,
 )
 from ledger_store.outbox import enqueue, store_file
-
-SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
-# "范围 朱沱镇下辖" targets every unit with a filler below 朱沱镇.
-SUBTREE_SUFFIXES = ("下辖", "所辖", "全部", "所有村", "各村", "各社区")
-ISSUE_PATTERN = re.compile(r"^(?P<template>.*?)\s*截止\s*(?P<when>.*?)(?:\s*范围\s*(?P<scope>.*))?$")
 
 
 @dataclass(frozen=True)
@@ -91,86 +77,6 @@ def unknown(word: str) -> list[str]:
     return [t.unknown_command(word, "/" + close[0] if close else None)]
 
 
-def issue(ctx: Context, person: Person, args: str) -> list[str]:
-    """/发布 模板 截止 时间 [范围 单位…]."""
-    if person.department_id is None:
-        return [t.NO_DEPARTMENT]
-    split = recurrence_commands.split_terms(args)
-    if isinstance(split, str):
-        return [split]
-    args, terms = split
-    parsed = ISSUE_PATTERN.match(args)
-    if not args or (parsed and not parsed.group("template").strip()):
-        return [t.NO_TEMPLATE]
-    if not parsed or not parsed.group("when"):
-        return [t.NO_DEADLINE]
-    name, schedule = recurrence_commands.split_schedule(parsed.group("template").strip())
-    form, problem = find_form(ctx, name)
-    if form is None:
-        return [problem]
-    when = parsed.group("when").strip()
-    if schedule is not None:
-        units, problem = target_units(ctx, person.department_id, parsed.group("scope"))
-        if problem:
-            return [problem]
-        named = units if parsed.group("scope") and parsed.group("scope").strip() else None
-        return recurrence_commands.issue_recurring(ctx, person, form, schedule, when, named, terms)
-    local = parse_datetime(when, ctx.local_now()) or relative_deadline(when, ctx.local_now(), ctx.calendar)
-    if local is None:
-        return [t.bad_deadline(when)]
-    deadline = ctx.to_stored(local)
-    if deadline <= ctx.now():
-        return [t.past_deadline(reporting.format_deadline(ctx, deadline))]
-    units, problem = target_units(ctx, person.department_id, parsed.group("scope"))
-    if problem:
-        return [problem]
-    version = latest_version(ctx.session, form)
-    task = reporting.issue_task(ctx, person, version, deadline, units, terms)
-    issued = t.issued(task.title, task.id, reporting.format_deadline(ctx, deadline), [u.name for u in units])
-    return [issued + "\n" + rt.terms_line(terms.accepts_late, terms.remind_hours)]
-
-
-def find_form(ctx: Context, name: str) -> tuple[Form | None, str]:
-    """A form by title, code or unique fragment; otherwise the sentence naming the closest ones."""
-    forms = all_forms(ctx.session)
-    exact = [f for f in forms if name in (f.title, f.code)]
-    fragment = [f for f in forms if name and name in f.title]
-    if exact or len(fragment) == 1:
-        return (exact or fragment)[0], ""
-    titles = [f.title for f in forms]
-    close = difflib.get_close_matches(name, titles, n=3, cutoff=0.3) or [f.title for f in fragment]
-    return None, t.unknown_template(name, close, titles)
-
-
-def target_units(ctx: Context, department_id: int, scope: str | None) -> tuple[list[OrgUnit], str]:
-    """The units a department's task goes to: the named ones (or subtrees) within its reach, else the default."""
-    if not scope or not scope.strip():
-        chosen = default_targets(ctx.session, department_id)
-        return (chosen, "") if chosen else ([], t.NO_TARGETS)
-    home = issuing_unit(ctx.session, department_id)
-    reach = None if home is None else subtree_ids(ctx.session, home.id)
-    fillers = fillers_by_unit(ctx.session)
-    units = all_units(ctx.session)
-    by_name = {u.name: u for u in units}
-    chosen: list[OrgUnit] = []
-    for token in filter(None, SCOPE_SPLIT.split(scope.strip())):
-        suffix = next((s for s in SUBTREE_SUFFIXES if token.endswith(s) and token != s), "")
-        name = token.removesuffix(suffix) if suffix else token
-        unit = by_name.get(name)
-        if unit is None:
-            return [], t.unknown_unit(name, difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.4))
-        if home is not None and reach is not None and unit.id not in reach:
-            return [], t.outside_reach(unit.name, home.name)
-        if suffix:
-            chosen += [u for u in descendants(ctx.session, unit) if u.id in fillers]
-        elif unit.id in fillers:
-            chosen.append(unit)
-        else:
-            return [], t.unit_without_filler(unit.name)
-    unique = list({u.id: u for u in chosen}.values())
-    return (unique, "") if unique else ([], t.NO_TARGETS)
-
-
 def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask | None, str]:
     """A task of the person's department (any task for an admin) by #id, id, title fragment or latest."""
     query = select(ReportTask).order_by(ReportTask.id.desc())
@@ -178,7 +84,7 @@ def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask 
         query = query.where(ReportTask.department_id == person.department_id)
     tasks = list(ctx.session.scalars(query.limit(200)))
     if not tasks:
-        return None, t.NO_TASKS_YET
+        return None, t.NO_TASKS_ANYWHERE if person.has_role(Role.ADMIN) else t.NO_TASKS_YET
     reference = reference.strip().lstrip("#＃")
     if not reference:
         return tasks[0], ""
@@ -247,7 +153,7 @@ def summarise(ctx: Context, person: Person, args: str) -> list[str]:
     if task is None:
         return [problem]
     state = reporting.progress(task)
-    reporting.push_summary(ctx, task, [person], ctx.local_now().strftime("manual-%Y%m%d%H%M%S"))
+    reporting.push_summary(ctx, task, [person], None)
     return [t.summary_queued(task.title, len(state.submitted), state.total)]
 
 
@@ -292,7 +198,7 @@ def show_help(ctx: Context, person: Person, args: str) -> list[str]:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("发布", "issue"), Role.ISSUER, t.ISSUE_USAGE, issue),
+    Command(("发布", "issue"), Role.ISSUER, t.ISSUE_USAGE, issue_command.issue),
     Command(("模板", "templates"), Role.ISSUER, "/模板：可发布的模板", templates),
     Command(("空白模板", "blank-form"), Role.ISSUER, "/空白模板：要一份 Excel 表单模板，填好发回即可导入", blank_form),
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),

@@ -15,12 +15,18 @@ from datetime import timedelta
 from sqlalchemy import func, not_, or_, select
 
 from handlers.context import Context
-from handlers.reporting import format_deadline, progress, push_summary, question_total, reached_questions
+from handlers.reporting import (
+    format_deadline,
+    progress,
+    push_summary,
+    question_total,
+    reached_questions,
+    summary_recipients,
+)
 from handlers.texts import conversation as ct
 from handlers.texts import reminders as t
 from ledger_store import audit
 from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask
-from ledger_store.org import issuers_of_department
 from ledger_store.outbox import Push, enqueue_many
 
 RECENTLY_CLOSED_DAYS = 30  # a late 开始 hears of tasks closed this recently; older ones are forgotten
@@ -49,7 +55,7 @@ def close(ctx: Context, task_id: int) -> ReportTask | None:
     task.closed_at = ctx.now()
     missing = progress(task).missing
     if missing:
-        push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "deadline")
+        push_summary(ctx, task, summary_recipients(ctx, task), "deadline")
         task.summary_sent_at = ctx.now()
     if missing and not task.accepts_late:
         notify_closed(ctx, task, missing)
@@ -79,7 +85,7 @@ def send_owed_summary(ctx: Context, task_id: int) -> ReportTask:
     task = ctx.session.get(ReportTask, task_id)
     if task is None:
         raise LookupError(f"no task {task_id}")
-    push_summary(ctx, task, issuers_of_department(ctx.session, task.department_id), "complete")
+    push_summary(ctx, task, summary_recipients(ctx, task), "complete")
     task.summary_sent_at = ctx.now()
     return task
 

@@ -62,6 +62,7 @@ STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
             {"name": "households", "label": "户籍户数", "type": "integer", "validity_days": 365},
             {"name": "population", "label": "户籍人口", "type": "integer", "validity_days": 365},
             {"name": "dibao_households", "label": "在保低保户数", "type": "integer", "validity_days": 31},
+            {"name": "dibao_persons", "label": "在保低保人数", "type": "integer", "validity_days": 31},
             {"name": "secretary", "label": "书记姓名", "type": "text", "validity_days": 365},
             {"name": "office_phone", "label": "书记手机号", "type": "mobile", "validity_days": 365},
         ],

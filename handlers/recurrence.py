@@ -41,15 +41,19 @@ def schedule_of(recurrence: Recurrence) -> Schedule:
 
 
 def create(
-    ctx: Context, issuer: Person, form: Form, schedule: Schedule, units: list[OrgUnit] | None, terms: Terms
+    ctx: Context,
+    issuer: Person,
+    department_id: int,
+    form: Form,
+    schedule: Schedule,
+    units: list[OrgUnit] | None,
+    terms: Terms,
 ) -> Recurrence:
-    """Set up a recurring report; its first period is issued at the next issue moment."""
-    if issuer.department_id is None:
-        raise ValueError("only members of a department issue tasks")
+    """Set up a department's recurring report; its first period is issued at the next issue moment."""
     first = _next_issue(ctx, schedule, ctx.local_now())
     recurrence = Recurrence(
         form_id=form.id,
-        department_id=issuer.department_id,
+        department_id=department_id,
         issued_by_id=issuer.id,
         rule=schedule.rule,
         issue_time=schedule.issue_time.strftime("%H:%M"),
@@ -68,6 +72,34 @@ def create(
                  entity_id=recurrence.id, new={"form": form.code, "rule": schedule.rule,
                                                "deadline_rule": schedule.deadline_rule})  # fmt: skip
     return recurrence
+
+
+def same_as(
+    ctx: Context, department_id: int, form: Form, schedule: Schedule, units: list[OrgUnit] | None
+) -> Recurrence | None:
+    """An active or paused recurrence of the department that is this one again: form, rules and units alike."""
+    wanted_units = None if units is None else sorted(unit.id for unit in units)
+    query = select(Recurrence).where(
+        Recurrence.department_id == department_id,
+        Recurrence.form_id == form.id,
+        Recurrence.status != RecurrenceStatus.STOPPED,
+    )
+    for existing in ctx.session.scalars(query.order_by(Recurrence.id)):
+        existing_units = None if existing.unit_ids is None else sorted(existing.unit_ids)
+        if schedule_of(existing) == schedule and existing_units == wanted_units:
+            return existing
+    return None
+
+
+def first_inverted_period(ctx: Context, schedule: Schedule, periods: int = 12) -> tuple[datetime, datetime] | None:
+    """(issue, deadline), local, of the first of the next periods that would be due at or before it is issued."""
+    moment = ctx.local_now()
+    for _ in range(periods):
+        moment = _next_issue(ctx, schedule, moment)
+        deadline = deadline_of(schedule, moment.date(), ctx.tz, ctx.calendar)
+        if deadline <= moment:
+            return moment, deadline
+    return None
 
 
 def active(ctx: Context) -> list[int]:
@@ -163,7 +195,7 @@ def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, peri
     if not units or issuer is None or version is None:
         return None
     terms = Terms(recurrence.accepts_late, recurrence.remind_hours, recurrence.id, period)
-    return issue_task(ctx, issuer, version, deadline, units, terms)
+    return issue_task(ctx, issuer, version, deadline, units, terms, department_id=recurrence.department_id)
 
 
 def _next_issue(ctx: Context, schedule: Schedule, after: datetime) -> datetime:

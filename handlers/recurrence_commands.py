@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from handlers import recurrence, reporting
+from handlers import on_behalf, recurrence, reporting
 from handlers.context import Context
 from handlers.numbers import parse_number
 from handlers.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
+from handlers.texts import issuing as it
 from handlers.texts import recurrence as t
-from ledger_store.models import Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role
+from ledger_store.models import Department, Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role
 from ledger_store.org import issuing_unit
 
 NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
@@ -58,13 +59,17 @@ def split_schedule(template: str) -> tuple[str, str | None]:
 def issue_recurring(
     ctx: Context,
     person: Person,
+    department: Department,
     form: Form,
     written: str,
     when: str,
     units: list[OrgUnit] | None,
     terms: reporting.Terms,
 ) -> list[str]:
-    """/发布 模板 每月25日 截止 次月3日 18:00: set the recurrence up; its periods are issued by the scheduler."""
+    """/发布 模板 每月25日 截止 次月3日 18:00: set the recurrence up; its periods are issued by the scheduler.
+
+    Refused: a deadline that falls at or before a period's issue moment, and a copy of a recurrence that runs.
+    """
     parsed = parse_schedule(written)
     if parsed is None:
         return [t.bad_schedule(written)]
@@ -72,21 +77,33 @@ def issue_recurring(
     if deadline is None:
         return [t.bad_deadline_rule(when)]
     schedule = Schedule(parsed[0], parsed[1], deadline[0], deadline[1])
-    created = recurrence.create(ctx, person, form, schedule, units, terms)
+    rule, due = t.rule_text(schedule.rule, schedule.issue_time), t.deadline_text(*deadline)
+    inverted = recurrence.first_inverted_period(ctx, schedule)
+    if inverted is not None:
+        shown = [reporting.format_deadline(ctx, ctx.to_stored(moment)) for moment in inverted]
+        return [t.deadline_before_issue(rule, due, *shown)]
+    same = recurrence.same_as(ctx, department.id, form, schedule, units)
+    if same is not None:
+        return [t.same_recurrence(same.id, form.title, t.STATUS_NAMES[same.status])]
+    created = recurrence.create(ctx, person, department.id, form, schedule, units, terms)
     first = reporting.format_deadline(ctx, created.next_issue_at)
     text = t.recurrence_created(created.id, form.title, *_described(ctx, created), first)
+    if person.department_id != department.id:
+        notice = it.on_behalf_recurrence_notice(person.name, department.name, form.title, created.id, rule, due)
+        on_behalf.tell_department(ctx, person, department, f"on-behalf:recurrence:{created.id}", notice)
+        text += "\n" + it.on_behalf_recurrence_note(department.name)
     return [text + "\n" + t.terms_line(terms.accepts_late, terms.remind_hours)]
 
 
 def timed(ctx: Context, person: Person, args: str) -> list[str]:
-    """/定时 [暂停|恢复|停止 编号]: the department's recurring reports, and managing one."""
+    """/定时 [暂停|恢复|停止 编号]: the department's recurring reports (an admin's: all), and managing one."""
     admin = person.has_role(Role.ADMIN)
     words = args.split()
     if not words:
         found = recurrence.department_recurrences(ctx, person, admin)
         if not found:
-            return [t.NO_RECURRENCES]
-        return [t.recurrences_list([_line(ctx, item) for item in found])]
+            return [t.NO_RECURRENCES_ANYWHERE if admin else t.NO_RECURRENCES]
+        return [t.recurrences_list([_line(ctx, item, admin) for item in found])]
     if len(words) != 2 or words[0] not in ACTIONS:
         return [t.DO_USAGE]
     reference = words[1].lstrip("#＃")
@@ -99,10 +116,12 @@ def timed(ctx: Context, person: Person, args: str) -> list[str]:
     return [t.status_changed(target.id, target.form.title, t.CHANGED_NAMES[status], upcoming)]
 
 
-def _line(ctx: Context, item: Recurrence) -> str:
-    """One recurrence as /定时 lists it."""
+def _line(ctx: Context, item: Recurrence, with_department: bool) -> str:
+    """One recurrence as /定时 lists it; an admin sees whose it is."""
     upcoming = reporting.format_deadline(ctx, item.next_issue_at)
-    return t.recurrence_line(item.id, item.form.title, *_described(ctx, item), upcoming, t.STATUS_NAMES[item.status])
+    department = ctx.session.get(Department, item.department_id) if with_department else None
+    return t.recurrence_line(item.id, item.form.title, *_described(ctx, item), upcoming, t.STATUS_NAMES[item.status],
+                             department.name if department else None)  # fmt: skip
 
 
 def _described(ctx: Context, item: Recurrence) -> tuple[str, str, str]:

@@ -20,17 +20,20 @@ from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_clock
 from handlers.workdays import WorkCalendar
 
 DEFAULT_ISSUE_TIME = time(9, 0)
+LAST_DAY = 31  # a monthly day past the month's end falls on its last day, so 31 means 月底
 WORKWEEK = WorkCalendar()  # Monday to Friday, no holidays
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _WEEK = r"(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])"
 _NUMBER = r"(?P<n>\d{1,2}|[一二两三四五六七八九十]{1,3})"
+_MONTH_END = r"(?P<end>底|末|最后一天)"  # the last day of the month, kept as day 31 (which falls on it)
 _SCHEDULES = (
-    ("month", re.compile(rf"每个?月\s*{_NUMBER}\s*[日号]\s*(?P<time>.*)")),
+    ("month", re.compile(rf"每个?月\s*(?:{_NUMBER}\s*[日号]|{_MONTH_END})\s*(?P<time>.*)")),
     ("week", re.compile(rf"每个?{_WEEK}\s*(?P<time>.*)")),
     ("workday", re.compile(r"(?:每个?)?工作日\s*(?P<time>.*)")),
 )
 _DEADLINES = (
-    ("month", re.compile(rf"(?P<rel>次月|下个?月|当月|本月)\s*{_NUMBER}\s*[日号]\s*(?P<time>.*)")),
+    ("month", re.compile(rf"(?P<rel>次月|下个?月|当月|本月)\s*(?:{_NUMBER}\s*[日号]|{_MONTH_END})\s*(?P<time>.*)")),
+    ("month", re.compile(r"(?P<rel>)月(?P<end>底|末)\s*(?P<time>.*)")),  # 月底: this month's
     ("week", re.compile(rf"(?P<rel>下个?|本|当)\s*{_WEEK}\s*(?P<time>.*)")),
     # 3个工作日, 三个工作日内 12:00, 3个工作日以内, 3个工作日后的17:00, 3个工作日17:00前, 下个工作日
     (
@@ -54,7 +57,7 @@ class Schedule:
 
 
 def parse_schedule(text: str) -> tuple[dict[str, Any], time] | None:
-    """每月25日 [9:00], 每周五 [9点], 每个工作日 [8:30] as (rule, issue time), or None."""
+    """每月25日 [9:00], 每月底, 每周五 [9点], 每个工作日 [8:30] as (rule, issue time), or None."""
     cleaned = unicodedata.normalize("NFKC", text).strip()
     for every, pattern in _SCHEDULES:
         match = pattern.fullmatch(cleaned)
@@ -64,7 +67,7 @@ def parse_schedule(text: str) -> tuple[dict[str, Any], time] | None:
         if at is None:
             return None
         if every == "month":
-            day = _small(match.group("n"))
+            day = LAST_DAY if match.group("end") else _small(match.group("n"))
             return ({"every": "month", "day": day}, at) if day and 1 <= day <= 31 else None
         if every == "week":
             return {"every": "week", "weekday": _weekday(match.group("wd"))}, at
@@ -73,7 +76,7 @@ def parse_schedule(text: str) -> tuple[dict[str, Any], time] | None:
 
 
 def parse_deadline_rule(text: str) -> tuple[dict[str, Any], time] | None:
-    """次月3日 18:00, 当月28日, 下周一 12:00, 本周五, 当天17:00, 次日, 3天后, 3个工作日 as (rule, time), or None."""
+    """次月3日 18:00, 当月28日, 当月底, 下周一 12:00, 本周五, 当天17:00, 次日, 3天后, 3个工作日 as (rule, time)."""
     cleaned = unicodedata.normalize("NFKC", text).strip()
     for kind, pattern in _DEADLINES:
         match = pattern.fullmatch(cleaned)
@@ -84,8 +87,8 @@ def parse_deadline_rule(text: str) -> tuple[dict[str, Any], time] | None:
             return None
         relative = match.group("rel")
         if kind == "month":
-            day = _small(match.group("n"))
-            months = 0 if relative in ("当月", "本月") else 1
+            day = LAST_DAY if match.group("end") else _small(match.group("n"))
+            months = 0 if relative in ("当月", "本月", "") else 1
             return ({"months": months, "day": day}, at) if day and 1 <= day <= 31 else None
         if kind == "week":
             return {"weeks": 1 if relative.startswith("下") else 0, "weekday": _weekday(match.group("wd"))}, at

@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from handlers.context import Context
 from handlers.reporting import format_deadline, queue_reminders
 from handlers.texts import reminders as t
+from handlers.texts.reporting import task_name
 from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, ReportTask, Role
 from ledger_store.org import people_with_role
 from ledger_store.outbox import enqueue
@@ -149,7 +150,7 @@ def _escalate(ctx: Context, task: ReportTask, missing: list[Assignment], reviewe
     queued = 0
     for reviewer_id, late in by_reviewer.items():
         units = [t.late_unit(a.org_unit.name, a.filler.name) for a in late]
-        text = t.escalation(task.title, format_deadline(ctx, task.deadline), units)
+        text = t.escalation(task_name(task.title, task.id), format_deadline(ctx, task.deadline), units)
         key = f"escalate:{task.id}:{reviewer_id}"
         if enqueue(ctx.session, person_id=reviewer_id, dedupe_key=key, now=ctx.now(), text=text):
             queued += 1

@@ -30,6 +30,7 @@ from ledger_store.models import (
     OrgUnit,
     Person,
     ReportTask,
+    StoredFile,
     Submission,
 )
 from ledger_store.org import fillers_by_unit, issuers_of_department
@@ -109,17 +110,22 @@ def issue_task(
     deadline: datetime,
     units: list[OrgUnit],
     terms: Terms = Terms(),
+    department_id: int | None = None,
 ) -> ReportTask:
-    """Create a task with one assignment per unit and queue the push to each unit's filler."""
-    if issuer.department_id is None:
-        raise ValueError("only members of a department issue tasks")
+    """Create a task with one assignment per unit and queue the push to each unit's filler.
+
+    The task belongs to `department_id` (an admin issues for a department), by default to the issuer's own.
+    """
+    department_id = department_id or issuer.department_id
+    if department_id is None:
+        raise ValueError("a task belongs to a department")
     if not units:
         raise ValueError("a task goes to at least one unit")
     fillers = fillers_by_unit(ctx.session)
     task = ReportTask(
         title=version.form.title,
         form_version=version,
-        department_id=issuer.department_id,
+        department_id=department_id,
         issued_by_id=issuer.id,
         issued_at=ctx.now(),
         deadline=deadline,
@@ -139,10 +145,10 @@ def issue_task(
     # One multi-row INSERT (not 10,000 ORM objects): a district task may go to every village and grid.
     ids = ctx.session.scalars(insert(Assignment).returning(Assignment.id, sort_by_parameter_order=True), rows).all()
     ctx.session.expire(task, ["assignments"])
-    pushes, shown_deadline = [], format_deadline(ctx, deadline)
+    pushes, shown_deadline, name = [], format_deadline(ctx, deadline), t.task_name(task.title, task.id)
     for assignment_id, row in zip(ids, rows, strict=True):
         filler_id = row["filler_id"]
-        text = t.task_assigned(task.department.name, task.title, shown_deadline, total, others[filler_id])
+        text = t.task_assigned(task.department.name, name, shown_deadline, total, others[filler_id])
         pushes.append(Push(filler_id, f"assigned:{assignment_id}", text))
     enqueue_many(ctx.session, pushes, ctx.now())
     audit.record(
@@ -154,6 +160,7 @@ def issue_task(
         entity_id=task.id,
         new={
             "title": task.title,
+            "department": task.department.name,
             "form_version": version.id,
             "deadline": deadline.isoformat(),
             "units": [unit.name for unit in units],
@@ -203,7 +210,7 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     )
     ctx.session.delete(conversation)
     ctx.session.flush()
-    replies = [t.submitted(task.title)]
+    replies = [t.submitted(t.task_name(task.title, task.id))]
     remaining = open_assignments(ctx, person)
     if remaining:
         replies.append(t.more_todo(len(remaining)))
@@ -225,7 +232,7 @@ def send_complete_summary(ctx: Context, task: ReportTask) -> bool:
     except Exception:
         log.exception("the summary of task %s could not be built; the scheduler will try again", task.id)
         return False
-    queue_summary(ctx, task, summary, issuers_of_department(ctx.session, task.department_id), "complete")
+    queue_summary(ctx, task, summary, summary_recipients(ctx, task), "complete")
     task.summary_sent_at = ctx.now()
     return True
 
@@ -317,28 +324,52 @@ def queue_reminders(
     total = question_total(task.form_version)
     reached = reached_questions(ctx, fresh)
     deadline, left = format_deadline(ctx, task.deadline), time_left(ctx, task.deadline)
-    sentence = t.late_reminder if late else t.reminder
+    sentence, name = t.late_reminder if late else t.reminder, t.task_name(task.title, task.id)
     pushes = []
     for assignment in fresh:
         number = reached.get(assignment.id)
-        text = sentence(task.title, deadline, left, None if number is None else min(number, total), total)
+        text = sentence(name, deadline, left, None if number is None else min(number, total), total)
         pushes.append(Push(assignment.filler_id, key(assignment), text))
     new = {push.dedupe_key for push in enqueue_many(ctx.session, pushes, ctx.now())}
     return [assignment for assignment in fresh if key(assignment) in new]
 
 
-def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str) -> None:
-    """Build the summary workbook and queue it, with its digest, to each recipient."""
+def summary_recipients(ctx: Context, task: ReportTask) -> list[Person]:
+    """Who gets a task's summary: the department's issuers, and the person who issued it (an admin acting for them)."""
+    recipients = issuers_of_department(ctx.session, task.department_id)
+    issuer = task.issued_by
+    if issuer is not None and issuer.active and all(person.id != issuer.id for person in recipients):
+        recipients.append(issuer)
+    return recipients
+
+
+def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind: str | None) -> None:
+    """Build the summary workbook and queue it, with its digest, to each recipient (see `queue_summary`)."""
     queue_summary(ctx, task, build_summary(ctx, task, answers_by_assignment(ctx, task)), recipients, kind)
 
 
-def queue_summary(ctx: Context, task: ReportTask, summary: Summary, recipients: list[Person], kind: str) -> None:
-    """Queue a built summary, with its digest, to each recipient (once per task, kind and person)."""
-    stored = store_file(ctx.session, summary.file_name, summary.content, ctx.now())
+def queue_summary(ctx: Context, task: ReportTask, summary: Summary, recipients: list[Person], kind: str | None) -> None:
+    """Queue a built summary, with its digest, to each recipient.
+
+    `kind` keys the pushes so that one event (completion, the deadline) sends its summary once; None (on demand)
+    keys them by the stored file, so that every build is sent.
+    """
+    stored = store_file(ctx.session, unique_file_name(ctx, summary.file_name), summary.content, ctx.now())
     for person in recipients:
-        key = f"summary:{task.id}:{kind}:{person.id}"
+        key = f"summary:{task.id}:{kind or f'file-{stored.id}'}:{person.id}"
         enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=summary.digest)
         enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":file", now=ctx.now(), file=stored)
+
+
+def unique_file_name(ctx: Context, name: str) -> str:
+    """The name, or name_2, name_3 … when a stored file has it already (two summaries built in one second)."""
+    stem, dot, suffix = name.rpartition(".")
+    taken = set(ctx.session.scalars(select(StoredFile.name).where(StoredFile.name.like(f"{stem}%"))))
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{stem}_{number}{dot}{suffix}"
+    return candidate
 
 
 def answers_by_assignment(ctx: Context, task: ReportTask) -> dict[int, tuple[Submission, dict[str, object]]]:

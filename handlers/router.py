@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import answering, buttons, commands, conversation, todos
+from handlers import answering, buttons, commands, conversation, issue_command, todos
 from handlers.context import Context
 from handlers.form_import import import_form
 from handlers.form_state import number_at
@@ -48,6 +48,10 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
         return received_file(ctx, person, incoming)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]
+    # A question the bot just asked (issue a lookalike task?) is answered before anything else; see issue_command.
+    waited = issue_command.answer_pending(ctx, person, text, in_form=current is not None)
+    if waited is not None:
+        return with_resume_hint(ctx, person, waited)
     if offered:
         switched = todos.switch(ctx, person, current, offered, text)
         if switched is not None:

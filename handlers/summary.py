@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +26,8 @@ from ledger_store.models import Assignment, AssignmentStatus, ReportTask, Roster
 from ledger_store.org import unit_path
 from ledger_store.xlsx_cells import cell, row_cells, sheet_title
 
+# Characters a file name may not hold on Windows (or anywhere, for the slash).
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -75,11 +78,16 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     if spared is not None:
         others.append(spared)
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
-    stamp = ctx.local_now().strftime("%Y%m%d-%H%M")
     line = digest(task, fields, totals, missing)
     if figures.prefilled:
         line += "；" + bt.digest_part(figures.prefilled, figures.asked)
-    return Summary(f"{task.title}汇总_{stamp}.xlsx", content, line)
+    return Summary(file_name(ctx, task), content, line)
+
+
+def file_name(ctx: Context, task: ReportTask) -> str:
+    """低保月报汇总_任务12_20241128-100503.xlsx: the title, the task number and the local time to the second."""
+    title = UNSAFE_IN_FILE_NAMES.sub("_", task.title)
+    return s.file_name(title, task.id, ctx.local_now().strftime("%Y%m%d-%H%M%S"))
 
 
 @dataclass(frozen=True)

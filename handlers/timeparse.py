@@ -1,7 +1,8 @@
-"""Parse the dates and deadlines people type in chat: 2024-11-30, 11月30日, 明天下午5点, 下周一 9点."""
+"""Parse the dates and deadlines people type in chat: 2024-11-30, 11月30日, 明天下午5点, 下周一 9点, 月底."""
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
@@ -27,6 +28,8 @@ _RELATIVE_DAYS = {
 }  # fmt: skip
 _RELATIVE_DATE = "(?P<rel>" + "|".join(_RELATIVE_DAYS) + ")"
 _WEEKDAY_DATE = r"(?P<week>下个?|本|这个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])"
+# 月底, 本月底, 下月底, 月末: the last day of this (or next) month; 12月底: of that month.
+_MONTH_END_DATE = rf"(?P<monthend>(?:本|这个?|当|下个?|次)?月[底末])|(?P<endm>\d{{1,2}}|{_CN_SMALL})\s*月[底末]"
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _SHORTHANDS = {"今晚": "今天晚上", "明晚": "明天晚上", "今早": "今天早上", "明早": "明天早上"}
 
@@ -44,7 +47,7 @@ _DEADLINE_SUFFIX = r"\s*(?:之前|以前|前|为止|截止)?"
 _DATE_PATTERNS = [re.compile(p) for p in (*_ABSOLUTE_DATES, _RELATIVE_DATE)]
 _DATETIME_PATTERNS = [
     re.compile(rf"(?:{date_part})(?:\s*T?\s*{_TIME})?{_DEADLINE_SUFFIX}")
-    for date_part in (*_ABSOLUTE_DATES, _RELATIVE_DATE, _WEEKDAY_DATE)
+    for date_part in (*_ABSOLUTE_DATES, _RELATIVE_DATE, _WEEKDAY_DATE, _MONTH_END_DATE)
 ] + [re.compile(rf"{_TIME}{_DEADLINE_SUFFIX}")]
 _TIME_ONLY = re.compile(_TIME)
 
@@ -60,7 +63,7 @@ def parse_date(text: str, today: date) -> date | None:
 
 
 def parse_datetime(text: str, now: datetime) -> datetime | None:
-    """The moment meant by a deadline such as 11月30日下午6点, 明天17:00 or 周五, in now's timezone, or None.
+    """The moment meant by a deadline such as 11月30日下午6点, 明天17:00, 周五 or 月底, in now's timezone, or None.
 
     A day without a time means DEFAULT_DEADLINE_TIME; a time without a day means today; a month and day
     without a year means the closest such day to today, so 1月3日 typed in late December is next January.
@@ -90,7 +93,7 @@ def _clean(text: str) -> str:
 def _moment(match: re.Match[str], now: datetime) -> datetime | None:
     """Combine the matched day (today if absent) and time (DEFAULT_DEADLINE_TIME if absent)."""
     groups = match.groupdict()
-    has_day = any(groups.get(name) for name in ("d", "rel", "wd"))
+    has_day = any(groups.get(name) for name in ("d", "rel", "wd", "monthend", "endm"))
     day = _day(match, now.date(), nearest_year=True) if has_day else now.date()
     if day is None:
         return None
@@ -110,6 +113,14 @@ def _day(match: re.Match[str], today: date, nearest_year: bool) -> date | None:
         return today + timedelta(days=_RELATIVE_DAYS[groups["rel"]])
     if groups.get("wd"):
         return _weekday(today, groups["wd"], groups.get("week"))
+    if groups.get("monthend"):
+        return _month_end(today, 1 if groups["monthend"][0] in "下次" else 0)
+    if groups.get("endm"):
+        month = _to_int(groups["endm"])
+        if month is None or not 1 <= month <= 12:
+            return None
+        ends = [_month_end(date(year, month, 1), 0) for year in (today.year - 1, today.year, today.year + 1)]
+        return min(ends, key=lambda end: abs(end - today))
     month, day = _to_int(groups["m"]), _to_int(groups["d"])
     if month is None or day is None:
         return None
@@ -132,6 +143,13 @@ def _weekday(today: date, name: str, week: str | None) -> date:
     if week.startswith("下"):
         return monday + timedelta(days=7 + target)
     return monday + timedelta(days=target)
+
+
+def _month_end(today: date, months_ahead: int) -> date:
+    """The last day of this month, or of a later one."""
+    year, month = divmod(today.month - 1 + months_ahead, 12)
+    year, month = today.year + year, month + 1
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _clock(groups: dict[str, str | None]) -> tuple[int, time] | None:

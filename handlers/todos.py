@@ -11,6 +11,7 @@ from handlers.numbers import parse_number
 from handlers.stages import form_stage
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
+from handlers.texts.reporting import task_name
 from handlers.words import CANCEL, CONTINUE, RESUME
 from ledger_store.models import Assignment, ChatFocus, Conversation, Person
 
@@ -27,7 +28,7 @@ def list_open(ctx: Context, person: Person) -> list[str]:
         task = assignment.task
         line = t.todo_line(
             number,
-            task.title,
+            task_name(task.title, task.id),
             reporting.format_deadline(ctx, task.deadline),
             reporting.time_left(ctx, task.deadline),
             reached.get(assignment.id, 1) - 1,

@@ -31,6 +31,7 @@ from bot.wecom_demo import talking_to
 from handlers.clock import ManualClock
 from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, upgrade
+from ledger_store.ledgers import get_ledger, write_values
 from ledger_store.models import Base, Person
 from ledger_store.org import SIMULATOR
 from ledger_store.org_import import import_org
@@ -145,6 +146,18 @@ def runtime(db, engine: Engine, clock: ManualClock, tmp_path: Path) -> Runtime:
 def chat(runtime: Runtime, clock: ManualClock) -> Dialogue:
     """A dialogue with the demo organisation."""
     return Dialogue(runtime, runtime.platform, clock)
+
+
+@pytest.fixture
+def ledger_without_dibao(runtime: Runtime) -> None:
+    """The demo ledger forgets 松林村's and 汉东村's 在保低保户数: a 低保月报 asks every village all 8 questions.
+
+    For tests of the question-by-question flow; tests of what the ledger offers use the demo data as it is.
+    """
+    with runtime.factory.begin() as session:
+        ledger = get_ledger(session, "unit_profile")
+        for village in ("松林村", "汉东村"):
+            write_values(session, ledger, village, None, {"dibao_households": None}, None, "test", runtime.engine.now())
 
 
 TOWN_OFFICE = "单位,上级单位,层级,姓名,账号,角色\n朱沱镇民政办,朱沱镇,部门,何文,he_wen,发布员\n"

@@ -79,7 +79,7 @@ def test_a_form_post_without_json_gets_400(client: FlaskClient) -> None:
     assert response.status_code == 400
 
 
-def test_the_same_message_id_twice_is_handled_once(client: FlaskClient, runtime) -> None:
+def test_the_same_message_id_twice_is_handled_once(client: FlaskClient, runtime, ledger_without_dibao) -> None:
     post(client, "li_minzheng", ISSUE, message_id="issue-1")
     again = post(client, "li_minzheng", ISSUE, message_id="issue-1")
     assert again.status_code == 200 and again.get_json() == {"replies": []}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -31,9 +32,21 @@ TOWN_FILLERS = ("hu_xiaoyan", "liu_ting")
 VILLAGE_FILLERS = ("zhang_dehua", "luo_xiuying", "chen_guoping")
 
 
-def dibao_answers(new_households: int) -> list[str]:
-    """Every answer of a 低保月报, with the headline figure chosen by the test."""
-    return ["120", "350", str(new_households), "1", "15000", "是", "13908315526", "跳过"]
+def dibao_answers(new_households: int) -> dict[str, str]:
+    """Every answer of a 低保月报 by question, with the headline figure chosen by the test."""
+    return {
+        "在保低保户数": "120",
+        "在保低保人数": "350",
+        "本月新增低保户": str(new_households),
+        "本月退出低保户": "1",
+        "本月发放低保金": "15000",
+        "本月是否完成入户核查": "是",
+        "填报人手机号": "13908315526",
+        "备注": "跳过",
+    }
+
+
+QUESTION = re.compile(r"第\d+/\d+题\n(?P<label>[^\n（]+)")
 
 
 def fill(chat, account: str, answers: list[str]) -> str:
@@ -44,10 +57,18 @@ def fill(chat, account: str, answers: list[str]) -> str:
     return reply
 
 
+def answer_form(chat, account: str, answers: dict[str, str]) -> str:
+    """Open the form and answer it up to the review: what a ledger offers is confirmed, each question by its label."""
+    reply = chat.say(account, "开始")
+    while "请核对" not in reply:
+        asked = QUESTION.search(reply)
+        reply = chat.say(account, "确认" if "已从台账带出" in reply else answers[asked.group("label")])
+    return reply
+
+
 def submit_dibao(chat, account: str, new_households: int = 3) -> str:
-    """Start, answer every question and submit; the reply to 提交."""
-    chat.say(account, "开始")
-    fill(chat, account, dibao_answers(new_households))
+    """Start, answer every question (confirming what the ledger knows) and submit; the reply to 提交."""
+    answer_form(chat, account, dibao_answers(new_households))
     return chat.say(account, "提交")
 
 
@@ -127,7 +148,7 @@ def test_a_town_department_issues_to_its_own_villages_and_no_further(chat, town_
     subtree = chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖")
     assert subtree.startswith("“中山路街道”不在朱沱镇范围内")
     assert chat.pushed_texts("zhang_dehua") == [] and chat.pushed_texts("huang_li") == []
-    assert "已通知1个单位：松林村" in chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 松林村")
+    assert "已通知1个单位：松林村" in chat.say(town_office, "/发布 低保月报 截止 12月5日 范围 松林村")
 
 
 def test_several_units_may_be_named_with_any_separator(chat):
@@ -233,7 +254,7 @@ def test_a_filler_is_told_how_many_other_tasks_are_open(chat):
 def test_progress_counts_and_names_who_is_missing_and_where_they_are(villages):
     submit_dibao(villages, "zhang_dehua")
     villages.say("luo_xiuying", "开始")
-    fill(villages, "luo_xiuying", ["120", "350"])
+    fill(villages, "luo_xiuying", ["确认", "350"])  # the ledger's 在保低保户数, then the second question
     reply = villages.say("li_minzheng", "/进度")
     assert "《低保月报》#1：已报 1/3，11月30日（周六）18:00截止（还剩2天8小时）。" in reply
     assert "· 永川区/朱沱镇/汉东村 罗秀英（填到第3/8题）" in reply
@@ -242,8 +263,7 @@ def test_progress_counts_and_names_who_is_missing_and_where_they_are(villages):
 
 
 def test_progress_says_when_a_filler_has_answered_everything_but_not_submitted(villages):
-    villages.say("zhang_dehua", "开始")
-    assert "请核对" in fill(villages, "zhang_dehua", dibao_answers(3))
+    assert "请核对" in answer_form(villages, "zhang_dehua", dibao_answers(3))
     reply = villages.say("li_minzheng", "/progress")
     assert "· 永川区/朱沱镇/松林村 张德华（已填完，还没提交）" in reply
     assert "9/8" not in reply
@@ -284,11 +304,11 @@ def test_a_filler_may_not_see_progress(villages):
 def test_remind_pushes_to_exactly_the_fillers_who_have_not_submitted(villages, clock):
     submit_dibao(villages, "zhang_dehua")
     villages.say("luo_xiuying", "开始")
-    fill(villages, "luo_xiuying", ["120", "350"])
+    fill(villages, "luo_xiuying", ["确认", "350"])  # the ledger's 在保低保户数, then the second question
     drop_pushes(villages)
     assert villages.say("li_minzheng", "/催报") == "已提醒2个未报单位：汉东村、石庙村。"
     [to_luo] = villages.pushed_texts("luo_xiuying")
-    assert "《低保月报》11月30日（周六）18:00截止（还剩2天8小时）" in to_luo
+    assert "《低保月报》（任务#1）11月30日（周六）18:00截止（还剩2天8小时）" in to_luo
     assert "第3/8题" in to_luo
     [to_chen] = villages.pushed_texts("chen_guoping")
     assert "《低保月报》" in to_chen and "还剩2天8小时" in to_chen
@@ -333,7 +353,7 @@ def test_summary_sends_the_asker_a_workbook_with_totals_and_the_missing(villages
     digest, workbook_push = villages.pushes("li_minzheng")
     assert digest.text.startswith("低保月报：1/3 已报，本月新增低保户合计 4")
     assert "未报：汉东村、石庙村" in digest.text
-    assert workbook_push.file_name == "低保月报汇总_20241128-1000.xlsx"
+    assert workbook_push.file_name == "低保月报汇总_任务1_20241128-100000.xlsx"
     workbook = load_workbook(io.BytesIO(workbook_push.file_bytes))
     assert workbook.sheetnames == ["汇总", "未报送", "填报负担"]
     summary_rows = list(workbook["汇总"].iter_rows(values_only=True))
@@ -348,7 +368,24 @@ def test_summary_by_alias_and_by_task_number(villages):
     villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村")
     drop_pushes(villages)
     assert "《低保月报》汇总表（已报 0/3）" in villages.say("li_minzheng", "/summary 1")
-    assert villages.pushes("li_minzheng")[1].file_name.startswith("低保月报汇总_")
+    assert villages.pushes("li_minzheng")[1].file_name.startswith("低保月报汇总_任务1_")
+
+
+def test_two_summaries_of_one_task_in_one_second_are_two_files(villages, clock):
+    villages.say("li_minzheng", "/汇总 1")
+    submit_dibao(villages, "zhang_dehua")  # in the same second: the clock does not move
+    villages.say("li_minzheng", "/汇总 1")
+    clock.advance(minutes=1)
+    villages.say("li_minzheng", "/汇总 1")
+    files = [push for push in villages.pushes("li_minzheng") if push.file_bytes]
+    assert [push.file_name for push in files] == [
+        "低保月报汇总_任务1_20241128-100000.xlsx",
+        "低保月报汇总_任务1_20241128-100000_2.xlsx",
+        "低保月报汇总_任务1_20241128-100100.xlsx",
+    ]
+    # Each is its own file in the simulator's folder: the second did not overwrite the first.
+    submitted = [load_workbook(push.file_path)["汇总"]["D2"].value for push in files]
+    assert submitted[0] == "未报送" and submitted[1] != "未报送"
 
 
 # Completion
@@ -361,8 +398,8 @@ def test_when_the_last_target_submits_the_issuer_gets_the_digest_and_file_once(c
     assert chat.pushes("li_minzheng") == []
     assert "已提交" in submit_dibao(chat, "luo_xiuying", new_households=5)
     digest, workbook_push = chat.pushes("li_minzheng")
-    assert digest.text == "低保月报：2/2 已报，本月新增低保户合计 8 户"
-    assert workbook_push.file_name == "低保月报汇总_20241128-1000.xlsx"
+    assert digest.text == "低保月报：2/2 已报，本月新增低保户合计 8 户；台账带出 2 项，实际问了 14 题"
+    assert workbook_push.file_name == "低保月报汇总_任务1_20241128-100000.xlsx"
     assert load_workbook(io.BytesIO(workbook_push.file_bytes))["未报送"].max_row == 1
     assert chat.pushes("wang_canlian") == [] and chat.pushes("admin") == []
 
@@ -398,8 +435,8 @@ def test_todo_lists_open_tasks_with_deadline_and_a_number_chooses(villages):
     listing = villages.say("zhang_dehua", "/待办")
     assert listing == (
         "您的待办：\n"
-        "1. 《低保月报》11月30日（周六）18:00截止（还剩2天8小时）\n"
-        "2. 《残疾人两项补贴情况》12月5日（周四）18:00截止（还剩7天8小时）\n"
+        "1. 《低保月报》（任务#1）11月30日（周六）18:00截止（还剩2天8小时）\n"
+        "2. 《残疾人两项补贴情况》（任务#2）12月5日（周四）18:00截止（还剩7天8小时）\n"
         "回复序号选择要填写的任务。"
     )
     assert villages.say("zhang_dehua", "待办") == listing
@@ -421,7 +458,7 @@ def test_todo_with_one_open_task_shows_how_far_it_got(villages):
     fill(villages, "chen_guoping", ["120", "350"])
     villages.say("chen_guoping", "取消")
     listing = villages.say("chen_guoping", "/待办")
-    assert "1. 《低保月报》11月30日（周六）18:00截止（还剩2天8小时，已填2/8题）" in listing
+    assert "1. 《低保月报》（任务#1）11月30日（周六）18:00截止（还剩2天8小时，已填2/8题）" in listing
     assert "回复“开始”填写。" in listing
 
 

@@ -14,8 +14,8 @@ DIBAO_ANSWERS = ["120", "350", "3", "1", "15000", "是", "13908315526", "跳过"
 
 
 @pytest.fixture
-def issued(chat):
-    """A 低保月报 issued to 松林村 (张德华) and 汉东村 (罗秀英)."""
+def issued(chat, ledger_without_dibao):
+    """A 低保月报 issued to 松林村 (张德华) and 汉东村 (罗秀英), whose ledger knows nothing of their 低保."""
     reply = chat.say("li_minzheng", ISSUE)
     assert "已发布《低保月报》" in reply
     return chat

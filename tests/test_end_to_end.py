@@ -30,18 +30,20 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
     for account in ("zhang_dehua", "luo_xiuying", "chen_guoping"):
         assert "《低保月报》" in chat.pushed_texts(account)[0]
 
-    # 松林村: straight through, with a remark that looks like a spreadsheet formula.
-    chat.say("zhang_dehua", "开始")
-    for answer in ["120", "350", "3", "1", "15000", "是", "13908315526"]:
+    # 松林村: confirms the 在保低保户数 the ledger holds, then straight through, with a remark like a formula.
+    assert "1. 在保低保户数：2户" in chat.say("zhang_dehua", "开始")
+    for answer in ["确认", "350", "3", "1", "15000", "是", "13908315526"]:
         chat.say("zhang_dehua", answer)
     chat.say("zhang_dehua", '=HYPERLINK("http://x","点我")')
     clock.advance(minutes=5)
     assert "已提交" in chat.say("zhang_dehua", "提交")
 
-    # 汉东村: wrong answers, going back and editing before submitting.
-    chat.say("luo_xiuying", "开始")
+    # 汉东村: corrects the ledger's value, answers wrongly, goes back and edits before submitting.
+    assert "1. 在保低保户数：3户" in chat.say("luo_xiuying", "开始")
+    chat.say("luo_xiuying", "修改 1")
     assert "不是数字" in chat.say("luo_xiuying", "八十户左右")
-    chat.say("luo_xiuying", "八十")
+    assert "1. 在保低保户数：80户" in chat.say("luo_xiuying", "八十")
+    chat.say("luo_xiuying", "确认")
     chat.say("luo_xiuying", "210")
     chat.say("luo_xiuying", "2")
     assert "第3/8题" in chat.say("luo_xiuying", "上一题")
@@ -73,23 +75,24 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
     pushes = chat.pushes("li_minzheng")
     texts = [p.text for p in pushes if p.text]
     files = [p for p in pushes if p.file_bytes]
-    assert texts == ["低保月报：3/3 已报，本月新增低保户合计 7 户"]
+    assert texts == ["低保月报：3/3 已报，本月新增低保户合计 7 户；台账带出 2 项，实际问了 23 题"]
     assert len(files) == 1
-    assert files[0].file_name == "低保月报汇总_20241128-1015.xlsx"
+    assert files[0].file_name == "低保月报汇总_任务1_20241128-101500.xlsx"
     assert files[0].file_path is not None and files[0].file_path.read_bytes() == files[0].file_bytes
 
     workbook = load_workbook(io.BytesIO(files[0].file_bytes))
     assert workbook.sheetnames == ["汇总", "未报送", "填报负担"]
     burden = [[cell.value for cell in row] for row in workbook["填报负担"].iter_rows()]
     assert burden[0] == ["序号", "单位", "填报人", "问了几题", "台账带出", "确认无变化", "用时（分钟）"]
-    assert burden[1] == [1, "永川区/朱沱镇/松林村", "张德华", 8, 0, 0, 5]  # no ledger behind 低保月报: all asked
-    assert burden[4] == [None, "合计", None, 24, 0, 0, None]
+    assert burden[1] == [1, "永川区/朱沱镇/松林村", "张德华", 7, 1, 1, 5]  # 在保低保户数 came from the ledger
+    assert burden[2] == [2, "永川区/朱沱镇/汉东村", "罗秀英", 8, 1, 0, 5]  # offered, but changed
+    assert burden[4] == [None, "合计", None, 23, 2, 1, None]
     sheet = workbook["汇总"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == HEADER
     assert rows[1] == [
         1, "永川区/朱沱镇/松林村", "张德华", datetime(2024, 11, 28, 10, 5),
-        120, 350, 3, 1, 15000, "是", "13908315526", "=HYPERLINK(\"http://x\",\"点我\")",
+        2, 350, 3, 1, 15000, "是", "13908315526", "=HYPERLINK(\"http://x\",\"点我\")",
     ]  # fmt: skip
     assert rows[2] == [
         2, "永川区/朱沱镇/汉东村", "罗秀英", datetime(2024, 11, 28, 10, 10),
@@ -99,7 +102,7 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
         3, "永川区/朱沱镇/石庙村", "陈国平", datetime(2024, 11, 28, 10, 15),
         45, 98, 0, 0, 4500, "是", "13650238871", "无",
     ]  # fmt: skip
-    assert rows[4] == [None, "合计", None, None, 246, 658, 7, 1, 29300.5, None, None, None]
+    assert rows[4] == [None, "合计", None, None, 128, 658, 7, 1, 29300.5, None, None, None]
     assert len(rows) == 5
 
     remark = sheet["L2"]

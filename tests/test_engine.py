@@ -15,7 +15,7 @@ from ledger_store.models import Conversation, InboundMessage, InboundStatus
 from ledger_store.org import SIMULATOR
 
 
-def test_a_failure_mid_message_rolls_back_and_apologises(chat, runtime, monkeypatch, caplog):
+def test_a_failure_mid_message_rolls_back_and_apologises(chat, runtime, monkeypatch, caplog, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", "120")
@@ -48,7 +48,7 @@ def test_logs_never_show_a_full_mobile_or_id_number():
     assert "139****5526" in line and "1101**********0078" in line
 
 
-def test_a_message_accepted_now_is_handled_later_and_answered_through_the_outbox(chat, runtime):
+def test_a_message_accepted_now_is_handled_later_and_answered_through_the_outbox(chat, runtime, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.pushes("zhang_dehua")
     assert runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "开始", message_id="m-1"))
@@ -109,7 +109,7 @@ def test_choice_and_yes_no_questions_offer_buttons_and_a_click_answers(chat, run
     assert "发放方式：银行卡" in chat.say("chen_guoping", "查看")
 
 
-def test_the_review_offers_a_submit_button_that_submits(chat, runtime):
+def test_the_review_offers_a_submit_button_that_submits(chat, runtime, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.say("zhang_dehua", "开始")
     for answer in ["120", "350", "3", "1", "15000", "是", "13908315526"]:

@@ -50,7 +50,7 @@ def test_a_monthly_report_issues_each_period_once_with_its_own_deadline(chat, ru
     run(work)  # a second pass, or a second scheduler, issues nothing more
     assert tasks_of(runtime) == [("2024-12", datetime(2025, 1, 3, 10, 0))]
     [push] = chat.pushed_texts("zhang_dehua")
-    assert "【区民政局】发布了《低保月报》，请在2025年1月3日（周五）18:00前报送" in push
+    assert "【区民政局】发布了《低保月报》（任务#1），请在2025年1月3日（周五）18:00前报送" in push
     at(clock, 2025, 1, 25, 9, 1)
     run(work)
     assert [period for period, _ in tasks_of(runtime)] == ["2024-12", "2025-01"]
@@ -68,15 +68,20 @@ def test_last_period_s_answers_are_offered_as_the_answers_to_keep(chat, work, cl
     chat.say("li_minzheng", MONTHLY)
     at(clock, 2024, 12, 25, 9)
     run(work)
-    for answer in ["开始", *DIBAO_ANSWERS, "提交"]:
+    # The ledger knows 松林村's 在保低保户数 (2): confirmed, then the other seven questions.
+    for answer in ["开始", "确认", *DIBAO_ANSWERS[1:], "提交"]:
         chat.say("zhang_dehua", answer)
     at(clock, 2025, 1, 25, 9)
     run(work)
+    # What the ledger holds (now 在保低保人数 too, written back by the first period) is confirmed at once;
+    # the month's own figures offer last period's answers.
     first = chat.say("zhang_dehua", "开始")
-    assert "在保低保户数" in first and "上期填的是：120户。没有变化请回复“不变”" in first
-    second = chat.say("zhang_dehua", "不变")
-    assert "第2/8题" in second and "上期填的是：350人" in second
-    assert "第3/8题" in chat.say("zhang_dehua", "360")
+    assert "以下 2 项已从台账带出" in first and "1. 在保低保户数：2户" in first and "2. 在保低保人数：350人" in first
+    third = chat.say("zhang_dehua", "确认")
+    assert "第3/8题" in third and "上期填的是：3户。没有变化请回复“不变”" in third
+    fourth = chat.say("zhang_dehua", "不变")
+    assert "第4/8题" in fourth and "上期填的是：1户" in fourth
+    assert "第5/8题" in chat.say("zhang_dehua", "2")
 
 
 def test_a_scheduler_that_was_down_issues_only_the_latest_period_still_open(chat, runtime, work, clock):
@@ -143,3 +148,65 @@ def test_month_ends_and_periods():
     friday = datetime(2024, 11, 29, 17, tzinfo=TZ)
     assert next_issue({"every": "workday"}, time(9), friday) == datetime(2024, 12, 2, 9, tzinfo=TZ)
     assert period_of({"every": "week", "weekday": 0}, date(2024, 12, 30)) == "2025-W01"
+
+
+@pytest.mark.parametrize(
+    ("command", "issued", "due"),
+    [
+        ("/发布 低保月报 每月25日 截止 当月20日 范围 松林村", "12月25日（周三）09:00", "12月20日（周五）18:00"),
+        (
+            "/发布 低保月报 每月25日 9:00 截止 当月25日 9:00 范围 松林村",
+            "12月25日（周三）09:00",
+            "12月25日（周三）09:00",
+        ),
+        ("/发布 低保月报 每周五 截止 本周一 范围 松林村", "11月29日（周五）09:00", "11月25日（周一）18:00"),
+        ("/发布 低保月报 每个工作日 10:00 截止 当天9:00 范围 松林村", "11月29日（周五）10:00", "11月29日（周五）09:00"),
+        # Fine in November (30日 falls on the 30th both ways), not in December: every coming period is checked.
+        ("/发布 低保月报 每月31日 截止 当月30日 范围 松林村", "12月31日（周二）09:00", "12月30日（周一）18:00"),
+    ],
+)
+def test_a_recurrence_due_before_its_periods_are_issued_is_refused(chat, runtime, command, issued, due):
+    reply = chat.say("li_minzheng", command)
+    assert reply.startswith("没有设定：每期的截止时间要晚于发布时间")
+    assert f"{issued}发布的一期在{due}就截止了" in reply
+    assert chat.say("li_minzheng", "/定时").startswith("您的部门还没有定时发布的任务")
+
+
+def test_a_copy_of_a_running_recurrence_is_refused_and_named(chat, runtime):
+    assert "定时#1" in chat.say("li_minzheng", MONTHLY)
+    copy = chat.say("li_minzheng", MONTHLY.replace("18:00", "18点") + " 不收迟报")  # the same rules, other terms
+    assert copy.startswith("已有一样的定时发布：定时#1《低保月报》（进行中），模板、周期、截止时间和范围都相同")
+    assert "“/定时 停止 1”" in copy
+    chat.say("li_minzheng", "/定时 暂停 1")
+    assert "定时#1《低保月报》（已暂停）" in chat.say("li_minzheng", MONTHLY)
+    listing = chat.say("li_minzheng", "/定时")
+    assert "#1《低保月报》" in listing and "#2" not in listing
+    # Not copies: other units, another deadline, another department; and once stopped, the same again.
+    assert "定时#2" in chat.say("li_minzheng", MONTHLY.replace("松林村", "汉东村"))
+    assert "定时#3" in chat.say("li_minzheng", MONTHLY.replace("次月3日", "次月5日"))
+    assert "定时#4" in chat.say("wang_canlian", MONTHLY)
+    assert "定时#5" in chat.say("li_minzheng", MONTHLY.replace("每月25日", "每月25日 10:00"))
+    chat.say("li_minzheng", "/定时 停止 1")
+    assert "定时#6" in chat.say("li_minzheng", MONTHLY)
+
+
+@pytest.mark.parametrize(
+    ("command", "described"),
+    [
+        ("/发布 低保月报 每月25日 截止 次月底 范围 松林村", "每月25日 09:00 发布，每期次月底 18:00截止"),
+        ("/发布 低保月报 每月1日 截止 月底17:00 范围 松林村", "每月1日 09:00 发布，每期当月底 17:00截止"),
+        ("/发布 低保月报 每月1日 截止 当月底 范围 松林村", "每月1日 09:00 发布，每期当月底 18:00截止"),
+        ("/发布 低保月报 每月底 截止 次月5日 范围 松林村", "每月底 09:00 发布，每期次月5日 18:00截止"),
+    ],
+)
+def test_month_end_words_in_recurrences(chat, command, described):
+    assert described in chat.say("li_minzheng", command)
+
+
+def test_a_month_end_deadline_follows_the_month_s_length(chat, runtime, work, clock):
+    chat.say("li_minzheng", "/发布 低保月报 每月25日 截止 次月底 范围 松林村")
+    at(clock, 2025, 1, 25, 9)
+    run(work)
+    at(clock, 2025, 2, 25, 9)
+    run(work)
+    assert [deadline for _, deadline in tasks_of(runtime)] == [datetime(2025, 2, 28, 10), datetime(2025, 3, 31, 10)]

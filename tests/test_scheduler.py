@@ -45,7 +45,7 @@ def fill(chat, account: str) -> None:
 
 
 @pytest.fixture
-def issued(chat):
+def issued(chat, ledger_without_dibao):
     chat.say("li_minzheng", ISSUE)
     for account in ("li_minzheng", "zhang_dehua", "luo_xiuying"):
         chat.pushes(account)
@@ -58,7 +58,7 @@ def test_reminders_come_before_at_and_after_the_deadline_each_once(issued, work,
     at(clock, 11, 29, 18)
     run(work)
     [first] = issued.pushed_texts("zhang_dehua")
-    assert "《低保月报》11月30日（周六）18:00截止（还剩1天）" in first and "您还没有报送" in first
+    assert "《低保月报》（任务#1）11月30日（周六）18:00截止（还剩1天）" in first and "您还没有报送" in first
     assert len(issued.pushed_texts("luo_xiuying")) == 1
     run(work)
     assert issued.pushed_texts("zhang_dehua") == []  # the same reminder never goes twice
@@ -83,9 +83,11 @@ def test_reminders_come_before_at_and_after_the_deadline_each_once(issued, work,
     at(clock, 12, 2, 9)
     run(work)
     [late] = issued.pushed_texts("zhang_dehua")
-    assert "已于11月30日（周六）18:00截止（已逾期1天）" in late and "请尽快补报" in late
+    assert "《低保月报》（任务#1）已于11月30日（周六）18:00截止（已逾期1天）" in late and "请尽快补报" in late
     [upward] = issued.pushed_texts("zhou_jianguo")  # 朱沱镇's reviewer, above 松林村
-    assert upward == "《低保月报》已于11月30日（周六）18:00截止，以下单位还没有报送，请督促：松林村（张德华）。"
+    assert upward == (
+        "《低保月报》（任务#1）已于11月30日（周六）18:00截止，以下单位还没有报送，请督促：松林村（张德华）。"
+    )
     at(clock, 12, 3, 9)
     run(work)
     assert "已逾期2天" in issued.pushed_texts("zhang_dehua")[0]

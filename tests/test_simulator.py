@@ -75,8 +75,9 @@ def test_a_script_issues_a_task_and_a_filler_answers_it_to_the_summary(database:
         li_minzheng: /发布 低保月报 截止 {due.year}年{due.month}月{due.day}日 范围 松林村
 
         zhang_dehua: 开始
+        # 台账里已有松林村的在保低保户数，确认后接着填
+        zhang_dehua: 确认
         zhang_dehua: 很多
-        zhang_dehua: 120
         zhang_dehua：350
         zhang_dehua: 3
         zhang_dehua: 1
@@ -96,7 +97,8 @@ def test_a_script_issues_a_task_and_a_filler_answers_it_to_the_summary(database:
     [task] = [body for header, body in messages if header == "机器人 推送 → 张德华(zhang_dehua)"]
     assert "【区民政局】发布了《低保月报》" in task and f"{due.month}月{due.day}日" in task
     replies = [body for header, body in messages if header == "机器人 → 张德华(zhang_dehua)"]
-    assert "“很多”不是数字" in replies[1] and "第1/8题" in replies[1]
+    assert "在保低保户数：2户" in replies[0] and "已从台账带出" in replies[0]
+    assert "“很多”不是数字" in replies[2] and "第2/8题" in replies[2]
     assert "已提交" in replies[-1]
     [progress] = [body for header, body in messages if header == "机器人 推送 → 李敏正(li_minzheng)"]
     assert "低保月报：1/1 已报" in progress
@@ -107,7 +109,7 @@ def test_a_script_issues_a_task_and_a_filler_answers_it_to_the_summary(database:
     header = [cell.value for cell in sheet[1]]
     village = [cell.value for cell in sheet[2]]
     assert village[header.index("单位")] == "永川区/朱沱镇/松林村"
-    assert village[header.index("在保低保户数（户）")] == 120
+    assert village[header.index("在保低保户数（户）")] == 2
     assert database.exists()
 
 
@@ -185,7 +187,7 @@ def test_at_account_speaks_as_that_person_and_stays_with_them(terminal: ChatSimu
     assert "张德华(zhang_dehua)> 开始\n" in screen
     messages = dict(bot_messages(screen))
     assert "【区民政局】发布了《低保月报》" in messages["机器人 推送 → 张德华(zhang_dehua)"]
-    assert "第1/8题" in messages["机器人 → 张德华(zhang_dehua)"]
+    assert "以下 1 项已从台账带出" in messages["机器人 → 张德华(zhang_dehua)"]
     assert "罗秀英" not in screen
 
 

@@ -79,6 +79,16 @@ def test_refuses_impossible_or_unreadable_dates(text: str) -> None:
         ("下周一 9点", datetime(2024, 12, 2, 9, 0)),
         ("下周五", datetime(2024, 12, 6, 18, 0)),
         ("本周一", datetime(2024, 11, 25, 18, 0)),
+        ("月底", datetime(2024, 11, 30, 18, 0)),
+        ("本月底", datetime(2024, 11, 30, 18, 0)),
+        ("这个月底前", datetime(2024, 11, 30, 18, 0)),
+        ("月末 17:00", datetime(2024, 11, 30, 17, 0)),
+        ("月底下午5点", datetime(2024, 11, 30, 17, 0)),
+        ("下月底", datetime(2024, 12, 31, 18, 0)),
+        ("下个月底 12:00", datetime(2024, 12, 31, 12, 0)),
+        ("次月末", datetime(2024, 12, 31, 18, 0)),
+        ("12月底", datetime(2024, 12, 31, 18, 0)),
+        ("二月底", datetime(2025, 2, 28, 18, 0)),
     ],
 )
 def test_reads_deadlines(text: str, expected: datetime) -> None:
@@ -87,10 +97,16 @@ def test_reads_deadlines(text: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "今天25点", "13月1日", "2月30日 18:00", "2024-11-30 18:60", "明天上午13点", "明天下午", "18"],
+    ["", "abc", "今天25点", "13月1日", "2月30日 18:00", "2024-11-30 18:60", "明天上午13点", "明天下午", "18", "13月底"],
 )
 def test_refuses_impossible_or_unreadable_deadlines(text: str) -> None:
     assert parse_datetime(text, NOW) is None
+
+
+def test_month_ends_cross_the_year_and_know_leap_februaries() -> None:
+    december = datetime(2024, 12, 20, 10, 0, tzinfo=CHINA)
+    assert parse_datetime("下月底", december) == datetime(2025, 1, 31, 18, 0, tzinfo=CHINA)
+    assert parse_datetime("月底", datetime(2024, 2, 10, tzinfo=CHINA)) == datetime(2024, 2, 29, 18, 0, tzinfo=CHINA)
 
 
 def test_deadline_keeps_the_timezone_of_now() -> None:

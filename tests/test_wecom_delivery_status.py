@@ -14,7 +14,7 @@ def test_an_untrusted_ip_is_explained_and_the_messages_go_out_once_retried(world
     assert lines[0] == "推送情况：待发送 0 条，发送失败 2 条。"
     reason = "原因：服务器 IP 不在企业微信可信 IP 列表，请在企业微信管理后台该应用的“企业可信IP”里加上本机的出口 IP。"
     assert "发给李敏正：“已发布《低保月报》（任务#1）" in lines[2] and lines[2].endswith("试了 1 次。" + reason)
-    assert "发给张德华：“【区民政局】发布了《低保月报》，请在" in lines[3] and "…”" in lines[3]
+    assert "发给张德华：“【区民政局】发布了《低保月报》（任务#1），" in lines[3] and "…”" in lines[3]
     assert lines[3].endswith(reason)
 
     assert world.say("admin", "/投递 重试") == ["已把 2 条发送失败的消息放回发送队列，马上重发。"]

@@ -31,7 +31,7 @@ def test_the_wecom_demo_issues_a_task_and_the_filler_sees_the_first_question(tmp
     assert "导入完成" in screen
     assert "li_minzheng（李敏正）：已发布《低保月报》" in screen
     assert "zhang_dehua（张德华）：【区民政局】发布了《低保月报》" in screen
-    assert "《低保月报》第1/8题" in screen
+    assert "《低保月报》以下 1 项已从台账带出" in screen
     assert "这一行不会执行" not in screen
 
 

@@ -87,7 +87,7 @@ def test_a_delivery_repeated_three_times_is_handled_once(world):
         assert world.emulator.resend_last_callback().status_code == 200
     world.settle()
     questions = world.texts("zhang_dehua")
-    assert len(questions) == 1 and "第1/8题" in questions[0]
+    assert len(questions) == 1 and "开始填写《低保月报》" in questions[0]
 
 
 def test_a_report_filled_in_wecom_with_buttons_ends_with_the_summary_file(world):

@@ -18,6 +18,8 @@ class Template:
     headline_field: str | None = None
 
 
+# 在保低保户数 and 在保低保人数 are kept in 村社区基本情况台账: a unit the ledger knows confirms them, and the
+# answers go back to it. The month's flows (新增, 退出, 发放) and the filler's own mobile belong to no ledger.
 DIBAO_MONTHLY = Template(
     code="dibao_monthly",
     title="低保月报",
@@ -31,6 +33,7 @@ DIBAO_MONTHLY = Template(
             minimum=Decimal(0),
             maximum=Decimal(100000),
             hint="截至本月末仍在保的户数",
+            save_to="unit_profile.dibao_households",
         ),
         Field(
             "persons",
@@ -39,6 +42,7 @@ DIBAO_MONTHLY = Template(
             unit="人",
             minimum=Decimal(0),
             maximum=Decimal(300000),
+            save_to="unit_profile.dibao_persons",
         ),
         Field(
             "new_households",
@@ -71,6 +75,8 @@ DIBAO_MONTHLY = Template(
     ),
 )
 
+# Counts and payments of one period: no standard ledger holds them (the spot-checked person is picked anew each
+# time, so their ID number is not a link either).
 DISABILITY_SUBSIDIES = Template(
     code="disability_subsidies",
     title="残疾人两项补贴情况",

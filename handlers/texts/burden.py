@@ -4,6 +4,7 @@ from __future__ import annotations
 
 NO_FIGURES = "还没有人提交。"
 NO_RECENT_TASKS = "近 30 天您的部门没有发布任务。"
+NO_RECENT_TASKS_ANYWHERE = "近 30 天没有部门发布任务。"
 SHEET = "填报负担"
 ASKED = "问了几题"
 PREFILLED = "台账带出"

@@ -106,6 +106,7 @@ def template_line(title: str, count: int) -> str:
 
 
 NO_TASKS_YET = "您的部门还没有发布过任务。发送“/模板”查看可发布的模板。"
+NO_TASKS_ANYWHERE = "还没有任何部门发布过任务。发送“/模板”查看可发布的模板。"
 
 
 def unknown_task(reference: str, recent: list[str]) -> str:
@@ -162,10 +163,10 @@ def summary_queued(title: str, done: int, total: int) -> str:
 NO_OPEN_TASKS = "您目前没有待填报的任务。发送“/帮助”查看可以做什么。"
 
 
-def todo_line(number: int, title: str, deadline: str, left: str, answered: int, total: int) -> str:
-    """One open task of a filler."""
+def todo_line(number: int, task: str, deadline: str, left: str, answered: int, total: int) -> str:
+    """One open task of a filler (named as texts.reporting.task_name names it)."""
     state = f"，已填{answered}/{total}题" if answered else ""
-    return f"{number}. 《{title}》{deadline}截止（{left}{state}）"
+    return f"{number}. {task}{deadline}截止（{left}{state}）"
 
 
 def todo_list(lines: list[str], choosing: bool) -> str:

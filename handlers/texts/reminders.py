@@ -10,11 +10,11 @@ def late_unit(unit: str, filler: str) -> str:
     return f"{unit}（{filler}）"
 
 
-def escalation(title: str, deadline: str, units: list[str]) -> str:
+def escalation(task: str, deadline: str, units: list[str]) -> str:
     """To the nearest reviewer of late units, once per task."""
     shown, left = first_names(units)
     more = f"等{len(units)}个单位" if left else ""
-    return f"《{title}》已于{deadline}截止，以下单位还没有报送，请督促：{shown}{more}。"
+    return f"{task}已于{deadline}截止，以下单位还没有报送，请督促：{shown}{more}。"
 
 
 def contact(department: str, issuer: str) -> str:

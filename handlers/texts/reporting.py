@@ -5,15 +5,20 @@ from __future__ import annotations
 from handlers.texts.lists import first_names
 
 
-def task_assigned(department: str, title: str, deadline: str, total: int, others: int) -> str:
+def task_name(title: str, task_id: int) -> str:
+    """《低保月报》（任务#12）: how every notice about a task names it, so that two alike tasks read differently."""
+    return f"《{title}》（任务#{task_id}）"
+
+
+def task_assigned(department: str, task: str, deadline: str, total: int, others: int) -> str:
     """Pushed to each target unit's filler when a task is issued."""
     more = f"您另有{others}项待办，回复“/待办”可查看。" if others else ""
-    return f"【{department}】发布了《{title}》，请在{deadline}前报送，共{total}题。\n回复“开始”逐题填写。{more}"
+    return f"【{department}】发布了{task}，请在{deadline}前报送，共{total}题。\n回复“开始”逐题填写。{more}"
 
 
-def submitted(title: str) -> str:
+def submitted(task: str) -> str:
     """Confirmation after 提交."""
-    return f"《{title}》已提交，谢谢！"
+    return f"{task}已提交，谢谢！"
 
 
 def more_todo(count: int) -> str:
@@ -21,18 +26,18 @@ def more_todo(count: int) -> str:
     return f"您还有{count}项待办，回复“开始”继续填写。"
 
 
-def reminder(title: str, deadline: str, left: str, position: int | None, total: int) -> str:
+def reminder(task: str, deadline: str, left: str, position: int | None, total: int) -> str:
     """A reminder pushed to a filler who has not submitted."""
-    due = f"提醒：《{title}》{deadline}截止（{left}），"
+    due = f"提醒：{task}{deadline}截止（{left}），"
     if position:
         return due + f"您已填到第{position}/{total}题，还没有提交。回复“开始”接着填写。"
     return due + "您还没有报送。回复“开始”填写。"
 
 
-def late_reminder(title: str, deadline: str, late: str, position: int | None, total: int) -> str:
+def late_reminder(task: str, deadline: str, late: str, position: int | None, total: int) -> str:
     """A reminder on each working day after the deadline, for a task that still takes late answers."""
     done = f"您已填到第{position}/{total}题，还没有提交" if position else "您还没有报送"
-    return f"《{title}》已于{deadline}截止（{late}），{done}，请尽快补报。回复“开始”填写。"
+    return f"{task}已于{deadline}截止（{late}），{done}，请尽快补报。回复“开始”填写。"
 
 
 def summary_digest(title: str, done: int, total: int, headline: str | None) -> str:

@@ -23,3 +23,8 @@ def roster_count(label: str) -> str:
 def roster_sheet_title(label: str) -> str:
     """The detail sheet of a roster (a sheet title has at most 31 characters)."""
     return f"花名册-{label}"[:31]
+
+
+def file_name(title: str, task_id: int, stamp: str) -> str:
+    """The summary workbook's name: 低保月报汇总_任务12_20241128-100503.xlsx."""
+    return f"{title}汇总_任务{task_id}_{stamp}.xlsx"
