@@ -99,7 +99,9 @@ def main() -> None:
             print(f"database  {database.url.get_backend_name()}")
             for n in range(args.repeats):
                 before = count(runtime, OutboxMessage)
-                message = Incoming(SIMULATOR, "li_minzheng", f"/发布 {FORM} 截止 12月5日18点 范围 永川区下辖", f"b{n}")
+                # Each repeat due two days after the last: the same deadline again would be asked about, not issued.
+                command = f"/发布 {FORM} 截止 12月{5 + 2 * n}日18点 范围 永川区下辖"
+                message = Incoming(SIMULATOR, "li_minzheng", command, f"b{n}")
                 started = time.perf_counter()
                 replies = runtime.engine.receive(message)
                 seconds = time.perf_counter() - started
