@@ -25,13 +25,12 @@ from handlers.forms.xlsform import blank_template
 from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft
+from handlers.texts import issuing as it
 from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
 from ledger_store.models import Person, ReportTask, Role
-from ledger_store.org import (
-    unit_path,
-)
+from ledger_store.org import unit_path
 from ledger_store.outbox import enqueue, store_file
 
 
@@ -191,6 +190,8 @@ def show_help(ctx: Context, person: Person, args: str) -> list[str]:
     """/帮助: what this person's roles allow, and what they can say where they stand."""
     roles = [r.role for r in person.roles]
     lines = [f"· {command.usage}" for command in COMMANDS if command.allows(roles)]
+    if Role.ADMIN in roles:
+        lines.append("· " + it.ADMIN_HELP)
     if Role.FILLER in roles:
         lines.append("· " + t.FILLER_HELP)
     here = todos.stage_words(ctx, person)

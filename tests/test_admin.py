@@ -30,6 +30,10 @@ def test_help_lists_every_command_for_the_admin(chat):
     assert listing.startswith("陈志刚您好（管理员）。")
     for command in COMMANDS:
         assert "/" + command.names[0] in listing
+    assert "管理员代部门发布：在 /发布 后面加“部门 部门名称”，如：/发布 低保月报 截止 明天17:00 部门 区民政局" in (
+        listing
+    )
+    assert "部门 部门名称" not in chat.say("li_minzheng", "/帮助")
 
 
 def test_the_admin_follows_any_department_s_task(two_departments):

@@ -7,6 +7,7 @@ from handlers.texts.lists import first_names
 ON_BEHALF_EXAMPLE = "/发布 低保月报 截止 明天17:00 部门 区民政局"
 NO_DEPARTMENTS = "还没有登记任何部门，无法发布任务。请先用组织架构导入登记部门和发布员。"
 NOT_ISSUED = "好的，没有发布。"
+ADMIN_HELP = f"管理员代部门发布：在 /发布 后面加“部门 部门名称”，如：{ON_BEHALF_EXAMPLE}"
 
 
 def name_the_department(departments: list[str]) -> str:
