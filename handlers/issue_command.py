@@ -103,12 +103,19 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
             "accepts_late": terms.accepts_late,
             "remind_hours": terms.remind_hours,
         }
-        conversation.focus_of(ctx, person).pending = pending
-        lines = [lookalike_line(ctx, task) for task in similar[:LOOKALIKES_SHOWN]]
-        if len(similar) > LOOKALIKES_SHOWN:
-            lines.append(t.more_lookalikes(len(similar) - LOOKALIKES_SHOWN))
-        return [t.lookalike(department.name, lines)]
+        return ask_first(ctx, person, department, similar, pending)
     return issue_now(ctx, person, department, version, deadline, units, terms)
+
+
+def ask_first(
+    ctx: Context, person: Person, department: Department, similar: list[ReportTask], pending: dict[str, Any]
+) -> list[str]:
+    """Keep the parsed command for the next message and ask whether to issue it beside the tasks it looks like."""
+    conversation.focus_of(ctx, person).pending = pending
+    lines = [lookalike_line(ctx, task) for task in similar[:LOOKALIKES_SHOWN]]
+    if len(similar) > LOOKALIKES_SHOWN:
+        lines.append(t.more_lookalikes(len(similar) - LOOKALIKES_SHOWN))
+    return [t.lookalike(department.name, lines)]
 
 
 def acting_for(ctx: Context, person: Person, args: str) -> tuple[str, Department | None, str]:
