@@ -38,7 +38,7 @@ def close(work: TimedWork, clock) -> None:
 
 
 @pytest.fixture
-def closing_task(chat):
+def closing_task(chat, ledger_without_dibao):
     """低保月报 to 松林村, 汉东村 and 石庙村, 不收迟报: 张德华 stopped at question 3, 陈国平 submitted, 罗秀英 never
     began."""
     reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 石庙村 不收迟报")
@@ -83,7 +83,7 @@ def test_a_filler_in_the_middle_of_the_closed_form_hears_whom_to_contact(closing
     assert closing_task.say("zhang_dehua", "继续").startswith(CLOSED)
 
 
-def test_a_task_that_takes_late_answers_sends_no_closing_notice(chat, work, clock):
+def test_a_task_that_takes_late_answers_sends_no_closing_notice(chat, work, clock, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.pushes("zhang_dehua")
     close(work, clock)

@@ -49,7 +49,9 @@ def test_a_decimal_condition_far_beyond_any_value_just_matches_nothing_or_everyt
         ("zhang_dehua", "1" + "0" * 30, "不能超过"),
     ],
 )
-def test_task_recurrence_question_and_answer_numbers_far_out_of_range_are_answered(chat, account, words, expected):
+def test_task_recurrence_question_and_answer_numbers_far_out_of_range_are_answered(
+    chat, account, words, expected, ledger_without_dibao
+):
     chat.say("li_minzheng", ISSUE)
     chat.say("li_minzheng", "/发布 低保月报 每月25日 截止 次月3日 18:00 范围 松林村")
     chat.say("zhang_dehua", "开始")

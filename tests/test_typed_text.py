@@ -38,7 +38,7 @@ def summary_row(chat) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("remark", ["退出，已入户核实。", "ＡＢＣ　１２", "２"])
-def test_a_text_answer_reaches_the_summary_exactly_as_typed(chat, runtime, remark):
+def test_a_text_answer_reaches_the_summary_exactly_as_typed(chat, runtime, remark, ledger_without_dibao):
     review = report_with_remark(chat, remark)
     assert f"8. 备注：{remark}" in review
     assert "已提交" in chat.say("zhang_dehua", "提交")
@@ -87,7 +87,9 @@ def test_a_roster_name_typed_in_chat_is_kept_as_typed(chat, runtime):
 
 
 @pytest.mark.parametrize("control", ["\x00", "\x01", "\x1f", "\x7f", "\x85"])
-def test_a_control_character_in_an_answer_is_dropped_and_submit_and_summary_work(chat, runtime, control):
+def test_a_control_character_in_an_answer_is_dropped_and_submit_and_summary_work(
+    chat, runtime, control, ledger_without_dibao
+):
     review = report_with_remark(chat, f"备注{control}内容")
     assert "8. 备注：备注内容" in review
     assert "已提交" in chat.say("zhang_dehua", "提交")
@@ -96,7 +98,7 @@ def test_a_control_character_in_an_answer_is_dropped_and_submit_and_summary_work
         assert session.scalar(select(Answer.text_value).where(Answer.field_name == "remarks")) == "备注内容"
 
 
-def test_control_characters_do_not_hide_a_command_or_a_number(chat):
+def test_control_characters_do_not_hide_a_command_or_a_number(chat, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     assert "可以使用" in chat.say("zhang_dehua", "\x00/帮助")
     chat.say("zhang_dehua", "开始")
@@ -108,14 +110,14 @@ def test_a_message_of_control_characters_only_is_an_empty_message(chat):
     assert chat.say("zhang_dehua", "\x00\x01\x02") == "没有收到文字内容，请直接回复文字。"
 
 
-def test_line_breaks_and_tabs_stay_text_and_never_split_a_word(chat, runtime):
+def test_line_breaks_and_tabs_stay_text_and_never_split_a_word(chat, runtime, ledger_without_dibao):
     review = report_with_remark(chat, "第一行\r\n第二行\t完")
     assert "8. 备注：第一行\n第二行 完" in review
     chat.say("zhang_dehua", "提交")
     assert summary_row(chat)["备注"] == "第一行\n第二行 完"
 
 
-def test_a_message_stored_to_handle_later_is_stored_without_control_characters(chat, runtime):
+def test_a_message_stored_to_handle_later_is_stored_without_control_characters(chat, runtime, ledger_without_dibao):
     """The WeCom path: the message is stored before it is handled; a NUL would make PostgreSQL refuse the row."""
     report_with_remark(chat, "跳过")
     engine = runtime.engine

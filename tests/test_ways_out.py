@@ -27,7 +27,7 @@ def roster(chat):
 
 
 @pytest.fixture
-def two_tasks(chat):
+def two_tasks(chat, ledger_without_dibao):
     """低保月报 and 残疾人两项补贴情况 both open for 张德华, who is at question 2 of 低保月报."""
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村")
@@ -173,7 +173,7 @@ def test_after_the_todo_list_anything_but_a_listed_number_answers_the_current_qu
     assert "2. 在保低保人数：350" in review and "3. 本月新增低保户：2" in review
 
 
-def test_todo_in_a_form_with_only_that_task_just_lists_it(chat):
+def test_todo_in_a_form_with_only_that_task_just_lists_it(chat, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.say("zhang_dehua", "开始")
     listing = chat.say("zhang_dehua", "/待办")
