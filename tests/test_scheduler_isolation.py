@@ -107,7 +107,7 @@ def test_the_last_submission_stands_when_its_summary_fails_and_the_summary_follo
 
     with caplog.at_level(logging.ERROR):
         reply = fill(chat, "luo_xiuying", SUBSIDIES)
-    assert reply == "《残疾人两项补贴情况》已提交，谢谢！"  # the cadre is done: no apology, nothing to redo
+    assert reply == "《残疾人两项补贴情况》（任务#1）已提交，谢谢！"  # the cadre is done: no apology, nothing to redo
     assert "残疾人两项补贴情况" not in chat.say("luo_xiuying", "/待办")
     broken = task_id(runtime, "残疾人两项补贴情况")
     assert any(f"summary of task {broken} could not be built" in r.getMessage() for r in caplog.records)
