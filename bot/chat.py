@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.platforms.simulator import Received, SimulatorPlatform
 from bot.runtime import Runtime
+from handlers.masking import mask_sensitive
 from handlers.messages import Incoming, Reply
 from ledger_store.db import transaction
 from ledger_store.models import Person
@@ -42,7 +43,8 @@ class ChatSimulator:
     def say(self, account: str, text: str) -> list[Reply]:
         """Send `text` as `account`; print the direct replies and every push that followed."""
         self.names = self.names or self._load_names()
-        self.out.write(f"{self.label(account)} > {text}\n")
+        # The transcript is a record other people read (and keep): a typed ID number or mobile is masked in it too.
+        self.out.write(f"{self.label(account)} > {mask_sensitive(text)}\n")
         incoming = Incoming(SIMULATOR, account, text, message_id=uuid.uuid4().hex)
         replies = self.runtime.engine.receive(incoming)
         for reply in replies:

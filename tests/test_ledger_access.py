@@ -282,7 +282,7 @@ def test_the_owner_finds_people_by_part_of_their_id_number(chat, runtime, clock)
     assert count(chat, "li_minzheng", "/查询 低保对象台账 身份证号!=500118196003138318") == 7
     assert count(chat, "li_minzheng", "/查询 低保对象台账 身份证号=非空") == 8
     whole = chat.say("li_minzheng", "/查询 低保对象台账 身份证号=500118196003138318")
-    assert whole.startswith("低保对象台账中身份证号=5001**********8318的记录共 1 条。")
+    assert whole.startswith("低保对象台账中符合“身份证号=5001**********8318”的记录共 1 条。")
     assert "500118196003138318" not in whole  # chat masks even what the asker typed
     with runtime.factory.begin() as session:
         ledger = get_ledger(session, "dibao_households")

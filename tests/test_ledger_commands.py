@@ -17,7 +17,7 @@ from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonR
 
 def test_query_counts_matching_records_and_masks_what_it_shows(chat):
     reply = chat.say("li_minzheng", "/查询 低保对象台账 保障类别=A类")
-    assert reply.startswith("低保对象台账中保障类别=A类的记录共 3 条。")
+    assert reply.startswith("低保对象台账中符合“保障类别=A类”的记录共 3 条。")
     assert "张德明" in reply and "5001**********8318" in reply and "131****1935" in reply
     assert "500118196003138318" not in reply and "13159081935" not in reply
     assert "共 1 条" in chat.say("li_minzheng", "/查询 低保对象台账 保障类别=A类 单位=汉东村")
@@ -68,7 +68,7 @@ def count(chat, text: str, account: str = "li_minzheng") -> int:
 def test_comparisons_on_numbers_are_numeric_and_take_full_width_and_words(chat):
     # Incomes 612.8, 530, 320 (3), 410.5 (2) and 486; household sizes 1, 1, 5, 4, 5, 5, 5, 3.
     assert chat.say("li_minzheng", "/查询 低保对象台账 家庭月人均收入<600").startswith(
-        "低保对象台账中家庭月人均收入<600的记录共 7 条。"
+        "低保对象台账中符合“家庭月人均收入<600”的记录共 7 条。"
     )
     # Compared as text, every income would be more than "1000" ("612.8" > "1000").
     assert count(chat, "/查询 低保对象台账 家庭月人均收入>1000") == 0

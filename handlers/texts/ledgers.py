@@ -113,7 +113,7 @@ def incomplete_number(value: str, label: str, problem: str) -> str:
 def query_count(title: str, conditions: str, count: int, scope: str | None) -> str:
     """First line of /查询; `scope` names the asker's unit when the department sees only part of the district."""
     where = f"（{scope}范围）中" if scope else "中"
-    return f"{title}{where}{conditions + '的' if conditions else ''}记录共 {count} 条。"
+    return f"{title}{where}{f'符合“{conditions}”的' if conditions else ''}记录共 {count} 条。"
 
 
 def more_rows(count: int) -> str:
