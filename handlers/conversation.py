@@ -64,7 +64,9 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         body = move_forward(ctx, conversation, settle(ctx, conversation, fields), 0)
     else:
         state = settle(ctx, conversation, fields)
-        opening = t.resumed(task.title, min(number_at(fields, state.next_stop(conversation.position)), total))
+        confirming = prefill.is_confirming(conversation) and not conversation.editing
+        number = min(number_at(fields, state.next_stop(conversation.position)), total)
+        opening = t.resumed(task.title, None if confirming else number)
         body = prompt(ctx, conversation, state, jumped=True)
     if assignment.status == AssignmentStatus.PENDING:
         assignment.status = AssignmentStatus.IN_PROGRESS

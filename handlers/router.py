@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import answering, buttons, commands, conversation, issue_command, todos
+from handlers import answering, buttons, commands, conversation, issue_command, prefill, todos
 from handlers.context import Context
 from handlers.form_import import import_form
 from handlers.form_state import number_at
@@ -91,5 +91,7 @@ def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[s
         return replies
     version = current.assignment.task.form_version
     fields = fields_of(version)
-    hint = ct.resume_hint(version.form.title, number_at(fields, current.position), question_total(version))
+    confirming = prefill.is_confirming(current) and not current.editing
+    number = None if confirming else number_at(fields, current.position)
+    hint = ct.resume_hint(version.form.title, number, question_total(version))
     return [*replies[:-1], replies[-1] + "\n" + hint]

@@ -223,3 +223,14 @@ def test_a_unit_ledger_file_without_a_unit_column_files_each_record_under_its_un
         ledger = get_ledger(session, "unit_profile")
         record = get_record(session, ledger, "松林村")
         assert record.org_unit_id == session.scalar(select(OrgUnit.id).where(OrgUnit.name == "松林村"))
+
+
+def test_coming_back_to_the_ledgers_values_asks_for_the_confirmation_not_a_question_number(chat):
+    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村")
+    assert "已从台账带出" in chat.say("zhang_dehua", "开始")
+    hint = chat.say("zhang_dehua", "/待办")
+    assert "还在核对从台账带出的信息，回复“确认”即可继续" in hint and "还在第" not in hint
+    chat.say("zhang_dehua", "取消")
+    resumed = chat.say("zhang_dehua", "继续")
+    assert resumed.startswith("继续填写《低保月报》，之前的答案都保存着。") and "已从台账带出" in resumed
+    assert "第2/8题" in chat.say("zhang_dehua", "确认")

@@ -194,7 +194,7 @@ def test_a_second_cancel_does_not_resume_the_form(two_tasks):
     assert "继续填写《低保月报》，从第2题接着来" in resumed
 
 
-def test_a_parked_form_is_not_resumed_by_any_other_word(chat):
+def test_a_parked_form_is_not_resumed_by_any_other_word(chat, ledger_without_dibao):
     chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
     chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", "120")

@@ -10,8 +10,10 @@ def started(title: str, total: int, deadline: str) -> str:
     return f"开始填写《{title}》，共{total}题，{deadline}前报送。{CONTROL_WORDS_HINT}"
 
 
-def resumed(title: str, number: int) -> str:
-    """When someone comes back to a parked form."""
+def resumed(title: str, number: int | None) -> str:
+    """When someone comes back to a parked form; no number while the ledger's values wait to be confirmed."""
+    if number is None:
+        return f"继续填写《{title}》，之前的答案都保存着。"
     return f"继续填写《{title}》，从第{number}题接着来，之前的答案都保存着。"
 
 
@@ -154,8 +156,10 @@ def switched_from(title: str) -> str:
     return f"《{title}》先放一放，已填的答案都保存着，发送“/待办”可以换回来。"
 
 
-def resume_hint(title: str, number: int, total: int) -> str:
-    """Appended after a command typed in the middle of a form."""
+def resume_hint(title: str, number: int | None, total: int) -> str:
+    """Appended after a command typed in the middle of a form; no number at the ledger's values to confirm."""
+    if number is None:
+        return f"——\n《{title}》还在核对从台账带出的信息，回复“确认”即可继续。"
     if number > total:
         return f"——\n《{title}》已填完，回复“提交”确认报送，或“修改 题号”修改。"
     return f"——\n《{title}》还在第{number}/{total}题，直接回复答案即可继续。"
