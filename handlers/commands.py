@@ -43,6 +43,8 @@ class Command:
     usage: str
     run: Callable[[Context, Person, str], list[str]]
     also: tuple[Role, ...] = ()  # further roles that may use it (/迁移: reviewers and issuers)
+    # run gets its arguments as typed, not folded, because it keeps free text from them (/迁移's reason)
+    typed: bool = False
 
     def allows(self, roles: Collection[str]) -> bool:
         """May someone holding these roles use it? Admins may use everything."""
@@ -60,6 +62,12 @@ def match(text: str, in_form: bool) -> tuple[Command, str] | tuple[None, str] | 
     if text in bare and not (in_form and text != "待办"):
         return BY_NAME[bare[text]], ""
     return None
+
+
+def typed_arguments(typed: str) -> str:
+    """What follows the command word in the message as typed (full-width commas and all)."""
+    parts = typed.split(None, 1)
+    return parts[1].strip() if len(parts) > 1 else ""
 
 
 def run(ctx: Context, person: Person, command: Command, args: str) -> list[str]:
@@ -209,7 +217,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledger_commands.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledger_commands.export),
-    Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,)),
+    Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),
     Command(("台账权限", "ledger-access"), Role.ADMIN, at.COMMAND_HELP, ledger_permissions.run),
     Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery_status.run),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),

@@ -45,6 +45,8 @@ FOR_DEPARTMENT = re.compile(r"(?:^|\s)部门(?:\s*[:：]\s*|\s+)(?P<name>[^\s,�
 ON_BEHALF = re.compile(r"(?:^|\s)代\s*(?P<name>[^\s,，;；]+?)(?:发布)?(?=[\s,，;；]|$)")
 TRIMMED = " ，,；;。:："
 LOOKALIKE_WINDOW = timedelta(hours=24)
+# A one-off task closes within a year; anything longer is a recurrence (and dates near year 9999 cannot overflow).
+MAX_TASK_LENGTH = timedelta(days=366)
 LOOKALIKES_SHOWN = 3
 PENDING_KIND = "issue"
 # In a form, 确认 submits the form, so only these words confirm there; outside one, a plain 确认 does too.
@@ -86,6 +88,8 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     deadline = ctx.to_stored(local)
     if deadline <= ctx.now():
         return [ct.past_deadline(reporting.format_deadline(ctx, deadline))]
+    if deadline > ctx.now() + MAX_TASK_LENGTH:
+        return [ct.deadline_too_far(reporting.format_deadline(ctx, deadline), MAX_TASK_LENGTH.days)]
     units, problem = target_units(ctx, department.id, scope)
     if problem:
         return [problem]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.masking import mask_sensitive
 from handlers.words import storable
 
 
@@ -59,3 +60,9 @@ class Reply:
     options: tuple[Option, ...] = field(default_factory=tuple)
     multiple: bool = False
     token: str | None = None
+
+
+def masked(reply: Reply) -> Reply:
+    """The reply as it may leave: ID numbers and mobiles masked in its text and button labels (see router)."""
+    options = tuple(Option(option.value, mask_sensitive(option.label)) for option in reply.options)
+    return Reply(mask_sensitive(reply.text), options, reply.multiple, reply.token)

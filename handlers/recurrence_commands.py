@@ -16,6 +16,8 @@ from ledger_store.org import issuing_unit
 NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
 REMIND = re.compile(r"\s*(?:(?<!不)提醒\s*(?P<hours>.+?)|(?P<none>不提醒))\s*(?=范围|$)")
 SCHEDULE = re.compile(r"^(?P<name>.+?)\s+(?P<schedule>(?:每|工作日).*)$")
+# Reminders go out at most this long before a deadline (a task runs at most a year, see issue_command).
+MAX_REMIND_DAYS = 30
 HOURS = re.compile(r"^(?:提前)?(?P<n>[0-9一二两三四五六七八九十]+)\s*(?P<unit>小时|h|天)?$")
 ACTIONS = {"暂停": RecurrenceStatus.PAUSED, "恢复": RecurrenceStatus.ACTIVE, "继续": RecurrenceStatus.ACTIVE,
            "停止": RecurrenceStatus.STOPPED, "取消": RecurrenceStatus.STOPPED}  # fmt: skip
@@ -32,6 +34,8 @@ def split_terms(args: str) -> tuple[str, reporting.Terms] | str:
         hours = reminder_hours(written)
         if hours is None:
             return t.bad_reminder_hours(written.strip())
+        if hours and hours[0] > MAX_REMIND_DAYS * 24:
+            return t.reminder_too_early(written.strip(), MAX_REMIND_DAYS)
         args = args[: found.start()] + " " + args[found.end() :]
     return " ".join(args.split()), reporting.Terms(accepts_late=accepts_late, remind_hours=hours)
 

@@ -15,7 +15,7 @@ from handlers import prefill, roster_results
 from handlers.context import Context
 from handlers.form_state import FormState, number_at, question_numbers
 from handlers.forms.answers import from_json
-from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
+from handlers.forms.fields import NUMERIC_TYPES, STORABLE_LIMIT, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.summary import Summary, build_summary
 from handlers.texts import reporting as t
@@ -238,10 +238,15 @@ def send_complete_summary(ctx: Context, task: ReportTask) -> bool:
 
 
 def typed_answer(field: Field, stored: object) -> Answer:
-    """An Answer row with the value in the column of its type (a calculated value: number or text)."""
+    """An Answer row with the value in the column of its type (a calculated value: number or text).
+
+    A calculated number too large for the number column (see STORABLE_LIMIT) is kept as its text.
+    """
     value = from_json(field, stored)
     row = Answer(field_name=field.name)
-    if field.type in NUMERIC_TYPES or (field.type == FieldType.CALCULATE and not isinstance(value, str)):
+    if field.type == FieldType.CALCULATE and not isinstance(value, str) and abs(value) >= STORABLE_LIMIT:
+        row.text_value = str(value)
+    elif field.type in NUMERIC_TYPES or (field.type == FieldType.CALCULATE and not isinstance(value, str)):
         row.number_value = value
     elif field.type == FieldType.DATE:
         row.date_value = value

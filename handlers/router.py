@@ -7,7 +7,7 @@ from handlers.context import Context
 from handlers.form_import import import_form
 from handlers.form_state import number_at
 from handlers.forms.registry import fields_of
-from handlers.messages import Incoming, Reply
+from handlers.messages import Incoming, Reply, masked
 from handlers.reporting import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
@@ -23,11 +23,15 @@ def handle(ctx: Context, incoming: Incoming) -> list[Reply]:
 
 
 def handle_for(ctx: Context, incoming: Incoming) -> tuple[Person | None, list[Reply]]:
-    """The sender (None when unregistered) and the replies to them."""
+    """The sender (None when unregistered) and the replies to them.
+
+    This is the one way out for direct replies: whatever a handler put in them, an ID number or a mobile leaves
+    masked (the outbox does the same for pushes).
+    """
     person = find_person(ctx.session, incoming.platform, incoming.user_id)
     if person is None:
         return None, [Reply(t.UNREGISTERED)]
-    return person, buttons.offer_buttons(ctx, person, respond(ctx, person, incoming))
+    return person, [masked(reply) for reply in buttons.offer_buttons(ctx, person, respond(ctx, person, incoming))]
 
 
 def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
@@ -59,6 +63,8 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     matched = commands.match(text, in_form=current is not None)
     if matched is not None:
         command, args = matched
+        if command is not None and command.typed:
+            args = commands.typed_arguments(typed)
         replies = commands.unknown(args) if command is None else commands.run(ctx, person, command, args)
         return with_resume_hint(ctx, person, replies)
     if current is not None:

@@ -16,6 +16,7 @@ from handlers.ledger_catalog import find_ledger
 from handlers.ledger_links import all_ledgers
 from handlers.masking import mask_id_number, mask_sensitive
 from handlers.texts import record_scope as t
+from handlers.words import fold
 from ledger_store import audit
 from ledger_store.ledgers import (
     UNIT,
@@ -37,8 +38,9 @@ EVERYWHERE = None  # a reach with no limit: an admin, or the owning department o
 
 
 def run(ctx: Context, person: Person, args: str) -> list[str]:
-    """/迁移 台账 身份证号 到 单位 [原因]."""
-    words = args.split()
+    """/迁移 台账 身份证号 到 单位 [原因]; `args` as typed: words are folded to be read, the reason kept as typed."""
+    typed = args.split()
+    words = [fold(word) for word in typed]
     ledger = find_ledger(ctx.session, words[0]) if words else None
     if ledger is None:
         titles = [item.title for item in all_ledgers(ctx.session)]
@@ -48,14 +50,14 @@ def run(ctx: Context, person: Person, args: str) -> list[str]:
         return [t.unknown_ledger(words[0], close, titles)]
     if is_unit_ledger(ledger):
         return [t.UNIT_LEDGER]
-    rest = words[1:]
+    rest, typed_rest = words[1:], typed[1:]
     if rest and rest[0] in INTO:  # the key left out: "/迁移 台账 到 松林村"
         return [t.usage([ledger.title])]
     if rest[1:2] and rest[1] in INTO:
-        rest = [rest[0], *rest[2:]]
+        rest, typed_rest = [rest[0], *rest[2:]], [typed_rest[0], *typed_rest[2:]]
     if len(rest) < 2:
         return [t.usage([ledger.title])]
-    return move(ctx, person, ledger, rest[0], rest[1], " ".join(rest[2:]))
+    return move(ctx, person, ledger, rest[0], rest[1], " ".join(typed_rest[2:]))
 
 
 def move(ctx: Context, person: Person, ledger: Ledger, key: str, unit_word: str, reason: str) -> list[str]:

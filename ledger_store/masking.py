@@ -34,9 +34,16 @@ def mask_sensitive(text: str) -> str:
 
 
 def mask_payload(value: Any) -> Any:
-    """A JSON-like value with mask_sensitive applied to every string in it, keys included, at any depth."""
+    """A JSON-like value with mask_sensitive applied to every string in it, keys included, at any depth.
+
+    A number that reads as a mobile (13912345678 kept as an integer) becomes its masked text.
+    """
     if isinstance(value, str):
         return mask_sensitive(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        written = str(value)
+        masked = mask_sensitive(written)
+        return value if masked == written else masked
     if isinstance(value, dict):
         return {mask_payload(key): mask_payload(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_store.db import ensure_row
+from ledger_store.masking import mask_payload, mask_sensitive
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus, Person, StoredFile
 
 # Replies to what a person just said start their dedupe keys with this; they may repeat word for word.
@@ -32,7 +33,10 @@ def enqueue(
     card: dict[str, Any] | None = None,
     user_id: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue a push to a person (or, with platform and user_id, to an unregistered sender); None on a repeat key."""
+    """Queue a push to a person (or, with platform and user_id, to an unregistered sender); None on a repeat key.
+
+    Every push leaves through here or enqueue_many: ID numbers and mobiles in its text and card are masked.
+    """
     existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return None
@@ -41,8 +45,8 @@ def enqueue(
         person_id=person_id,
         user_id=user_id,
         platform=platform,
-        text=text,
-        card=card,
+        text=None if text is None else mask_sensitive(text),
+        card=_masked_card(card),
         file=file,
         created_at=now,
         attempts=0,
@@ -76,11 +80,25 @@ def enqueue_many(session: Session, pushes: list[Push], now: datetime) -> list[Pu
     new = {push.dedupe_key: push for push in pushes if push.dedupe_key not in taken}
     if new:
         rows = [
-            {"dedupe_key": key, "person_id": push.person_id, "text": push.text, "created_at": now, "attempts": 0}
+            {
+                "dedupe_key": key,
+                "person_id": push.person_id,
+                "text": mask_sensitive(push.text),
+                "created_at": now,
+                "attempts": 0,
+            }
             for key, push in new.items()
         ]
         session.execute(insert(OutboxMessage), rows)  # one executemany, no objects to track
     return list(new.values())
+
+
+def _masked_card(card: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A button card with its labels masked; the values (what a click types back) are kept as they are."""
+    if card is None:
+        return None
+    options = [[value, mask_payload(label)] for value, label in card.get("options", [])]
+    return {**card, "options": options}
 
 
 def store_file(session: Session, name: str, content: bytes, now: datetime) -> StoredFile:

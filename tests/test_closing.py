@@ -114,3 +114,15 @@ def test_the_closed_form_points_to_the_tasks_still_open(closing_task, work, cloc
     reply = closing_task.say("zhang_dehua", "350")
     assert reply == f"{CLOSED}。{CONTACT}\n您还有1项待办，回复“开始”继续填写。"
     assert "开始填写《残疾人两项补贴情况》" in closing_task.say("zhang_dehua", "开始")
+
+
+def test_a_task_closing_in_quiet_hours_is_told_at_once_not_in_the_morning(chat, work, clock, ledger_without_dibao):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日23点 范围 松林村 不收迟报")
+    chat.pushes("zhang_dehua")
+    at(clock, 11, 30, 23)  # 22:00–08:00 are quiet: reminders wait for 08:00, the closing notice does not
+
+    work.tick()
+    work.drain()
+
+    closed = "《低保月报》（任务#1）已于11月30日（周六）23:00截止，不再接收报送；您没有报送。"
+    assert chat.pushed_texts("zhang_dehua") == [closed + CONTACT]

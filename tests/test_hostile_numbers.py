@@ -7,8 +7,13 @@ run on whichever database the suite runs on.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from handlers.forms.builtin import Template
+from handlers.forms.fields import Field, FieldType
+from handlers.forms.registry import ensure_template
 from handlers.texts.commands import INTERNAL_ERROR
+from ledger_store.models import Answer
 
 HUGE = "99999999999999999999"
 ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村"
@@ -69,3 +74,52 @@ def test_a_todo_number_of_ten_to_the_thirty_asks_again(chat):
     reply = chat.say("zhang_dehua", str(10**30))
 
     assert reply.startswith("请回复 1 到 2 之间的序号")
+
+
+def test_an_answer_beyond_fifteen_digits_is_refused_and_a_huge_calculation_still_submits(chat, runtime, clock):
+    # An issuer's own form without limits: the answer column holds 15 whole digits on every database.
+    form = Template(
+        "area_survey",
+        "耕地面积调查",
+        (
+            Field("area", "耕地面积", FieldType.INTEGER, unit="亩"),
+            Field("square", "面积平方", FieldType.CALCULATE, calculation="${area} * ${area} * ${area}"),
+        ),
+    )
+    with runtime.factory() as session:
+        ensure_template(session, form, clock.now().replace(tzinfo=None))
+        session.commit()
+    chat.say("li_minzheng", "/发布 耕地面积调查 截止 11月30日18点 范围 松林村")
+    chat.say("zhang_dehua", "开始")
+
+    reply = chat.say("zhang_dehua", HUGE)
+
+    assert reply.startswith("这个数太大了，最多填 15 位整数") and "第1/1题" in reply
+    chat.say("zhang_dehua", "1000000")
+    assert "已提交" in chat.say("zhang_dehua", "提交")  # a million cubed has 19 digits: kept as text
+    with runtime.factory() as session:
+        row = session.scalar(select(Answer).where(Answer.field_name == "square"))
+    assert row.text_value == str(10**18) and row.number_value is None
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("截止 9999年12月31日 范围 松林村", "截止时间9999年12月31日（周五）18:00太远了，任务最长366天"),
+        ("截止 2026年12月1日 范围 松林村", "太远了"),  # the clock stands at 2024-11-28
+        ("截止 明天 范围 松林村 提醒 999999999小时", "提醒时间“999999999小时”太早了，最多提前30天（720小时）"),
+        ("截止 明天 范围 松林村 提醒 提前31天", "太早了"),
+    ],
+)
+def test_a_deadline_beyond_a_year_or_a_reminder_beyond_thirty_days_is_refused(chat, words, expected):
+    reply = chat.say("li_minzheng", f"/发布 低保月报 {words}")
+
+    assert expected in reply
+    assert "已发布" not in chat.say("li_minzheng", "/进度")
+
+
+def test_a_deadline_within_a_year_and_a_reminder_thirty_days_ahead_are_taken(chat):
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 2025年11月20日 范围 松林村 提醒 提前30天")
+
+    assert "已发布《低保月报》（任务#1），2025年11月20日（周四）18:00截止" in reply
+    assert "截止前720小时" in reply

@@ -599,3 +599,14 @@ def test_a_name_the_ledger_marks_sensitive_is_masked_in_the_transfer_messages(ch
     [notice] = chat.pushed_texts("zhang_dehua")
     assert "赵**（5001**********0825）" in reply and "赵**（5001**********0825）" in notice
     assert "赵桂英" not in reply + notice
+
+
+def test_a_transfer_typed_in_full_width_keeps_its_reason_as_typed(chat, runtime, owned):
+    typed = f"／迁移　低保对象台账　{WANG_JIANHUA}　到　松林村　户口迁入，已核实（镇民政办）"
+
+    reply = chat.say("zhou_jianguo", typed)
+
+    assert "从汉东村迁到松林村，原因：户口迁入，已核实（镇民政办）。" in reply
+    with runtime.factory() as session:
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "ledger_transfer")).all()
+    assert entry.new["reason"] == "户口迁入，已核实（镇民政办）"

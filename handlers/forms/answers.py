@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from handlers.forms.fields import Choice, Field, FieldType
+from handlers.forms.fields import STORABLE_LIMIT, Choice, Field, FieldType
 from handlers.forms.idcard import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
 from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
 from handlers.numbers import parse_number
@@ -138,7 +138,10 @@ def _parse_number(field: Field, text: str, integer: bool) -> int | Decimal | Inv
         return Invalid(t.not_a_number(_echo(text), integer))
     if integer and number != number.to_integral_value():
         return Invalid(t.not_an_integer(_plain(number)))
-    return limits_problem(field, number) or (int(number) if integer else number)
+    problem = limits_problem(field, number)
+    if problem is None and abs(number) >= STORABLE_LIMIT:
+        problem = Invalid(t.BEYOND_STORABLE)
+    return problem or (int(number) if integer else number)
 
 
 def _parse_text(field: Field, text: str, today: date) -> str | Invalid:

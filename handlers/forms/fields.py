@@ -26,6 +26,9 @@ class FieldType(StrEnum):
 
 
 NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL})
+# Answers are stored as NUMERIC(20, 4): whole parts up to 15 digits fit on every database (PostgreSQL and MariaDB
+# refuse more, so one answer beyond it would make every 提交 fail). A number this large or larger is refused.
+STORABLE_LIMIT = Decimal(10) ** 15
 
 
 @dataclass(frozen=True)

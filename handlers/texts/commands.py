@@ -53,6 +53,11 @@ def bad_deadline(text: str) -> str:
     return f"没看懂截止时间“{text}”。可以写 2024-11-30 18:00、11月30日18点、明天17:00 或 3个工作日。"
 
 
+def deadline_too_far(shown: str, days: int) -> str:
+    """A deadline further ahead than a task may run."""
+    return f"截止时间{shown}太远了，任务最长{days}天，请写{days}天以内的时间；长期的工作可以用定期发布（如 每月25日）。"
+
+
 def past_deadline(shown: str) -> str:
     """A deadline that has already passed."""
     return f"截止时间{shown}已经过了，请写一个以后的时间。"

@@ -67,6 +67,11 @@ def bad_deadline_rule(text: str) -> str:
     return f"没看懂每期的截止时间“{text}”。可以写 {examples}。"
 
 
+def reminder_too_early(text: str, days: int) -> str:
+    """A reminder hour further before the deadline than reminders go."""
+    return f"提醒时间“{text}”太早了，最多提前{days}天（{days * 24}小时），请改一下。"
+
+
 def bad_reminder_hours(text: str) -> str:
     """提醒 … that could not be read."""
     return f"没看懂提醒时间“{text}”。可以写 提醒 24小时,2小时，或 提醒 提前1天；不需要提醒请写 不提醒。"

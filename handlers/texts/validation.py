@@ -71,6 +71,9 @@ def not_an_integer(number: str) -> str:
     return f"{number} 不是整数，请填写整数，如 12。"
 
 
+BEYOND_STORABLE = "这个数太大了，最多填 15 位整数，请检查后重新填写。"
+
+
 def too_large(limit: str) -> str:
     """Above the maximum."""
     return f"不能超过 {limit}，请重新填写。"
