@@ -15,9 +15,10 @@ from handlers.forms.fields import Field, FieldType
 from handlers.summary import cell_value
 from handlers.texts import files as file_texts
 from handlers.texts import roster as t
+from ledger_store.characters import without_unstorable
 from ledger_store.sheet_files import DAMAGED_FILE
 from ledger_store.xlsx_archive import CHAT, UnsafeWorkbook, check_workbook
-from ledger_store.xlsx_cells import MAX_CELL_CHARS, cell, row_cells, sheet_title, strip_controls
+from ledger_store.xlsx_cells import MAX_CELL_CHARS, cell, row_cells, sheet_title
 
 MAX_LISTED = 30  # problems listed in one reply
 MAX_ROWS = 5000  # rows read from one workbook
@@ -124,4 +125,4 @@ def _text(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return strip_controls(str(value)).strip()
+    return without_unstorable(str(value)).strip()

@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ledger_store.characters import without_unstorable
+
 _LINE_BREAKS = re.compile(r"\r\n?")
 _SPACING_CONTROLS = re.compile(r"[\t\v\f]")
-# The other C0 controls, DEL, the C1 controls, lone surrogates and U+FFFE/U+FFFF: PostgreSQL refuses NUL in text,
-# a workbook cell (XML 1.0) refuses the rest, and a lone surrogate cannot even be encoded as UTF-8.
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 CANCEL = frozenset({"取消", "暂停", "退出", "稍后再填"})
 BACK = frozenset({"上一题", "上一个", "上一步", "返回"})
@@ -27,8 +26,7 @@ EDIT = re.compile(r"^(?:修改|改)\s*第?\s*(?P<number>.+?)\s*[题个]?$")
 
 def storable(text: str) -> str:
     """The text without the characters no column or cell can hold; line breaks as \\n, tabs as spaces."""
-    text = _SPACING_CONTROLS.sub(" ", _LINE_BREAKS.sub("\n", text))
-    return _UNSTORABLE.sub("", text)
+    return without_unstorable(_SPACING_CONTROLS.sub(" ", _LINE_BREAKS.sub("\n", text)))
 
 
 def fold(text: str) -> str:

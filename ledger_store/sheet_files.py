@@ -23,8 +23,9 @@ from typing import IO, Any
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ledger_store.characters import without_unstorable
 from ledger_store.xlsx_archive import MB, Limits, UnsafeWorkbook, check_workbook
-from ledger_store.xlsx_cells import MAX_CELL_CHARS, strip_controls
+from ledger_store.xlsx_cells import MAX_CELL_CHARS
 
 MAX_LINE_CHARS = 1 << 20  # one physical CSV line; a real row is a few hundred characters
 # What openpyxl, zipfile and zlib raise for a file that is no .xlsx or is damaged: SyntaxError is bad XML,
@@ -70,7 +71,7 @@ def cell_text(value: Any) -> str:
         return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else str(value)
     if isinstance(value, date):
         return value.isoformat()
-    return strip_controls(str(value)).strip()
+    return without_unstorable(str(value)).strip()
 
 
 @contextmanager

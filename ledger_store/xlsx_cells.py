@@ -11,7 +11,6 @@ exactly as typed; no apostrophe is added to it.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,6 +19,8 @@ from typing import Any
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 
+from ledger_store.characters import UNSTORABLE, without_unstorable
+
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 MAX_TITLE_CHARS = 31  # Excel's limit for a sheet title
 # The full-width forms are a precaution (Chinese input methods type them; whether every spreadsheet program takes
@@ -27,24 +28,15 @@ MAX_TITLE_CHARS = 31  # Excel's limit for a sheet title
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _TITLE_REPLACEMENTS = str.maketrans({"/": "／", "\\": "＼", "?": "？", "*": "＊", "[": "［", "]": "］", ":": "："})
 _PLAIN_TYPES = (int, float, Decimal, bool, date, time, timedelta)
-# The characters openpyxl refuses (its ILLEGAL_CHARACTERS_RE), as one class: it is searched in every text cell.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ERROR_WORDS = frozenset(ERROR_CODES)  # #N/A, #DIV/0! ...: openpyxl would store them as error values
 
 
 def clean_text(text: str) -> str:
-    """Text without the control characters a workbook cannot hold (tab and line breaks stay), at most 32,767 long."""
-    if _CONTROLS.search(text):
-        text = _CONTROLS.sub("", text)
-    return text[:MAX_CELL_CHARS]
+    """Text without the characters a workbook cannot hold (see ledger_store.characters), at most 32,767 long."""
+    return without_unstorable(text)[:MAX_CELL_CHARS]
 
 
-def strip_controls(text: str) -> str:
-    """Text read from an uploaded file, without NUL and the other C0 controls (tab and line breaks stay)."""
-    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
-
-
-def needs_text_cell(text: str) -> bool:
+def _read_as_formula(text: str) -> bool:
     """Would openpyxl or a spreadsheet take this text for something else (a formula, an error value)?"""
     return text.startswith(FORMULA_TRIGGERS) or text in _ERROR_WORDS
 
@@ -77,7 +69,7 @@ def _text_cell(sheet: Any, text: str) -> Cell:
     """A cell holding clean `text` as text, marked to stay text when it would read as a formula or an error."""
     made = WriteOnlyCell(sheet, text)
     made.data_type = "s"
-    if text.startswith(FORMULA_TRIGGERS) or text in _ERROR_WORDS:
+    if _read_as_formula(text):
         made.quotePrefix = True
     return made
 
@@ -92,10 +84,9 @@ def row_cells(sheet: Any, values: Sequence[Any], number_formats: dict[int, str] 
     for index, value in enumerate(values):
         kind = type(value)
         if kind is str:  # the common case first: a summary has hundreds of thousands of cells
-            if _CONTROLS.search(value) or len(value) > MAX_CELL_CHARS:
+            if UNSTORABLE.search(value) or len(value) > MAX_CELL_CHARS:
                 value = clean_text(value)
-            plain = not value.startswith(FORMULA_TRIGGERS) and value not in _ERROR_WORDS
-            row.append(value if plain else _text_cell(sheet, value))
+            row.append(_text_cell(sheet, value) if _read_as_formula(value) else value)
         elif index in formats and value is not None:
             if kind is date or (kind is datetime and value.tzinfo is None):
                 made = WriteOnlyCell(sheet, value)

@@ -148,3 +148,16 @@ def test_an_empty_database_gets_the_whole_tree(db, client):
         root = session.scalar(select(OrgUnit).where(OrgUnit.name == "重庆市永川区人民政府"))
         assert (root.level, root.parent_id) == (Level.DISTRICT, None)
         assert len(people(session)) == 8
+
+
+def test_characters_no_database_can_hold_are_dropped_from_synced_names(runtime, client, emulator):
+    # WeCom's JSON may escape anything: PostgreSQL refuses a NUL in text, a workbook cell U+FFFE or U+0001.
+    emulator.add_department(10, "石桥\x00村", 3)
+    emulator.add_member("sun_xiaohong", "孙小\ufffe红\x01", [10])
+
+    sync_contacts(runtime.factory, client, now)
+
+    with transaction(runtime.factory) as session:
+        person = people(session)["sun_xiaohong"]
+        assert person.name == "孙小红"
+        assert session.scalar(select(OrgUnit.name).where(OrgUnit.name.like("石桥%"))) == "石桥村"

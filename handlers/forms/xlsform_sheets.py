@@ -11,7 +11,8 @@ from typing import Any
 
 from handlers.texts import files as file_texts
 from handlers.texts import forms as t
-from ledger_store.xlsx_cells import MAX_CELL_CHARS, strip_controls
+from ledger_store.characters import without_unstorable
+from ledger_store.xlsx_cells import MAX_CELL_CHARS
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
 SHEET_KINDS = {
@@ -157,7 +158,7 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
     if isinstance(value, date | time):
         return value.isoformat()
-    return strip_controls(str(value)).translate(_INVISIBLE).strip()
+    return without_unstorable(str(value)).translate(_INVISIBLE).strip()
 
 
 def read_sheet(worksheet: Any, kind: str, problems: list[Problem]) -> Sheet:

@@ -16,6 +16,7 @@ from handlers.forms.idcard import normalize_mobile
 from handlers.masking import mask_sensitive
 from handlers.texts import wecom as texts
 from ledger_store.audit import record
+from ledger_store.characters import without_unstorable
 from ledger_store.db import transaction
 from ledger_store.models import Department, Level, OrgUnit, Person, PlatformIdentity
 
@@ -94,7 +95,7 @@ class _Sync:
             remaining = [d for d in remaining if d["id"] not in self.places]
 
     def _place(self, department: dict[str, Any]) -> Place:
-        name = department["name"].strip()
+        name = without_unstorable(department["name"]).strip()
         parent = self.places.get(department["parentid"])
         if isinstance(parent, Department):
             return parent  # a section of an issuing department: its people belong to the department
@@ -136,7 +137,7 @@ class _Sync:
         by_user_id = {identity.user_id.lower(): people[identity.person_id] for identity in identities}
         has_identity = {identity.person_id for identity in identities}
         for member in members:
-            userid, name = member["userid"], (member.get("name") or "").strip()[:NAME_LENGTH]
+            userid, name = member["userid"], without_unstorable(member.get("name") or "").strip()[:NAME_LENGTH]
             person = by_user_id.get(userid.lower())
             linked = person is not None
             if person is None:
