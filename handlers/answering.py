@@ -12,7 +12,7 @@ from handlers.form_state import UNCHANGED, FormState, question_numbers
 from handlers.forms.answers import Invalid, parse_answer
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import fields_of
-from handlers.numbers import parse_number
+from handlers.numbers import position, whole_number
 from handlers.stages import Stage, form_stage
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
@@ -205,14 +205,14 @@ def go_back(ctx: Context, conversation: Conversation, state: FormState) -> str:
 def edit_question(ctx: Context, conversation: Conversation, state: FormState, raw: str) -> str:
     """Jump to question N; once it is answered the form returns to where it was."""
     numbers = question_numbers(state.fields)
-    number = parse_number(raw)
-    if number is None or number != int(number):
+    if whole_number(raw) is None:
         return t.EDIT_NEEDS_NUMBER + "\n\n" + prompt(ctx, conversation, state)
-    if not 1 <= number <= len(numbers):
+    number = position(raw, len(numbers))
+    if number is None:
         return t.edit_out_of_range(len(numbers)) + "\n\n" + prompt(ctx, conversation, state)
     index = next(i for i, field in enumerate(state.fields) if numbers.get(field.name) == number)
     if not state.asks(index):
-        return t.edit_not_asked(int(number)) + "\n\n" + prompt(ctx, conversation, state)
+        return t.edit_not_asked(number) + "\n\n" + prompt(ctx, conversation, state)
     conversation.editing = True
     conversation.position = index
     return prompt(ctx, conversation, state, jumped=True)

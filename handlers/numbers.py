@@ -38,6 +38,20 @@ def parse_number(text: str, unit: str = "") -> Decimal | None:
     return _canonical(value)
 
 
+def whole_number(text: str) -> int | None:
+    """A typed whole number ("3", "３", "三", "1万"), or None for anything else (a fraction, a word, nothing)."""
+    number = parse_number(text) if text.strip() else None
+    if number is None or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def position(text: str, count: int) -> int | None:
+    """The 1-based position "N" names among `count` items (修改 3, 删除三, a todo number), or None when out of range."""
+    number = whole_number(text)
+    return number if number is not None and 1 <= number <= count else None
+
+
 def _canonical(value: Decimal) -> Decimal:
     """Whole numbers without a fraction part (15000, not 15000.0); others without trailing zeros."""
     if value == value.to_integral_value():

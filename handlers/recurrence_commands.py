@@ -6,7 +6,7 @@ import re
 
 from handlers import on_behalf, recurrence, reporting
 from handlers.context import Context
-from handlers.numbers import parse_number
+from handlers.numbers import whole_number
 from handlers.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
 from handlers.texts import issuing as it
 from handlers.texts import recurrence as t
@@ -47,10 +47,10 @@ def reminder_hours(text: str) -> list[int] | None:
     hours = []
     for token in filter(None, re.split(r"[,，、\s]+", text.strip())):
         match = HOURS.fullmatch(token)
-        number = parse_number(match.group("n")) if match else None
-        if number is None or number <= 0 or number != int(number):
+        number = whole_number(match.group("n")) if match else None
+        if number is None or number <= 0:
             return None
-        hours.append(int(number) * (24 if match.group("unit") == "天" else 1))
+        hours.append(number * (24 if match.group("unit") == "天" else 1))
     return sorted(set(hours), reverse=True) or None
 
 

@@ -24,7 +24,7 @@ from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.ledger_links import Link, links_of, to_form_value
 from handlers.masking import mask_sensitive
-from handlers.numbers import parse_number
+from handlers.numbers import position
 from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, KeyCheck, next_pending, shown
 from handlers.texts import record_scope as st
@@ -316,10 +316,8 @@ def _key_check(ctx: Context, conversation: Conversation, key: Link | None) -> Ke
 
 def _row_number(text: str, total: int) -> int | None:
     """Row N as typed (修改 3, 删除三) as an index, or None."""
-    number = parse_number(text.strip()) if text.strip() else None
-    if number is None or number != int(number) or not 1 <= number <= total:
-        return None
-    return int(number) - 1
+    number = position(text, total)
+    return None if number is None else number - 1
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:

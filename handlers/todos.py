@@ -7,7 +7,7 @@ from sqlalchemy import select
 from handlers import conversation, deadlines, reporting
 from handlers.context import Context
 from handlers.forms.registry import fields_of
-from handlers.numbers import parse_number
+from handlers.numbers import position
 from handlers.stages import form_stage
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
@@ -148,7 +148,5 @@ def _still_open(ctx: Context, person: Person, ids: list[int]) -> list[Assignment
 
 def _picked(options: list[Assignment], word: str) -> Assignment | None:
     """The assignment a number names among the options, or None."""
-    number = parse_number(word)
-    if number is None or number != int(number) or not 1 <= number <= len(options):
-        return None
-    return options[int(number) - 1]
+    number = position(word, len(options))
+    return None if number is None else options[number - 1]

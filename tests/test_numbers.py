@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.numbers import parse_number
+from handlers.numbers import parse_number, position
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,12 @@ def test_refuses_what_is_not_a_number(text: str, unit: str) -> None:
 def test_decimal_arithmetic_is_exact() -> None:
     assert parse_number("0.1") + parse_number("0.2") == Decimal("0.3")
     assert parse_number("1.1万") == Decimal("11000")
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "expected"),
+    [("3", 3, 3), ("３", 3, 3), ("三", 3, 3), ("4", 3, None), ("0", 3, None), ("1.5", 3, None), ("", 3, None),
+     ("第二", 3, None), (str(10**30), 3, None)],
+)  # fmt: skip
+def test_a_typed_position_is_a_whole_number_within_the_count(text, count, expected):
+    assert position(text, count) == expected
