@@ -20,6 +20,7 @@ from handlers.context import Context
 from handlers.ledger_access import Access, ledger_access, sensitive_labels
 from handlers.ledger_conditions import parse_conditions
 from handlers.masking import mask_sensitive
+from handlers.scope import unit_named
 from handlers.texts import ledgers as t
 from ledger_store import audit, xlsx_cells
 from ledger_store.ledger_query import Condition, count_matching, find_matching
@@ -124,9 +125,9 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
     for names in conditions.units:
         chosen: set[int] = set()
         for name in names:
-            unit = ctx.session.scalar(select(OrgUnit).where(OrgUnit.name == name))
-            if unit is None:
-                return t.unknown_unit(name)
+            unit = unit_named(ctx, name)
+            if isinstance(unit, str):
+                return unit
             if scope.unit_ids is not None and unit.id not in scope.unit_ids:
                 return t.unit_out_of_scope(name, scope.unit or "")
             chosen |= subtree_ids(ctx.session, unit.id)

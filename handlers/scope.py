@@ -57,7 +57,7 @@ def target_units(ctx: Context, department_id: int, scope: str | None) -> tuple[l
         name = token.removesuffix(word) if word else token
         base = by_name.get(name) if name else home
         if name and base is None:
-            return [], ct.unknown_unit(name, difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.4))
+            return [], unknown_unit(name, list(by_name))
         if base is not None and reach is not None and base.id not in reach:
             return [], ct.outside_reach(base.name, home.name if home else "")
         if not word:
@@ -70,6 +70,17 @@ def target_units(ctx: Context, department_id: int, scope: str | None) -> tuple[l
         chosen += [u for u in below if u.id in fillers and (kinds is None or unit_kind(u) in kinds)]
     unique = list({u.id: u for u in chosen}.values())
     return (unique, "") if unique else ([], ct.NO_TARGETS)
+
+
+def unit_named(ctx: Context, name: str) -> OrgUnit | str:
+    """The unit of that name, or the sentence naming the closest ones (/发布 范围, /查询 单位=, /迁移 到)."""
+    units = {unit.name: unit for unit in all_units(ctx.session)}
+    return units.get(name) or unknown_unit(name, list(units))
+
+
+def unknown_unit(name: str, names: list[str]) -> str:
+    """The one sentence for a unit name that does not exist, with the closest of `names`."""
+    return ct.unknown_unit(name, difflib.get_close_matches(name, names, n=3, cutoff=0.4))
 
 
 def _below(children: dict[int | None, list[OrgUnit]], top: int | None) -> list[OrgUnit]:

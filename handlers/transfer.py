@@ -15,6 +15,7 @@ from handlers.context import Context
 from handlers.ledger_catalog import find_ledger
 from handlers.ledger_links import all_ledgers
 from handlers.masking import mask_id_number, mask_sensitive
+from handlers.scope import unknown_unit
 from handlers.texts import record_scope as t
 from handlers.words import fold
 from ledger_store import audit
@@ -104,7 +105,7 @@ def find_unit(ctx: Context, word: str) -> OrgUnit | str:
     found = units.get(word) or units.get(into)
     if found is not None:
         return found
-    return t.unknown_unit(into, difflib.get_close_matches(into, list(units), n=3, cutoff=0.4))
+    return unknown_unit(into, list(units))
 
 
 def reach_of(ctx: Context, person: Person, ledger: Ledger) -> frozenset[int] | str | None:

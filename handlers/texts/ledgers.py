@@ -44,11 +44,6 @@ def bad_condition(words: str) -> str:
     return f"没看懂条件“{words}”，请写成 字段=值 或 字段>值，如 保障类别=A类、家庭月人均收入<600。"
 
 
-def unknown_unit(name: str) -> str:
-    """单位=X with an unknown X."""
-    return f"没有找到单位“{name}”，请检查单位名称。"
-
-
 def unit_out_of_scope(name: str, scope: str) -> str:
     """单位=X for a unit the asker's department does not cover."""
     return f"“{name}”不在本部门的数据范围内，只能查{scope}及下辖单位。"

@@ -47,12 +47,6 @@ def bad_key(key_label: str, reason: str) -> str:
     return f"{key_label}不对（{reason}），请核对后再发。{TRANSFER_USAGE}"
 
 
-def unknown_unit(name: str, close: list[str]) -> str:
-    """A target unit that does not exist."""
-    guess = f"您是不是要找：{'、'.join(close)}？" if close else ""
-    return f"没有找到单位“{name}”。{guess}"
-
-
 def not_in_reach(title: str, key_label: str, masked: str) -> str:
     """No such record, or one outside the person's reach (the same sentence, so it reveals nothing)."""
     return f"在您可管理的范围内，{title}里没有{key_label}为 {masked} 的记录。"
