@@ -20,12 +20,12 @@ from handlers.context import Context
 from handlers.ledger_access import Access, ledger_access, sensitive_labels
 from handlers.ledger_conditions import parse_conditions
 from handlers.masking import mask_sensitive
-from handlers.scope import unit_named
+from handlers.scope import data_scope, unit_named
 from handlers.texts import ledgers as t
 from ledger_store import audit, xlsx_cells
 from ledger_store.ledger_query import Condition, count_matching, find_matching
 from ledger_store.ledgers import UNIT_HEADER, from_json, is_sensitive, masked_value
-from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person, Role
+from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person
 from ledger_store.org import subtree_ids
 from ledger_store.outbox import enqueue, store_file
 
@@ -41,14 +41,6 @@ class Request:
     unit_ids: set[int] | None
     scope: str | None  # the department's unit when it sees only part of the district
     access: Access
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The units whose records a person may see (None: all of them) and the unit that names the scope."""
-
-    unit_ids: set[int] | None
-    unit: str | None = None
 
 
 def query(ctx: Context, person: Person, args: str) -> list[str]:
@@ -138,22 +130,6 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
 def readable_titles(ctx: Context, person: Person, ledgers: list[Ledger]) -> list[str]:
     """The titles of the ledgers the person may read, to offer when none or an unknown one was named."""
     return [ledger.title for ledger in ledgers if isinstance(ledger_access(ctx.session, person, ledger), Access)]
-
-
-def data_scope(ctx: Context, person: Person) -> Scope | str:
-    """What the person may see: admins everything, an issuer the subtree of their department's unit."""
-    if person.has_role(Role.ADMIN):
-        return Scope(None)
-    department = person.department
-    if department is None:
-        return t.NO_DEPARTMENT
-    unit = None if department.org_unit_id is None else ctx.session.get(OrgUnit, department.org_unit_id)
-    if unit is None:
-        return t.department_without_unit(department.name)
-    if unit.parent_id is None:
-        # The top of the tree sees everything, records not yet placed in a unit too, and needs no unit list.
-        return Scope(None)
-    return Scope(subtree_ids(ctx.session, unit.id), unit.name)
 
 
 def values_of(ledger: Ledger, record: LedgerRecord) -> dict[str, Any]:

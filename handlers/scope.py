@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 
 from handlers.context import Context
 from handlers.texts import commands as ct
-from ledger_store.models import OrgUnit
+from handlers.texts import ledgers as lt
+from ledger_store.models import OrgUnit, Person, Role
 from ledger_store.org import all_units, default_targets, fillers_by_unit, issuing_unit, subtree_ids, unit_kind
 
 SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
@@ -91,3 +93,28 @@ def _below(children: dict[int | None, list[OrgUnit]], top: int | None) -> list[O
         found += frontier
         frontier = [child for unit in frontier for child in children.get(unit.id, [])]
     return found
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units whose records a person may see (None: all of them) and the unit that names the scope."""
+
+    unit_ids: set[int] | None
+    unit: str | None = None
+
+
+def data_scope(ctx: Context, person: Person) -> Scope | str:
+    """The ledger records a person may see and move: admins everything, an issuer the subtree of their department's
+    unit (the district's own departments everything, records no unit holds yet too). /查询, /导出 and /迁移 use it."""
+    if person.has_role(Role.ADMIN):
+        return Scope(None)
+    department = person.department
+    if department is None:
+        return lt.NO_DEPARTMENT
+    unit = None if department.org_unit_id is None else ctx.session.get(OrgUnit, department.org_unit_id)
+    if unit is None:
+        return lt.department_without_unit(department.name)
+    if unit.parent_id is None:
+        # The top of the tree sees everything, records not yet placed in a unit too, and needs no unit list.
+        return Scope(None)
+    return Scope(subtree_ids(ctx.session, unit.id), unit.name)

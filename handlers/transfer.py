@@ -15,7 +15,7 @@ from handlers.context import Context
 from handlers.ledger_catalog import find_ledger
 from handlers.ledger_links import all_ledgers
 from handlers.masking import mask_id_number, mask_sensitive
-from handlers.scope import unknown_unit
+from handlers.scope import Scope, data_scope, unknown_unit
 from handlers.texts import record_scope as t
 from handlers.words import fold
 from ledger_store import audit
@@ -117,13 +117,11 @@ def reach_of(ctx: Context, person: Person, ledger: Ledger) -> frozenset[int] | s
         reach |= subtree_ids(ctx.session, person.org_unit_id)
     owning = person.has_role(Role.ISSUER) and person.department_id is not None
     if owning and person.department_id == ledger.owner_department_id:
-        department = ctx.session.get(Department, person.department_id)
-        home_id = None if department is None else department.org_unit_id
-        home = None if home_id is None else ctx.session.get(OrgUnit, home_id)
-        if home is not None and home.parent_id is None:
+        scope = data_scope(ctx, person)  # the owning department moves records within what it sees
+        if isinstance(scope, Scope) and scope.unit_ids is None:
             return EVERYWHERE  # the district's own department: records no unit holds yet too
-        if home is not None:
-            reach |= subtree_ids(ctx.session, home.id)
+        if isinstance(scope, Scope):
+            reach |= scope.unit_ids
     if reach:
         return frozenset(reach)
     if person.has_role(Role.ISSUER):
