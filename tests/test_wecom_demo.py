@@ -21,7 +21,7 @@ def test_the_wecom_demo_issues_a_task_and_the_filler_sees_the_first_question(tmp
     config = Config(database=DatabaseConfig(url=f"sqlite:///{tmp_path / 'demo.sqlite3'}"))
     out = io.StringIO()
     lines = [
-        "@li_minzheng /发布 低保月报 截止 2099-12-31 18:00 范围 松林村",
+        "@li_minzheng /发布 低保月报 截止 3个工作日 范围 松林村",
         "@zhang_dehua 开始",
         ":quit",
         "@zhang_dehua 这一行不会执行",
