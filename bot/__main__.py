@@ -131,7 +131,7 @@ def import_form_file(config: Config, args: argparse.Namespace) -> int:
         return 2
     runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
     with transaction(runtime.factory) as session:
-        result = import_form(runtime.engine.context(session), args.file, args.file.name, actor_id=None)
+        result = import_form(runtime.engine.context(session), args.file, args.file.name, person=None)
     print(result.message())
     return 0 if result.version is not None else 1
 

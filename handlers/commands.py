@@ -161,6 +161,8 @@ def summarise(ctx: Context, person: Person, args: str) -> list[str]:
         return [problem]
     state = reporting.progress(task)
     reporting.push_summary(ctx, task, [person], None)
+    if not reporting.gets_workbook(task, person):
+        return [t.digest_queued(task.title, len(state.submitted), state.total)]
     return [t.summary_queued(task.title, len(state.submitted), state.total)]
 
 

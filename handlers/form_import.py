@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sqlalchemy import select
+
 from handlers.context import Context
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
+from handlers.issue_rights import change_refusal, issue_refusal
 from handlers.ledger_links import canonical, form_problems
 from handlers.reporting import question_total
 from handlers.texts import form_import as t
 from ledger_store import audit
-from ledger_store.models import FormVersion
+from ledger_store.models import Form, FormVersion, Person
 
 # A reply listing more problems than this is cut, with a count of the rest.
 MAX_LISTED = 30
@@ -35,17 +38,31 @@ class FormImport:
         return t.imported(version.form.title, version.version, question_total(version))
 
 
-def import_form(ctx: Context, source: bytes | Path, file_name: str, actor_id: int | None) -> FormImport:
-    """Read a workbook; store it as a form (a new version when its questions changed) or say what is wrong."""
+def import_form(ctx: Context, source: bytes | Path, file_name: str, person: Person | None) -> FormImport:
+    """Read a workbook; store it as a form (a new version when its questions changed) or say what is wrong.
+
+    `person` sent it in chat (None: an admin at the command line). In chat a workbook may not change a form of
+    another department or a built-in one, nor link questions to a ledger the person's department cannot issue
+    (see handlers.issue_rights); a new form belongs to the sender's department.
+    """
     result = read_form(source, file_name=file_name, check_links=lambda fields: form_problems(ctx.session, fields))
     if result.form is None:
         return FormImport(None, tuple(str(p) for p in result.problems))
     form = replace(result.form, fields=tuple(canonical(ctx.session, result.form.fields)))
+    existing = ctx.session.scalar(select(Form).where(Form.code == form.code))
+    if person is not None:
+        refusal = change_refusal(existing, person)
+        if refusal is None and person.department is not None:
+            refusal = issue_refusal(ctx.session, person.department, form.title, form.fields)
+        if refusal is not None:
+            return FormImport(None, (refusal,))
     version = ensure_template(ctx.session, form, ctx.now())
+    if existing is None and person is not None:
+        version.form.owner_department_id = person.department_id
     audit.record(
         ctx.session,
         at=ctx.now(),
-        actor_id=actor_id,
+        actor_id=person.id if person is not None else None,
         action="import_form",
         entity="form_version",
         entity_id=version.id,

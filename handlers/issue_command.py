@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from handlers import conversation, on_behalf, recurrence_commands, reporting
 from handlers.context import Context
-from handlers.forms.registry import all_forms, latest_version
+from handlers.forms.registry import all_forms, fields_of, latest_version
+from handlers.issue_rights import issue_refusal
 from handlers.recurrence_rules import relative_deadline
 from handlers.scope import target_units
 from handlers.texts import commands as ct
@@ -75,6 +76,12 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     form, problem = find_form(ctx, name)
     if form is None:
         return [problem]
+    version = latest_version(ctx.session, form)
+    if version is None:
+        return [ct.unknown_template(name, [], [f.title for f in all_forms(ctx.session)])]
+    refusal = issue_refusal(ctx.session, department, form.title, fields_of(version))
+    if refusal is not None:
+        return [refusal]
     scope = parsed.group("scope") if parsed else None
     if schedule is not None:
         units, problem = target_units(ctx, department.id, scope)
@@ -93,9 +100,6 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     units, problem = target_units(ctx, department.id, scope)
     if problem:
         return [problem]
-    version = latest_version(ctx.session, form)
-    if version is None:
-        return [ct.unknown_template(name, [], [f.title for f in all_forms(ctx.session)])]
     similar = lookalikes(ctx, department.id, form.id, deadline, units)
     if similar:
         pending = {
@@ -224,6 +228,9 @@ def issue_pending(ctx: Context, person: Person, pending: dict[str, Any]) -> list
     version = ctx.session.get(FormVersion, pending["form_version_id"])
     if department is None or version is None:
         return [ct.NO_TARGETS]
+    refusal = issue_refusal(ctx.session, department, version.form.title, fields_of(version))
+    if refusal is not None:
+        return [refusal]
     deadline = datetime.fromisoformat(pending["deadline"])
     if deadline <= ctx.now():
         return [ct.past_deadline(reporting.format_deadline(ctx, deadline))]

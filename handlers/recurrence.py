@@ -8,17 +8,21 @@ whose deadline is still ahead; older ones are stale and skipped.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.forms.registry import fields_of, latest_version
+from handlers.issue_rights import issue_refusal
 from handlers.recurrence_rules import Schedule, deadline_of, issues_on, next_issue, period_of
 from handlers.reporting import Terms, answer_value, issue_task
+from handlers.texts import issuing as t
 from ledger_store import audit
 from ledger_store.models import (
     Assignment,
+    Department,
     Form,
     OrgUnit,
     Person,
@@ -27,7 +31,10 @@ from ledger_store.models import (
     ReportTask,
     Submission,
 )
-from ledger_store.org import default_targets, fillers_by_unit
+from ledger_store.org import default_targets, fillers_by_unit, issuers_of_department
+from ledger_store.outbox import Push, enqueue_many
+
+log = logging.getLogger(__name__)
 
 
 def schedule_of(recurrence: Recurrence) -> Schedule:
@@ -193,6 +200,16 @@ def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, peri
     issuer = ctx.session.get(Person, recurrence.issued_by_id)
     version = latest_version(ctx.session, recurrence.form)
     if not units or issuer is None or version is None:
+        return None
+    department = ctx.session.get(Department, recurrence.department_id)
+    refusal = issue_refusal(ctx.session, department, version.form.title, fields_of(version))
+    if refusal is not None:  # the ledger's share was taken away since: the period is skipped, and they are told
+        text = t.period_not_issued(version.form.title, period, refusal)
+        issuers = issuers_of_department(ctx.session, recurrence.department_id)
+        pushes = [Push(person.id, f"period-refused:{recurrence.id}:{period}:{person.id}", text) for person in issuers]
+        enqueue_many(ctx.session, pushes, ctx.now())
+        log.warning("recurrence %s: period %s not issued, its form reaches ledgers beyond the department",
+                    recurrence.id, period)  # fmt: skip
         return None
     terms = Terms(recurrence.accepts_late, recurrence.remind_hours, recurrence.id, period)
     return issue_task(ctx, issuer, version, deadline, units, terms, department_id=recurrence.department_id)

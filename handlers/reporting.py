@@ -354,16 +354,33 @@ def push_summary(ctx: Context, task: ReportTask, recipients: list[Person], kind:
 
 
 def queue_summary(ctx: Context, task: ReportTask, summary: Summary, recipients: list[Person], kind: str | None) -> None:
-    """Queue a built summary, with its digest, to each recipient.
+    """Queue a built summary, with its digest, to each recipient; the workbook only to the task's department.
 
-    `kind` keys the pushes so that one event (completion, the deadline) sends its summary once; None (on demand)
-    keys them by the stored file, so that every build is sent.
+    The workbook shows every answer whole (ID numbers, mobiles), so someone outside the department (an admin who
+    issued for it) gets the digest and a line saying whom the workbook went to. `kind` keys the pushes so that
+    one event (completion, the deadline) sends its summary once; None (on demand) keys them by the build, so that
+    every build is sent.
     """
-    stored = store_file(ctx.session, unique_file_name(ctx, summary.file_name), summary.content, ctx.now())
+    inside = [person for person in recipients if gets_workbook(task, person)]
+    stored = (
+        store_file(ctx.session, unique_file_name(ctx, summary.file_name), summary.content, ctx.now())
+        if inside
+        else None
+    )
+    build = kind or (f"file-{stored.id}" if stored is not None else f"digest-{ctx.now():%Y%m%d%H%M%S%f}")
     for person in recipients:
-        key = f"summary:{task.id}:{kind or f'file-{stored.id}'}:{person.id}"
-        enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=summary.digest)
-        enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":file", now=ctx.now(), file=stored)
+        key = f"summary:{task.id}:{build}:{person.id}"
+        if stored is not None and person in inside:
+            enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=summary.digest)
+            enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":file", now=ctx.now(), file=stored)
+        else:
+            text = summary.digest + "\n" + t.workbook_kept(task.department.name)
+            enqueue(ctx.session, person_id=person.id, dedupe_key=key + ":text", now=ctx.now(), text=text)
+
+
+def gets_workbook(task: ReportTask, person: Person) -> bool:
+    """Does the person receive the task's summary workbook (whole answers)? Only the task's department does."""
+    return person.department_id == task.department_id
 
 
 def unique_file_name(ctx: Context, name: str) -> str:

@@ -87,7 +87,7 @@ def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]
         return [t.FILES_NOT_YET]
     if not name.lower().endswith((".xlsx", ".xlsm")):
         return [ft.NOT_A_WORKBOOK]
-    return [import_form(ctx, incoming.file_bytes, name, person.id).message()]
+    return [import_form(ctx, incoming.file_bytes, name, person).message()]
 
 
 def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[str]:

@@ -160,6 +160,11 @@ class Form(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(100))
+    # The department that brought the form in by chat and may change it; None: built in or imported by an admin
+    # from the command line, changed by admins only.
+    owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    owner: Mapped[Department | None] = relationship(lazy="joined")
 
 
 class FormVersion(Base):

@@ -139,6 +139,8 @@ def test_a_subtree_scope_targets_the_units_below(chat):
 
 
 def test_a_town_department_issues_to_its_own_villages_and_no_further(chat, town_office):
+    # 低保月报 reads and writes 村社区基本情况台账 (区民政局's): the town's office issues it once shared in full.
+    chat.say("admin", "/台账权限 村社区基本情况台账 共享 朱沱镇民政办 完整")
     reply = chat.say(town_office, "/发布 低保月报 截止 明天17:00")
     assert "已通知3个单位：松林村、汉东村、石庙村" in reply
     assert "【朱沱镇民政办】发布了《低保月报》" in chat.pushed_texts("zhang_dehua")[0]

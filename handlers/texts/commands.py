@@ -165,6 +165,11 @@ def summary_queued(title: str, done: int, total: int) -> str:
     return f"正在生成《{title}》汇总表（已报 {done}/{total}），马上以文件发给您。"
 
 
+def digest_queued(title: str, done: int, total: int) -> str:
+    """Confirmation of /汇总 to someone outside the task's department: the digest only."""
+    return f"正在整理《{title}》的汇总情况（已报 {done}/{total}），马上发给您。"
+
+
 NO_OPEN_TASKS = "您目前没有待填报的任务。发送“/帮助”查看可以做什么。"
 
 

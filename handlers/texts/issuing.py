@@ -29,12 +29,12 @@ def only_admins_act_for(department: str, own: str | None) -> str:
 
 def on_behalf_note(department: str) -> str:
     """Added to an admin's confirmation of a task issued for a department."""
-    return f"这是代{department}发布的任务：汇总表发给{department}的发布员，也发给您。"
+    return f"这是代{department}发布的任务：汇总表发给{department}的发布员，您收到汇总情况。"
 
 
 def on_behalf_recurrence_note(department: str) -> str:
     """Added to an admin's confirmation of a recurring report set up for a department."""
-    return f"这是代{department}设定的定时发布：每期的汇总表发给{department}的发布员，也发给您。"
+    return f"这是代{department}设定的定时发布：每期的汇总表发给{department}的发布员，您收到汇总情况。"
 
 
 def on_behalf_notice(admin: str, department: str, task: str, task_id: int, deadline: str, count: int) -> str:
@@ -72,3 +72,34 @@ def lookalike(department: str, lines: list[str]) -> str:
         + "\n".join(lines)
         + "\n确实要再发布一次，请回复“确认发布”；回复其他内容则不发布。"
     )
+
+
+def form_beyond_ledgers(form: str, department: str, ledgers: list[tuple[str, str | None]]) -> str:
+    """A department issuing a form whose questions read and write ledgers it neither owns nor holds in full."""
+    parts = [f"{title}（{owner or '暂无归属部门'}）" for title, owner in ledgers]
+    first, which = ledgers[0][0], "这本台账" if len(ledgers) == 1 else "这些台账"
+    return (
+        f"“{form}”的部分题目从{'、'.join(parts)}预填并写回，{department}没有{which}的完整共享，不能发布这张表。"
+        f"如需发布，请联系台账归属部门或管理员开通完整共享（/台账权限 {first} 共享 {department} 完整）。"
+    )
+
+
+def form_id_builtin(code: str, title: str) -> str:
+    """A workbook whose form_id is a built-in template's (or one only admins change)."""
+    return (
+        f"表单编号 {code} 已被系统模板“{title}”使用，不能用上传的表格修改。"
+        "请在 settings 工作表里把 form_id 改成一个新的编号后重新发送。"
+    )
+
+
+def form_id_taken(code: str, title: str, owner: str) -> str:
+    """A workbook whose form_id is a form another department brought in."""
+    return (
+        f"表单编号 {code} 已被{owner}的“{title}”使用，只有{owner}可以修改它。"
+        "请在 settings 工作表里把 form_id 改成一个新的编号后重新发送。"
+    )
+
+
+def period_not_issued(form: str, period: str, refusal: str) -> str:
+    """To a department's issuers: a period of its recurring report was not issued because of a ledger right."""
+    return f"周期任务“{form}”（{period}）本期没有发布：{refusal}"

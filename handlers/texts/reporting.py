@@ -71,3 +71,8 @@ def overdue(days: int, hours: int) -> str:
     if days:
         return f"已逾期{days}天"
     return f"已逾期{max(hours, 1)}小时" if hours else "已到截止时间"
+
+
+def workbook_kept(department: str) -> str:
+    """Under a summary's digest, to someone outside the task's department (an admin who issued for it)."""
+    return f"汇总表（数据不打码）只发给{department}的发布员。"
