@@ -20,7 +20,7 @@ CONFIG = """
 [scheduler]
 tick_seconds = 1
 deliver_seconds = 1
-lease_seconds = 2
+lease_seconds = 5
 """
 
 
@@ -66,7 +66,9 @@ def test_one_scheduler_leads_a_second_waits_and_takes_over_when_the_first_stops(
     first = start()
     assert wait_for(lambda: holder(db) == f"{os.uname().nodename}:{first.pid}"), first.stderr
     second = start()
-    time.sleep(3)  # longer than the lease: the leader keeps renewing it, the standby keeps waiting
+    # Longer than the lease: the leader keeps renewing it (each second), the standby keeps waiting. The lease is
+    # five ticks long so that a leader slowed by a loaded machine still renews it in time.
+    time.sleep(6)
     assert holder(db) == f"{os.uname().nodename}:{first.pid}"
     first.send_signal(signal.SIGINT)
     assert first.wait(timeout=20) == 0
