@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger_store.characters import without_unstorable
 from ledger_store.db import ensure_row
 from ledger_store.masking import mask_payload, mask_sensitive
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus, Person, StoredFile
@@ -102,11 +103,24 @@ def _masked_card(card: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def store_file(session: Session, name: str, content: bytes, now: datetime) -> StoredFile:
-    """Keep a generated file so the outbox can deliver it later."""
-    stored = StoredFile(name=name, content=content, created_at=now)
+    """Keep a file (one the bot made, or one a person sent) so the outbox can deliver it or a handler read it."""
+    stored = StoredFile(name=storable_name(name), content=content, created_at=now)
     session.add(stored)
     session.flush()
     return stored
+
+
+def storable_name(name: str) -> str:
+    """A file name the name column holds: no control characters or line breaks, cut to the column's length with
+    its extension kept (a person's file may be called anything, at any length)."""
+    limit = StoredFile.__table__.c.name.type.length
+    name = " ".join(without_unstorable(name).split()) or "file"
+    if len(name) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 10:
+        return name[:limit]
+    return stem[: limit - len(suffix) - 1] + "." + suffix
 
 
 def is_reply(message: OutboxMessage) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.__main__ import main
 from handlers.forms.xlsform import read_form
 from handlers.messages import Incoming
-from ledger_store.models import Form
+from ledger_store.models import Form, OutboxMessage, StoredFile
 from ledger_store.org import SIMULATOR
 
 SURVEY = [
@@ -110,3 +110,16 @@ def test_notes_and_calculations_are_not_counted_as_questions_anywhere(chat, runt
     assert "填到第2/2题" in chat.say("li_minzheng", "/进度")
     review = chat.say("zhang_dehua", "7")
     assert "户均人数" in review
+
+
+def test_a_workbook_with_a_name_of_hundreds_of_characters_and_a_control_character_is_kept_and_read(runtime):
+    # As a platform's callback does: the message (and its file) is stored first, handled after.
+    name = "防返贫\x00监测" + "表" * 300 + ".xlsx"
+    incoming = Incoming(SIMULATOR, "li_minzheng", "", message_id="long-name", file_name=name, file_bytes=workbook())
+    assert runtime.engine.accept(incoming)
+    runtime.engine.process_pending()
+    with runtime.factory() as session:
+        [kept] = session.scalars(select(StoredFile.name)).all()
+        [reply] = session.scalars(select(OutboxMessage.text)).all()
+    assert len(kept) == 200 and kept.startswith("防返贫监测表表") and kept.endswith("表.xlsx")
+    assert reply.startswith("已导入表单《防返贫监测月报》")
