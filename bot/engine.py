@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.platforms.base import FileTooLarge
 from handlers import router
 from handlers.clock import Clock
 from handlers.context import Context
@@ -224,8 +225,16 @@ class Engine:
             )
 
     def _attach_file(self, session: Session, row_id: int, incoming: Incoming, fetch: FileFetcher) -> Incoming:
-        """Download the file a message refers to and keep it with the stored message."""
-        name, content = fetch(incoming)
+        """Download the file a message refers to and keep it with the stored message.
+
+        A file over the platform's cap is not kept: the message goes on without it, saying how big a file may be,
+        so the sender is told at once instead of the download failing (and being tried again) every time.
+        """
+        try:
+            name, content = fetch(incoming)
+        except FileTooLarge as error:
+            log.info("stored %s message %s: the file is over %d bytes, refused", incoming.platform, row_id, error.limit)
+            return replace(incoming, file_too_large=error.limit)
         row = session.get(InboundMessage, row_id)
         row.file = store_file(session, name, content, self.now())
         return replace(incoming, file_name=name, file_bytes=content)

@@ -35,6 +35,8 @@ class Incoming:
     unsupported: str | None = None
     # A file the platform holds for us; the edge downloads it before the handlers see the message.
     media_id: str | None = None
+    # Set instead of file_bytes when the file was over this many bytes: the edge did not take it.
+    file_too_large: int | None = None
 
     def __post_init__(self) -> None:
         # Cleaned here, where every platform's message takes shape, so that nothing (the stored inbound row, a

@@ -11,6 +11,7 @@ from handlers.messages import Incoming, Reply, masked
 from handlers.reporting import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
+from handlers.texts import files as file_texts
 from handlers.texts import form_import as ft
 from handlers.words import fold
 from ledger_store.models import ChatFocus, Person, Role
@@ -46,6 +47,8 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
         return buttons.click(ctx, person, incoming.button)
     if incoming.unsupported:
         return [t.UNKNOWN_MESSAGE_TYPE]
+    if incoming.file_too_large:
+        return [file_texts.file_too_large(incoming.file_too_large)]
     typed = incoming.text.strip()
     text = fold(typed)
     if not text and incoming.file_bytes is not None:

@@ -1,5 +1,8 @@
 """Files people upload are checked before they are opened: zip bombs, huge sheets, giant cells, stray NULs.
 
+A file over 20 MB sent on WeCom is not even downloaded past the cap: the emulator makes such files up as it
+serves them, so a test can send gigabytes that nobody holds.
+
 The bombs are built here, streamed through zlib (a sheet of zeros compresses about 1000:1), so nothing big is
 committed; a "declared" bomb is a small workbook whose archive directory claims gigabytes, as a real one would.
 Memory is checked with tracemalloc's peak, never with time.
@@ -20,9 +23,11 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bot.__main__ import main
+from bot.platforms.base import MAX_FILE_BYTES
+from bot.platforms.wecom.emulator import GeneratedFile
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import define_ledger, get_ledger, get_record
-from ledger_store.models import OrgUnit, Person
+from ledger_store.models import InboundMessage, InboundStatus, OrgUnit, Person
 from ledger_store.org_import import import_org
 from ledger_store.org_sheet import MAX_ROWS
 from ledger_store.xlsx_archive import Limits, UnsafeWorkbook, check_workbook
@@ -163,6 +168,32 @@ def test_a_bomb_sent_back_as_a_roster_leaves_the_roster_as_it_was(chat):
     reply = chat.send_file("zhang_dehua", "残疾人名单花名册.xlsx", bomb(30, ["身份证号", "姓名"]))
     assert reply.startswith("这个文件解压后超过 20 MB")
     assert "第2/3行" in chat.say("zhang_dehua", "确认")
+
+
+# --- a file over the cap, sent on WeCom -------------------------------------------------------------------------
+
+TOO_LARGE = "文件超过 20 MB，无法接收。请把表格拆小（或删去多余的工作表、图片）后重新发送。"
+
+
+def test_a_file_over_20_mb_sent_on_wecom_is_answered_at_once_and_not_kept(world):
+    world.emulator.member_sends_file("li_minzheng", GeneratedFile(MAX_FILE_BYTES + 1), "全区低保名单.xlsx")
+    world.settle()
+    assert world.texts("li_minzheng") == [TOO_LARGE]
+    with world.runtime.factory() as session:
+        [row] = session.scalars(select(InboundMessage))
+        assert (row.status, row.attempts, row.file_id) == (InboundStatus.DONE, 0, None)
+    assert sum(path.endswith("/media/get") for _, path in world.emulator.calls) == 1  # not tried again
+    assert "低保月报" in world.say("li_minzheng", "/模板")[0]
+
+
+def test_a_download_of_gigabytes_without_a_length_stops_at_the_cap_in_little_memory(world):
+    world.say("zhang_dehua", "帮助")  # the access token is fetched now, so only the download is measured
+    world.emulator.member_sends_file("zhang_dehua", GeneratedFile(3 << 30, declared=False), "台账.xlsx")
+    _, peak = peak_memory(world.settle)
+    assert world.texts("zhang_dehua") == [TOO_LARGE]
+    # The 20 MB read before the cap was passed, and the rest of the 3 GB left unread; the emulator's werkzeug
+    # server, in this process too, may add the 10 MB buffer it drains a dropped connection with.
+    assert peak < 35 * MB
 
 
 # --- on the command line -----------------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from bot.config import WeComConfig
 from bot.delivery import deliver_pending
-from bot.platforms.base import Card, DeliveryError, Outgoing, Recipient
+from bot.platforms.base import MAX_FILE_BYTES, Card, DeliveryError, FileTooLarge, Outgoing, Recipient
 from bot.platforms.wecom.api import WeComClient, file_name_of, multipart_file
 from bot.platforms.wecom.emulator import (
     SAMPLE_AES_KEY,
     SAMPLE_TOKEN,
     EmulatorSettings,
+    GeneratedFile,
     ServerHandle,
     WeComEmulator,
     serve,
@@ -246,6 +247,24 @@ def test_download_returns_the_name_and_bytes(emulator, platform):
     assert platform.download(media_id) == ("走访记录 表.xlsx", b"member's workbook")
     with pytest.raises(DeliveryError, match="40007"):
         platform.download("no-such-media")
+
+
+def test_a_download_is_capped_whether_or_not_its_length_is_declared(emulator, client):
+    for declared in (True, False):
+        fits = emulator.put_media(GeneratedFile(1000, declared=declared, chunk=64), "表.xlsx")
+        assert client.download(fits, limit=1000) == ("表.xlsx", bytes(1000))
+        over = emulator.put_media(GeneratedFile(1001, declared=declared, chunk=64), "表.xlsx")
+        with pytest.raises(FileTooLarge) as refused:
+            client.download(over, limit=1000)
+        assert refused.value.limit == 1000
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_the_file_is_read_and_not_retried(emulator, platform, sleeps):
+    huge = GeneratedFile(3 << 30)
+    with pytest.raises(FileTooLarge):
+        platform.download(emulator.put_media(huge, "大表.xlsx"))
+    assert huge.served < MAX_FILE_BYTES  # at most what the sockets took in before the connection was dropped
+    assert sleeps == [] and sum(path.endswith("/media/get") for _, path in emulator.calls) == 1
 
 
 @pytest.mark.parametrize(

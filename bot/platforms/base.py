@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# The largest file a person may send the bot (WeCom's own limit for a file): a download stops past it, so a
+# multi-gigabyte file never fills a worker's memory.
+MAX_FILE_BYTES = 20 << 20
+
 
 @dataclass(frozen=True)
 class Card:
@@ -51,6 +55,14 @@ class DeliveryError(Exception):
     def __init__(self, message: str, retry: bool = True) -> None:
         super().__init__(message)
         self.retry = retry
+
+
+class FileTooLarge(Exception):
+    """A file a person sent is over `limit` bytes: it was not downloaded, and retrying will not change that."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the file is over {limit} bytes")
+        self.limit = limit
 
 
 class Platform(Protocol):

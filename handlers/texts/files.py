@@ -1,8 +1,13 @@
-"""Sentences about workbooks people send in chat that are refused before they are opened."""
+"""Sentences about files people send in chat that are refused before they are opened."""
 
 from __future__ import annotations
 
 MB = 1 << 20
+
+
+def file_too_large(limit: int) -> str:
+    """A file bigger than the bot takes in at all: it was not received."""
+    return f"文件超过 {limit // MB} MB，无法接收。请把表格拆小（或删去多余的工作表、图片）后重新发送。"
 
 
 def unsafe_workbook(reason: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from wechatpy.session import SessionStorage
 from werkzeug.http import parse_options_header
 
 from bot.config import WeComConfig
+from bot.platforms.base import MAX_FILE_BYTES, FileTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 SECRET_PARAMS = re.compile(r"(access_token|corpsecret)=[^&\s'\"]+")
 # A quote, backslash or line break would end the multipart header early.
 UNSAFE_FILE_NAME = re.compile(r'["\\\r\n]')
+# A download is read this many bytes at a time, so it can stop soon after passing its cap.
+DOWNLOAD_CHUNK = 64 * 1024
 
 
 class NetworkError(Exception):
@@ -118,12 +121,27 @@ class WeComClient(WeChatClient):
         result = self.post("media/upload", params={"type": "file"}, data=body, headers={"Content-Type": content_type})
         return result["media_id"]
 
-    def download(self, media_id: str) -> tuple[str, bytes]:
-        """A temporary file's name and content; WeCom's JSON answer instead of a file raises its error."""
-        response = self.get("media/get", params={"media_id": media_id})
+    def download(self, media_id: str, limit: int = MAX_FILE_BYTES) -> tuple[str, bytes]:
+        """A temporary file's name and content, streamed: FileTooLarge as soon as it is known to pass `limit`
+        bytes (from Content-Length, or while reading); WeCom's JSON answer instead of a file raises its error."""
+        response = self.get("media/get", params={"media_id": media_id}, stream=True)
         if not isinstance(response, requests.Response):
             raise WeChatClientException(None, f"media/get returned no file: {response!r}", client=self)
-        return file_name_of(response.headers["Content-Disposition"]), response.content
+        with response:  # closing an unread response drops the connection: the rest is never received
+            name = file_name_of(response.headers["Content-Disposition"])
+            declared = response.headers.get("Content-Length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                raise FileTooLarge(limit)
+            chunks, size = [], 0
+            try:
+                for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise FileTooLarge(limit)
+                    chunks.append(chunk)
+            except requests.RequestException as error:
+                raise NetworkError(f"media/get: {scrub(str(error))}") from None
+        return name, b"".join(chunks)
 
     def update_card(
         self, agent_id: int, user_ids: Iterable[str], response_code: str, replace_name: str

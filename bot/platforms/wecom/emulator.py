@@ -11,7 +11,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -59,6 +59,29 @@ class EmulatorSettings:
     token_ttl: int = 7200
 
 
+@dataclass
+class GeneratedFile:
+    """A file of `size` bytes made up while it is served, so a member can send gigabytes the emulator never holds;
+    `declared` False serves it without Content-Length (chunked), so only counting the bytes read can stop it.
+    `served` counts the bytes handed to the server so far: what a download cost."""
+
+    size: int
+    declared: bool = True
+    chunk: int = 64 * 1024
+    served: int = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def chunks(self) -> Iterator[bytes]:
+        """The content, a chunk of zeros at a time."""
+        block = bytes(self.chunk)
+        for start in range(0, self.size, self.chunk):
+            piece = block[: min(self.chunk, self.size - start)]
+            self.served += len(piece)
+            yield piece
+
+
 class ApiError(Exception):
     """A WeCom error answer: errcode, errmsg and any extra fields (invaliduser ...)."""
 
@@ -75,7 +98,7 @@ class WeComEmulator(MemberPlayer):
         self.members: dict[str, dict] = {}
         self.departments: list[dict] = []
         self.sent: list[dict] = []
-        self.uploads: dict[str, tuple[str, bytes]] = {}
+        self.uploads: dict[str, tuple[str, bytes | GeneratedFile]] = {}
         self.card_updates: list[dict] = []
         self.calls: list[tuple[str, str]] = []
         self.callback_errors: list[str] = []
@@ -127,7 +150,7 @@ class WeComEmulator(MemberPlayer):
         with self._lock:
             self._failures[path.removeprefix("/").removeprefix("cgi-bin/")].extend([errcode] * times)
 
-    def put_media(self, data: bytes, name: str) -> str:
+    def put_media(self, data: bytes | GeneratedFile, name: str) -> str:
         """Store a file as temporary media (what a member sent, or an upload) and return its media_id."""
         media_id = "3" + secrets.token_urlsafe(48)
         with self._lock:
@@ -353,14 +376,20 @@ class WeComEmulator(MemberPlayer):
         media_id = self.put_media(data, part.filename or "")
         return {"type": media_type, "media_id": media_id, "created_at": str(int(self.clock()))}
 
-    def _media(self, media_id: Any) -> tuple[str, bytes]:
+    def _media(self, media_id: Any) -> tuple[str, bytes | GeneratedFile]:
         if media_id not in self.uploads or self.clock() - self._media_created[media_id] > MEDIA_TTL:
             raise ApiError(40007, "invalid media_id")
         return self.uploads[media_id]
 
     def _media_get(self) -> Response:
         name, data = self._media(request.args.get("media_id"))
-        response = Response(data, mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream")
+        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if isinstance(data, GeneratedFile):
+            response = Response(data.chunks(), mimetype=mimetype)
+            if data.declared:
+                response.headers["Content-Length"] = str(data.size)
+        else:
+            response = Response(data, mimetype=mimetype)
         quoted = quote(name)
         response.headers["Content-Disposition"] = f"attachment; filename=\"{quoted}\"; filename*=UTF-8''{quoted}"
         return response

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import requests
 from wechatpy.enterprise.crypto import WeChatCrypto
+
+if TYPE_CHECKING:
+    from bot.platforms.wecom.emulator import GeneratedFile
 
 CALLBACK_TIMEOUT = 5
 
@@ -22,7 +26,7 @@ class MemberPlayer:
         fields = f"<MsgType>{_cdata('text')}</MsgType><Content>{_cdata(text)}</Content><MsgId>{msg_id}</MsgId>"
         return self._post_callback(userid, fields)
 
-    def member_sends_file(self, userid: str, data: bytes, name: str) -> requests.Response:
+    def member_sends_file(self, userid: str, data: bytes | GeneratedFile, name: str) -> requests.Response:
         """Post a file message (MediaId, FileName) from a member; the file can be fetched with media/get.
 
         WeCom's callback docs list no file message for self-built apps: this is the shape SDKs that handle one parse.
