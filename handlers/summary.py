@@ -183,14 +183,14 @@ def missing_row(number: int, assignment: Assignment) -> list[object]:
 
 
 def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list) -> str:
-    """低保月报：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is)."""
+    """《低保月报》（任务#12）：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is)."""
     total = len(task.assignments)
     headline = None
     by_name = {f.name: f for f in fields}
     field = by_name.get(task.form_version.headline_field or "")
     if field is not None and field.name in totals:
         headline = t.headline_total(field.label, str(number_cell(totals[field.name])), field.unit)
-    line = t.summary_digest(task.title, total - len(missing), total, headline)
+    line = t.summary_digest(t.task_name(task.title, task.id), total - len(missing), total, headline)
     if missing:
         line += "；" + t.missing_units([a.org_unit.name for a in missing])
     return line

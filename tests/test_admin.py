@@ -47,7 +47,7 @@ def test_the_admin_follows_any_department_s_task(two_departments):
     assert "《残疾人两项补贴情况》（任务#2）" in reminder
     assert chat.say("admin", "/汇总 1") == "正在整理《低保月报》的汇总情况（已报 0/1），马上发给您。"
     [digest] = chat.pushes("admin")  # the workbook (whole ID numbers) stays with the task's department
-    assert digest.text.startswith("低保月报：0/1 已报") and digest.file_name is None
+    assert digest.text.startswith("《低保月报》（任务#1）：0/1 已报") and digest.file_name is None
     assert "汇总表（数据不打码）只发给区民政局的发布员。" in digest.text
     assert chat.pushes("li_minzheng") == []  # asked by the admin, sent to the admin
     assert chat.say("li_minzheng", "/汇总 1") == "正在生成《低保月报》汇总表（已报 0/1），马上以文件发给您。"

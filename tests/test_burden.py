@@ -48,7 +48,7 @@ def test_the_summary_has_a_burden_sheet_and_its_digest_says_what_the_ledger_spar
     chat.say("li_minzheng", BASICS)
     fill_basics(chat, clock)
     digest, summary = chat.pushes("li_minzheng")
-    assert digest.text == "村社区基本情况：2/2 已报，户籍人口合计 2215 人；台账带出 7 项，实际问了 5 题"
+    assert digest.text == "《村社区基本情况》（任务#1）：2/2 已报，户籍人口合计 2215 人；台账带出 7 项，实际问了 5 题"
     sheet = load_workbook(io.BytesIO(summary.file_bytes))["填报负担"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows == [

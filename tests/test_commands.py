@@ -353,7 +353,7 @@ def test_summary_sends_the_asker_a_workbook_with_totals_and_the_missing(villages
     reply = villages.say("li_minzheng", "/汇总")
     assert reply == "正在生成《低保月报》汇总表（已报 1/3），马上以文件发给您。"
     digest, workbook_push = villages.pushes("li_minzheng")
-    assert digest.text.startswith("低保月报：1/3 已报，本月新增低保户合计 4")
+    assert digest.text.startswith("《低保月报》（任务#1）：1/3 已报，本月新增低保户合计 4")
     assert "未报：汉东村、石庙村" in digest.text
     assert workbook_push.file_name == "低保月报汇总_任务1_20241128-100000.xlsx"
     workbook = load_workbook(io.BytesIO(workbook_push.file_bytes))
@@ -371,6 +371,15 @@ def test_summary_by_alias_and_by_task_number(villages):
     drop_pushes(villages)
     assert "《低保月报》汇总表（已报 0/3）" in villages.say("li_minzheng", "/summary 1")
     assert villages.pushes("li_minzheng")[1].file_name.startswith("低保月报汇总_任务1_")
+
+
+def test_the_digests_of_two_tasks_of_one_template_name_their_tasks(villages):
+    assert "（任务#2）" in villages.say("li_minzheng", "/发布 低保月报 截止 12月5日 范围 石庙村")
+    drop_pushes(villages)
+    villages.say("li_minzheng", "/汇总 1")
+    villages.say("li_minzheng", "/汇总 2")
+    digests = [push.text for push in villages.pushes("li_minzheng") if push.text]
+    assert [digest.split("：")[0] for digest in digests] == ["《低保月报》（任务#1）", "《低保月报》（任务#2）"]
 
 
 def test_two_summaries_of_one_task_in_one_second_are_two_files(villages, clock):
@@ -400,7 +409,7 @@ def test_when_the_last_target_submits_the_issuer_gets_the_digest_and_file_once(c
     assert chat.pushes("li_minzheng") == []
     assert "已提交" in submit_dibao(chat, "luo_xiuying", new_households=5)
     digest, workbook_push = chat.pushes("li_minzheng")
-    assert digest.text == "低保月报：2/2 已报，本月新增低保户合计 8 户；台账带出 2 项，实际问了 14 题"
+    assert digest.text == "《低保月报》（任务#1）：2/2 已报，本月新增低保户合计 8 户；台账带出 2 项，实际问了 14 题"
     assert workbook_push.file_name == "低保月报汇总_任务1_20241128-100000.xlsx"
     assert load_workbook(io.BytesIO(workbook_push.file_bytes))["未报送"].max_row == 1
     assert chat.pushes("wang_canlian") == [] and chat.pushes("admin") == []

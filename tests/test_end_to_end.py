@@ -75,7 +75,7 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
     pushes = chat.pushes("li_minzheng")
     texts = [p.text for p in pushes if p.text]
     files = [p for p in pushes if p.file_bytes]
-    assert texts == ["低保月报：3/3 已报，本月新增低保户合计 7 户；台账带出 2 项，实际问了 23 题"]
+    assert texts == ["《低保月报》（任务#1）：3/3 已报，本月新增低保户合计 7 户；台账带出 2 项，实际问了 23 题"]
     assert len(files) == 1
     assert files[0].file_name == "低保月报汇总_任务1_20241128-101500.xlsx"
     assert files[0].file_path is not None and files[0].file_path.read_bytes() == files[0].file_bytes
@@ -133,7 +133,9 @@ def test_summary_of_a_partly_reported_task_lists_who_is_missing(chat):
 
     assert "已报 1/3" in chat.say("wang_canlian", "/汇总")
     [digest, file] = chat.pushes("wang_canlian")
-    assert digest.text == "残疾人两项补贴情况：1/3 已报，困难残疾人生活补贴人数合计 12 人；未报：汉东村、石庙村"
+    assert digest.text == (
+        "《残疾人两项补贴情况》（任务#1）：1/3 已报，困难残疾人生活补贴人数合计 12 人；未报：汉东村、石庙村"
+    )
     workbook = load_workbook(io.BytesIO(file.file_bytes))
     sheet = workbook["汇总"]
     first = [cell.value for cell in sheet[2]]

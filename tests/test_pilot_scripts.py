@@ -141,7 +141,7 @@ def test_hostile_text_fails_only_itself_and_the_next_message_is_answered(tmp_pat
     assert "不能超过" in chen[2] and "第1/8题" in chen[2] and "第2/8题" in chen[3]  # 400 digits: asked again
     assert "已提交" in chen[-1]
     minzheng = to(transcript, "李敏正(li_minzheng)")
-    assert any("低保月报：1/1 已报" in body for body in minzheng) and "全部已报" in minzheng[-1]
+    assert any("《低保月报》（任务#1）：1/1 已报" in body for body in minzheng) and "全部已报" in minzheng[-1]
     summaries = sorted((tmp_path / "files" / "li_minzheng").glob("低保月报汇总_任务1_*.xlsx"))
     assert len(summaries) == 2  # the one pushed when all had reported, and the one /汇总 asked for
     sheet = load_workbook(summaries[-1])["汇总"]

@@ -74,7 +74,7 @@ def test_reminders_come_before_at_and_after_the_deadline_each_once(issued, work,
     run(work)
     assert "已到截止时间" in issued.pushed_texts("zhang_dehua")[0]
     digest, summary = issued.pushes("li_minzheng")
-    assert digest.text.startswith("低保月报：1/2 已报") and "未报：松林村" in digest.text
+    assert digest.text.startswith("《低保月报》（任务#1）：1/2 已报") and "未报：松林村" in digest.text
     assert summary.file_name.startswith("低保月报汇总_")
 
     at(clock, 12, 1, 9)
@@ -204,7 +204,7 @@ def test_a_late_answer_completes_the_task_and_the_full_summary_follows(issued, w
     at(clock, 12, 1, 10)
     fill(issued, "zhang_dehua")
     texts = issued.pushed_texts("li_minzheng")
-    assert texts == ["低保月报：2/2 已报，本月新增低保户合计 6 户"]
+    assert texts == ["《低保月报》（任务#1）：2/2 已报，本月新增低保户合计 6 户"]
 
 
 def test_a_task_can_name_its_own_reminder_hours(chat, work, clock):

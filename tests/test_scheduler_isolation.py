@@ -78,7 +78,7 @@ def test_a_task_whose_summary_fails_does_not_stop_the_other_deadlines_and_remind
     assert f"the deadline of task {broken} failed" in failure.getMessage() and failure.exc_info
 
     digest, summary = chat.pushes("li_minzheng")  # the other department's deadline closed
-    assert digest.text.startswith("低保月报：0/1 已报") and summary.file_name.startswith("低保月报汇总_")
+    assert digest.text.startswith("《低保月报》（任务#2）：0/1 已报") and summary.file_name.startswith("低保月报汇总_")
     assert "已到截止时间" in chat.pushed_texts("chen_guoping")[0]  # its filler was reminded
     assert "已到截止时间" in chat.pushed_texts("luo_xiuying")[0]  # and so was the broken task's
     assert chat.pushes("wang_canlian") == []  # the broken summary did not go out half-made
@@ -93,7 +93,7 @@ def test_a_task_whose_summary_fails_does_not_stop_the_other_deadlines_and_remind
     assert work.tick() == TickReport(issued=0, closed=1, reminded=0)
     work.drain()
     digest, summary = chat.pushes("wang_canlian")
-    assert digest.text.startswith("残疾人两项补贴情况：1/2 已报") and "未报：汉东村" in digest.text
+    assert digest.text.startswith("《残疾人两项补贴情况》（任务#1）：1/2 已报") and "未报：汉东村" in digest.text
     with runtime.factory() as session:
         audited = session.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "deadline")).all()
         assert sorted(audited) == sorted([str(broken), str(task_id(runtime, "低保月报"))])  # each closed once
@@ -122,7 +122,7 @@ def test_the_last_submission_stands_when_its_summary_fails_and_the_summary_follo
     assert work.tick().summaries == 1
     work.drain()
     digest, summary = chat.pushes("wang_canlian")
-    assert digest.text.startswith("残疾人两项补贴情况：2/2 已报")
+    assert digest.text.startswith("《残疾人两项补贴情况》（任务#1）：2/2 已报")
     rows = list(load_workbook(io.BytesIO(summary.file_bytes))["汇总"].iter_rows(values_only=True))
     assert [row[2] for row in rows[1:3]] == ["张德华", "罗秀英"]
     assert work.tick().summaries == 0  # sent once

@@ -101,7 +101,7 @@ def test_a_script_issues_a_task_and_a_filler_answers_it_to_the_summary(database:
     assert "“很多”不是数字" in replies[2] and "第2/8题" in replies[2]
     assert "已提交" in replies[-1]
     [progress] = [body for header, body in messages if header == "机器人 推送 → 李敏正(li_minzheng)"]
-    assert "低保月报：1/1 已报" in progress
+    assert "《低保月报》（任务#1）：1/1 已报" in progress
     [file_note] = [body for header, body in messages if header == "机器人 文件 → 李敏正(li_minzheng)"]
     [saved] = (out / "li_minzheng").glob("低保月报汇总*.xlsx")
     assert str(saved) in file_note

@@ -127,7 +127,7 @@ def test_a_report_filled_in_wecom_with_buttons_ends_with_the_summary_file(world)
     received = world.take("wang_canlian")
     digest = [m["text"]["content"] for m in received if m["msgtype"] == "text"]
     files = [m for m in received if m["msgtype"] == "file"]
-    assert digest == ["残疾人两项补贴情况：1/1 已报，困难残疾人生活补贴人数合计 12 人"]
+    assert digest == ["《残疾人两项补贴情况》（任务#1）：1/1 已报，困难残疾人生活补贴人数合计 12 人"]
     [file] = files
     name, content = world.emulator.uploads[file["file"]["media_id"]]
     assert name.startswith("残疾人两项补贴情况汇总_") and name.endswith(".xlsx")

@@ -172,4 +172,4 @@ def test_two_workers_at_once_handle_each_message_once_and_each_persons_in_order(
 
     with runtime.factory() as session:
         assert set(session.execute(select(InboundMessage.status, InboundMessage.attempts))) == {("done", 0)}
-    assert chat.pushed_texts("li_minzheng") == ["低保月报：3/3 已报，本月新增低保户合计 9 户"]
+    assert chat.pushed_texts("li_minzheng") == ["《低保月报》（任务#1）：3/3 已报，本月新增低保户合计 9 户"]

@@ -40,9 +40,10 @@ def late_reminder(task: str, deadline: str, late: str, position: int | None, tot
     return f"{task}已于{deadline}截止（{late}），{done}，请尽快补报。回复“开始”填写。"
 
 
-def summary_digest(title: str, done: int, total: int, headline: str | None) -> str:
-    """The one-line digest sent with a summary workbook."""
-    line = f"{title}：{done}/{total} 已报"
+def summary_digest(task: str, done: int, total: int, headline: str | None) -> str:
+    """The one-line digest sent with a summary workbook; `task` as task_name gives it, so two summaries of one
+    template read differently."""
+    line = f"{task}：{done}/{total} 已报"
     return f"{line}，{headline}" if headline else line
 
 
