@@ -29,9 +29,10 @@ from handlers.texts import issuing as it
 from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
+from ledger_store.file_names import stamped_name, store_named
 from ledger_store.models import Person, ReportTask, Role
 from ledger_store.org import unit_path
-from ledger_store.outbox import enqueue, store_file
+from ledger_store.outbox import enqueue
 
 
 @dataclass(frozen=True)
@@ -185,9 +186,10 @@ def templates(ctx: Context, person: Person, args: str) -> list[str]:
 
 def blank_form(ctx: Context, person: Person, args: str) -> list[str]:
     """/空白模板: send the blank form workbook to fill in and send back."""
-    stored = store_file(ctx.session, ft.BLANK_TEMPLATE_NAME, blank_template(), ctx.now())
-    stamp = ctx.local_now().strftime("%Y%m%d%H%M%S")
-    enqueue(ctx.session, person_id=person.id, dedupe_key=f"blank-form:{person.id}:{stamp}", now=ctx.now(), file=stored)
+    name = stamped_name(ft.BLANK_TEMPLATE_LABEL, ctx.local_now())
+    stored = store_named(ctx.session, name, blank_template(), ctx.now())
+    # Keyed by the file: every request is a file of its own and is sent.
+    enqueue(ctx.session, person_id=person.id, dedupe_key=f"blank-form:{stored.id}", now=ctx.now(), file=stored)
     return [ft.BLANK_TEMPLATE_SENT]
 
 

@@ -23,11 +23,12 @@ from handlers.masking import mask_sensitive
 from handlers.scope import data_scope, unit_named
 from handlers.texts import ledgers as t
 from ledger_store import audit, xlsx_cells
+from ledger_store.file_names import stamped_name, store_named
 from ledger_store.ledger_query import Condition, count_matching, find_matching
 from ledger_store.ledgers import UNIT_HEADER, from_json, is_sensitive, masked_value
 from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person
 from ledger_store.org import subtree_ids
-from ledger_store.outbox import enqueue, store_file
+from ledger_store.outbox import enqueue
 
 SHOWN_ROWS = 5
 
@@ -82,8 +83,7 @@ def export(ctx: Context, person: Person, args: str) -> list[str]:
         rows += 1
     buffer = io.BytesIO()
     book.save(buffer)
-    name = f"{ledger.title}_{ctx.local_now():%Y%m%d-%H%M}.xlsx"
-    stored = store_file(ctx.session, name, buffer.getvalue(), ctx.now())
+    stored = store_named(ctx.session, stamped_name(ledger.title, ctx.local_now()), buffer.getvalue(), ctx.now())
     # Keyed by the file: two exports in the same second are two files, and each is sent.
     enqueue(ctx.session, person_id=person.id, dedupe_key=f"export:{stored.id}", now=ctx.now(), file=stored)
     hidden = sensitive_labels(ledger) if masked else []

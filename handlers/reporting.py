@@ -20,6 +20,7 @@ from handlers.forms.registry import fields_of
 from handlers.summary import Summary, build_summary
 from handlers.texts import reporting as t
 from ledger_store import audit
+from ledger_store.file_names import store_named
 from ledger_store.models import (
     Answer,
     Assignment,
@@ -30,11 +31,10 @@ from ledger_store.models import (
     OrgUnit,
     Person,
     ReportTask,
-    StoredFile,
     Submission,
 )
 from ledger_store.org import fillers_by_unit, issuers_of_department
-from ledger_store.outbox import Push, enqueue, enqueue_many, store_file, taken_keys
+from ledger_store.outbox import Push, enqueue, enqueue_many, taken_keys
 
 WEEKDAYS = "一二三四五六日"
 log = logging.getLogger(__name__)
@@ -362,11 +362,7 @@ def queue_summary(ctx: Context, task: ReportTask, summary: Summary, recipients: 
     every build is sent.
     """
     inside = [person for person in recipients if gets_workbook(task, person)]
-    stored = (
-        store_file(ctx.session, unique_file_name(ctx, summary.file_name), summary.content, ctx.now())
-        if inside
-        else None
-    )
+    stored = store_named(ctx.session, summary.file_name, summary.content, ctx.now()) if inside else None
     build = kind or (f"file-{stored.id}" if stored is not None else f"digest-{ctx.now():%Y%m%d%H%M%S%f}")
     for person in recipients:
         key = f"summary:{task.id}:{build}:{person.id}"
@@ -381,17 +377,6 @@ def queue_summary(ctx: Context, task: ReportTask, summary: Summary, recipients: 
 def gets_workbook(task: ReportTask, person: Person) -> bool:
     """Does the person receive the task's summary workbook (whole answers)? Only the task's department does."""
     return person.department_id == task.department_id
-
-
-def unique_file_name(ctx: Context, name: str) -> str:
-    """The name, or name_2, name_3 … when a stored file has it already (two summaries built in one second)."""
-    stem, dot, suffix = name.rpartition(".")
-    taken = set(ctx.session.scalars(select(StoredFile.name).where(StoredFile.name.like(f"{stem}%"))))
-    candidate, number = name, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{stem}_{number}{dot}{suffix}"
-    return candidate
 
 
 def answers_by_assignment(ctx: Context, task: ReportTask) -> dict[int, tuple[Submission, dict[str, object]]]:

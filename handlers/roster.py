@@ -29,10 +29,11 @@ from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, KeyCheck, next_pending, shown
 from handlers.texts import record_scope as st
 from handlers.texts import roster as t
+from ledger_store.file_names import stamped_name, store_named
 from ledger_store.ledgers import from_json as ledger_value
 from ledger_store.ledgers import records_in_units
 from ledger_store.models import Conversation
-from ledger_store.outbox import enqueue, store_file
+from ledger_store.outbox import enqueue
 
 CONFIRM = UNCHANGED | {"是"}
 CONFIRM_ALL = frozenset({"全部确认", "都确认", "全部无变化", "都没变", "都对"})
@@ -203,9 +204,10 @@ def send_workbook(ctx: Context, conversation: Conversation, fields: list[Field],
     """Push the roster as an Excel workbook to edit and send back."""
     rows = [row for row in data["rows"] if row["status"] != REMOVED]
     content = roster_workbook(fields, rows)
-    stored = store_file(ctx.session, t.workbook_name(fields[0].repeat_label), content, ctx.now())
-    stamp = ctx.local_now().strftime("%Y%m%d%H%M%S")
-    key = f"roster:{conversation.id}:{fields[0].repeat}:{stamp}"
+    name = stamped_name(fields[0].repeat_label or fields[0].repeat, ctx.local_now(), t.WORKBOOK_TAG)
+    stored = store_named(ctx.session, name, content, ctx.now())
+    # Keyed by the file: every request is a file of its own and is sent.
+    key = f"roster:{conversation.id}:{fields[0].repeat}:{stored.id}"
     enqueue(ctx.session, person_id=conversation.person_id, dedupe_key=key, now=ctx.now(), file=stored)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,12 +21,11 @@ from handlers.forms.registry import fields_of
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
+from ledger_store.file_names import stamped_name
 from ledger_store.models import Assignment, AssignmentStatus, ReportTask, RosterRow, Submission
 from ledger_store.org import unit_path
 from ledger_store.xlsx_cells import cell, row_cells, sheet_title
 
-# Characters a file name may not hold on Windows (or anywhere, for the slash).
-UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -85,9 +83,8 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
 
 
 def file_name(ctx: Context, task: ReportTask) -> str:
-    """低保月报汇总_任务12_20241128-100503.xlsx: the title, the task number and the local time to the second."""
-    title = UNSAFE_IN_FILE_NAMES.sub("_", task.title)
-    return s.file_name(title, task.id, ctx.local_now().strftime("%Y%m%d-%H%M%S"))
+    """低保月报汇总_任务12_20241128-100503.xlsx: the title (made safe and short), the task number, the local time."""
+    return stamped_name(task.title, ctx.local_now(), s.file_tag(task.id))
 
 
 @dataclass(frozen=True)

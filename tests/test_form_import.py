@@ -75,9 +75,15 @@ def test_files_from_a_filler_or_not_excel_are_answered_politely(runtime):
 def test_the_blank_template_is_sent_as_a_file_that_reads_back_as_a_form(chat):
     assert "空白表单模板" in chat.say("li_minzheng", "/空白模板")
     [push] = chat.pushes("li_minzheng")
-    assert push.file_name == "一表通表单模板.xlsx"
+    assert push.file_name == "一表通表单模板_20241128-100000.xlsx"
     assert read_form(push.file_bytes, file_name=push.file_name).problems == []
     assert "需要发布员权限" in chat.say("zhang_dehua", "/空白模板")
+    chat.say("li_minzheng", "/空白模板")
+    chat.say("li_minzheng", "/空白模板")  # twice in one second: two files, both sent
+    assert [p.file_name for p in chat.pushes("li_minzheng")] == [
+        "一表通表单模板_20241128-100000_2.xlsx",
+        "一表通表单模板_20241128-100000_3.xlsx",
+    ]
 
 
 def test_import_form_on_the_command_line(tmp_path, capsys, monkeypatch):

@@ -59,6 +59,18 @@ def test_export_sends_every_matching_record_as_a_workbook_and_is_audited(chat, r
         assert entry.new["conditions"] == "联系电话=131****1935"
 
 
+def test_two_exports_in_one_second_are_two_files_with_two_names(chat):
+    chat.say("li_minzheng", "/导出 低保对象台账 保障类别=A类")
+    chat.say("li_minzheng", "/导出 低保对象台账 单位=松林村")  # the clock does not move
+    first, second = chat.pushes("li_minzheng")
+    assert (first.file_name, second.file_name) == (
+        "低保对象台账_20241128-100000.xlsx",
+        "低保对象台账_20241128-100000_2.xlsx",
+    )
+    # Both are in the simulator's folder: the second did not overwrite the first.
+    assert [load_workbook(push.file_path).active.max_row for push in (first, second)] == [4, 3]
+
+
 def count(chat, text: str, account: str = "li_minzheng") -> int:
     """The record count in the first line of a /查询 reply."""
     reply = chat.say(account, text)

@@ -16,7 +16,7 @@ from bot.runtime import build_runtime
 from handlers.messages import ButtonClick, Incoming
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import get_ledger, get_record, history
-from ledger_store.models import RosterRow, Submission
+from ledger_store.models import Form, FormVersion, RosterRow, Submission
 from ledger_store.org import SIMULATOR
 
 LIU, CHEN, WANG = "500118195803120218", "500118197209050447", "500118198501170635"
@@ -98,7 +98,7 @@ def test_a_row_number_outside_the_roster_is_named(roster):
 def test_the_roster_goes_out_as_a_workbook_and_comes_back_edited(roster, runtime):
     assert "花名册已作为 Excel 文件发给您" in roster.say("zhang_dehua", "表格")
     [push] = roster.pushes("zhang_dehua")
-    assert push.file_name == "残疾人名单花名册.xlsx"
+    assert push.file_name == "残疾人名单花名册_20241128-100000.xlsx"
     book = load_workbook(io.BytesIO(push.file_bytes))
     sheet = book.active
     lines = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -117,6 +117,21 @@ def test_the_roster_goes_out_as_a_workbook_and_comes_back_edited(roster, runtime
     roster.say("zhang_dehua", "提交")
     statuses = {values["member_name"]: status for _, status, values in rows_of(runtime)}
     assert statuses == {"刘大贵": "kept", "陈小芳": "changed", "孙小红": "added", "王德明": "removed"}
+
+
+def test_a_long_roster_name_with_a_slash_gives_a_short_safe_file_name(chat, runtime):
+    label = "残疾人/名单" + "很长" * 97  # 200 characters, one a file system refuses
+    with runtime.factory.begin() as session:
+        version = session.scalars(select(FormVersion).join(Form).where(Form.title == "两项补贴花名册")).one()
+        version.fields = [{**f, "repeat_label": label} if f.get("repeat") else f for f in version.fields]
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("zhang_dehua", "开始")
+    chat.pushes("zhang_dehua")
+    assert "花名册已作为 Excel 文件发给您" in chat.say("zhang_dehua", "表格")
+    [push] = chat.pushes("zhang_dehua")
+    assert push.file_name == "残疾人_名单" + "很长" * 27 + "花名册_20241128-100000.xlsx"  # the name cut to 60
+    assert push.file_path.name == push.file_name and push.file_path.parent.name == "zhang_dehua"
+    assert load_workbook(push.file_path).active["B2"].value == "刘大贵"
 
 
 def test_a_broken_workbook_is_answered_row_by_row_and_changes_nothing(roster, runtime):

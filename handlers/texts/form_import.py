@@ -17,4 +17,4 @@ def refused(count: int, listed: list[str], more: int) -> str:
 
 NOT_A_WORKBOOK = "只能导入 Excel 表单（.xlsx）。需要空白模板请发送“/空白模板”。"
 BLANK_TEMPLATE_SENT = "空白表单模板马上以文件发给您：填好 survey、choices、settings 三张表后直接发回来即可导入。"
-BLANK_TEMPLATE_NAME = "一表通表单模板.xlsx"
+BLANK_TEMPLATE_LABEL = "一表通表单模板"

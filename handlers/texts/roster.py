@@ -118,9 +118,8 @@ def review_line(count: int, counts: dict[str, int]) -> str:
     return f"{count} 行（{changes(counts)}）"
 
 
-def workbook_name(label: str) -> str:
-    """The file name of the roster workbook."""
-    return f"{label}花名册.xlsx"
+# After the roster's name in its workbook's file name: 残疾人名单花名册_20241128-100503.xlsx.
+WORKBOOK_TAG = "花名册"
 
 
 WORKBOOK_SENT = "花名册已作为 Excel 文件发给您：改好后直接发回即可，空行会被忽略，删掉的行即从名单中删除。"

@@ -25,6 +25,6 @@ def roster_sheet_title(label: str) -> str:
     return f"花名册-{label}"[:31]
 
 
-def file_name(title: str, task_id: int, stamp: str) -> str:
-    """The summary workbook's name: 低保月报汇总_任务12_20241128-100503.xlsx."""
-    return f"{title}汇总_任务{task_id}_{stamp}.xlsx"
+def file_tag(task_id: int) -> str:
+    """What follows the title in the summary workbook's name: 低保月报汇总_任务12_20241128-100503.xlsx."""
+    return f"汇总_任务{task_id}"
