@@ -250,7 +250,7 @@ def outgoing(row: OutboxMessage) -> Outgoing:
         file_bytes=row.file.content if row.file else None,
         card=card,
         repeatable=is_reply(row),
-        file_key=str(row.file_id) if row.file_id is not None else None,
+        file_key=f"{row.file_id}:{row.dedupe_key}" if row.file_id is not None else None,
     )
 
 

@@ -29,10 +29,10 @@ from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, KeyCheck, next_pending, shown
 from handlers.texts import record_scope as st
 from handlers.texts import roster as t
-from ledger_store.file_names import stamped_name, store_named
+from ledger_store.file_names import content_digest, stamped_name, store_named
 from ledger_store.ledgers import from_json as ledger_value
 from ledger_store.ledgers import records_in_units
-from ledger_store.models import Conversation
+from ledger_store.models import Conversation, StoredFile
 from ledger_store.outbox import enqueue
 
 CONFIRM = UNCHANGED | {"是"}
@@ -201,13 +201,20 @@ def answer(
 
 
 def send_workbook(ctx: Context, conversation: Conversation, fields: list[Field], data: dict[str, Any]) -> None:
-    """Push the roster as an Excel workbook to edit and send back."""
-    rows = [row for row in data["rows"] if row["status"] != REMOVED]
-    content = roster_workbook(fields, rows)
-    name = stamped_name(fields[0].repeat_label or fields[0].repeat, ctx.local_now(), t.WORKBOOK_TAG)
-    stored = store_named(ctx.session, name, content, ctx.now())
-    # Keyed by the file: every request is a file of its own and is sent.
-    key = f"roster:{conversation.id}:{fields[0].repeat}:{stored.id}"
+    """Push the roster as an Excel workbook to edit and send back, every time it is asked for; asked for again
+    with nothing changed, the file stored the last time goes again instead of a second copy (the roster's state
+    keeps which file that was and how often it went)."""
+    repeat = fields[0].repeat
+    content = roster_workbook(fields, [row for row in data["rows"] if row["status"] != REMOVED])
+    last = data.get("workbook")
+    stored = ctx.session.get(StoredFile, last["file"]) if last else None
+    if stored is None or content_digest(stored.content) != content_digest(content):
+        name = stamped_name(fields[0].repeat_label or repeat, ctx.local_now(), t.WORKBOOK_TAG)
+        stored, last = store_named(ctx.session, name, content, ctx.now()), None
+    sends = (last["sends"] if last else 0) + 1
+    save(conversation, repeat, {**data, "workbook": {"file": stored.id, "sends": sends}})
+    # Keyed by the file and its sends: every request goes out, two in one second too.
+    key = f"roster:{conversation.id}:{repeat}:{stored.id}:{sends}"
     enqueue(ctx.session, person_id=conversation.person_id, dedupe_key=key, now=ctx.now(), file=stored)
 
 

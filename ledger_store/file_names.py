@@ -7,7 +7,10 @@ folder keeps files by name, so two files made in one second must not share one e
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+import zipfile
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,6 +25,8 @@ MAX_LABEL_CHARS = 60
 # 60 Chinese characters are 180 bytes in UTF-8; rarer 4-byte characters are cut sooner, so that with the tag, time
 # and number a name stays well under the 255 bytes most file systems allow.
 MAX_LABEL_BYTES = 180
+# The part of an .xlsx that records when it was saved: two saves of one workbook differ only there.
+SAVE_TIME_PART = "docProps/core.xml"
 
 
 def safe_label(label: str, fallback: str = "file") -> str:
@@ -56,3 +61,18 @@ def unique_name(session: Session, name: str) -> str:
 def store_named(session: Session, name: str, content: bytes, now: datetime) -> StoredFile:
     """Keep a file the bot made, to send, under `name` made unique among the stored files."""
     return store_file(session, unique_name(session, name), content, now)
+
+
+def content_digest(content: bytes) -> str:
+    """A digest of what a file holds: of an .xlsx, its parts unpacked but the save time, so that one workbook saved
+    twice has one digest; of anything else, its bytes."""
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            for info in sorted(archive.infolist(), key=lambda info: info.filename):
+                if info.filename != SAVE_TIME_PART:
+                    part = archive.read(info)
+                    digest.update(f"{info.filename}\0{len(part)}\0".encode() + part)
+    except zipfile.BadZipFile:
+        return hashlib.sha256(content).hexdigest()
+    return digest.hexdigest()

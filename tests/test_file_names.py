@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
+
+from openpyxl import Workbook
 
 from ledger_store.db import transaction
 from ledger_store.file_names import (
     MAX_LABEL_BYTES,
     MAX_LABEL_CHARS,
+    content_digest,
     safe_label,
     stamped_name,
     store_named,
@@ -41,3 +45,21 @@ def test_a_name_taken_by_a_stored_file_gets_the_next_number(db):
         # % and _ are only characters: a stem they would match as wildcards does not count
         assert unique_name(session, "低保x100%.xlsx") == "低保x100%.xlsx"
         assert unique_name(session, "README") == "README"
+
+
+def workbook(value: str) -> bytes:
+    book = Workbook()
+    book.active.append([value])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_one_workbook_saved_twice_has_one_digest_and_another_does_not(monkeypatch):
+    first = workbook("刘大贵")
+    later = datetime(2030, 1, 1)
+    monkeypatch.setattr("time.time", lambda: later.timestamp())  # openpyxl and zipfile stamp the save time
+    again = workbook("刘大贵")
+    assert again != first and content_digest(again) == content_digest(first)
+    assert content_digest(workbook("陈小芳")) != content_digest(first)
+    assert content_digest(b"not a zip") != content_digest(b"not a zip either")

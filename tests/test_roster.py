@@ -16,7 +16,7 @@ from bot.runtime import build_runtime
 from handlers.messages import ButtonClick, Incoming
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import get_ledger, get_record, history
-from ledger_store.models import Form, FormVersion, RosterRow, Submission
+from ledger_store.models import Form, FormVersion, RosterRow, StoredFile, Submission
 from ledger_store.org import SIMULATOR
 
 LIU, CHEN, WANG = "500118195803120218", "500118197209050447", "500118198501170635"
@@ -117,6 +117,24 @@ def test_the_roster_goes_out_as_a_workbook_and_comes_back_edited(roster, runtime
     roster.say("zhang_dehua", "提交")
     statuses = {values["member_name"]: status for _, status, values in rows_of(runtime)}
     assert statuses == {"刘大贵": "kept", "陈小芳": "changed", "孙小红": "added", "王德明": "removed"}
+
+
+def test_the_workbook_asked_for_again_unchanged_is_the_same_stored_file(roster, runtime, clock):
+    roster.say("zhang_dehua", "表格")
+    clock.advance(minutes=1)
+    roster.say("zhang_dehua", "确认")  # a row confirmed: the workbook reads the same
+    roster.say("zhang_dehua", "表格")
+    first, again = roster.pushes("zhang_dehua")
+    assert again.file_name == first.file_name == "残疾人名单花名册_20241128-100000.xlsx"
+    assert again.file_bytes == first.file_bytes
+    roster.say("zhang_dehua", "删除 3 迁往外地")
+    roster.say("zhang_dehua", "表格")
+    [changed] = roster.pushes("zhang_dehua")
+    assert changed.file_name == "残疾人名单花名册_20241128-100100.xlsx"
+    assert load_workbook(io.BytesIO(changed.file_bytes)).active.max_row == 3  # the header and 2 rows left
+    with runtime.factory() as session:
+        stored = session.scalars(select(StoredFile.name).where(StoredFile.name.startswith("残疾人名单"))).all()
+    assert stored == [first.file_name, changed.file_name]
 
 
 def test_a_long_roster_name_with_a_slash_gives_a_short_safe_file_name(chat, runtime):

@@ -29,8 +29,9 @@ class Outgoing:
     card: Card | None = None
     # A reply may legitimately repeat word for word ("帮助" twice), so no platform-side duplicate check.
     repeatable: bool = False
-    # Which stored file this is: a resend of it may reuse an upload, an equal file stored again may not (the
-    # platform's duplicate check would then drop it as a resend).
+    # Which push of which stored file this is: a resend of it may reuse an upload; an equal file stored again, or
+    # the same stored file pushed again (a roster workbook asked for twice), may not (the platform's duplicate
+    # check would then drop it as a resend).
     file_key: str | None = None
 
 
