@@ -140,6 +140,7 @@ def import_ledger_file(config: Config, args: argparse.Namespace) -> int:
     """Stream a ledger file into the database, showing progress on a terminal."""
     from bot.progress import ProgressBar
     from handlers.ledger_catalog import find_ledger
+    from ledger_store.file_names import safe_label
     from ledger_store.ledger_import import import_ledger
 
     if not args.file.is_file():
@@ -149,7 +150,8 @@ def import_ledger_file(config: Config, args: argparse.Namespace) -> int:
     with runtime.factory() as session:
         ledger = find_ledger(session, args.ledger)
         code = ledger.code if ledger else args.ledger
-    errors = args.errors or args.file.with_name(f"{args.file.stem}_错误.xlsx")
+    # Next to the file, named after it (cut short: a long name plus _错误 could pass what the file system allows).
+    errors = args.errors or args.file.with_name(f"{safe_label(args.file.stem)}_错误.xlsx")
     bar = ProgressBar(sys.stderr)
     report = import_ledger(runtime.factory, code, args.file, None, runtime.engine.now(), bar.update, error_path=errors)
     bar.close()

@@ -33,6 +33,16 @@ def test_a_ledger_file_is_imported_by_title_and_bad_rows_land_in_an_error_workbo
     assert "新增 0" in capsys.readouterr().out
 
 
+def test_the_error_workbook_of_a_file_with_a_very_long_name_gets_a_short_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("YBT_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    assert main(["import-org", "bot/demo/org.csv"]) == 0
+    source = tmp_path / ("d" * 250 + ".csv")  # 254 bytes: with _错误.xlsx added it would be a name too long to save
+    source.write_text(CSV, encoding="utf-8")
+    assert main(["import-ledger", "低保对象台账", str(source)]) == 1
+    assert "有误 1 行" in capsys.readouterr().out
+    assert (tmp_path / ("d" * 60 + "_错误.xlsx")).is_file()
+
+
 def test_an_unknown_ledger_or_file_is_a_plain_error(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("YBT_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     assert main(["import-ledger", "低保对象台账", str(tmp_path / "none.csv")]) == 2
