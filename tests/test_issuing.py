@@ -58,7 +58,8 @@ def test_an_admin_issues_for_a_department_which_owns_the_task_and_its_summary_wo
     for answer in ["开始", "确认", *DIBAO, "提交"]:
         chat.say("zhang_dehua", answer)
     digest, workbook = chat.pushes("li_minzheng")
-    assert digest.text.startswith("《低保月报》（任务#1）：1/1 已报") and workbook.file_name.startswith("低保月报汇总_任务1_")
+    assert digest.text.startswith("《低保月报》（任务#1）：1/1 已报")
+    assert workbook.file_name.startswith("低保月报汇总_任务1_")
     # The workbook shows whole ID numbers and mobiles: the admin, outside the department, gets the digest only.
     [digest_only] = chat.pushes("admin")
     assert digest_only.file_name is None and digest_only.text.startswith("《低保月报》（任务#1）：1/1 已报")
