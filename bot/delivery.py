@@ -75,8 +75,9 @@ def send(platform: Platform, item: Claim) -> None:
         except Exception as error:
             # Even an adapter bug is recorded on the rows and retried, so one bad message cannot stall the rest.
             known = isinstance(error, DeliveryError)
+            failure = error if known else DeliveryError(repr(error), texts.UNKNOWN_ERROR, code="adapter")
             for entry in chunk:
-                item.failed[entry.row_id] = (str(error) if known else repr(error), error.retry if known else True)
+                item.failed[entry.row_id] = failure
             log.warning("push to %d recipients on %s failed: %s", len(chunk), platform.name,
                         mask_sensitive(str(error)), exc_info=not known)  # fmt: skip
             continue
@@ -98,11 +99,12 @@ def record(session: Session, claims: list[Claim], now: datetime, max_attempts: i
             .values(status=OutboxStatus.SENT, sent_at=now, next_attempt_at=None)
         )
     for item in claims:
-        for row_id, (error, retry) in item.failed.items():
-            fail(session.get(OutboxMessage, row_id), error, now, max_attempts, retry, counted=True)
+        for row_id, error in item.failed.items():
+            fail(session.get(OutboxMessage, row_id), error, now, max_attempts, counted=True)
         for entry in item.invalid:
-            fail(session.get(OutboxMessage, entry.row_id), f"{item.platform} does not know user {entry.user_id}", now,
-                 max_attempts, retry=False, counted=True)  # fmt: skip
+            unknown = DeliveryError(f"{item.platform} does not know user {entry.user_id}",
+                                    texts.unknown_user(item.platform), retry=False, code="unknown_user")  # fmt: skip
+            fail(session.get(OutboxMessage, entry.row_id), unknown, now, max_attempts, counted=True)
             report_invalid_user(session, entry.who, entry.user_id, item.platform, now)
     return len(sent)
 

@@ -10,8 +10,9 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.delivery_limits import MINUTE, Addressee, over_member_limit, over_platform_limit, platform_budgets
-from bot.platforms.base import Card, Outgoing, Platform
+from bot.platforms.base import Card, DeliveryError, Outgoing, Platform
 from handlers.masking import mask_sensitive
+from handlers.texts import delivery as texts
 from ledger_store.models import OutboxMessage, OutboxStatus, Person
 from ledger_store.org import platform_user_ids
 from ledger_store.outbox import is_reply, lock_claims, platform_of, reply_rows
@@ -31,7 +32,7 @@ class Claim:
     rows: list[Addressee] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     invalid: list[Addressee] = field(default_factory=list)
-    failed: dict[int, tuple[str, bool]] = field(default_factory=dict)  # row id -> (error, retry)
+    failed: dict[int, DeliveryError] = field(default_factory=dict)  # row id -> why it failed
 
 
 def claim(
@@ -158,12 +159,16 @@ class Taken:
                 continue
             name = row.platform or self.default_platform
             if name not in self.platforms:
-                fail(row, f"platform {name} is not configured", self.now, self.max_attempts, retry=False)
+                problem = DeliveryError(f"platform {name} is not configured", texts.platform_not_configured(name),
+                                        retry=False, code="not_configured")  # fmt: skip
+                fail(row, problem, self.now, self.max_attempts)
                 continue
             user_id = row.user_id or user_ids.get(name, {}).get(row.person_id)
             if user_id is None:
                 account = row.person.account if row.person else "?"
-                fail(row, f"{account} has no {name} id", self.now, self.max_attempts, retry=False)
+                problem = DeliveryError(f"{account} has no {name} id", texts.no_platform_id(name), retry=False,
+                                        code="no_platform_id")  # fmt: skip
+                fail(row, problem, self.now, self.max_attempts)
                 continue
             who = f"{row.person.name}({row.person.account})" if row.person else user_id
             entry = Addressee(row.id, user_id, who, row.dedupe_key, row.person_id, is_reply(row))
@@ -254,13 +259,14 @@ def outgoing(row: OutboxMessage) -> Outgoing:
     )
 
 
-def fail(row: OutboxMessage, error: str, now: datetime, max_attempts: int, retry: bool, counted: bool = False) -> None:
+def fail(row: OutboxMessage, error: DeliveryError, now: datetime, max_attempts: int, counted: bool = False) -> None:
     """Record a failure: back off exponentially, or park as dead when retrying cannot help or too many failed."""
     if not counted:
         row.attempts += 1
-    row.last_error, row.sent_at = error, None  # a failed try does not count against the per-minute limits
-    if not retry or row.attempts >= max_attempts:
+    row.last_error, row.failure_reason = str(error), error.reason
+    row.sent_at = None  # a failed try does not count against the per-minute limits
+    if not error.retry or row.attempts >= max_attempts:
         row.status = OutboxStatus.DEAD
-        log.warning("outbox %s is dead: %s", row.id, mask_sensitive(error))
+        log.warning("outbox %s is dead: %s", row.id, mask_sensitive(str(error)))
     else:
         row.next_attempt_at = now + RETRY_BASE * 2 ** (row.attempts - 1)

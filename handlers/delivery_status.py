@@ -22,11 +22,6 @@ NUMBER = re.compile(r"#?(\d+)")
 # Outbox numbers are 64-bit; a longer number names no message and must not reach the database as a parameter.
 MAX_NUMBER_DIGITS = 18
 SEPARATORS = re.compile(r"[\s,，、]+")
-# Our own error texts (bot.delivery and the WeCom adapter) that the view can put in plain Chinese.
-WECOM_CODE = re.compile(r"^WeCom .*?\((?:errcode )?(-?\d+)\)")
-UNKNOWN_USER = re.compile(r"^(\w+) does not know user ")
-NO_ID = re.compile(r"^\S+ has no (\w+) id$")
-NOT_CONFIGURED = re.compile(r"^platform (\w+) is not configured$")
 
 
 def run(ctx: Context, person: Person, args: str) -> list[str]:
@@ -60,7 +55,7 @@ def dead_line(ctx: Context, letter: DeadLetter) -> str:
     else:
         recipient = t.to_unregistered(letter.platform or "", mask_user_id(letter.user_id or ""))
     return t.dead_line(letter.id, f"{local.month}月{local.day}日 {local:%H:%M}", recipient, preview(letter),
-                       letter.attempts, explain(letter.last_error or ""))  # fmt: skip
+                       letter.attempts, letter.failure_reason or t.UNKNOWN_ERROR)  # fmt: skip
 
 
 def preview(letter: DeadLetter) -> str:
@@ -69,23 +64,6 @@ def preview(letter: DeadLetter) -> str:
         text = " ".join(mask_sensitive(letter.text).split())
         return t.text_preview(text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…")
     return t.file_preview(letter.file_name or "")
-
-
-def explain(error: str) -> str:
-    """A recorded delivery error in plain Chinese; one we do not know is named only as such, never echoed."""
-    if error.startswith("WeCom") and "(network)" in error:
-        return t.NETWORK
-    if code := WECOM_CODE.match(error):
-        return t.WECOM_ERRORS.get(int(code.group(1))) or t.wecom_code(int(code.group(1)))
-    if match := UNKNOWN_USER.match(error):
-        return t.unknown_user(match.group(1))
-    if match := NO_ID.match(error):
-        return t.no_platform_id(match.group(1))
-    if match := NOT_CONFIGURED.match(error):
-        return t.platform_not_configured(match.group(1))
-    if error.startswith("cannot save "):
-        return t.SIMULATOR_FILE
-    return t.UNKNOWN_ERROR  # the error itself, possibly an exception's text, stays in the log and the database
 
 
 def retry(ctx: Context, person: Person, words: list[str]) -> str:

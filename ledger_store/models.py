@@ -376,7 +376,10 @@ class OutboxMessage(Base):
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # the details, for the log and whoever reads the database
+    # Why the last try failed, in Chinese for an admin's /投递: the words of the platform that failed (its error
+    # codes stay inside its adapter), or of delivery itself (no account on the platform, platform not set up).
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # When a delivery pass handed the row to its platform: stamped with the lease, kept once sent, cleared when

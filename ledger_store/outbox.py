@@ -227,7 +227,7 @@ class DeadLetter:
     text: str | None
     file_name: str | None
     attempts: int
-    last_error: str | None
+    failure_reason: str | None
 
 
 def latest_dead(session: Session, limit: int) -> list[DeadLetter]:
@@ -242,7 +242,7 @@ def latest_dead(session: Session, limit: int) -> list[DeadLetter]:
             OutboxMessage.text,
             StoredFile.name,
             OutboxMessage.attempts,
-            OutboxMessage.last_error,
+            OutboxMessage.failure_reason,
         )
         .outerjoin(Person, Person.id == OutboxMessage.person_id)
         .outerjoin(StoredFile, StoredFile.id == OutboxMessage.file_id)

@@ -45,3 +45,16 @@ def test_web_workers_never_start_a_scheduler():
     source = (ROOT / "bot" / "__main__.py").read_text(encoding="utf-8")
     serve = source[source.index("def serve(") : source.index("def fake_wecom(")]
     assert "TimedWork" not in serve and "background(" not in serve
+
+
+# What only a platform's adapter knows: WeCom's error field and codes' home, its card type, its API host and paths.
+PLATFORM_DETAILS = ("errcode", "template_card", "qyapi.weixin", "media/upload", "media/get", "message/send")
+
+
+@pytest.mark.parametrize("package", ["handlers", "ledger_store"])
+def test_platform_details_stay_in_their_adapters(package):
+    found = {
+        str(path.relative_to(ROOT)): [word for word in PLATFORM_DETAILS if word in path.read_text(encoding="utf-8")]
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {file: words for file, words in found.items() if words} == {}

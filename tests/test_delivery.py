@@ -76,7 +76,7 @@ def test_a_retryable_failure_waits_longer_each_time_and_goes_out_later(
     runtime: Runtime, clock: ManualClock, server: FlakyPlatform
 ) -> None:
     reminder = queue(runtime, "zhang_dehua", REMINDER)
-    server.failing[REMINDER] = DeliveryError("connection refused")
+    server.failing[REMINDER] = DeliveryError("connection refused", "连不上")
     start = runtime.engine.now()
 
     assert deliver(runtime, server) == 0
@@ -111,7 +111,7 @@ def test_a_failure_that_retrying_cannot_fix_is_parked_at_once(
     runtime: Runtime, clock: ManualClock, server: FlakyPlatform
 ) -> None:
     reminder = queue(runtime, "zhang_dehua", REMINDER)
-    server.failing[REMINDER] = DeliveryError("user left the company", retry=False)
+    server.failing[REMINDER] = DeliveryError("user left the company", "此人已离职", retry=False)
 
     deliver(runtime, server)
     clock.advance(hours=1)
@@ -119,12 +119,13 @@ def test_a_failure_that_retrying_cannot_fix_is_parked_at_once(
 
     dead = row(runtime, reminder)
     assert (dead.status, dead.attempts, dead.last_error) == (OutboxStatus.DEAD, 1, "user left the company")
+    assert dead.failure_reason == "此人已离职"  # the adapter's words, kept for /投递
     assert server.tries == [REMINDER]
 
 
 def test_too_many_failed_attempts_park_the_message(runtime: Runtime, clock: ManualClock, server: FlakyPlatform) -> None:
     reminder = queue(runtime, "zhang_dehua", REMINDER)
-    server.failing[REMINDER] = DeliveryError("timeout")
+    server.failing[REMINDER] = DeliveryError("timeout", "超时")
 
     for _ in range(4):
         deliver(runtime, server, max_attempts=3)
@@ -144,12 +145,13 @@ def test_a_person_without_an_id_on_the_platform_is_parked_with_the_reason(runtim
     dead = row(runtime, reminder)
     assert dead.status == OutboxStatus.DEAD
     assert dead.last_error == "zhang_dehua has no dingtalk id"
+    assert dead.failure_reason == "此人没有登记钉钉账号，请在组织架构表的“钉钉账号”一列补上后重新导入"
     assert dingtalk.tries == []
 
 
 @pytest.mark.parametrize(
     "error",
-    [DeliveryError("busy"), DeliveryError("bad user id", retry=False), KeyError("errcode")],
+    [DeliveryError("busy", "繁忙"), DeliveryError("bad user id", "账号不对", retry=False), KeyError("errcode")],
     ids=["retryable", "hopeless", "adapter bug"],
 )
 def test_one_message_failing_does_not_hold_up_the_next(
@@ -176,6 +178,7 @@ def test_an_adapter_bug_is_retried_like_a_network_failure(
     deliver(runtime, server)
     assert row(runtime, reminder).status == OutboxStatus.PENDING
     assert "KeyError" in row(runtime, reminder).last_error
+    assert row(runtime, reminder).failure_reason == "机器人发送时出错，详情见机器人日志"  # never the exception
 
     del server.failing[REMINDER]
     clock.advance(seconds=30)

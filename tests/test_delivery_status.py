@@ -171,15 +171,12 @@ def test_nothing_to_retry(chat):
     assert chat.say("admin", "/投递 重试 全部") == "没有发送失败的消息，不需要重试。"
 
 
-def test_an_error_we_have_no_words_for_is_named_but_never_echoed(chat):
+def test_a_failure_without_a_reason_is_named_but_its_details_never_echoed(chat):
+    # A row failed before reasons were kept (or by a bug that gave none): the details stay in the database.
     queue_to(chat, "zhang_dehua", "第一条", key="odd:1")
-    queue_to(chat, "luo_xiuying", "第二条", key="odd:2")
-    errors = {"odd:1": "TypeError(\"'NoneType' object is not subscriptable\")",
-              "odd:2": "WeCom send failed (errcode 81013): user & party & tag all invalid"}  # fmt: skip
     with chat.runtime.factory.begin() as session:
-        for row in session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(errors))):
-            row.status, row.attempts, row.last_error = OutboxStatus.DEAD, 5, errors[row.dedupe_key]
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "odd:1"))
+        row.status, row.attempts, row.last_error = OutboxStatus.DEAD, 5, "TypeError(\"'NoneType' object\")"
     shown = chat.say("admin", "/投递")
     assert "“第一条”，试了 5 次。原因：机器人发送时出错，详情见机器人日志。" in shown
-    assert "原因：企业微信返回错误码 81013，请按企业微信的错误码说明处理（详情见机器人日志）。" in shown
-    assert "TypeError" not in shown and "NoneType" not in shown and "invalid" not in shown
+    assert "TypeError" not in shown and "NoneType" not in shown

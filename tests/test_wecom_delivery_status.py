@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from ledger_store.models import OutboxMessage, OutboxStatus
+
 
 def test_an_untrusted_ip_is_explained_and_the_messages_go_out_once_retried(world):
     world.emulator.fail_next("message/send", 60020, times=2)  # the push to the village and the issuer's answer
@@ -39,3 +43,15 @@ def test_a_member_who_left_wecom_is_shown_masked_with_the_reason(world):
     )
     assert "stranger_01" not in shown
     assert notice.startswith("企业微信里找不到stranger_01")  # the admin was told at once, as before
+
+
+def test_a_wecom_code_without_advice_is_named_by_its_number_and_its_message_never_echoed(world):
+    world.emulator.fail_next("message/send", 48002, times=2)  # a code the bot has no advice for: retried
+    assert world.say("li_minzheng", "/进度") == []
+    with world.runtime.factory.begin() as session:  # as if four tries had failed and the fifth were due
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING))
+        row.attempts, row.next_attempt_at = 4, row.created_at
+    world.settle()
+    shown = "\n".join(world.say("admin", "/投递"))
+    assert "试了 5 次。原因：企业微信返回错误码 48002，请按企业微信的错误码说明处理（详情见机器人日志）。" in shown
+    assert "errcode" not in shown and "injected" not in shown

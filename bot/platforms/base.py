@@ -51,11 +51,16 @@ class SendResult:
 
 
 class DeliveryError(Exception):
-    """A push failed; `retry` says whether trying again later can help."""
+    """A push failed, as the platform that failed explains it.
 
-    def __init__(self, message: str, retry: bool = True) -> None:
+    The message holds the details for the log; `code` names the failure ("wecom:60020", "network") for logs and
+    tests; `retry` says whether trying again later can help; `reason` says why in Chinese, with what to do, for an
+    admin's /投递. Nothing outside the adapter reads a platform's error codes or parses this message.
+    """
+
+    def __init__(self, message: str, reason: str, retry: bool = True, code: str = "unknown") -> None:
         super().__init__(message)
-        self.retry = retry
+        self.reason, self.retry, self.code = reason, retry, code
 
 
 class FileTooLarge(Exception):

@@ -12,26 +12,7 @@ USAGE = (
 RETRY_HINT = "回复“/投递 重试”重发最近 24 小时内失败的消息，“/投递 重试 全部”重发全部，“/投递 重试 编号”只重发一条。"
 NOTHING_TO_RETRY = "没有发送失败的消息，不需要重试。"
 
-# What WeCom's error codes mean for the admin, and what to do about them.
-WECOM_ERRORS = {
-    60020: "服务器 IP 不在企业微信可信 IP 列表，请在企业微信管理后台该应用的“企业可信IP”里加上本机的出口 IP",
-    40056: "企业微信不接受配置里的 agent_id，请核对 [wecom] agent_id",
-    41011: "配置里没有填 agent_id，请在 [wecom] agent_id 填上应用的 AgentId",
-    40013: "企业微信不接受配置里的企业ID，请核对 [wecom] corp_id",
-    40001: "应用的 Secret 不对，请核对 [wecom] secret 或环境变量 YBT_WECOM_SECRET",
-    45009: "调用太频繁，被企业微信限流",
-    45033: "同时调用太多，被企业微信限流",
-    -1: "企业微信系统繁忙",
-    40007: "企业微信里的文件已过期，重试时会重新上传",
-}
-NETWORK = "连不上企业微信（网络不通或超时）"
-SIMULATOR_FILE = "模拟器保存不了这个文件（文件夹不可写）"
 UNKNOWN_ERROR = "机器人发送时出错，详情见机器人日志"
-
-
-def wecom_code(code: int) -> str:
-    """A WeCom error code we have no advice for."""
-    return f"企业微信返回错误码 {code}，请按企业微信的错误码说明处理（详情见机器人日志）"
 
 
 def invalid_user(who: str, platform: str) -> str:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 
+# Why a push to the simulator failed, for /投递.
+FILE_NOT_SAVED = "模拟器保存不了这个文件（文件夹不可写）"
+
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -49,7 +52,9 @@ class SimulatorPlatform:
                 folder.mkdir(parents=True, exist_ok=True)
                 received.file_path.write_bytes(message.file_bytes)
             except OSError as error:
-                raise DeliveryError(f"cannot save {received.file_path}: {error}") from error
+                raise DeliveryError(
+                    f"cannot save {received.file_path}: {error}", FILE_NOT_SAVED, code="simulator:file"
+                ) from error
         # Only a delivered key counts as seen, so a retry after a failed save still arrives.
         self.seen_keys.add(recipient.dedupe_key)
         self.inboxes.setdefault(user_id, []).append(received)

@@ -12,6 +12,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WeComConfig
 from bot.platforms.base import Card, DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.wecom import errors
 from bot.platforms.wecom.api import NetworkError, WeComClient
 from bot.platforms.wecom.inbound import CardUpdate, card_task_id
 from handlers.masking import mask_sensitive
@@ -51,7 +52,9 @@ class WeComDeliveryError(DeliveryError):
     """A failed WeCom call, with WeCom's errcode (None for a network or HTTP failure)."""
 
     def __init__(self, message: str, retry: bool, errcode: int | None) -> None:
-        super().__init__(message, retry=retry)
+        reason = errors.NETWORK if errcode is None else errors.REASONS.get(errcode) or errors.unknown_code(errcode)
+        code = "network" if errcode is None else f"wecom:{errcode}"
+        super().__init__(message, reason, retry=retry, code=code)
         self.errcode = errcode
 
 
