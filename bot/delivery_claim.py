@@ -10,12 +10,12 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.delivery_limits import MINUTE, Addressee, over_member_limit, over_platform_limit, platform_budgets
-from bot.platforms.base import Card, DeliveryError, Outgoing, Platform
+from bot.platforms.base import DeliveryError, Outgoing, Platform
 from handlers.masking import mask_sensitive
 from handlers.texts import delivery as texts
 from ledger_store.models import OutboxMessage, OutboxStatus, Person
 from ledger_store.org import platform_user_ids
-from ledger_store.outbox import is_reply, lock_claims, platform_of, reply_rows
+from ledger_store.outbox import Buttons, is_reply, lock_claims, platform_of, reply_rows
 
 log = logging.getLogger(__name__)
 RETRY_BASE = timedelta(seconds=30)
@@ -246,14 +246,12 @@ def more_of_the_same(session: Session, taken: Taken, budgets: dict[str, int]) ->
 
 def outgoing(row: OutboxMessage) -> Outgoing:
     """The platform-neutral message a row holds."""
-    card = None
-    if row.card:
-        card = Card(row.card["token"], tuple(map(tuple, row.card["options"])), row.card["multiple"])
+    buttons = Buttons.from_json(row.card) if row.card else None
     return Outgoing(
         text=row.text,
         file_name=row.file.name if row.file else None,
         file_bytes=row.file.content if row.file else None,
-        card=card,
+        buttons=buttons,
         repeatable=is_reply(row),
         file_key=f"{row.file_id}:{row.dedupe_key}" if row.file_id is not None else None,
     )

@@ -206,13 +206,6 @@ class Engine:
     ) -> None:
         """Replies to a stored message leave through the outbox, on the platform it came from."""
         for index, reply in enumerate(replies):
-            card = None
-            if reply.options:
-                card = {
-                    "token": reply.token,
-                    "multiple": reply.multiple,
-                    "options": [[option.value, option.label] for option in reply.options],
-                }
             enqueue(
                 session,
                 person_id=person.id if person else None,
@@ -221,7 +214,7 @@ class Engine:
                 now=self.now(),
                 text=reply.text,
                 platform=incoming.platform,
-                card=card,
+                buttons=reply.buttons,
             )
 
     def _attach_file(self, session: Session, row_id: int, incoming: Incoming, fetch: FileFetcher) -> Incoming:

@@ -6,11 +6,12 @@ from handlers import answering, conversation, roster
 from handlers.context import Context
 from handlers.forms.fields import FieldType
 from handlers.forms.registry import fields_of
-from handlers.messages import ButtonClick, Option, Reply
+from handlers.messages import ButtonClick, Reply
 from handlers.texts import conversation as t
 from handlers.texts.validation import CONFIRM, NO, YES
 from handlers.words import SUBMIT_WORD
 from ledger_store.models import Conversation, Person
+from ledger_store.outbox import Buttons, Option
 
 
 def question_token(current: Conversation) -> str:
@@ -35,14 +36,14 @@ def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]
         if conversation.form_state(ctx, current, fields).open_fields():
             return replies
         options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
-        return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
+        return [*replies[:-1], Reply(replies[-1].text, Buttons(question_token(current), options))]
     field = fields[current.position]
     if field.repeat:
         words = roster.buttons(current, field.repeat)
         if not words:
             return replies
         options = tuple(Option(word, word) for word in words)
-        return [*replies[:-1], Reply(replies[-1].text, options=options, token=question_token(current))]
+        return [*replies[:-1], Reply(replies[-1].text, Buttons(question_token(current), options))]
     if field.type == FieldType.YES_NO:
         options = (Option(YES, YES), Option(NO, NO))
     elif field.type == FieldType.ACKNOWLEDGE:
@@ -52,7 +53,7 @@ def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]
     else:
         return replies
     multiple = field.type == FieldType.SELECT_MULTIPLE
-    last = Reply(replies[-1].text, options=options, multiple=multiple, token=question_token(current))
+    last = Reply(replies[-1].text, Buttons(question_token(current), options, multiple))
     return [*replies[:-1], last]
 
 

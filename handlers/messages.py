@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from handlers.masking import mask_sensitive
 from handlers.words import storable
+from ledger_store.outbox import Buttons
 
 
 @dataclass(frozen=True)
@@ -47,24 +48,13 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Option:
-    """One answer a platform may offer as a button: the text it stands for and the label shown."""
-
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
 class Reply:
-    """A reply to the sender; `options` (with the question `token`) may be rendered as buttons."""
+    """A reply to the sender; `buttons` offers the question's answers, drawn as the platform can."""
 
     text: str
-    options: tuple[Option, ...] = field(default_factory=tuple)
-    multiple: bool = False
-    token: str | None = None
+    buttons: Buttons | None = None
 
 
 def masked(reply: Reply) -> Reply:
     """The reply as it may leave: ID numbers and mobiles masked in its text and button labels (see router)."""
-    options = tuple(Option(option.value, mask_sensitive(option.label)) for option in reply.options)
-    return Reply(mask_sensitive(reply.text), options, reply.multiple, reply.token)
+    return Reply(mask_sensitive(reply.text), None if reply.buttons is None else reply.buttons.masked())

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_store.characters import without_unstorable
 from ledger_store.db import ensure_row
-from ledger_store.masking import mask_payload, mask_sensitive
+from ledger_store.masking import mask_sensitive
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus, Person, StoredFile
 
 # Replies to what a person just said start their dedupe keys with this; they may repeat word for word.
@@ -20,6 +20,38 @@ REPLY_PREFIX = "reply:"
 CLAIM_LOCK_KEY = "outbox:claim-lock"
 # Rows changed per statement when many dead letters are put back at once.
 CHUNK = 500
+
+
+class Option(NamedTuple):
+    """One answer a question offers as a button: the text it stands for (what a press types back) and its label."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """The answers a question offers as buttons: one value from a handler's Reply, through the outbox, to the
+    platform's adapter (which draws them its own way, or leaves them out). `token` names the question, so a press
+    on an old one is told apart; `multiple` lets several be ticked."""
+
+    token: str
+    options: tuple[Option, ...]
+    multiple: bool = False
+
+    def masked(self) -> Buttons:
+        """The buttons with ID numbers and mobiles masked in their labels; the values are kept as they are."""
+        return Buttons(self.token, tuple(Option(o.value, mask_sensitive(o.label)) for o in self.options), self.multiple)
+
+    def to_json(self) -> dict[str, Any]:
+        """As the outbox keeps them."""
+        return {"token": self.token, "multiple": self.multiple, "options": [[o.value, o.label] for o in self.options]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Buttons:
+        """As the outbox kept them."""
+        options = tuple(Option(value, label) for value, label in data["options"])
+        return cls(data["token"], options, bool(data.get("multiple")))
 
 
 def enqueue(
@@ -31,12 +63,12 @@ def enqueue(
     text: str | None = None,
     file: StoredFile | None = None,
     platform: str | None = None,
-    card: dict[str, Any] | None = None,
+    buttons: Buttons | None = None,
     user_id: str | None = None,
 ) -> OutboxMessage | None:
     """Queue a push to a person (or, with platform and user_id, to an unregistered sender); None on a repeat key.
 
-    Every push leaves through here or enqueue_many: ID numbers and mobiles in its text and card are masked.
+    Every push leaves through here or enqueue_many: ID numbers and mobiles in its text and button labels are masked.
     """
     existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
@@ -47,7 +79,7 @@ def enqueue(
         user_id=user_id,
         platform=platform,
         text=None if text is None else mask_sensitive(text),
-        card=_masked_card(card),
+        card=None if buttons is None else buttons.masked().to_json(),
         file=file,
         created_at=now,
         attempts=0,
@@ -92,14 +124,6 @@ def enqueue_many(session: Session, pushes: list[Push], now: datetime) -> list[Pu
         ]
         session.execute(insert(OutboxMessage), rows)  # one executemany, no objects to track
     return list(new.values())
-
-
-def _masked_card(card: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A button card with its labels masked; the values (what a click types back) are kept as they are."""
-    if card is None:
-        return None
-    options = [[value, mask_payload(label)] for value, label in card.get("options", [])]
-    return {**card, "options": options}
 
 
 def store_file(session: Session, name: str, content: bytes, now: datetime) -> StoredFile:

@@ -93,18 +93,18 @@ def test_choice_and_yes_no_questions_offer_buttons_and_a_click_answers(chat, run
     for answer in ["12", "5", "8600"]:
         chat.say("chen_guoping", answer)
     [reply] = runtime.engine.receive(Incoming(SIMULATOR, "chen_guoping", "2024-11-20", message_id="d"))
-    assert [(o.value, o.label) for o in reply.options] == [("1", "社保卡"), ("2", "银行卡"), ("3", "现金")]
-    assert reply.multiple is False and reply.token
+    assert [(o.value, o.label) for o in reply.buttons.options] == [("1", "社保卡"), ("2", "银行卡"), ("3", "现金")]
+    assert reply.buttons.multiple is False and reply.buttons.token
 
     stale = Incoming(SIMULATOR, "chen_guoping", "", message_id="x", button=ButtonClick("c999p4", "1"))
     [declined] = runtime.engine.receive(stale)
     assert "已经答过" in declined.text and "第5/8题" in declined.text
 
-    click = Incoming(SIMULATOR, "chen_guoping", "", message_id="c", button=ButtonClick(reply.token, "2"))
+    click = Incoming(SIMULATOR, "chen_guoping", "", message_id="c", button=ButtonClick(reply.buttons.token, "2"))
     [next_question] = runtime.engine.receive(click)
     assert "第6/8题" in next_question.text
-    assert next_question.multiple is True and len(next_question.options) == 5
-    again = Incoming(SIMULATOR, "chen_guoping", "", message_id="c2", button=ButtonClick(reply.token, "1"))
+    assert next_question.buttons.multiple is True and len(next_question.buttons.options) == 5
+    again = Incoming(SIMULATOR, "chen_guoping", "", message_id="c2", button=ButtonClick(reply.buttons.token, "1"))
     assert "已经答过" in runtime.engine.receive(again)[0].text
     assert "发放方式：银行卡" in chat.say("chen_guoping", "查看")
 
@@ -116,8 +116,8 @@ def test_the_review_offers_a_submit_button_that_submits(chat, runtime, ledger_wi
         chat.say("zhang_dehua", answer)
     [review] = runtime.engine.receive(Incoming(SIMULATOR, "zhang_dehua", "跳过", message_id="r"))
     assert "请核对" in review.text
-    assert [(o.value, o.label) for o in review.options] == [("提交", "确认提交")]
-    click = Incoming(SIMULATOR, "zhang_dehua", "", message_id="s", button=ButtonClick(review.token, "提交"))
+    assert [(o.value, o.label) for o in review.buttons.options] == [("提交", "确认提交")]
+    click = Incoming(SIMULATOR, "zhang_dehua", "", message_id="s", button=ButtonClick(review.buttons.token, "提交"))
     assert "已提交" in runtime.engine.receive(click)[0].text
 
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ledger_store.models import OutboxMessage
-from ledger_store.outbox import Push, enqueue, enqueue_many
+from ledger_store.outbox import Buttons, Option, Push, enqueue, enqueue_many
 
 WHOLE = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")
 REMARK = "户主电话13912345678，身份证500118196003138318，已入户核实"
@@ -67,7 +67,7 @@ def test_a_push_queued_with_whole_numbers_is_stored_masked(runtime):
             dedupe_key="one",
             now=runtime.engine.now(),
             text="请核对 13700001234 的户口",
-            card={"token": "t", "multiple": False, "options": [["1", "500118196003138318 张德明"]]},
+            buttons=Buttons("t", (Option("1", "500118196003138318 张德明"),)),
         )
         enqueue_many(session, [Push(1, "many", "身份证 44011320141005001X 已迁出")], runtime.engine.now())
     with runtime.factory() as session:

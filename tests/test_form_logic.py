@@ -122,7 +122,7 @@ def test_acknowledge_asks_for_a_confirmation_and_offers_one_button(family, runti
     assert "第5/6题" in confirm and "以上信息已核实" in confirm and "请回复“确认”继续" in confirm
     assert "无法识别" in family.say("zhang_dehua", "不知道")
     [reply] = runtime.engine.receive(incoming("zhang_dehua", "不清楚"))
-    assert [(option.value, option.label) for option in reply.options] == [("确认", "确认")]
+    assert [(option.value, option.label) for option in reply.buttons.options] == [("确认", "确认")]
     assert "第6/6题" in family.say("zhang_dehua", "确认")  # 确认 answers the question, it does not submit
 
 

@@ -227,11 +227,11 @@ def test_a_roster_edit_survives_a_restart(roster, runtime, engine, clock):
 
 def test_a_row_offers_buttons_and_a_press_on_an_earlier_row_is_stale(roster, runtime):
     [reply] = runtime.engine.receive(Incoming(SIMULATOR, "zhang_dehua", "查看", message_id="look"))
-    assert [option.value for option in reply.options] == ["确认", "修改", "删除", "全部确认"]
-    first_row = reply.token
+    assert [option.value for option in reply.buttons.options] == ["确认", "修改", "删除", "全部确认"]
+    first_row = reply.buttons.token
     press = Incoming(SIMULATOR, "zhang_dehua", "", message_id="press-1", button=ButtonClick(first_row, "确认"))
     [second] = runtime.engine.receive(press)
-    assert "第2/3行" in second.text and second.token != first_row
+    assert "第2/3行" in second.text and second.buttons.token != first_row
     again = Incoming(SIMULATOR, "zhang_dehua", "", message_id="press-2", button=ButtonClick(first_row, "确认"))
     [stale] = runtime.engine.receive(again)
     assert "这个按钮对应的题目已经答过或换了" in stale.text and "第2/3行" in stale.text

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import WeComConfig
 from bot.delivery import deliver_pending
-from bot.platforms.base import MAX_FILE_BYTES, Card, DeliveryError, FileTooLarge, Outgoing, Recipient
+from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, FileTooLarge, Outgoing, Recipient
 from bot.platforms.wecom.api import WeComClient, file_name_of, multipart_file
 from bot.platforms.wecom.emulator import (
     SAMPLE_AES_KEY,
@@ -32,11 +32,17 @@ from bot.platforms.wecom.token_store import DatabaseStorage, RedisTokenStorage, 
 from handlers.texts import wecom as texts
 from ledger_store.db import transaction
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus
-from ledger_store.outbox import enqueue
+from ledger_store.outbox import Buttons, Option, enqueue
 
 CORP_ID, SECRET, AGENT_ID = "ww0123456789abcdef", "app-secret-0123456789", 1000002
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TASK_ID = re.compile(r"[0-9A-Za-z_\-@]{1,128}")
+
+
+def Card(token: str, options, multiple: bool = False) -> Buttons:  # noqa: N802 - reads as the card it builds
+    return Buttons(token, tuple(Option(*option) for option in options), multiple)
+
+
 YES_NO = Card("c7p2", (("是", "是"), ("否", "否")))
 
 
@@ -283,7 +289,7 @@ def test_file_name_of_reads_every_spelling_wecom_might_use(header, name):
 
 
 def test_yes_no_question_becomes_a_button_card(emulator, platform):
-    platform.send(to("hu_xiaoyan"), Outgoing(text="《低保走访》第2/5题\n是否低保户？", card=YES_NO))
+    platform.send(to("hu_xiaoyan"), Outgoing(text="《低保走访》第2/5题\n是否低保户？", buttons=YES_NO))
     [card] = sent_cards(emulator)
     assert len(emulator.sent) == 1
     assert card["card_type"] == "button_interaction"
@@ -295,8 +301,8 @@ def test_yes_no_question_becomes_a_button_card(emulator, platform):
 
 def test_many_options_become_a_vote_card(emulator, platform):
     options = tuple((str(n), f"选项{n}") for n in range(1, 9))
-    platform.send(to("hu_xiaoyan"), Outgoing(text="救助类型", card=Card("c7p3", options)))
-    platform.send(to("zhang_dehua"), Outgoing(text="救助类型", card=Card("c7p4", options[:3], multiple=True)))
+    platform.send(to("hu_xiaoyan"), Outgoing(text="救助类型", buttons=Card("c7p3", options)))
+    platform.send(to("zhang_dehua"), Outgoing(text="救助类型", buttons=Card("c7p4", options[:3], multiple=True)))
     single, multiple = sent_cards(emulator)
     assert single["card_type"] == multiple["card_type"] == "vote_interaction"
     assert single["checkbox"]["mode"] == 0 and multiple["checkbox"]["mode"] == 1
@@ -309,7 +315,7 @@ def test_many_options_become_a_vote_card(emulator, platform):
 
 def test_long_labels_use_a_vote_card_and_are_clipped_to_what_wecom_shows(emulator, platform):
     card = Card("c7p5", (("1", "城乡居民基本医疗保险参保缴费补助对象"), ("2", "无")))
-    platform.send(to("hu_xiaoyan"), Outgoing(text="补助类别", card=card))
+    platform.send(to("hu_xiaoyan"), Outgoing(text="补助类别", buttons=card))
     [sent] = sent_cards(emulator)
     assert sent["card_type"] == "vote_interaction"
     assert [len(o["text"]) for o in sent["checkbox"]["option_list"]] == [17, 1]
@@ -317,7 +323,7 @@ def test_long_labels_use_a_vote_card_and_are_clipped_to_what_wecom_shows(emulato
 
 def test_a_question_too_long_for_the_card_goes_first_as_text(emulator, platform):
     text = "《低保走访》第2/5题\n" + "请核实该户家庭成员的收入情况。" * 12
-    platform.send(to("hu_xiaoyan"), Outgoing(text=text, card=YES_NO))
+    platform.send(to("hu_xiaoyan"), Outgoing(text=text, buttons=YES_NO))
     first, second = emulator.sent
     assert first["text"]["content"] == text
     assert second["template_card"]["main_title"] == {"title": texts.CARD_TITLE, "desc": texts.CARD_SEE_ABOVE}
@@ -325,7 +331,7 @@ def test_a_question_too_long_for_the_card_goes_first_as_text(emulator, platform)
 
 def test_more_options_than_a_card_holds_leave_the_text_alone(emulator, platform):
     options = tuple((str(n), f"村{n}") for n in range(1, 22))
-    platform.send(to("hu_xiaoyan"), Outgoing(text="请选择村（回复序号）", card=Card("c7p6", options)))
+    platform.send(to("hu_xiaoyan"), Outgoing(text="请选择村（回复序号）", buttons=Card("c7p6", options)))
     assert [body["msgtype"] for body in emulator.sent] == ["text"]
 
 
@@ -338,8 +344,8 @@ def response_code(client: WeComClient, task_id: str) -> str:
 
 def test_update_card_names_the_label_of_the_value_clicked(emulator, platform, client):
     options = (("1", "社保卡"), ("2", "银行卡"), ("3", "现金"))
-    platform.send(to("hu_xiaoyan"), Outgoing(text="发放方式", card=Card("c7p7", options)))
-    platform.send(to("zhang_dehua"), Outgoing(text="问题", card=Card("c7p8", options, multiple=True)))
+    platform.send(to("hu_xiaoyan"), Outgoing(text="发放方式", buttons=Card("c7p7", options)))
+    platform.send(to("zhang_dehua"), Outgoing(text="问题", buttons=Card("c7p8", options, multiple=True)))
     codes = [response_code(client, f"c0p0-{n}") for n in range(3)]
     platform.update_card(CardUpdate("hu_xiaoyan", codes[0], "2"))
     platform.update_card(CardUpdate("zhang_dehua", codes[1], "1 3"))

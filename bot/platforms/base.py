@@ -5,18 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ledger_store.outbox import Buttons
+
 # The largest file a person may send the bot (WeCom's own limit for a file): a download stops past it, so a
 # multi-gigabyte file never fills a worker's memory.
 MAX_FILE_BYTES = 20 << 20
-
-
-@dataclass(frozen=True)
-class Card:
-    """Buttons offered with a question: the question token and (value, label) pairs; `multiple` = checkboxes."""
-
-    token: str
-    options: tuple[tuple[str, str], ...]
-    multiple: bool = False
 
 
 @dataclass(frozen=True)
@@ -26,7 +19,7 @@ class Outgoing:
     text: str | None = None
     file_name: str | None = None
     file_bytes: bytes | None = None
-    card: Card | None = None
+    buttons: Buttons | None = None
     # A reply may legitimately repeat word for word ("帮助" twice), so no platform-side duplicate check.
     repeatable: bool = False
     # Which push of which stored file this is: a resend of it may reuse an upload; an equal file stored again, or

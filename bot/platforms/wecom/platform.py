@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WeComConfig
-from bot.platforms.base import Card, DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 from bot.platforms.wecom import errors
 from bot.platforms.wecom.api import NetworkError, WeComClient
 from bot.platforms.wecom.inbound import CardUpdate, card_task_id
 from handlers.masking import mask_sensitive
 from handlers.texts import wecom as texts
+from ledger_store.outbox import Buttons
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,8 +116,8 @@ class WeComPlatform:
         """The message/send bodies for one Outgoing, in the order the member should see them."""
         text, card = message.text, None
         check = {} if message.repeatable else self.duplicate_check
-        if message.card is not None:
-            card, text = self._card(message.card, text, recipients)
+        if message.buttons is not None:
+            card, text = self._card(message.buttons, text, recipients)
         for part in split_text(text or ""):
             yield {"msgtype": "text", "text": {"content": part}} | check
         if message.file_bytes is not None:
@@ -125,8 +126,8 @@ class WeComPlatform:
         if card is not None:
             yield {"msgtype": "template_card", "template_card": card} | check
 
-    def _card(self, card: Card, text: str | None, recipients: list[Recipient]) -> tuple[dict | None, str | None]:
-        """The template card for `card`, and the text still to send before it (None when the card holds it)."""
+    def _card(self, card: Buttons, text: str | None, recipients: list[Recipient]) -> tuple[dict | None, str | None]:
+        """The template card for the buttons, and the text still to send before it (None when the card holds it)."""
         single_buttons = not card.multiple and len(card.options) <= MAX_BUTTONS
         if single_buttons and all(len(label) <= BUTTON_CHARS for _, label in card.options):
             kind = "button_interaction"
