@@ -1,1 +1,1 @@
-"""The edge: the web app, chat platform adapters, delivery and the demo."""
+"""The edge: the web app, chat platform adapters, delivery and the chat simulator."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import sys
 import tomllib
@@ -15,7 +17,7 @@ from handlers.workdays import WorkCalendar, work_calendar
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
 DATABASE_URL_VARIABLE = "YBT_DATABASE_URL"
-# Platforms the outbox can be delivered to; WeCom and DingTalk join when their adapters land.
+# Platforms the outbox can be delivered to: one name for each adapter under bot/platforms/.
 DELIVERY_PLATFORMS = frozenset({"simulator", "wecom"})
 
 
@@ -71,6 +73,10 @@ class DeliveryConfig:
             )
 
 
+# The WeCom options without which the app can neither get an access token nor read a callback.
+WECOM_REQUIRED = ("corp_id", "secret", "token", "encoding_aes_key")
+
+
 @dataclass(frozen=True)
 class WeComConfig:
     """The WeCom (企业微信) self-built app: API credentials and callback settings."""
@@ -93,7 +99,7 @@ class WeComConfig:
     @property
     def enabled(self) -> bool:
         """True when the app's credentials are filled in."""
-        return bool(self.corp_id and self.secret and self.token and self.encoding_aes_key)
+        return all(getattr(self, option) for option in WECOM_REQUIRED)
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,10 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     bot, database, web, simulator, delivery, wecom, scheduler, days = (
         checked_section(data, name, path) for name in OPTIONS
     )
+    platform = delivery.get("platform", DeliveryConfig.platform)
+    if platform not in DELIVERY_PLATFORMS:
+        known = " 或 ".join(f'"{name}"' for name in sorted(DELIVERY_PLATFORMS))
+        raise ConfigError(f'{path} 的 [delivery] platform 是 "{platform}"，没有这个平台，请改为 {known}。')
     url = environ.get(DATABASE_URL_VARIABLE) or sqlite_from_root(database.get("url")) or DEFAULT_DATABASE_URL
     timezone = bot.get("timezone", "Asia/Shanghai")
     try:
@@ -293,3 +303,27 @@ SECRET_VARIABLES = {"YBT_WECOM_SECRET": "secret", "YBT_WECOM_TOKEN": "token", "Y
 def secrets_from(environ: dict[str, str]) -> dict[str, str]:
     """WeCom secrets given in the environment."""
     return {option: environ[name] for name, option in SECRET_VARIABLES.items() if environ.get(name)}
+
+
+def wecom_complaint(wecom: WeComConfig) -> str | None:
+    """What the WeCom app still lacks, in one Chinese line naming the options and variables to set; None if ready."""
+    variables = {option: name for name, option in SECRET_VARIABLES.items()}
+    missing = [option for option in WECOM_REQUIRED if not getattr(wecom, option)]
+    if missing:
+        alternatives = [variables[option] for option in missing if option in variables]
+        also = f"（也可以设置环境变量 {'、'.join(alternatives)}）" if alternatives else ""
+        return f"企业微信应用缺少 {'、'.join(missing)}：请在配置文件的 [wecom] 一节填写{also}。"
+    if not is_aes_key(wecom.encoding_aes_key):
+        return (
+            "企业微信的 encoding_aes_key 不对：应是“接收消息”设置里随机获取的 43 个字母和数字；"
+            "请改正配置文件 [wecom] 的 encoding_aes_key 或环境变量 YBT_WECOM_AES_KEY。"
+        )
+    return None
+
+
+def is_aes_key(key: str) -> bool:
+    """True for an EncodingAESKey WeCom could have issued: 43 base64 characters standing for 32 bytes."""
+    try:
+        return len(key) == 43 and len(base64.b64decode(key + "=", validate=True)) == 32
+    except binascii.Error:
+        return False

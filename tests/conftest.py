@@ -25,9 +25,9 @@ from bot.platforms.registry import configured_platforms
 from bot.platforms.simulator import Received, SimulatorPlatform
 from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator
 from bot.platforms.wecom.emulator import serve as serve_emulator
+from bot.platforms.wecom.emulator_cli import talking_to
 from bot.platforms.wecom.platform import WeComPlatform
 from bot.runtime import Runtime, build_runtime, load_demo_org
-from bot.wecom_demo import talking_to
 from handlers.clock import ManualClock
 from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, upgrade

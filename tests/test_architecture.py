@@ -1,4 +1,5 @@
-"""The layers import only downwards: ledger_store knows nothing of ours, handlers know no platform or web."""
+"""The layers import only downwards: ledger_store knows nothing of ours, handlers know no platform or web,
+scheduler uses bot's runtime but bot never uses scheduler, and only cli/ composes the two into commands."""
 
 from __future__ import annotations
 
@@ -9,42 +10,76 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "ledger_store": {"bot", "handlers", "scheduler", "tests", "flask", "wechatpy"},
-    "handlers": {"bot", "scheduler", "tests", "flask", "wechatpy", "werkzeug", "requests"},
-    "bot": {"tests"},
-    "scheduler": {"tests"},
+    "ledger_store": {"bot", "handlers", "scheduler", "cli", "tests", "flask", "wechatpy"},
+    "handlers": {"bot", "scheduler", "cli", "tests", "flask", "wechatpy", "werkzeug", "requests"},
+    "bot": {"scheduler", "cli", "tests"},
+    "scheduler": {"cli", "tests"},
+    "cli": {"tests"},
 }
+# `python -m bot` and `python -m scheduler` must start in those packages; each only hands over to cli/.
+LAUNCHERS = {"bot/__main__.py", "scheduler/__main__.py"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Full names of every module a file imports (absolute imports only)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
 
 
 def imported_packages(path: Path) -> set[str]:
     """Top-level names of every module a file imports."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+    return {name.split(".")[0] for name in imported_modules(path)}
+
+
+def source_files(package: str) -> list[Path]:
+    """The package's Python files, its launcher aside."""
+    return [path for path in (ROOT / package).rglob("*.py") if str(path.relative_to(ROOT)) not in LAUNCHERS]
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_imports_respect_the_layers(package):
     offending = {
         str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[package])
-        for path in (ROOT / package).rglob("*.py")
+        for path in source_files(package)
     }
     assert {file: names for file, names in offending.items() if names} == {}
 
 
-def test_web_workers_never_start_a_scheduler():
-    # Only the two demos embed the timed work; the web app, its workers and serve do not.
+@pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
+def test_the_launchers_only_hand_over_to_the_command_lines_in_cli(launcher):
+    assert imported_packages(ROOT / launcher) <= {"sys", "cli"}
+
+
+def test_nothing_imports_a_launcher():
     importing = sorted(
-        str(path.relative_to(ROOT)) for path in (ROOT / "bot").rglob("*.py") if "scheduler" in imported_packages(path)
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if ".venv" not in path.parts and imported_modules(path) & {"bot.__main__", "scheduler.__main__"}
     )
-    assert importing == ["bot/__main__.py", "bot/wecom_demo.py"]
-    source = (ROOT / "bot" / "__main__.py").read_text(encoding="utf-8")
-    serve = source[source.index("def serve(") : source.index("def fake_wecom(")]
-    assert "TimedWork" not in serve and "background(" not in serve
+    assert importing == []
+
+
+def test_only_the_scheduler_process_and_the_two_demos_run_the_timed_work():
+    # The web app, its workers and serve never start a scheduler: that is `python -m scheduler`'s job.
+    timed = {"TimedWork", "background", "blocking", "timed_work"}
+    running = set()
+    for path in sorted((ROOT / "cli").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                names = {name.id for name in ast.walk(node) if isinstance(name, ast.Name)}
+                if names & timed:
+                    running.add(f"{path.relative_to(ROOT)}:{node.name}")
+    assert running == {
+        "cli/demos.py:timed_work",
+        "cli/demos.py:run_chat_demo",
+        "cli/demos.py:run_wecom_demo",
+        "cli/scheduler_command.py:command_line",
+    }
 
 
 # What only a platform's adapter knows: WeCom's error field and codes' home, its card type, its API host and paths.

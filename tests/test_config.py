@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from bot.config import (
     ROOT,
@@ -24,6 +22,7 @@ from bot.config import (
     WeComConfig,
     load_config,
 )
+from cli.bot_command import command_line
 
 EXAMPLE = ROOT / "config.example.toml"
 
@@ -143,19 +142,12 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_the_command_line_prints_a_broken_config_in_chinese_and_exits_2(tmp_path: Path, text: str) -> None:
     path = write_toml(tmp_path / "broken.toml", text)
     database = tmp_path / "x.sqlite3"
-    env = {**os.environ, "YBT_DATABASE_URL": f"sqlite:///{database}", "PYTHONIOENCODING": "utf-8"}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--config", str(path), "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
+    result = CliRunner(env={"YBT_DATABASE_URL": f"sqlite:///{database}"}).invoke(
+        command_line, ["--config", str(path), "migrate"]
     )
 
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert result.stderr.startswith("配置文件有误：")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""

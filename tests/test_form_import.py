@@ -7,7 +7,7 @@ import io
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from bot.__main__ import main
+from cli.bot_command import main
 from handlers.forms.xlsform import read_form
 from handlers.messages import Incoming
 from ledger_store.models import Form, OutboxMessage, StoredFile

@@ -12,7 +12,7 @@ from datetime import datetime
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.__main__ import main
+from cli.bot_command import main
 from handlers.ledger_catalog import ensure_standard_ledgers
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_grants import set_owner, shares

@@ -6,8 +6,8 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.__main__ import main
 from bot.progress import ProgressBar
+from cli.bot_command import main
 
 CSV = """身份证号,姓名,家庭人口,家庭月人均收入,联系电话,保障类别,单位
 110102199101010078,张三,3,560.5,13908315526,A类,松林村

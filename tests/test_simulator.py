@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from textwrap import dedent
@@ -15,28 +12,20 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from bot.chat import ChatSimulator, run_interactive
+from cli.bot_command import command_line
 from ledger_store.db import make_engine, make_session_factory
 from ledger_store.models import OrgUnit, Person
 
-ROOT = Path(__file__).parent.parent
 HEADER = re.compile(r"^  \[(?P<header>.+)\]$")
 
 
-def run_bot(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m bot ARGS` in the project folder, on its own SQLite file, never the one under var/."""
-    env = {**os.environ, "YBT_DATABASE_URL": f"sqlite:///{database}", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+def run_bot(database: Path, *args: str) -> Result:
+    """`python -m bot ARGS` in this process, on its own SQLite file, never the one under var/."""
+    return CliRunner(env={"YBT_DATABASE_URL": f"sqlite:///{database}"}).invoke(command_line, list(args))
 
 
 def bot_messages(transcript: str) -> list[tuple[str, str]]:
@@ -92,7 +81,7 @@ def test_a_script_issues_a_task_and_a_filler_answers_it_to_the_summary(database:
 
     result = run_bot(database, "chat", "--script", str(script), "--out", str(out))
 
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     messages = bot_messages(result.stdout)
     [task] = [body for header, body in messages if header == "机器人 推送 → 张德华(zhang_dehua)"]
     assert "【区民政局】发布了《低保月报》" in task and f"{due.month}月{due.day}日" in task
@@ -127,7 +116,7 @@ def test_a_malformed_script_line_is_reported_by_number_and_fails_the_run(databas
 
     result = run_bot(database, "chat", "--script", str(script), "--out", str(tmp_path / "files"))
 
-    assert result.returncode != 0
+    assert result.exit_code != 0
     assert "第 4 行格式不对" in result.stdout and "张德华说：你好" in result.stdout
     assert spoken(result.stdout) == ["张德华(zhang_dehua) > 你好", "罗秀英(luo_xiuying) > 你好"]
     assert "注释" not in result.stdout
@@ -136,7 +125,7 @@ def test_a_malformed_script_line_is_reported_by_number_and_fails_the_run(databas
 def test_a_missing_script_file_is_a_plain_error_not_a_traceback(database: Path, tmp_path: Path) -> None:
     result = run_bot(database, "chat", "--script", str(tmp_path / "nope.txt"))
 
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "无法读取脚本文件" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -252,7 +241,7 @@ def counts(database: Path) -> tuple[int, int]:
 def test_import_org_reports_what_it_added(database: Path, tmp_path: Path) -> None:
     result = run_bot(database, "import-org", str(write_csv(tmp_path / "zhutuo.csv", ZHUTUO)))
 
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "导入完成：新增单位 3 个" in result.stdout and "新增人员 2 人" in result.stdout
     assert counts(database) == (3, 2)
 
@@ -262,7 +251,7 @@ def test_import_org_with_errors_lists_them_by_row_and_writes_nothing(database: P
 
     result = run_bot(database, "import-org", str(write_csv(tmp_path / "broken.csv", BROKEN)))
 
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "导入失败，未写入任何数据，请修改以下问题后重新导入：",
         "第 4 行：角色“填表员”无法识别，是否是“填报员”？",

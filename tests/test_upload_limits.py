@@ -22,9 +22,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from bot.__main__ import main
 from bot.platforms.base import MAX_FILE_BYTES
 from bot.platforms.wecom.emulator import GeneratedFile
+from cli.bot_command import main
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import define_ledger, get_ledger, get_record
 from ledger_store.models import InboundMessage, InboundStatus, OrgUnit, Person

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-from bot.__main__ import main
 from bot.config import Config, DatabaseConfig
 from bot.platforms.wecom.emulator import (
     SAMPLE_AES_KEY,
@@ -14,7 +13,8 @@ from bot.platforms.wecom.emulator import (
     WeComEmulator,
     serve,
 )
-from bot.wecom_demo import run_wecom_demo
+from cli.bot_command import main
+from cli.demos import run_wecom_demo
 
 
 def test_the_wecom_demo_issues_a_task_and_the_filler_sees_the_first_question(tmp_path):

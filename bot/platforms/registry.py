@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from bot.config import Config
+from bot.config import Config, wecom_complaint
 from bot.platforms.base import Platform
 from bot.platforms.simulator import SimulatorPlatform
 from bot.platforms.wecom.api import WeComClient
@@ -26,6 +26,16 @@ def configured_runtime(config: Config) -> Runtime:
     """The bot on the configured database with every configured platform: what serve and the scheduler run."""
     database = open_database(config)
     return build_runtime(config, *configured_platforms(config, database), database=database)
+
+
+def unready_platform(config: Config) -> str | None:
+    """What keeps a platform `config` asks for from starting, in one Chinese line; None when nothing does.
+
+    WeCom is asked for when pushes go to it, or when its corp_id is filled in (an empty one runs without WeCom).
+    """
+    if config.delivery.platform == "wecom" or config.wecom.corp_id:
+        return wecom_complaint(config.wecom)
+    return None
 
 
 def wecom_platform(config: Config, database: Engine) -> WeComPlatform:

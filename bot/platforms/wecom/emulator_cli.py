@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import shlex
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 import requests
 
-from bot.platforms.wecom.emulator import (
-    SAMPLE_AES_KEY,
-    SAMPLE_CORP_ID,
-    SAMPLE_TOKEN,
-    EmulatorSettings,
-    WeComEmulator,
-    serve,
-)
+from bot.config import Config, WeComConfig
+from bot.platforms.wecom.emulator import EmulatorSettings, WeComEmulator, serve
 
 DEMO_ORG = Path(__file__).resolve().parents[2] / "demo" / "org.csv"
+# What `python -m bot fake-wecom` plays unless told otherwise; the callback is `serve` on [web]'s default address.
+DEFAULT_SECRET = "fake-wecom-secret"
+DEFAULT_AGENT_ID = 1000002
+DEFAULT_CALLBACK_URL = "http://127.0.0.1:8080/wecom/callback"
+DEFAULT_PORT = 8090
 QUIET_AFTER_REPLY = 0.5
 
 INTRO = """本地企业微信模拟器（只监听本机）
@@ -41,27 +40,18 @@ HELP = """用法：
   :quit                            退出"""
 
 
-def main_fake_wecom(argv: list[str] | None = None) -> int:
-    """Run the emulator on loopback and let the operator play members in the terminal."""
-    args = _parser().parse_args(argv)
-    settings = EmulatorSettings(
-        corp_id=args.corp_id,
-        secret=args.secret,
-        agent_id=args.agent_id,
-        token=args.token,
-        encoding_aes_key=args.aes_key,
-        callback_url=args.callback_url,
-    )
+def run_fake_wecom(settings: EmulatorSettings, port: int = DEFAULT_PORT, org: Path = DEMO_ORG) -> int:
+    """Run the emulator on loopback with the members of `org`, and let the operator play them in the terminal."""
     emulator = WeComEmulator(settings)
     try:
-        seed_from_org_file(emulator, args.org)
+        seed_from_org_file(emulator, org)
     except (OSError, UnicodeDecodeError, KeyError) as error:
-        print(f"无法读取通讯录 {args.org}：{error}", file=sys.stderr)
+        print(f"无法读取通讯录 {org}：{error}", file=sys.stderr)
         return 2
     try:
-        handle = serve(emulator, port=args.port)
+        handle = serve(emulator, port=port)
     except OSError as error:
-        print(f"无法在 127.0.0.1:{args.port} 启动：{error.strerror}", file=sys.stderr)
+        print(f"无法在 127.0.0.1:{port} 启动：{error.strerror}", file=sys.stderr)
         return 2
     print(
         INTRO.format(
@@ -74,7 +64,7 @@ def main_fake_wecom(argv: list[str] | None = None) -> int:
             callback=settings.callback_url,
             members=len(emulator.members),
             departments=len(emulator.departments),
-            org=args.org,
+            org=org,
         )
     )
     try:
@@ -82,19 +72,6 @@ def main_fake_wecom(argv: list[str] | None = None) -> int:
     finally:
         handle.shutdown()
     return 0
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot fake-wecom", description="本地企业微信模拟器")
-    parser.add_argument("--corp-id", default=SAMPLE_CORP_ID)
-    parser.add_argument("--secret", default="fake-wecom-secret")
-    parser.add_argument("--agent-id", type=int, default=1000002)
-    parser.add_argument("--token", default=SAMPLE_TOKEN)
-    parser.add_argument("--aes-key", default=SAMPLE_AES_KEY, help="EncodingAESKey，43 个字符")
-    parser.add_argument("--callback-url", default="http://127.0.0.1:8080/wecom/callback", help="机器人的回调地址")
-    parser.add_argument("--port", type=int, default=8090, help="模拟器监听的端口")
-    parser.add_argument("--org", type=Path, default=DEMO_ORG, help="通讯录（与 import-org 相同格式的 CSV）")
-    return parser
 
 
 def seed_from_org_file(emulator: WeComEmulator, path: Path) -> None:
@@ -201,3 +178,17 @@ def _typed_lines() -> Iterator[str]:
         except (EOFError, KeyboardInterrupt):
             print()
             return
+
+
+def talking_to(emulator: WeComEmulator, api_url: str, config: Config) -> Config:
+    """`config` with its WeCom app set to the emulator's credentials and API, and pushes going to WeCom."""
+    settings = emulator.settings
+    wecom = WeComConfig(
+        corp_id=settings.corp_id,
+        agent_id=settings.agent_id,
+        secret=settings.secret,
+        token=settings.token,
+        encoding_aes_key=settings.encoding_aes_key,
+        api_base_url=api_url,
+    )
+    return replace(config, wecom=wecom, delivery=replace(config.delivery, platform="wecom"))

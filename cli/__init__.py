@@ -1,0 +1,1 @@
+"""The command lines `python -m bot` and `python -m scheduler`: the one place that composes bot with scheduler."""

@@ -1,0 +1,292 @@
+"""`python -m bot`: the demos, the chat simulator, the imports, the server, the WeCom emulator and contacts sync."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot.chat import ChatSimulator, run_interactive, run_script, script_lines
+from bot.config import wecom_complaint
+from bot.logs import configure_logging
+from bot.platforms.simulator import SimulatorPlatform
+from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings
+from bot.platforms.wecom.emulator_cli import (
+    DEFAULT_AGENT_ID,
+    DEFAULT_CALLBACK_URL,
+    DEFAULT_PORT,
+    DEFAULT_SECRET,
+    DEMO_ORG,
+    run_fake_wecom,
+)
+from bot.runtime import build_runtime, load_demo_org, open_database
+from cli.common import (
+    CONFIG_HELP,
+    SETTINGS,
+    Group,
+    config_option,
+    configuration,
+    exit_code,
+    platform_runtime,
+    without_platform,
+)
+from cli.demos import run_chat_demo, run_wecom_demo
+from handlers.clock import SystemClock
+from handlers.ledger_catalog import assign_standard_owners
+from ledger_store.db import make_session_factory, transaction
+from ledger_store.org_import import import_org
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
+@click.group(cls=Group, context_settings=SETTINGS)
+@click.option("--config", "config_path", type=FILE, help=CONFIG_HELP)
+def command_line(config_path: Path | None) -> None:
+    """一表通机器人的命令行。
+
+    \b
+    每个子命令加 --help 查看用法，如 python -m bot chat --help。
+    --config 写在子命令前后都可以，如 python -m bot serve --config config.toml。
+    """
+    configure_logging(logging.WARNING)
+
+
+@command_line.result_callback()
+def exit_with(code: int, config_path: Path | None) -> None:
+    """A subcommand's return value is the process's exit code."""
+    click.get_current_context().exit(code)
+
+
+@command_line.command()
+@click.option("--wecom", is_flag=True, help="改走企业微信全链路（本机模拟的企业微信）")
+@config_option
+def demo(wecom: bool, config_path: Path | None) -> int:
+    """载入示范单位，打开本地聊天模拟器。
+
+    \b
+    数据库里还没有人员时，先导入示范单位和示范台账。
+    定时提醒、截止、定期报表在同一个进程里运行（与 python -m scheduler 相同）。
+    不加 --wecom 时推送只发到本地模拟器，配置成企业微信也一样；
+    加 --wecom 则在本机模拟企业微信接口，消息加密后经机器人真实的 HTTP 回调。
+    """
+    config = configuration(config_path)
+    return run_wecom_demo(config) if wecom else run_chat_demo(without_platform(config))
+
+
+@command_line.command()
+@click.option("--as", "account", metavar="ACCOUNT", help="一开始扮演的账号，如 li_minzheng")
+@click.option("--script", type=FILE, help="回放这个脚本（UTF-8），打印全部对话")
+@click.option("--out", type=FOLDER, help="机器人发出的文件存到这个目录")
+@config_option
+def chat(account: str | None, script: Path | None, out: Path | None, config_path: Path | None) -> int:
+    """本地聊天模拟器：扮演任何账号发言。
+
+    \b
+    交互时输入 @账号 文本、:人员、:帮助、:退出，看到每个人收到的消息。
+    脚本每行一条“账号: 文本”，空行和 # 开头的行忽略；格式不对的行报出行号，退出码为 1。
+    推送只发到本地模拟器，配置成企业微信也一样。
+    """
+    config = without_platform(configuration(config_path))
+    lines = None
+    if script:
+        try:
+            lines = script_lines(script)
+        except UnicodeDecodeError:
+            print(f"脚本文件 {script} 不是 UTF-8 编码，请另存为 UTF-8 后再试。", file=sys.stderr)
+            return 2
+        except OSError as error:
+            print(f"无法读取脚本文件 {script}：{error.strerror}", file=sys.stderr)
+            return 2
+    platform = SimulatorPlatform(files_dir=out or config.simulator.files_dir)
+    runtime = build_runtime(config, platform)
+    load_demo_org(runtime)
+    simulator = ChatSimulator(runtime, platform, sys.stdout)
+    if lines is not None:
+        return run_script(simulator, lines)
+    run_interactive(simulator, account=account, stdin=sys.stdin)
+    return 0
+
+
+@command_line.command("import-org")
+@click.argument("file", type=FILE)
+@config_option
+def import_org_file(file: Path, config_path: Path | None) -> int:
+    """从 Excel 或 CSV 导入组织架构和人员。
+
+    \b
+    FILE 是 xlsx，或 UTF-8、GB18030 编码的 csv；表头：单位、上级单位、层级、
+    姓名、账号、角色、手机号、企业微信账号、钉钉账号（见 README“组织架构导入”）。
+    有任何错误就逐行列出，一行都不写入，退出码为 1。重复导入按单位名和账号更新。
+    """
+    database = open_database(configuration(config_path))
+    with transaction(make_session_factory(database)) as session:
+        report = import_org(session, file)
+        if not report.errors:
+            assign_standard_owners(session, SystemClock().now())
+    print(report.summary())
+    return 1 if report.errors else 0
+
+
+@command_line.command("import-form")
+@click.argument("file", type=FILE)
+@config_option
+def import_form_file(file: Path, config_path: Path | None) -> int:
+    """从 Excel（XLSForm 格式）导入表单。
+
+    \b
+    FILE 的写法见 README“Excel 表单”，或在聊天里发 /空白模板 拿一份带说明的模板。
+    有问题时逐条说明在哪张表第几行，什么也不保存，退出码为 1。
+    """
+    from handlers.form_import import import_form
+
+    config = without_platform(configuration(config_path))
+    if not file.is_file():
+        print(f"找不到文件：{file}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
+    with transaction(runtime.factory) as session:
+        result = import_form(runtime.engine.context(session), file, file.name, person=None)
+    print(result.message())
+    return 0 if result.version is not None else 1
+
+
+@command_line.command("import-ledger")
+@click.argument("ledger")
+@click.argument("file", type=FILE)
+@click.option("--errors", type=FILE, help="有误的行写到这里（默认：原文件名_错误.xlsx）")
+@config_option
+def import_ledger_file(ledger: str, file: Path, errors: Path | None, config_path: Path | None) -> int:
+    """批量导入台账的历史数据（首次录入）。
+
+    \b
+    LEDGER 写台账编号或名称，如 dibao_households 或 低保对象台账；
+    FILE 是 xlsx，或 UTF-8、GB18030 编码的 csv，流式读取、分批写入。
+    有误的行不导入，写进错误表，退出码为 1。按键更新，重复运行同一文件不会重复。
+    """
+    from bot.progress import ProgressBar
+    from handlers.ledger_catalog import find_ledger
+    from ledger_store.file_names import safe_label
+    from ledger_store.ledger_import import import_ledger
+
+    config = without_platform(configuration(config_path))
+    if not file.is_file():
+        print(f"找不到文件：{file}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
+    with runtime.factory() as session:
+        found = find_ledger(session, ledger)
+        code = found.code if found else ledger
+    # Next to the file, named after it (cut short: a long name plus _错误 could pass what the file system allows).
+    errors = errors or file.with_name(f"{safe_label(file.stem)}_错误.xlsx")
+    bar = ProgressBar(sys.stderr)
+    report = import_ledger(runtime.factory, code, file, None, runtime.engine.now(), bar.update, error_path=errors)
+    bar.close()
+    print(report.summary())
+    return 0 if not report.problem and not report.invalid else 1
+
+
+@command_line.command()
+@config_option
+def serve(config_path: Path | None) -> int:
+    """启动 HTTP 服务（企业微信回调、模拟器接口、健康检查）。
+
+    \b
+    地址和端口见配置的 [web]；后台线程处理收到的消息、投递推送。
+    定时提醒、截止和定期报表由 python -m scheduler 另外运行。
+    """
+    # Werkzeug's server directly, not Flask's app.run: that one turns the debugger on when FLASK_DEBUG is set,
+    # and the debugger runs code typed into an error page.
+    from werkzeug.serving import make_server
+
+    from bot.app import create_app
+
+    config = configuration(config_path)
+    app = create_app(platform_runtime(config), background=True)
+    try:
+        server = make_server(config.web.host, config.web.port, app, threaded=True)
+    except OSError as error:
+        print(f"无法在 {config.web.host}:{config.web.port} 启动 HTTP 服务：{error.strerror}", file=sys.stderr)
+        app.extensions["worker"].stop()
+        return 2
+    print(f"一表通机器人 HTTP 服务：http://{config.web.host}:{server.server_port}（Ctrl+C 结束）", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["worker"].stop()
+    return 0
+
+
+@command_line.command("fake-wecom")
+@click.option(
+    "--callback-url", default=DEFAULT_CALLBACK_URL, metavar="URL", help=f"机器人的回调地址，默认 {DEFAULT_CALLBACK_URL}"
+)
+@click.option(
+    "--port", type=int, default=DEFAULT_PORT, metavar="PORT", help=f"模拟器在本机监听的端口，默认 {DEFAULT_PORT}"
+)
+@click.option("--org", type=FILE, default=DEMO_ORG, help="通讯录：import-org 格式的 CSV，默认示范单位")
+@click.option("--corp-id", metavar="ID", default=SAMPLE_CORP_ID, help="企业ID（CorpID）")
+@click.option("--agent-id", metavar="ID", type=int, default=DEFAULT_AGENT_ID, help="应用的 AgentId")
+@click.option("--secret", default=DEFAULT_SECRET, help="应用的 Secret")
+@click.option("--token", default=SAMPLE_TOKEN, help="接收消息的 Token")
+@click.option("--aes-key", metavar="KEY", default=SAMPLE_AES_KEY, help="接收消息的 EncodingAESKey（43 个字符）")
+def fake_wecom(
+    callback_url: str, port: int, org: Path, corp_id: str, agent_id: int, secret: str, token: str, aes_key: str
+) -> int:
+    """本地企业微信模拟器（只监听本机）。
+
+    \b
+    扮演成员给另外启动的机器人发消息，显示每个成员收到的内容。
+    机器人配置的 [wecom] 填上启动时打印的 CorpID、Secret、Token、EncodingAESKey，
+    api_base_url 填打印的接口地址。不加选项时用示范值。
+    控制台里：@账号 文本 发消息，:click @账号 task_id 按钮key 点卡片按钮，
+    :file @账号 路径 发文件，:verify 验证回调 URL，:help 查看用法，:quit 退出。
+    """
+    settings = EmulatorSettings(corp_id, secret, agent_id, token, aes_key, callback_url=callback_url)
+    return run_fake_wecom(settings, port=port, org=org)
+
+
+@command_line.command("sync-wecom")
+@config_option
+def sync_wecom(config_path: Path | None) -> int:
+    """从企业微信同步部门和成员。
+
+    \b
+    按单位名称对应到组织架构，按企业微信账号对应到人员；新成员自动登记，
+    本地分配的角色保留，打印新增和变更。需要配置 [wecom]。
+    """
+    from bot.platforms.registry import wecom_platform
+    from bot.platforms.wecom.contacts import sync_contacts
+
+    config = configuration(config_path)
+    complaint = wecom_complaint(config.wecom)
+    if complaint is not None:
+        print(complaint, file=sys.stderr)
+        return 2
+    database = open_database(config)
+    platform = wecom_platform(config, database)
+    report = sync_contacts(make_session_factory(database), platform.client, SystemClock().now)
+    print(report.summary())
+    return 0
+
+
+@command_line.command()
+@config_option
+def migrate(config_path: Path | None) -> int:
+    """把数据库升级到最新结构。
+
+    其他命令启动时也会先升级。
+    """
+    config = configuration(config_path)
+    open_database(config)
+    print(f"数据库已是最新结构：{config.database.url}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot ARGS`, returning the exit code."""
+    return exit_code(command_line, argv, "python -m bot")
