@@ -1,4 +1,4 @@
-"""APScheduler 3 around the timed work: its own process in production, a background thread in the demo."""
+"""APScheduler 3 around the timed work: its own process in production, a background thread in the two demos."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Demo data: the organisation and forms the simulator starts with."""
+"""Demo data: the organisation and the three ledgers both demos (and `chat`) load into an empty database."""
