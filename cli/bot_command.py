@@ -9,19 +9,10 @@ from pathlib import Path
 import click
 
 from bot.chat import ChatSimulator, run_interactive, run_script, script_lines
-from bot.config import wecom_complaint
+from bot.config import WebConfig, wecom_complaint
 from bot.logs import configure_logging
 from bot.platforms.simulator import SimulatorPlatform
-from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings
-from bot.platforms.wecom.emulator_cli import (
-    DEFAULT_AGENT_ID,
-    DEFAULT_CALLBACK_URL,
-    DEFAULT_PORT,
-    DEFAULT_SECRET,
-    DEMO_ORG,
-    run_fake_wecom,
-)
-from bot.runtime import build_runtime, load_demo_org, open_database
+from bot.runtime import DEMO_ORG, build_runtime, load_demo_org, open_database
 from cli.common import (
     CONFIG_HELP,
     SETTINGS,
@@ -32,7 +23,6 @@ from cli.common import (
     platform_runtime,
     without_platform,
 )
-from cli.demos import run_chat_demo, run_wecom_demo
 from handlers.clock import SystemClock
 from handlers.ledger_catalog import assign_standard_owners
 from ledger_store.db import make_session_factory, transaction
@@ -40,6 +30,9 @@ from ledger_store.org_import import import_org
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 FOLDER = click.Path(file_okay=False, path_type=Path)
+# Where fake-wecom posts members' messages unless told otherwise: `serve` on [web]'s default address.
+FAKE_WECOM_CALLBACK = f"http://{WebConfig.host}:{WebConfig.port}/wecom/callback"
+FAKE_WECOM_PORT = 8090
 
 
 @click.group(cls=Group, context_settings=SETTINGS)
@@ -72,6 +65,8 @@ def demo(wecom: bool, config_path: Path | None) -> int:
     不加 --wecom 时推送只发到本地模拟器，配置成企业微信也一样；
     加 --wecom 则在本机模拟企业微信接口，消息加密后经机器人真实的 HTTP 回调。
     """
+    from cli.demos import run_chat_demo, run_wecom_demo
+
     config = configuration(config_path)
     return run_wecom_demo(config) if wecom else run_chat_demo(without_platform(config))
 
@@ -223,19 +218,26 @@ def serve(config_path: Path | None) -> int:
 
 @command_line.command("fake-wecom")
 @click.option(
-    "--callback-url", default=DEFAULT_CALLBACK_URL, metavar="URL", help=f"机器人的回调地址，默认 {DEFAULT_CALLBACK_URL}"
+    "--callback-url", default=FAKE_WECOM_CALLBACK, metavar="URL", help=f"机器人的回调地址，默认 {FAKE_WECOM_CALLBACK}"
 )
 @click.option(
-    "--port", type=int, default=DEFAULT_PORT, metavar="PORT", help=f"模拟器在本机监听的端口，默认 {DEFAULT_PORT}"
+    "--port", type=int, default=FAKE_WECOM_PORT, metavar="PORT", help=f"模拟器在本机监听的端口，默认 {FAKE_WECOM_PORT}"
 )
 @click.option("--org", type=FILE, default=DEMO_ORG, help="通讯录：import-org 格式的 CSV，默认示范单位")
-@click.option("--corp-id", metavar="ID", default=SAMPLE_CORP_ID, help="企业ID（CorpID）")
-@click.option("--agent-id", metavar="ID", type=int, default=DEFAULT_AGENT_ID, help="应用的 AgentId")
-@click.option("--secret", default=DEFAULT_SECRET, help="应用的 Secret")
-@click.option("--token", default=SAMPLE_TOKEN, help="接收消息的 Token")
-@click.option("--aes-key", metavar="KEY", default=SAMPLE_AES_KEY, help="接收消息的 EncodingAESKey（43 个字符）")
+@click.option("--corp-id", metavar="ID", help="企业ID（CorpID），默认示范值")
+@click.option("--agent-id", metavar="ID", type=int, help="应用的 AgentId，默认示范值")
+@click.option("--secret", help="应用的 Secret，默认示范值")
+@click.option("--token", help="接收消息的 Token，默认示范值")
+@click.option("--aes-key", metavar="KEY", help="接收消息的 EncodingAESKey（43 个字符），默认示范值")
 def fake_wecom(
-    callback_url: str, port: int, org: Path, corp_id: str, agent_id: int, secret: str, token: str, aes_key: str
+    callback_url: str,
+    port: int,
+    org: Path,
+    corp_id: str | None,
+    agent_id: int | None,
+    secret: str | None,
+    token: str | None,
+    aes_key: str | None,
 ) -> int:
     """本地企业微信模拟器（只监听本机）。
 
@@ -246,7 +248,17 @@ def fake_wecom(
     控制台里：@账号 文本 发消息，:click @账号 task_id 按钮key 点卡片按钮，
     :file @账号 路径 发文件，:verify 验证回调 URL，:help 查看用法，:quit 退出。
     """
-    settings = EmulatorSettings(corp_id, secret, agent_id, token, aes_key, callback_url=callback_url)
+    from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings
+    from bot.platforms.wecom.emulator_cli import DEFAULT_AGENT_ID, DEFAULT_SECRET, run_fake_wecom
+
+    settings = EmulatorSettings(
+        corp_id=corp_id or SAMPLE_CORP_ID,
+        secret=secret or DEFAULT_SECRET,
+        agent_id=agent_id or DEFAULT_AGENT_ID,
+        token=token or SAMPLE_TOKEN,
+        encoding_aes_key=aes_key or SAMPLE_AES_KEY,
+        callback_url=callback_url,
+    )
     return run_fake_wecom(settings, port=port, org=org)
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from bot.config import Config, config_or_complaint
-from bot.platforms.registry import configured_runtime, unready_platform
 from bot.runtime import Runtime
 
 CONFIG_HELP = "配置文件（TOML），不写则用内置默认值"
@@ -61,6 +60,8 @@ def without_platform(config: Config) -> Config:
 
 def platform_runtime(config: Config) -> Runtime:
     """The bot with every configured platform; exit 2 naming the setting a platform still lacks."""
+    from bot.platforms.registry import configured_runtime, unready_platform
+
     complaint = unready_platform(config)
     if complaint is not None:
         click.echo(complaint, err=True)

@@ -16,12 +16,9 @@ import requests
 from bot.config import Config, WeComConfig
 from bot.platforms.wecom.emulator import EmulatorSettings, WeComEmulator, serve
 
-DEMO_ORG = Path(__file__).resolve().parents[2] / "demo" / "org.csv"
-# What `python -m bot fake-wecom` plays unless told otherwise; the callback is `serve` on [web]'s default address.
+# The app `python -m bot fake-wecom` plays unless told otherwise (with WeCom's sample corp id, token and key).
 DEFAULT_SECRET = "fake-wecom-secret"
 DEFAULT_AGENT_ID = 1000002
-DEFAULT_CALLBACK_URL = "http://127.0.0.1:8080/wecom/callback"
-DEFAULT_PORT = 8090
 QUIET_AFTER_REPLY = 0.5
 
 INTRO = """本地企业微信模拟器（只监听本机）
@@ -40,7 +37,7 @@ HELP = """用法：
   :quit                            退出"""
 
 
-def run_fake_wecom(settings: EmulatorSettings, port: int = DEFAULT_PORT, org: Path = DEMO_ORG) -> int:
+def run_fake_wecom(settings: EmulatorSettings, port: int, org: Path) -> int:
     """Run the emulator on loopback with the members of `org`, and let the operator play them in the terminal."""
     emulator = WeComEmulator(settings)
     try:
