@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -59,6 +59,10 @@ class Engine:
     def now(self) -> datetime:
         """The engine's current time as stored (naive UTC)."""
         return self.clock.now().astimezone(UTC).replace(tzinfo=None)
+
+    def today(self) -> date:
+        """The local day, for reading what people write (昨天, a birth date that has not come yet)."""
+        return self.clock.now().astimezone(self.tz).date()
 
     def context(self, session: Session) -> Context:
         """A handler context on a session the caller manages (CLI jobs, the scheduler)."""

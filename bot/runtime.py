@@ -101,5 +101,5 @@ def load_demo_org(runtime: Runtime) -> ImportReport | None:
         report = import_org(session, DEMO_ORG)
         assign_standard_owners(session, runtime.engine.now())
     for code, path in DEMO_LEDGERS:
-        import_ledger(runtime.factory, code, path, None, runtime.engine.now())
+        import_ledger(runtime.factory, code, path, None, runtime.engine.now(), today=runtime.engine.today())
     return report

@@ -177,7 +177,9 @@ def import_ledger_file(ledger: str, file: Path, errors: Path | None, config_path
     # Next to the file, named after it (cut short: a long name plus _错误 could pass what the file system allows).
     errors = errors or file.with_name(f"{safe_label(file.stem)}_错误.xlsx")
     bar = ProgressBar(sys.stderr)
-    report = import_ledger(runtime.factory, code, file, None, runtime.engine.now(), bar.update, error_path=errors)
+    report = import_ledger(
+        runtime.factory, code, file, None, runtime.engine.now(), bar.update, error_path=errors, today=runtime.engine.today()
+    )
     bar.close()
     print(report.summary())
     return 0 if not report.problem and not report.invalid else 1

@@ -8,13 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from handlers.forms.answers import NO_WORDS, YES_WORDS, Invalid
-from handlers.numbers import parse_number
+from handlers.forms.answers import Invalid
 from handlers.texts import ledgers as t
-from handlers.timeparse import parse_date
+from handlers.texts.validation import NUMBER_PROBLEMS
 from ledger_store.ledger_query import OPERATORS, ORDERING, Condition, Operator
-from ledger_store.ledgers import UNIT_HEADER, id_number_problem, is_sensitive, mobile_problem
+from ledger_store.ledgers import UNIT_HEADER, is_sensitive
 from ledger_store.models import Ledger
+from ledger_store.values.choices import choices_of, read_choices
+from ledger_store.values.dates import read_date
+from ledger_store.values.numbers import read_number
+from ledger_store.values.personal import normalize_id_number, normalize_mobile, read_id_number, read_mobile
+from ledger_store.values.problems import Problem, Refused
+from ledger_store.values.words import read_yes_no
 
 # Whole-number fields are compared as 64-bit integers in SQL; a larger parameter raises in every database driver.
 LARGEST_WHOLE_NUMBER = 2**63 - 1
@@ -40,6 +45,8 @@ OPERATOR_WORDS: dict[str, Operator] = {
 _OPERATOR = re.compile("|".join(re.escape(word) for word in sorted(OPERATOR_WORDS, key=len, reverse=True)))
 _UNARY = (Operator.EMPTY, Operator.PRESENT)
 _TEXT_KINDS = ("text", "id_number", "mobile")  # a list of these is always split: names hold no commas
+_NUMBER_KINDS = ("id_number", "mobile")
+_DIGIT_GROUP = re.compile(r"[0-9]+[Xx]?")  # after NFKC: 138 0013 8000 is one mobile written in groups
 _SEPARATORS = re.compile(r"[,、;]+")  # after NFKC, so ， and ； are included
 # 字段=空, 字段=非空, 字段!=空 …
 _EMPTINESS = {
@@ -83,6 +90,9 @@ def parse_conditions(ledger: Ledger, words: list[str], today: date, *, masked: b
         operator, value = OPERATOR_WORDS[operator_word.group()], rest[operator_word.end() :].strip()
         if not value and operator not in _UNARY and index < len(words):
             value, index = words[index], index + 1
+        if value and header in headers and headers[header]["type"] in _NUMBER_KINDS:
+            while index < len(words) and _DIGIT_GROUP.fullmatch(words[index]):
+                value, index = value + words[index], index + 1
         if header == UNIT_HEADER:
             if operator is not Operator.EQUAL or not _split(value):
                 return t.UNIT_EQUAL_ONLY
@@ -139,6 +149,9 @@ def _condition(
 
 def _values(item: dict[str, Any], operator: Operator, value: str, today: date, example: str) -> list[Any] | Invalid:
     """The typed values: the whole text when it is one value (1,000 or a label with a comma), else each listed."""
+    if item["type"] in ("select_one", "select_multiple"):
+        chosen = read_choices(choices_of(item["choices"]), value)
+        return _choice_refused(item, chosen) if isinstance(chosen, Refused) else chosen
     if item["type"] not in _TEXT_KINDS:
         whole = _typed(item, operator, value, today, example)
         if not isinstance(whole, Invalid) or len(_split(value)) <= 1:
@@ -152,27 +165,34 @@ def _typed(item: dict[str, Any], operator: Operator, value: str, today: date, ex
     """One value in the field's type, or Invalid saying what to write instead."""
     kind, label = item["type"], item["label"]
     if kind in ("integer", "decimal"):
-        number = parse_number(value)
-        if number is None or (kind == "integer" and number != number.to_integral_value()):
+        number = read_number(value, integer=kind == "integer")
+        if isinstance(number, Refused):
             return Invalid(t.not_a_number(value, label, kind == "integer", example))
         if kind == "integer" and abs(number) > LARGEST_WHOLE_NUMBER:
             return Invalid(t.number_too_large(value, label, example))
-        return int(number) if kind == "integer" else number
+        return number
     if kind == "date":
-        day = parse_date(value, today)
-        return Invalid(t.not_a_date(value, example)) if day is None else day
+        day = read_date(value, today)
+        return Invalid(t.not_a_date(value, example)) if isinstance(day, Refused) else day
     if kind == "yes_no":
-        folded = value.lower().rstrip("。.!")
-        return True if folded in YES_WORDS else False if folded in NO_WORDS else Invalid(t.not_yes_no(label))
-    if kind in ("select_one", "select_multiple"):
-        by_text = {normal(key).lower(): c["value"] for c in item["choices"] for key in (c["label"], c["value"])}
-        if value.lower() not in by_text:
-            return Invalid(t.unknown_choice(label, value, [c["label"] for c in item["choices"]]))
-        return by_text[value.lower()]
-    if kind in ("id_number", "mobile") and operator not in (Operator.CONTAINS, Operator.NOT_CONTAINS):
-        problem = id_number_problem(value.upper()) if kind == "id_number" else mobile_problem(value)
-        return Invalid(t.incomplete_number(value, label, problem)) if problem else value.upper()
+        flag = read_yes_no(value)
+        return Invalid(t.not_yes_no(label)) if isinstance(flag, Refused) else flag
+    if kind in _NUMBER_KINDS and operator in (Operator.CONTAINS, Operator.NOT_CONTAINS):
+        return normalize_id_number(value) if kind == "id_number" else normalize_mobile(value)
+    if kind in _NUMBER_KINDS:
+        number = read_id_number(value, today) if kind == "id_number" else read_mobile(value)
+        if isinstance(number, Refused):
+            return Invalid(t.incomplete_number(value, label, NUMBER_PROBLEMS[number.problem]))
+        return number
     return value
+
+
+def _choice_refused(item: dict[str, Any], refused: Refused) -> Invalid:
+    """Why an option named in a condition is none of the field's."""
+    labels = [choice["label"] for choice in item["choices"]]
+    if refused.problem is Problem.AMBIGUOUS_OPTION:
+        return Invalid(t.ambiguous_choice(item["label"], refused.part, list(refused.matches)))
+    return Invalid(t.unknown_choice(item["label"], refused.part, labels))
 
 
 def _examples(item: dict[str, Any]) -> list[str]:

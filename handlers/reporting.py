@@ -15,7 +15,7 @@ from handlers import prefill, roster_results
 from handlers.context import Context
 from handlers.form_state import FormState, number_at, question_numbers
 from handlers.forms.answers import from_json
-from handlers.forms.fields import NUMERIC_TYPES, STORABLE_LIMIT, Field, FieldType
+from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.summary import Summary, build_summary
 from handlers.texts import reporting as t
@@ -35,6 +35,7 @@ from ledger_store.models import (
 )
 from ledger_store.org import fillers_by_unit, issuers_of_department
 from ledger_store.outbox import Push, enqueue, enqueue_many, taken_keys
+from ledger_store.values.numbers import STORABLE_LIMIT
 
 WEEKDAYS = "一二三四五六日"
 log = logging.getLogger(__name__)

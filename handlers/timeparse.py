@@ -1,4 +1,7 @@
-"""Parse the dates and deadlines people type in chat: 2024-11-30, 11月30日, 明天下午5点, 下周一 9点, 月底."""
+"""Parse the deadlines and times people type in chat: 11月30日下午5点, 明天17:00, 下周一 9点, 月底, 18点.
+
+Days alone (a date answer, a date in a query) are read by ledger_store.values.dates, whose patterns this extends.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +10,39 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 
-from handlers.numbers import parse_number
+from ledger_store.values.dates import (
+    ABSOLUTE_DATES,
+    CN_SMALL,
+    RELATIVE_DATE,
+    calendar_day,
+    natural_number,
+)
 
 DEFAULT_DEADLINE_TIME = time(18, 0)
 """A deadline given as a day only ends with the working day."""
 
-_CN_SMALL = "[零〇一二两三四五六七八九十]{1,3}"
-_CN_YEAR = "[零〇一二三四五六七八九]{4}"
-_MONTH_DAY = rf"(?P<m>\d{{1,2}}|{_CN_SMALL})\s*月\s*(?P<d>\d{{1,2}}|{_CN_SMALL})\s*[日号]?"
-
-_ABSOLUTE_DATES = (
-    r"(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})",
-    rf"(?P<y>\d{{4}}|{_CN_YEAR})\s*年\s*{_MONTH_DAY}",
-    r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})",
-    _MONTH_DAY,
-    r"(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})",
-)
-_RELATIVE_DAYS = {
-    "大后天": 3, "后天": 2, "明天": 1, "明日": 1, "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2,
-}  # fmt: skip
-_RELATIVE_DATE = "(?P<rel>" + "|".join(_RELATIVE_DAYS) + ")"
 _WEEKDAY_DATE = r"(?P<week>下个?|本|这个?)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天七1-7])"
 # 月底, 本月底, 下月底, 月末: the last day of this (or next) month; 12月底: of that month.
-_MONTH_END_DATE = rf"(?P<monthend>(?:本|这个?|当|下个?|次)?月[底末])|(?P<endm>\d{{1,2}}|{_CN_SMALL})\s*月[底末]"
+_MONTH_END_DATE = rf"(?P<monthend>(?:本|这个?|当|下个?|次)?月[底末])|(?P<endm>\d{{1,2}}|{CN_SMALL})\s*月[底末]"
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _SHORTHANDS = {"今晚": "今天晚上", "明晚": "明天晚上", "今早": "今天早上", "明早": "明天早上"}
 
 _TIME = (
     r"(?P<period>上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨|早|晚)?\s*"
-    rf"(?P<h>\d{{1,2}}|{_CN_SMALL})\s*"
+    rf"(?P<h>\d{{1,2}}|{CN_SMALL})\s*"
     r"(?::\s*(?P<mi>\d{2})(?:\s*:\s*(?P<s>\d{2}))?"
-    rf"|[点时]\s*(?:(?P<half>半)|整|(?P<mc>\d{{1,2}}|{_CN_SMALL})\s*分?)?)"
+    rf"|[点时]\s*(?:(?P<half>半)|整|(?P<mc>\d{{1,2}}|{CN_SMALL})\s*分?)?)"
 )
 _AFTERNOON = frozenset({"下午", "傍晚", "晚上", "夜里", "晚"})
 _NIGHT = frozenset({"晚上", "夜里", "晚"})
 _MORNING = frozenset({"上午", "早上", "早晨", "早", "凌晨"})
 _DEADLINE_SUFFIX = r"\s*(?:之前|以前|前|为止|截止)?"
 
-_DATE_PATTERNS = [re.compile(p) for p in (*_ABSOLUTE_DATES, _RELATIVE_DATE)]
 _DATETIME_PATTERNS = [
     re.compile(rf"(?:{date_part})(?:\s*T?\s*{_TIME})?{_DEADLINE_SUFFIX}")
-    for date_part in (*_ABSOLUTE_DATES, _RELATIVE_DATE, _WEEKDAY_DATE, _MONTH_END_DATE)
+    for date_part in (*ABSOLUTE_DATES, RELATIVE_DATE, _WEEKDAY_DATE, _MONTH_END_DATE)
 ] + [re.compile(rf"{_TIME}{_DEADLINE_SUFFIX}")]
 _TIME_ONLY = re.compile(_TIME)
-
-
-def parse_date(text: str, today: date) -> date | None:
-    """The day meant by 2024-11-30, 2024年11月30日, 20241130, 11月30日 (this year), 昨天 ..., or None."""
-    cleaned = _clean(text)
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(cleaned)
-        if match:
-            return _day(match, today, nearest_year=False)
-    return None
 
 
 def parse_datetime(text: str, now: datetime) -> datetime | None:
@@ -109,29 +92,17 @@ def _moment(match: re.Match[str], now: datetime) -> datetime | None:
 def _day(match: re.Match[str], today: date, nearest_year: bool) -> date | None:
     """The calendar day of a matched date part; None for impossible dates such as 2月30日."""
     groups = match.groupdict()
-    if groups.get("rel"):
-        return today + timedelta(days=_RELATIVE_DAYS[groups["rel"]])
     if groups.get("wd"):
         return _weekday(today, groups["wd"], groups.get("week"))
     if groups.get("monthend"):
         return _month_end(today, 1 if groups["monthend"][0] in "下次" else 0)
     if groups.get("endm"):
-        month = _to_int(groups["endm"])
+        month = natural_number(groups["endm"])
         if month is None or not 1 <= month <= 12:
             return None
         ends = [_month_end(date(year, month, 1), 0) for year in (today.year - 1, today.year, today.year + 1)]
         return min(ends, key=lambda end: abs(end - today))
-    month, day = _to_int(groups["m"]), _to_int(groups["d"])
-    if month is None or day is None:
-        return None
-    if groups.get("y"):
-        year = _to_int(groups["y"])
-        return None if year is None else _safe_date(year, month, day)
-    if not nearest_year:
-        return _safe_date(today.year, month, day)
-    candidates = [_safe_date(year, month, day) for year in (today.year - 1, today.year, today.year + 1)]
-    valid = [candidate for candidate in candidates if candidate is not None]
-    return min(valid, key=lambda candidate: abs(candidate - today), default=None)
+    return calendar_day(groups, today, nearest_year)
 
 
 def _weekday(today: date, name: str, week: str | None) -> date:
@@ -154,9 +125,9 @@ def _month_end(today: date, months_ahead: int) -> date:
 
 def _clock(groups: dict[str, str | None]) -> tuple[int, time] | None:
     """(days to add, time of day) for a matched time; 24点 and 晚上12点 are midnight of the next day."""
-    hour = _to_int(groups["h"])
-    minute = 30 if groups["half"] else _to_int(groups["mi"] or groups["mc"] or "0")
-    second = _to_int(groups["s"] or "0")
+    hour = natural_number(groups["h"])
+    minute = 30 if groups["half"] else natural_number(groups["mi"] or groups["mc"] or "0")
+    second = natural_number(groups["s"] or "0")
     if hour is None or minute is None or second is None:
         return None
     period = groups["period"]
@@ -173,21 +144,3 @@ def _clock(groups: dict[str, str | None]) -> tuple[int, time] | None:
     if hour > 23 or minute > 59 or second > 59:
         return None
     return 0, time(hour, minute, second)
-
-
-def _to_int(text: str | None) -> int | None:
-    """A non-negative whole number written in digits or Chinese numerals."""
-    if text is None:
-        return None
-    value = parse_number(text)
-    if value is None or value < 0 or value != value.to_integral_value():
-        return None
-    return int(value)
-
-
-def _safe_date(year: int, month: int, day: int) -> date | None:
-    """A date, or None when the calendar has no such day."""
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None

@@ -17,13 +17,13 @@ from handlers.ledger_links import all_ledgers
 from handlers.masking import mask_id_number, mask_sensitive
 from handlers.scope import Scope, data_scope, unknown_unit
 from handlers.texts import record_scope as t
+from handlers.texts.validation import NUMBER_PROBLEMS
 from handlers.words import fold
 from ledger_store import audit
 from ledger_store.ledgers import (
     UNIT,
     field_map,
     get_record,
-    id_number_problem,
     is_unit_ledger,
     masked_value,
     normalize_key,
@@ -33,6 +33,7 @@ from ledger_store.ledgers import (
 from ledger_store.models import Department, Ledger, LedgerChange, LedgerRecord, OrgUnit, Person, PersonRole, Role
 from ledger_store.org import all_units, subtree_ids
 from ledger_store.outbox import enqueue
+from ledger_store.values.personal import id_number_problem
 
 INTO = ("到", "至", "迁到", "迁往", "迁入")
 EVERYWHERE = None  # a reach with no limit: an admin, or the owning department of the whole district
@@ -65,9 +66,9 @@ def move(ctx: Context, person: Person, ledger: Ledger, key: str, unit_word: str,
     """Check the key, the target and the person's reach, then move the record and tell the new unit."""
     key_field = field_map(ledger)[ledger.key_field]
     label, stored = key_field["label"], normalize_key(ledger, key)
-    problem = id_number_problem(stored) if key_field["type"] == "id_number" else None
+    problem = id_number_problem(stored, ctx.local_now().date()) if key_field["type"] == "id_number" else None
     if problem:
-        return [t.bad_key(label, problem)]
+        return [t.bad_key(label, NUMBER_PROBLEMS[problem])]
     shown = mask_id_number(stored) if key_field["type"] == "id_number" else mask_sensitive(stored)
     reason = mask_sensitive(reason.strip())  # kept in the history and the audit log
     if len(reason) > t.MAX_REASON:

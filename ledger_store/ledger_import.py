@@ -14,7 +14,6 @@ re-confirmed: a file is not a person confirming, and a re-run must change nothin
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import tempfile
 import time
@@ -23,7 +22,6 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -41,33 +39,45 @@ from ledger_store.ledgers import (
     UNIT_KEY,
     decimal_text,
     get_ledger,
-    id_number_problem,
-    mobile_problem,
     naive_utc,
 )
 from ledger_store.models import LedgerChange, LedgerRecord, OrgUnit
 from ledger_store.sheet_files import RowProblem, SheetFileError, read_rows
+from ledger_store.values import read_value
+from ledger_store.values.choices import choices_of
+from ledger_store.values.problems import Problem, Refused
 from ledger_store.xlsx_archive import LEDGER, UnsafeWorkbook
 from ledger_store.xlsx_cells import cell
 
 MAX_ERRORS_SHOWN = 30
 MAX_KEY_LENGTH = 64
 _BAD_CELL = PatternFill("solid", fgColor="FFC7CE")
-_YES = frozenset({"是", "是的", "有", "对", "已", "yes", "y", "true", "1", "√", "✓", "✔"})
-_NO = frozenset({"否", "不是", "无", "没有", "未", "no", "n", "false", "0", "×", "✗"})
-_INTEGER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
-_DATE = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(?:[ T][0-9:.]+)?")
-_COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
-_LIST_SEPARATORS = re.compile(r"[\s、,;]+")  # after NFKC, so ， and ； are included
-_MOBILE_NOISE = re.compile(r"[\s\-()]|^(?:\+86|0086)")
+# Why a cell was refused, after its column's label: the text, the part refused, "整数" or "数字", the options,
+# the options an ambiguous part matched, and an ID number's or mobile's expected and actual number of digits.
+_CELL_PROBLEMS = {
+    Problem.NOT_A_NUMBER: "“{text}”不是{number}",
+    Problem.NOT_AN_INTEGER: "“{text}”不是整数",
+    Problem.TOO_LARGE: "“{text}”太大，最多 15 位整数",
+    Problem.NOT_A_DATE: "“{text}”不是日期，请写成 2024-11-30 或 2024年11月30日",
+    Problem.NO_SUCH_DAY: "“{text}”这一天不存在",
+    Problem.NOT_YES_NO: "“{text}”不是“是”或“否”",
+    Problem.UNKNOWN_OPTION: "“{part}”不是可选项，可选：{labels}",
+    Problem.NO_SUCH_OPTION_NUMBER: "“{part}”不是可选项，可选：{labels}",
+    Problem.AMBIGUOUS_OPTION: "“{part}”对应多个选项（{matches}），请写完整名称",
+    Problem.ONLY_ONE_OPTION: "只能选一项，可选：{labels}",
+    Problem.WRONG_LENGTH: "位数不对，应为 {digits} 位，这里是 {length} 位",
+    Problem.BAD_CHARACTER: "含有非法字符，请核对",
+    Problem.BAD_BIRTH_DATE: "出生日期不对，请核对",
+    Problem.BAD_CHECK_DIGIT: "校验位不对，请核对",
+    Problem.STORED_AS_NUMBER: "被 Excel 存成了数字，后几位已丢失，请把这一列设为“文本”格式后重新填写",
+    Problem.BAD_MOBILE_PREFIX: "号段不对，请核对",
+}
+_DIGITS = {"id_number": 18, "mobile": 11}
+_TEXT_STORED = ("decimal", "date")  # kept as text in the JSON values, as `ledgers.to_json` writes them
 
 
 class LedgerFileError(ValueError):
     """The file cannot be imported at all; the message is a Chinese sentence."""
-
-
-class _CellError(ValueError):
-    """One cell cannot be read as its field's type; the message is the Chinese reason."""
 
 
 @dataclass
@@ -122,8 +132,12 @@ def import_ledger(
     progress: Callable[[int], None] | None = None,
     batch_size: int = 1000,
     error_path: Path | None = None,
+    today: date | None = None,
 ) -> LedgerImportReport:
-    """Import a ledger file batch by batch; `progress` gets the rows read so far after every batch."""
+    """Import a ledger file batch by batch; `progress` gets the rows read so far after every batch.
+
+    `today` is the local day cells are read on (a birth date after it is refused); the day of `now` by default.
+    """
     started = time.perf_counter()
     with factory() as session:
         with session.begin():
@@ -142,7 +156,7 @@ def import_ledger(
                 header = next(records, [])
                 if isinstance(header, RowProblem):
                     raise LedgerFileError(f"第 1 行：{header.sentence()}。")
-                columns = _Columns(fields, key_field, header, units)
+                columns = _Columns(fields, key_field, header, units, today or now.date())
                 report.ignored_columns, batch.required = columns.ignored, columns.required
                 errors = _ErrorBook(error_path, header, report)
                 with closing(_SeenKeys(Path(scratch) / "keys.sqlite3")) as seen:
@@ -185,9 +199,12 @@ class _Row:
 class _Columns:
     """The header mapped to fields, and the check that turns one row of text into JSON values."""
 
-    def __init__(self, fields: list[dict[str, Any]], key_field: str, header: list[str], units: dict[str, int]) -> None:
+    def __init__(
+        self, fields: list[dict[str, Any]], key_field: str, header: list[str], units: dict[str, int], today: date
+    ) -> None:
         by_header = {text: f for f in fields for text in (f["name"], f["label"])}
-        self.units, self.key_field = units, key_field
+        self.units, self.key_field, self.today = units, key_field, today
+        self.choices = {f["name"]: choices_of(f["choices"]) for f in fields}
         self.unit_index: int | None = None
         self.fields: list[tuple[int, dict[str, Any]]] = []
         self.ignored: list[str] = []
@@ -221,11 +238,12 @@ class _Columns:
                 if f["name"] == self.key_field:
                     row.problems.append((index, f"{f['label']}：必填，不能为空"))
                 continue
-            try:
-                value = _PARSERS[f["type"]](text, f)
-            except _CellError as error:
-                row.problems.append((index, f"{f['label']}：{error}"))
+            value = read_value(f["type"], text, self.today, self.choices[f["name"]])
+            if isinstance(value, Refused):
+                row.problems.append((index, f"{f['label']}：{_refusal(f, text, value)}"))
                 continue
+            if f["type"] in _TEXT_STORED:
+                value = decimal_text(value) if f["type"] == "decimal" else value.isoformat()
             if f["name"] != self.key_field:
                 row.values[f["name"]] = value
             elif len(str(value)) > MAX_KEY_LENGTH:
@@ -406,82 +424,14 @@ def _echo(text: str) -> str:
     return text if len(text) <= 20 else text[:20] + "…"
 
 
-def _integer(text: str, f: dict[str, Any]) -> int:
-    cleaned = unicodedata.normalize("NFKC", text).replace(",", "")
-    if not _INTEGER.fullmatch(cleaned):
-        raise _CellError(f"“{_echo(text)}”不是整数")
-    return int(Decimal(cleaned))
-
-
-def _decimal(text: str, f: dict[str, Any]) -> str:
-    try:
-        number = Decimal(unicodedata.normalize("NFKC", text).replace(",", ""))
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():
-        raise _CellError(f"“{_echo(text)}”不是数字")
-    return decimal_text(number)
-
-
-def _date(text: str, f: dict[str, Any]) -> str:
-    cleaned = unicodedata.normalize("NFKC", text)
-    match = _DATE.fullmatch(cleaned) or _COMPACT_DATE.fullmatch(cleaned)
-    if match is None:
-        raise _CellError(f"“{_echo(text)}”不是日期，请写成 2024-11-30 或 2024年11月30日")
-    try:
-        return date(*(int(part) for part in match.groups())).isoformat()
-    except ValueError:
-        raise _CellError(f"“{_echo(text)}”这一天不存在") from None
-
-
-def _yes_no(text: str, f: dict[str, Any]) -> bool:
-    word = unicodedata.normalize("NFKC", text).lower()
-    if word in _YES or word in _NO:
-        return word in _YES
-    raise _CellError(f"“{_echo(text)}”不是“是”或“否”")
-
-
-def _choice(text: str, f: dict[str, Any]) -> str:
-    for choice in f["choices"]:
-        if text in (choice["label"], choice["value"]):
-            return choice["value"]
-    labels = "、".join(choice["label"] for choice in f["choices"])
-    raise _CellError(f"“{_echo(text)}”不是可选项，可选：{labels}")
-
-
-def _choices(text: str, f: dict[str, Any]) -> list[str]:
-    chosen = {_choice(token, f) for token in _LIST_SEPARATORS.split(unicodedata.normalize("NFKC", text)) if token}
-    return [choice["value"] for choice in f["choices"] if choice["value"] in chosen]
-
-
-def _id_number(text: str, f: dict[str, Any]) -> str:
-    number = re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).upper()
-    problem = id_number_problem(number)
-    if problem == "位数不对":
-        raise _CellError(f"位数不对，应为 18 位，这里是 {len(number)} 位")
-    if problem:
-        raise _CellError(f"{problem}，请核对")
-    return number
-
-
-def _mobile(text: str, f: dict[str, Any]) -> str:
-    number = _MOBILE_NOISE.sub("", unicodedata.normalize("NFKC", text))
-    problem = mobile_problem(number)
-    if problem == "位数不对":
-        raise _CellError(f"位数不对，应为 11 位，这里是 {len(number)} 位")
-    if problem:
-        raise _CellError(f"{problem}，请核对")
-    return number
-
-
-_PARSERS: dict[str, Callable[[str, dict[str, Any]], Any]] = {
-    "integer": _integer,
-    "decimal": _decimal,
-    "text": lambda text, f: text,
-    "date": _date,
-    "yes_no": _yes_no,
-    "select_one": _choice,
-    "select_multiple": _choices,
-    "id_number": _id_number,
-    "mobile": _mobile,
-}
+def _refusal(f: dict[str, Any], text: str, refused: Refused) -> str:
+    """Why a cell cannot be read as its field's type, in the import's words."""
+    return _CELL_PROBLEMS[refused.problem].format(
+        text=_echo(text),
+        part=_echo(refused.part),
+        number="整数" if f["type"] == "integer" else "数字",
+        labels="、".join(choice["label"] for choice in f["choices"]),
+        matches="、".join(refused.matches),
+        digits=_DIGITS.get(f["type"]),
+        length=len(refused.part),
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ledger_store import audit
 from ledger_store.masking import mask_id_number, mask_mobile
 from ledger_store.models import Ledger, LedgerChange, LedgerRecord
+from ledger_store.values.personal import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
 
 FIELD_TYPES = ("integer", "decimal", "text", "date", "yes_no", "select_one", "select_multiple", "id_number", "mobile")
 KEY_TYPES = ("text", "integer", "id_number", "mobile")
@@ -37,10 +38,6 @@ SENSITIVE_TYPES = ("id_number", "mobile")
 HIDDEN = "***"  # a sensitive value that is neither an ID number, a mobile nor text, as shown masked
 _FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days", "sensitive"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11 (GB 11643-1999)
-_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 class KnownValue(NamedTuple):
@@ -114,9 +111,13 @@ def field_map(ledger: Ledger) -> dict[str, dict[str, Any]]:
 
 
 def normalize_key(ledger: Ledger, key: object) -> str:
-    """The record key as stored: full-width to ASCII, trimmed, and an ID number's final x upper-cased."""
-    text = unicodedata.normalize("NFKC", str(key)).strip()
-    return text.upper() if field_map(ledger)[ledger.key_field]["type"] == "id_number" else text
+    """The record key as stored: full-width to ASCII and trimmed; ID numbers and mobiles as their readers store them."""
+    kind = field_map(ledger)[ledger.key_field]["type"]
+    if kind == "id_number":
+        return normalize_id_number(str(key))
+    if kind == "mobile":
+        return normalize_mobile(str(key))
+    return unicodedata.normalize("NFKC", str(key)).strip()
 
 
 def get_record(session: Session, ledger: Ledger, key: object) -> LedgerRecord | None:
@@ -297,10 +298,10 @@ def to_json(field: Mapping[str, Any], value: Any) -> Any:
         return [choice for choice in choices if choice in value]
     if kind == "text" and isinstance(value, str) and value.strip():
         return value.strip()
-    if kind == "id_number" and isinstance(value, str) and not id_number_problem(value.strip().upper()):
-        return value.strip().upper()
-    if kind == "mobile" and isinstance(value, str) and not mobile_problem(value.strip()):
-        return value.strip()
+    if kind == "id_number" and isinstance(value, str) and id_number_problem(value) is None:
+        return normalize_id_number(value)
+    if kind == "mobile" and isinstance(value, str) and mobile_problem(value) is None:
+        return normalize_mobile(value)
     raise ValueError(f"field {field['name']}: {value!r} is not a valid {kind}")
 
 
@@ -317,36 +318,6 @@ def decimal_text(number: Decimal) -> str:
     """A decimal as stored: plain notation without trailing zeros, so equal numbers compare equal."""
     text = format(number.normalize(), "f")
     return "0" if text == "-0" else text
-
-
-def id_number_problem(number: str) -> str | None:
-    """None for a valid 18-character resident ID number (GB 11643-1999, upper-case X), else a short reason."""
-    if len(number) != 18:
-        return "位数不对"
-    if not _ID_NUMBER.fullmatch(number):
-        return "含有非法字符"
-    try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return "出生日期不对"
-    if born.year < 1900:
-        return "出生日期不对"
-    return None if id_check_character(number[:17]) == number[17] else "校验位不对"
-
-
-def id_check_character(first_17: str) -> str:
-    """The check character (0-9 or X) for the first 17 digits of a resident ID number (GB 11643-1999)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
-
-
-def mobile_problem(number: str) -> str | None:
-    """None for a mainland mobile number (11 digits, 13x-19x), else a short reason."""
-    if not number.isdigit() or not number.isascii():
-        return "含有非法字符"
-    if len(number) != 11:
-        return "位数不对"
-    return None if _MOBILE.fullmatch(number) else "号段不对"
 
 
 def is_sensitive(field: Mapping[str, Any]) -> bool:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from ledger_store.models import Department, Level, OrgUnit, Person, PlatformIdentity, Role
 from ledger_store.org_sheet import SheetRow
+from ledger_store.values.personal import read_mobile
+from ledger_store.values.problems import Refused
 
 DEPARTMENT = "department"
 # What a 层级 cell may say, and the kind of unit it means.
@@ -53,7 +55,6 @@ PLATFORMS = {"wecom": "企业微信账号", "dingtalk": "钉钉账号"}
 
 LEVEL_HINT = "请填写 区、镇、乡、街道、村、社区、网格 或 部门。"
 ACCOUNT = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-MOBILE = re.compile(r"1[3-9]\d{9}")
 ROLE_SEPARATORS = re.compile(r"[、，,；;/\s]+")
 PERSON_COLUMNS = {
     "账号": "account",
@@ -162,13 +163,13 @@ def _read_person(row: SheetRow, unit: str | None, plan: ImportPlan) -> None:
     if not ACCOUNT.fullmatch(account):
         plan.fail(row.number, f"账号“{account}”只能由英文字母、数字、下划线、点或横线组成，且不超过 64 个字符。")
     person = PersonPlan(account, name, unit or "", row.number, roles=_read_roles(row, plan))
-    mobile = re.sub(r"[\s\-]", "", row.get("mobile"))
-    if mobile and not MOBILE.fullmatch(mobile):
+    mobile = read_mobile(row.get("mobile")) if row.get("mobile") else None
+    if isinstance(mobile, Refused):
         plan.fail(
             row.number,
             f"手机号“{row.get('mobile')}”不正确，请填写 11 位手机号码（如 13812345678），没有可留空。",
         )
-    person.mobile = mobile or None
+    person.mobile = mobile if isinstance(mobile, str) else None
     person.identities = {platform: row.get(platform) for platform in PLATFORMS if row.get(platform)}
     earlier = plan.people.setdefault(account, person)
     if earlier is not person:

@@ -6,16 +6,17 @@ from datetime import date
 
 import pytest
 
-from handlers.forms.idcard import (
+from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
+from ledger_store.masking import mask_payload
+from ledger_store.values.personal import (
+    id_check_character,
     id_number_problem,
     is_mobile,
     mobile_problem,
     normalize_id_number,
     normalize_mobile,
 )
-from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
-from ledger_store.ledgers import id_check_character
-from ledger_store.masking import mask_payload
+from ledger_store.values.problems import Problem
 
 
 @pytest.mark.parametrize(
@@ -34,27 +35,27 @@ def test_accepts_valid_id_numbers(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("text", "problem"),
     [
-        ("36042619910102009X", "校验位不对"),
-        ("110102199101010079", "校验位不对"),
-        ("360426199113010079", "出生日期不对"),
-        ("110102199102300071", "出生日期不对"),
-        ("110102180001010071", "出生日期不对"),
-        ("11010219910101007", "位数不对"),
-        ("1101021991010100781", "位数不对"),
-        ("", "位数不对"),
-        ("11010219910101007A", "含有非法字符"),
-        ("1101021991010100-8", "含有非法字符"),
-        ("X10102199101010078", "含有非法字符"),
+        ("36042619910102009X", Problem.BAD_CHECK_DIGIT),
+        ("110102199101010079", Problem.BAD_CHECK_DIGIT),
+        ("360426199113010079", Problem.BAD_BIRTH_DATE),
+        ("110102199102300071", Problem.BAD_BIRTH_DATE),
+        ("110102180001010071", Problem.BAD_BIRTH_DATE),
+        ("11010219910101007", Problem.WRONG_LENGTH),
+        ("1101021991010100781", Problem.WRONG_LENGTH),
+        ("", Problem.WRONG_LENGTH),
+        ("11010219910101007A", Problem.BAD_CHARACTER),
+        ("1101021991010100-8", Problem.BAD_CHARACTER),
+        ("X10102199101010078", Problem.BAD_CHARACTER),
     ],
 )
-def test_names_what_is_wrong_with_an_id_number(text: str, reason: str) -> None:
-    assert id_number_problem(text) == reason
+def test_names_what_is_wrong_with_an_id_number(text: str, problem: Problem) -> None:
+    assert id_number_problem(text) == problem
 
 
 def test_birth_date_in_the_future_is_refused_when_today_is_given() -> None:
-    assert id_number_problem("44011320141005001X", today=date(2014, 10, 4)) == "出生日期不对"
+    assert id_number_problem("44011320141005001X", today=date(2014, 10, 4)) == Problem.BAD_BIRTH_DATE
     assert id_number_problem("44011320141005001X", today=date(2014, 10, 5)) is None
 
 
@@ -97,19 +98,19 @@ def test_accepts_and_normalizes_mobiles(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("text", "problem"),
     [
-        ("1381234567", "位数不对"),
-        ("138123456789", "位数不对"),
-        ("12812345678", "号段不对"),
-        ("23812345678", "号段不对"),
-        ("010-12345678", "号段不对"),
-        ("138abcd5678", "含有非法字符"),
+        ("1381234567", Problem.WRONG_LENGTH),
+        ("138123456789", Problem.WRONG_LENGTH),
+        ("12812345678", Problem.BAD_MOBILE_PREFIX),
+        ("23812345678", Problem.BAD_MOBILE_PREFIX),
+        ("010-12345678", Problem.BAD_MOBILE_PREFIX),
+        ("138abcd5678", Problem.BAD_CHARACTER),
     ],
 )
-def test_refuses_what_is_not_a_mobile(text: str, reason: str) -> None:
+def test_refuses_what_is_not_a_mobile(text: str, problem: Problem) -> None:
     assert not is_mobile(text)
-    assert mobile_problem(text) == reason
+    assert mobile_problem(text) == problem
 
 
 @pytest.mark.parametrize(

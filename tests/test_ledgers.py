@@ -19,7 +19,6 @@ from ledger_store.ledgers import (
     find_records,
     get_record,
     history,
-    id_number_problem,
     is_sensitive,
     known_values,
     mark_left,
@@ -30,6 +29,7 @@ from ledger_store.ledgers import (
 )
 from ledger_store.models import AuditEntry, Ledger, LedgerChange, OrgUnit, Person
 from ledger_store.org import subtree_ids
+from ledger_store.values.personal import id_number_problem
 
 NOW = datetime(2024, 11, 28, 2, 0)
 ZHANG = "110102199101010078"

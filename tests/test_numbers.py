@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.numbers import parse_number, position
+from handlers.numbers import position
+from ledger_store.values.numbers import parse_number
 
 
 @pytest.mark.parametrize(

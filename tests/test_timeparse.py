@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_date, parse_datetime
+from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_datetime
+from ledger_store.values.dates import parse_date
 
 CHINA = timezone(timedelta(hours=8))
 TODAY = date(2024, 11, 27)  # a Wednesday

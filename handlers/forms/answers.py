@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from handlers.forms.fields import STORABLE_LIMIT, Choice, Field, FieldType
-from handlers.forms.idcard import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
+from handlers.forms.fields import Field, FieldType
 from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
-from handlers.numbers import parse_number
 from handlers.texts import validation as t
-from handlers.timeparse import parse_date
 from handlers.words import fold
+from ledger_store.values import read_value
+from ledger_store.values.problems import Problem, Refused
+from ledger_store.values.words import word_key
 
-# Compared after full-width to ASCII, lower-casing and dropping trailing punctuation. 1/2 follow the
-# 1. 是 2. 否 order people know from choice questions; 0 is 否 as in most paper forms.
-YES_WORDS = frozenset({"是", "是的", "对", "对的", "有", "有的", "已", "已经", "yes", "y", "1", "√", "✓", "✔"})
-NO_WORDS = frozenset({"否", "不是", "不", "不对", "没有", "没", "无", "未", "还没有", "no", "n", "2", "0", "×", "✗"})
 ACKNOWLEDGE_WORDS = frozenset(
     {"确认", "确定", "好", "好的", "知道了", "知道", "已阅", "已读", "收到", "明白", "了解", "同意", "是", "是的", "嗯"}
     | {"ok", "okay", "yes", "y", "1", "√", "✓", "✔"}
 )
 # How to_json stores a calculated number; any other calculated value is stored as text.
 _STORED_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
-_SEPARATORS = re.compile(r"[\s、,;]+")  # after NFKC, so ， and ； are included
-_TRAILING_PUNCTUATION = "。.!~"
 _ECHO_LENGTH = 20
 
 
@@ -49,7 +41,14 @@ def parse_answer(field: Field, text: str, today: date) -> object | Invalid:
     stripped = text.strip() if field.type == FieldType.TEXT else fold(text)
     if not stripped:
         return Invalid(t.empty_answer(describe_expected(field)))
-    return _PARSERS[field.type](field, stripped, today)
+    if field.type == FieldType.ACKNOWLEDGE:
+        return True if word_key(stripped) in ACKNOWLEDGE_WORDS else Invalid(t.not_acknowledged(_echo(stripped)))
+    value = read_value(field.type.value, stripped, today, field.choices, field.unit)
+    if isinstance(value, Refused):
+        return _refused(field, value, stripped)
+    if field.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.TEXT):
+        return limits_problem(field, value) or value
+    return value
 
 
 def format_answer(field: Field, value: object) -> str:
@@ -121,32 +120,31 @@ def from_json(field: Field, data: object) -> object:
     return _require(field, data, str)
 
 
-def _parse_integer(field: Field, text: str, today: date) -> object:
-    """A whole number within the field's limits."""
-    return _parse_number(field, text, integer=True)
-
-
-def _parse_decimal(field: Field, text: str, today: date) -> object:
-    """A number within the field's limits."""
-    return _parse_number(field, text, integer=False)
-
-
-def _parse_number(field: Field, text: str, integer: bool) -> int | Decimal | Invalid:
-    """A number, optionally followed by the field's unit, checked against minimum and maximum."""
-    number = parse_number(text, field.unit)
-    if number is None:
-        return Invalid(t.not_a_number(_echo(text), integer))
-    if integer and number != number.to_integral_value():
-        return Invalid(t.not_an_integer(_plain(number)))
-    problem = limits_problem(field, number)
-    if problem is None and abs(number) >= STORABLE_LIMIT:
-        problem = Invalid(t.BEYOND_STORABLE)
-    return problem or (int(number) if integer else number)
-
-
-def _parse_text(field: Field, text: str, today: date) -> str | Invalid:
-    """The stripped text within the field's length limits."""
-    return limits_problem(field, text) or text
+def _refused(field: Field, refused: Refused, text: str) -> Invalid:
+    """What the person is told about a refused answer; the reason never repeats an ID or mobile number."""
+    labels = [choice.label for choice in field.choices]
+    match refused.problem:
+        case Problem.NOT_A_NUMBER:
+            return Invalid(t.not_a_number(_echo(text), field.type == FieldType.INTEGER))
+        case Problem.NOT_AN_INTEGER:
+            return Invalid(t.not_an_integer(refused.part))
+        case Problem.TOO_LARGE:  # the form's own limit, when it has one, is the more useful answer
+            return limits_problem(field, Decimal(refused.part)) or Invalid(t.BEYOND_STORABLE)
+        case Problem.NOT_A_DATE | Problem.NO_SUCH_DAY:
+            return Invalid(t.not_a_date(_echo(text)))
+        case Problem.NOT_YES_NO:
+            return Invalid(t.not_yes_no(_echo(text)))
+        case Problem.UNKNOWN_OPTION:
+            return Invalid(t.unknown_option(_echo(refused.part), labels))
+        case Problem.NO_SUCH_OPTION_NUMBER:
+            return Invalid(t.no_such_option_number(int(refused.part), labels))
+        case Problem.AMBIGUOUS_OPTION:
+            return Invalid(t.ambiguous_option(_echo(refused.part), list(refused.matches)))
+        case Problem.ONLY_ONE_OPTION:
+            return Invalid(t.only_one_option(labels))
+    if field.type == FieldType.MOBILE:
+        return Invalid(t.mobile_refused(refused.problem, len(refused.part)))
+    return Invalid(t.id_number_refused(refused.problem, len(refused.part)))
 
 
 def limits_problem(field: Field, value: Any) -> Invalid | None:
@@ -164,84 +162,6 @@ def limits_problem(field: Field, value: Any) -> Invalid | None:
     return None
 
 
-def _parse_date(field: Field, text: str, today: date) -> date | Invalid:
-    """A calendar day."""
-    day = parse_date(text, today)
-    return Invalid(t.not_a_date(_echo(text))) if day is None else day
-
-
-def _parse_select_one(field: Field, text: str, today: date) -> str | Invalid:
-    """The value of the one option named by number, label or part of a label."""
-    found = _find_choice(field, text)
-    if isinstance(found, Choice):
-        return found.value
-    tokens = _split(text)
-    if len(tokens) > 1 and all(isinstance(_find_choice(field, token), Choice) for token in tokens):
-        return Invalid(t.only_one_option(_labels(field)))
-    return found
-
-
-def _parse_select_multiple(field: Field, text: str, today: date) -> list[str] | Invalid:
-    """The values of all options named, in form order and without repeats."""
-    whole = _exact_label(field, text)  # a label may itself contain a separator
-    if whole is not None:
-        return [whole.value]
-    chosen: set[str] = set()
-    for token in _split(text):
-        found = _find_choice(field, token)
-        if isinstance(found, Invalid):
-            run = _digit_run(field, token)
-            if run is None:
-                return found
-            chosen.update(choice.value for choice in run)
-        else:
-            chosen.add(found.value)
-    return [choice.value for choice in field.choices if choice.value in chosen]
-
-
-def _parse_yes_no(field: Field, text: str, today: date) -> bool | Invalid:
-    """True for the words in YES_WORDS, False for those in NO_WORDS."""
-    key = _fold(text)
-    if key in YES_WORDS:
-        return True
-    if key in NO_WORDS:
-        return False
-    return Invalid(t.not_yes_no(_echo(text)))
-
-
-def _parse_acknowledge(field: Field, text: str, today: date) -> bool | Invalid:
-    """True for the words in ACKNOWLEDGE_WORDS: the person has read and confirms."""
-    if _fold(text) in ACKNOWLEDGE_WORDS:
-        return True
-    return Invalid(t.not_acknowledged(_echo(text)))
-
-
-def _parse_id_number(field: Field, text: str, today: date) -> str | Invalid:
-    """A valid 18-character ID number, normalised; the reason never repeats the number."""
-    number = normalize_id_number(text)
-    problem = id_number_problem(number, today)
-    return number if problem is None else Invalid(t.id_number_refused(problem, len(number)))
-
-
-def _parse_mobile(field: Field, text: str, today: date) -> str | Invalid:
-    """A mainland mobile number as 11 digits; the reason never repeats the number."""
-    number = normalize_mobile(text)
-    problem = mobile_problem(number)
-    return number if problem is None else Invalid(t.mobile_refused(problem, len(number)))
-
-
-_PARSERS: dict[FieldType, Callable[[Field, str, date], object]] = {
-    FieldType.INTEGER: _parse_integer,
-    FieldType.DECIMAL: _parse_decimal,
-    FieldType.TEXT: _parse_text,
-    FieldType.DATE: _parse_date,
-    FieldType.SELECT_ONE: _parse_select_one,
-    FieldType.SELECT_MULTIPLE: _parse_select_multiple,
-    FieldType.YES_NO: _parse_yes_no,
-    FieldType.ACKNOWLEDGE: _parse_acknowledge,
-    FieldType.ID_NUMBER: _parse_id_number,
-    FieldType.MOBILE: _parse_mobile,
-}
 _EXPECTED = {
     FieldType.DATE: t.EXPECT_DATE,
     FieldType.SELECT_ONE: t.EXPECT_SELECT_ONE,
@@ -251,66 +171,6 @@ _EXPECTED = {
     FieldType.ID_NUMBER: t.EXPECT_ID_NUMBER,
     FieldType.MOBILE: t.EXPECT_MOBILE,
 }
-
-
-def _find_choice(field: Field, token: str) -> Choice | Invalid:
-    """The option a token names: exact label, then 1-based number, then unique part of a label."""
-    key = _fold(token)
-    exact = _exact_label(field, token)
-    if exact is not None:
-        return exact
-    if not key:
-        return Invalid(t.unknown_option(_echo(token), _labels(field)))
-    if re.fullmatch(r"[0-9]{1,3}", key):
-        return _choice_by_number(field, int(key))
-    partial = [choice for choice in field.choices if key in _fold(choice.label)]
-    if len(partial) == 1:
-        return partial[0]
-    if partial:
-        return Invalid(t.ambiguous_option(_echo(token), [choice.label for choice in partial]))
-    number = parse_number(key)  # 三 for the third option, once no label contains 三
-    if number is not None and 1 <= number < 1000 and number == number.to_integral_value():
-        return _choice_by_number(field, int(number))
-    return Invalid(t.unknown_option(_echo(token), _labels(field)))
-
-
-def _exact_label(field: Field, text: str) -> Choice | None:
-    """The option whose label is exactly the text, ignoring width, case and trailing punctuation."""
-    key = _fold(text)
-    return next((choice for choice in field.choices if _fold(choice.label) == key), None)
-
-
-def _choice_by_number(field: Field, number: int) -> Choice | Invalid:
-    """The option at a 1-based position."""
-    if 1 <= number <= len(field.choices):
-        return field.choices[number - 1]
-    return Invalid(t.no_such_option_number(number, _labels(field)))
-
-
-def _digit_run(field: Field, token: str) -> list[Choice] | None:
-    """134 read as options 1, 3 and 4, when there are at most nine options and 134 is no option itself."""
-    key = _fold(token)
-    count = len(field.choices)
-    if count > 9 or len(key) > count or not re.fullmatch(r"[0-9]{2,}", key):
-        return None
-    if not all(1 <= int(digit) <= count for digit in key):
-        return None
-    return [field.choices[int(digit) - 1] for digit in key]
-
-
-def _split(text: str) -> list[str]:
-    """Tokens separated by spaces, 、, commas or semicolons (full-width or not)."""
-    return [token for token in _SEPARATORS.split(unicodedata.normalize("NFKC", text)) if token]
-
-
-def _fold(text: str) -> str:
-    """Comparable form of a reply: full-width to ASCII, lower case, no surrounding space or final 。."""
-    return unicodedata.normalize("NFKC", text).strip().rstrip(_TRAILING_PUNCTUATION).strip().casefold()
-
-
-def _labels(field: Field) -> list[str]:
-    """All option labels in form order."""
-    return [choice.label for choice in field.choices]
 
 
 def _label(field: Field, value: str) -> str:

@@ -7,6 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ledger_store.values.choices import Choice, choices_of
+
+__all__ = ["NUMERIC_TYPES", "Choice", "Field", "FieldType"]
+
 
 class FieldType(StrEnum):
     """The answer types the conversational form can ask for."""
@@ -26,17 +30,6 @@ class FieldType(StrEnum):
 
 
 NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL})
-# Answers are stored as NUMERIC(20, 4): whole parts up to 15 digits fit on every database (PostgreSQL and MariaDB
-# refuse more, so one answer beyond it would make every 提交 fail). A number this large or larger is refused.
-STORABLE_LIMIT = Decimal(10) ** 15
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One option of a choice question: a stable value and the label people see."""
-
-    value: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +88,7 @@ class Field:
             maximum=Decimal(data["maximum"]) if data.get("maximum") is not None else None,
             min_length=data.get("min_length"),
             max_length=data.get("max_length"),
-            choices=tuple(Choice(c["value"], c["label"]) for c in data.get("choices", ())),
+            choices=choices_of(data.get("choices", ())),
             **{key: data.get(key, default) for key, default in _OPTIONAL_DEFAULTS.items()},
         )
 

@@ -95,6 +95,11 @@ def unknown_choice(label: str, value: str, labels: list[str]) -> str:
     return f"{label}没有“{value}”这一项，可选：{'、'.join(labels)}。"
 
 
+def ambiguous_choice(label: str, value: str, matches: list[str]) -> str:
+    """A word that is part of several options' labels."""
+    return f"{label}里“{value}”对应多个选项（{'、'.join(matches)}），请写完整名称。"
+
+
 def not_yes_no(label: str) -> str:
     """A yes/no field compared with something else."""
     return f"{label}只能写 是 或 否，如 {label}=是。"

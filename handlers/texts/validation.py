@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# Short problems with an ID number or mobile; `id_number_problem` and `mobile_problem` return these.
-WRONG_LENGTH = "位数不对"
-BAD_CHARACTER = "含有非法字符"
-BAD_BIRTH_DATE = "出生日期不对"
-BAD_CHECK_DIGIT = "校验位不对"
-BAD_MOBILE_PREFIX = "号段不对"
+from ledger_store.values.problems import Problem
+
+# What is wrong with an ID number or mobile, inside a sentence: 身份证号不对（校验位不对）.
+NUMBER_PROBLEMS = {
+    Problem.WRONG_LENGTH: "位数不对",
+    Problem.BAD_CHARACTER: "含有非法字符",
+    Problem.BAD_BIRTH_DATE: "出生日期不对",
+    Problem.BAD_CHECK_DIGIT: "校验位不对",
+    Problem.STORED_AS_NUMBER: "被 Excel 存成了数字，后几位已丢失",
+    Problem.BAD_MOBILE_PREFIX: "号段不对",
+}
 
 YES = "是"
 NO = "否"
@@ -140,21 +145,23 @@ def constraint_failed() -> str:
     return "这个答案不符合本表的填写要求，请核对后重新填写。"
 
 
-def id_number_refused(problem: str, length: int) -> str:
+def id_number_refused(problem: Problem, length: int) -> str:
     """Why an ID number was refused, without repeating the number."""
-    if problem == WRONG_LENGTH:
+    if problem == Problem.WRONG_LENGTH:
         return f"身份证号位数不对（应为 18 位，现在是 {length} 位），请核对后重新填写。"
-    if problem == BAD_CHARACTER:
+    if problem == Problem.BAD_CHARACTER:
         return "身份证号含有非法字符（只能是数字，最后一位可以是 X），请核对后重新填写。"
-    if problem == BAD_BIRTH_DATE:
+    if problem == Problem.BAD_BIRTH_DATE:
         return "身份证号中的出生日期不对，请核对后重新填写。"
-    return f"身份证号{problem}，请核对后重新填写。"
+    if problem == Problem.STORED_AS_NUMBER:
+        return "身份证号被 Excel 存成了数字，后几位已经丢失。请把这一列设为“文本”格式，重新填写完整的 18 位号码。"
+    return f"身份证号{NUMBER_PROBLEMS[problem]}，请核对后重新填写。"
 
 
-def mobile_refused(problem: str, length: int) -> str:
+def mobile_refused(problem: Problem, length: int) -> str:
     """Why a mobile number was refused, without repeating the number."""
-    if problem == WRONG_LENGTH:
+    if problem == Problem.WRONG_LENGTH:
         return f"手机号位数不对（应为 11 位，现在是 {length} 位），请核对后重新填写。"
-    if problem == BAD_CHARACTER:
+    if problem == Problem.BAD_CHARACTER:
         return "手机号只能填数字，请核对后重新填写。"
     return "这不是有效的手机号（应以 13～19 开头），请核对后重新填写。"

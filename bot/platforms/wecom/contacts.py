@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.platforms.wecom.api import WeComClient
-from handlers.forms.idcard import normalize_mobile
 from handlers.masking import mask_sensitive
 from handlers.texts import wecom as texts
 from ledger_store.audit import record
 from ledger_store.characters import without_unstorable
 from ledger_store.db import transaction
 from ledger_store.models import Department, Level, OrgUnit, Person, PlatformIdentity
+from ledger_store.values.personal import normalize_mobile
 
 log = logging.getLogger(__name__)
 
