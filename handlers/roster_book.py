@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Collection
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -15,8 +15,7 @@ from handlers.forms.fields import Field, FieldType
 from handlers.summary import cell_value
 from handlers.texts import files as file_texts
 from handlers.texts import roster as t
-from ledger_store.characters import without_unstorable
-from ledger_store.sheet_files import DAMAGED_FILE
+from ledger_store.sheet_files import DAMAGED_FILE, cell_text
 from ledger_store.xlsx_archive import CHAT, UnsafeWorkbook, check_workbook
 from ledger_store.xlsx_cells import MAX_CELL_CHARS, cell, row_cells, sheet_title
 
@@ -68,7 +67,7 @@ def read_roster_workbook(
         book.close()
     if len(lines) > MAX_ROWS + 1:
         return t.too_many_rows(MAX_ROWS)
-    header = [_text(value) for value in (lines[0] if lines else ())]
+    header = [cell_text(value) for value in (lines[0] if lines else ())]
     columns = {}
     for field in fields:
         found = next((i for i, title in enumerate(header) if title.strip("*＊ ") in (field.label, field.name)), None)
@@ -79,7 +78,7 @@ def read_roster_workbook(
         return t.missing_columns(missing)
     rows, problems, keys = [], [], {}
     for number, line in enumerate(lines[1:], start=2):
-        cells = {name: _text(line[index]) if index < len(line) else "" for name, index in columns.items()}
+        cells = {name: cell_text(line[index]) if index < len(line) else "" for name, index in columns.items()}
         if not any(cells.values()):
             continue
         values = {}
@@ -115,14 +114,3 @@ def read_roster_workbook(
 def _cell(field: Field, stored: Any) -> Any:
     """A stored answer as a cell, as the summary writes it: numbers and dates typed, choices by label."""
     return None if stored is None else cell_value(field, from_json(field, stored))
-
-
-def _text(value: Any) -> str:
-    """A cell as the text a person would have typed in chat (control characters, NUL included, taken out)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return without_unstorable(str(value)).strip()

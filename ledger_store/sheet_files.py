@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import math
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +29,7 @@ from ledger_store.characters import without_unstorable
 from ledger_store.xlsx_archive import MB, Limits, UnsafeWorkbook, check_workbook
 from ledger_store.xlsx_cells import MAX_CELL_CHARS
 
+_FIFTEEN_DIGITS_LIMIT = 1e15  # spreadsheets keep 15 significant digits of a number
 MAX_LINE_CHARS = 1 << 20  # one physical CSV line; a real row is a few hundred characters
 # What openpyxl, zipfile and zlib raise for a file that is no .xlsx or is damaged: SyntaxError is bad XML,
 # NotImplementedError an unknown compression method, RuntimeError an encrypted zip member.
@@ -62,11 +65,18 @@ class RowProblem:
 
 def cell_text(value: Any) -> str:
     """A cell as the text a person typed: 13812341234.0 as 13812341234, a date as 2024-11-30, None as "",
-    without control characters."""
+    without control characters.
+
+    A number cell of 16 digits or more is written as a spreadsheet shows it (5.00118197507142E+17): it keeps only
+    15 significant digits, so an ID number typed into a number cell has lost its last ones, and no reader may take
+    the zeros or the float's digits in their place for the real ones.
+    """
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        if abs(value) >= _FIFTEEN_DIGITS_LIMIT:
+            return format(value, ".15G")
+        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     if isinstance(value, datetime):
         return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else str(value)
     if isinstance(value, date):
