@@ -18,8 +18,6 @@ from handlers.texts import validation as vt
 # As the Excel reader decides it: a default that refers to answers or calls a function is an expression.
 _DYNAMIC_DEFAULT = re.compile(r"\$\{|[A-Za-z][A-Za-z-]*\(")
 _NEVER_ASKED = frozenset({FieldType.NOTE, FieldType.CALCULATE})
-_YES = frozenset({"yes", "true", "1", "是"})
-_NO = frozenset({"no", "false", "0", "否"})
 
 # Replies that mean "nothing has changed": confirming values from a ledger or a roster row, keeping an earlier one.
 UNCHANGED = frozenset(
@@ -233,7 +231,7 @@ def coerce(field: Field, value: object, today: date) -> object | None:
         case FieldType.DATE:
             return v.to_date(value)
         case FieldType.YES_NO | FieldType.ACKNOWLEDGE:
-            flag = _flag(value)
+            flag = v.to_flag(value)
             return flag if field.type == FieldType.YES_NO or flag else None
         case FieldType.SELECT_ONE:
             text = v.to_string(value).strip()
@@ -255,14 +253,6 @@ def _calculated(value: object) -> int | Decimal | str:
         number = Decimal(value)
         return int(number) if number == number.to_integral_value() else number.normalize()
     return v.to_string(value)
-
-
-def _flag(value: object) -> bool | None:
-    """A value read as yes or no; None when it is neither."""
-    if isinstance(value, bool):
-        return value
-    key = v.to_string(value).strip().casefold()
-    return True if key in _YES else False if key in _NO else None
 
 
 @lru_cache(maxsize=1024)

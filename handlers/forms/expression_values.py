@@ -22,10 +22,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from handlers.forms.expression_regex import regex_matches
+from ledger_store.values.words import yes_or_no
 
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-_YES = frozenset({"yes", "true", "1", "是"})
-_NO = frozenset({"no", "false", "0", "否"})
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EPOCH = date(1970, 1, 1)
@@ -186,19 +185,18 @@ def _scalar(value: object) -> object:
     return to_string(value) if isinstance(value, list) else value
 
 
-def _flag(value: object) -> bool | None:
-    """A value read as yes or no, None when it is neither."""
+def to_flag(value: object) -> bool | None:
+    """A value read as yes or no (a yes/no answer's words: 是, 否, yes, true, 1, 没有 …), None when it is neither."""
     if isinstance(value, bool):
         return value
-    key = to_string(value).strip().casefold()
-    return True if key in _YES else False if key in _NO else None
+    return yes_or_no(to_string(value))
 
 
 def _equal(left: object, right: object) -> bool:
     """= under the module's rules."""
     if isinstance(left, bool) or isinstance(right, bool):
         flag, other = (left, right) if isinstance(left, bool) else (right, left)
-        return other is not None and _flag(other) is flag
+        return other is not None and to_flag(other) is flag
     if left is None or right is None:
         return to_string(left) == to_string(right)
     if isinstance(left, str) and isinstance(right, str):

@@ -22,10 +22,11 @@ from handlers.forms.xlsform_types import (
     read_type,
 )
 from handlers.texts import forms as t
+from ledger_store.values.words import yes_or_no
 
-_YES = frozenset({"yes", "true", "true()", "1", "是", "必填", "y"})
-_NO = frozenset({"no", "false", "false()", "0", "否", "n", ""})
-_YES_NO_DEFAULTS = frozenset({"yes", "no", "true", "false", "1", "0", "是", "否"})
+# XLSForm's own spellings of a yes/no column (required, read_only), besides the words a yes/no answer takes.
+_COLUMN_YES = frozenset({"true()", "必填"})
+_COLUMN_NO = frozenset({"false()", ""})
 _DYNAMIC = re.compile(r"\$\{|[A-Za-z][A-Za-z-]*\(")  # a default that refers to answers or calls a function
 _UNANSWERED = frozenset({FieldType.NOTE, FieldType.CALCULATE})
 
@@ -214,9 +215,10 @@ class _SurveyReader:
     def yes_no(self, number: int, cells: list[str], key: str) -> bool:
         value = self.sheet.text(cells, key)
         folded = value.casefold()
-        if folded not in _YES and folded not in _NO:
+        flag = True if folded in _COLUMN_YES else False if folded in _COLUMN_NO else yes_or_no(value)
+        if flag is None:
             self.report(number, key, t.bad_yes_no(self.sheet.header(key), value))
-        return folded in _YES
+        return bool(flag)
 
     def expression(self, number: int, cells: list[str], key: str) -> str:
         """The expression text of a cell, checked to parse; "" after reporting one that does not."""
@@ -265,7 +267,7 @@ def _literal_fits(field_type: FieldType, text: str) -> bool:
             case FieldType.DATE:
                 return isinstance(date.fromisoformat(text), date)
             case FieldType.YES_NO:
-                return text.casefold() in _YES_NO_DEFAULTS
+                return yes_or_no(text) is not None
     except (InvalidOperation, ValueError):
         return False
     return True
