@@ -46,7 +46,7 @@ _OPERATOR = re.compile("|".join(re.escape(word) for word in sorted(OPERATOR_WORD
 _UNARY = (Operator.EMPTY, Operator.PRESENT)
 _TEXT_KINDS = ("text", "id_number", "mobile")  # a list of these is always split: names hold no commas
 _NUMBER_KINDS = ("id_number", "mobile")
-_DIGIT_GROUP = re.compile(r"[0-9]+[Xx]?")  # after NFKC: 138 0013 8000 is one mobile written in groups
+_DIGIT_GROUP = re.compile(r"[0-9][0-9-]*[Xx]?")  # after NFKC: 138 0013 8000 is one mobile written in groups
 _SEPARATORS = re.compile(r"[,、;]+")  # after NFKC, so ， and ； are included
 # 字段=空, 字段=非空, 字段!=空 …
 _EMPTINESS = {
