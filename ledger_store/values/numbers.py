@@ -62,7 +62,7 @@ def read_storable_number(text: str, *, integer: bool, unit: str = "") -> int | D
     """`read_number`, refusing a number a stored value cannot hold (at or beyond STORABLE_LIMIT either way)."""
     number = read_number(text, integer=integer, unit=unit)
     if not isinstance(number, Refused) and abs(number) >= STORABLE_LIMIT:
-        return Refused(Problem.TOO_LARGE, format(number, "f"))
+        return Refused(Problem.TOO_LARGE, str(number) if isinstance(number, int) else format(number, "f"))
     return number
 
 
