@@ -11,7 +11,6 @@ from ledger_store.masking import mask_payload
 from ledger_store.values.personal import (
     id_check_character,
     id_number_problem,
-    is_mobile,
     mobile_problem,
     normalize_id_number,
     normalize_mobile,
@@ -93,7 +92,7 @@ def test_normalizes_id_numbers(text: str, expected: str) -> None:
     ],
 )
 def test_accepts_and_normalizes_mobiles(text: str, expected: str) -> None:
-    assert is_mobile(text)
+    assert mobile_problem(text) is None
     assert normalize_mobile(text) == expected
 
 
@@ -109,7 +108,6 @@ def test_accepts_and_normalizes_mobiles(text: str, expected: str) -> None:
     ],
 )
 def test_refuses_what_is_not_a_mobile(text: str, problem: Problem) -> None:
-    assert not is_mobile(text)
     assert mobile_problem(text) == problem
 
 

@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_datetime
-from ledger_store.values.dates import parse_date
+from ledger_store.values.dates import read_date
+from ledger_store.values.problems import Refused
 
 CHINA = timezone(timedelta(hours=8))
 TODAY = date(2024, 11, 27)  # a Wednesday
@@ -35,17 +36,19 @@ NOW = datetime(2024, 11, 27, 10, 0, tzinfo=CHINA)
         ("前天", date(2024, 11, 25)),
         ("明天", date(2024, 11, 28)),
         ("2024-02-29", date(2024, 2, 29)),
+        ("2024-11-30 08:30:00", date(2024, 11, 30)),  # a spreadsheet's date and time: the day counts
+        ("2024/11/30T08:30", date(2024, 11, 30)),
     ],
 )
 def test_reads_dates(text: str, expected: date) -> None:
-    assert parse_date(text, TODAY) == expected
+    assert read_date(text, TODAY) == expected
 
 
 @pytest.mark.parametrize(
     "text", ["", "abc", "2月30日", "2023-02-29", "2024-13-01", "13月1日", "11月32日", "2024-11", "下午5点"]
 )
 def test_refuses_impossible_or_unreadable_dates(text: str) -> None:
-    assert parse_date(text, TODAY) is None
+    assert isinstance(read_date(text, TODAY), Refused)
 
 
 @pytest.mark.parametrize(

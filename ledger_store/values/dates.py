@@ -39,12 +39,6 @@ def read_date(text: str, today: date) -> date | Refused:
     return Refused(Problem.NOT_A_DATE, text)
 
 
-def parse_date(text: str, today: date) -> date | None:
-    """`read_date` as a day or None."""
-    day = read_date(text, today)
-    return None if isinstance(day, Refused) else day
-
-
 def calendar_day(groups: dict[str, str | None], today: date, nearest_year: bool) -> date | None:
     """The day of matched `rel` or `y`/`m`/`d` groups; None for impossible dates such as 2月30日.
 

@@ -102,8 +102,3 @@ def _mobile_problem(number: str) -> Problem | None:
     if not _MOBILE.fullmatch(number):
         return Problem.BAD_MOBILE_PREFIX
     return None
-
-
-def is_mobile(text: str) -> bool:
-    """Whether the text is a mainland mobile number (11 digits, 13x-19x), tolerating spaces, dashes, +86."""
-    return mobile_problem(text) is None
