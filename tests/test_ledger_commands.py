@@ -168,6 +168,7 @@ def test_a_wrong_operator_or_value_says_what_to_write(chat):
     assert say("家庭月人均收入 <") == "条件“家庭月人均收入 <”还缺要比较的值，如 家庭月人均收入<600。"
     assert say("家庭人口 不少于") == "条件“家庭人口 不少于”还缺要比较的值，如 家庭人口 不少于 3。"
     assert say("保障类别=D类") == "保障类别没有“D类”这一项，可选：A类、B类、C类。"
+    assert say("保障类别=类") == "保障类别里“类”对应多个选项（A类、B类、C类），请写完整名称。"
     assert "只知道一部分时请写 联系电话 包含 1391" in say("联系电话=1391")
     assert say("单位>松林村").startswith("单位请写成 单位=松林村")
     assert "没看懂条件“保障类别 A类”" in say("保障类别 A类")
