@@ -178,7 +178,14 @@ def import_ledger_file(ledger: str, file: Path, errors: Path | None, config_path
     errors = errors or file.with_name(f"{safe_label(file.stem)}_错误.xlsx")
     bar = ProgressBar(sys.stderr)
     report = import_ledger(
-        runtime.factory, code, file, None, runtime.engine.now(), bar.update, error_path=errors, today=runtime.engine.today()
+        runtime.factory,
+        code,
+        file,
+        None,
+        runtime.engine.now(),
+        bar.update,
+        error_path=errors,
+        today=runtime.engine.today(),
     )
     bar.close()
     print(report.summary())
