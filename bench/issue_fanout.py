@@ -26,9 +26,9 @@ from bench.district import add_district, print_machine
 from bot.config import Config, DatabaseConfig, SimulatorConfig
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime, build_runtime, open_database
-from handlers.clock import ManualClock
+from handlers.core.clock import ManualClock
+from handlers.core.messages import Incoming
 from handlers.forms.registry import all_forms, latest_version
-from handlers.messages import Incoming
 from ledger_store.db import transaction
 from ledger_store.models import (
     Assignment,

@@ -32,8 +32,8 @@ from bot.platforms.registry import wecom_platform
 from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator
 from bot.platforms.wecom.emulator import serve as serve_emulator
 from bot.runtime import Runtime, build_runtime, open_database
-from handlers.clock import ManualClock
-from handlers.context import Context
+from handlers.core.clock import ManualClock
+from handlers.core.context import Context
 from handlers.forms.registry import all_forms, fields_of, latest_version
 from handlers.reporting import remind_missing
 from ledger_store.db import transaction

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.platforms.simulator import Received, SimulatorPlatform
 from bot.runtime import Runtime
-from handlers.masking import mask_sensitive
-from handlers.messages import Incoming, Reply
+from handlers.core.masking import mask_sensitive
+from handlers.core.messages import Incoming, Reply
 from ledger_store.db import transaction
 from ledger_store.models import Person
 from ledger_store.org import SIMULATOR

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery_claim import Claim, anything_due, claim, fail
 from bot.platforms.base import DeliveryError, Platform, Recipient
-from handlers.masking import mask_sensitive
+from handlers.core.masking import mask_sensitive
 from handlers.texts import delivery as texts
 from ledger_store.db import transaction
 from ledger_store.models import OutboxMessage, OutboxStatus, Role

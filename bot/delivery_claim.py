@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.delivery_limits import MINUTE, Addressee, over_member_limit, over_platform_limit, platform_budgets
 from bot.platforms.base import DeliveryError, Outgoing, Platform
-from handlers.masking import mask_sensitive
+from handlers.core.masking import mask_sensitive
 from handlers.texts import delivery as texts
 from ledger_store.models import OutboxMessage, OutboxStatus, Person
 from ledger_store.org import platform_user_ids

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.platforms.base import FileTooLarge
 from handlers import router
-from handlers.clock import Clock
-from handlers.context import Context
-from handlers.masking import mask_sensitive
-from handlers.messages import ButtonClick, Incoming, Reply
+from handlers.core.clock import Clock
+from handlers.core.context import Context
+from handlers.core.masking import mask_sensitive
+from handlers.core.messages import ButtonClick, Incoming, Reply
+from handlers.core.workdays import WorkCalendar
 from handlers.texts import commands as texts
-from handlers.workdays import WorkCalendar
 from ledger_store.db import transaction
 from ledger_store.inbox import (
     MissingHandlingLock,

@@ -13,10 +13,10 @@ from bot.config import Config
 from bot.delivery import deliver_pending
 from bot.engine import Engine
 from bot.platforms.base import Platform
-from handlers.clock import Clock, SystemClock
+from handlers.core.clock import Clock, SystemClock
+from handlers.core.messages import Incoming
 from handlers.forms.registry import ensure_builtin_forms
 from handlers.ledger_catalog import assign_standard_owners, ensure_standard_ledgers
-from handlers.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
 from ledger_store.ledger_import import import_ledger
 from ledger_store.models import Person

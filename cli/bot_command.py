@@ -23,7 +23,7 @@ from cli.common import (
     platform_runtime,
     without_platform,
 )
-from handlers.clock import SystemClock
+from handlers.core.clock import SystemClock
 from handlers.ledger_catalog import assign_standard_owners
 from ledger_store.db import make_session_factory, transaction
 from ledger_store.org_import import import_org

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers import deadlines, form_prompts, prefill, reporting, roster
-from handlers.context import Context
 from handlers.conversation import accept, advance, current_question, focus_of, prompt, roster_lines, settle
-from handlers.form_state import UNCHANGED, FormState, question_numbers
+from handlers.core.context import Context
+from handlers.core.numbers import position, whole_number
+from handlers.core.words import BACK, CANCEL, EDIT, HELP, RESUME, SKIP, SUBMIT, VIEW, fold
 from handlers.forms.answers import Invalid, parse_answer
 from handlers.forms.fields import Field, FieldType
+from handlers.forms.form_state import UNCHANGED, FormState, question_numbers
 from handlers.forms.registry import fields_of
-from handlers.numbers import position, whole_number
 from handlers.stages import Stage, form_stage
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
 from handlers.texts import reporting as rt
-from handlers.words import BACK, CANCEL, EDIT, HELP, RESUME, SKIP, SUBMIT, VIEW, fold
 from ledger_store.models import Conversation, Person, ReportTask
 
 CONFIRM_PREFILL = UNCHANGED  # confirming the values taken from a ledger

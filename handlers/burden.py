@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.texts import burden as t
 from ledger_store.models import Assignment, Person, ReportTask, Role, Submission
 

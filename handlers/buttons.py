@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from handlers import answering, conversation, roster
-from handlers.context import Context
+from handlers.core.context import Context
+from handlers.core.messages import ButtonClick, Reply
+from handlers.core.words import SUBMIT_WORD
 from handlers.forms.fields import FieldType
 from handlers.forms.registry import fields_of
-from handlers.messages import ButtonClick, Reply
 from handlers.texts import conversation as t
 from handlers.texts.validation import CONFIRM, NO, YES
-from handlers.words import SUBMIT_WORD
 from ledger_store.models import Conversation, Person
 from ledger_store.outbox import Buttons, Option
 

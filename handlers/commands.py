@@ -19,7 +19,7 @@ from handlers import (
     todos,
     transfer,
 )
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
 from handlers.texts import commands as t

@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers import deadlines, form_prompts, prefill, recurrence, reporting, roster
-from handlers.context import Context
-from handlers.form_state import FormState, number_at, question_numbers, refresh, roster_starts
+from handlers.core.context import Context
 from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
+from handlers.forms.form_state import FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.registry import fields_of
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, not_, or_, select
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.reporting import (
     format_deadline,
     progress,

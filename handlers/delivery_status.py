@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from handlers.context import Context
-from handlers.masking import mask_sensitive, mask_user_id
+from handlers.core.context import Context
+from handlers.core.masking import mask_sensitive, mask_user_id
 from handlers.texts import delivery as t
 from ledger_store import audit
 from ledger_store.models import Person

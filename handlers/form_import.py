@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
 from handlers.issue_rights import change_refusal, issue_refusal

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers.form_state import FormState, is_askable, question_numbers
 from handlers.forms.answers import describe_expected, format_answer, from_json
 from handlers.forms.fields import Field, FieldType
+from handlers.forms.form_state import FormState, is_askable, question_numbers
 from handlers.texts import conversation as t
 
 

@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import select
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.ledger_access import sensitive_labels
 from handlers.texts import ledger_access as t
 from handlers.texts import ledgers as lt

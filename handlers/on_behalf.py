@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.context import Context
+from handlers.core.context import Context
 from ledger_store import audit
 from ledger_store.models import Department, Person
 from ledger_store.org import issuers_of_department

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers import record_scope
-from handlers.context import Context
-from handlers.form_state import FormState, is_askable
+from handlers.core.context import Context
 from handlers.forms.answers import format_answer, from_json, limits_problem, to_json
 from handlers.forms.fields import Field, FieldType
+from handlers.forms.form_state import FormState, is_askable
 from handlers.ledger_links import Link, links_of, to_form_value
 from handlers.texts import prefill as t
 from ledger_store.ledgers import field_map, is_unit_ledger, known_values, write_values

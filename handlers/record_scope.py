@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.texts import record_scope as t
 from ledger_store.ledgers import field_map, find_records, get_record, normalize_key
 from ledger_store.models import Assignment, Ledger, LedgerRecord

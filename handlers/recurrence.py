@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.forms.registry import fields_of, latest_version
 from handlers.issue_rights import issue_refusal
 from handlers.recurrence_rules import Schedule, deadline_of, issues_on, next_issue, period_of

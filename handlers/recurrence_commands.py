@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from handlers import on_behalf, recurrence, reporting
-from handlers.context import Context
-from handlers.numbers import whole_number
+from handlers.core.context import Context
+from handlers.core.numbers import whole_number
 from handlers.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
 from handlers.texts import issuing as it
 from handlers.texts import recurrence as t

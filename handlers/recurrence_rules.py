@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.numbers import parse_number
-from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_clock
-from handlers.workdays import WorkCalendar
+from handlers.core.numbers import parse_number
+from handlers.core.timeparse import DEFAULT_DEADLINE_TIME, parse_clock
+from handlers.core.workdays import WorkCalendar
 
 DEFAULT_ISSUE_TIME = time(9, 0)
 LAST_DAY = 31  # a monthly day past the month's end falls on its last day, so 31 means 月底

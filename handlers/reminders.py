@@ -18,7 +18,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.reporting import format_deadline, queue_reminders
 from handlers.texts import reminders as t
 from handlers.texts.reporting import task_name

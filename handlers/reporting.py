@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from handlers import prefill, roster_results
-from handlers.context import Context
-from handlers.form_state import FormState, number_at, question_numbers
+from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
+from handlers.forms.form_state import FormState, number_at, question_numbers
 from handlers.forms.registry import fields_of
 from handlers.summary import Summary, build_summary
 from handlers.texts import reporting as t

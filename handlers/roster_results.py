@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 
 from handlers import record_scope
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import Field
 from handlers.ledger_links import links_of

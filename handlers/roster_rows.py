@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from handlers.form_state import FormState, is_relevant
+from handlers.core.words import BACK, CANCEL
 from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
 from handlers.forms.fields import Field
+from handlers.forms.form_state import FormState, is_relevant
 from handlers.texts import conversation as ct
 from handlers.texts import roster as t
-from handlers.words import BACK, CANCEL
 
 PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
 FINISH = frozenset({"完成", "好了", "下一步", "核对完了", "完毕"})

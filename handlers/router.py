@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from handlers import answering, buttons, commands, conversation, issue_command, prefill, todos
-from handlers.context import Context
+from handlers.core.context import Context
+from handlers.core.messages import Incoming, Reply, masked
+from handlers.core.words import fold
 from handlers.form_import import import_form
-from handlers.form_state import number_at
+from handlers.forms.form_state import number_at
 from handlers.forms.registry import fields_of
-from handlers.messages import Incoming, Reply, masked
 from handlers.reporting import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts import files as file_texts
 from handlers.texts import form_import as ft
-from handlers.words import fold
 from ledger_store.models import ChatFocus, Person, Role
 from ledger_store.org import find_person
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from handlers import prefill, roster
-from handlers.form_state import FormState
+from handlers.forms.form_state import FormState
 from ledger_store.models import Conversation
 
 

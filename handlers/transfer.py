@@ -11,14 +11,14 @@ import difflib
 
 from sqlalchemy import func, select
 
-from handlers.context import Context
+from handlers.core.context import Context
+from handlers.core.masking import mask_id_number, mask_sensitive
+from handlers.core.scope import Scope, data_scope, unknown_unit
+from handlers.core.words import fold
 from handlers.ledger_catalog import find_ledger
 from handlers.ledger_links import all_ledgers
-from handlers.masking import mask_id_number, mask_sensitive
-from handlers.scope import Scope, data_scope, unknown_unit
 from handlers.texts import record_scope as t
 from handlers.texts.validation import NUMBER_PROBLEMS
-from handlers.words import fold
 from ledger_store import audit
 from ledger_store.ledgers import (
     UNIT,

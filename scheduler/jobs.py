@@ -23,7 +23,7 @@ from bot.config import SchedulerConfig
 from bot.runtime import Runtime
 from bot.worker import drain
 from handlers import deadlines, recurrence, reminders
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.reminders import Policy, QuietHours, Reviewers
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release

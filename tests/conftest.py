@@ -28,8 +28,8 @@ from bot.platforms.wecom.emulator import serve as serve_emulator
 from bot.platforms.wecom.emulator_cli import talking_to
 from bot.platforms.wecom.platform import WeComPlatform
 from bot.runtime import Runtime, build_runtime, load_demo_org
-from handlers.clock import ManualClock
-from handlers.messages import Incoming
+from handlers.core.clock import ManualClock
+from handlers.core.messages import Incoming
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledgers import get_ledger, write_values
 from ledger_store.models import Base, Person

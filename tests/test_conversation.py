@@ -189,7 +189,7 @@ def fill(chat, account: str, answers: list[str]) -> str:
 
 
 def incoming(account: str, text: str, message_id: str):
-    from handlers.messages import Incoming
+    from handlers.core.messages import Incoming
     from ledger_store.org import SIMULATOR
 
     return Incoming(SIMULATOR, account, text, message_id=message_id)

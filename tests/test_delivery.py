@@ -11,7 +11,7 @@ from bot.delivery import deliver_pending
 from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime
-from handlers.clock import ManualClock
+from handlers.core.clock import ManualClock
 from ledger_store.db import transaction
 from ledger_store.models import OutboxMessage, OutboxStatus, Person
 from ledger_store.outbox import enqueue, store_file

@@ -20,7 +20,7 @@ from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_TOKEN, EmulatorS
 from bot.platforms.wecom.platform import WeComPlatform
 from bot.platforms.wecom.token_store import DatabaseStorage
 from bot.runtime import Runtime
-from handlers.clock import ManualClock
+from handlers.core.clock import ManualClock
 from ledger_store.db import transaction
 from ledger_store.models import OutboxMessage, OutboxStatus, Person
 from ledger_store.outbox import REPLY_PREFIX, create_claim_lock, enqueue, lock_claims

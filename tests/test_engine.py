@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.logs import MaskingFormatter
 from handlers import answering, router
-from handlers.messages import ButtonClick, Incoming
+from handlers.core.messages import ButtonClick, Incoming
 from handlers.texts.commands import INTERNAL_ERROR
 from ledger_store.models import Conversation, InboundMessage, InboundStatus
 from ledger_store.org import SIMULATOR

@@ -8,8 +8,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from cli.bot_command import main
+from handlers.core.messages import Incoming
 from handlers.forms.xlsform import read_form
-from handlers.messages import Incoming
 from ledger_store.models import Form, OutboxMessage, StoredFile
 from ledger_store.org import SIMULATOR
 

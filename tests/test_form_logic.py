@@ -9,12 +9,12 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from handlers.core.messages import Incoming
 from handlers.forms.answers import from_json, to_json
 from handlers.forms.builtin import Template
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
-from handlers.messages import Incoming
 from ledger_store.models import Answer
 from ledger_store.org import SIMULATOR
 

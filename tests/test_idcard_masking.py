@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
+from handlers.core.masking import mask_id_number, mask_mobile, mask_sensitive
 from ledger_store.masking import mask_payload
 from ledger_store.values.personal import (
     id_check_character,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.numbers import position
+from handlers.core.numbers import position
 from ledger_store.values.numbers import parse_number
 
 

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.runtime import build_runtime
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
 from ledger_store.ledgers import get_ledger, get_record, history, known_values
 from ledger_store.models import AuditEntry, OrgUnit, Submission
 from ledger_store.org import SIMULATOR

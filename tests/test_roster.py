@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from bot.runtime import build_runtime
-from handlers.messages import ButtonClick, Incoming
+from handlers.core.messages import ButtonClick, Incoming
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import get_ledger, get_record, history
 from ledger_store.models import Form, FormVersion, RosterRow, StoredFile, Submission

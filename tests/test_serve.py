@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
 
 ROOT = Path(__file__).resolve().parent.parent
 

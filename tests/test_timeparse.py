@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from handlers.timeparse import DEFAULT_DEADLINE_TIME, parse_datetime
+from handlers.core.timeparse import DEFAULT_DEADLINE_TIME, parse_datetime
 from ledger_store.values.dates import read_date
 from ledger_store.values.problems import Refused
 

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
 from ledger_store.models import Answer, InboundMessage, RosterRow
 from ledger_store.org import SIMULATOR
 

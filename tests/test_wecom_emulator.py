@@ -29,7 +29,7 @@ from bot.platforms.wecom.emulator import (
     serve,
 )
 from bot.platforms.wecom.emulator_cli import run_console
-from handlers.clock import ManualClock
+from handlers.core.clock import ManualClock
 
 SECRET = "yongchuan-app-secret"
 AGENT_ID = 1000002

@@ -12,7 +12,7 @@ from bot.platforms.wecom.inbound import (
     parse_inbound,
     token_of_task_id,
 )
-from handlers.messages import ButtonClick
+from handlers.core.messages import ButtonClick
 
 SAMPLE_ENCRYPT = (
     "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import CalendarConfig, Config, ConfigError, SchedulerConfig, load_config
 from bot.runtime import build_runtime
-from handlers.workdays import WorkCalendar
+from handlers.core.workdays import WorkCalendar
 from ledger_store.models import ReportTask
 from scheduler.jobs import TimedWork
 

@@ -16,8 +16,8 @@ from bot.platforms.base import Outgoing, Recipient, SendResult
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from bot.worker import HANDLE_BATCH, STALLED_SLEEP, Worker
-from handlers.clock import ManualClock
-from handlers.messages import Incoming
+from handlers.core.clock import ManualClock
+from handlers.core.messages import Incoming
 from ledger_store.db import transaction
 from ledger_store.models import InboundMessage, InboundStatus, OutboxMessage, Person
 from ledger_store.org import SIMULATOR

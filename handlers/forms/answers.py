@@ -8,10 +8,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from handlers.core.masking import mask_id_number, mask_mobile, mask_sensitive
+from handlers.core.words import fold
 from handlers.forms.fields import Field, FieldType
-from handlers.masking import mask_id_number, mask_mobile, mask_sensitive
 from handlers.texts import validation as t
-from handlers.words import fold
 from ledger_store.values import read_value
 from ledger_store.values.problems import Problem, Refused
 from ledger_store.values.words import word_key

@@ -20,7 +20,7 @@ from flask import Blueprint, jsonify, request
 from bot.config import SimulatorConfig
 from bot.engine import Engine
 from bot.platforms.http import capped_body
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
 from ledger_store.org import SIMULATOR
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.platforms.wecom.api import WeComClient
-from handlers.masking import mask_sensitive
+from handlers.core.masking import mask_sensitive
 from handlers.texts import wecom as texts
 from ledger_store.audit import record
 from ledger_store.characters import without_unstorable

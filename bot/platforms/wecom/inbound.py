@@ -9,7 +9,7 @@ from xml.parsers import expat
 
 import xmltodict
 
-from handlers.messages import ButtonClick, Incoming
+from handlers.core.messages import ButtonClick, Incoming
 
 PLATFORM = "wecom"
 # WeCom documents no name for a file a member sends to an app; used when the callback carries none.

@@ -15,7 +15,7 @@ from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 from bot.platforms.wecom import errors
 from bot.platforms.wecom.api import NetworkError, WeComClient
 from bot.platforms.wecom.inbound import CardUpdate, card_task_id
-from handlers.masking import mask_sensitive
+from handlers.core.masking import mask_sensitive
 from handlers.texts import wecom as texts
 from ledger_store.outbox import Buttons
 

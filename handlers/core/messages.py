@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.masking import mask_sensitive
-from handlers.words import storable
+from handlers.core.masking import mask_sensitive
+from handlers.core.words import storable
 from ledger_store.outbox import Buttons
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.clock import Clock
-from handlers.workdays import WorkCalendar
+from handlers.core.clock import Clock
+from handlers.core.workdays import WorkCalendar
 
 
 @dataclass

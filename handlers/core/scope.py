@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from handlers.context import Context
+from handlers.core.context import Context
 from handlers.texts import commands as ct
 from handlers.texts import ledgers as lt
 from ledger_store.models import OrgUnit, Person, Role
