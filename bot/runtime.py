@@ -16,7 +16,7 @@ from bot.platforms.base import Platform
 from handlers.core.clock import Clock, SystemClock
 from handlers.core.messages import Incoming
 from handlers.forms.registry import ensure_builtin_forms
-from handlers.ledger_catalog import assign_standard_owners, ensure_standard_ledgers
+from handlers.ledgers.catalog import assign_standard_owners, ensure_standard_ledgers
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
 from ledger_store.ledger_import import import_ledger
 from ledger_store.models import Person

@@ -24,7 +24,7 @@ from cli.common import (
     without_platform,
 )
 from handlers.core.clock import SystemClock
-from handlers.ledger_catalog import assign_standard_owners
+from handlers.ledgers.catalog import assign_standard_owners
 from ledger_store.db import make_session_factory, transaction
 from ledger_store.org_import import import_org
 
@@ -162,7 +162,7 @@ def import_ledger_file(ledger: str, file: Path, errors: Path | None, config_path
     有误的行不导入，写进错误表，退出码为 1。按键更新，重复运行同一文件不会重复。
     """
     from bot.progress import ProgressBar
-    from handlers.ledger_catalog import find_ledger
+    from handlers.ledgers.catalog import find_ledger
     from ledger_store.file_names import safe_label
     from ledger_store.ledger_import import import_ledger
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from handlers.forms.fields import Field
-from handlers.ledger_links import links_of
+from handlers.ledgers.links import links_of
 from handlers.texts import issuing as t
 from ledger_store.ledger_grants import grant_of
 from ledger_store.models import Department, Form, Ledger, Person, Role

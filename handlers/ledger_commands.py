@@ -19,8 +19,8 @@ from sqlalchemy import select
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
 from handlers.core.scope import data_scope, unit_named
-from handlers.ledger_access import Access, ledger_access, sensitive_labels
-from handlers.ledger_conditions import parse_conditions
+from handlers.ledgers.access import Access, ledger_access, sensitive_labels
+from handlers.ledgers.conditions import parse_conditions
 from handlers.texts import ledgers as t
 from ledger_store import audit, xlsx_cells
 from ledger_store.file_names import stamped_name, store_named

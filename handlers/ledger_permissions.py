@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import select
 
 from handlers.core.context import Context
-from handlers.ledger_access import sensitive_labels
+from handlers.ledgers.access import sensitive_labels
 from handlers.texts import ledger_access as t
 from handlers.texts import ledgers as lt
 from ledger_store.ledger_grants import set_owner, share, shares, unshare

@@ -11,12 +11,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
-from handlers import prefill, roster_results
+from handlers import roster_results
 from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.form_state import FormState, number_at, question_numbers
 from handlers.forms.registry import fields_of
+from handlers.ledgers import prefill
 from handlers.summary import Summary, build_summary
 from handlers.texts import reporting as t
 from ledger_store import audit

@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from handlers import record_scope, roster_rows
+from handlers import roster_rows
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
 from handlers.core.numbers import position
 from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import UNCHANGED, FormState, is_askable
-from handlers.ledger_links import Link, links_of, to_form_value
+from handlers.ledgers import record_scope
+from handlers.ledgers.links import Link, links_of, to_form_value
 from handlers.roster_book import read_roster_workbook, roster_workbook
 from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, KeyCheck, next_pending, shown
 from handlers.texts import record_scope as st

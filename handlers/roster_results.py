@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from handlers import record_scope
 from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import Field
-from handlers.ledger_links import links_of
-from handlers.prefill import storable
-from handlers.record_scope import Standing
+from handlers.ledgers import record_scope
+from handlers.ledgers.links import links_of
+from handlers.ledgers.prefill import storable
+from handlers.ledgers.record_scope import Standing
 from handlers.roster import ADDED, CHANGED, KEPT, PENDING, REMOVED, key_link
 from handlers.texts import prefill as pt
 from ledger_store.ledgers import find_records, mark_left, normalize_key, rejoin, write_values

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from handlers import answering, buttons, commands, conversation, issue_command, prefill, todos
+from handlers import answering, buttons, commands, conversation, issue_command, todos
 from handlers.core.context import Context
 from handlers.core.messages import Incoming, Reply, masked
 from handlers.core.words import fold
 from handlers.form_import import import_form
 from handlers.forms.form_state import number_at
 from handlers.forms.registry import fields_of
+from handlers.ledgers import prefill
 from handlers.reporting import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct

@@ -15,8 +15,8 @@ from handlers.core.context import Context
 from handlers.core.masking import mask_id_number, mask_sensitive
 from handlers.core.scope import Scope, data_scope, unknown_unit
 from handlers.core.words import fold
-from handlers.ledger_catalog import find_ledger
-from handlers.ledger_links import all_ledgers
+from handlers.ledgers.catalog import find_ledger
+from handlers.ledgers.links import all_ledgers
 from handlers.texts import record_scope as t
 from handlers.texts.validation import NUMBER_PROBLEMS
 from ledger_store import audit

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from handlers.forms.builtin import BUILTIN_TEMPLATES
 from handlers.forms.registry import ensure_builtin_forms, latest_version
-from handlers.ledger_catalog import STANDARD_LEDGERS
+from handlers.ledgers.catalog import STANDARD_LEDGERS
 from ledger_store.ledgers import UNIT_KEY, get_ledger, known_values
 from ledger_store.models import Form, FormVersion, ReportTask
 

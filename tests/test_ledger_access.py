@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cli.bot_command import main
-from handlers.ledger_catalog import ensure_standard_ledgers
+from handlers.ledgers.catalog import ensure_standard_ledgers
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_grants import set_owner, shares
 from ledger_store.ledgers import define_ledger, get_ledger, get_record, write_values

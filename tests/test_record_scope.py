@@ -17,10 +17,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from handlers import prefill, roster_results
+from handlers import roster_results
 from handlers.conversation import form_state
 from handlers.core.context import Context
 from handlers.forms.registry import fields_of
+from handlers.ledgers import prefill
 from ledger_store.ledgers import define_ledger, get_ledger, get_record, write_values
 from ledger_store.models import AuditEntry, Conversation, Department, LedgerChange, OrgUnit, Person, RosterRow
 

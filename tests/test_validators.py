@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.forms.answers import Invalid, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
-from handlers.ledger_conditions import parse_conditions
+from handlers.ledgers.conditions import parse_conditions
 from handlers.roster_book import read_roster_workbook
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledger_query import count_matching

@@ -14,12 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import record_scope
 from handlers.core.context import Context
 from handlers.forms.answers import format_answer, from_json, limits_problem, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.forms.form_state import FormState, is_askable
-from handlers.ledger_links import Link, links_of, to_form_value
+from handlers.ledgers import record_scope
+from handlers.ledgers.links import Link, links_of, to_form_value
 from handlers.texts import prefill as t
 from ledger_store.ledgers import field_map, is_unit_ledger, known_values, write_values
 from ledger_store.ledgers import to_json as ledger_json
