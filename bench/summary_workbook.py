@@ -28,7 +28,7 @@ import openpyxl
 from openpyxl import Workbook, load_workbook
 
 from bench.district import print_machine
-from handlers.summary import build_summary
+from handlers.tasks.summary import build_summary
 from ledger_store.models import AssignmentStatus
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import deadlines, form_prompts, reporting, roster
+from handlers import form_prompts, reporting, roster
 from handlers.conversation import accept, advance, current_question, focus_of, prompt, roster_lines, settle
 from handlers.core.context import Context
 from handlers.core.numbers import position, whole_number
@@ -16,6 +16,7 @@ from handlers.forms.form_state import UNCHANGED, FormState, question_numbers
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
 from handlers.stages import Stage, form_stage
+from handlers.tasks import deadlines
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
 from handlers.texts import reporting as rt

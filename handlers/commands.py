@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from handlers import (
-    burden,
     delivery_status,
     issue_command,
     ledger_commands,
@@ -22,6 +21,7 @@ from handlers import (
 from handlers.core.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
+from handlers.tasks import burden
 from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft

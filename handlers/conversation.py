@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import deadlines, form_prompts, recurrence, reporting, roster
+from handlers import form_prompts, reporting, roster
 from handlers.core.context import Context
 from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
+from handlers.tasks import deadlines, recurrence
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from handlers.core.context import Context
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
-from handlers.issue_rights import change_refusal, issue_refusal
 from handlers.ledgers.links import canonical, form_problems
 from handlers.reporting import question_total
+from handlers.tasks.issue_rights import change_refusal, issue_refusal
 from handlers.texts import form_import as t
 from ledger_store import audit
 from ledger_store.models import Form, FormVersion, Person

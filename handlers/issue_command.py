@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers import conversation, on_behalf, recurrence_commands, reporting
+from handlers import conversation, recurrence_commands, reporting
 from handlers.core.context import Context
 from handlers.core.scope import target_units
 from handlers.core.timeparse import parse_datetime
 from handlers.forms.registry import all_forms, fields_of, latest_version
-from handlers.issue_rights import issue_refusal
-from handlers.recurrence_rules import relative_deadline
+from handlers.tasks import on_behalf
+from handlers.tasks.issue_rights import issue_refusal
+from handlers.tasks.recurrence_rules import relative_deadline
 from handlers.texts import commands as ct
 from handlers.texts import issuing as t
 from handlers.texts import recurrence as rt

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from handlers import on_behalf, recurrence, reporting
+from handlers import reporting
 from handlers.core.context import Context
 from handlers.core.numbers import whole_number
-from handlers.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
+from handlers.tasks import on_behalf, recurrence
+from handlers.tasks.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
 from handlers.texts import issuing as it
 from handlers.texts import recurrence as t
 from ledger_store.models import Department, Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role

@@ -18,7 +18,7 @@ from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.form_state import FormState, number_at, question_numbers
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
-from handlers.summary import Summary, build_summary
+from handlers.tasks.summary import Summary, build_summary
 from handlers.texts import reporting as t
 from ledger_store import audit
 from ledger_store.file_names import store_named

@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from handlers.forms.answers import Invalid, from_json, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
-from handlers.summary import cell_value
+from handlers.tasks.summary import cell_value
 from handlers.texts import files as file_texts
 from handlers.texts import roster as t
 from ledger_store.sheet_files import DAMAGED_FILE, cell_text

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import conversation, deadlines, reporting
+from handlers import conversation, reporting
 from handlers.core.context import Context
 from handlers.core.numbers import position
 from handlers.core.words import CANCEL, CONTINUE, RESUME
 from handlers.forms.registry import fields_of
 from handlers.stages import form_stage
+from handlers.tasks import deadlines
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts.reporting import task_name

@@ -22,9 +22,9 @@ from typing import TypeVar
 from bot.config import SchedulerConfig
 from bot.runtime import Runtime
 from bot.worker import drain
-from handlers import deadlines, recurrence, reminders
 from handlers.core.context import Context
-from handlers.reminders import Policy, QuietHours, Reviewers
+from handlers.tasks import deadlines, recurrence, reminders
+from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
 

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import SchedulerConfig
-from handlers.recurrence_rules import Schedule, deadline_of, next_issue, parse_deadline_rule, parse_schedule, period_of
+from handlers.tasks.recurrence_rules import (
+    Schedule,
+    deadline_of,
+    next_issue,
+    parse_deadline_rule,
+    parse_schedule,
+    period_of,
+)
 from ledger_store.models import ReportTask
 from scheduler.jobs import TimedWork
 

@@ -13,11 +13,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from handlers.burden import Totals, add_up, minutes
 from handlers.core.context import Context
 from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
+from handlers.tasks.burden import Totals, add_up, minutes
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
