@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from handlers.roster import MAX_ROWS as ROSTER_ROWS
+from handlers.conversation.roster import MAX_ROWS as ROSTER_ROWS
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_import import LedgerImportReport, import_ledger
 from ledger_store.ledger_query import Condition, Operator, count_matching

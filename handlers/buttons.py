@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import answering, conversation, roster
+from handlers.conversation import answering, machine, roster
 from handlers.core.context import Context
 from handlers.core.messages import ButtonClick, Reply
 from handlers.core.words import SUBMIT_WORD
@@ -28,12 +28,12 @@ def question_token(current: Conversation) -> str:
 def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]:
     """Replies, the last one carrying buttons for a choice, yes/no or confirm question, or 提交 on the review."""
     replies = [Reply(text) for text in texts]
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     if current is None or not replies:
         return replies
     fields = fields_of(current.assignment.task.form_version)
     if current.position >= len(fields):
-        if conversation.form_state(ctx, current, fields).open_fields():
+        if machine.form_state(ctx, current, fields).open_fields():
             return replies
         options = (Option(SUBMIT_WORD, t.SUBMIT_BUTTON),)
         return [*replies[:-1], Reply(replies[-1].text, Buttons(question_token(current), options))]
@@ -59,10 +59,10 @@ def offer_buttons(ctx: Context, person: Person, texts: list[str]) -> list[Reply]
 
 def click(ctx: Context, person: Person, button: ButtonClick) -> list[str]:
     """A button press answers the question it was offered for; a press on an old question is declined."""
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     if current is not None and question_token(current) == button.token:
         return answering.answer(ctx, person, current, button.value)
     if current is None:
         return [t.STALE_BUTTON]
-    state = conversation.form_state(ctx, current, fields_of(current.assignment.task.form_version))
-    return [t.STALE_BUTTON + "\n\n" + conversation.prompt(ctx, current, state)]
+    state = machine.form_state(ctx, current, fields_of(current.assignment.task.form_version))
+    return [t.STALE_BUTTON + "\n\n" + machine.prompt(ctx, current, state)]

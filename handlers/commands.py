@@ -15,9 +15,9 @@ from handlers import (
     ledger_permissions,
     recurrence_commands,
     reporting,
-    todos,
     transfer,
 )
+from handlers.conversation import todos
 from handlers.core.context import Context
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template

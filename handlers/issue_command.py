@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers import conversation, recurrence_commands, reporting
+from handlers import recurrence_commands, reporting
+from handlers.conversation import machine
 from handlers.core.context import Context
 from handlers.core.scope import target_units
 from handlers.core.timeparse import parse_datetime
@@ -120,7 +121,7 @@ def ask_first(
     ctx: Context, person: Person, department: Department, similar: list[ReportTask], pending: dict[str, Any]
 ) -> list[str]:
     """Keep the parsed command for the next message and ask whether to issue it beside the tasks it looks like."""
-    conversation.focus_of(ctx, person).pending = pending
+    machine.focus_of(ctx, person).pending = pending
     lines = [lookalike_line(ctx, task) for task in similar[:LOOKALIKES_SHOWN]]
     if len(similar) > LOOKALIKES_SHOWN:
         lines.append(t.more_lookalikes(len(similar) - LOOKALIKES_SHOWN))

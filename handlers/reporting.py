@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
-from handlers import roster_results
+from handlers.conversation import roster_results
 from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import answering, buttons, commands, conversation, issue_command, todos
+from handlers import buttons, commands, issue_command
+from handlers.conversation import answering, machine, todos
 from handlers.core.context import Context
 from handlers.core.messages import Incoming, Reply, masked
 from handlers.core.words import fold
@@ -42,7 +43,7 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     Words are recognised in the folded text (／帮助, ２); an answer goes on as typed, so text is stored as typed.
     """
     focus = ctx.session.get(ChatFocus, person.id)
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     offered = todos.take_offer(focus, current)
     if incoming.button is not None:
         return buttons.click(ctx, person, incoming.button)
@@ -81,9 +82,9 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
 def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     """A workbook at a roster is the edited roster; from an issuer, a form to import; other files cannot be used."""
     name = incoming.file_name or ""
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     if current is not None and name.lower().endswith((".xlsx", ".xlsm")):
-        reply = conversation.roster_workbook(ctx, current, incoming.file_bytes)
+        reply = machine.roster_workbook(ctx, current, incoming.file_bytes)
         if reply is not None:
             return [reply]
     may_import = person.has_role(Role.ISSUER) or person.has_role(Role.ADMIN)
@@ -96,7 +97,7 @@ def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]
 
 def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[str]:
     """After a command typed mid-form, remind where the form stands."""
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     if current is None or not replies:
         return replies
     version = current.assignment.task.form_version

@@ -17,8 +17,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from handlers import roster_results
-from handlers.conversation import form_state
+from handlers.conversation import roster_results
+from handlers.conversation.machine import form_state
 from handlers.core.context import Context
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill

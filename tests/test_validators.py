@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.conversation.roster_book import read_roster_workbook
 from handlers.forms.answers import Invalid, parse_answer, to_json
 from handlers.forms.fields import Field, FieldType
 from handlers.ledgers.conditions import parse_conditions
-from handlers.roster_book import read_roster_workbook
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledger_query import count_matching
 from ledger_store.ledgers import define_ledger, field_map, get_ledger, get_record

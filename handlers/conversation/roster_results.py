@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from handlers.conversation.roster import ADDED, CHANGED, KEPT, PENDING, REMOVED, key_link
 from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import Field
@@ -17,7 +18,6 @@ from handlers.ledgers import record_scope
 from handlers.ledgers.links import links_of
 from handlers.ledgers.prefill import storable
 from handlers.ledgers.record_scope import Standing
-from handlers.roster import ADDED, CHANGED, KEPT, PENDING, REMOVED, key_link
 from handlers.texts import prefill as pt
 from ledger_store.ledgers import find_records, mark_left, normalize_key, rejoin, write_values
 from ledger_store.models import Conversation, RosterRow

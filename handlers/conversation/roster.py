@@ -17,7 +17,19 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from handlers import roster_rows
+from handlers.conversation import roster_rows
+from handlers.conversation.roster_book import read_roster_workbook, roster_workbook
+from handlers.conversation.roster_rows import (
+    ADDED,
+    CHANGED,
+    FINISH,
+    KEPT,
+    PENDING,
+    REMOVED,
+    KeyCheck,
+    next_pending,
+    shown,
+)
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
 from handlers.core.numbers import position
@@ -26,8 +38,6 @@ from handlers.forms.fields import Field
 from handlers.forms.form_state import UNCHANGED, FormState, is_askable
 from handlers.ledgers import record_scope
 from handlers.ledgers.links import Link, links_of, to_form_value
-from handlers.roster_book import read_roster_workbook, roster_workbook
-from handlers.roster_rows import ADDED, CHANGED, FINISH, KEPT, PENDING, REMOVED, KeyCheck, next_pending, shown
 from handlers.texts import record_scope as st
 from handlers.texts import roster as t
 from ledger_store.file_names import content_digest, stamped_name, store_named

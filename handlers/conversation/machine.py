@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import form_prompts, reporting, roster
+from handlers import reporting
+from handlers.conversation import form_prompts, roster
 from handlers.core.context import Context
 from handlers.forms.answers import to_json
 from handlers.forms.fields import Field

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from handlers import roster
+from handlers.conversation import roster
 from handlers.forms.form_state import FormState
 from handlers.ledgers import prefill
 from ledger_store.models import Conversation

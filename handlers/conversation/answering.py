@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import form_prompts, reporting, roster
-from handlers.conversation import accept, advance, current_question, focus_of, prompt, roster_lines, settle
+from handlers import reporting
+from handlers.conversation import form_prompts, roster
+from handlers.conversation.machine import accept, advance, current_question, focus_of, prompt, roster_lines, settle
+from handlers.conversation.stages import Stage, form_stage
 from handlers.core.context import Context
 from handlers.core.numbers import position, whole_number
 from handlers.core.words import BACK, CANCEL, EDIT, HELP, RESUME, SKIP, SUBMIT, VIEW, fold
@@ -15,7 +17,6 @@ from handlers.forms.fields import Field, FieldType
 from handlers.forms.form_state import UNCHANGED, FormState, question_numbers
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
-from handlers.stages import Stage, form_stage
 from handlers.tasks import deadlines
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt

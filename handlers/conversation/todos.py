@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import conversation, reporting
+from handlers import reporting
+from handlers.conversation import machine
+from handlers.conversation.stages import form_stage
 from handlers.core.context import Context
 from handlers.core.numbers import position
 from handlers.core.words import CANCEL, CONTINUE, RESUME
 from handlers.forms.registry import fields_of
-from handlers.stages import form_stage
 from handlers.tasks import deadlines
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
@@ -22,7 +23,7 @@ def list_open(ctx: Context, person: Person) -> list[str]:
     assignments = reporting.open_assignments(ctx, person)
     if not assignments:
         return nothing_open(ctx, person)
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     reached = reporting.reached_questions(ctx, assignments)
     lines = []
     for number, assignment in enumerate(assignments, start=1):
@@ -36,7 +37,7 @@ def list_open(ctx: Context, person: Person) -> list[str]:
             reporting.question_total(task.form_version),
         )
         lines.append(line + t.BEING_FILLED if current is not None and current.assignment_id == assignment.id else line)
-    focus = conversation.focus_of(ctx, person)
+    focus = machine.focus_of(ctx, person)
     choosing = len(assignments) > 1
     focus.choosing = [a.id for a in assignments] if choosing else None
     if current is not None:
@@ -62,14 +63,14 @@ def outside_form(ctx: Context, person: Person, word: str) -> list[str]:
     if word in CANCEL:
         return [t.nothing_to_cancel(parked[0].assignment.task.title if parked else None)]
     if parked and word in CONTINUE:
-        return conversation.start(ctx, person, parked[0].assignment)
+        return machine.start(ctx, person, parked[0].assignment)
     if parked and word not in RESUME:
         return [t.parked_hint(parked[0].assignment.task.title)]
     assignments = reporting.open_assignments(ctx, person)
     if not assignments:
         return nothing_open(ctx, person)
     if len(assignments) == 1:
-        return conversation.start(ctx, person, assignments[0])
+        return machine.start(ctx, person, assignments[0])
     return list_open(ctx, person)
 
 
@@ -84,7 +85,7 @@ def choose(ctx: Context, person: Person, focus: ChatFocus, word: str) -> list[st
     options = _still_open(ctx, person, focus.choosing or [])
     picked = _picked(options, word)
     if picked is not None:
-        return conversation.start(ctx, person, picked)
+        return machine.start(ctx, person, picked)
     if not options:
         focus.choosing = None
         return nothing_open(ctx, person)
@@ -105,17 +106,17 @@ def switch(ctx: Context, person: Person, current: Conversation, offered: list[in
     if picked is None:
         return None
     if picked.id == current.assignment_id:
-        return conversation.start(ctx, person, picked)
+        return machine.start(ctx, person, picked)
     left = current.assignment.task.title
-    replies = conversation.start(ctx, person, picked)
+    replies = machine.start(ctx, person, picked)
     return [ct.switched_from(left) + "\n" + replies[0], *replies[1:]]
 
 
 def stage_words(ctx: Context, person: Person) -> str | None:
     """What the person can say where they stand (for /帮助); None when nothing is open or left."""
-    current = conversation.focused_conversation(ctx, person)
+    current = machine.focused_conversation(ctx, person)
     if current is not None:
-        state = conversation.form_state(ctx, current, fields_of(current.assignment.task.form_version))
+        state = machine.form_state(ctx, current, fields_of(current.assignment.task.form_version))
         return ct.stage_help(current.assignment.task.title, form_stage(current, state))
     focus = ctx.session.get(ChatFocus, person.id)
     if focus is not None and focus.choosing:
