@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.platforms.base import FileTooLarge
-from handlers import router
+from handlers.chat import router
 from handlers.core.clock import Clock
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive

@@ -135,7 +135,7 @@ def import_form_file(file: Path, config_path: Path | None) -> int:
     FILE 的写法见 README“Excel 表单”，或在聊天里发 /空白模板 拿一份带说明的模板。
     有问题时逐条说明在哪张表第几行，什么也不保存，退出码为 1。
     """
-    from handlers.form_import import import_form
+    from handlers.commands.form_import import import_form
 
     config = without_platform(configuration(config_path))
     if not file.is_file():

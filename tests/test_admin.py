@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.config import SchedulerConfig
-from handlers.commands import COMMANDS
+from handlers.commands.table import COMMANDS
 from scheduler.jobs import TimedWork
 
 

@@ -8,7 +8,7 @@ import sys
 from sqlalchemy import select
 
 from bot.logs import MaskingFormatter
-from handlers import router
+from handlers.chat import router
 from handlers.conversation import answering
 from handlers.core.messages import ButtonClick, Incoming
 from handlers.texts.commands import INTERNAL_ERROR

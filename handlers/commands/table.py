@@ -8,15 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import (
-    delivery_status,
-    issue_command,
-    ledger_commands,
-    ledger_permissions,
-    recurrence_commands,
-    reporting,
-    transfer,
-)
+from handlers import reporting
+from handlers.commands import delivery, issue, ledger_permissions, ledgers, recurrence, transfer
 from handlers.conversation import todos
 from handlers.core.context import Context
 from handlers.forms.registry import all_forms, latest_version
@@ -211,19 +204,19 @@ def show_help(ctx: Context, person: Person, args: str) -> list[str]:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(("发布", "issue"), Role.ISSUER, t.ISSUE_USAGE, issue_command.issue),
+    Command(("发布", "issue"), Role.ISSUER, t.ISSUE_USAGE, issue.issue),
     Command(("模板", "templates"), Role.ISSUER, "/模板：可发布的模板", templates),
     Command(("空白模板", "blank-form"), Role.ISSUER, "/空白模板：要一份 Excel 表单模板，填好发回即可导入", blank_form),
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", remind),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", summarise),
-    Command(("定时", "schedules"), Role.ISSUER, "/定时：定时发布的任务，可暂停、恢复、停止", recurrence_commands.timed),
+    Command(("定时", "schedules"), Role.ISSUER, "/定时：定时发布的任务，可暂停、恢复、停止", recurrence.timed),
     Command(("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", show_burden),
-    Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledger_commands.query),
-    Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledger_commands.export),
+    Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledgers.query),
+    Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledgers.export),
     Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),
     Command(("台账权限", "ledger-access"), Role.ADMIN, at.COMMAND_HELP, ledger_permissions.run),
-    Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery_status.run),
+    Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery.run),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),
     Command(("帮助", "help"), None, "/帮助：查看可用命令", show_help),
 )

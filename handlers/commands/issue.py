@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers import recurrence_commands, reporting
+from handlers import reporting
+from handlers.commands import recurrence
 from handlers.conversation import machine
 from handlers.core.context import Context
 from handlers.core.scope import target_units
@@ -63,7 +64,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     args, department, problem = acting_for(ctx, person, args)
     if department is None:
         return [problem]
-    split = recurrence_commands.split_terms(args)
+    split = recurrence.split_terms(args)
     if isinstance(split, str):
         return [split]
     args, terms = split
@@ -74,7 +75,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     when = parsed.group("when").strip(TRIMMED) if parsed else ""
     if not when:
         return [ct.NO_DEADLINE]
-    name, schedule = recurrence_commands.split_schedule(template)
+    name, schedule = recurrence.split_schedule(template)
     form, problem = find_form(ctx, name)
     if form is None:
         return [problem]
@@ -90,7 +91,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
         if problem:
             return [problem]
         named = units if scope and scope.strip() else None
-        return recurrence_commands.issue_recurring(ctx, person, department, form, schedule, when, named, terms)
+        return recurrence.issue_recurring(ctx, person, department, form, schedule, when, named, terms)
     local = parse_datetime(when, ctx.local_now()) or relative_deadline(when, ctx.local_now(), ctx.calendar)
     if local is None:
         return [ct.bad_deadline(when)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from handlers import buttons, commands, issue_command
+from handlers.chat import buttons
+from handlers.commands import issue
+from handlers.commands import table as commands
+from handlers.commands.form_import import import_form
 from handlers.conversation import answering, machine, todos
 from handlers.core.context import Context
 from handlers.core.messages import Incoming, Reply, masked
 from handlers.core.words import fold
-from handlers.form_import import import_form
 from handlers.forms.form_state import number_at
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
@@ -57,8 +59,8 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
         return received_file(ctx, person, incoming)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]
-    # A question the bot just asked (issue a lookalike task?) is answered before anything else; see issue_command.
-    waited = issue_command.answer_pending(ctx, person, text, in_form=current is not None)
+    # A question the bot just asked (issue a lookalike task?) is answered before anything else; see commands/issue.py.
+    waited = issue.answer_pending(ctx, person, text, in_form=current is not None)
     if waited is not None:
         return with_resume_hint(ctx, person, waited)
     if offered:

@@ -1,0 +1,1 @@
+"""Where a message enters the handlers: the router (command, choice or answer) and button presses."""
