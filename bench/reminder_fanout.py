@@ -35,7 +35,7 @@ from bot.runtime import Runtime, build_runtime, open_database
 from handlers.core.clock import ManualClock
 from handlers.core.context import Context
 from handlers.forms.registry import all_forms, fields_of, latest_version
-from handlers.reporting import remind_missing
+from handlers.tasks.reminders import remind_missing
 from ledger_store.db import transaction
 from ledger_store.models import (
     Assignment,

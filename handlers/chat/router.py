@@ -13,7 +13,7 @@ from handlers.core.words import fold
 from handlers.forms.form_state import number_at
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
-from handlers.reporting import question_total
+from handlers.tasks.progress import question_total
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts import files as file_texts

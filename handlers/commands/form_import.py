@@ -11,8 +11,8 @@ from handlers.core.context import Context
 from handlers.forms.registry import ensure_template
 from handlers.forms.xlsform import read_form
 from handlers.ledgers.links import canonical, form_problems
-from handlers.reporting import question_total
 from handlers.tasks.issue_rights import change_refusal, issue_refusal
+from handlers.tasks.progress import question_total
 from handlers.texts import form_import as t
 from ledger_store import audit
 from ledger_store.models import Form, FormVersion, Person

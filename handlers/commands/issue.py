@@ -14,15 +14,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers import reporting
 from handlers.commands import recurrence
 from handlers.conversation import machine
 from handlers.core.context import Context
+from handlers.core.deadline_text import format_deadline
 from handlers.core.scope import target_units
 from handlers.core.timeparse import parse_datetime
 from handlers.forms.registry import all_forms, fields_of, latest_version
 from handlers.tasks import on_behalf
 from handlers.tasks.issue_rights import issue_refusal
+from handlers.tasks.issuing import Terms, issue_task
+from handlers.tasks.progress import progress
 from handlers.tasks.recurrence_rules import relative_deadline
 from handlers.texts import commands as ct
 from handlers.texts import issuing as t
@@ -97,9 +99,9 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
         return [ct.bad_deadline(when)]
     deadline = ctx.to_stored(local)
     if deadline <= ctx.now():
-        return [ct.past_deadline(reporting.format_deadline(ctx, deadline))]
+        return [ct.past_deadline(format_deadline(ctx, deadline))]
     if deadline > ctx.now() + MAX_TASK_LENGTH:
-        return [ct.deadline_too_far(reporting.format_deadline(ctx, deadline), MAX_TASK_LENGTH.days)]
+        return [ct.deadline_too_far(format_deadline(ctx, deadline), MAX_TASK_LENGTH.days)]
     units, problem = target_units(ctx, department.id, scope)
     if problem:
         return [problem]
@@ -201,9 +203,9 @@ def lookalikes(
 
 def lookalike_line(ctx: Context, task: ReportTask) -> str:
     """One existing task the new one looks like: number, deadline, units, progress."""
-    state = reporting.progress(task)
+    state = progress(task)
     units = [assignment.org_unit.name for assignment in task.assignments]
-    deadline = reporting.format_deadline(ctx, task.deadline)
+    deadline = format_deadline(ctx, task.deadline)
     return t.lookalike_line(task_name(task.title, task.id), deadline, units, len(state.submitted), state.total)
 
 
@@ -236,13 +238,13 @@ def issue_pending(ctx: Context, person: Person, pending: dict[str, Any]) -> list
         return [refusal]
     deadline = datetime.fromisoformat(pending["deadline"])
     if deadline <= ctx.now():
-        return [ct.past_deadline(reporting.format_deadline(ctx, deadline))]
+        return [ct.past_deadline(format_deadline(ctx, deadline))]
     fillers = fillers_by_unit(ctx.session)
     by_id = {unit.id: unit for unit in all_units(ctx.session)}
     units = [by_id[unit_id] for unit_id in pending["unit_ids"] if unit_id in by_id and unit_id in fillers]
     if not units:
         return [ct.NO_TARGETS]
-    terms = reporting.Terms(pending["accepts_late"], pending["remind_hours"])
+    terms = Terms(pending["accepts_late"], pending["remind_hours"])
     return issue_now(ctx, person, department, version, deadline, units, terms)
 
 
@@ -253,11 +255,11 @@ def issue_now(
     version: FormVersion,
     deadline: datetime,
     units: list[OrgUnit],
-    terms: reporting.Terms,
+    terms: Terms,
 ) -> list[str]:
     """Issue the task and confirm it; a department an admin acted for is told."""
-    task = reporting.issue_task(ctx, person, version, deadline, units, terms, department_id=department.id)
-    shown = reporting.format_deadline(ctx, deadline)
+    task = issue_task(ctx, person, version, deadline, units, terms, department_id=department.id)
+    shown = format_deadline(ctx, deadline)
     reply = ct.issued(task.title, task.id, shown, [unit.name for unit in units])
     if person.department_id != department.id:
         text = t.on_behalf_notice(person.name, department.name, task_name(task.title, task.id), task.id, shown,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from handlers import reporting
 from handlers.core.context import Context
+from handlers.core.deadline_text import format_deadline
 from handlers.core.numbers import whole_number
 from handlers.tasks import on_behalf, recurrence
+from handlers.tasks.issuing import Terms
 from handlers.tasks.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
 from handlers.texts import issuing as it
 from handlers.texts import recurrence as t
@@ -24,7 +25,7 @@ ACTIONS = {"暂停": RecurrenceStatus.PAUSED, "恢复": RecurrenceStatus.ACTIVE,
            "停止": RecurrenceStatus.STOPPED, "取消": RecurrenceStatus.STOPPED}  # fmt: skip
 
 
-def split_terms(args: str) -> tuple[str, reporting.Terms] | str:
+def split_terms(args: str) -> tuple[str, Terms] | str:
     """The /发布 arguments without their terms, and the terms (late answers, reminder hours); or what is wrong."""
     accepts_late = NOT_LATE.search(args) is None
     args = NOT_LATE.sub(" ", args)
@@ -38,7 +39,7 @@ def split_terms(args: str) -> tuple[str, reporting.Terms] | str:
         if hours and hours[0] > MAX_REMIND_DAYS * 24:
             return t.reminder_too_early(written.strip(), MAX_REMIND_DAYS)
         args = args[: found.start()] + " " + args[found.end() :]
-    return " ".join(args.split()), reporting.Terms(accepts_late=accepts_late, remind_hours=hours)
+    return " ".join(args.split()), Terms(accepts_late=accepts_late, remind_hours=hours)
 
 
 def reminder_hours(text: str) -> list[int] | None:
@@ -69,7 +70,7 @@ def issue_recurring(
     written: str,
     when: str,
     units: list[OrgUnit] | None,
-    terms: reporting.Terms,
+    terms: Terms,
 ) -> list[str]:
     """/发布 模板 每月25日 截止 次月3日 18:00: set the recurrence up; its periods are issued by the scheduler.
 
@@ -85,13 +86,13 @@ def issue_recurring(
     rule, due = t.rule_text(schedule.rule, schedule.issue_time), t.deadline_text(*deadline)
     inverted = recurrence.first_inverted_period(ctx, schedule)
     if inverted is not None:
-        shown = [reporting.format_deadline(ctx, ctx.to_stored(moment)) for moment in inverted]
+        shown = [format_deadline(ctx, ctx.to_stored(moment)) for moment in inverted]
         return [t.deadline_before_issue(rule, due, *shown)]
     same = recurrence.same_as(ctx, department.id, form, schedule, units)
     if same is not None:
         return [t.same_recurrence(same.id, form.title, t.STATUS_NAMES[same.status])]
     created = recurrence.create(ctx, person, department.id, form, schedule, units, terms)
-    first = reporting.format_deadline(ctx, created.next_issue_at)
+    first = format_deadline(ctx, created.next_issue_at)
     text = t.recurrence_created(created.id, form.title, *_described(ctx, created), first)
     if person.department_id != department.id:
         notice = it.on_behalf_recurrence_notice(person.name, department.name, form.title, created.id, rule, due)
@@ -117,13 +118,13 @@ def timed(ctx: Context, person: Person, args: str) -> list[str]:
         return [t.unknown_recurrence(reference)]
     status = ACTIONS[words[0]]
     recurrence.set_status(ctx, person, target, status)
-    upcoming = reporting.format_deadline(ctx, target.next_issue_at) if status == RecurrenceStatus.ACTIVE else None
+    upcoming = format_deadline(ctx, target.next_issue_at) if status == RecurrenceStatus.ACTIVE else None
     return [t.status_changed(target.id, target.form.title, t.CHANGED_NAMES[status], upcoming)]
 
 
 def _line(ctx: Context, item: Recurrence, with_department: bool) -> str:
     """One recurrence as /定时 lists it; an admin sees whose it is."""
-    upcoming = reporting.format_deadline(ctx, item.next_issue_at)
+    upcoming = format_deadline(ctx, item.next_issue_at)
     department = ctx.session.get(Department, item.department_id) if with_department else None
     return t.recurrence_line(item.id, item.form.title, *_described(ctx, item), upcoming, t.STATUS_NAMES[item.status],
                              department.name if department else None)  # fmt: skip

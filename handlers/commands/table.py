@@ -8,13 +8,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers import reporting
 from handlers.commands import delivery, issue, ledger_permissions, ledgers, recurrence, transfer
 from handlers.conversation import todos
 from handlers.core.context import Context
+from handlers.core.deadline_text import format_deadline, time_left
 from handlers.forms.registry import all_forms, latest_version
 from handlers.forms.xlsform import blank_template
 from handlers.tasks import burden
+from handlers.tasks.progress import progress, question_total, reached_questions
+from handlers.tasks.reminders import remind_missing
+from handlers.tasks.summary_push import gets_workbook, push_summary
 from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import form_import as ft
@@ -100,8 +103,8 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
     task, problem = find_task(ctx, person, args)
     if task is None:
         return [problem]
-    state = reporting.progress(task)
-    deadline = reporting.format_deadline(ctx, task.deadline)
+    state = progress(task)
+    deadline = format_deadline(ctx, task.deadline)
     lines = [
         t.progress_header(
             task.title,
@@ -109,16 +112,16 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
             len(state.submitted),
             state.total,
             deadline,
-            reporting.time_left(ctx, task.deadline),
+            time_left(ctx, task.deadline),
         )
     ]
     if not state.missing:
         lines.append(t.ALL_SUBMITTED)
     else:
         lines.append(t.MISSING_HEADER)
-        total = reporting.question_total(task.form_version)
+        total = question_total(task.form_version)
         listed = state.missing[: t.LISTED_MISSING]
-        reached = reporting.reached_questions(ctx, listed)
+        reached = reached_questions(ctx, listed)
         for assignment in listed:
             number = reached.get(assignment.id)
             if number is None:
@@ -140,9 +143,9 @@ def remind(ctx: Context, person: Person, args: str) -> list[str]:
     if task is None:
         return [problem]
     stamp = ctx.local_now().strftime("manual-%Y%m%d%H%M")
-    if not reporting.progress(task).missing:
+    if not progress(task).missing:
         return [t.NOTHING_TO_REMIND]
-    reminded = reporting.remind_missing(ctx, task, stamp)
+    reminded = remind_missing(ctx, task, stamp)
     if not reminded:
         return [t.JUST_REMINDED]
     return [t.reminded(len(reminded), [a.org_unit.name for a in reminded], task.id)]
@@ -153,9 +156,9 @@ def summarise(ctx: Context, person: Person, args: str) -> list[str]:
     task, problem = find_task(ctx, person, args)
     if task is None:
         return [problem]
-    state = reporting.progress(task)
-    reporting.push_summary(ctx, task, [person], None)
-    if not reporting.gets_workbook(task, person):
+    state = progress(task)
+    push_summary(ctx, task, [person], None)
+    if not gets_workbook(task, person):
         return [t.digest_queued(task.title, len(state.submitted), state.total)]
     return [t.summary_queued(task.title, len(state.submitted), state.total)]
 
@@ -173,7 +176,7 @@ def templates(ctx: Context, person: Person, args: str) -> list[str]:
     lines = []
     for form in all_forms(ctx.session):
         version = latest_version(ctx.session, form)
-        lines.append(t.template_line(form.title, reporting.question_total(version) if version else 0))
+        lines.append(t.template_line(form.title, question_total(version) if version else 0))
     return [t.templates_list(lines)]
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import reporting
 from handlers.conversation import form_prompts, roster
 from handlers.conversation.machine import accept, advance, current_question, focus_of, prompt, roster_lines, settle
 from handlers.conversation.stages import Stage, form_stage
+from handlers.conversation.submit import submit_answers
 from handlers.core.context import Context
 from handlers.core.numbers import position, whole_number
 from handlers.core.words import BACK, CANCEL, EDIT, HELP, RESUME, SKIP, SUBMIT, VIEW, fold
@@ -18,6 +18,7 @@ from handlers.forms.form_state import UNCHANGED, FormState, question_numbers
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
 from handlers.tasks import deadlines
+from handlers.tasks.assignments import is_closed, open_assignments
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
 from handlers.texts import reporting as rt
@@ -33,7 +34,7 @@ def answer(ctx: Context, person: Person, conversation: Conversation, typed: str)
     Words are recognised in the folded text; a text answer is stored as it was typed.
     """
     task = conversation.assignment.task
-    if reporting.is_closed(ctx, task):
+    if is_closed(ctx, task):
         return [closed(ctx, person, task)]
     word = fold(typed)
     fields = fields_of(task.form_version)
@@ -61,7 +62,7 @@ def closed(ctx: Context, person: Person, task: ReportTask) -> str:
     """The form's task stopped taking answers: say when and whom to contact, and point to the tasks still open."""
     focus_of(ctx, person).conversation_id = None
     lines = [deadlines.closed_reply(ctx, task)]
-    others = reporting.open_assignments(ctx, person)
+    others = open_assignments(ctx, person)
     if others:
         lines.append(rt.more_todo(len(others)))
     return "\n".join(lines)
@@ -152,7 +153,7 @@ def submit(ctx: Context, person: Person, conversation: Conversation, state: Form
     moved = moved_away(ctx, conversation, state)
     if moved is not None:
         return [moved]
-    return reporting.submit(ctx, person, conversation, state)
+    return submit_answers(ctx, person, conversation, state)
 
 
 def moved_away(ctx: Context, conversation: Conversation, state: FormState) -> str | None:

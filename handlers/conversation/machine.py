@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import reporting
 from handlers.conversation import form_prompts, roster
 from handlers.core.context import Context
+from handlers.core.deadline_text import format_deadline
 from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
 from handlers.tasks import deadlines, recurrence
+from handlers.tasks.assignments import is_closed
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
@@ -44,7 +45,7 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         select(Conversation).where(Conversation.person_id == person.id, Conversation.assignment_id == assignment.id)
     )
     task = assignment.task
-    if reporting.is_closed(ctx, task):
+    if is_closed(ctx, task):
         return [deadlines.closed_reply(ctx, task)]
     fields = fields_of(task.form_version)
     total = len(question_numbers(fields))
@@ -63,7 +64,7 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         ctx.session.flush()
         prefill.fill_from_unit(ctx, conversation, fields)
         prefill.fill_from_previous(conversation, fields, recurrence.previous_answers(ctx, assignment))
-        opening = t.started(task.title, total, reporting.format_deadline(ctx, task.deadline))
+        opening = t.started(task.title, total, format_deadline(ctx, task.deadline))
         body = move_forward(ctx, conversation, settle(ctx, conversation, fields), 0)
     else:
         state = settle(ctx, conversation, fields)

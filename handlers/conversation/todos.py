@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers import reporting
 from handlers.conversation import machine
 from handlers.conversation.stages import form_stage
 from handlers.core.context import Context
+from handlers.core.deadline_text import format_deadline, time_left
 from handlers.core.numbers import position
 from handlers.core.words import CANCEL, CONTINUE, RESUME
 from handlers.forms.registry import fields_of
 from handlers.tasks import deadlines
+from handlers.tasks.assignments import open_assignments
+from handlers.tasks.progress import question_total, reached_questions
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts.reporting import task_name
@@ -20,21 +22,21 @@ from ledger_store.models import Assignment, ChatFocus, Conversation, Person
 
 def list_open(ctx: Context, person: Person) -> list[str]:
     """The person's open tasks; with several open, the next message may pick one by number (in a form too)."""
-    assignments = reporting.open_assignments(ctx, person)
+    assignments = open_assignments(ctx, person)
     if not assignments:
         return nothing_open(ctx, person)
     current = machine.focused_conversation(ctx, person)
-    reached = reporting.reached_questions(ctx, assignments)
+    reached = reached_questions(ctx, assignments)
     lines = []
     for number, assignment in enumerate(assignments, start=1):
         task = assignment.task
         line = t.todo_line(
             number,
             task_name(task.title, task.id),
-            reporting.format_deadline(ctx, task.deadline),
-            reporting.time_left(ctx, task.deadline),
+            format_deadline(ctx, task.deadline),
+            time_left(ctx, task.deadline),
             reached.get(assignment.id, 1) - 1,
-            reporting.question_total(task.form_version),
+            question_total(task.form_version),
         )
         lines.append(line + t.BEING_FILLED if current is not None and current.assignment_id == assignment.id else line)
     focus = machine.focus_of(ctx, person)
@@ -66,7 +68,7 @@ def outside_form(ctx: Context, person: Person, word: str) -> list[str]:
         return machine.start(ctx, person, parked[0].assignment)
     if parked and word not in RESUME:
         return [t.parked_hint(parked[0].assignment.task.title)]
-    assignments = reporting.open_assignments(ctx, person)
+    assignments = open_assignments(ctx, person)
     if not assignments:
         return nothing_open(ctx, person)
     if len(assignments) == 1:
@@ -131,7 +133,7 @@ def parked_conversations(ctx: Context, person: Person) -> list[Conversation]:
     """Forms the person started and left (取消, or another task taken up) that still take answers, latest first."""
     focus = ctx.session.get(ChatFocus, person.id)
     focused = None if focus is None else focus.conversation_id
-    open_ids = [a.id for a in reporting.open_assignments(ctx, person)]
+    open_ids = [a.id for a in open_assignments(ctx, person)]
     if not open_ids:
         return []
     query = (
@@ -144,7 +146,7 @@ def parked_conversations(ctx: Context, person: Person) -> list[Conversation]:
 
 def _still_open(ctx: Context, person: Person, ids: list[int]) -> list[Assignment]:
     """The listed assignments that are still open, in the order they were listed."""
-    open_ids = {a.id: a for a in reporting.open_assignments(ctx, person)}
+    open_ids = {a.id: a for a in open_assignments(ctx, person)}
     return [open_ids[i] for i in ids if i in open_ids]
 
 

@@ -15,14 +15,9 @@ from datetime import timedelta
 from sqlalchemy import func, not_, or_, select
 
 from handlers.core.context import Context
-from handlers.reporting import (
-    format_deadline,
-    progress,
-    push_summary,
-    question_total,
-    reached_questions,
-    summary_recipients,
-)
+from handlers.core.deadline_text import format_deadline
+from handlers.tasks.progress import progress, question_total, reached_questions
+from handlers.tasks.summary_push import push_summary, summary_recipients
 from handlers.texts import conversation as ct
 from handlers.texts import reminders as t
 from ledger_store import audit

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from handlers.core.context import Context
 from handlers.forms.registry import fields_of, latest_version
-from handlers.reporting import Terms, answer_value, issue_task
 from handlers.tasks.issue_rights import issue_refusal
+from handlers.tasks.issuing import Terms, issue_task
 from handlers.tasks.recurrence_rules import Schedule, deadline_of, issues_on, next_issue, period_of
+from handlers.tasks.submissions import answer_value
 from handlers.texts import issuing as t
 from ledger_store import audit
 from ledger_store.models import (

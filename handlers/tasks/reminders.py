@@ -1,4 +1,4 @@
-"""Timed reminders to those who have not reported: before the deadline, at it, each working day after it, once upward.
+"""Reminders to those who have not reported: on /催报, before the deadline, at it, each working day after, once upward.
 
 Every reminder of a task has a kind and a moment (24 h before, 2 h before, the deadline, 09:00 on each day
 after it), moved out of quiet hours to their end. On each pass the latest moment already reached is the one
@@ -13,18 +13,21 @@ that fails does not keep the reminders of the others from going out.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
 from handlers.core.context import Context
-from handlers.reporting import format_deadline, queue_reminders
+from handlers.core.deadline_text import format_deadline, time_left
+from handlers.tasks.progress import progress, question_total, reached_questions
 from handlers.texts import reminders as t
+from handlers.texts import reporting as reporting_texts
 from handlers.texts.reporting import task_name
 from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, ReportTask, Role
 from ledger_store.org import people_with_role
-from ledger_store.outbox import enqueue
+from ledger_store.outbox import Push, enqueue, enqueue_many, taken_keys
 
 DEFAULT_HOURS_BEFORE = (24, 2)
 OVERDUE_DAYS = 30  # reminders after the deadline (on working days) stop after this many days
@@ -173,3 +176,30 @@ def _nearest(unit: OrgUnit | None, reviewers: dict[int, int]) -> int | None:
             return reviewers[unit.id]
         unit = unit.parent
     return None
+
+
+def remind_missing(ctx: Context, task: ReportTask, kind: str) -> list[Assignment]:
+    """Queue a reminder to every filler who has not submitted; returns those newly reminded for `kind`."""
+    return queue_reminders(ctx, task, progress(task).missing, lambda assignment: f"remind:{assignment.id}:{kind}")
+
+
+def queue_reminders(
+    ctx: Context, task: ReportTask, missing: list[Assignment], key: Callable[[Assignment], str], late: bool = False
+) -> list[Assignment]:
+    """One reminder to each missing filler (saying how far they got), once per key; returns those newly queued."""
+    taken = taken_keys(ctx.session, [key(assignment) for assignment in missing])
+    fresh = [assignment for assignment in missing if key(assignment) not in taken]  # a tick mostly finds none
+    if not fresh:
+        return []
+    total = question_total(task.form_version)
+    reached = reached_questions(ctx, fresh)
+    deadline, left = format_deadline(ctx, task.deadline), time_left(ctx, task.deadline)
+    sentence = reporting_texts.late_reminder if late else reporting_texts.reminder
+    name = task_name(task.title, task.id)
+    pushes = []
+    for assignment in fresh:
+        number = reached.get(assignment.id)
+        text = sentence(name, deadline, left, None if number is None else min(number, total), total)
+        pushes.append(Push(assignment.filler_id, key(assignment), text))
+    new = {push.dedupe_key for push in enqueue_many(ctx.session, pushes, ctx.now())}
+    return [assignment for assignment in fresh if key(assignment) in new]

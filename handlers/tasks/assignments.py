@@ -1,0 +1,52 @@
+"""Which assignments still take answers: a filler's open ones, how many each person has, and closed tasks."""
+
+from __future__ import annotations
+
+import collections
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from handlers.core.context import Context
+from ledger_store.models import (
+    Assignment,
+    AssignmentStatus,
+    Person,
+    ReportTask,
+)
+
+
+def open_assignments(ctx: Context, person: Person) -> list[Assignment]:
+    """Assignments the person fills that are not submitted yet and still take answers, soonest deadline first."""
+    query = (
+        select(Assignment)
+        .join(ReportTask, ReportTask.id == Assignment.task_id)
+        .where(Assignment.filler_id == person.id, *_still_open(ctx))
+        .order_by(ReportTask.deadline, Assignment.id)
+    )
+    return list(ctx.session.scalars(query))
+
+
+def open_counts(ctx: Context, person_ids: set[int]) -> collections.Counter[int]:
+    """Person id -> how many assignments they have open (as open_assignments counts them), in one query a chunk."""
+    counts: collections.Counter[int] = collections.Counter()
+    ids = sorted(person_ids)
+    for start in range(0, len(ids), 1000):
+        query = (
+            select(Assignment.filler_id, func.count())
+            .join(ReportTask, ReportTask.id == Assignment.task_id)
+            .where(Assignment.filler_id.in_(ids[start : start + 1000]), *_still_open(ctx))
+            .group_by(Assignment.filler_id)
+        )
+        counts.update(dict(ctx.session.execute(query).all()))
+    return counts
+
+
+def _still_open(ctx: Context) -> tuple[ColumnElement[bool], ...]:
+    """SQL for "this assignment (joined to its task) is not submitted and its task still takes answers"."""
+    still_taking = or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now())
+    return Assignment.status != AssignmentStatus.SUBMITTED, still_taking
+
+
+def is_closed(ctx: Context, task: ReportTask) -> bool:
+    """Has the task stopped taking answers (its deadline passed and it takes no late ones)?"""
+    return not task.accepts_late and task.deadline <= ctx.now()
