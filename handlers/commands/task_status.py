@@ -1,0 +1,105 @@
+"""/进度, /催报, /汇总, /统计: how a department's task stands, and reminding or summing it up now."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.core.context import Context
+from handlers.core.deadline_text import format_deadline, time_left
+from handlers.tasks import burden
+from handlers.tasks.progress import progress, question_total, reached_questions
+from handlers.tasks.reminders import remind_missing
+from handlers.tasks.summary_push import gets_workbook, push_summary
+from handlers.texts import commands as t
+from ledger_store.models import Person, ReportTask, Role
+from ledger_store.org import unit_path
+
+
+def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask | None, str]:
+    """A task of the person's department (any task for an admin) by #id, id, title fragment or latest."""
+    query = select(ReportTask).order_by(ReportTask.id.desc())
+    if not person.has_role(Role.ADMIN):
+        query = query.where(ReportTask.department_id == person.department_id)
+    tasks = list(ctx.session.scalars(query.limit(200)))
+    if not tasks:
+        return None, t.NO_TASKS_ANYWHERE if person.has_role(Role.ADMIN) else t.NO_TASKS_YET
+    reference = reference.strip().lstrip("#＃")
+    if not reference:
+        return tasks[0], ""
+    found = next((task for task in tasks if str(task.id) == reference or reference in task.title), None)
+    if found is None:
+        return None, t.unknown_task(reference, [t.task_label(task.id, task.title) for task in tasks[:3]])
+    return found, ""
+
+
+def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
+    """/进度 [任务]: submitted x/y and who is missing."""
+    task, problem = find_task(ctx, person, args)
+    if task is None:
+        return [problem]
+    state = progress(task)
+    deadline = format_deadline(ctx, task.deadline)
+    lines = [
+        t.progress_header(
+            task.title,
+            task.id,
+            len(state.submitted),
+            state.total,
+            deadline,
+            time_left(ctx, task.deadline),
+        )
+    ]
+    if not state.missing:
+        lines.append(t.ALL_SUBMITTED)
+    else:
+        lines.append(t.MISSING_HEADER)
+        total = question_total(task.form_version)
+        listed = state.missing[: t.LISTED_MISSING]
+        reached = reached_questions(ctx, listed)
+        for assignment in listed:
+            number = reached.get(assignment.id)
+            if number is None:
+                where = t.STATE_NOT_STARTED
+            elif number > total:
+                where = t.STATE_ALL_ANSWERED
+            else:
+                where = t.state_in_progress(number, total)
+            path = unit_path(assignment.org_unit)
+            lines.append(t.progress_missing_line(path, assignment.filler.name, where))
+        if len(state.missing) > t.LISTED_MISSING:
+            lines.append(t.more_missing(len(state.missing) - t.LISTED_MISSING, task.id))
+    return ["\n".join(lines)]
+
+
+def remind(ctx: Context, person: Person, args: str) -> list[str]:
+    """/催报 [任务]: remind every filler who has not submitted, now."""
+    task, problem = find_task(ctx, person, args)
+    if task is None:
+        return [problem]
+    stamp = ctx.local_now().strftime("manual-%Y%m%d%H%M")
+    if not progress(task).missing:
+        return [t.NOTHING_TO_REMIND]
+    reminded = remind_missing(ctx, task, stamp)
+    if not reminded:
+        return [t.JUST_REMINDED]
+    return [t.reminded(len(reminded), [a.org_unit.name for a in reminded], task.id)]
+
+
+def summarise(ctx: Context, person: Person, args: str) -> list[str]:
+    """/汇总 [任务]: build the summary now and send it to the asker as a file."""
+    task, problem = find_task(ctx, person, args)
+    if task is None:
+        return [problem]
+    state = progress(task)
+    push_summary(ctx, task, [person], None)
+    if not gets_workbook(task, person):
+        return [t.digest_queued(task.title, len(state.submitted), state.total)]
+    return [t.summary_queued(task.title, len(state.submitted), state.total)]
+
+
+def show_burden(ctx: Context, person: Person, args: str) -> list[str]:
+    """/统计 [任务]: how much the reports asked of the grassroots and what the ledgers spared them."""
+    if not args.strip():
+        return burden.show_recent(ctx, person)
+    task, problem = find_task(ctx, person, args)
+    return [problem] if task is None else burden.show_task(ctx, task)
