@@ -1,5 +1,6 @@
 """The layers import only downwards: ledger_store knows nothing of ours, handlers know no platform or web,
-scheduler uses bot's runtime but bot never uses scheduler, and only cli/ composes the two into commands."""
+scheduler uses bot's runtime but bot never uses scheduler, and only cli/ composes the two into commands.
+Inside handlers/ the same holds between its packages, from texts and core up to commands and chat."""
 
 from __future__ import annotations
 
@@ -93,3 +94,37 @@ def test_platform_details_stay_in_their_adapters(package):
         for path in (ROOT / package).rglob("*.py")
     }
     assert {file: words for file, words in found.items() if words} == {}
+
+
+# handlers/ in layers, lowest first: a package imports only the packages before it. A new domain (审核 review/,
+# 分析 analysis/) takes its place in this list: above what it reads, below commands/ and chat/ that call it.
+HANDLER_LAYERS = ("texts", "core", "forms", "ledgers", "tasks", "conversation", "commands", "chat")
+
+
+def handler_packages_imported(path: Path) -> set[str]:
+    """The handlers packages a file imports (`from handlers import x` names the package x)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "handlers":
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("handlers."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("handlers."))
+    return names
+
+
+def test_every_handler_module_lives_in_a_package_of_the_layers():
+    packages = {path.name for path in (ROOT / "handlers").iterdir() if path.is_dir() and path.name != "__pycache__"}
+    flat = sorted(path.name for path in (ROOT / "handlers").glob("*.py") if path.name != "__init__.py")
+    assert (packages, flat) == (set(HANDLER_LAYERS), [])
+
+
+@pytest.mark.parametrize("package", HANDLER_LAYERS)
+def test_handler_packages_import_only_the_layers_below(package):
+    below = set(HANDLER_LAYERS[: HANDLER_LAYERS.index(package)])
+    offending = {
+        str(path.relative_to(ROOT)): sorted(handler_packages_imported(path) - below - {package})
+        for path in (ROOT / "handlers" / package).rglob("*.py")
+    }
+    assert {file: names for file, names in offending.items() if names} == {}
