@@ -1,1 +1,2 @@
-"""What the bot says and does: commands, the form conversation, summaries. No Flask, no platform code."""
+"""What the bot says and does, one package per domain (chat, commands, conversation, tasks, ledgers, forms, core,
+texts), each importing only those below it. No Flask, no platform code."""

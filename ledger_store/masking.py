@@ -1,6 +1,6 @@
 """Hide the middle of ID numbers and mobile numbers before they reach a chat, a log or the audit table.
 
-The one implementation: ledger_store uses it for audit rows, handlers and bot re-use it through handlers.masking.
+The one implementation: ledger_store uses it for audit rows, handlers and bot re-use it through handlers.core.masking.
 """
 
 from __future__ import annotations

@@ -201,7 +201,7 @@ class ReportTask(Base):
     # After the deadline: keep taking (late) answers, or close. `closed_at` is when the deadline was handled.
     accepts_late: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # Hours before the deadline to remind at; None is the default policy (see handlers.reminders).
+    # Hours before the deadline to remind at; None is the default policy (see handlers.tasks.reminders).
     remind_hours: Mapped[list[int] | None] = mapped_column(JSON)
     recurrence_id: Mapped[int | None] = mapped_column(ForeignKey("recurrences.id"))
     period: Mapped[str | None] = mapped_column(String(20))  # the recurrence's period this task is for, e.g. 2024-11
@@ -329,7 +329,8 @@ class Conversation(Base):
     skipped: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What the ledgers offered: {"offered": {field: answer as stored}, "stale": {...}, "confirming": bool}.
     prefill: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Repeat name -> the roster being filled: rows, the row under review, the row being edited; see handlers.roster.
+    # Repeat name -> the roster being filled: rows, the row under review, the row being edited; see
+    # handlers.conversation.roster.
     rosters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

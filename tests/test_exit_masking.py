@@ -1,6 +1,6 @@
 """Whatever a handler puts in a message, an ID number or a mobile leaves the bot masked.
 
-Direct replies leave through handlers.router, pushes through ledger_store.outbox: both mask at that one exit,
+Direct replies leave through handlers.chat.router, pushes through ledger_store.outbox: both mask at that one exit,
 so a sentence that quotes what a person typed (a remark, a reason, a button label) cannot carry a whole number
 into a chat. Files a department is granted (the summary workbook) keep the answer exactly as typed.
 """

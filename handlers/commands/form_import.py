@@ -43,7 +43,7 @@ def import_form(ctx: Context, source: bytes | Path, file_name: str, person: Pers
 
     `person` sent it in chat (None: an admin at the command line). In chat a workbook may not change a form of
     another department or a built-in one, nor link questions to a ledger the person's department cannot issue
-    (see handlers.issue_rights); a new form belongs to the sender's department.
+    (see handlers.tasks.issue_rights); a new form belongs to the sender's department.
     """
     result = read_form(source, file_name=file_name, check_links=lambda fields: form_problems(ctx.session, fields))
     if result.form is None:

@@ -1,6 +1,6 @@
 """Departments take data from the ledgers instead of asking for it: /查询 counts and shows, /导出 sends a workbook.
 
-Only ledgers the department owns or was granted (handlers.ledger_access); within them, the records of its own
+Only ledgers the department owns or was granted (handlers.ledgers.access); within them, the records of its own
 unit and the units below it (admins: all). Chat always masks ID numbers and mobiles; an export masks sensitive
 fields unless the department owns the ledger or was granted it in full. Records that left their unit are not
 counted or exported.

@@ -1,6 +1,6 @@
 """The form-filling state machine: the form a person is on, the question it asks, and moving through it.
 
-What one message does where the form stands is in handlers.answering.
+What one message does where the form stands is in handlers.conversation.answering.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ The form stops once for a whole roster. A roster whose key question is linked to
 starts with every record of the unit in that ledger; the filler confirms each row (or all at once), changes,
 removes or adds rows, or sends back the edited workbook. The state lives in `Conversation.rosters[repeat]`:
 rows (values as stored, the ledger's values as `origin`, a status, a removed row's reason), the row under review
-and the row being edited (filled in field by field, see handlers.roster_rows). Only records of the filler's own unit
-are offered, and a key of another unit's record, typed in a row or sent in the workbook, is refused
-(handlers.record_scope).
+and the row being edited (filled in field by field, see handlers.conversation.roster_rows). Only records of the
+filler's own unit are offered, and a key of another unit's record, typed in a row or sent in the workbook, is refused
+(handlers.ledgers.record_scope).
 """
 
 from __future__ import annotations
@@ -323,7 +323,7 @@ def _removal(typed: str) -> tuple[str, str] | str | None:
 
 
 def _key_check(ctx: Context, conversation: Conversation, key: Link | None) -> KeyCheck | None:
-    """How a key typed in a row is checked: a record of another unit is refused (see handlers.record_scope)."""
+    """How a key typed in a row is checked: a record of another unit is refused (see handlers.ledgers.record_scope)."""
     if key is None:
         return None
 

@@ -2,7 +2,7 @@
 
 Rows still on the list are written to their records; a row the ledger offered and the filler removed marks its
 record as left the unit (with her reason), so the next period's roster does not offer it again; a record that
-had left and is added back returns. Only records of the filler's own unit are touched (handlers.record_scope).
+had left and is added back returns. Only records of the filler's own unit are touched (handlers.ledgers.record_scope).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A record belongs to the unit in its `org_unit_id`. A key the filler types (a form's key question, a roster row,
 a row of the roster workbook) that names a record of any other unit is refused with a sentence that reveals
 nothing but that fact, and nothing is shown or written; a record no unit holds yet is refused the same way, so
-it cannot become a way to read someone's data. Moving a record between units is /迁移 (handlers.transfer).
+it cannot become a way to read someone's data. Moving a record between units is /迁移 (handlers.commands.transfer).
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def parked(title: str) -> str:
     return f"好的，《{title}》先暂停，已填的答案都保存着。回复“继续”或“/待办”可以接着填。"
 
 
-# The words that work at each stage (keys: handlers.stages.Stage); 帮助 shows those of the stage one is at.
+# The words that work at each stage (keys: handlers.conversation.stages.Stage); 帮助 shows those of the stage one is at.
 STAGE_WORDS: dict[str, tuple[str, ...]] = {
     "confirming": (
         "确认：台账带出的值都对，接着填其余的题",
