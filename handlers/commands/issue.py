@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.commands import recurrence
+from handlers.commands.scope import target_units
 from handlers.conversation import machine
 from handlers.core.context import Context
 from handlers.core.deadline_text import format_deadline
-from handlers.core.scope import target_units
 from handlers.core.timeparse import parse_datetime
 from handlers.forms.registry import all_forms, fields_of, latest_version
 from handlers.tasks import on_behalf

@@ -16,9 +16,9 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from handlers.commands.scope import data_scope, unit_named
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
-from handlers.core.scope import data_scope, unit_named
 from handlers.ledgers.access import Access, ledger_access, sensitive_labels
 from handlers.ledgers.conditions import parse_conditions
 from handlers.texts import ledgers as t

@@ -11,9 +11,9 @@ import difflib
 
 from sqlalchemy import func, select
 
+from handlers.commands.scope import Scope, data_scope, unknown_unit
 from handlers.core.context import Context
 from handlers.core.masking import mask_id_number, mask_sensitive
-from handlers.core.scope import Scope, data_scope, unknown_unit
 from handlers.core.words import fold
 from handlers.ledgers.catalog import find_ledger
 from handlers.ledgers.links import all_ledgers

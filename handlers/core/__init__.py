@@ -1,2 +1,2 @@
 """The ground every package stands on: the per-message context, clock, messages, numbers, time words,
-working days, masking, typed words and the org units a command names."""
+working days, masking and typed words."""

@@ -1,1 +1,1 @@
-"""Form definitions, built-in templates and answer validation."""
+"""Forms themselves: field types, built-in templates, answers, expressions, skip logic and calculations, XLSForm."""
