@@ -1,2 +1,1 @@
-"""The ground every package stands on: the per-message context, clock, messages, numbers, time words,
-working days, masking and typed words."""
+"""The ground every package stands on: context, clock, messages, numbers, time words, workdays, masking, words."""

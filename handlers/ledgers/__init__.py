@@ -1,2 +1,1 @@
-"""Ledgers (台账): the standard catalog, form fields linked to ledger fields, query conditions, who may read them,
-prefill and write-back, and whose records a filler sees."""
+"""Ledgers (台账): catalog, links to form fields, query conditions, access, prefill and write-back, record scope."""
