@@ -1,11 +1,17 @@
-"""What every platform adapter offers the delivery loop."""
+"""What every platform adapter offers the rest of the bot: one contract, and the values that cross it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ledger_store.outbox import Buttons
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from bot.runtime import Runtime
 
 # The largest file a person may send the bot (WeCom's own limit for a file): a download stops past it, so a
 # multi-gigabyte file never fills a worker's memory.
@@ -65,7 +71,13 @@ class FileTooLarge(Exception):
 
 
 class Platform(Protocol):
-    """A chat platform the outbox can push to."""
+    """Everything the rest of the bot needs from a chat platform; a platform is a folder under bot/platforms/ with
+    a class like this, and one line in bot/platforms/registry.py. Nothing in handlers/ or ledger_store/ knows it.
+
+    Messages come in through its own HTTP routes (stored by the engine, handled after the acknowledgement), go out
+    through `send`, and files people send are fetched with `download`. A failure is a DeliveryError carrying its
+    Chinese reason; a platform's own codes, card formats and API names never leave its folder.
+    """
 
     name: str
     # How many recipients one API call may name, and how many pushes one member may get a minute (0: no limit).
@@ -74,3 +86,11 @@ class Platform(Protocol):
 
     def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
         """Deliver one message to every recipient, or raise DeliveryError."""
+
+    def download(self, media_id: str) -> tuple[str, bytes]:
+        """The name and content of a file a person sent; FileTooLarge past MAX_FILE_BYTES, else DeliveryError."""
+
+    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
+        """The platform's HTTP routes (its callback), or None. Each acknowledged message is stored with
+        `runtime.engine.accept`; after the response the platform does its own follow-up (WeCom updates the clicked
+        card) and calls `stored()` so that the worker handles the message."""
