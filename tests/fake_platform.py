@@ -1,8 +1,8 @@
 """A chat platform that exists only in the tests: what a new platform would be, written against the contract alone.
 
-It brings its own route, sends into memory, serves files people sent, and fails with its own Chinese reason for
-the accounts told to refuse. Nothing in handlers/ or ledger_store/ knows it; registering it is one line in
-bot.platforms.registry.PLATFORMS.
+It brings its own route, sends into memory, serves files people sent, lists its contacts, and fails with its own
+Chinese reason for the accounts told to refuse. Nothing in handlers/ or ledger_store/ knows it; registering it is
+one line in bot.platforms.registry.PLATFORMS.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, jsonify, request
 
-from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
 from bot.runtime import Runtime
 from handlers.messages import ButtonClick, Incoming
 
@@ -30,6 +30,7 @@ class FakePlatform:
     sent: dict[str, list[Outgoing]] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     refusing: set[str] = field(default_factory=set)
+    contacts: Directory = field(default_factory=lambda: Directory((), ()))
 
     def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
         for recipient in recipients:
@@ -40,6 +41,9 @@ class FakePlatform:
 
     def download(self, media_id: str) -> tuple[str, bytes]:
         return self.files[media_id]
+
+    def directory(self) -> Directory:
+        return self.contacts
 
     def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
         blueprint = Blueprint(NAME, __name__)

@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.config import Config, DeliveryConfig
+from bot.contacts import sync_directory
 from bot.platforms import registry
-from bot.platforms.base import Outgoing
+from bot.platforms.base import Directory, DirectoryMember, DirectoryUnit, Outgoing
 from bot.platforms.registry import configured_platforms
 from bot.runtime import build_runtime, load_demo_org
+from ledger_store.db import make_session_factory
 from ledger_store.models import Person, PlatformIdentity
 from ledger_store.outbox import Buttons, Option
 from tests.fake_platform import NAME, REFUSED, FakePlatform
@@ -84,3 +86,22 @@ def test_a_failure_is_explained_in_the_platform_s_own_words(fake):
     [shown] = texts(fake.say("admin", "/投递"))
     assert "发给张德华：“【区民政局】发布了《低保月报》（任务#1）" in shown
     assert shown.splitlines()[2].endswith(f"试了 1 次。原因：{REFUSED}。")
+
+
+def test_its_contacts_join_the_organisation_through_the_same_sync_as_wecom_s(fake, engine, clock):
+    fake.contacts = Directory(
+        (DirectoryUnit("u1", "松林村"), DirectoryUnit("u2", "新村", parent_key="u1")),
+        (DirectoryMember("f-new", "新来的", "13800138000", ("u2",)), DirectoryMember("f-gone", "已离开", active=False)),
+    )
+    report = sync_directory(make_session_factory(engine), NAME, fake.directory(), clock.now)
+    assert report.summary().startswith(f"{NAME}通讯录同步完成：\n新增单位 1 个：新村。\n新增人员 1 人：新来的。")
+    assert report.skipped == [f"已离开（{NAME}账号已停用）"]
+    with make_session_factory(engine)() as session:
+        identity = session.scalar(select(PlatformIdentity).where(PlatformIdentity.user_id == "f-new"))
+        person = session.get(Person, identity.person_id)
+        assert (identity.platform, person.name, person.org_unit.name, person.mobile) == (
+            NAME,
+            "新来的",
+            "新村",
+            "13800138000",
+        )

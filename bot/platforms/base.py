@@ -70,13 +70,43 @@ class FileTooLarge(Exception):
         self.limit = limit
 
 
+@dataclass(frozen=True)
+class DirectoryUnit:
+    """A unit (department, group) in a platform's contacts; `parent_key` None for one at the top."""
+
+    key: str
+    name: str
+    parent_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectoryMember:
+    """A person in a platform's contacts: their id there, the units they sit in (main one first), and whether the
+    platform still lets them receive messages."""
+
+    user_id: str
+    name: str
+    mobile: str | None = None
+    unit_keys: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Directory:
+    """One snapshot of a platform's contacts, units parents first; bot.contacts applies it to the organisation."""
+
+    units: tuple[DirectoryUnit, ...]
+    members: tuple[DirectoryMember, ...]
+
+
 class Platform(Protocol):
     """Everything the rest of the bot needs from a chat platform; a platform is a folder under bot/platforms/ with
     a class like this, and one line in bot/platforms/registry.py. Nothing in handlers/ or ledger_store/ knows it.
 
     Messages come in through its own HTTP routes (stored by the engine, handled after the acknowledgement), go out
-    through `send`, and files people send are fetched with `download`. A failure is a DeliveryError carrying its
-    Chinese reason; a platform's own codes, card formats and API names never leave its folder.
+    through `send`, files people send are fetched with `download`, and its contacts come as a Directory. A
+    failure is a DeliveryError carrying its Chinese reason; a platform's own codes, card formats and API names
+    never leave its folder.
     """
 
     name: str
@@ -89,6 +119,9 @@ class Platform(Protocol):
 
     def download(self, media_id: str) -> tuple[str, bytes]:
         """The name and content of a file a person sent; FileTooLarge past MAX_FILE_BYTES, else DeliveryError."""
+
+    def directory(self) -> Directory | None:
+        """The platform's contacts now, for the organisation's sync; None when it keeps none (the simulator)."""
 
     def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
         """The platform's HTTP routes (its callback), or None. Each acknowledged message is stored with

@@ -72,6 +72,10 @@ class SimulatorPlatform:
         """Never needed: a simulated message carries its file itself."""
         raise DeliveryError(f"the simulator holds no media {media_id!r}", UNKNOWN_ERROR, retry=False)
 
+    def directory(self) -> None:
+        """The simulator keeps no contacts: its people come from the organisation import."""
+        return None
+
     def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
         """POST /simulator/messages, only while the simulator is where pushes go (anyone who can use it can speak
         as any account); it handles each message at once and answers with the replies."""

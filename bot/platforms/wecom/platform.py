@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WeComConfig
-from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
 from bot.platforms.wecom import errors
 from bot.platforms.wecom.api import NetworkError, WeComClient
 from bot.platforms.wecom.callback import wecom_blueprint
+from bot.platforms.wecom.contacts import wecom_directory
 from bot.platforms.wecom.inbound import CardUpdate, Inbound, card_task_id
 from handlers.masking import mask_sensitive
 from handlers.texts import wecom as texts
@@ -103,6 +104,10 @@ class WeComPlatform:
             log.warning("WeCom does not know %d of %d recipients: %s", len(invalid), len(user_ids),
                         mask_sensitive(", ".join(sorted(invalid))))  # fmt: skip
         return SendResult(invalid=frozenset(invalid))
+
+    def directory(self) -> Directory:
+        """WeCom's departments and members (see contacts.wecom_directory)."""
+        return wecom_directory(self.client)
 
     def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
         """/wecom/callback; after each acknowledgement the clicked card (if any) is updated, then `stored()`."""
