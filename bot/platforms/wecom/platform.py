@@ -12,13 +12,12 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WeComConfig
 from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
-from bot.platforms.wecom import errors
+from bot.platforms.wecom import errors, texts
 from bot.platforms.wecom.api import NetworkError, WeComClient
 from bot.platforms.wecom.callback import wecom_blueprint
 from bot.platforms.wecom.contacts import wecom_directory
 from bot.platforms.wecom.inbound import CardUpdate, Inbound, card_task_id
 from handlers.masking import mask_sensitive
-from handlers.texts import wecom as texts
 
 if TYPE_CHECKING:
     from flask import Blueprint

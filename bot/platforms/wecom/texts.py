@@ -1,4 +1,4 @@
-"""Sentences only WeCom shows: card titles and buttons."""
+"""Sentences only WeCom shows (its card titles and buttons): they belong to the adapter, like its error reasons."""
 
 from __future__ import annotations
 
