@@ -10,9 +10,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bot.platforms.http import plain
-from bot.platforms.simulator.routes import simulator_blueprint
-from bot.platforms.wecom.callback import wecom_blueprint
-from bot.platforms.wecom.inbound import Inbound
 from bot.runtime import Runtime
 from bot.worker import Worker
 
@@ -22,8 +19,8 @@ log = logging.getLogger(__name__)
 def create_app(runtime: Runtime, background: bool = False) -> Flask:
     """Build the Flask app around a running bot; `background` starts the worker thread at once (what serve wants).
 
-    The simulator's door exists only while the simulator is the platform pushes go to; WeCom's callback only
-    while its app is configured.
+    Each configured platform registers its own routes (see Platform.routes): the simulator's door only while it
+    is where pushes go, WeCom's callback while its app is configured.
     """
     app = Flask(__name__)
     app.json.ensure_ascii = False
@@ -43,24 +40,12 @@ def create_app(runtime: Runtime, background: bool = False) -> Flask:
         # Also what an unexpected exception becomes (Flask logs it first): a status line, never a page or a trace.
         return plain(error.code or 500, error.name)
 
-    if runtime.config.delivery.platform == "simulator":
-        app.register_blueprint(simulator_blueprint(runtime.config.simulator, runtime.engine, runtime.deliver))
     worker = Worker(runtime)
     app.extensions["worker"] = worker
-    wecom = runtime.platforms.get("wecom")
-    if wecom is not None:
-
-        def after_response(inbound: Inbound) -> None:
-            if inbound.card_update is not None:
-                try:
-                    wecom.update_card(inbound.card_update)
-                except Exception:
-                    log.exception("updating the clicked card failed")
-            worker.kick()
-
-        app.register_blueprint(
-            wecom_blueprint(runtime.config.wecom, runtime.engine, after_response, runtime.engine.clock.now)
-        )
+    for platform in runtime.platforms.values():  # each brings its own routes, and what follows an acknowledgement
+        blueprint = platform.routes(runtime, worker.kick)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
     if background:
         worker.start()
     return app

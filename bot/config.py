@@ -17,8 +17,13 @@ from handlers.core.workdays import WorkCalendar, work_calendar
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
 DATABASE_URL_VARIABLE = "YBT_DATABASE_URL"
-# Platforms the outbox can be delivered to: one name for each adapter under bot/platforms/.
-DELIVERY_PLATFORMS = frozenset({"simulator", "wecom"})
+
+
+def delivery_platforms() -> frozenset[str]:
+    """The platforms the outbox can be delivered to: the names in bot/platforms/registry.py."""
+    from bot.platforms.registry import PLATFORMS  # the registry builds adapters from a Config: imported when asked
+
+    return frozenset(PLATFORMS)
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,8 @@ class DeliveryConfig:
     per_platform_per_minute: int = 2000
 
     def __post_init__(self) -> None:
-        if self.platform not in DELIVERY_PLATFORMS:
-            known = ", ".join(sorted(DELIVERY_PLATFORMS))
+        if self.platform not in delivery_platforms():
+            known = ", ".join(sorted(delivery_platforms()))
             raise ValueError(f"[delivery] platform {self.platform!r} is not built yet; known: {known}")
         for name in ("max_attempts", "batch_size"):
             if getattr(self, name) < 1:
@@ -215,8 +220,8 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
         checked_section(data, name, path) for name in OPTIONS
     )
     platform = delivery.get("platform", DeliveryConfig.platform)
-    if platform not in DELIVERY_PLATFORMS:
-        known = " 或 ".join(f'"{name}"' for name in sorted(DELIVERY_PLATFORMS))
+    if platform not in delivery_platforms():
+        known = " 或 ".join(f'"{name}"' for name in sorted(delivery_platforms()))
         raise ConfigError(f'{path} 的 [delivery] platform 是 "{platform}"，没有这个平台，请改为 {known}。')
     url = environ.get(DATABASE_URL_VARIABLE) or sqlite_from_root(database.get("url")) or DEFAULT_DATABASE_URL
     timezone = bot.get("timezone", "Asia/Shanghai")

@@ -280,8 +280,8 @@ def sync_wecom(config_path: Path | None) -> int:
     按单位名称对应到组织架构，按企业微信账号对应到人员；新成员自动登记，
     本地分配的角色保留，打印新增和变更。需要配置 [wecom]。
     """
+    from bot.contacts import sync_directory
     from bot.platforms.registry import wecom_platform
-    from bot.platforms.wecom.contacts import sync_contacts
 
     config = configuration(config_path)
     complaint = wecom_complaint(config.wecom)
@@ -290,7 +290,7 @@ def sync_wecom(config_path: Path | None) -> int:
         return 2
     database = open_database(config)
     platform = wecom_platform(config, database)
-    report = sync_contacts(make_session_factory(database), platform.client, SystemClock().now)
+    report = sync_directory(make_session_factory(database), platform.name, platform.directory(), SystemClock().now)
     print(report.summary())
     return 0
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.config import WeComConfig
 from bot.delivery import deliver_pending
 from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, FileTooLarge, Outgoing, Recipient
+from bot.platforms.wecom import texts
 from bot.platforms.wecom.api import WeComClient, file_name_of, multipart_file
 from bot.platforms.wecom.emulator import (
     SAMPLE_AES_KEY,
@@ -29,7 +30,6 @@ from bot.platforms.wecom.emulator import (
 from bot.platforms.wecom.inbound import CardUpdate
 from bot.platforms.wecom.platform import WeComPlatform, split_text, undelivered
 from bot.platforms.wecom.token_store import DatabaseStorage, RedisTokenStorage, make_token_storage, utc_now
-from handlers.texts import wecom as texts
 from ledger_store.db import transaction
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus
 from ledger_store.outbox import Buttons, Option, enqueue

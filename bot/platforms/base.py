@@ -1,11 +1,17 @@
-"""What every platform adapter offers the delivery loop."""
+"""What every platform adapter offers the rest of the bot: one contract, and the values that cross it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ledger_store.outbox import Buttons
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from bot.runtime import Runtime
 
 # The largest file a person may send the bot (WeCom's own limit for a file): a download stops past it, so a
 # multi-gigabyte file never fills a worker's memory.
@@ -64,8 +70,44 @@ class FileTooLarge(Exception):
         self.limit = limit
 
 
+@dataclass(frozen=True)
+class DirectoryUnit:
+    """A unit (department, group) in a platform's contacts; `parent_key` None for one at the top."""
+
+    key: str
+    name: str
+    parent_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectoryMember:
+    """A person in a platform's contacts: their id there, the units they sit in (main one first), and whether the
+    platform still lets them receive messages."""
+
+    user_id: str
+    name: str
+    mobile: str | None = None
+    unit_keys: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Directory:
+    """One snapshot of a platform's contacts, units parents first; bot.contacts applies it to the organisation."""
+
+    units: tuple[DirectoryUnit, ...]
+    members: tuple[DirectoryMember, ...]
+
+
 class Platform(Protocol):
-    """A chat platform the outbox can push to."""
+    """Everything the rest of the bot needs from a chat platform; a platform is a folder under bot/platforms/ with
+    a class like this, and one line in bot/platforms/registry.py. Nothing in handlers/ or ledger_store/ knows it.
+
+    Messages come in through its own HTTP routes (stored by the engine, handled after the acknowledgement), go out
+    through `send`, files people send are fetched with `download`, and its contacts come as a Directory. A
+    failure is a DeliveryError carrying its Chinese reason; a platform's own codes, card formats and API names
+    never leave its folder.
+    """
 
     name: str
     # How many recipients one API call may name, and how many pushes one member may get a minute (0: no limit).
@@ -74,3 +116,14 @@ class Platform(Protocol):
 
     def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
         """Deliver one message to every recipient, or raise DeliveryError."""
+
+    def download(self, media_id: str) -> tuple[str, bytes]:
+        """The name and content of a file a person sent; FileTooLarge past MAX_FILE_BYTES, else DeliveryError."""
+
+    def directory(self) -> Directory | None:
+        """The platform's contacts now, for the organisation's sync; None when it keeps none (the simulator)."""
+
+    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
+        """The platform's HTTP routes (its callback), or None. Each acknowledged message is stored with
+        `runtime.engine.accept`; after the response the platform does its own follow-up (WeCom updates the clicked
+        card) and calls `stored()` so that the worker handles the message."""

@@ -1,25 +1,44 @@
-"""The platforms a configuration asks for: the simulator always, WeCom when its app is configured."""
+"""Every chat platform the bot can use, one line each: its name and how its adapter is built from a configuration.
+
+A new platform is a folder under bot/platforms/ holding its adapter (see base.Platform: routes, send, download,
+structured delivery errors) and one line in PLATFORMS; nothing in handlers/ or ledger_store/ changes. The names
+here are the values `[delivery] platform` may take.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
 from bot.config import Config, wecom_complaint
 from bot.platforms.base import Platform
 from bot.platforms.simulator import SimulatorPlatform
-from bot.platforms.wecom.api import WeComClient
-from bot.platforms.wecom.platform import WeComPlatform
-from bot.platforms.wecom.token_store import make_token_storage
 from bot.runtime import Runtime, build_runtime, open_database
-from ledger_store.db import make_session_factory
+
+# name -> the adapter for a configuration, or None when the configuration does not set that platform up.
+PlatformFactory = Callable[[Config, Engine], Platform | None]
+
+
+def simulator_platform(config: Config, database: Engine) -> Platform:
+    """The local simulator, always there: the terminal chat and the tests speak through it."""
+    return SimulatorPlatform(files_dir=config.simulator.files_dir)
+
+
+def configured_wecom(config: Config, database: Engine) -> Platform | None:
+    """The WeCom adapter when its app is configured."""
+    return wecom_platform(config, database) if config.wecom.enabled else None
+
+
+PLATFORMS: dict[str, PlatformFactory] = {
+    "simulator": simulator_platform,
+    "wecom": configured_wecom,
+}
 
 
 def configured_platforms(config: Config, database: Engine) -> list[Platform]:
-    """Platform adapters for `config`; WeCom shares its access token through the database or Redis."""
-    platforms: list[Platform] = [SimulatorPlatform(files_dir=config.simulator.files_dir)]
-    if config.wecom.enabled:
-        platforms.append(wecom_platform(config, database))
-    return platforms
+    """The adapters of every platform `config` sets up."""
+    return [platform for build in PLATFORMS.values() if (platform := build(config, database)) is not None]
 
 
 def configured_runtime(config: Config) -> Runtime:
@@ -38,7 +57,12 @@ def unready_platform(config: Config) -> str | None:
     return None
 
 
-def wecom_platform(config: Config, database: Engine) -> WeComPlatform:
-    """The WeCom adapter on the configured API host."""
+def wecom_platform(config: Config, database: Engine) -> Platform:
+    """The WeCom adapter on the configured API host; its access token is shared through the database or Redis."""
+    from bot.platforms.wecom.api import WeComClient  # only the commands that reach WeCom load its client
+    from bot.platforms.wecom.platform import WeComPlatform
+    from bot.platforms.wecom.token_store import make_token_storage
+    from ledger_store.db import make_session_factory
+
     storage = make_token_storage(config.wecom, make_session_factory(database))
     return WeComPlatform(config.wecom, WeComClient.from_config(config.wecom, storage))

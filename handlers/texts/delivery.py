@@ -4,6 +4,12 @@ from __future__ import annotations
 
 PLATFORM_NAMES = {"wecom": "企业微信", "dingtalk": "钉钉", "simulator": "模拟器"}
 
+
+def platform_title(platform: str) -> str:
+    """The platform as people call it; a platform not named here yet goes by its code name."""
+    return PLATFORM_NAMES.get(platform, platform)
+
+
 DELIVERY_HELP = "/投递 [重试 [全部|编号]]：推送发送情况，重新发送失败的消息"
 USAGE = (
     "用法：“/投递”查看推送发送情况；“/投递 重试”重新发送最近 24 小时内发送失败的消息；"
@@ -17,24 +23,24 @@ UNKNOWN_ERROR = "机器人发送时出错，详情见机器人日志"
 
 def invalid_user(who: str, platform: str) -> str:
     """A platform does not know a person we tried to reach."""
-    name = PLATFORM_NAMES.get(platform, platform)
+    name = platform_title(platform)
     return f"{name}里找不到{who}，发给他的消息没有送达。请在通讯录里核对他的账号，或在组织架构表里更正后重新导入。"
 
 
 def unknown_user(platform: str) -> str:
     """Why a push died: the platform's directory has no such account."""
-    return f"{PLATFORM_NAMES.get(platform, platform)}通讯录里没有这个账号（可能已离职，或账号写错了）"
+    return f"{platform_title(platform)}通讯录里没有这个账号（可能已离职，或账号写错了）"
 
 
 def no_platform_id(platform: str) -> str:
     """Why a push died: the person has no account on the platform."""
-    name = PLATFORM_NAMES.get(platform, platform)
+    name = platform_title(platform)
     return f"此人没有登记{name}账号，请在组织架构表的“{name}账号”一列补上后重新导入"
 
 
 def platform_not_configured(platform: str) -> str:
     """Why a push died: the bot is not set up for that platform."""
-    return f"机器人没有配置{PLATFORM_NAMES.get(platform, platform)}"
+    return f"机器人没有配置{platform_title(platform)}"
 
 
 def overview(pending: int, retrying: int, next_retry: str | None, dead: int) -> str:
@@ -53,7 +59,7 @@ def dead_header(shown: int, total: int) -> str:
 
 def to_unregistered(platform: str, masked_user_id: str) -> str:
     """A recipient known only by a platform account."""
-    return f"未登记的{PLATFORM_NAMES.get(platform, platform)}账号 {masked_user_id}"
+    return f"未登记的{platform_title(platform)}账号 {masked_user_id}"
 
 
 def text_preview(text: str) -> str:

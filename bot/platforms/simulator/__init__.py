@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.simulator.routes import simulator_blueprint
+from handlers.texts.delivery import UNKNOWN_ERROR
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from bot.runtime import Runtime
 
 # Why a push to the simulator failed, for /投递.
 FILE_NOT_SAVED = "模拟器保存不了这个文件（文件夹不可写）"
@@ -58,6 +67,21 @@ class SimulatorPlatform:
         # Only a delivered key counts as seen, so a retry after a failed save still arrives.
         self.seen_keys.add(recipient.dedupe_key)
         self.inboxes.setdefault(user_id, []).append(received)
+
+    def download(self, media_id: str) -> tuple[str, bytes]:
+        """Never needed: a simulated message carries its file itself."""
+        raise DeliveryError(f"the simulator holds no media {media_id!r}", UNKNOWN_ERROR, retry=False)
+
+    def directory(self) -> None:
+        """The simulator keeps no contacts: its people come from the organisation import."""
+        return None
+
+    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
+        """POST /simulator/messages, only while the simulator is where pushes go (anyone who can use it can speak
+        as any account); it handles each message at once and answers with the replies."""
+        if runtime.config.delivery.platform != self.name:
+            return None
+        return simulator_blueprint(runtime.config.simulator, runtime.engine, runtime.deliver)
 
     def take(self, user_id: str) -> list[Received]:
         """Everything `user_id` received since the last take."""

@@ -6,18 +6,24 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wechatpy.exceptions import WeChatClientException
 
 from bot.config import WeComConfig
-from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
-from bot.platforms.wecom import errors
+from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
+from bot.platforms.wecom import errors, texts
 from bot.platforms.wecom.api import NetworkError, WeComClient
-from bot.platforms.wecom.inbound import CardUpdate, card_task_id
+from bot.platforms.wecom.callback import wecom_blueprint
+from bot.platforms.wecom.contacts import wecom_directory
+from bot.platforms.wecom.inbound import CardUpdate, Inbound, card_task_id
 from handlers.core.masking import mask_sensitive
-from handlers.texts import wecom as texts
 from ledger_store.outbox import Buttons
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,6 +103,23 @@ class WeComPlatform:
             log.warning("WeCom does not know %d of %d recipients: %s", len(invalid), len(user_ids),
                         mask_sensitive(", ".join(sorted(invalid))))  # fmt: skip
         return SendResult(invalid=frozenset(invalid))
+
+    def directory(self) -> Directory:
+        """WeCom's departments and members (see contacts.wecom_directory)."""
+        return wecom_directory(self.client)
+
+    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
+        """/wecom/callback; after each acknowledgement the clicked card (if any) is updated, then `stored()`."""
+
+        def after_response(inbound: Inbound) -> None:
+            if inbound.card_update is not None:
+                try:
+                    self.update_card(inbound.card_update)
+                except Exception:
+                    log.exception("updating the clicked card failed")
+            stored()
+
+        return wecom_blueprint(self.config, runtime.engine, after_response, runtime.engine.clock.now)
 
     def update_card(self, update: CardUpdate) -> None:
         """Turn the clicked card's buttons into a disabled "已选择：…" naming the member's choice."""
