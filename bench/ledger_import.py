@@ -36,7 +36,7 @@ from handlers.conversation.roster import MAX_ROWS as ROSTER_ROWS
 from ledger_store.db import make_engine, make_session_factory, upgrade
 from ledger_store.ledger_import import LedgerImportReport, import_ledger
 from ledger_store.ledger_query import Condition, Operator, count_matching
-from ledger_store.ledgers import define_ledger, get_ledger, known_values, records_for_unit
+from ledger_store.ledgers import define_ledger, get_ledger, known_values, records_in_units
 from ledger_store.models import Base, OrgUnit
 from ledger_store.org import subtree_ids
 
@@ -197,9 +197,9 @@ def time_lookups(engine: Engine, code: str, keys: list[str]) -> None:
         )
         units = list(session.scalars(sa.select(OrgUnit.id).where(OrgUnit.level == "village")))
         sample = random.Random(3).sample(units, min(ROSTERS, len(units)))
-        rows = statistics.mean(len(records_for_unit(session, ledger, unit, ROSTER_ROWS)) for unit in sample)
-        p50, p99, _ = timed(session, sample, lambda unit: records_for_unit(session, ledger, unit, ROSTER_ROWS))
-        print(f"  roster prefill, records_for_unit ({len(sample)} villages, {rows:,.0f} rows each):"
+        rows = statistics.mean(len(records_in_units(session, ledger, [unit], ROSTER_ROWS)) for unit in sample)
+        p50, p99, _ = timed(session, sample, lambda unit: records_in_units(session, ledger, [unit], ROSTER_ROWS))
+        print(f"  roster prefill, records_in_units ({len(sample)} villages, {rows:,.0f} rows each):"
               f" p50 {p50:.1f} ms   p99 {p99:.1f} ms")  # fmt: skip
         started = time.perf_counter()
         poor = count_matching(session, ledger, [Condition("poor", Operator.EQUAL, (True,))])
