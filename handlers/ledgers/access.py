@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from handlers.texts import ledger_access as t
 from ledger_store.ledger_grants import grant_of
 from ledger_store.ledgers import is_sensitive
-from ledger_store.models import Ledger, Person, Role
+from ledger_store.models import Department, Ledger, Person, Role
 
 
 class Basis(StrEnum):
@@ -39,14 +39,24 @@ class Access:
         return self.basis in (Basis.OWNER, Basis.SHARED_FULL)
 
 
+def department_access(session: Session, department: Department | None, ledger: Ledger) -> Access | None:
+    """A department's own right to the ledger (owner, full share, share), or None when it has none."""
+    if department is None:
+        return None
+    if ledger.owner_department_id == department.id:
+        return Access(Basis.OWNER)
+    grant = grant_of(session, ledger, department.id)
+    if grant is None:
+        return None
+    return Access(Basis.SHARED_FULL if grant.full else Basis.SHARED)
+
+
 def ledger_access(session: Session, person: Person, ledger: Ledger) -> Access | str:
     """The person's access to the ledger, or the sentence refusing it that names who owns the ledger."""
     department = person.department
-    if department is not None and ledger.owner_department_id == department.id:
-        return Access(Basis.OWNER)
-    grant = None if department is None else grant_of(session, ledger, department.id)
-    if grant is not None:
-        return Access(Basis.SHARED_FULL if grant.full else Basis.SHARED)
+    access = department_access(session, department, ledger)
+    if access is not None:
+        return access
     if person.has_role(Role.ADMIN):
         return Access(Basis.ADMIN)
     if ledger.owner is None:

@@ -17,24 +17,20 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from handlers.forms.fields import Field
+from handlers.ledgers.access import department_access
 from handlers.ledgers.links import links_of
 from handlers.texts import issuing as t
-from ledger_store.ledger_grants import grant_of
 from ledger_store.models import Department, Form, Ledger, Person, Role
 
 
 def ledgers_out_of_reach(session: Session, department: Department, fields: Sequence[Field]) -> list[Ledger]:
     """The ledgers the fields are linked to that the department neither owns nor is granted in full."""
-    linked = {link.ledger.id: link.ledger for link in links_of(session, fields)}
-    return [ledger for ledger in linked.values() if not reads_whole(session, department, ledger)]
-
-
-def reads_whole(session: Session, department: Department, ledger: Ledger) -> bool:
-    """Does the department own the ledger or hold a full share of it?"""
-    if ledger.owner_department_id == department.id:
-        return True
-    grant = grant_of(session, ledger, department.id)
-    return grant is not None and grant.full
+    beyond = []
+    for ledger in {link.ledger.id: link.ledger for link in links_of(session, fields)}.values():
+        access = department_access(session, department, ledger)
+        if access is None or not access.full:
+            beyond.append(ledger)
+    return beyond
 
 
 def issue_refusal(session: Session, department: Department, title: str, fields: Sequence[Field]) -> str | None:
