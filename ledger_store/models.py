@@ -67,11 +67,38 @@ class Role(StrEnum):
 
 
 class AssignmentStatus(StrEnum):
-    """Where one target unit stands on one task."""
+    """Where one target unit stands on one task.
+
+    SUBMITTED is the end: the answers count (approved by the last reviewer, or taken at 提交 without review).
+    REVIEWING waits on the first review step (待审核), ACCEPTING on the department's after the town's (待验收).
+    """
 
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
+    REVIEWING = "reviewing"
+    ACCEPTING = "accepting"
+    RETURNED = "returned"
     SUBMITTED = "submitted"
+
+
+# The filler still owes the task an answer (reminders go to these); the others wait on a reviewer or are done.
+FILLER_OWES = (AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)
+WAITING_REVIEW = (AssignmentStatus.REVIEWING, AssignmentStatus.ACCEPTING)
+
+
+class ReviewPolicy(StrEnum):
+    """Who checks a task's submissions before they count (see handlers.review.policy)."""
+
+    NONE = "none"  # 不审核: a 提交 counts at once
+    TOWN = "town"  # the reviewer of the town above a village; a town's own by the issuing department
+    TOWN_AND_DEPARTMENT = "town+department"  # 审核 区级: and then the department's acceptance
+
+
+class ReviewDecision(StrEnum):
+    """What a reviewer decided on one review step."""
+
+    APPROVED = "approved"
+    RETURNED = "returned"
 
 
 class OutboxStatus(StrEnum):
@@ -205,6 +232,7 @@ class ReportTask(Base):
     remind_hours: Mapped[list[int] | None] = mapped_column(JSON)
     recurrence_id: Mapped[int | None] = mapped_column(ForeignKey("recurrences.id"))
     period: Mapped[str | None] = mapped_column(String(20))  # the recurrence's period this task is for, e.g. 2024-11
+    review: Mapped[str] = mapped_column(String(20), default=ReviewPolicy.NONE, server_default=ReviewPolicy.NONE.value)
 
     form_version: Mapped[FormVersion] = relationship(lazy="joined")
     department: Mapped[Department] = relationship(lazy="joined")
@@ -238,6 +266,7 @@ class Recurrence(Base):
     unit_ids: Mapped[list[int] | None] = mapped_column(JSON)  # None: every town and street, as /发布 without 范围
     accepts_late: Mapped[bool] = mapped_column(Boolean, default=True)
     remind_hours: Mapped[list[int] | None] = mapped_column(JSON)
+    review: Mapped[str] = mapped_column(String(20), default=ReviewPolicy.NONE, server_default=ReviewPolicy.NONE.value)
     status: Mapped[str] = mapped_column(String(20), default=RecurrenceStatus.ACTIVE)
     next_issue_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -256,7 +285,8 @@ class Assignment(Base):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     filler_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     status: Mapped[str] = mapped_column(String(20), default=AssignmentStatus.PENDING)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)  # the latest 提交
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)  # when the answers came to count (SUBMITTED)
 
     task: Mapped[ReportTask] = relationship(back_populates="assignments")
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
@@ -332,10 +362,51 @@ class Conversation(Base):
     # Repeat name -> the roster being filled: rows, the row under review, the row being edited; see
     # handlers.conversation.roster.
     rosters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # After a return: the questions (field names) the reviewer reopened that are still to be answered again.
+    reopened: Mapped[list[str] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
     assignment: Mapped[Assignment] = relationship(lazy="joined")
+
+
+class ReviewStep(Base):
+    """One reviewer's look at one round of a submission: what was submitted (and its digest), and the decision.
+
+    A 提交 starts a round; each round has a step per review stage (the town's, then the department's); a return
+    ends the round and the next 提交 starts another, so every round is kept. A step's reviewer is a unit (any
+    reviewer placed in it decides) or, with no unit, the task's department.
+    """
+
+    __tablename__ = "review_steps"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "round", "stage"),
+        Index("ix_review_steps_waiting", "decision", "reviewer_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[int] = mapped_column(Integer)
+    reviewer_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)  # when the step began waiting on its reviewer
+    # The submission's canonical content as reviewed and its SHA-256 (see handlers.review.content).
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    changed: Mapped[list[str] | None] = mapped_column(JSON)  # questions changed since the round before
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reopened: Mapped[list[str] | None] = mapped_column(JSON)  # the questions a return reopened; None: all
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)  # a later change replaced what was signed
+
+    assignment: Mapped[Assignment] = relationship(lazy="joined")
+    reviewer_unit: Mapped[OrgUnit | None] = relationship()
+    submitted_by: Mapped[Person] = relationship(foreign_keys=[submitted_by_id])
+    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class ChatFocus(Base):

@@ -98,7 +98,7 @@ def test_platform_details_stay_in_their_adapters(package):
 
 # handlers/ in layers, lowest first: a package imports only the packages before it. A new domain (审核 review/,
 # 分析 analysis/) takes its place in this list: above what it reads, below commands/ and chat/ that call it.
-HANDLER_LAYERS = ("texts", "core", "forms", "ledgers", "tasks", "conversation", "commands", "chat")
+HANDLER_LAYERS = ("texts", "core", "forms", "ledgers", "tasks", "review", "conversation", "commands", "chat")
 
 
 def handler_packages_imported(path: Path) -> set[str]:

@@ -17,11 +17,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from handlers.conversation import roster_results
 from handlers.conversation.machine import form_state
 from handlers.core.context import Context
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
+from handlers.ledgers import roster_write_back as roster_results
 from ledger_store.ledgers import define_ledger, get_ledger, get_record, write_values
 from ledger_store.models import AuditEntry, Conversation, Department, LedgerChange, OrgUnit, Person, RosterRow
 
@@ -573,7 +573,7 @@ def test_write_back_never_touches_another_units_record_even_past_the_check_at_su
         for conversation in session.scalars(select(Conversation)):
             fields = fields_of(conversation.assignment.task.form_version)
             state = form_state(ctx, conversation, fields)
-            prefill.write_back(ctx, person, conversation.assignment, fields, state)
+            prefill.write_back(ctx, person, conversation.assignment, fields, state.answers)
             roster_results.write_back(ctx, person.id, conversation, fields)
     assert [snapshot(runtime, "dibao_households", LI_XIULAN), snapshot(runtime, "disabled_people", WANG_DEMING),
             snapshot(runtime, "disabled_people", "500118195803120218")] == moved  # fmt: skip

@@ -37,7 +37,7 @@ from handlers.forms.answers import to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import UNCHANGED, FormState, is_askable
 from handlers.ledgers import record_scope
-from handlers.ledgers.links import Link, links_of, to_form_value
+from handlers.ledgers.links import Link, links_of, roster_key_link, to_form_value
 from handlers.texts import record_scope as st
 from handlers.texts import roster as t
 from ledger_store.file_names import content_digest, stamped_name, store_named
@@ -88,7 +88,7 @@ def done(conversation: Conversation) -> frozenset[str]:
 
 def key_link(ctx: Context, fields: Sequence[Field], repeat: str) -> Link | None:
     """The roster's link to a ledger key (its 身份证号 question), if it has one."""
-    return next((link for link in links_of(ctx.session, fields) if link.field.repeat == repeat and link.is_key), None)
+    return roster_key_link(ctx.session, fields, repeat)
 
 
 def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], repeat: str) -> None:

@@ -14,10 +14,10 @@ from handlers.core.words import BACK, CANCEL
 from handlers.forms.answers import Invalid, describe_expected, format_answer, from_json, parse_answer, to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import FormState, is_relevant
+from handlers.ledgers.roster_write_back import ADDED, CHANGED, KEPT, PENDING, REMOVED
 from handlers.texts import conversation as ct
 from handlers.texts import roster as t
 
-PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
 FINISH = frozenset({"完成", "好了", "下一步", "核对完了", "完毕"})
 SKIP = frozenset({"跳过", "不改", "不变"})
 KeyCheck = Callable[[object], str | None]  # why a key typed in a row may not be used (another unit's record)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.conversation import roster_results
 from handlers.core.context import Context
 from handlers.forms.form_state import FormState
 from handlers.ledgers import prefill
+from handlers.ledgers import roster_write_back as roster_results
 from handlers.tasks.assignments import open_assignments
 from handlers.tasks.submissions import typed_answer
 from handlers.tasks.summary_push import (
@@ -44,7 +44,7 @@ def submit_answers(ctx: Context, person: Person, conversation: Conversation, sta
     ]
     submission.roster_rows = roster_results.submitted_rows(conversation)
     ctx.session.add(submission)
-    prefill.write_back(ctx, person, assignment, fields, state)
+    prefill.write_back(ctx, person, assignment, fields, state.answers)
     roster_results.write_back(ctx, person.id, conversation, fields)
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = ctx.now()

@@ -166,3 +166,8 @@ def _key_source(
 def _choices_fit(field: Field, target: dict[str, Any]) -> bool:
     """Every option of the form is an option of the ledger field (by value)."""
     return {choice.value for choice in field.choices} <= {choice["value"] for choice in target["choices"]}
+
+
+def roster_key_link(session: Session, fields: Sequence[Field], repeat: str) -> Link | None:
+    """A roster's link to a ledger key (its 身份证号 question), if it has one."""
+    return next((link for link in links_of(session, fields) if link.field.repeat == repeat and link.is_key), None)

@@ -166,20 +166,23 @@ def burden(conversation: Conversation, state: FormState) -> Burden:
     return Burden(len(asked_now) - len(kept), len(prefilled), len(kept) + len(kept_stale))
 
 
-def write_back(ctx: Context, person: Person, assignment: Assignment, fields: list[Field], state: FormState) -> None:
-    """Store every linked answer in its ledger record, history and audit included."""
+def write_back(
+    ctx: Context, person: Person, assignment: Assignment, fields: list[Field], answers: dict[str, Any]
+) -> None:
+    """Store every linked answer (as stored, after skip logic and calculations) in its ledger record, with history
+    and audit; `person` is whom the history names as having given the values."""
     task = assignment.task
     source = t.write_back_source(task.id, task.title)
     records: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
     ledgers = {}
     for link in links_of(ctx.session, fields):
-        if link.field.repeat or link.is_key or link.field.name not in state.answers:
+        if link.field.repeat or link.is_key or link.field.name not in answers:
             continue
-        key = _record_key(link, assignment, state)
+        key = _record_key(link, assignment, answers)
         if key is None:
             continue
         ledgers[link.ledger.id] = link.ledger
-        value = from_json(link.field, state.answers[link.field.name])
+        value = from_json(link.field, answers[link.field.name])
         records[(link.ledger.id, key)][link.ledger_field["name"]] = value
     units = record_scope.units_of(ctx, assignment)
     for (ledger_id, key), values in records.items():
@@ -208,11 +211,11 @@ def storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _record_key(link: Link, assignment: Assignment, state: FormState) -> str | None:
+def _record_key(link: Link, assignment: Assignment, answers: dict[str, Any]) -> str | None:
     """The key of the record a linked answer belongs to: the unit's name, or the form's answer to the key."""
     if link.key_source is None:
         return assignment.org_unit.name
-    stored = state.answers.get(link.key_source)
+    stored = answers.get(link.key_source)
     return None if stored is None else str(stored)
 
 

@@ -1,5 +1,7 @@
 """What a finished roster leaves behind: its rows stored with the submission, its burden figures, its ledger records.
 
+The rows live in `Conversation.rosters[repeat]["rows"]` (see handlers.conversation.roster), each with a status.
+
 Rows still on the list are written to their records; a row the ledger offered and the filler removed marks its
 record as left the unit (with her reason), so the next period's roster does not offer it again; a record that
 had left and is added back returns. Only records of the filler's own unit are touched (handlers.ledgers.record_scope).
@@ -10,12 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from handlers.conversation.roster import ADDED, CHANGED, KEPT, PENDING, REMOVED, key_link
 from handlers.core.context import Context
 from handlers.forms.answers import from_json
 from handlers.forms.fields import Field
 from handlers.ledgers import record_scope
-from handlers.ledgers.links import links_of
+from handlers.ledgers.links import links_of, roster_key_link
 from handlers.ledgers.prefill import storable
 from handlers.ledgers.record_scope import Standing
 from handlers.texts import prefill as pt
@@ -23,6 +24,9 @@ from ledger_store.ledgers import find_records, mark_left, normalize_key, rejoin,
 from ledger_store.models import Conversation, RosterRow
 
 log = logging.getLogger(__name__)
+
+# What the filler did to a row: not looked at yet, confirmed, changed, added, taken off the list.
+PENDING, KEPT, CHANGED, ADDED, REMOVED = "pending", "kept", "changed", "added", "removed"
 
 
 def submitted_rows(conversation: Conversation) -> list[RosterRow]:
@@ -53,7 +57,7 @@ def write_back(ctx: Context, person_id: int, conversation: Conversation, fields:
     task = conversation.assignment.task
     source = pt.write_back_source(task.id, task.title)
     for repeat, data in (conversation.rosters or {}).items():
-        key = key_link(ctx, fields, repeat)
+        key = roster_key_link(ctx.session, fields, repeat)
         if key is None:
             continue
         ledger, name = key.ledger, key.field.name
