@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.chat import buttons
-from handlers.commands import issue
+from handlers.commands import issue, review
 from handlers.commands import table as commands
 from handlers.commands.form_import import import_form
 from handlers.conversation import answering, machine, todos
@@ -48,6 +48,8 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     current = machine.focused_conversation(ctx, person)
     offered = todos.take_offer(focus, current)
     if incoming.button is not None:
+        if incoming.button.token.startswith("review:"):
+            return review.click(ctx, person, incoming.button.token, incoming.button.value)
         return buttons.click(ctx, person, incoming.button)
     if incoming.unsupported:
         return [t.UNKNOWN_MESSAGE_TYPE]
@@ -63,6 +65,10 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     waited = issue.answer_pending(ctx, person, text, in_form=current is not None)
     if waited is not None:
         return with_resume_hint(ctx, person, waited)
+    # A reviewer's 通过 / 退回 …, working through /审核 (in a form too) or on the one submission waiting on them.
+    reviewed = review.answer(ctx, person, typed, in_form=current is not None)
+    if reviewed is not None:
+        return with_resume_hint(ctx, person, reviewed)
     if offered:
         switched = todos.switch(ctx, person, current, offered, text)
         if switched is not None:

@@ -115,6 +115,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
             "unit_ids": [unit.id for unit in units],
             "accepts_late": terms.accepts_late,
             "remind_hours": terms.remind_hours,
+            "review": terms.review,
         }
         return ask_first(ctx, person, department, similar, pending)
     return issue_now(ctx, person, department, version, deadline, units, terms)
@@ -244,7 +245,7 @@ def issue_pending(ctx: Context, person: Person, pending: dict[str, Any]) -> list
     units = [by_id[unit_id] for unit_id in pending["unit_ids"] if unit_id in by_id and unit_id in fillers]
     if not units:
         return [ct.NO_TARGETS]
-    terms = Terms(pending["accepts_late"], pending["remind_hours"])
+    terms = Terms(pending["accepts_late"], pending["remind_hours"], review=pending.get("review", Terms.review))
     return issue_now(ctx, person, department, version, deadline, units, terms)
 
 
@@ -266,4 +267,5 @@ def issue_now(
                                   len(units))  # fmt: skip
         on_behalf.tell_department(ctx, person, department, f"on-behalf:task:{task.id}", text)
         reply += "\n" + t.on_behalf_note(department.name)
-    return [reply + "\n" + rt.terms_line(terms.accepts_late, terms.remind_hours)]
+    terms_line = rt.terms_line(terms.accepts_late, terms.remind_hours)
+    return [reply + "\n" + terms_line + "\n" + recurrence.review_line(ctx, department, terms, units)]

@@ -7,13 +7,15 @@ import re
 from handlers.core.context import Context
 from handlers.core.deadline_text import format_deadline
 from handlers.core.numbers import whole_number
+from handlers.review.policy import falling_back, split_policy
 from handlers.tasks import on_behalf, recurrence
 from handlers.tasks.issuing import Terms
 from handlers.tasks.recurrence_rules import Schedule, parse_deadline_rule, parse_schedule
 from handlers.texts import issuing as it
 from handlers.texts import recurrence as t
-from ledger_store.models import Department, Form, OrgUnit, Person, Recurrence, RecurrenceStatus, Role
-from ledger_store.org import issuing_unit
+from handlers.texts import review as rvt
+from ledger_store.models import Department, Form, OrgUnit, Person, Recurrence, RecurrenceStatus, ReviewPolicy, Role
+from ledger_store.org import default_targets, issuing_unit
 
 NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
 REMIND = re.compile(r"\s*(?:(?<!不)提醒\s*(?P<hours>.+?)|(?P<none>不提醒))\s*(?=范围|$)")
@@ -26,7 +28,9 @@ ACTIONS = {"暂停": RecurrenceStatus.PAUSED, "恢复": RecurrenceStatus.ACTIVE,
 
 
 def split_terms(args: str) -> tuple[str, Terms] | str:
-    """The /发布 arguments without their terms, and the terms (late answers, reminder hours); or what is wrong."""
+    """The /发布 arguments without their terms, and the terms (late answers, reminder hours, review); or what is
+    wrong."""
+    args, review = split_policy(args)
     accepts_late = NOT_LATE.search(args) is None
     args = NOT_LATE.sub(" ", args)
     hours = None
@@ -39,7 +43,7 @@ def split_terms(args: str) -> tuple[str, Terms] | str:
         if hours and hours[0] > MAX_REMIND_DAYS * 24:
             return t.reminder_too_early(written.strip(), MAX_REMIND_DAYS)
         args = args[: found.start()] + " " + args[found.end() :]
-    return " ".join(args.split()), Terms(accepts_late=accepts_late, remind_hours=hours)
+    return " ".join(args.split()), Terms(accepts_late=accepts_late, remind_hours=hours, review=review)
 
 
 def reminder_hours(text: str) -> list[int] | None:
@@ -98,7 +102,20 @@ def issue_recurring(
         notice = it.on_behalf_recurrence_notice(person.name, department.name, form.title, created.id, rule, due)
         on_behalf.tell_department(ctx, person, department, f"on-behalf:recurrence:{created.id}", notice)
         text += "\n" + it.on_behalf_recurrence_note(department.name)
-    return [text + "\n" + t.terms_line(terms.accepts_late, terms.remind_hours)]
+    targets = units if units is not None else default_targets(ctx.session, department.id)
+    return [
+        text
+        + "\n"
+        + t.terms_line(terms.accepts_late, terms.remind_hours)
+        + "\n"
+        + review_line(ctx, department, terms, targets)
+    ]
+
+
+def review_line(ctx: Context, department: Department, terms: Terms, units: list[OrgUnit]) -> str:
+    """How the task (or each period) will be reviewed, naming the units the department reviews for want of one."""
+    fallback = [unit.name for unit in falling_back(ctx, ReviewPolicy(terms.review), units)]
+    return rvt.policy_line(terms.review, department.name, fallback)
 
 
 def timed(ctx: Context, person: Person, args: str) -> list[str]:

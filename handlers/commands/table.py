@@ -6,7 +6,17 @@ import difflib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from handlers.commands import delivery, issue, ledger_permissions, ledgers, recurrence, task_status, templates, transfer
+from handlers.commands import (
+    delivery,
+    issue,
+    ledger_permissions,
+    ledgers,
+    recurrence,
+    review,
+    task_status,
+    templates,
+    transfer,
+)
 from handlers.conversation import todos
 from handlers.core.context import Context
 from handlers.texts import commands as t
@@ -15,6 +25,7 @@ from handlers.texts import issuing as it
 from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
+from handlers.texts import review as rvt
 from ledger_store.models import Person, Role
 
 
@@ -101,6 +112,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", task_status.show_burden
     ),
+    Command(("审核", "review"), Role.REVIEWER, rvt.REVIEW_HELP, review.review, also=(Role.ISSUER,)),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledgers.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledgers.export),
     Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),

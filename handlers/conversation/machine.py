@@ -15,10 +15,12 @@ from handlers.forms.fields import Field
 from handlers.forms.form_state import FormState, number_at, question_numbers, refresh, roster_starts
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill
+from handlers.review import flow
 from handlers.tasks import deadlines, recurrence
 from handlers.tasks.assignments import is_closed
 from handlers.texts import conversation as t
 from handlers.texts import prefill as pt
+from handlers.texts import review as rt
 from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
 
@@ -71,6 +73,8 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         confirming = prefill.is_confirming(conversation) and not conversation.editing
         number = min(number_at(fields, state.next_stop(conversation.position)), total)
         opening = t.resumed(task.title, None if confirming else number)
+        if assignment.status == AssignmentStatus.RETURNED:
+            opening = returned_opening(ctx, conversation, fields)
         body = prompt(ctx, conversation, state, jumped=True)
     if assignment.status == AssignmentStatus.PENDING:
         assignment.status = AssignmentStatus.IN_PROGRESS
@@ -78,6 +82,19 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
     focus.conversation_id = conversation.id
     focus.choosing = None
     return [opening + "\n\n" + body]
+
+
+def returned_opening(ctx: Context, conversation: Conversation, fields: list[Field]) -> str:
+    """Opening a returned form: why it came back and which questions to answer again."""
+    step = flow.latest_step(ctx, conversation.assignment_id)
+    numbers = question_numbers(fields)
+    labels = [
+        rt.question_label(numbers[f.name], f.repeat_label if f.repeat else f.label)
+        for f in fields
+        if f.name in (conversation.reopened or []) and f.name in numbers
+    ]
+    reason = step.reason if step is not None and step.reason else ""
+    return rt.returned_opening(f"《{conversation.assignment.task.title}》", reason, labels)
 
 
 def form_state(ctx: Context, conversation: Conversation, fields: list[Field]) -> FormState:
@@ -155,10 +172,18 @@ def accept(ctx: Context, conversation: Conversation, state: FormState, field: Fi
 
 
 def advance(ctx: Context, conversation: Conversation, fields: list[Field]) -> str:
-    """Move to the next question; after an edit, back to the first open question (or the review)."""
+    """Move to the next question; after an edit, to the next question a return reopened, else back to the first
+    open question (or the review)."""
     state = settle(ctx, conversation, fields)
+    if conversation.reopened and conversation.position < len(fields):
+        done = fields[conversation.position].name
+        conversation.reopened = [name for name in conversation.reopened if name != done]
     if not conversation.editing:
         return move_forward(ctx, conversation, state, conversation.position + 1)
+    reopened = [i for i, field in enumerate(fields) if field.name in (conversation.reopened or []) and state.asks(i)]
+    if reopened:
+        conversation.position = reopened[0]
+        return prompt(ctx, conversation, state, jumped=True)
     conversation.editing = False
     remaining = state.open_fields()
     conversation.position = fields.index(remaining[0]) if remaining else len(fields)

@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from handlers.core.context import Context
 from ledger_store.models import (
+    FILLER_OWES,
     Assignment,
-    AssignmentStatus,
     Person,
     ReportTask,
 )
@@ -42,9 +42,10 @@ def open_counts(ctx: Context, person_ids: set[int]) -> collections.Counter[int]:
 
 
 def _still_open(ctx: Context) -> tuple[ColumnElement[bool], ...]:
-    """SQL for "this assignment (joined to its task) is not submitted and its task still takes answers"."""
+    """SQL for "the filler owes this assignment (joined to its task) an answer and its task still takes answers"
+    (not submitted, or returned by a reviewer; one waiting on a reviewer is not the filler's to touch)."""
     still_taking = or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now())
-    return Assignment.status != AssignmentStatus.SUBMITTED, still_taking
+    return Assignment.status.in_(FILLER_OWES), still_taking
 
 
 def is_closed(ctx: Context, task: ReportTask) -> bool:

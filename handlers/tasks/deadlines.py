@@ -21,7 +21,7 @@ from handlers.tasks.summary_push import push_summary, summary_recipients
 from handlers.texts import conversation as ct
 from handlers.texts import reminders as t
 from ledger_store import audit
-from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask
+from ledger_store.models import FILLER_OWES, Assignment, AssignmentStatus, Person, ReportTask
 from ledger_store.outbox import Push, enqueue_many
 
 RECENTLY_CLOSED_DAYS = 30  # a late 开始 hears of tasks closed this recently; older ones are forgotten
@@ -48,21 +48,22 @@ def close(ctx: Context, task_id: int) -> ReportTask | None:
     if task is None or task.closed_at is not None or task.deadline > ctx.now():
         return None
     task.closed_at = ctx.now()
-    missing = progress(task).missing
-    if missing:
+    state = progress(task)
+    missing = state.missing
+    if state.unfinished:
         push_summary(ctx, task, summary_recipients(ctx, task), "deadline")
         task.summary_sent_at = ctx.now()
     if missing and not task.accepts_late:
         notify_closed(ctx, task, missing)
     audit.record(ctx.session, at=ctx.now(), actor_id=None, action="deadline", entity="report_task",
-                 entity_id=task.id, new={"missing": [a.org_unit.name for a in missing],
+                 entity_id=task.id, new={"missing": [a.org_unit.name for a in state.unfinished],
                                          "accepts_late": task.accepts_late})  # fmt: skip
     return task
 
 
 def owed_summaries(ctx: Context) -> list[int]:
     """Ids of the tasks everyone has reported whose summary has not gone out since the last answer came in."""
-    last_answer = select(func.max(Assignment.submitted_at)).where(Assignment.task_id == ReportTask.id).scalar_subquery()
+    last_answer = select(func.max(Assignment.accepted_at)).where(Assignment.task_id == ReportTask.id).scalar_subquery()
     query = (
         select(ReportTask.id)
         .where(
@@ -118,7 +119,7 @@ def recently_closed(ctx: Context, person: Person) -> list[ReportTask]:
         .join(Assignment, Assignment.task_id == ReportTask.id)
         .where(
             Assignment.filler_id == person.id,
-            Assignment.status != AssignmentStatus.SUBMITTED,
+            Assignment.status.in_(FILLER_OWES),
             not_(ReportTask.accepts_late),
             ReportTask.deadline <= now,
             ReportTask.deadline > now - timedelta(days=RECENTLY_CLOSED_DAYS),

@@ -20,6 +20,7 @@ from ledger_store.models import (
     OrgUnit,
     Person,
     ReportTask,
+    ReviewPolicy,
 )
 from ledger_store.org import fillers_by_unit
 from ledger_store.outbox import Push, enqueue_many
@@ -33,6 +34,8 @@ class Terms:
     remind_hours: list[int] | None = None
     recurrence_id: int | None = None
     period: str | None = None
+    # Who checks the submissions (handlers.review.policy); /发布 asks the town's review unless told 不审核.
+    review: str = ReviewPolicy.NONE
 
 
 def issue_task(
@@ -65,6 +68,7 @@ def issue_task(
         remind_hours=terms.remind_hours,
         recurrence_id=terms.recurrence_id,
         period=terms.period,
+        review=terms.review,
     )
     ctx.session.add(task)
     ctx.session.flush()
@@ -96,6 +100,7 @@ def issue_task(
             "form_version": version.id,
             "deadline": deadline.isoformat(),
             "units": [unit.name for unit in units],
+            "review": terms.review,
         },
     )
     return task

@@ -23,6 +23,7 @@ from handlers.texts import issuing as t
 from ledger_store import audit
 from ledger_store.models import (
     Assignment,
+    AssignmentStatus,
     Department,
     Form,
     OrgUnit,
@@ -70,6 +71,7 @@ def create(
         unit_ids=None if units is None else [unit.id for unit in units],
         accepts_late=terms.accepts_late,
         remind_hours=terms.remind_hours,
+        review=terms.review,
         status=RecurrenceStatus.ACTIVE,
         next_issue_at=ctx.to_stored(first),
         created_at=ctx.now(),
@@ -151,6 +153,7 @@ def previous_answers(ctx: Context, assignment: Assignment) -> dict[str, object]:
             ReportTask.id != task.id,
             ReportTask.issued_at < task.issued_at,
             Assignment.org_unit_id == assignment.org_unit_id,
+            Assignment.status == AssignmentStatus.SUBMITTED,  # approved figures only
         )
         .order_by(ReportTask.issued_at.desc())
         .limit(1)
@@ -212,7 +215,7 @@ def _issue_period(ctx: Context, recurrence: Recurrence, deadline: datetime, peri
         log.warning("recurrence %s: period %s not issued, its form reaches ledgers beyond the department",
                     recurrence.id, period)  # fmt: skip
         return None
-    terms = Terms(recurrence.accepts_late, recurrence.remind_hours, recurrence.id, period)
+    terms = Terms(recurrence.accepts_late, recurrence.remind_hours, recurrence.id, period, recurrence.review)
     return issue_task(ctx, issuer, version, deadline, units, terms, department_id=recurrence.department_id)
 
 

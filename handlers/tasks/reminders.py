@@ -25,7 +25,7 @@ from handlers.tasks.progress import progress, question_total, reached_questions
 from handlers.texts import reminders as t
 from handlers.texts import reporting as reporting_texts
 from handlers.texts.reporting import task_name
-from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, ReportTask, Role
+from ledger_store.models import FILLER_OWES, Assignment, OrgUnit, ReportTask, Role
 from ledger_store.org import people_with_role
 from ledger_store.outbox import Push, enqueue, enqueue_many, taken_keys
 
@@ -107,7 +107,7 @@ def tasks_to_remind(ctx: Context, policy: Policy) -> list[int]:
         .where(
             ReportTask.deadline > horizon,
             or_(ReportTask.accepts_late, ReportTask.deadline > now),
-            ReportTask.assignments.any(Assignment.status != AssignmentStatus.SUBMITTED),  # someone has not reported
+            ReportTask.assignments.any(Assignment.status.in_(FILLER_OWES)),  # someone has not reported
         )
         .order_by(ReportTask.id)
     )
@@ -120,7 +120,7 @@ def remind(ctx: Context, task_id: int, policy: Policy, reviewers: Reviewers) -> 
     if task is None:
         return 0
     now = ctx.now()
-    missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
+    missing = [a for a in task.assignments if a.status in FILLER_OWES]
     if not missing:
         return 0
     queued = 0

@@ -18,11 +18,12 @@ from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.tasks.burden import Totals, add_up, minutes
+from handlers.tasks.progress import state_name
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
 from ledger_store.file_names import stamped_name
-from ledger_store.models import Assignment, AssignmentStatus, ReportTask, RosterRow, Submission
+from ledger_store.models import Assignment, AssignmentStatus, ReportTask, ReviewPolicy, RosterRow, Submission
 from ledger_store.org import unit_path
 from ledger_store.xlsx_cells import cell, row_cells, sheet_title
 
@@ -50,9 +51,15 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     totals: dict[str, Decimal] = {f.name: Decimal(0) for f in fields if f.type in NUMERIC_TYPES}
     roster_totals = dict.fromkeys(rosters, 0)
     rows = []
+    answers = {
+        a.id: answers[a.id] for a in task.assignments if a.id in answers and a.status == AssignmentStatus.SUBMITTED
+    }
     for number, assignment in enumerate(task.assignments, start=1):
         submission, values = answers.get(assignment.id, (None, {}))
-        when = ctx.to_local(submission.submitted_at).replace(tzinfo=None) if submission else s.NOT_SUBMITTED
+        if submission is not None:
+            when = ctx.to_local(submission.submitted_at).replace(tzinfo=None)
+        else:
+            when = s.NOT_SUBMITTED if task.review == ReviewPolicy.NONE else state_name(task, assignment)
         row = [number, unit_path(assignment.org_unit), assignment.filler.name, when]
         for field in fields:
             value = values.get(field.name)
@@ -174,9 +181,8 @@ def burden_sheet(
 
 
 def missing_row(number: int, assignment: Assignment) -> list[object]:
-    """A row of 未报送: number, unit, filler and how far they got."""
-    status = s.IN_PROGRESS if assignment.status == AssignmentStatus.IN_PROGRESS else s.NOT_STARTED
-    return [number, unit_path(assignment.org_unit), assignment.filler.name, status]
+    """A row of 未报送: number, unit, filler and where the unit stands (未开始, 填写中, 待审核, 已退回 …)."""
+    return [number, unit_path(assignment.org_unit), assignment.filler.name, state_name(assignment.task, assignment)]
 
 
 def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list) -> str:

@@ -1,0 +1,282 @@
+"""The review of one submission: a round starts at 提交, each stage's reviewer approves or returns, the last
+approval makes the answers count (ledger write-back, the summary), and a return reopens questions for the filler.
+
+A decision is claimed with one conditional UPDATE (`decision IS NULL`): of two reviewers answering the same step
+at once exactly one wins, on every database, and the other is told who decided.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select, update
+
+from handlers.core.context import Context
+from handlers.forms.form_state import question_numbers
+from handlers.forms.registry import fields_of
+from handlers.ledgers import prefill, roster_write_back
+from handlers.review import policy
+from handlers.review.content import canonical, changed_fields, digest
+from handlers.review.requests import request_text
+from handlers.tasks.summary_push import send_complete_summary, summary_recipients
+from handlers.texts import review as t
+from handlers.texts.reporting import task_name
+from ledger_store import audit
+from ledger_store.models import (
+    Assignment,
+    AssignmentStatus,
+    ChatFocus,
+    Conversation,
+    Person,
+    ReportTask,
+    ReviewDecision,
+    ReviewStep,
+    Role,
+    Submission,
+)
+from ledger_store.org import unit_path
+from ledger_store.outbox import Buttons, Option, enqueue
+
+BUTTONS = (Option(t.APPROVE_BUTTON, t.APPROVE_BUTTON), Option(t.RETURN_BUTTON, t.RETURN_BUTTON))
+
+
+def reviewer_label(ctx: Context, step: ReviewStep) -> str:
+    """Who a step waits on, as people read it: 朱沱镇, or 区民政局."""
+    department = step.assignment.task.department.name
+    return t.reviewer_name(step.reviewer_unit.name if step.reviewer_unit else None, department)
+
+
+def latest_step(ctx: Context, assignment_id: int) -> ReviewStep | None:
+    """The assignment's latest review step (highest round, then stage)."""
+    query = (
+        select(ReviewStep)
+        .where(ReviewStep.assignment_id == assignment_id)
+        .order_by(ReviewStep.round.desc(), ReviewStep.stage.desc())
+        .limit(1)
+    )
+    return ctx.session.scalar(query)
+
+
+def submitted(ctx: Context, person: Person, assignment: Assignment, submission: Submission) -> str:
+    """Start a review round for a stored submission and ask its reviewer; returns the filler's reply.
+
+    The first round begins with the town (or the department); a round after a return goes back to the stage,
+    and where it can the person, that returned it, with the changed answers marked.
+    """
+    task = assignment.task
+    before = latest_step(ctx, assignment.id)
+    content = canonical(assignment, submission)
+    again = before is not None and before.decision == ReviewDecision.RETURNED
+    if again:
+        stage, unit_id = before.stage, before.reviewer_unit_id
+        if unit_id is not None and not any(p.id != person.id for p in policy.reviewers_in(ctx, unit_id)):
+            unit_id = None  # the town has no reviewer left: the department takes it
+    else:
+        stage = 0
+        unit = policy.first_reviewer(ctx, task, assignment.org_unit, person.id)
+        unit_id = None if unit is None else unit.id
+    step = ReviewStep(
+        assignment_id=assignment.id,
+        submission_id=submission.id,
+        round=(before.round + 1) if before is not None else 1,
+        stage=stage,
+        reviewer_unit_id=unit_id,
+        submitted_by_id=person.id,
+        submitted_at=ctx.now(),
+        content=content,
+        digest=digest(content),
+        changed=changed_fields(before.content, content) if again else None,
+    )
+    ctx.session.add(step)
+    ctx.session.flush()
+    assignment.status = AssignmentStatus.REVIEWING if stage == 0 else AssignmentStatus.ACCEPTING
+    returner = before.decided_by if again else None
+    ask(
+        ctx,
+        step,
+        before if again else None,
+        only=returner if returner is not None and may_decide(ctx, returner, step) else None,
+    )
+    audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="submit_for_review", entity="assignment",
+                 entity_id=assignment.id, new={"round": step.round, "stage": stage, "digest": step.digest})  # fmt: skip
+    name = task_name(task.title, task.id)
+    return (
+        t.resubmitted(name, reviewer_label(ctx, step))
+        if again
+        else t.submitted_for_review(name, reviewer_label(ctx, step))
+    )
+
+
+def ask(ctx: Context, step: ReviewStep, previous: ReviewStep | None, only: Person | None = None) -> None:
+    """Push the review request to the step's reviewers (or to `only`, the one who returned it), with buttons."""
+    text = request_text(ctx, step, previous)
+    buttons = Buttons(f"review:{step.id}", BUTTONS)
+    for reviewer in [only] if only is not None else told(ctx, step):
+        key = f"review:{step.id}:{reviewer.id}"
+        enqueue(ctx.session, person_id=reviewer.id, dedupe_key=key, now=ctx.now(), text=text, buttons=buttons)
+
+
+def told(ctx: Context, step: ReviewStep) -> list[Person]:
+    """Who is asked to review a step: the unit's reviewers, or the department's issuers (never the submitter)."""
+    if step.reviewer_unit_id is not None:
+        people = policy.reviewers_in(ctx, step.reviewer_unit_id)
+    else:
+        people = summary_recipients(ctx, step.assignment.task)
+    return [person for person in people if person.id != step.submitted_by_id]
+
+
+def may_decide(ctx: Context, person: Person, step: ReviewStep) -> bool:
+    """May this person decide this step? A reviewer of its unit, or for the department its issuers and admins."""
+    if person.id == step.submitted_by_id or not person.active:
+        return False
+    if step.reviewer_unit_id is not None:
+        return person.has_role(Role.REVIEWER) and person.org_unit_id == step.reviewer_unit_id
+    if person.has_role(Role.ADMIN):
+        return True
+    task = step.assignment.task
+    return (
+        person.has_role(Role.ISSUER) and person.department_id == task.department_id
+    ) or person.id == task.issued_by_id
+
+
+def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
+    """Every step waiting on this person, oldest first: their town's steps for a reviewer, their department's
+    (and those of tasks they issued) for an issuer, every department's for an admin; never their own submission."""
+    mine = []
+    if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
+        mine.append(ReviewStep.reviewer_unit_id == person.org_unit_id)
+    if person.has_role(Role.ADMIN):
+        mine.append(ReviewStep.reviewer_unit_id.is_(None))
+    elif person.has_role(Role.ISSUER) or person.department_id is not None:
+        tasks = select(ReportTask.id).where(
+            or_(ReportTask.department_id == person.department_id, ReportTask.issued_by_id == person.id)
+        )
+        mine.append(and_(ReviewStep.reviewer_unit_id.is_(None), Assignment.task_id.in_(tasks)))
+    if not mine:
+        return []
+    query = (
+        select(ReviewStep)
+        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
+        .where(ReviewStep.decision.is_(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
+        .order_by(ReviewStep.submitted_at, ReviewStep.id)
+    )
+    return [step for step in ctx.session.scalars(query) if may_decide(ctx, person, step)]
+
+
+def claim(ctx: Context, step: ReviewStep, person: Person, decision: ReviewDecision, **values: object) -> bool:
+    """Record the decision unless someone decided first; True when this one won."""
+    ctx.session.flush()
+    result = ctx.session.execute(
+        update(ReviewStep)
+        .where(ReviewStep.id == step.id, ReviewStep.decision.is_(None))
+        .values(decision=decision.value, decided_by_id=person.id, decided_at=ctx.now(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    ctx.session.refresh(step)
+    return result.rowcount == 1
+
+
+def too_late(ctx: Context, step: ReviewStep) -> str:
+    """To someone whose decision lost: who decided, and when."""
+    assignment = step.assignment
+    when = ctx.to_local(step.decided_at).strftime("%m月%d日%H:%M") if step.decided_at else ""
+    by = step.decided_by.name if step.decided_by else ""
+    return t.already_decided(assignment.org_unit.name, task_name(assignment.task.title, assignment.task_id), by,
+                             step.decision or "", when)  # fmt: skip
+
+
+def approve(ctx: Context, person: Person, step: ReviewStep) -> str:
+    """通过, with the reviewer's reply: what happened, and how many more wait on them."""
+    if not approve_step(ctx, person, step):
+        return too_late(ctx, step)
+    assignment = step.assignment
+    task = assignment.task
+    following = task.department.name if policy.has_next_stage(task, step.reviewer_unit_id) else None
+    left = len(waiting_for(ctx, person))
+    return t.approved_reply(unit_path(assignment.org_unit), task_name(task.title, task.id), following, left)
+
+
+def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
+    """Approve one step unless someone decided it first (False then): the next stage is asked, or the answers
+    count now; the filler is told either way."""
+    if not claim(ctx, step, person, ReviewDecision.APPROVED):
+        return False
+    assignment = step.assignment
+    task = assignment.task
+    name = task_name(task.title, task.id)
+    signed = {"round": step.round, "stage": step.stage, "digest": step.digest}
+    audit.record(
+        ctx.session,
+        at=ctx.now(),
+        actor_id=person.id,
+        action="approve",
+        entity="assignment",
+        entity_id=assignment.id,
+        new=signed,
+    )
+    where = reviewer_label(ctx, step)
+    if policy.has_next_stage(task, step.reviewer_unit_id):
+        following = ReviewStep(
+            assignment_id=assignment.id, submission_id=step.submission_id, round=step.round, stage=step.stage + 1,
+            reviewer_unit_id=None, submitted_by_id=step.submitted_by_id, submitted_at=ctx.now(),
+            content=step.content, digest=step.digest, changed=step.changed,
+        )  # fmt: skip
+        ctx.session.add(following)
+        ctx.session.flush()
+        assignment.status = AssignmentStatus.ACCEPTING
+        ask(ctx, following, None)
+        notice = t.approved_notice(name, person.name, where, final=False)
+    else:
+        finish(ctx, assignment, step)
+        notice = t.approved_notice(name, person.name, where, final=True)
+    enqueue(ctx.session, person_id=step.submitted_by_id, dedupe_key=f"reviewed:{step.id}", now=ctx.now(), text=notice)
+    return True
+
+
+def finish(ctx: Context, assignment: Assignment, step: ReviewStep) -> None:
+    """The last approval: the answers go into the ledgers, the unit counts, the summary goes out when all are in."""
+    task = assignment.task
+    fields = fields_of(task.form_version)
+    conversation = ctx.session.scalar(
+        select(Conversation).where(Conversation.assignment_id == assignment.id).order_by(Conversation.id.desc())
+    )
+    if conversation is not None:
+        prefill.write_back(ctx, step.submitted_by, assignment, fields, conversation.answers)
+        roster_write_back.write_back(ctx, step.submitted_by_id, conversation, fields)
+        ctx.session.execute(
+            update(ChatFocus).where(ChatFocus.conversation_id == conversation.id).values(conversation_id=None)
+        )
+        ctx.session.delete(conversation)
+    assignment.status = AssignmentStatus.SUBMITTED
+    assignment.accepted_at = ctx.now()
+    ctx.session.flush()
+    if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments):
+        send_complete_summary(ctx, task)
+
+
+def return_step(ctx: Context, person: Person, step: ReviewStep, reason: str, reopened: list[str]) -> str:
+    """退回: the filler is told why and asked only the reopened questions (all, when none are named)."""
+    if not claim(ctx, step, person, ReviewDecision.RETURNED, reason=reason, reopened=reopened or None):
+        return too_late(ctx, step)
+    assignment = step.assignment
+    task = assignment.task
+    fields = fields_of(task.form_version)
+    numbers = question_numbers(fields)
+    conversation = ctx.session.scalar(
+        select(Conversation).where(Conversation.assignment_id == assignment.id).order_by(Conversation.id.desc())
+    )
+    if conversation is not None:
+        conversation.reopened = list(reopened)
+        indexes = [i for i, field in enumerate(fields) if field.name in reopened]
+        conversation.position = indexes[0] if indexes else len(fields)
+        conversation.editing = bool(indexes)
+        conversation.updated_at = ctx.now()
+    assignment.status = AssignmentStatus.RETURNED
+    labels = [
+        t.question_label(numbers[f.name], f.repeat_label if f.repeat else f.label) for f in fields if f.name in reopened
+    ]
+    name = task_name(task.title, task.id)
+    notice = t.returned_notice(name, person.name, reviewer_label(ctx, step), reason, labels, step.round)
+    enqueue(ctx.session, person_id=step.submitted_by_id, dedupe_key=f"reviewed:{step.id}", now=ctx.now(), text=notice)
+    audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="return", entity="assignment",
+                 entity_id=assignment.id, new={"round": step.round, "stage": step.stage, "reason": reason,
+                                               "reopened": list(reopened)})  # fmt: skip
+    return t.returned_reply(unit_path(assignment.org_unit), name, [numbers[n] for n in reopened if n in numbers])
