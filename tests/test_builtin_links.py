@@ -10,7 +10,7 @@ from handlers.ledgers.catalog import STANDARD_LEDGERS
 from ledger_store.ledgers import UNIT_KEY, get_ledger, known_values
 from ledger_store.models import Form, FormVersion, ReportTask
 
-ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村"
+ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核"
 
 
 def test_the_dibao_report_offers_what_the_unit_ledger_holds_and_asks_only_the_rest(chat, runtime):
@@ -27,13 +27,13 @@ def test_the_dibao_report_offers_what_the_unit_ledger_holds_and_asks_only_the_re
         known = known_values(session, ledger, "松林村", runtime.engine.now())
         assert (known["dibao_households"].value, known["dibao_persons"].value) == (2, 356)
     # The next 低保月报 asks neither: the ledger now holds both.
-    chat.say("li_minzheng", "/发布 低保月报 截止 12月5日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 12月5日18点 范围 松林村 不审核")
     again = chat.say("zhang_dehua", "开始")
     assert "以下 2 项已从台账带出" in again and "2. 在保低保人数：356人" in again
 
 
 def test_a_village_the_ledger_knows_nothing_of_is_asked_everything(chat):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 石庙村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 石庙村 不审核")
     opening = chat.say("chen_guoping", "开始")
     assert "已从台账带出" not in opening and "第1/8题" in opening and "在保低保户数" in opening
 
@@ -63,6 +63,6 @@ def test_linking_a_builtin_form_makes_a_new_version_and_an_issued_task_keeps_its
         assert session.scalar(select(ReportTask)).form_version.version == 1
     assert "已从台账带出" not in chat.say("zhang_dehua", "开始")  # the issued task asks as it was issued
     chat.say("zhang_dehua", "取消")
-    chat.say("li_minzheng", "/发布 低保月报 截止 12月5日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 12月5日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "/待办")
     assert "已从台账带出" in chat.say("zhang_dehua", "2")

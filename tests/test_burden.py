@@ -6,7 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
-BASICS = "/发布 村社区基本情况 截止 11月30日18点 范围 松林村 石庙村"
+BASICS = "/发布 村社区基本情况 截止 11月30日18点 范围 松林村 石庙村 不审核"
 
 
 def fill_basics(chat, clock) -> None:
@@ -31,7 +31,7 @@ def test_stats_of_one_task_count_questions_ledger_values_and_minutes(chat, clock
 
 def test_stats_without_a_task_cover_the_department_s_last_30_days(chat, clock):
     chat.say("li_minzheng", BASICS)
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 汉东村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 汉东村 不审核")
     fill_basics(chat, clock)
     # The ledger knows 汉东村's 在保低保户数: confirmed, then the other seven questions.
     for answer in ("开始", "确认", "350", "3", "1", "15000", "是", "13908315526", "跳过", "提交"):

@@ -41,7 +41,7 @@ def close(work: TimedWork, clock) -> None:
 def closing_task(chat, ledger_without_dibao):
     """低保月报 to 松林村, 汉东村 and 石庙村, 不收迟报: 张德华 stopped at question 3, 陈国平 submitted, 罗秀英 never
     began."""
-    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 石庙村 不收迟报")
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 石庙村 不收迟报 不审核")
     assert "截止后不再接收" in reply
     for answer in ("开始", "120", "350"):
         chat.say("zhang_dehua", answer)
@@ -84,7 +84,7 @@ def test_a_filler_in_the_middle_of_the_closed_form_hears_whom_to_contact(closing
 
 
 def test_a_task_that_takes_late_answers_sends_no_closing_notice(chat, work, clock, ledger_without_dibao):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核")
     chat.pushes("zhang_dehua")
     close(work, clock)
     [reminder] = chat.pushed_texts("zhang_dehua")
@@ -104,20 +104,20 @@ def test_a_closed_task_is_forgotten_after_a_month(closing_task, work, clock):
 
 def test_a_task_still_open_comes_before_the_one_that_closed(closing_task, work, clock):
     close(work, clock)
-    closing_task.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 汉东村")
+    closing_task.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 汉东村 不审核")
     assert "开始填写《残疾人两项补贴情况》" in closing_task.say("luo_xiuying", "开始")
 
 
 def test_the_closed_form_points_to_the_tasks_still_open(closing_task, work, clock):
     close(work, clock)
-    closing_task.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村")
+    closing_task.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村 不审核")
     reply = closing_task.say("zhang_dehua", "350")
     assert reply == f"{CLOSED}。{CONTACT}\n您还有1项待办，回复“开始”继续填写。"
     assert "开始填写《残疾人两项补贴情况》" in closing_task.say("zhang_dehua", "开始")
 
 
 def test_a_task_closing_in_quiet_hours_is_told_at_once_not_in_the_morning(chat, work, clock, ledger_without_dibao):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日23点 范围 松林村 不收迟报")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日23点 范围 松林村 不收迟报 不审核")
     chat.pushes("zhang_dehua")
     at(clock, 11, 30, 23)  # 22:00–08:00 are quiet: reminders wait for 08:00, the closing notice does not
 

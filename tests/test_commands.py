@@ -87,7 +87,7 @@ def count(runtime, model) -> int:
 @pytest.fixture
 def villages(chat):
     """A 低保月报 by 区民政局 to the three villages of 朱沱镇, due Saturday 18:00; pushes dropped."""
-    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 朱沱镇下辖")
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 朱沱镇下辖 不审核")
     assert "已发布《低保月报》（任务#" in reply
     drop_pushes(chat)
     return chat
@@ -106,7 +106,7 @@ def villages(chat):
     ],
 )
 def test_issue_reads_the_deadline_and_shows_it_back(chat, deadline, shown):
-    reply = chat.say("li_minzheng", f"/发布 低保月报 截止 {deadline} 范围 松林村")
+    reply = chat.say("li_minzheng", f"/发布 低保月报 截止 {deadline} 范围 松林村 不审核")
     assert f"已发布《低保月报》（任务#1），{shown}截止，已通知1个单位：松林村。" in reply
     assert "/进度 1" in reply
     [push] = chat.pushed_texts("zhang_dehua")
@@ -121,7 +121,8 @@ def test_issue_has_an_english_alias(chat):
 def test_without_a_scope_the_task_goes_to_every_town_and_street(chat):
     reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00")
     assert "已通知2个单位：朱沱镇、中山路街道" in reply
-    assert reply.endswith("截止前24小时、2小时和截止时提醒未报单位；截止后仍接收迟报，每个工作日提醒一次。")
+    assert "截止前24小时、2小时和截止时提醒未报单位；截止后仍接收迟报，每个工作日提醒一次。\n" in reply
+    assert reply.endswith("镇街报送由本部门审核。")  # towns' own reports: the department reviews them
     for account in TOWN_FILLERS:
         [push] = chat.pushed_texts(account)
         assert "【区民政局】发布了《低保月报》" in push and "11月29日（周五）17:00" in push
@@ -130,7 +131,7 @@ def test_without_a_scope_the_task_goes_to_every_town_and_street(chat):
 
 
 def test_a_subtree_scope_targets_the_units_below(chat):
-    reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 朱沱镇下辖")
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 朱沱镇下辖 不审核")
     assert "已通知3个单位：松林村、汉东村、石庙村" in reply
     for account in VILLAGE_FILLERS:
         assert len(chat.pushed_texts(account)) == 1
@@ -141,25 +142,25 @@ def test_a_subtree_scope_targets_the_units_below(chat):
 def test_a_town_department_issues_to_its_own_villages_and_no_further(chat, town_office):
     # 低保月报 reads and writes 村社区基本情况台账 (区民政局's): the town's office issues it once shared in full.
     chat.say("admin", "/台账权限 村社区基本情况台账 共享 朱沱镇民政办 完整")
-    reply = chat.say(town_office, "/发布 低保月报 截止 明天17:00")
+    reply = chat.say(town_office, "/发布 低保月报 截止 明天17:00 不审核")
     assert "已通知3个单位：松林村、汉东村、石庙村" in reply
     assert "【朱沱镇民政办】发布了《低保月报》" in chat.pushed_texts("zhang_dehua")[0]
     assert [chat.pushed_texts(account) for account in ("hu_xiaoyan", "liu_ting", "huang_li")] == [[], [], []]
     outside = "“红旗社区”不在朱沱镇范围内，本部门只能向朱沱镇及下辖单位发布任务。"
-    assert chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 松林村 红旗社区") == outside
-    subtree = chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖")
+    assert chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 松林村 红旗社区 不审核") == outside
+    subtree = chat.say(town_office, "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖 不审核")
     assert subtree.startswith("“中山路街道”不在朱沱镇范围内")
     assert chat.pushed_texts("zhang_dehua") == [] and chat.pushed_texts("huang_li") == []
-    assert "已通知1个单位：松林村" in chat.say(town_office, "/发布 低保月报 截止 12月5日 范围 松林村")
+    assert "已通知1个单位：松林村" in chat.say(town_office, "/发布 低保月报 截止 12月5日 范围 松林村 不审核")
 
 
 def test_several_units_may_be_named_with_any_separator(chat):
-    reply = chat.say("li_minzheng", "/发布 低保月报截止明天17:00范围松林村、汉东村，红旗社区")
+    reply = chat.say("li_minzheng", "/发布 低保月报截止明天17:00范围松林村、汉东村，红旗社区 不审核")
     assert "已通知3个单位：松林村、汉东村、红旗社区" in reply
 
 
 def test_a_unique_fragment_of_a_template_title_is_enough(chat):
-    reply = chat.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 石庙村")
+    reply = chat.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 石庙村 不审核")
     assert "已发布《残疾人两项补贴情况》" in reply
     assert "【区残联】发布了《残疾人两项补贴情况》" in chat.pushed_texts("chen_guoping")[0]
 
@@ -168,21 +169,21 @@ def test_a_unique_fragment_of_a_template_title_is_enough(chat):
     ("command", "expected"),
     [
         ("/发布", "请写明要发布的模板。格式：/发布 模板名 截止 时间"),
-        ("/发布 截止 明天17:00", "请写明要发布的模板。格式：/发布 模板名 截止 时间"),
+        ("/发布 截止 明天17:00 不审核", "请写明要发布的模板。格式：/发布 模板名 截止 时间"),
         ("/发布 低保月报", "请写明截止时间。格式：/发布 模板名 截止 时间"),
         ("/发布 低保月报 范围 松林村", "请写明截止时间。格式：/发布 模板名 截止 时间"),
-        ("/发布 低保月报 截止 下午", "没看懂截止时间“下午”。可以写 2024-11-30 18:00、11月30日18点、明天17:00"),
-        ("/发布 低保月报 截止 昨天17:00", "截止时间11月27日（周三）17:00已经过了，请写一个以后的时间。"),
-        ("/发布 低保月报 截止 今天9:00", "截止时间11月28日（周四）09:00已经过了"),
-        ("/发布 低宝月报 截止 明天17:00", "没有找到模板“低宝月报”。您是不是要找：低保月报？"),
-        ("/发布 低保年报 截止 明天17:00", "没有找到模板“低保年报”。您是不是要找：低保月报？"),
-        ("/发布 养老月报 截止 明天17:00", "村社区基本情况、两项补贴花名册。"),
-        ("/发布 低保月报 截止 明天17:00 范围 松林", "没有找到单位“松林”。您是不是要找：松林村"),
-        ("/发布 低保月报 截止 明天17:00 范围 朱陀镇", "没有找到单位“朱陀镇”。您是不是要找：朱沱镇？"),
-        ("/发布 低保月报 截止 明天17:00 范围 松林村 朱陀镇", "没有找到单位“朱陀镇”"),
-        ("/发布 低保月报 截止 明天17:00 范围 朱陀镇下辖", "没有找到单位“朱陀镇”。您是不是要找：朱沱镇？"),
-        ("/发布 低保月报 截止 明天17:00 范围 松林村第一网格", "“松林村第一网格”还没有登记填报员，无法下发。"),
-        ("/发布 低保月报 截止 明天17:00 范围 松林村第一网格下辖", "范围内没有登记了填报员的单位，任务没有发布。"),
+        ("/发布 低保月报 截止 下午 不审核", "没看懂截止时间“下午”。可以写 2024-11-30 18:00、11月30日18点、明天17:00"),
+        ("/发布 低保月报 截止 昨天17:00 不审核", "截止时间11月27日（周三）17:00已经过了，请写一个以后的时间。"),
+        ("/发布 低保月报 截止 今天9:00 不审核", "截止时间11月28日（周四）09:00已经过了"),
+        ("/发布 低宝月报 截止 明天17:00 不审核", "没有找到模板“低宝月报”。您是不是要找：低保月报？"),
+        ("/发布 低保年报 截止 明天17:00 不审核", "没有找到模板“低保年报”。您是不是要找：低保月报？"),
+        ("/发布 养老月报 截止 明天17:00 不审核", "村社区基本情况、两项补贴花名册。"),
+        ("/发布 低保月报 截止 明天17:00 范围 松林 不审核", "没有找到单位“松林”。您是不是要找：松林村"),
+        ("/发布 低保月报 截止 明天17:00 范围 朱陀镇 不审核", "没有找到单位“朱陀镇”。您是不是要找：朱沱镇？"),
+        ("/发布 低保月报 截止 明天17:00 范围 松林村 朱陀镇 不审核", "没有找到单位“朱陀镇”"),
+        ("/发布 低保月报 截止 明天17:00 范围 朱陀镇下辖 不审核", "没有找到单位“朱陀镇”。您是不是要找：朱沱镇？"),
+        ("/发布 低保月报 截止 明天17:00 范围 松林村第一网格 不审核", "“松林村第一网格”还没有登记填报员，无法下发。"),
+        ("/发布 低保月报 截止 明天17:00 范围 松林村第一网格下辖 不审核", "范围内没有登记了填报员的单位，任务没有发布。"),
     ],
 )
 def test_a_refused_issue_says_why_and_changes_nothing(chat, runtime, command, expected):
@@ -194,14 +195,14 @@ def test_a_refused_issue_says_why_and_changes_nothing(chat, runtime, command, ex
 
 
 def test_a_filler_may_not_issue_and_is_told_which_role_it_takes(chat, runtime):
-    reply = chat.say("hu_xiaoyan", "/发布 低保月报 截止 明天17:00")
+    reply = chat.say("hu_xiaoyan", "/发布 低保月报 截止 明天17:00 不审核")
     assert reply == "抱歉，“/发布”需要发布员权限。如需开通，请联系管理员。"
     assert count(runtime, ReportTask) == 0
     assert runtime.platform.take_all() == {}
 
 
 def test_an_unknown_account_is_asked_to_register(chat, runtime):
-    assert chat.say("stranger", "/发布 低保月报 截止 明天17:00") == "您还未登记，请联系管理员。"
+    assert chat.say("stranger", "/发布 低保月报 截止 明天17:00 不审核") == "您还未登记，请联系管理员。"
     assert chat.say("stranger", "/帮助") == "您还未登记，请联系管理员。"
     assert count(runtime, ReportTask) == 0
     assert runtime.platform.take_all() == {}
@@ -220,7 +221,7 @@ def add_villages(runtime, count: int) -> None:
 
 def test_a_task_to_many_units_confirms_in_one_short_message_and_progress_stays_readable(chat, runtime):
     add_villages(runtime, 40)  # with 红旗社区, 萱花社区 and 凤凰湖社区: 43 communities
-    reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖")
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 中山路街道下辖 不审核")
     assert "已通知43个单位：红旗社区、萱花社区、凤凰湖社区、新建第1社区" in reply
     assert "新建第17社区等（完整名单见“/汇总 1”）。" in reply and "新建第18社区" not in reply
     assert len(chat.pushed_texts("filler40")) == 1
@@ -243,9 +244,9 @@ def test_a_task_to_many_units_confirms_in_one_short_message_and_progress_stays_r
 
 
 def test_a_filler_is_told_how_many_other_tasks_are_open(chat):
-    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村 不审核")
     assert "另有" not in chat.pushed_texts("zhang_dehua")[0]
-    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天 范围 松林村 汉东村")
+    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天 范围 松林村 汉东村 不审核")
     assert "您另有1项待办，回复“/待办”可查看。" in chat.pushed_texts("zhang_dehua")[0]
     assert "另有" not in chat.pushed_texts("luo_xiuying")[0]
 
@@ -272,7 +273,7 @@ def test_progress_says_when_a_filler_has_answered_everything_but_not_submitted(v
 
 
 def test_progress_finds_a_task_by_hash_id_title_fragment_or_takes_the_latest(villages):
-    villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 中山路街道")
+    villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 中山路街道 不审核")
     assert "《低保月报》#1" in villages.say("li_minzheng", "/进度 #1")
     assert "《低保月报》#1" in villages.say("li_minzheng", "/进度 1")
     assert "《低保月报》#1" in villages.say("li_minzheng", "/进度 低保")
@@ -281,14 +282,14 @@ def test_progress_finds_a_task_by_hash_id_title_fragment_or_takes_the_latest(vil
 
 
 def test_progress_of_an_unknown_task_lists_the_recent_ones(villages):
-    villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 中山路街道")
+    villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 中山路街道 不审核")
     reply = villages.say("li_minzheng", "/进度 99")
     assert reply == "没有找到任务“99”。最近的任务：#2 残疾人两项补贴情况；#1 低保月报。"
 
 
 def test_a_department_does_not_see_another_departments_tasks_but_the_admin_does(villages):
     assert "还没有发布过任务" in villages.say("wang_canlian", "/进度 1")
-    villages.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村")
+    villages.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村 不审核")
     refused = villages.say("wang_canlian", "/进度 1")
     assert refused.startswith("没有找到任务“1”。") and "低保月报" not in refused
     assert "低保月报" not in villages.say("wang_canlian", "/进度 低保")
@@ -332,7 +333,7 @@ def test_reminding_twice_in_the_same_minute_pushes_once_and_says_so(villages):
 
 
 def test_remind_says_so_when_everyone_has_submitted(chat):
-    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村 不审核")
     submit_dibao(chat, "zhang_dehua")
     drop_pushes(chat)
     assert chat.say("li_minzheng", "/催报") == "全部已报，不需要催报。"
@@ -367,14 +368,14 @@ def test_summary_sends_the_asker_a_workbook_with_totals_and_the_missing(villages
 
 
 def test_summary_by_alias_and_by_task_number(villages):
-    villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村")
+    villages.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村 不审核")
     drop_pushes(villages)
     assert "《低保月报》汇总表（已报 0/3）" in villages.say("li_minzheng", "/summary 1")
     assert villages.pushes("li_minzheng")[1].file_name.startswith("低保月报汇总_任务1_")
 
 
 def test_the_digests_of_two_tasks_of_one_template_name_their_tasks(villages):
-    assert "（任务#2）" in villages.say("li_minzheng", "/发布 低保月报 截止 12月5日 范围 石庙村")
+    assert "（任务#2）" in villages.say("li_minzheng", "/发布 低保月报 截止 12月5日 范围 石庙村 不审核")
     drop_pushes(villages)
     villages.say("li_minzheng", "/汇总 1")
     villages.say("li_minzheng", "/汇总 2")
@@ -403,7 +404,7 @@ def test_two_summaries_of_one_task_in_one_second_are_two_files(villages, clock):
 
 
 def test_when_the_last_target_submits_the_issuer_gets_the_digest_and_file_once(chat):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 不审核")
     drop_pushes(chat)
     submit_dibao(chat, "zhang_dehua", new_households=3)
     assert chat.pushes("li_minzheng") == []
@@ -442,7 +443,7 @@ def test_help_lists_what_each_role_may_do(chat):
 
 
 def test_todo_lists_open_tasks_with_deadline_and_a_number_chooses(villages):
-    villages.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村")
+    villages.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村 不审核")
     listing = villages.say("zhang_dehua", "/待办")
     assert listing == (
         "您的待办：\n"
@@ -457,7 +458,7 @@ def test_todo_lists_open_tasks_with_deadline_and_a_number_chooses(villages):
 
 
 def test_cancel_clears_the_choice_of_task(villages):
-    villages.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村")
+    villages.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村 不审核")
     villages.say("zhang_dehua", "待办")
     assert villages.say("zhang_dehua", "取消") == "好的，先不填。需要时回复“开始”或“/待办”。"
     again = villages.say("zhang_dehua", "2")

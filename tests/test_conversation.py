@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.runtime import build_runtime
 from ledger_store.models import Answer, Assignment, AssignmentStatus, Submission
 
-ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村"
+ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 不审核"
 
 DIBAO_ANSWERS = ["120", "350", "3", "1", "15000", "是", "13908315526", "跳过"]
 
@@ -126,7 +126,7 @@ def test_a_command_in_the_middle_of_a_form_works_and_the_form_resumes(issued):
 
 
 def test_a_person_with_two_open_tasks_chooses_which_to_fill(issued):
-    issued.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村")
+    issued.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 松林村 不审核")
     listing = issued.say("zhang_dehua", "开始")
     assert "1. 《低保月报》" in listing and "2. 《残疾人两项补贴情况》" in listing
     assert "1 到 2" in issued.say("zhang_dehua", "七")
@@ -135,7 +135,7 @@ def test_a_person_with_two_open_tasks_chooses_which_to_fill(issued):
 
 
 def test_choice_date_id_and_mobile_questions(issued):
-    issued.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 石庙村")
+    issued.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 石庙村 不审核")
     issued.say("chen_guoping", "开始")
     fill(issued, "chen_guoping", ["12", "5", "8600"])
     assert "日期" in issued.say("chen_guoping", "11月31日")

@@ -25,7 +25,7 @@ HEADER = [
 
 
 def test_three_villages_report_and_the_summary_reaches_the_department(chat, clock):
-    issued = chat.say("li_minzheng", "/发布 低保月报 截止 2024-11-30 18:00 范围 松林村 汉东村 石庙村")
+    issued = chat.say("li_minzheng", "/发布 低保月报 截止 2024-11-30 18:00 范围 松林村 汉东村 石庙村 不审核")
     assert "已通知3个单位：松林村、汉东村、石庙村" in issued
     for account in ("zhang_dehua", "luo_xiuying", "chen_guoping"):
         assert "《低保月报》" in chat.pushed_texts(account)[0]
@@ -122,7 +122,7 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
 
 
 def test_summary_of_a_partly_reported_task_lists_who_is_missing(chat):
-    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村 汉东村 石庙村")
+    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 松林村 汉东村 石庙村 不审核")
     chat.say("zhang_dehua", "开始")
     answers = ["12", "5", "8600.50", "2024-11-20", "社保卡", "1", "110102199101010078", "13908315526"]
     for answer in answers:

@@ -27,9 +27,9 @@ MOBILE, ID_NUMBER = "13912345678", "500118196003138318"
     ("account", "text", "shown"),
     [
         ("zhang_dehua", f"/{MOBILE}", "没有“/139****5678”这个命令"),
-        ("li_minzheng", f"/发布 {MOBILE} 截止 明天", "没有找到模板“139****5678”"),
-        ("li_minzheng", f"/发布 低保月报 截止 {MOBILE}", "没看懂截止时间“139****5678”"),
-        ("li_minzheng", f"/发布 低保月报 截止 明天 范围 {ID_NUMBER}", "没有找到单位“5001**********8318”"),
+        ("li_minzheng", f"/发布 {MOBILE} 截止 明天 不审核", "没有找到模板“139****5678”"),
+        ("li_minzheng", f"/发布 低保月报 截止 {MOBILE} 不审核", "没看懂截止时间“139****5678”"),
+        ("li_minzheng", f"/发布 低保月报 截止 明天 范围 {ID_NUMBER} 不审核", "没有找到单位“5001**********8318”"),
         ("admin", f"/台账权限 {ID_NUMBER} 归属 区残联", "没有找到台账“5001**********8318”"),
         ("admin", f"/投递 重试 {MOBILE}", "#139****5678 不是发送失败的消息"),
     ],
@@ -41,7 +41,7 @@ def test_a_reply_quoting_what_was_typed_masks_the_number(chat, account, text, sh
 
 
 def test_a_remark_quoting_numbers_is_masked_in_every_reply_and_kept_whole_in_the_summary(chat, ledger_without_dibao):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     replies = [chat.say("zhang_dehua", answer) for answer in DIBAO_ANSWERS]
     review = chat.say("zhang_dehua", REMARK)

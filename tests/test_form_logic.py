@@ -54,7 +54,7 @@ FAMILY = Template(
 def family(chat, runtime, clock):
     """家庭情况调查 issued to 松林村 (张德华), who has opened it."""
     register(runtime, clock, FAMILY)
-    assert "已发布《家庭情况调查》" in chat.say("li_minzheng", "/发布 家庭情况调查 截止 11月30日18点 范围 松林村")
+    assert "已发布《家庭情况调查》" in chat.say("li_minzheng", "/发布 家庭情况调查 截止 11月30日18点 范围 松林村 不审核")
     return chat
 
 
@@ -94,7 +94,7 @@ def test_a_constraint_refuses_with_the_forms_message_and_asks_again(family):
 def test_a_constraint_without_a_message_gets_a_default_sentence(chat, runtime, clock):
     form = Template("count_check", "户数核对", (Field("count", "户数", FieldType.INTEGER, constraint=". mod 2 = 0"),))
     register(runtime, clock, form)
-    chat.say("li_minzheng", "/发布 户数核对 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 户数核对 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     refused = chat.say("zhang_dehua", "3")
     assert "不符合本表的填写要求" in refused and "第1/1题" in refused
@@ -185,7 +185,7 @@ def test_a_text_calculation_is_stored_as_text(chat, runtime, clock):
         ),
     )
     register(runtime, clock, form)
-    chat.say("li_minzheng", "/发布 称呼登记 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 称呼登记 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     assert "· 称呼：张三同志" in chat.say("zhang_dehua", "张三")
     chat.say("zhang_dehua", "提交")
@@ -211,7 +211,7 @@ def test_a_form_read_from_excel_applies_group_conditions_and_read_only_fields(ch
     result = read_form(workbook(SURVEY), file_name="子女情况.xlsx")
     assert result.problems == []
     register(runtime, clock, result.form)
-    chat.say("li_minzheng", "/发布 子女情况 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 子女情况 截止 11月30日18点 范围 松林村 不审核")
     assert "共4题" in chat.say("zhang_dehua", "开始")  # the read-only fields are shown, not asked
     remarks = chat.say("zhang_dehua", "否")
     assert "子女人数" not in remarks and "在读比例" not in remarks  # nothing to show for it yet

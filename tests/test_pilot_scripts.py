@@ -62,7 +62,7 @@ def test_a_village_filler_cannot_reach_another_villages_people_and_always_finds_
     transcript = replay(
         tmp_path,
         [
-            "wang_canlian: /发布 两项补贴花名册 截止 后天 范围 松林村",
+            "wang_canlian: /发布 两项补贴花名册 截止 后天 范围 松林村 不审核",
             "zhang_dehua: 开始",
             "zhang_dehua: 添加",
             "zhang_dehua: 500118196607280825",  # 赵桂英 of 汉东村
@@ -117,7 +117,7 @@ def test_hostile_text_fails_only_itself_and_the_next_message_is_answered(tmp_pat
     transcript = replay(
         tmp_path,
         [
-            "li_minzheng: /发布 低保月报 截止：后天 范围 石庙村",
+            "li_minzheng: /发布 低保月报 截止：后天 范围 石庙村 不审核",
             "chen_guoping: 开始",
             "chen_guoping: " + "9" * 400,
             "chen_guoping: 12",

@@ -17,7 +17,7 @@ from ledger_store.ledgers import get_ledger, get_record, history, known_values
 from ledger_store.models import AuditEntry, OrgUnit, Submission
 from ledger_store.org import SIMULATOR
 
-ISSUE = "/发布 村社区基本情况 截止 11月30日18点 范围 松林村 石庙村"
+ISSUE = "/发布 村社区基本情况 截止 11月30日18点 范围 松林村 石庙村 不审核"
 
 
 def survey_workbook(rows: list[list[str]], title: str = "人口核对", code: str = "population_check") -> bytes:
@@ -114,7 +114,7 @@ def test_a_second_task_asking_the_same_fields_asks_nothing_the_first_one_learnt(
     # It reads the ledger whole (the secretary's mobile too): 区残联 may, once the admin shares it in full.
     chat.say("admin", "/台账权限 村社区基本情况台账 共享 区残联 完整")
     assert "已导入表单《人口核对》" in chat.send_file("wang_canlian", "人口核对.xlsx", form)
-    chat.say("wang_canlian", "/发布 人口核对 截止 11月30日18点 范围 石庙村")
+    chat.say("wang_canlian", "/发布 人口核对 截止 11月30日18点 范围 石庙村 不审核")
     opening = chat.say("chen_guoping", "开始")
     assert "以下 3 项已从台账带出" in opening and "书记姓名：赵大海" in opening and "确认后即提交报送" in opening
     assert "已提交" in chat.say("chen_guoping", "确认")
@@ -125,7 +125,7 @@ def test_a_second_task_asking_the_same_fields_asks_nothing_the_first_one_learnt(
 
 def test_a_stale_value_is_asked_with_the_old_value_to_keep(chat, runtime, clock):
     clock.advance(days=40)  # 在保低保户数 is valid for 31 days, the other values for a year
-    chat.say("li_minzheng", "/发布 村社区基本情况 截止 明天18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 村社区基本情况 截止 明天18点 范围 松林村 不审核")
     opening = chat.say("zhang_dehua", "开始")
     assert "以下 4 项已从台账带出" in opening and "在保低保户数" not in opening
     question = chat.say("zhang_dehua", "确认")
@@ -154,7 +154,7 @@ def test_answering_a_record_key_fills_in_the_rest_of_that_record(chat, runtime):
         code="dibao_visit",
     )
     assert "已导入表单《低保户走访》" in chat.send_file("li_minzheng", "走访.xlsx", form)
-    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村 不审核")
     assert "第1/4题" in chat.say("zhang_dehua", "开始")
     filled = chat.say("zhang_dehua", "500118196003138318")
     assert "已从台账带出：家庭月人均收入、家庭人口" in filled and "第4/4题" in filled
@@ -212,7 +212,7 @@ def test_changing_the_record_key_replaces_what_the_first_record_brought(chat, ru
         code="income_check",
     )
     chat.send_file("li_minzheng", "收入核对.xlsx", form)
-    chat.say("li_minzheng", "/发布 收入核对 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 收入核对 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     assert "2. 家庭月人均收入：612.8" in chat.say("zhang_dehua", "500118196003138318")
     chat.say("zhang_dehua", "修改 1")
@@ -228,7 +228,7 @@ def test_a_unit_ledger_file_without_a_unit_column_files_each_record_under_its_un
 
 
 def test_coming_back_to_the_ledgers_values_asks_for_the_confirmation_not_a_question_number(chat):
-    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 明天17:00 范围 松林村 不审核")
     assert "已从台账带出" in chat.say("zhang_dehua", "开始")
     hint = chat.say("zhang_dehua", "/待办")
     assert "还在核对从台账带出的信息，回复“确认”即可继续" in hint and "还在第" not in hint

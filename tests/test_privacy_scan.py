@@ -72,7 +72,7 @@ def test_no_whole_id_number_or_mobile_is_left_anywhere(chat, runtime, caplog, tm
         return reply
 
     # A form asking an ID number and a mobile; the first submission fails in the database.
-    say("wang_canlian", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 松林村")
+    say("wang_canlian", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 松林村 不审核")
     say("zhang_dehua", "开始")
     for answer in ("3", "1", "1500", "2024-11-20", "1", "1", SPOT_CHECK, FILLER_MOBILE):
         say("zhang_dehua", answer)
@@ -82,7 +82,7 @@ def test_no_whole_id_number_or_mobile_is_left_anywhere(chat, runtime, caplog, tm
     assert "已提交" in say("zhang_dehua", "提交")
 
     # A roster: a row changed, one removed, one added; then the filler's mobile.
-    say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     say("zhang_dehua", "开始")
     say("zhang_dehua", "确认")
     say("zhang_dehua", "修改")
@@ -98,7 +98,7 @@ def test_no_whole_id_number_or_mobile_is_left_anywhere(chat, runtime, caplog, tm
     assert "已提交" in say("zhang_dehua", "提交")
 
     # A form writing a mobile back to 村社区基本情况台账.
-    say("li_minzheng", "/发布 村社区基本情况 截止 11月30日18点 范围 石庙村")
+    say("li_minzheng", "/发布 村社区基本情况 截止 11月30日18点 范围 石庙村 不审核")
     say("chen_guoping", "开始")
     say("chen_guoping", "确认")
     for answer in ("12", "刘明", "13983041299", "无"):

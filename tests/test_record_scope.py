@@ -90,7 +90,7 @@ def visit(chat):
     """低保户走访 (a key question, then three values of that household) issued to 松林村, 张德华 at the key."""
     form = survey_workbook(VISIT_FORM, title="低保户走访", code="dibao_visit")
     assert "已导入表单《低保户走访》" in chat.send_file("li_minzheng", "走访.xlsx", form)
-    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村 不审核")
     assert "第1/4题" in chat.say("zhang_dehua", "开始")
     return chat
 
@@ -98,7 +98,7 @@ def visit(chat):
 @pytest.fixture
 def roster(chat):
     """两项补贴花名册 issued to 松林村, 张德华 at its first row."""
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     assert "第1/3行" in chat.say("zhang_dehua", "开始")
     chat.pushes("zhang_dehua")
     return chat
@@ -172,7 +172,7 @@ def test_a_villages_roster_offers_the_records_of_its_grids_and_no_other_villages
         grid = session.scalar(select(OrgUnit.id).where(OrgUnit.name == "松林村第一网格"))
         write_values(session, get_ledger(session, "disabled_people"), NEW_PERSON, grid, {"name": "网格居民"}, None,
                      "manual", runtime.engine.now())  # fmt: skip
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     assert "第1/4行" in chat.say("zhang_dehua", "开始")
     listing = chat.say("zhang_dehua", "全部确认")
     assert "4. 1101**********0011 网格居民" in listing
@@ -253,7 +253,7 @@ def test_a_roster_row_whose_person_moved_away_before_submit_is_dropped_and_not_w
 
 @pytest.mark.parametrize("then", ["删除 1", "查看", "workbook"])
 def test_a_person_moved_away_mid_roster_is_no_longer_shown_to_the_old_village(chat, runtime, then):
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 汉东村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 汉东村 不审核")
     assert "赵桂英" in chat.say("luo_xiuying", "开始")
     chat.say("luo_xiuying", "表格")
     [workbook] = [push for push in chat.pushes("luo_xiuying") if push.file_bytes]
@@ -346,7 +346,7 @@ def test_the_towns_reviewer_moves_a_household_between_her_villages_audited_and_t
     # the household is now 松林村's to see and write, and no longer 汉东村's
     form = survey_workbook(VISIT_FORM, title="低保户走访", code="dibao_visit")
     chat.send_file("li_minzheng", "走访.xlsx", form)
-    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村 汉东村")
+    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村 汉东村 不审核")
     chat.say("zhang_dehua", "开始")
     assert "已从台账带出" in chat.say("zhang_dehua", WANG_JIANHUA)
     chat.say("luo_xiuying", "开始")
@@ -356,7 +356,7 @@ def test_the_towns_reviewer_moves_a_household_between_her_villages_audited_and_t
 def test_a_person_moved_by_the_reviewer_is_on_the_new_villages_roster_and_off_the_old_one(chat, runtime, owned):
     reply = chat.say("zhou_jianguo", f"/迁移 残疾人台账 {ZHAO_GUIYING} 迁往松林村")
     assert "从汉东村迁到松林村" in reply and "原因" not in reply
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 汉东村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 汉东村 不审核")
     songlin = chat.say("zhang_dehua", "开始")
     assert "第1/4行" in songlin
     assert "5001**********0825 赵桂英" in chat.say("zhang_dehua", "全部确认")
@@ -421,7 +421,7 @@ def test_a_deleted_row_is_remembered_with_its_reason_and_not_offered_next_period
     detail = list(load_workbook(io.BytesIO(summary.file_bytes))["花名册-残疾人名单"].iter_rows(values_only=True))
     assert [row[-1] for row in detail[1:]] == ["无变化", "无变化", "删除"]
     # next period
-    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 12月30日18点 范围 松林村")
+    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 12月30日18点 范围 松林村 不审核")
     assert "第1/2行" in roster.say("zhang_dehua", "开始")
     listing = roster.say("zhang_dehua", "全部确认")
     assert "共 2 行（无变化 2 行）" in listing and "王德明" not in listing
@@ -475,7 +475,7 @@ def test_a_person_who_left_is_added_back_by_her_own_village_only(roster, runtime
     roster.say("zhang_dehua", "确认")
     roster.say("zhang_dehua", "删除 外出务工")
     finish(roster)
-    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 12月30日18点 范围 松林村 汉东村")
+    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 12月30日18点 范围 松林村 汉东村 不审核")
     # 汉东村 cannot take the person 松林村 let go: the record is still 松林村's
     roster.say("luo_xiuying", "开始")
     roster.say("luo_xiuying", "全部确认")
@@ -492,7 +492,7 @@ def test_a_person_who_left_is_added_back_by_her_own_village_only(roster, runtime
     assert snapshot(runtime, "disabled_people", WANG_DEMING).left == (None, None)
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).where(AuditEntry.action == "ledger_rejoin")) == 1
-    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 2025年1月30日18点 范围 松林村")
+    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 2025年1月30日18点 范围 松林村 不审核")
     assert "第1/3行" in roster.say("zhang_dehua", "开始")
 
 
@@ -537,7 +537,7 @@ def test_moving_a_record_that_left_puts_it_on_the_new_units_roster(roster, runti
     finish(roster)
     assert "从松林村迁到汉东村" in roster.say("zhou_jianguo", f"/迁移 残疾人台账 {WANG_DEMING} 到 汉东村")
     assert snapshot(runtime, "disabled_people", WANG_DEMING).left == (None, None)
-    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 12月30日18点 范围 汉东村")
+    roster.say("wang_canlian", "/发布 两项补贴花名册 截止 12月30日18点 范围 汉东村 不审核")
     assert "第1/3行" in roster.say("luo_xiuying", "开始")
     assert "王德明" in roster.say("luo_xiuying", "全部确认")
 
@@ -547,12 +547,12 @@ def test_write_back_never_touches_another_units_record_even_past_the_check_at_su
     # record moved, as any other way of reaching them would, and must leave the other unit's record alone.
     form = survey_workbook(VISIT_FORM, title="低保户走访", code="dibao_visit")
     chat.send_file("li_minzheng", "走访.xlsx", form)
-    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保户走访 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", LI_XIULAN)
     chat.say("zhang_dehua", "修改 3")
     chat.say("zhang_dehua", "999")
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "取消")
     chat.say("zhang_dehua", "开始")
     assert "第1/3行" in chat.say("zhang_dehua", "2")

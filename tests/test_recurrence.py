@@ -21,7 +21,7 @@ from ledger_store.models import ReportTask
 from scheduler.jobs import TimedWork
 
 TZ = ZoneInfo("Asia/Shanghai")
-MONTHLY = "/发布 低保月报 每月25日 截止 次月3日 18:00 范围 松林村"
+MONTHLY = "/发布 低保月报 每月25日 截止 次月3日 18:00 范围 松林村 不审核"
 DIBAO_ANSWERS = ["120", "350", "3", "1", "15000", "是", "13908315526", "跳过"]
 
 
@@ -64,7 +64,7 @@ def test_a_monthly_report_issues_each_period_once_with_its_own_deadline(chat, ru
 
 
 def test_a_town_department_s_recurring_report_goes_to_its_villages(chat, runtime, work, town_office, clock):
-    assert "发给朱沱镇下辖各单位。" in chat.say(town_office, "/发布 残疾人两项补贴情况 每月25日 截止 次月3日 18:00")
+    assert "发给朱沱镇下辖各单位。" in chat.say(town_office, "/发布 残疾人两项补贴情况 每月25日 截止 次月3日 18:00 不审核")
     at(clock, 2024, 12, 25, 9)
     run(work)
     assert len(tasks_of(runtime)) == 1
@@ -92,7 +92,7 @@ def test_last_period_s_answers_are_offered_as_the_answers_to_keep(chat, work, cl
 
 
 def test_a_scheduler_that_was_down_issues_only_the_latest_period_still_open(chat, runtime, work, clock):
-    chat.say("li_minzheng", "/发布 低保月报 每周一 截止 本周五 18:00 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 每周一 截止 本周五 18:00 范围 松林村 不审核")
     at(clock, 2024, 12, 19, 10)  # Thursday: the periods of 2 and 9 December passed unissued, 16 December is open
     run(work)
     assert tasks_of(runtime) == [("2024-W51", datetime(2024, 12, 20, 10, 0))]
@@ -100,7 +100,7 @@ def test_a_scheduler_that_was_down_issues_only_the_latest_period_still_open(chat
 
 def test_schedules_are_listed_paused_resumed_and_stopped(chat, runtime, work, clock):
     chat.say("li_minzheng", MONTHLY)
-    chat.say("li_minzheng", "/发布 低保月报 每个工作日 8:30 截止 当天17:00 不收迟报")
+    chat.say("li_minzheng", "/发布 低保月报 每个工作日 8:30 截止 当天17:00 不收迟报 不审核")
     listing = chat.say("li_minzheng", "/定时")
     assert (
         "#2《低保月报》每个工作日 08:30 发布，每期当天 17:00截止，发给各镇街；下次：11月29日（周五）08:30；进行中"
@@ -127,9 +127,9 @@ def test_schedules_are_listed_paused_resumed_and_stopped(chat, runtime, work, cl
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("/发布 低保月报 每月40日 截止 次月3日", "没看懂发布周期“每月40日”"),
-        ("/发布 低保月报 每月25日 截止 下下月", "没看懂每期的截止时间“下下月”"),
-        ("/发布 低保月报 每周八 截止 本周五", "没看懂发布周期“每周八”"),
+        ("/发布 低保月报 每月40日 截止 次月3日 不审核", "没看懂发布周期“每月40日”"),
+        ("/发布 低保月报 每月25日 截止 下下月 不审核", "没看懂每期的截止时间“下下月”"),
+        ("/发布 低保月报 每周八 截止 本周五 不审核", "没看懂发布周期“每周八”"),
     ],
 )
 def test_a_schedule_that_cannot_be_read_is_named(chat, runtime, command, expected):
@@ -160,16 +160,16 @@ def test_month_ends_and_periods():
 @pytest.mark.parametrize(
     ("command", "issued", "due"),
     [
-        ("/发布 低保月报 每月25日 截止 当月20日 范围 松林村", "12月25日（周三）09:00", "12月20日（周五）18:00"),
+        ("/发布 低保月报 每月25日 截止 当月20日 范围 松林村 不审核", "12月25日（周三）09:00", "12月20日（周五）18:00"),
         (
-            "/发布 低保月报 每月25日 9:00 截止 当月25日 9:00 范围 松林村",
+            "/发布 低保月报 每月25日 9:00 截止 当月25日 9:00 范围 松林村 不审核",
             "12月25日（周三）09:00",
             "12月25日（周三）09:00",
         ),
-        ("/发布 低保月报 每周五 截止 本周一 范围 松林村", "11月29日（周五）09:00", "11月25日（周一）18:00"),
-        ("/发布 低保月报 每个工作日 10:00 截止 当天9:00 范围 松林村", "11月29日（周五）10:00", "11月29日（周五）09:00"),
+        ("/发布 低保月报 每周五 截止 本周一 范围 松林村 不审核", "11月29日（周五）09:00", "11月25日（周一）18:00"),
+        ("/发布 低保月报 每个工作日 10:00 截止 当天9:00 范围 松林村 不审核", "11月29日（周五）10:00", "11月29日（周五）09:00"),
         # Fine in November (30日 falls on the 30th both ways), not in December: every coming period is checked.
-        ("/发布 低保月报 每月31日 截止 当月30日 范围 松林村", "12月31日（周二）09:00", "12月30日（周一）18:00"),
+        ("/发布 低保月报 每月31日 截止 当月30日 范围 松林村 不审核", "12月31日（周二）09:00", "12月30日（周一）18:00"),
     ],
 )
 def test_a_recurrence_due_before_its_periods_are_issued_is_refused(chat, runtime, command, issued, due):
@@ -201,10 +201,10 @@ def test_a_copy_of_a_running_recurrence_is_refused_and_named(chat, runtime):
 @pytest.mark.parametrize(
     ("command", "described"),
     [
-        ("/发布 低保月报 每月25日 截止 次月底 范围 松林村", "每月25日 09:00 发布，每期次月底 18:00截止"),
-        ("/发布 低保月报 每月1日 截止 月底17:00 范围 松林村", "每月1日 09:00 发布，每期当月底 17:00截止"),
-        ("/发布 低保月报 每月1日 截止 当月底 范围 松林村", "每月1日 09:00 发布，每期当月底 18:00截止"),
-        ("/发布 低保月报 每月底 截止 次月5日 范围 松林村", "每月底 09:00 发布，每期次月5日 18:00截止"),
+        ("/发布 低保月报 每月25日 截止 次月底 范围 松林村 不审核", "每月25日 09:00 发布，每期次月底 18:00截止"),
+        ("/发布 低保月报 每月1日 截止 月底17:00 范围 松林村 不审核", "每月1日 09:00 发布，每期当月底 17:00截止"),
+        ("/发布 低保月报 每月1日 截止 当月底 范围 松林村 不审核", "每月1日 09:00 发布，每期当月底 18:00截止"),
+        ("/发布 低保月报 每月底 截止 次月5日 范围 松林村 不审核", "每月底 09:00 发布，每期次月5日 18:00截止"),
     ],
 )
 def test_month_end_words_in_recurrences(chat, command, described):
@@ -212,7 +212,7 @@ def test_month_end_words_in_recurrences(chat, command, described):
 
 
 def test_a_month_end_deadline_follows_the_month_s_length(chat, runtime, work, clock):
-    chat.say("li_minzheng", "/发布 低保月报 每月25日 截止 次月底 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 每月25日 截止 次月底 范围 松林村 不审核")
     at(clock, 2025, 1, 25, 9)
     run(work)
     at(clock, 2025, 2, 25, 9)

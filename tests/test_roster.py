@@ -26,7 +26,7 @@ NEW_PERSON = "110101199003070011"  # a valid ID number the ledger does not know
 @pytest.fixture
 def roster(chat):
     """两项补贴花名册 issued to 松林村, 张德华 at its first row."""
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     first = chat.say("zhang_dehua", "开始")
     assert "【残疾人名单】第1/3行（从台账带出，还有3行待核对）" in first
     assert "5001**********0218" in first and "刘大贵" in first and LIU not in first
@@ -142,7 +142,7 @@ def test_a_long_roster_name_with_a_slash_gives_a_short_safe_file_name(chat, runt
     with runtime.factory.begin() as session:
         version = session.scalars(select(FormVersion).join(Form).where(Form.title == "两项补贴花名册")).one()
         version.fields = [{**f, "repeat_label": label} if f.get("repeat") else f for f in version.fields]
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     chat.pushes("zhang_dehua")
     assert "花名册已作为 Excel 文件发给您" in chat.say("zhang_dehua", "表格")
@@ -209,7 +209,7 @@ def test_a_roster_without_a_ledger_starts_empty_and_rows_are_added(chat, runtime
     buffer = io.BytesIO()
     book.save(buffer)
     assert "已导入表单《帮扶干部》" in chat.send_file("li_minzheng", "帮扶干部.xlsx", buffer.getvalue())
-    chat.say("li_minzheng", "/发布 帮扶干部 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 帮扶干部 截止 11月30日18点 范围 松林村 不审核")
     assert "【帮扶干部】名单里还没有人" in chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", "添加")
     chat.say("zhang_dehua", "吴志强")
@@ -251,7 +251,7 @@ def test_a_roster_takes_at_most_a_thousand_rows_from_the_ledger(chat, runtime, t
         "身份证号,姓名,残疾类别,残疾等级,享受补贴,联系电话,单位\n" + "\n".join(rows), encoding="utf-8"
     )
     assert import_ledger(runtime.factory, "disabled_people", ledger_file, None, runtime.engine.now()).inserted == 999
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
 
     first = chat.say("zhang_dehua", "开始")  # the demo's 3 people of 松林村 and 999 more: 1002 records
 

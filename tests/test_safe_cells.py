@@ -130,7 +130,7 @@ def form_workbook() -> bytes:
 
 def test_a_formula_in_a_label_and_in_an_answer_stays_text_in_the_summary(chat, runtime):
     assert "已导入表单《链接测试》" in chat.send_file("li_minzheng", "链接测试.xlsx", form_workbook())
-    chat.say("li_minzheng", "/发布 链接测试 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 链接测试 截止 11月30日18点 范围 松林村 不审核")
     chat.pushes("li_minzheng")
     chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", LINK)
@@ -172,7 +172,7 @@ def test_export_keeps_a_formula_looking_value_as_typed_and_survives_control_char
 def test_the_roster_workbook_keeps_formulas_as_text_and_comes_back_unchanged(chat, runtime):
     set_ledger_value(runtime, "disabled_people", LIU, "姓名", "@刘大贵")
     set_ledger_value(runtime, "disabled_people", "500118197209050447", "姓名", "陈小芳\x01")
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     chat.pushes("zhang_dehua")
     assert "花名册已作为 Excel 文件发给您" in chat.say("zhang_dehua", "表格")

@@ -18,7 +18,7 @@ from ledger_store.models import OutboxMessage
 from scheduler.jobs import TimedWork
 
 TZ = ZoneInfo("Asia/Shanghai")
-ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村"
+ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 不审核"
 DIBAO_ANSWERS = ["120", "350", "3", "1", "15000", "是", "13908315526", "跳过", "提交"]
 
 
@@ -105,7 +105,7 @@ def test_a_scheduler_down_for_a_while_sends_one_reminder_not_the_stale_ones(issu
 
 
 def test_no_reminder_at_night_one_due_then_goes_out_in_the_morning(chat, work, clock):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月29日23点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月29日23点 范围 松林村 不审核")
     chat.pushes("zhang_dehua")
     at(clock, 11, 29, 21)
     run(work)
@@ -123,7 +123,7 @@ def test_no_reminder_at_night_one_due_then_goes_out_in_the_morning(chat, work, c
 
 def test_quiet_hours_come_from_the_configuration(chat, runtime, clock):
     late_evening = TimedWork(runtime, SchedulerConfig(quiet_start="20:00", quiet_end="07:30"), holder="a")
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月29日22点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月29日22点 范围 松林村 不审核")
     chat.pushes("zhang_dehua")
     at(clock, 11, 29, 20)  # the 2-hour reminder falls in these quiet hours
     run(late_evening)
@@ -182,7 +182,7 @@ def test_two_schedulers_at_the_same_moment_remind_once(issued, runtime, engine, 
 
 
 def test_a_task_that_takes_no_late_answers_closes_at_its_deadline(chat, work, clock):
-    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 不收迟报")
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 不收迟报 不审核")
     assert "截止后不再接收" in reply
     chat.say("zhang_dehua", "开始")
     at(clock, 11, 30, 18)
@@ -208,7 +208,7 @@ def test_a_late_answer_completes_the_task_and_the_full_summary_follows(issued, w
 
 
 def test_a_task_can_name_its_own_reminder_hours(chat, work, clock):
-    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 提醒 48小时,3小时")
+    reply = chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 提醒 48小时,3小时 不审核")
     assert "截止前48小时、3小时和截止时提醒未报单位" in reply
     chat.pushes("zhang_dehua")
     at(clock, 11, 28, 18)
@@ -220,4 +220,4 @@ def test_a_task_can_name_its_own_reminder_hours(chat, work, clock):
     at(clock, 11, 30, 15)
     run(work)
     assert "还剩3小时" in chat.pushed_texts("zhang_dehua")[0]
-    assert "没看懂提醒时间“很多次”" in chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 提醒 很多次")
+    assert "没看懂提醒时间“很多次”" in chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 提醒 很多次 不审核")

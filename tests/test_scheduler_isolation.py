@@ -61,8 +61,8 @@ def task_id(runtime, title: str) -> int:
 
 
 def test_a_task_whose_summary_fails_does_not_stop_the_other_deadlines_and_reminders(chat, runtime, work, clock, caplog):
-    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 松林村 汉东村")
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 石庙村")
+    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 松林村 汉东村 不审核")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 石庙村 不审核")
     assert "已提交" in fill(chat, "zhang_dehua", SUBSIDIES)
     damage(runtime, "issues_found")
     broken = task_id(runtime, "残疾人两项补贴情况")
@@ -100,7 +100,7 @@ def test_a_task_whose_summary_fails_does_not_stop_the_other_deadlines_and_remind
 
 
 def test_the_last_submission_stands_when_its_summary_fails_and_the_summary_follows(chat, runtime, work, caplog):
-    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 松林村 汉东村")
+    chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 松林村 汉东村 不审核")
     assert "已提交" in fill(chat, "zhang_dehua", SUBSIDIES)
     damage(runtime, "issues_found")
     chat.pushes("wang_canlian")
@@ -129,8 +129,8 @@ def test_the_last_submission_stands_when_its_summary_fails_and_the_summary_follo
 
 
 def test_a_recurrence_that_fails_does_not_keep_the_others_from_issuing(chat, runtime, work, clock, caplog):
-    assert "每月25日" in chat.say("li_minzheng", "/发布 低保月报 每月25日 截止 次月3日 18:00 范围 松林村")
-    assert "每月25日" in chat.say("wang_canlian", "/发布 残疾人两项补贴情况 每月25日 截止 次月3日 18:00 范围 汉东村")
+    assert "每月25日" in chat.say("li_minzheng", "/发布 低保月报 每月25日 截止 次月3日 18:00 范围 松林村 不审核")
+    assert "每月25日" in chat.say("wang_canlian", "/发布 残疾人两项补贴情况 每月25日 截止 次月3日 18:00 范围 汉东村 不审核")
     with runtime.factory.begin() as session:
         broken = session.scalar(select(Recurrence).order_by(Recurrence.id).limit(1))  # 区民政局's
         broken.issue_time = "25:99"  # a stored time no release could read

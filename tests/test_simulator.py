@@ -61,7 +61,7 @@ def test_a_script_issues_a_task_and_a_filler_answers_it_to_the_summary(database:
         tmp_path / "dibao.txt",
         f"""
         # 区民政局发布，松林村张德华填报
-        li_minzheng: /发布 低保月报 截止 {due.year}年{due.month}月{due.day}日 范围 松林村
+        li_minzheng: /发布 低保月报 截止 {due.year}年{due.month}月{due.day}日 范围 松林村 不审核
 
         zhang_dehua: 开始
         # 台账里已有松林村的在保低保户数，确认后接着填

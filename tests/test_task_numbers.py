@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import SchedulerConfig
 from scheduler.jobs import TimedWork
 
-ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村"
+ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核"
 
 
 def twins(chat) -> None:
@@ -44,13 +44,13 @@ def test_a_filler_can_tell_two_alike_tasks_apart_in_every_message(chat, runtime,
 
 
 def test_wecom_delivers_both_notices_of_two_alike_tasks(world):
-    world.say("li_minzheng", "/发布 低保月报 截止 后天18点 范围 松林村")
+    world.say("li_minzheng", "/发布 低保月报 截止 后天18点 范围 松林村 不审核")
     [first] = world.texts("zhang_dehua")
     for answer in ["开始", "确认", "350", "3", "1", "15000", "是", "13908315526", "跳过", "提交"]:
         world.say("zhang_dehua", answer)
     # Reported, and sent again on purpose: without its number, the notice would be the first one word for word,
     # and WeCom's duplicate check (enable_duplicate_check) would drop it within half an hour.
-    world.say("li_minzheng", "/发布 低保月报 截止 后天18点 范围 松林村")
+    world.say("li_minzheng", "/发布 低保月报 截止 后天18点 范围 松林村 不审核")
     assert "已发布《低保月报》（任务#2）" in world.say("li_minzheng", "确认发布")[0]
     [second] = world.texts("zhang_dehua")
     assert "（任务#1）" in first and "（任务#2）" in second

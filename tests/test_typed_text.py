@@ -23,7 +23,7 @@ FULL_WIDTH_ANSWERS = ["１２０", "３５０", "３", "１", "１５０００",
 
 def report_with_remark(chat, remark: str) -> str:
     """张德华 fills 低保月报 for 松林村 with full-width numbers and `remark` as 备注; the review."""
-    chat.say("li_minzheng", "／发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "／发布 低保月报 截止 11月30日18点 范围 松林村 不审核")
     assert "第1/8题" in chat.say("zhang_dehua", "开始")
     for answer in FULL_WIDTH_ANSWERS:
         chat.say("zhang_dehua", answer)
@@ -51,7 +51,7 @@ def test_a_text_answer_reaches_the_summary_exactly_as_typed(chat, runtime, remar
 
 def test_full_width_commands_control_words_and_options_still_work(chat):
     assert "可以使用" in chat.say("zhang_dehua", "／帮助")
-    chat.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 石庙村")
+    chat.say("wang_canlian", "/发布 残疾人两项补贴 截止 12月5日 范围 石庙村 不审核")
     chat.say("chen_guoping", "开始")
     for answer in ("１２", "５", "８６００", "２０２４年１１月２０日"):
         chat.say("chen_guoping", answer)
@@ -68,7 +68,7 @@ def test_full_width_commands_control_words_and_options_still_work(chat):
 
 
 def test_a_roster_name_typed_in_chat_is_kept_as_typed(chat, runtime):
-    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 不审核")
     chat.say("zhang_dehua", "开始")
     chat.say("zhang_dehua", "全部确认")
     chat.say("zhang_dehua", "添加")
@@ -99,7 +99,7 @@ def test_a_control_character_in_an_answer_is_dropped_and_submit_and_summary_work
 
 
 def test_control_characters_do_not_hide_a_command_or_a_number(chat, ledger_without_dibao):
-    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核")
     assert "可以使用" in chat.say("zhang_dehua", "\x00/帮助")
     chat.say("zhang_dehua", "开始")
     assert "第2/8题" in chat.say("zhang_dehua", "1\x0120")

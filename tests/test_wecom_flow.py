@@ -80,7 +80,7 @@ def test_forged_foreign_malformed_and_oversized_callbacks_are_refused_and_change
 
 
 def test_a_delivery_repeated_three_times_is_handled_once(world):
-    world.say("li_minzheng", "/发布 低保月报 截止 后天18点 范围 松林村")
+    world.say("li_minzheng", "/发布 低保月报 截止 后天18点 范围 松林村 不审核")
     world.take("zhang_dehua")
     world.emulator.member_says("zhang_dehua", "开始", msg_id="CAIQ5LbzswYY__8BIAIqBmhlbGxv")
     for _ in range(2):
@@ -91,7 +91,7 @@ def test_a_delivery_repeated_three_times_is_handled_once(world):
 
 
 def test_a_report_filled_in_wecom_with_buttons_ends_with_the_summary_file(world):
-    issued = world.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天18点 范围 石庙村")
+    issued = world.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天18点 范围 石庙村 不审核")
     assert "已发布《残疾人两项补贴情况》" in issued[0]
     [push] = world.texts("chen_guoping")
     assert "【区残联】发布了《残疾人两项补贴情况》" in push
