@@ -54,7 +54,8 @@ FAMILY = Template(
 def family(chat, runtime, clock):
     """家庭情况调查 issued to 松林村 (张德华), who has opened it."""
     register(runtime, clock, FAMILY)
-    assert "已发布《家庭情况调查》" in chat.say("li_minzheng", "/发布 家庭情况调查 截止 11月30日18点 范围 松林村 不审核")
+    issued = chat.say("li_minzheng", "/发布 家庭情况调查 截止 11月30日18点 范围 松林村 不审核")
+    assert "已发布《家庭情况调查》" in issued
     return chat
 
 

@@ -126,7 +126,8 @@ def test_an_issuer_without_a_department_is_still_told_to_ask_the_admin(chat, run
     with runtime.factory.begin() as session:
         person = session.scalar(select(Person).where(Person.account == "hu_xiaoyan"))
         person.roles.append(PersonRole(role=Role.ISSUER))
-    assert chat.say("hu_xiaoyan", "/发布 低保月报 截止 明天17:00 不审核") == "您没有所属部门，不能发布任务。请联系管理员。"
+    refused = chat.say("hu_xiaoyan", "/发布 低保月报 截止 明天17:00 不审核")
+    assert refused == "您没有所属部门，不能发布任务。请联系管理员。"
     assert tasks(runtime) == []
 
 

@@ -64,7 +64,8 @@ def test_a_monthly_report_issues_each_period_once_with_its_own_deadline(chat, ru
 
 
 def test_a_town_department_s_recurring_report_goes_to_its_villages(chat, runtime, work, town_office, clock):
-    assert "发给朱沱镇下辖各单位。" in chat.say(town_office, "/发布 残疾人两项补贴情况 每月25日 截止 次月3日 18:00 不审核")
+    issued = chat.say(town_office, "/发布 残疾人两项补贴情况 每月25日 截止 次月3日 18:00 不审核")
+    assert "发给朱沱镇下辖各单位。" in issued
     at(clock, 2024, 12, 25, 9)
     run(work)
     assert len(tasks_of(runtime)) == 1
@@ -167,7 +168,11 @@ def test_month_ends_and_periods():
             "12月25日（周三）09:00",
         ),
         ("/发布 低保月报 每周五 截止 本周一 范围 松林村 不审核", "11月29日（周五）09:00", "11月25日（周一）18:00"),
-        ("/发布 低保月报 每个工作日 10:00 截止 当天9:00 范围 松林村 不审核", "11月29日（周五）10:00", "11月29日（周五）09:00"),
+        (
+            "/发布 低保月报 每个工作日 10:00 截止 当天9:00 范围 松林村 不审核",
+            "11月29日（周五）10:00",
+            "11月29日（周五）09:00",
+        ),
         # Fine in November (30日 falls on the 30th both ways), not in December: every coming period is checked.
         ("/发布 低保月报 每月31日 截止 当月30日 范围 松林村 不审核", "12月31日（周二）09:00", "12月30日（周一）18:00"),
     ],

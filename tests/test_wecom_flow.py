@@ -176,3 +176,29 @@ SAMPLE_ENVELOPE = (
     "wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZ"
     "ZIs2pDBS8R07+qN+E7Q==]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>"
 )
+
+
+def test_a_reviewer_decides_by_the_buttons_of_the_review_card(world):
+    world.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天18点 范围 石庙村")
+    world.say("chen_guoping", "开始")
+    for answer in ["12", "5", "8600", "2024-11-20", "1", "1", "110102199101010078", "13650238871"]:
+        world.say("chen_guoping", answer)
+    assert "等待朱沱镇审核" in world.say("chen_guoping", "提交")[0]
+    received = world.take("zhou_jianguo")
+    request = next(m for m in received if m["msgtype"] == "text")["text"]["content"]
+    assert request.startswith("【待审核】永川区/朱沱镇/石庙村 陈国平 提交了《残疾人两项补贴情况》（任务#1）：")
+    assert "7. 抽查对象身份证号：1101**********0078" in request  # masked in the push
+    card = next(m for m in received if m["msgtype"] == "template_card")["template_card"]
+    assert [b["text"] for b in card["button_list"]] == ["通过", "退回"]
+
+    world.emulator.member_clicks_card("zhou_jianguo", card["task_id"], "退回", response_code="rc-r1")
+    world.settle()
+    assert world.texts("zhou_jianguo") == [
+        "永川区/朱沱镇/石庙村：" + "请回复退回原因；只退回几题就写题号，例如：第3题 第5题 户数与台账不符。"
+    ]
+    [returned] = world.say("zhou_jianguo", "第3题 发放金额与花名册不符")
+    assert returned == "已退回：永川区/朱沱镇/石庙村 《残疾人两项补贴情况》（任务#1）（第3题），已通知填报人重填。"
+    assert "需要重填：第3题" in world.texts("chen_guoping")[0]
+
+    wait_for(lambda: world.emulator.card_updates)
+    assert "退回" in str(world.emulator.card_updates[-1])  # the card now shows the choice, its buttons gone

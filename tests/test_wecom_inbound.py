@@ -118,7 +118,7 @@ def test_button_card_click_answers_its_question():
     assert inbound.key == "event:hu_xiaoyan:1700000000:template_card_event:c12p3-a1b2:是"
     assert inbound.incoming.button == ButtonClick(token="c12p3", value="是")
     assert inbound.incoming.text == "是"
-    assert inbound.card_update == CardUpdate("hu_xiaoyan", "rc-77", "是")
+    assert inbound.card_update == CardUpdate("hu_xiaoyan", "rc-77", "是", "c12p3-a1b2")
 
 
 def test_vote_card_with_one_option():

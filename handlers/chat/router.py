@@ -48,7 +48,7 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     current = machine.focused_conversation(ctx, person)
     offered = todos.take_offer(focus, current)
     if incoming.button is not None:
-        if incoming.button.token.startswith("review:"):
+        if review.is_review_button(incoming.button.token):
             return review.click(ctx, person, incoming.button.token, incoming.button.value)
         return buttons.click(ctx, person, incoming.button)
     if incoming.unsupported:

@@ -84,10 +84,11 @@ def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str]
             focus.pending = pending
             return None
         step = ctx.session.get(ReviewStep, pending["reason_for"])
-        focus.pending = {**pending, "reason_for": None}
+        listing = bool(pending.get("queue"))  # a press while working through /审核: the next one follows
+        focus.pending = {**pending, "reason_for": None} if listing else None
         if step is None:
             return [t.STALE_REVIEW_BUTTON]
-        return [decide_return(ctx, person, step, typed, focus)]
+        return [decide_return(ctx, person, step, typed, focus if listing else None)]
     if pending is not None and pending.get("confirm_all"):
         focus.pending = {**pending, "confirm_all": False}
         if text in t.CONFIRM_WORDS:
@@ -188,9 +189,14 @@ def approve_all(ctx: Context, person: Person, queue: list[int], focus: ChatFocus
     return t.approved_all(approved, skipped)
 
 
+def is_review_button(token: str) -> bool:
+    """Is this the token of a review request's buttons (rv12) rather than of a form question (c3p4)?"""
+    return token.startswith(flow.TOKEN_PREFIX) and token.removeprefix(flow.TOKEN_PREFIX).isdigit()
+
+
 def click(ctx: Context, person: Person, token: str, value: str) -> list[str]:
     """A press on a review request's button: 通过 decides, 退回 asks for the reason (and question numbers)."""
-    step_id = token.removeprefix("review:")
+    step_id = token.removeprefix(flow.TOKEN_PREFIX)
     step = ctx.session.get(ReviewStep, int(step_id)) if step_id.isdigit() else None
     if step is None or not flow.may_decide(ctx, person, step):
         return [t.NOT_YOUR_REVIEW if step is not None else t.STALE_REVIEW_BUTTON]

@@ -35,6 +35,8 @@ from ledger_store.models import (
 from ledger_store.org import unit_path
 from ledger_store.outbox import Buttons, Option, enqueue
 
+# A review request's buttons are named rv<step id>: letters and digits only, as every platform's card ids allow.
+TOKEN_PREFIX = "rv"
 BUTTONS = (Option(t.APPROVE_BUTTON, t.APPROVE_BUTTON), Option(t.RETURN_BUTTON, t.RETURN_BUTTON))
 
 
@@ -108,7 +110,7 @@ def submitted(ctx: Context, person: Person, assignment: Assignment, submission: 
 def ask(ctx: Context, step: ReviewStep, previous: ReviewStep | None, only: Person | None = None) -> None:
     """Push the review request to the step's reviewers (or to `only`, the one who returned it), with buttons."""
     text = request_text(ctx, step, previous)
-    buttons = Buttons(f"review:{step.id}", BUTTONS)
+    buttons = Buttons(f"{TOKEN_PREFIX}{step.id}", BUTTONS)
     for reviewer in [only] if only is not None else told(ctx, step):
         key = f"review:{step.id}:{reviewer.id}"
         enqueue(ctx.session, person_id=reviewer.id, dedupe_key=key, now=ctx.now(), text=text, buttons=buttons)

@@ -33,6 +33,7 @@ class CardUpdate:
     user_id: str
     response_code: str
     chosen: str
+    task_id: str = ""  # the card clicked: its labels are looked up by it, not by the member's latest card
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _event(data: dict[str, Any], user_id: str, create_time: str) -> Inbound:
     button = ButtonClick(token=token_of_task_id(task_id), value=value)
     incoming = Incoming(PLATFORM, user_id, value, message_id=key, button=button)
     response_code = _text(data, "ResponseCode")
-    update = CardUpdate(user_id, response_code, value) if response_code else None
+    update = CardUpdate(user_id, response_code, value, task_id) if response_code else None
     return Inbound(key, incoming, card_update=update)
 
 

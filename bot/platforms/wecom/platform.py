@@ -123,7 +123,7 @@ class WeComPlatform:
 
     def update_card(self, update: CardUpdate) -> None:
         """Turn the clicked card's buttons into a disabled "已选择：…" naming the member's choice."""
-        labels = self.client.session.get(self._labels_key(update.user_id)) or {}
+        labels = self.client.session.get(self._labels_key(update.user_id, update.task_id)) or {}
         chosen = labels.get(update.chosen) or "、".join(labels.get(value, value) for value in update.chosen.split())
         replace_name = texts.chosen(chosen)
         self._call(
@@ -178,9 +178,11 @@ class WeComPlatform:
             ]
             body["checkbox"] = {"question_key": card.token, "option_list": options, "mode": int(card.multiple)}
             body["submit_button"] = {"text": texts.SUBMIT, "key": f"submit-{task_id}"}
-        # A click brings back only the value: remember the labels so the card can say what was chosen.
+        # A click brings back only the value: remember the card's labels so it can say what was chosen (by card, as
+        # the next question's card may already be out when the click's update is made).
         for recipient in recipients:
-            self.client.session.set(self._labels_key(recipient.user_id), dict(card.options), CARD_SECONDS)
+            key = self._labels_key(recipient.user_id, task_id)
+            self.client.session.set(key, dict(card.options), CARD_SECONDS)
         return body, text
 
     def _media_id(self, message: Outgoing) -> str:
@@ -193,8 +195,8 @@ class WeComPlatform:
             self.client.session.set(key, media_id, MEDIA_REUSE_SECONDS)
         return media_id
 
-    def _labels_key(self, user_id: str) -> str:
-        return f"{self.config.corp_id}_card_labels_{user_id.lower()}"
+    def _labels_key(self, user_id: str, task_id: str) -> str:
+        return f"{self.config.corp_id}_card_labels_{user_id.lower()}_{task_id}"
 
     def _media_key(self, message: Outgoing) -> str:
         head = f"{file_name(message)}\0{message.file_key or ''}\0".encode()

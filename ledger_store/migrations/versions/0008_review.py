@@ -46,8 +46,12 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("reopened", sa.JSON(), nullable=True),
         sa.Column("superseded_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["assignment_id"], ["assignments.id"], name="fk_review_steps_assignment_id_assignments"),
-        sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"], name="fk_review_steps_submission_id_submissions"),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"], ["assignments.id"], name="fk_review_steps_assignment_id_assignments"
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"], ["submissions.id"], name="fk_review_steps_submission_id_submissions"
+        ),
         sa.ForeignKeyConstraint(
             ["reviewer_unit_id"], ["org_units.id"], name="fk_review_steps_reviewer_unit_id_org_units"
         ),
