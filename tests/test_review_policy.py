@@ -131,3 +131,15 @@ def test_review_walks_through_the_list_oldest_first_and_stops_on_cancel(chat, cl
     assert "【待审核】永川区/朱沱镇/松林村" in decided  # the one put back comes next
     assert chat.say("zhou_jianguo", "取消") == "好的，先不审了。发 /审核 可继续。"
     assert chat.say("zhou_jianguo", "/审核").startswith("等您审核的报送共 1 份")
+
+
+def test_a_return_after_the_deadline_of_a_task_without_late_answers_can_still_be_filled(chat, clock):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月28日18点 范围 松林村 不收迟报")
+    fill_dibao(chat, "zhang_dehua")
+    clock.advance(hours=10)  # past the deadline: the task takes no new answers
+    chat.say("zhou_jianguo", "退回 第2题 人数和花名册对不上")
+    assert "需要重填：第2题 在保低保人数" in chat.pushed_texts("zhang_dehua")[-1]
+    reopened = chat.say("zhang_dehua", "开始")
+    assert "第2/8题" in reopened and "已截止" not in reopened
+    chat.say("zhang_dehua", "349")
+    assert "已重新提交" in chat.say("zhang_dehua", "提交")

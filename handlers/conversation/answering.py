@@ -34,7 +34,7 @@ def answer(ctx: Context, person: Person, conversation: Conversation, typed: str)
     Words are recognised in the folded text; a text answer is stored as it was typed.
     """
     task = conversation.assignment.task
-    if is_closed(ctx, task):
+    if is_closed(ctx, conversation.assignment):
         return [closed(ctx, person, task)]
     word = fold(typed)
     fields = fields_of(task.form_version)

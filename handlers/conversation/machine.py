@@ -47,7 +47,7 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
         select(Conversation).where(Conversation.person_id == person.id, Conversation.assignment_id == assignment.id)
     )
     task = assignment.task
-    if is_closed(ctx, task):
+    if is_closed(ctx, assignment):
         return [deadlines.closed_reply(ctx, task)]
     fields = fields_of(task.form_version)
     total = len(question_numbers(fields))

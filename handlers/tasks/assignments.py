@@ -10,6 +10,7 @@ from handlers.core.context import Context
 from ledger_store.models import (
     FILLER_OWES,
     Assignment,
+    AssignmentStatus,
     Person,
     ReportTask,
 )
@@ -44,10 +45,14 @@ def open_counts(ctx: Context, person_ids: set[int]) -> collections.Counter[int]:
 def _still_open(ctx: Context) -> tuple[ColumnElement[bool], ...]:
     """SQL for "the filler owes this assignment (joined to its task) an answer and its task still takes answers"
     (not submitted, or returned by a reviewer; one waiting on a reviewer is not the filler's to touch)."""
-    still_taking = or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now())
+    returned = Assignment.status == AssignmentStatus.RETURNED  # a reviewer asked for it: it is taken even late
+    still_taking = or_(ReportTask.accepts_late, ReportTask.deadline > ctx.now(), returned)
     return Assignment.status.in_(FILLER_OWES), still_taking
 
 
-def is_closed(ctx: Context, task: ReportTask) -> bool:
-    """Has the task stopped taking answers (its deadline passed and it takes no late ones)?"""
-    return not task.accepts_late and task.deadline <= ctx.now()
+def is_closed(ctx: Context, assignment: Assignment) -> bool:
+    """Has the task stopped taking this unit's answers (its deadline passed and it takes no late ones)? A
+    submission a reviewer returned is taken back whenever: the reviewer asked for it."""
+    task = assignment.task
+    late = not task.accepts_late and task.deadline <= ctx.now()
+    return late and assignment.status != AssignmentStatus.RETURNED
