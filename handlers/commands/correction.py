@@ -20,7 +20,7 @@ from handlers.forms.registry import fields_of
 from handlers.ledgers.links import links_of
 from handlers.review import correction, flow
 from handlers.tasks.progress import state_name
-from handlers.texts import review as t
+from handlers.texts import signoff as t
 from handlers.texts.reporting import task_name
 from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask, ReviewDecision, ReviewPolicy, Role
 from ledger_store.org import unit_path

@@ -23,7 +23,8 @@ from handlers.ledgers.prefill import storable
 from handlers.review.content import canonical, digest
 from handlers.tasks.signoff import shown
 from handlers.tasks.submissions import answer_value, typed_answer
-from handlers.texts import review as t
+from handlers.texts import review as review_texts
+from handlers.texts import signoff as t
 from handlers.texts.reporting import task_name
 from ledger_store import audit
 from ledger_store.ledgers import get_record, is_unit_ledger, write_values
@@ -112,7 +113,7 @@ def correct(ctx: Context, person: Person, correction: Correction) -> str:
                  old={"field": field.name, "value": old_value, "round": old_step.round, "digest": old_step.digest},
                  new={"field": field.name, "value": new_value, "round": step.round, "digest": step.digest,
                       "changed": changed, "reason": correction.reason})  # fmt: skip
-    change = t.change_line(t.question_label(correction.number, field.label), shown(field, old_value),
+    change = t.change_line(review_texts.question_label(correction.number, field.label), shown(field, old_value),
                            shown(field, new_value))  # fmt: skip
     notice = t.corrected_notice(name, person.name, task.department.name, change, correction.reason)
     enqueue(ctx.session, person_id=old_step.submitted_by_id, dedupe_key=f"corrected:{step.id}", now=ctx.now(),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from handlers.review.content import canonical, digest
 from handlers.tasks.progress import state_name
 from handlers.tasks.signoff import steps_of_task, valid_round
-from handlers.texts import review as t
+from handlers.texts import signoff as t
 from handlers.texts.reporting import task_name
 from ledger_store.models import ReportTask, ReviewPolicy, Submission
 from ledger_store.org import unit_path

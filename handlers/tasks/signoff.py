@@ -19,7 +19,8 @@ from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import Field
 from handlers.forms.registry import fields_of
 from handlers.tasks.progress import state_name
-from handlers.texts import review as t
+from handlers.texts import review as review_texts
+from handlers.texts import signoff as t
 from handlers.texts import summary as s
 from ledger_store.models import Assignment, ReportTask, ReviewDecision, ReviewStep
 from ledger_store.org import unit_path
@@ -128,7 +129,7 @@ def signed_row(
     department = task.department.name
     reviewers = [
         t.signoff_reviewer(
-            t.reviewer_name(step.reviewer_unit.name if step.reviewer_unit else None, department),
+            review_texts.reviewer_name(step.reviewer_unit.name if step.reviewer_unit else None, department),
             step.decided_by.name if step.decided_by else "",
             signed.correction,
         )
@@ -155,7 +156,7 @@ def correction_note(signed: SignedRound, fields: dict[str, Field]) -> str:
 
 def shown(field: Field, stored: object) -> str:
     """A stored answer as chat shows it; （未填） for none."""
-    return t.EMPTY_ANSWER if stored is None else format_answer(field, from_json(field, stored))
+    return review_texts.EMPTY_ANSWER if stored is None else format_answer(field, from_json(field, stored))
 
 
 def local(ctx: Context, stored: datetime | None) -> datetime | None:

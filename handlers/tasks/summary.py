@@ -24,7 +24,7 @@ from handlers.tasks.burden import Totals, add_up, minutes
 from handlers.tasks.progress import state_name
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
-from handlers.texts import review as rt
+from handlers.texts import signoff as signoff_texts
 from handlers.texts import summary as s
 from ledger_store.file_names import stamped_name
 from ledger_store.models import Assignment, AssignmentStatus, ReportTask, ReviewPolicy, RosterRow, Submission
@@ -83,7 +83,7 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     others = [SheetData(s.MISSING_SHEET, [s.NUMBER, s.UNIT, s.FILLER, s.STATUS], missing_rows)]
     if task.review != ReviewPolicy.NONE:
         signed = signoff.signoff_rows(ctx, task)
-        others.append(SheetData(rt.SIGNOFF_SHEET, signoff.HEADER, signed, signoff.DATE_FORMATS))
+        others.append(SheetData(signoff_texts.SIGNOFF_SHEET, signoff.HEADER, signed, signoff.DATE_FORMATS))
     others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
     figures = add_up(submission for submission, _ in answers.values())
     spared = burden_sheet(task, answers, figures)
