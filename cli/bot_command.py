@@ -1,4 +1,5 @@
-"""`python -m bot`: the demos, the chat simulator, the imports, the server, the WeCom emulator and contacts sync."""
+"""`python -m bot`: the demos, the chat simulator, the imports, the server, the WeCom emulator, contacts sync and
+the check of review digests."""
 
 from __future__ import annotations
 
@@ -190,6 +191,34 @@ def import_ledger_file(ledger: str, file: Path, errors: Path | None, config_path
     bar.close()
     print(report.summary())
     return 0 if not report.problem and not report.invalid else 1
+
+
+@command_line.command("verify-digest")
+@click.option("--task", "task_id", type=int, required=True, metavar="N", help="任务编号，如 12（任务#12）")
+@click.option("--unit", metavar="NAME", help="只核对这个单位（单位名称，如 松林村）")
+@config_option
+def verify_digest(task_id: int, unit: str | None, config_path: Path | None) -> int:
+    """核对审核签字的摘要（SHA-256）。
+
+    \b
+    按数据库里保存的报送重新计算每个已审核通过单位的规范内容和摘要，
+    与签字时记下的摘要逐一比对，打印两者和“一致”或“不一致”。
+    有任何不一致，退出码为 1；找不到任务或单位，退出码为 2。
+    规范内容怎样算见 README“审核上报”。
+    """
+    from handlers.review.verification import report_lines, verify
+
+    database = open_database(configuration(config_path))
+    try:
+        with make_session_factory(database)() as session:
+            result = verify(session, task_id, unit)
+    finally:
+        database.dispose()
+    if isinstance(result, str):
+        print(result, file=sys.stderr)
+        return 2
+    print("\n".join(report_lines(result)))
+    return 1 if any(check.agrees is False for check in result.checks) else 0
 
 
 @command_line.command()

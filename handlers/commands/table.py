@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from handlers.commands import (
+    correction,
     delivery,
     issue,
     ledger_permissions,
@@ -26,6 +27,7 @@ from handlers.texts import ledger_access as at
 from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
 from handlers.texts import review as rvt
+from handlers.texts import signoff as signoff_texts
 from ledger_store.models import Person, Role
 
 
@@ -113,6 +115,7 @@ COMMANDS: tuple[Command, ...] = (
         ("统计", "stats"), Role.ISSUER, "/统计 [任务]：填报负担，问了几题、台账带出几项、用时", task_status.show_burden
     ),
     Command(("审核", "review"), Role.REVIEWER, rvt.REVIEW_HELP, review.review, also=(Role.ISSUER,)),
+    Command(("更正", "correct"), Role.ISSUER, signoff_texts.CORRECT_HELP, correction.run, typed=True),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledgers.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledgers.export),
     Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),

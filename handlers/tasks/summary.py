@@ -1,9 +1,11 @@
-"""The summary workbook of a task: 汇总 with a row per target unit and totals, 未报送 with who is missing."""
+"""The summary workbook of a task: 汇总 with a row per target unit and totals, 未报送 with who is missing, and for
+a reviewed task 审核签字 with who approved each unit, when, and the digest of what they signed."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import Decimal
 
@@ -17,10 +19,12 @@ from handlers.core.context import Context
 from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
+from handlers.tasks import signoff
 from handlers.tasks.burden import Totals, add_up, minutes
 from handlers.tasks.progress import state_name
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
+from handlers.texts import signoff as signoff_texts
 from handlers.texts import summary as s
 from ledger_store.file_names import stamped_name
 from ledger_store.models import Assignment, AssignmentStatus, ReportTask, ReviewPolicy, RosterRow, Submission
@@ -77,6 +81,9 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     missing = [a for a in task.assignments if a.status != AssignmentStatus.SUBMITTED]
     missing_rows = [missing_row(number, a) for number, a in enumerate(missing, start=1)]
     others = [SheetData(s.MISSING_SHEET, [s.NUMBER, s.UNIT, s.FILLER, s.STATUS], missing_rows)]
+    if task.review != ReviewPolicy.NONE:
+        signed = signoff.signoff_rows(ctx, task)
+        others.append(SheetData(signoff_texts.SIGNOFF_SHEET, signoff.HEADER, signed, signoff.DATE_FORMATS))
     others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
     figures = add_up(submission for submission, _ in answers.values())
     spared = burden_sheet(task, answers, figures)
@@ -96,11 +103,12 @@ def file_name(ctx: Context, task: ReportTask) -> str:
 
 @dataclass(frozen=True)
 class SheetData:
-    """A plain sheet of the workbook: its title, header and rows."""
+    """A plain sheet of the workbook: its title, header, rows and the number formats of its date columns."""
 
     title: str
     header: list[str]
     rows: list[list[object]]
+    formats: dict[int, str] = dataclass_field(default_factory=dict)  # 0-based column -> number format
 
 
 def write_workbook(
@@ -129,7 +137,7 @@ def write_workbook(
         prepare_sheet(sheet, [data.header, *data.rows])
         sheet.append(header_cells(sheet, data.header))
         for row in data.rows:
-            sheet.append(row_cells(sheet, row))
+            sheet.append(row_cells(sheet, row, data.formats))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
