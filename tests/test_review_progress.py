@@ -1,0 +1,138 @@
+"""Where reviewed reports stand, and reviewers kept moving: /进度 counts each state and names the units waiting
+on a reviewer, /待办 shows a filler what came back to her, a reviewer is reminded once of what waited too long,
+the deadline's digest names who holds submissions up, and /统计 and the 填报负担 sheet measure the review.
+
+The clock starts on Thursday 2024-11-28 10:00 (Chongqing); tests move it and run the scheduler's work by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import SchedulerConfig
+from ledger_store.org_import import import_org
+from scheduler.jobs import TimedWork
+
+TZ = ZoneInfo("Asia/Shanghai")
+ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 石庙村"
+DIBAO = ["120", "350", "3", "1", "15000", "是", "13908315526", "跳过", "提交"]
+
+
+def at(clock, month: int, day: int, hour: int, minute: int = 0) -> None:
+    """Set the clock to a local time in 2024."""
+    clock.set(datetime(2024, month, day, hour, minute, tzinfo=TZ).astimezone(UTC))
+
+
+def fill(chat, account: str) -> str:
+    """The whole 低保月报 answered and submitted; the reply to 提交."""
+    for answer in ["开始", *DIBAO]:
+        reply = chat.say(account, answer)
+    return reply
+
+
+@pytest.fixture
+def issued(chat, ledger_without_dibao):
+    chat.say("li_minzheng", ISSUE)
+    for account in ("li_minzheng", "zhou_jianguo", "zhang_dehua", "luo_xiuying", "chen_guoping"):
+        chat.pushes(account)
+    return chat
+
+
+@pytest.fixture
+def work(runtime):
+    return TimedWork(runtime, SchedulerConfig(), holder="scheduler")
+
+
+def run(work: TimedWork) -> None:
+    """One tick of the timed work and one drain of the outbox, as the scheduler's jobs do."""
+    work.tick()
+    work.drain()
+
+
+def test_progress_counts_each_state_and_names_the_units_waiting_on_a_reviewer_oldest_first(issued, clock):
+    chat = issued
+    fill(chat, "zhang_dehua")
+    clock.advance(hours=3)
+    fill(chat, "luo_xiuying")
+    chat.say("chen_guoping", "开始")
+    chat.say("chen_guoping", "120")
+    clock.advance(hours=2)
+
+    assert chat.say("li_minzheng", "/进度") == (
+        "《低保月报》#1：已通过 0/3，11月30日（周六）18:00截止（还剩2天3小时）。\n"
+        "未开始 0，填写中 1，待审核 2，已退回 0，已通过 0。\n"
+        "等审核（等得最久的在前）：\n"
+        "· 永川区/朱沱镇/松林村 张德华：等朱沱镇审核，已等5小时\n"
+        "· 永川区/朱沱镇/汉东村 罗秀英：等朱沱镇审核，已等2小时\n"
+        "未报：\n"
+        "· 永川区/朱沱镇/石庙村 陈国平（填到第2/8题）"
+    )
+
+    chat.say("zhou_jianguo", "/审核")
+    assert "已退回" in chat.say("zhou_jianguo", "退回 第3题 户数不对")  # the oldest: 松林村
+    assert "已通过" in chat.say("zhou_jianguo", "通过")  # then 汉东村
+    assert chat.say("li_minzheng", "/进度 1") == (
+        "《低保月报》#1：已通过 1/3，11月30日（周六）18:00截止（还剩2天3小时）。\n"
+        "未开始 0，填写中 1，待审核 0，已退回 1，已通过 1。\n"
+        "未报：\n"
+        "· 永川区/朱沱镇/松林村 张德华（已退回）\n"
+        "· 永川区/朱沱镇/石庙村 陈国平（填到第2/8题）"
+    )
+
+
+def test_progress_lists_at_most_15_waiting_units_like_the_missing_ones(chat, runtime, clock, tmp_path):
+    rows = "".join(f"新村{n},朱沱镇,村,填报员{n},filler_{n},填报员\n" for n in range(1, 17))
+    path = tmp_path / "villages.csv"
+    path.write_text("单位,上级单位,层级,姓名,账号,角色\n" + rows, encoding="utf-8")
+    with runtime.factory.begin() as session:
+        assert import_org(session, path).errors == []
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 " + " ".join(f"新村{n}" for n in range(1, 17)))
+    for n in range(1, 17):
+        fill(chat, f"filler_{n}")
+        clock.advance(minutes=1)
+
+    lines = chat.say("li_minzheng", "/进度").split("\n")
+    assert lines[1] == "未开始 0，填写中 0，待审核 16，已退回 0，已通过 0。"
+    assert lines[3] == "· 永川区/朱沱镇/新村1 填报员1：等朱沱镇审核，已等16分钟"
+    assert lines[17] == "· 永川区/朱沱镇/新村15 填报员15：等朱沱镇审核，已等2分钟"
+    assert lines[18:] == ["……另有1个单位等审核，完整名单见“/汇总 1”的“未报送”表。"]
+
+
+def test_a_task_with_department_acceptance_counts_待验收_and_names_the_department(chat, ledger_without_dibao, clock):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 审核 区级")
+    fill(chat, "zhang_dehua")
+    chat.say("zhou_jianguo", "通过")
+    clock.advance(minutes=35)
+
+    reply = chat.say("li_minzheng", "/进度")
+    assert "未开始 0，填写中 0，待审核 0，待验收 1，已退回 0，已通过 0。" in reply
+    assert "· 永川区/朱沱镇/松林村 张德华：等区民政局验收，已等35分钟" in reply
+    assert "未报" not in reply
+    chat.say("li_minzheng", "通过")
+    assert chat.say("li_minzheng", "/进度").endswith("已通过 1。\n全部已通过。")
+
+
+def test_a_task_without_review_keeps_its_progress_as_it_was(chat, ledger_without_dibao):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村 不审核")
+    fill(chat, "zhang_dehua")
+
+    assert chat.say("li_minzheng", "/进度") == (
+        "《低保月报》#1：已报 1/2，11月30日（周六）18:00截止（还剩2天8小时）。\n"
+        "未报：\n"
+        "· 永川区/朱沱镇/汉东村 罗秀英（未开始）"
+    )
+
+
+def test_todo_tells_a_filler_her_returned_report_waits_on_her_and_why(issued, clock):
+    chat = issued
+    fill(chat, "zhang_dehua")
+    chat.say("zhou_jianguo", "退回 第3题 第5题 户数与台账不符")
+
+    assert chat.say("zhang_dehua", "/待办") == (
+        "您的待办：\n"
+        "1. 《低保月报》（任务#1）已退回：户数与台账不符，请改正后重新提交；11月30日（周六）18:00截止（还剩2天8小时）\n"
+        "回复“开始”填写。"
+    )
