@@ -7,12 +7,13 @@ The clock starts on Thursday 2024-11-28 10:00 (Chongqing); tests move it and run
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import SchedulerConfig
+from bot.config import ReviewConfig, SchedulerConfig, load_config
 from ledger_store.org_import import import_org
 from scheduler.jobs import TimedWork
 
@@ -136,3 +137,91 @@ def test_todo_tells_a_filler_her_returned_report_waits_on_her_and_why(issued, cl
         "1. 《低保月报》（任务#1）已退回：户数与台账不符，请改正后重新提交；11月30日（周六）18:00截止（还剩2天8小时）\n"
         "回复“开始”填写。"
     )
+
+
+def test_a_reviewer_is_reminded_once_of_what_waited_a_day_in_one_message(issued, work, clock):
+    chat = issued
+    fill(chat, "zhang_dehua")  # Thursday 10:00
+    clock.advance(hours=1)
+    fill(chat, "luo_xiuying")  # Thursday 11:00
+    chat.pushes("zhou_jianguo")  # the two review requests
+
+    at(clock, 11, 29, 9, 59)
+    run(work)
+    assert chat.pushed_texts("zhou_jianguo") == []  # not a day yet
+
+    at(clock, 11, 29, 11)
+    run(work)
+    assert chat.pushed_texts("zhou_jianguo") == [
+        "提醒：以下 2 份报送等您审核已超过 24 小时：\n"
+        "· 永川区/朱沱镇/松林村 张德华 提交的《低保月报》（任务#1）（待审核，已等25小时）\n"
+        "· 永川区/朱沱镇/汉东村 罗秀英 提交的《低保月报》（任务#1）（待审核，已等24小时）\n"
+        "发 /审核 逐份处理。"
+    ]
+    run(work)
+    clock.advance(hours=5)
+    run(work)
+    assert chat.pushed_texts("zhou_jianguo") == []  # never twice
+    assert chat.pushed_texts("li_minzheng") == [] and chat.pushed_texts("hu_xiaoyan") == []
+
+    fill(chat, "chen_guoping")  # Friday 16:00
+    chat.pushes("zhou_jianguo")
+    at(clock, 11, 30, 16)
+    run(work)
+    [later] = chat.pushed_texts("zhou_jianguo")
+    assert later.startswith("提醒：以下 1 份报送等您审核已超过 24 小时：\n· 永川区/朱沱镇/石庙村 陈国平")
+    assert later.endswith("另有 2 份也在等您处理。发 /审核 逐份处理。")
+
+
+def test_no_reminder_in_quiet_hours_it_waits_for_their_end(issued, work, clock):
+    chat = issued
+    at(clock, 11, 28, 23, 30)
+    fill(chat, "zhang_dehua")
+    fill(chat, "luo_xiuying")
+    chat.say("zhou_jianguo", "/审核")
+    chat.say("zhou_jianguo", "退回 第3题 户数不对")  # 松林村 decided within the day: nothing to remind of
+    chat.pushes("zhou_jianguo")
+
+    at(clock, 11, 29, 23, 30)
+    run(work)
+    at(clock, 11, 30, 7, 59)
+    run(work)
+    assert chat.pushed_texts("zhou_jianguo") == []
+
+    at(clock, 11, 30, 8)
+    run(work)
+    [reminder] = chat.pushed_texts("zhou_jianguo")
+    assert "以下 1 份" in reminder and "汉东村 罗秀英" in reminder and "松林村" not in reminder
+
+
+def test_a_department_is_reminded_of_the_town_reports_it_reviews(chat, ledger_without_dibao, work, clock):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 朱沱镇")
+    fill(chat, "hu_xiaoyan")  # a town's own report: the department reviews it
+    chat.pushes("li_minzheng")
+
+    clock.advance(hours=24)
+    run(work)
+    assert chat.pushed_texts("li_minzheng") == [
+        "提醒：以下 1 份报送等您审核已超过 24 小时：\n"
+        "· 永川区/朱沱镇 胡晓燕 提交的《低保月报》（任务#1）（待审核，已等24小时）\n"
+        "发 /审核 逐份处理。"
+    ]
+    assert chat.pushed_texts("zhou_jianguo") == []
+
+
+def test_the_waiting_time_before_a_reminder_comes_from_the_configuration(runtime, issued, clock, tmp_path):
+    path = tmp_path / "bot.toml"
+    path.write_text("[review]\nremind_after_hours = 2\n", encoding="utf-8")
+    assert load_config(path, environ={}).review == ReviewConfig(remind_after_hours=2)
+    runtime.config = replace(runtime.config, review=ReviewConfig(remind_after_hours=2))
+    work = TimedWork(runtime, SchedulerConfig(), holder="scheduler")
+    fill(issued, "zhang_dehua")
+    issued.pushes("zhou_jianguo")
+
+    clock.advance(hours=1, minutes=59)
+    run(work)
+    assert issued.pushed_texts("zhou_jianguo") == []
+    clock.advance(minutes=1)
+    run(work)
+    [reminder] = issued.pushed_texts("zhou_jianguo")
+    assert reminder.startswith("提醒：以下 1 份报送等您审核已超过 2 小时：")
