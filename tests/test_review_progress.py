@@ -225,3 +225,18 @@ def test_the_waiting_time_before_a_reminder_comes_from_the_configuration(runtime
     run(work)
     [reminder] = issued.pushed_texts("zhou_jianguo")
     assert reminder.startswith("提醒：以下 1 份报送等您审核已超过 2 小时：")
+
+
+def test_the_deadline_digest_names_the_reviewers_holding_submissions_up(chat, ledger_without_dibao, work, clock):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 朱沱镇 松林村 汉东村 石庙村")
+    for account in ("zhang_dehua", "luo_xiuying", "hu_xiaoyan"):
+        fill(chat, account)
+    chat.pushes("li_minzheng")
+
+    at(clock, 11, 30, 18)
+    run(work)
+    digest = next(m.text for m in chat.pushes("li_minzheng") if m.text and m.text.startswith("《低保月报》"))
+    assert digest == (
+        "《低保月报》（任务#1）：0/4 已报，本月新增低保户合计 0 户；未报：石庙村；"
+        "待审核：朱沱镇（周建国）2份，区民政局（李敏正）1份"
+    )

@@ -19,11 +19,20 @@ from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.tasks.burden import Totals, add_up, minutes
 from handlers.tasks.progress import state_name
+from handlers.tasks.review_waits import Holdup, holdups
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import summary as s
 from ledger_store.file_names import stamped_name
-from ledger_store.models import Assignment, AssignmentStatus, ReportTask, ReviewPolicy, RosterRow, Submission
+from ledger_store.models import (
+    FILLER_OWES,
+    Assignment,
+    AssignmentStatus,
+    ReportTask,
+    ReviewPolicy,
+    RosterRow,
+    Submission,
+)
 from ledger_store.org import unit_path
 from ledger_store.xlsx_cells import cell, row_cells, sheet_title
 
@@ -83,7 +92,8 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     if spared is not None:
         others.append(spared)
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
-    line = digest(task, fields, totals, missing)
+    held = holdups(ctx, task) if task.review != ReviewPolicy.NONE else []
+    line = digest(task, fields, totals, missing, held)
     if figures.prefilled:
         line += "；" + bt.digest_part(figures.prefilled, figures.asked)
     return Summary(file_name(ctx, task), content, line)
@@ -185,8 +195,9 @@ def missing_row(number: int, assignment: Assignment) -> list[object]:
     return [number, unit_path(assignment.org_unit), assignment.filler.name, state_name(assignment.task, assignment)]
 
 
-def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list) -> str:
-    """《低保月报》（任务#12）：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is)."""
+def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list, held: list[Holdup]) -> str:
+    """《低保月报》（任务#12）：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is: the units
+    whose filler owes an answer, and the reviewers holding the others up)."""
     total = len(task.assignments)
     headline = None
     by_name = {f.name: f for f in fields}
@@ -194,8 +205,11 @@ def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], mi
     if field is not None and field.name in totals:
         headline = t.headline_total(field.label, str(number_cell(totals[field.name])), field.unit)
     line = t.summary_digest(t.task_name(task.title, task.id), total - len(missing), total, headline)
-    if missing:
-        line += "；" + t.missing_units([a.org_unit.name for a in missing])
+    owed = [a.org_unit.name for a in missing if a.status in FILLER_OWES]
+    if owed:
+        line += "；" + t.missing_units(owed)
+    if held:
+        line += "；" + t.held_by_reviewers([t.reviewer_holdup(h.holder, h.people, h.count) for h in held])
     return line
 
 
