@@ -7,11 +7,13 @@ The clock starts on Thursday 2024-11-28 10:00 (Chongqing); tests move it and run
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.config import ReviewConfig, SchedulerConfig, load_config
 from ledger_store.org_import import import_org
@@ -240,3 +242,58 @@ def test_the_deadline_digest_names_the_reviewers_holding_submissions_up(chat, le
         "《低保月报》（任务#1）：0/4 已报，本月新增低保户合计 0 户；未报：石庙村；"
         "待审核：朱沱镇（周建国）2份，区民政局（李敏正）1份"
     )
+
+
+def test_stats_and_the_burden_sheet_measure_the_review_after_one_return(chat, ledger_without_dibao, clock):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 汉东村")
+    chat.say("zhang_dehua", "开始")
+    clock.advance(minutes=4)
+    for answer in DIBAO:
+        chat.say("zhang_dehua", answer)  # 10:04, after 4 minutes
+    chat.say("luo_xiuying", "开始")
+    clock.advance(minutes=6)
+    for answer in DIBAO:
+        chat.say("luo_xiuying", answer)  # 10:10, after 6 minutes
+    clock.advance(hours=2)
+    chat.say("zhou_jianguo", "/审核")
+    chat.say("zhou_jianguo", "退回 第3题 第5题 户数不对")  # 松林村, 12:10
+    chat.say("zhou_jianguo", "通过")  # 汉东村, two hours after its 提交
+    clock.advance(hours=1)
+    for answer in ("开始", "4", "16000", "提交"):
+        chat.say("zhang_dehua", answer)  # 13:10: the filling time stays the first round's
+    clock.advance(minutes=54)
+    chat.pushes("li_minzheng")
+    chat.say("zhou_jianguo", "通过")  # 松林村, four hours after its first 提交
+
+    assert chat.say("li_minzheng", "/统计 1") == (
+        "《低保月报》#1：2 份报送共问了 16 题，台账带出 0 项（0 项确认无变化），一般用时约 5 分钟。"
+        "审核：退回 1 次（平均每份 0.5 次），退回重填 2 题，从首次提交到通过一般约 3 小时。"
+    )
+    assert "审核：退回 1 次（平均每份 0.5 次），退回重填 2 题" in chat.say("li_minzheng", "/统计").split("\n")[0]
+    [summary] = [m for m in chat.pushes("li_minzheng") if m.file_name]
+    rows = [list(row) for row in load_workbook(io.BytesIO(summary.file_bytes))["填报负担"].iter_rows(values_only=True)]
+    assert rows == [
+        [
+            "序号",
+            "单位",
+            "填报人",
+            "问了几题",
+            "台账带出",
+            "确认无变化",
+            "用时（分钟）",
+            "退回次数",
+            "退回重填题数",
+            "提交到通过（小时）",
+        ],  # fmt: skip
+        [1, "永川区/朱沱镇/松林村", "张德华", 8, 0, 0, 4, 1, 2, 4],
+        [2, "永川区/朱沱镇/汉东村", "罗秀英", 8, 0, 0, 6, 0, 0, 2],
+        [None, "合计", None, 16, 0, 0, None, 1, 2, None],
+    ]
+
+
+def test_a_return_of_the_whole_form_counts_every_question_as_reopened(chat, ledger_without_dibao):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
+    fill(chat, "zhang_dehua")
+    chat.say("zhou_jianguo", "退回 请全部核对")
+
+    assert chat.say("li_minzheng", "/统计 1").endswith("审核：退回 1 次（平均每份 1 次），退回重填 8 题。")

@@ -17,7 +17,7 @@ from handlers.core.context import Context
 from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
-from handlers.tasks.burden import Totals, add_up, minutes
+from handlers.tasks.burden import Review, Totals, add_up, add_up_reviews, minutes, reviews
 from handlers.tasks.progress import state_name
 from handlers.tasks.review_waits import Holdup, holdups
 from handlers.texts import burden as bt
@@ -87,8 +87,9 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     missing_rows = [missing_row(number, a) for number, a in enumerate(missing, start=1)]
     others = [SheetData(s.MISSING_SHEET, [s.NUMBER, s.UNIT, s.FILLER, s.STATUS], missing_rows)]
     others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
-    figures = add_up(submission for submission, _ in answers.values())
-    spared = burden_sheet(task, answers, figures)
+    reviewed = reviews(ctx, [task]) if task.review != ReviewPolicy.NONE else None
+    figures = add_up((submission for submission, _ in answers.values()), reviewed)
+    spared = burden_sheet(task, answers, figures, reviewed)
     if spared is not None:
         others.append(spared)
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
@@ -171,23 +172,46 @@ def roster_sheet(
 
 
 def burden_sheet(
-    task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]], figures: Totals
+    task: ReportTask,
+    answers: dict[int, tuple[Submission, dict[str, object]]],
+    figures: Totals,
+    reviewed: dict[int, Review] | None = None,
 ) -> SheetData | None:
-    """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken."""
+    """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken;
+    for a reviewed task also the returns, the questions they reopened and the hours from first 提交 to 通过."""
     rows: list[list[object]] = []
+    shown: list[Review] = []
     for assignment in task.assignments:
         submission = answers.get(assignment.id, (None, {}))[0]
         if submission is None or submission.asked_count is None:
             continue
-        taken = minutes(submission)
+        review = None if reviewed is None else reviewed.get(assignment.id)
+        shown += [review] if review is not None else []
+        taken = minutes(submission, review)
         counts = [submission.asked_count, submission.prefilled_count, submission.confirmed_count]
         path = unit_path(assignment.org_unit)
-        rows.append([len(rows) + 1, path, assignment.filler.name, *counts, None if taken is None else round(taken, 1)])
+        row = [len(rows) + 1, path, assignment.filler.name, *counts, None if taken is None else round(taken, 1)]
+        if reviewed is not None:
+            row += review_cells(review)
+        rows.append(row)
     if not rows:
         return None
-    rows.append(["", s.TOTAL, "", figures.asked, figures.prefilled, figures.confirmed, None])
+    total_row: list[object] = ["", s.TOTAL, "", figures.asked, figures.prefilled, figures.confirmed, None]
     header = [s.NUMBER, s.UNIT, s.FILLER, bt.ASKED, bt.PREFILLED, bt.CONFIRMED, bt.MINUTES]
+    if reviewed is not None:
+        review_totals = add_up_reviews(shown)
+        total_row += [review_totals.returns, review_totals.reopened, None]
+        header += [bt.RETURNS, bt.REOPENED, bt.HOURS_TO_APPROVAL]
+    rows.append(total_row)
     return SheetData(bt.SHEET, header, rows)
+
+
+def review_cells(review: Review | None) -> list[object]:
+    """Returns, questions reopened and hours from first 提交 to final 通过 of one submission."""
+    if review is None:
+        return [None, None, None]
+    taken = review.minutes_to_approval
+    return [review.returns, review.reopened, None if taken is None else round(taken / 60, 1)]
 
 
 def missing_row(number: int, assignment: Assignment) -> list[object]:
