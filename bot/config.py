@@ -155,6 +155,17 @@ class CalendarConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    """审核上报: how long a submission may wait on its reviewer before the reviewer is reminded."""
+
+    remind_after_hours: int = 24
+
+    def __post_init__(self) -> None:
+        if self.remind_after_hours < 1:
+            raise ValueError(f"[review] remind_after_hours must be at least 1, not {self.remind_after_hours}")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot can be told."""
 
@@ -166,6 +177,7 @@ class Config:
     wecom: WeComConfig = field(default_factory=WeComConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
 
 class ConfigError(ValueError):
@@ -200,6 +212,7 @@ OPTIONS: dict[str, dict[str, type]] = {
         "lease_seconds": int,
     },
     "calendar": {"holidays": list, "workdays": list},
+    "review": {"remind_after_hours": int},
 }
 TYPE_NAMES = {str: "a quoted string", int: "a whole number", list: "a list of days"}
 
@@ -216,7 +229,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot, database, web, simulator, delivery, wecom, scheduler, days = (
+    bot, database, web, simulator, delivery, wecom, scheduler, days, review = (
         checked_section(data, name, path) for name in OPTIONS
     )
     platform = delivery.get("platform", DeliveryConfig.platform)
@@ -244,6 +257,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             wecom=WeComConfig(**(wecom | secrets_from(environ))),
             scheduler=SchedulerConfig(**scheduler),
             calendar=CalendarConfig(**{name: tuple(map(str, items)) for name, items in days.items()}),
+            review=ReviewConfig(**review),
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error

@@ -402,6 +402,8 @@ class ReviewStep(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     reopened: Mapped[list[str] | None] = mapped_column(JSON)  # the questions a return reopened; None: all
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)  # a later change replaced what was signed
+    # When the people who may decide it were reminded that it has waited too long (once per step).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     assignment: Mapped[Assignment] = relationship(lazy="joined")
     reviewer_unit: Mapped[OrgUnit | None] = relationship()

@@ -23,6 +23,7 @@ from bot.config import SchedulerConfig
 from bot.runtime import Runtime
 from bot.worker import drain
 from handlers.core.context import Context
+from handlers.review import reminders as review_reminders
 from handlers.tasks import deadlines, recurrence, reminders
 from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from ledger_store.db import transaction
@@ -31,6 +32,7 @@ from ledger_store.leases import acquire, release
 log = logging.getLogger(__name__)
 LEASE = "timed-work"
 Done = TypeVar("Done")
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,12 @@ class TimedWork:
         self.lease = timedelta(seconds=config.lease_seconds)
         quiet_start, quiet_end, overdue_at = config.times()
         self.policy = Policy(QuietHours(quiet_start, quiet_end), overdue_at)
+        self.review_after = timedelta(hours=runtime.config.review.remind_after_hours)
         self.failed = 0  # recurrences and tasks whose work failed in the current tick
 
     def tick(self) -> TickReport | None:
-        """Issue due periods, handle passed deadlines, queue due reminders; None while another process leads."""
+        """Issue due periods, handle passed deadlines, queue due reminders (to fillers and to reviewers); None while
+        another process leads."""
         engine = self.runtime.engine
         if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
             return None
@@ -75,10 +79,15 @@ class TimedWork:
             lambda ctx: reminders.tasks_to_remind(ctx, self.policy),
             lambda ctx, task_id: reminders.remind(ctx, task_id, self.policy, reviewers),
         )
+        reviewers_reminded = self.each(
+            "the reviewers' reminders of",
+            lambda ctx: review_reminders.holders_to_remind(ctx, self.review_after, self.policy.quiet),
+            lambda ctx, holder: review_reminders.remind_holder(ctx, holder, self.review_after),
+        )
         report = TickReport(
             sum(task is not None for task in issued),
             sum(task is not None for task in closed),
-            sum(reminded),
+            sum(reminded) + sum(reviewers_reminded),
             len(summaries),
             self.failed,
         )
@@ -90,9 +99,10 @@ class TimedWork:
         return report
 
     def each(
-        self, job: str, find: Callable[[Context], list[int]], handle: Callable[[Context, int], Done]
+        self, job: str, find: Callable[[Context], list[Item]], handle: Callable[[Context, Item], Done]
     ) -> list[Done]:
-        """`handle` each id `find` lists, every one in a transaction of its own; a failure is logged and skipped."""
+        """`handle` each item (an id) `find` lists, every one in a transaction of its own; a failure is logged and
+        skipped."""
         engine = self.runtime.engine
         with transaction(self.runtime.factory) as session:
             ids = find(engine.context(session))

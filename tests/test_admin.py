@@ -14,8 +14,8 @@ from scheduler.jobs import TimedWork
 @pytest.fixture
 def two_departments(chat):
     """区民政局's task #1 to 松林村 and 区残联's task #2 to 石庙村; pushes dropped."""
-    assert "任务#1" in chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村")
-    assert "任务#2" in chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 石庙村")
+    assert "任务#1" in chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核")
+    assert "任务#2" in chat.say("wang_canlian", "/发布 残疾人两项补贴情况 截止 12月5日 范围 石庙村 不审核")
     for account in ("li_minzheng", "wang_canlian", "zhang_dehua", "chen_guoping", "admin"):
         chat.pushes(account)
     return chat
@@ -79,7 +79,7 @@ def test_the_admin_lists_and_manages_every_department_s_recurrences(chat, runtim
 
 
 def test_a_recurrence_the_admin_sets_up_for_a_department_is_the_department_s(chat, runtime, clock):
-    reply = chat.say("admin", "/发布 低保月报 每月25日 截止 次月3日 范围 松林村 部门 区民政局")
+    reply = chat.say("admin", "/发布 低保月报 每月25日 截止 次月3日 范围 松林村 部门 区民政局 不审核")
     assert reply.startswith("已设定定时发布《低保月报》（定时#1）")
     assert "这是代区民政局设定的定时发布" in reply
     [notice] = chat.pushed_texts("li_minzheng")

@@ -16,6 +16,7 @@ from bot.config import (
     ConfigError,
     DatabaseConfig,
     DeliveryConfig,
+    ReviewConfig,
     SchedulerConfig,
     SimulatorConfig,
     WebConfig,
@@ -59,6 +60,7 @@ def test_the_example_file_shows_every_option_with_its_default() -> None:
         "wecom": WeComConfig,
         "scheduler": SchedulerConfig,
         "calendar": CalendarConfig,
+        "review": ReviewConfig,
     }
     assert set(documented) == {"bot", *options}
     assert set(documented["bot"]) == {"timezone"}
@@ -117,6 +119,8 @@ def test_absolute_memory_and_server_urls_are_kept_as_written(tmp_path: Path, url
         ("[delivery]\nmax_attempts = true\n", "whole number, not True"),
         ("[delivery]\nbatch_size = 0\n", "batch_size must be at least 1"),
         ("[delivery]\nper_platform_per_minute = -1\n", "per_platform_per_minute must be 0 (no cap) or more"),
+        ("[review]\nremind_after_hours = 0\n", "remind_after_hours must be at least 1"),
+        ("[review]\nremind_after_hours = 1.5\n", "whole number, not 1.5"),
         ("[bot]\ntimezone = 'Beijing'\n", "'Beijing' is not a time zone"),
         ("[bot]\ntimezone = 'Asia'\n", "'Asia' is not a time zone"),
         ("web = 8080\n", "[web] section"),

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
 
 from handlers.core.context import Context
 from handlers.core.deadline_text import format_deadline, time_left
+from handlers.review import flow
 from handlers.tasks import burden
-from handlers.tasks.progress import progress, question_total, reached_questions
+from handlers.tasks.progress import progress, question_total, reached_questions, status_name
 from handlers.tasks.reminders import remind_missing
+from handlers.tasks.review_waits import minutes_waited, waiting_steps
 from handlers.tasks.summary_push import gets_workbook, push_summary
 from handlers.texts import commands as t
-from ledger_store.models import Person, ReportTask, Role
+from handlers.texts import review as rt
+from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask, ReviewPolicy, Role
 from ledger_store.org import unit_path
 
 
@@ -33,42 +38,72 @@ def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask 
 
 
 def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
-    """/进度 [任务]: submitted x/y and who is missing."""
+    """/进度 [任务]: reported x/y and who is missing; with review also the count in each state and the units
+    waiting on a reviewer, the longest waiting first."""
     task, problem = find_task(ctx, person, args)
     if task is None:
         return [problem]
     state = progress(task)
-    deadline = format_deadline(ctx, task.deadline)
-    lines = [
-        t.progress_header(
-            task.title,
-            task.id,
-            len(state.submitted),
-            state.total,
-            deadline,
-            time_left(ctx, task.deadline),
-        )
-    ]
-    if not state.missing:
-        lines.append(t.ALL_SUBMITTED)
-    else:
-        lines.append(t.MISSING_HEADER)
-        total = question_total(task.form_version)
-        listed = state.missing[: t.LISTED_MISSING]
-        reached = reached_questions(ctx, listed)
-        for assignment in listed:
-            number = reached.get(assignment.id)
-            if number is None:
-                where = t.STATE_NOT_STARTED
-            elif number > total:
-                where = t.STATE_ALL_ANSWERED
-            else:
-                where = t.state_in_progress(number, total)
-            path = unit_path(assignment.org_unit)
-            lines.append(t.progress_missing_line(path, assignment.filler.name, where))
-        if len(state.missing) > t.LISTED_MISSING:
-            lines.append(t.more_missing(len(state.missing) - t.LISTED_MISSING, task.id))
+    reviewed = task.review != ReviewPolicy.NONE
+    deadline, left = format_deadline(ctx, task.deadline), time_left(ctx, task.deadline)
+    lines = [t.progress_header(task.title, task.id, len(state.submitted), state.total, deadline, left, reviewed)]
+    if reviewed:
+        lines.append(t.state_counts(counts_by_state(task)))
+        lines += waiting_lines(ctx, task, len(state.waiting))
+    if not state.unfinished:
+        lines.append(t.ALL_APPROVED if reviewed else t.ALL_SUBMITTED)
+    if state.missing:
+        lines += missing_lines(ctx, task, state.missing)
     return ["\n".join(lines)]
+
+
+def counts_by_state(task: ReportTask) -> list[tuple[str, int]]:
+    """(state, units in it) for every state a reviewed task's unit can be in (待验收 only with 审核 区级)."""
+    states = [AssignmentStatus.PENDING, AssignmentStatus.IN_PROGRESS, AssignmentStatus.REVIEWING]
+    if task.review == ReviewPolicy.TOWN_AND_DEPARTMENT:
+        states.append(AssignmentStatus.ACCEPTING)
+    states += [AssignmentStatus.RETURNED, AssignmentStatus.SUBMITTED]
+    counts = Counter(AssignmentStatus(a.status) for a in task.assignments)
+    return [(status_name(task, state), counts[state]) for state in states]
+
+
+def waiting_lines(ctx: Context, task: ReportTask, waiting: int) -> list[str]:
+    """The units waiting on a reviewer, the longest waiting first: who reviews each and for how long it waited."""
+    steps = waiting_steps(ctx, task, limit=t.LISTED_MISSING)
+    if not steps:
+        return []
+    lines = [t.WAITING_HEADER]
+    for step in steps:
+        assignment = step.assignment
+        waited = rt.waited(minutes_waited(ctx, step))
+        reviewer = flow.reviewer_label(ctx, step)
+        path = unit_path(assignment.org_unit)
+        lines.append(t.progress_waiting_line(path, assignment.filler.name, reviewer, step.stage > 0, waited))
+    if waiting > len(steps):
+        lines.append(t.more_waiting(waiting - len(steps), task.id))
+    return lines
+
+
+def missing_lines(ctx: Context, task: ReportTask, missing: list[Assignment]) -> list[str]:
+    """未报: the units whose filler owes an answer and how far each got (a returned one says so)."""
+    lines = [t.MISSING_HEADER]
+    total = question_total(task.form_version)
+    listed = missing[: t.LISTED_MISSING]
+    reached = reached_questions(ctx, listed)
+    for assignment in listed:
+        number = reached.get(assignment.id)
+        if assignment.status == AssignmentStatus.RETURNED:
+            where = rt.STATE_RETURNED
+        elif number is None:
+            where = t.STATE_NOT_STARTED
+        elif number > total:
+            where = t.STATE_ALL_ANSWERED
+        else:
+            where = t.state_in_progress(number, total)
+        lines.append(t.progress_missing_line(unit_path(assignment.org_unit), assignment.filler.name, where))
+    if len(missing) > t.LISTED_MISSING:
+        lines.append(t.more_missing(len(missing) - t.LISTED_MISSING, task.id))
+    return lines
 
 
 def remind(ctx: Context, person: Person, args: str) -> list[str]:

@@ -11,13 +11,14 @@ from handlers.core.deadline_text import format_deadline, time_left
 from handlers.core.numbers import position
 from handlers.core.words import CANCEL, CONTINUE, RESUME
 from handlers.forms.registry import fields_of
+from handlers.review import flow
 from handlers.tasks import deadlines
 from handlers.tasks.assignments import open_assignments
 from handlers.tasks.progress import question_total, reached_questions
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts.reporting import task_name
-from ledger_store.models import Assignment, ChatFocus, Conversation, Person
+from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
 
 def list_open(ctx: Context, person: Person) -> list[str]:
@@ -30,14 +31,17 @@ def list_open(ctx: Context, person: Person) -> list[str]:
     lines = []
     for number, assignment in enumerate(assignments, start=1):
         task = assignment.task
-        line = t.todo_line(
-            number,
+        name, deadline, left = (
             task_name(task.title, task.id),
             format_deadline(ctx, task.deadline),
             time_left(ctx, task.deadline),
-            reached.get(assignment.id, 1) - 1,
-            question_total(task.form_version),
         )
+        if assignment.status == AssignmentStatus.RETURNED:
+            returned = flow.latest_step(ctx, assignment.id)
+            line = t.todo_returned_line(number, name, deadline, left, None if returned is None else returned.reason)
+        else:
+            answered = reached.get(assignment.id, 1) - 1
+            line = t.todo_line(number, name, deadline, left, answered, question_total(task.form_version))
         lines.append(line + t.BEING_FILLED if current is not None and current.assignment_id == assignment.id else line)
     focus = machine.focus_of(ctx, person)
     choosing = len(assignments) > 1

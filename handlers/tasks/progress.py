@@ -52,6 +52,11 @@ def progress(task: ReportTask) -> Progress:
 
 def state_name(task: ReportTask, assignment: Assignment) -> str:
     """未开始, 填写中, 待审核, 待验收, 已退回, 已通过 (已提交 for a task without review)."""
+    return status_name(task, assignment.status)
+
+
+def status_name(task: ReportTask, status: str) -> str:
+    """The name people read for an assignment status of this task (已通过, or 已提交 without review)."""
     names = {
         AssignmentStatus.PENDING: rt.STATE_NOT_STARTED,
         AssignmentStatus.IN_PROGRESS: rt.STATE_IN_PROGRESS,
@@ -60,7 +65,7 @@ def state_name(task: ReportTask, assignment: Assignment) -> str:
         AssignmentStatus.RETURNED: rt.STATE_RETURNED,
         AssignmentStatus.SUBMITTED: rt.STATE_SUBMITTED if task.review == ReviewPolicy.NONE else rt.STATE_APPROVED,
     }
-    return names.get(AssignmentStatus(assignment.status), assignment.status)
+    return names.get(AssignmentStatus(status), status)
 
 
 def question_total(version: FormVersion) -> int:

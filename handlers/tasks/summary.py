@@ -20,14 +20,23 @@ from handlers.forms.answers import format_answer, from_json
 from handlers.forms.fields import NUMERIC_TYPES, Field, FieldType
 from handlers.forms.registry import fields_of
 from handlers.tasks import signoff
-from handlers.tasks.burden import Totals, add_up, minutes
+from handlers.tasks.burden import Review, Totals, add_up, add_up_reviews, minutes, reviews
 from handlers.tasks.progress import state_name
+from handlers.tasks.review_waits import Holdup, holdups
 from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import signoff as signoff_texts
 from handlers.texts import summary as s
 from ledger_store.file_names import stamped_name
-from ledger_store.models import Assignment, AssignmentStatus, ReportTask, ReviewPolicy, RosterRow, Submission
+from ledger_store.models import (
+    FILLER_OWES,
+    Assignment,
+    AssignmentStatus,
+    ReportTask,
+    ReviewPolicy,
+    RosterRow,
+    Submission,
+)
 from ledger_store.org import unit_path
 from ledger_store.xlsx_cells import cell, row_cells, sheet_title
 
@@ -85,12 +94,14 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
         signed = signoff.signoff_rows(ctx, task)
         others.append(SheetData(signoff_texts.SIGNOFF_SHEET, signoff.HEADER, signed, signoff.DATE_FORMATS))
     others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
-    figures = add_up(submission for submission, _ in answers.values())
-    spared = burden_sheet(task, answers, figures)
+    reviewed = reviews(ctx, [task]) if task.review != ReviewPolicy.NONE else None
+    figures = add_up((submission for submission, _ in answers.values()), reviewed)
+    spared = burden_sheet(task, answers, figures, reviewed)
     if spared is not None:
         others.append(spared)
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
-    line = digest(task, fields, totals, missing)
+    held = holdups(ctx, task) if task.review != ReviewPolicy.NONE else []
+    line = digest(task, fields, totals, missing, held)
     if figures.prefilled:
         line += "；" + bt.digest_part(figures.prefilled, figures.asked)
     return Summary(file_name(ctx, task), content, line)
@@ -169,23 +180,46 @@ def roster_sheet(
 
 
 def burden_sheet(
-    task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]], figures: Totals
+    task: ReportTask,
+    answers: dict[int, tuple[Submission, dict[str, object]]],
+    figures: Totals,
+    reviewed: dict[int, Review] | None = None,
 ) -> SheetData | None:
-    """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken."""
+    """填报负担: per submitted unit, the questions asked, values from the ledger, kept unchanged, minutes taken;
+    for a reviewed task also the returns, the questions they reopened and the hours from first 提交 to 通过."""
     rows: list[list[object]] = []
+    shown: list[Review] = []
     for assignment in task.assignments:
         submission = answers.get(assignment.id, (None, {}))[0]
         if submission is None or submission.asked_count is None:
             continue
-        taken = minutes(submission)
+        review = None if reviewed is None else reviewed.get(assignment.id)
+        shown += [review] if review is not None else []
+        taken = minutes(submission, review)
         counts = [submission.asked_count, submission.prefilled_count, submission.confirmed_count]
         path = unit_path(assignment.org_unit)
-        rows.append([len(rows) + 1, path, assignment.filler.name, *counts, None if taken is None else round(taken, 1)])
+        row = [len(rows) + 1, path, assignment.filler.name, *counts, None if taken is None else round(taken, 1)]
+        if reviewed is not None:
+            row += review_cells(review)
+        rows.append(row)
     if not rows:
         return None
-    rows.append(["", s.TOTAL, "", figures.asked, figures.prefilled, figures.confirmed, None])
+    total_row: list[object] = ["", s.TOTAL, "", figures.asked, figures.prefilled, figures.confirmed, None]
     header = [s.NUMBER, s.UNIT, s.FILLER, bt.ASKED, bt.PREFILLED, bt.CONFIRMED, bt.MINUTES]
+    if reviewed is not None:
+        review_totals = add_up_reviews(shown)
+        total_row += [review_totals.returns, review_totals.reopened, None]
+        header += [bt.RETURNS, bt.REOPENED, bt.HOURS_TO_APPROVAL]
+    rows.append(total_row)
     return SheetData(bt.SHEET, header, rows)
+
+
+def review_cells(review: Review | None) -> list[object]:
+    """Returns, questions reopened and hours from first 提交 to final 通过 of one submission."""
+    if review is None:
+        return [None, None, None]
+    taken = review.minutes_to_approval
+    return [review.returns, review.reopened, None if taken is None else round(taken / 60, 1)]
 
 
 def missing_row(number: int, assignment: Assignment) -> list[object]:
@@ -193,8 +227,9 @@ def missing_row(number: int, assignment: Assignment) -> list[object]:
     return [number, unit_path(assignment.org_unit), assignment.filler.name, state_name(assignment.task, assignment)]
 
 
-def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list) -> str:
-    """《低保月报》（任务#12）：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is)."""
+def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], missing: list, held: list[Holdup]) -> str:
+    """《低保月报》（任务#12）：20/20 已报，本月新增低保户合计 37 户 (and who is missing, when someone is: the units
+    whose filler owes an answer, and the reviewers holding the others up)."""
     total = len(task.assignments)
     headline = None
     by_name = {f.name: f for f in fields}
@@ -202,8 +237,11 @@ def digest(task: ReportTask, fields: list[Field], totals: dict[str, Decimal], mi
     if field is not None and field.name in totals:
         headline = t.headline_total(field.label, str(number_cell(totals[field.name])), field.unit)
     line = t.summary_digest(t.task_name(task.title, task.id), total - len(missing), total, headline)
-    if missing:
-        line += "；" + t.missing_units([a.org_unit.name for a in missing])
+    owed = [a.org_unit.name for a in missing if a.status in FILLER_OWES]
+    if owed:
+        line += "；" + t.missing_units(owed)
+    if held:
+        line += "；" + t.held_by_reviewers([t.reviewer_holdup(h.holder, h.people, h.count) for h in held])
     return line
 
 

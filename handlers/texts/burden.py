@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 NO_FIGURES = "还没有人提交。"
 NO_RECENT_TASKS = "近 30 天您的部门没有发布任务。"
 NO_RECENT_TASKS_ANYWHERE = "近 30 天没有部门发布任务。"
@@ -10,6 +12,9 @@ ASKED = "问了几题"
 PREFILLED = "台账带出"
 CONFIRMED = "确认无变化"
 MINUTES = "用时（分钟）"
+RETURNS = "退回次数"
+REOPENED = "退回重填题数"
+HOURS_TO_APPROVAL = "提交到通过（小时）"
 
 
 def figures(submissions: int, asked: int, prefilled: int, confirmed: int, median_minutes: float | None) -> str:
@@ -18,6 +23,26 @@ def figures(submissions: int, asked: int, prefilled: int, confirmed: int, median
     if median_minutes is not None:
         line += f"，一般用时约 {max(round(median_minutes), 1)} 分钟"
     return line + "。"
+
+
+def review_figures(reviewed: int, returns: int, reopened: int, median_minutes: float | None) -> str:
+    """The review figures of some submissions, after their burden figures."""
+    if returns:
+        per = (Decimal(returns) / reviewed).quantize(Decimal("0.1"), ROUND_HALF_UP).normalize()
+        line = f"审核：退回 {returns} 次（平均每份 {per:f} 次），退回重填 {reopened} 题"
+    else:
+        line = "审核：没有退回"
+    if median_minutes is not None:
+        line += f"，从首次提交到通过一般约 {duration(median_minutes)}"
+    return line + "。"
+
+
+def duration(minutes: float) -> str:
+    """35 分钟, 3 小时, 3.5 小时."""
+    if minutes < 60:
+        return f"{max(round(minutes), 1)} 分钟"
+    hours = (Decimal(str(minutes)) / 60).quantize(Decimal("0.1"), ROUND_HALF_UP).normalize()
+    return f"{hours:f} 小时"
 
 
 def task_line(task_id: int, title: str, figures_text: str) -> str:

@@ -125,9 +125,32 @@ def task_label(task_id: int, title: str) -> str:
     return f"#{task_id} {title}"
 
 
-def progress_header(title: str, task_id: int, done: int, total: int, deadline: str, left: str) -> str:
-    """First line of /进度."""
-    return f"《{title}》#{task_id}：已报 {done}/{total}，{deadline}截止（{left}）。"
+def progress_header(
+    title: str, task_id: int, done: int, total: int, deadline: str, left: str, reviewed: bool = False
+) -> str:
+    """First line of /进度; with review a unit counts once it is approved."""
+    word = "已通过" if reviewed else "已报"
+    return f"《{title}》#{task_id}：{word} {done}/{total}，{deadline}截止（{left}）。"
+
+
+def state_counts(counts: list[tuple[str, int]]) -> str:
+    """The second line of /进度 for a reviewed task: 未开始 1，填写中 0，待审核 1，已退回 0，已通过 1。"""
+    return "，".join(f"{state} {count}" for state, count in counts) + "。"
+
+
+WAITING_HEADER = "等审核（等得最久的在前）："
+ALL_APPROVED = "全部已通过。"
+
+
+def progress_waiting_line(path: str, filler: str, reviewer: str, accepting: bool, waited: str) -> str:
+    """One unit waiting on a reviewer: who reviews it and for how long it has waited."""
+    step = "验收" if accepting else "审核"
+    return f"· {path} {filler}：等{reviewer}{step}，已等{waited}"
+
+
+def more_waiting(count: int, task_id: int) -> str:
+    """After the units waiting on a reviewer, when not all are listed."""
+    return f"……另有{count}个单位等审核，完整名单见“/汇总 {task_id}”的“未报送”表。"
 
 
 def progress_missing_line(path: str, filler: str, state: str) -> str:
@@ -186,6 +209,12 @@ def todo_list(lines: list[str], choosing: bool) -> str:
 
 
 BEING_FILLED = "（正在填）"
+
+
+def todo_returned_line(number: int, task: str, deadline: str, left: str, reason: str | None) -> str:
+    """An open task a reviewer returned: it waits on the filler again, and why."""
+    why = f"：{reason}" if reason else ""
+    return f"{number}. {task}已退回{why}，请改正后重新提交；{deadline}截止（{left}）"
 
 
 def todo_list_in_form(lines: list[str], choosing: bool) -> str:

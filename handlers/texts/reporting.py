@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.texts.lists import first_names
+from handlers.texts.lists import SHOWN_NAMES, first_names
 
 
 def task_name(title: str, task_id: int) -> str:
@@ -56,6 +56,19 @@ def missing_units(names: list[str]) -> str:
     """Appended to a digest when some units have not reported."""
     shown, left = first_names(names)
     return "未报：" + shown + (f"等{len(names)}个单位（名单见汇总表的“未报送”表）" if left else "")
+
+
+def reviewer_holdup(holder: str, people: list[str], count: int) -> str:
+    """朱沱镇（周建国）2份: a reviewer holding submissions of a task up."""
+    who = f"（{'、'.join(people)}）" if people else ""
+    return f"{holder}{who}{count}份"
+
+
+def held_by_reviewers(holdups: list[str]) -> str:
+    """Appended to a digest when submissions wait on reviewers: 待审核：朱沱镇（周建国）2份，中山路街道（杨志强）1份."""
+    shown = "，".join(holdups[:SHOWN_NAMES])
+    more = f"等{len(holdups)}处" if len(holdups) > SHOWN_NAMES else ""
+    return f"待审核：{shown}{more}"
 
 
 def time_left(days: int, hours: int, minutes: int) -> str:

@@ -208,3 +208,22 @@ def waited(minutes: int) -> str:
 def question_label(number: int, label: str) -> str:
     """第3题 户数."""
     return f"第{number}题 {label}"
+
+
+def overdue_line(unit: str, filler: str, task: str, accepting: bool, waited: str) -> str:
+    """One overdue submission in a reviewer's reminder."""
+    kind = STATE_ACCEPTING if accepting else STATE_REVIEWING
+    return f"· {unit} {filler} 提交的{task}（{kind}，已等{waited}）"
+
+
+def review_reminder(hours: int, lines: Sequence[str], others: int) -> str:
+    """To a reviewer, once per submission: what has waited on them longer than `hours`, oldest first."""
+    shown = list(lines[:REMINDER_LINES])
+    if len(lines) > REMINDER_LINES:
+        shown.append(f"……共 {len(lines)} 份")
+    also = f"另有 {others} 份也在等您处理。" if others else ""
+    head = f"提醒：以下 {len(lines)} 份报送等您审核已超过 {hours} 小时："
+    return "\n".join([head, *shown, f"{also}发 /审核 逐份处理。"])
+
+
+REMINDER_LINES = 20  # a reminder lists this many submissions at most, so that it stays one WeCom message
