@@ -7,7 +7,9 @@ at once exactly one wins, on every database, and the other is told who decided.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from handlers.core.context import Context
 from handlers.forms.form_state import question_numbers
@@ -35,6 +37,8 @@ from ledger_store.models import (
 from ledger_store.org import unit_path
 from ledger_store.outbox import Buttons, Option, enqueue
 
+# A step's decision as claim() writes it (and who decided, loaded again after).
+DECISION = ("decision", "decided_by_id", "decided_at", "reason", "reopened", "decided_by")
 BUTTONS = (Option(t.APPROVE_BUTTON, t.APPROVE_BUTTON), Option(t.RETURN_BUTTON, t.RETURN_BUTTON))
 
 
@@ -50,6 +54,19 @@ def latest_step(ctx: Context, assignment_id: int) -> ReviewStep | None:
         select(ReviewStep)
         .where(ReviewStep.assignment_id == assignment_id)
         .order_by(ReviewStep.round.desc(), ReviewStep.stage.desc())
+        .limit(1)
+    )
+    return ctx.session.scalar(query)
+
+
+def previous_round(ctx: Context, step: ReviewStep) -> ReviewStep | None:
+    """The returned step that ended the round before, for the ★ marks."""
+    if step.round <= 1:
+        return None
+    query = (
+        select(ReviewStep)
+        .where(ReviewStep.assignment_id == step.assignment_id, ReviewStep.round == step.round - 1)
+        .order_by(ReviewStep.stage.desc())
         .limit(1)
     )
     return ctx.session.scalar(query)
@@ -140,16 +157,7 @@ def may_decide(ctx: Context, person: Person, step: ReviewStep) -> bool:
 def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
     """Every step waiting on this person, oldest first: their town's steps for a reviewer, their department's
     (and those of tasks they issued) for an issuer, every department's for an admin; never their own submission."""
-    mine = []
-    if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
-        mine.append(ReviewStep.reviewer_unit_id == person.org_unit_id)
-    if person.has_role(Role.ADMIN):
-        mine.append(ReviewStep.reviewer_unit_id.is_(None))
-    elif person.has_role(Role.ISSUER) or person.department_id is not None:
-        tasks = select(ReportTask.id).where(
-            or_(ReportTask.department_id == person.department_id, ReportTask.issued_by_id == person.id)
-        )
-        mine.append(and_(ReviewStep.reviewer_unit_id.is_(None), Assignment.task_id.in_(tasks)))
+    mine = reach(person)
     if not mine:
         return []
     query = (
@@ -161,6 +169,37 @@ def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
     return [step for step in ctx.session.scalars(query) if may_decide(ctx, person, step)]
 
 
+def last_decided(ctx: Context, person: Person) -> ReviewStep | None:
+    """The step of this person's reach decided last (by anyone): what a 通过 or 退回 that finds nothing waiting
+    was most likely about, since another reviewer may have answered it a moment before."""
+    mine = reach(person)
+    if not mine:
+        return None
+    query = (
+        select(ReviewStep)
+        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
+        .where(ReviewStep.decision.is_not(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
+        .order_by(ReviewStep.decided_at.desc(), ReviewStep.id.desc())
+        .limit(1)
+    )
+    return ctx.session.scalar(query)
+
+
+def reach(person: Person) -> list[ColumnElement[bool]]:
+    """SQL conditions (any of them) for the steps a person reviews, on review_steps joined to assignments."""
+    mine: list[ColumnElement[bool]] = []
+    if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
+        mine.append(ReviewStep.reviewer_unit_id == person.org_unit_id)
+    if person.has_role(Role.ADMIN):
+        mine.append(ReviewStep.reviewer_unit_id.is_(None))
+    elif person.has_role(Role.ISSUER) or person.department_id is not None:
+        tasks = select(ReportTask.id).where(
+            or_(ReportTask.department_id == person.department_id, ReportTask.issued_by_id == person.id)
+        )
+        mine.append(and_(ReviewStep.reviewer_unit_id.is_(None), Assignment.task_id.in_(tasks)))
+    return mine
+
+
 def claim(ctx: Context, step: ReviewStep, person: Person, decision: ReviewDecision, **values: object) -> bool:
     """Record the decision unless someone decided first; True when this one won."""
     ctx.session.flush()
@@ -170,8 +209,41 @@ def claim(ctx: Context, step: ReviewStep, person: Person, decision: ReviewDecisi
         .values(decision=decision.value, decided_by_id=person.id, decided_at=ctx.now(), **values)
         .execution_options(synchronize_session=False)
     )
-    ctx.session.refresh(step)
+    # A locking read: under REPEATABLE READ (MariaDB) a plain one would still show the step undecided to the loser,
+    # from the snapshot its transaction began with, and the loser could not be told who decided.
+    ctx.session.refresh(step, DECISION, with_for_update=True)
     return result.rowcount == 1
+
+
+def lock_tasks(ctx: Context, task_ids: Iterable[int]) -> None:
+    """Take the rows of these tasks, in id order: approvals of one task take turns, so the last one sees all the
+    others and sends the summary (two last approvals at once would each see the other unit still waiting).
+
+    Under REPEATABLE READ (MariaDB) the last one may still read from a snapshot older than the other's approval: it
+    then sends nothing, and the scheduler sends the summary the task owes (deadlines.owed_summaries) at its next tick.
+    """
+    ids = sorted(set(task_ids))
+    if ids:
+        ctx.session.execute(
+            select(ReportTask.id).where(ReportTask.id.in_(ids)).order_by(ReportTask.id).with_for_update()
+        )
+
+
+def everyone_approved(ctx: Context, task: ReportTask) -> bool:
+    """Has every unit of the task been approved (or submitted, without review)?
+
+    Asked of the database, not of the assignments this session loaded before: another reviewer's approval may have
+    been committed since. When it says yes, the assignments are loaded again, for the summary to count them all.
+    """
+    waiting = select(Assignment.id).where(
+        Assignment.task_id == task.id, Assignment.status != AssignmentStatus.SUBMITTED
+    )
+    if ctx.session.scalar(waiting.limit(1)) is not None:
+        return False
+    ctx.session.scalars(
+        select(Assignment).where(Assignment.task_id == task.id).execution_options(populate_existing=True)
+    ).all()
+    return True
 
 
 def too_late(ctx: Context, step: ReviewStep) -> str:
@@ -197,6 +269,7 @@ def approve(ctx: Context, person: Person, step: ReviewStep) -> str:
 def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
     """Approve one step unless someone decided it first (False then): the next stage is asked, or the answers
     count now; the filler is told either way."""
+    lock_tasks(ctx, [step.assignment.task_id])
     if not claim(ctx, step, person, ReviewDecision.APPROVED):
         return False
     assignment = step.assignment
@@ -222,7 +295,7 @@ def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
         ctx.session.add(following)
         ctx.session.flush()
         assignment.status = AssignmentStatus.ACCEPTING
-        ask(ctx, following, None)
+        ask(ctx, following, previous_round(ctx, following))
         notice = t.approved_notice(name, person.name, where, final=False)
     else:
         finish(ctx, assignment, step)
@@ -248,7 +321,7 @@ def finish(ctx: Context, assignment: Assignment, step: ReviewStep) -> None:
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.accepted_at = ctx.now()
     ctx.session.flush()
-    if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments):
+    if everyone_approved(ctx, task):
         send_complete_summary(ctx, task)
 
 

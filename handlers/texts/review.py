@@ -116,6 +116,9 @@ def approved_notice(task: str, by: str, unit_or_department: str, final: bool) ->
     return f"{task}已由{unit_or_department} {by}审核通过，正等{final and '' or '部门'}验收。"
 
 
+RESTART_RETURNED = "回复“开始”重新填写，填好后发“提交”。"
+
+
 def returned_notice(task: str, by: str, where: str, reason: str, questions: Sequence[str], round_number: int) -> str:
     """To the filler: what was returned, by whom and why, and what to do."""
     lines = [f"{task}被{where} {by}退回（第{round_number}轮）。原因：{reason}"]
@@ -123,7 +126,7 @@ def returned_notice(task: str, by: str, where: str, reason: str, questions: Sequ
         lines.append("需要重填：" + "；".join(questions) + "。其他答案已保留，不会再问。")
     else:
         lines.append("请核对全部答案，需要改的发“修改 题号”。")
-    lines.append("回复“开始”重新填写，填好后发“提交”。")
+    lines.append(RESTART_RETURNED)
     return "\n".join(lines)
 
 
@@ -131,6 +134,11 @@ def returned_opening(task: str, reason: str, questions: Sequence[str]) -> str:
     """When the filler opens a returned form."""
     which = "：" + "；".join(questions) if questions else "，请核对全部答案"
     return f"{task}已退回，原因：{reason}。需要重填{which}。"
+
+
+def waiting_review(task: str, reviewer: str) -> str:
+    """To a filler who writes while her report waits on its reviewer."""
+    return f"{task}已提交，正等{reviewer}审核，审核期间不能修改；通过或退回都会通知您。"
 
 
 def resubmitted(task: str, reviewer: str) -> str:
