@@ -103,8 +103,10 @@ def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str]
             said = flow.too_late(ctx, shown) if shown is not None and shown.decision else t.STALE_REVIEW_BUTTON
             return [said + "\n\n" + next_in_queue(ctx, person, focus)]
         return [decide(ctx, person, shown, typed, text, focus)]
-    if not is_word or text in t.APPROVE_ALL_WORDS:
+    if not is_word:
         return None
+    if text in t.APPROVE_ALL_WORDS:
+        return [t.APPROVE_ALL_NEEDS_LIST] if flow.reach(person) else None
     waiting = flow.waiting_for(ctx, person)
     if not waiting:
         if not flow.reach(person):

@@ -56,12 +56,14 @@ def request_header(
     return line + "："
 
 
-def answer_line(number: int | None, label: str, shown: str, marks: Sequence[str], starred: bool) -> str:
-    """3. 在保低保户数：30户（上期 12户，+150%）⚠."""
+def answer_line(
+    number: int | None, label: str, shown: str, marks: Sequence[str], starred: bool, flagged: bool = False
+) -> str:
+    """3. 在保低保户数：30户（上期 12户，+150%）⚠ (the flag last, where the eye ends the line)."""
     prefix = f"{number}. " if number is not None else "· "
     star = "★" if starred else ""
     notes = f"（{'；'.join(marks)}）" if marks else ""
-    return f"{prefix}{star}{label}：{shown}{notes}"
+    return f"{prefix}{star}{label}：{shown}{notes}{LARGE_FLAG if flagged else ''}"
 
 
 def previous_mark(shown: str, change: str | None) -> str:
@@ -198,6 +200,7 @@ def approved_all(count: int, skipped: int) -> str:
     return line
 
 
+APPROVE_ALL_NEEDS_LIST = "请先发 /审核 列出等您审核的报送，看过再回复“全部通过”。"
 APPROVE_ALL_CANCELLED = "好的，没有批量通过。"
 REVIEW_DONE = "列表里的报送都处理完了。"
 
