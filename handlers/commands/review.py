@@ -89,7 +89,7 @@ def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str]
             return [next_in_queue(ctx, person, focus, skip=True)]
         if not is_word:
             return None
-        queue = [i for i in pending["queue"] if undecided(ctx, person, i)]
+        queue = flow.waiting_ids(ctx, person, pending["queue"])
         if not queue:
             focus.pending = None
             return [t.REVIEW_DONE]
@@ -152,16 +152,10 @@ def decide_return(ctx: Context, person: Person, step: ReviewStep, words: str, fo
     return reply if focus is None else reply + "\n\n" + next_in_queue(ctx, person, focus)
 
 
-def undecided(ctx: Context, person: Person, step_id: int) -> bool:
-    """Is the step still waiting, and on this person?"""
-    step = ctx.session.get(ReviewStep, step_id)
-    return step is not None and step.decision is None and flow.may_decide(ctx, person, step)
-
-
 def next_in_queue(ctx: Context, person: Person, focus: ChatFocus, skip: bool = False) -> str:
     """The next request of the /审核 list (下一份 puts the current one last), or that the list is done."""
     pending: dict[str, Any] = focus.pending or {}
-    queue = [i for i in pending.get("queue", []) if undecided(ctx, person, i)]
+    queue = flow.waiting_ids(ctx, person, pending.get("queue", []))
     if skip and len(queue) > 1:
         queue = [*queue[1:], queue[0]]
     if not queue:
@@ -174,9 +168,10 @@ def next_in_queue(ctx: Context, person: Person, focus: ChatFocus, skip: bool = F
 def approve_all(ctx: Context, person: Person, queue: list[int], focus: ChatFocus) -> str:
     """全部通过, confirmed: every listed step still waiting on the speaker is approved."""
     approved = skipped = 0
-    flow.lock_tasks(ctx, [step.assignment.task_id for i in queue if (step := ctx.session.get(ReviewStep, i))])
+    listed = flow.steps_by_id(ctx, queue)
+    flow.lock_tasks(ctx, [step.assignment.task_id for step in listed.values()])
     for step_id in queue:
-        step = ctx.session.get(ReviewStep, step_id)
+        step = listed.get(step_id)
         if step is None or step.decision is not None or not flow.may_decide(ctx, person, step):
             skipped += 1
             continue

@@ -169,6 +169,34 @@ def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
     return [step for step in ctx.session.scalars(query) if may_decide(ctx, person, step)]
 
 
+def waiting_ids(ctx: Context, person: Person, among: list[int] | None = None) -> list[int]:
+    """The ids of the steps waiting on this person, oldest first, found as waiting_for finds them but without
+    loading them; or, given `among`, those of them still waiting, in their order (one query a thousand)."""
+    mine = reach(person)
+    if not mine or not person.active:
+        return []
+    query = (
+        select(ReviewStep.id)
+        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
+        .where(ReviewStep.decision.is_(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
+    )
+    if among is None:
+        return list(ctx.session.scalars(query.order_by(ReviewStep.submitted_at, ReviewStep.id)))
+    found: set[int] = set()
+    for start in range(0, len(among), 1000):
+        found.update(ctx.session.scalars(query.where(ReviewStep.id.in_(among[start : start + 1000]))))
+    return [step_id for step_id in among if step_id in found]
+
+
+def steps_by_id(ctx: Context, step_ids: list[int]) -> dict[int, ReviewStep]:
+    """The steps with these ids (one query a thousand)."""
+    found: dict[int, ReviewStep] = {}
+    for start in range(0, len(step_ids), 1000):
+        query = select(ReviewStep).where(ReviewStep.id.in_(step_ids[start : start + 1000]))
+        found.update((step.id, step) for step in ctx.session.scalars(query))
+    return found
+
+
 def last_decided(ctx: Context, person: Person) -> ReviewStep | None:
     """The step of this person's reach decided last (by anyone): what a 通过 or 退回 that finds nothing waiting
     was most likely about, since another reviewer may have answered it a moment before."""
@@ -186,16 +214,18 @@ def last_decided(ctx: Context, person: Person) -> ReviewStep | None:
 
 
 def reach(person: Person) -> list[ColumnElement[bool]]:
-    """SQL conditions (any of them) for the steps a person reviews, on review_steps joined to assignments."""
+    """SQL conditions (any of them) for the steps a person reviews, on review_steps joined to assignments: what
+    may_decide allows, but for the submitter and the active flag; empty for someone who reviews nothing."""
     mine: list[ColumnElement[bool]] = []
     if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
         mine.append(ReviewStep.reviewer_unit_id == person.org_unit_id)
     if person.has_role(Role.ADMIN):
         mine.append(ReviewStep.reviewer_unit_id.is_(None))
     elif person.has_role(Role.ISSUER) or person.department_id is not None:
-        tasks = select(ReportTask.id).where(
-            or_(ReportTask.department_id == person.department_id, ReportTask.issued_by_id == person.id)
-        )
+        theirs = ReportTask.issued_by_id == person.id
+        if person.has_role(Role.ISSUER):
+            theirs = or_(theirs, ReportTask.department_id == person.department_id)
+        tasks = select(ReportTask.id).where(theirs)
         mine.append(and_(ReviewStep.reviewer_unit_id.is_(None), Assignment.task_id.in_(tasks)))
     return mine
 
@@ -262,7 +292,7 @@ def approve(ctx: Context, person: Person, step: ReviewStep) -> str:
     assignment = step.assignment
     task = assignment.task
     following = task.department.name if policy.has_next_stage(task, step.reviewer_unit_id) else None
-    left = len(waiting_for(ctx, person))
+    left = len(waiting_ids(ctx, person))
     return t.approved_reply(unit_path(assignment.org_unit), task_name(task.title, task.id), following, left)
 
 
