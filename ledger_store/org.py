@@ -81,13 +81,18 @@ def descendants(session: Session, unit: OrgUnit) -> list[OrgUnit]:
 
 
 def subtree_ids(session: Session, unit_id: int) -> set[int]:
-    """The unit's id and the ids of every unit below it, walked in Python (units number in the thousands)."""
-    children: dict[int | None, list[int]] = {}
-    for child_id, parent_id in session.execute(select(OrgUnit.id, OrgUnit.parent_id)):
-        children.setdefault(parent_id, []).append(child_id)
+    """The unit's id and the ids of every unit below it, one query a level (a thousand parents a query).
+
+    A village's is one or two small queries: every ledger write-back asks for it, and reading the whole tree
+    (12,000 units in a district of 10,000 villages) each time made a town's 全部通过 spend most of its time here.
+    """
     found, frontier = {unit_id}, [unit_id]
     while frontier:
-        frontier = [child for parent in frontier for child in children.get(parent, ()) if child not in found]
+        children: list[int] = []
+        for start in range(0, len(frontier), 1000):
+            below = select(OrgUnit.id).where(OrgUnit.parent_id.in_(frontier[start : start + 1000]))
+            children += session.scalars(below)
+        frontier = [child for child in children if child not in found]
         found.update(frontier)
     return found
 

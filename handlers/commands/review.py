@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-
 from handlers.conversation import machine
 from handlers.core.context import Context
 from handlers.core.words import fold
@@ -57,20 +55,7 @@ def list_line(ctx: Context, number: int, step: ReviewStep) -> str:
 def show(ctx: Context, step: ReviewStep, several: bool) -> str:
     """One request in full, with the words for working through a list when there are several."""
     footer = t.REQUEST_FOOTER_MANY if several else t.REQUEST_FOOTER
-    return request_text(ctx, step, previous_round(ctx, step), footer)
-
-
-def previous_round(ctx: Context, step: ReviewStep) -> ReviewStep | None:
-    """The returned step that ended the round before, for the ★ marks."""
-    if step.round <= 1:
-        return None
-    query = (
-        select(ReviewStep)
-        .where(ReviewStep.assignment_id == step.assignment_id, ReviewStep.round == step.round - 1)
-        .order_by(ReviewStep.stage.desc())
-        .limit(1)
-    )
-    return ctx.session.scalar(query)
+    return request_text(ctx, step, flow.previous_round(ctx, step), footer)
 
 
 def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str] | None:
@@ -105,20 +90,33 @@ def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str]
             return [next_in_queue(ctx, person, focus, skip=True)]
         if not is_word:
             return None
-        queue = [i for i in pending["queue"] if undecided(ctx, person, i)]
+        queue = flow.waiting_ids(ctx, person, pending["queue"])
         if not queue:
             focus.pending = None
             return [t.REVIEW_DONE]
         if text in t.APPROVE_ALL_WORDS:
             focus.pending = {"kind": PENDING_KIND, "queue": queue, "confirm_all": True}
             return [t.approve_all_question(len(queue))]
-        step = ctx.session.get(ReviewStep, queue[0])
-        return [decide(ctx, person, step, typed, text, focus)]
-    if not is_word or text in t.APPROVE_ALL_WORDS:
+        shown = ctx.session.get(ReviewStep, pending["queue"][0])
+        if shown is None or shown.id not in queue:
+            # The one on the speaker's screen was decided meanwhile (by another reviewer): say by whom and show the
+            # next, never decide one the speaker has not seen.
+            said = flow.too_late(ctx, shown) if shown is not None and shown.decision else t.STALE_REVIEW_BUTTON
+            return [said + "\n\n" + next_in_queue(ctx, person, focus)]
+        return [decide(ctx, person, shown, typed, text, focus)]
+    if not is_word:
         return None
+    if text in t.APPROVE_ALL_WORDS:
+        return [t.APPROVE_ALL_NEEDS_LIST] if flow.reach(person) else None
     waiting = flow.waiting_for(ctx, person)
     if not waiting:
-        return None
+        if not flow.reach(person):
+            return None  # not a reviewer: the word is an ordinary message
+        # Another reviewer may have decided it a moment before: say who, rather than treat the word as an answer.
+        decided = flow.last_decided(ctx, person)
+        if decided is not None and decided.decided_by_id != person.id:
+            return [flow.too_late(ctx, decided)]
+        return [t.NOTHING_TO_REVIEW]
     if len(waiting) > 1:
         return [t.ONE_OF_SEVERAL]
     return [decide(ctx, person, waiting[0], typed, text, None)]
@@ -138,9 +136,10 @@ def decide_return(ctx: Context, person: Person, step: ReviewStep, words: str, fo
     numbers = question_numbers(fields)
     by_number = {number: name for name, number in numbers.items()}
     wanted: list[int] = []
-    for found in QUESTIONS.finditer(fold(words)):
+    # Read in the text as typed (\d and int() take full-width digits too), so the reason keeps its ，and ：.
+    for found in QUESTIONS.finditer(words):
         wanted += [int(n) for n in re.findall(r"\d+", found.group("numbers"))]
-    reason = QUESTIONS.sub(" ", fold(words)) if wanted else words
+    reason = QUESTIONS.sub(" ", words) if wanted else words
     reason = " ".join(reason.split()).strip(TRIM)
     unknown = [str(n) for n in wanted if n not in by_number]
     if unknown:
@@ -154,16 +153,10 @@ def decide_return(ctx: Context, person: Person, step: ReviewStep, words: str, fo
     return reply if focus is None else reply + "\n\n" + next_in_queue(ctx, person, focus)
 
 
-def undecided(ctx: Context, person: Person, step_id: int) -> bool:
-    """Is the step still waiting, and on this person?"""
-    step = ctx.session.get(ReviewStep, step_id)
-    return step is not None and step.decision is None and flow.may_decide(ctx, person, step)
-
-
 def next_in_queue(ctx: Context, person: Person, focus: ChatFocus, skip: bool = False) -> str:
     """The next request of the /审核 list (下一份 puts the current one last), or that the list is done."""
     pending: dict[str, Any] = focus.pending or {}
-    queue = [i for i in pending.get("queue", []) if undecided(ctx, person, i)]
+    queue = flow.waiting_ids(ctx, person, pending.get("queue", []))
     if skip and len(queue) > 1:
         queue = [*queue[1:], queue[0]]
     if not queue:
@@ -176,8 +169,10 @@ def next_in_queue(ctx: Context, person: Person, focus: ChatFocus, skip: bool = F
 def approve_all(ctx: Context, person: Person, queue: list[int], focus: ChatFocus) -> str:
     """全部通过, confirmed: every listed step still waiting on the speaker is approved."""
     approved = skipped = 0
+    listed = flow.steps_by_id(ctx, queue)
+    flow.lock_tasks(ctx, [step.assignment.task_id for step in listed.values()])
     for step_id in queue:
-        step = ctx.session.get(ReviewStep, step_id)
+        step = listed.get(step_id)
         if step is None or step.decision is not None or not flow.may_decide(ctx, person, step):
             skipped += 1
             continue
@@ -201,7 +196,7 @@ def click(ctx: Context, person: Person, token: str, value: str) -> list[str]:
     if step is None or not flow.may_decide(ctx, person, step):
         return [t.NOT_YOUR_REVIEW if step is not None else t.STALE_REVIEW_BUTTON]
     if step.decision is not None:
-        return [flow.too_late(ctx, step)]
+        return [flow.too_late(ctx, step) if step.decided_by_id != person.id else t.STALE_REVIEW_BUTTON]
     if fold(value) in t.APPROVE_WORDS:
         return [flow.approve(ctx, person, step)]
     focus = machine.focus_of(ctx, person)

@@ -64,7 +64,7 @@ def submit_answers(ctx: Context, person: Person, conversation: Conversation, sta
     if remaining:
         replies.append(t.more_todo(len(remaining)))
     # Also after the deadline's summary: the last late answer completes the task and the full summary follows.
-    if not reviewed and all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments):
+    if not reviewed and flow.everyone_approved(ctx, task):
         send_complete_summary(ctx, task)
     return ["\n".join(replies)]
 

@@ -17,8 +17,9 @@ from handlers.tasks.assignments import open_assignments
 from handlers.tasks.progress import question_total, reached_questions
 from handlers.texts import commands as t
 from handlers.texts import conversation as ct
+from handlers.texts import review as rt
 from handlers.texts.reporting import task_name
-from ledger_store.models import Assignment, AssignmentStatus, ChatFocus, Conversation, Person
+from ledger_store.models import WAITING_REVIEW, Assignment, AssignmentStatus, ChatFocus, Conversation, Person
 
 
 def list_open(ctx: Context, person: Person) -> list[str]:
@@ -71,10 +72,14 @@ def outside_form(ctx: Context, person: Person, word: str) -> list[str]:
     if parked and word in CONTINUE:
         return machine.start(ctx, person, parked[0].assignment)
     if parked and word not in RESUME:
+        if parked[0].assignment.status == AssignmentStatus.RETURNED:
+            conversation = parked[0]
+            opening = machine.returned_opening(ctx, conversation, fields_of(conversation.assignment.task.form_version))
+            return [opening + "\n" + rt.RESTART_RETURNED]
         return [t.parked_hint(parked[0].assignment.task.title)]
     assignments = open_assignments(ctx, person)
     if not assignments:
-        return nothing_open(ctx, person)
+        return under_review(ctx, person) or nothing_open(ctx, person)
     if len(assignments) == 1:
         return machine.start(ctx, person, assignments[0])
     return list_open(ctx, person)
@@ -96,6 +101,22 @@ def choose(ctx: Context, person: Person, focus: ChatFocus, word: str) -> list[st
         focus.choosing = None
         return nothing_open(ctx, person)
     return [t.choose_again(len(options))]
+
+
+def under_review(ctx: Context, person: Person) -> list[str]:
+    """The person's reports waiting on a reviewer, which they cannot change meanwhile; empty when there are none."""
+    query = (
+        select(Assignment)
+        .where(Assignment.filler_id == person.id, Assignment.status.in_(WAITING_REVIEW))
+        .order_by(Assignment.submitted_at.desc(), Assignment.id.desc())
+    )
+    lines = []
+    for assignment in ctx.session.scalars(query):
+        step = flow.latest_step(ctx, assignment.id)
+        if step is not None and step.decision is None:
+            name = task_name(assignment.task.title, assignment.task_id)
+            lines.append(rt.waiting_review(name, flow.reviewer_label(ctx, step)))
+    return ["\n".join(lines)] if lines else []
 
 
 def take_offer(focus: ChatFocus | None, current: Conversation | None) -> list[int]:

@@ -7,7 +7,9 @@ at once exactly one wins, on every database, and the other is told who decided.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from handlers.core.context import Context
 from handlers.forms.form_state import question_numbers
@@ -37,6 +39,8 @@ from ledger_store.outbox import Buttons, Option, enqueue
 
 # A review request's buttons are named rv<step id>: letters and digits only, as every platform's card ids allow.
 TOKEN_PREFIX = "rv"
+# A step's decision as claim() writes it (and who decided, loaded again after).
+DECISION = ("decision", "decided_by_id", "decided_at", "reason", "reopened", "decided_by")
 BUTTONS = (Option(t.APPROVE_BUTTON, t.APPROVE_BUTTON), Option(t.RETURN_BUTTON, t.RETURN_BUTTON))
 
 
@@ -52,6 +56,19 @@ def latest_step(ctx: Context, assignment_id: int) -> ReviewStep | None:
         select(ReviewStep)
         .where(ReviewStep.assignment_id == assignment_id)
         .order_by(ReviewStep.round.desc(), ReviewStep.stage.desc())
+        .limit(1)
+    )
+    return ctx.session.scalar(query)
+
+
+def previous_round(ctx: Context, step: ReviewStep) -> ReviewStep | None:
+    """The returned step that ended the round before, for the ★ marks."""
+    if step.round <= 1:
+        return None
+    query = (
+        select(ReviewStep)
+        .where(ReviewStep.assignment_id == step.assignment_id, ReviewStep.round == step.round - 1)
+        .order_by(ReviewStep.stage.desc())
         .limit(1)
     )
     return ctx.session.scalar(query)
@@ -142,16 +159,7 @@ def may_decide(ctx: Context, person: Person, step: ReviewStep) -> bool:
 def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
     """Every step waiting on this person, oldest first: their town's steps for a reviewer, their department's
     (and those of tasks they issued) for an issuer, every department's for an admin; never their own submission."""
-    mine = []
-    if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
-        mine.append(ReviewStep.reviewer_unit_id == person.org_unit_id)
-    if person.has_role(Role.ADMIN):
-        mine.append(ReviewStep.reviewer_unit_id.is_(None))
-    elif person.has_role(Role.ISSUER) or person.department_id is not None:
-        tasks = select(ReportTask.id).where(
-            or_(ReportTask.department_id == person.department_id, ReportTask.issued_by_id == person.id)
-        )
-        mine.append(and_(ReviewStep.reviewer_unit_id.is_(None), Assignment.task_id.in_(tasks)))
+    mine = reach(person)
     if not mine:
         return []
     query = (
@@ -163,6 +171,67 @@ def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
     return [step for step in ctx.session.scalars(query) if may_decide(ctx, person, step)]
 
 
+def waiting_ids(ctx: Context, person: Person, among: list[int] | None = None) -> list[int]:
+    """The ids of the steps waiting on this person, oldest first, found as waiting_for finds them but without
+    loading them; or, given `among`, those of them still waiting, in their order (one query a thousand)."""
+    mine = reach(person)
+    if not mine or not person.active:
+        return []
+    query = (
+        select(ReviewStep.id)
+        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
+        .where(ReviewStep.decision.is_(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
+    )
+    if among is None:
+        return list(ctx.session.scalars(query.order_by(ReviewStep.submitted_at, ReviewStep.id)))
+    found: set[int] = set()
+    for start in range(0, len(among), 1000):
+        found.update(ctx.session.scalars(query.where(ReviewStep.id.in_(among[start : start + 1000]))))
+    return [step_id for step_id in among if step_id in found]
+
+
+def steps_by_id(ctx: Context, step_ids: list[int]) -> dict[int, ReviewStep]:
+    """The steps with these ids (one query a thousand)."""
+    found: dict[int, ReviewStep] = {}
+    for start in range(0, len(step_ids), 1000):
+        query = select(ReviewStep).where(ReviewStep.id.in_(step_ids[start : start + 1000]))
+        found.update((step.id, step) for step in ctx.session.scalars(query))
+    return found
+
+
+def last_decided(ctx: Context, person: Person) -> ReviewStep | None:
+    """The step of this person's reach decided last (by anyone): what a 通过 or 退回 that finds nothing waiting
+    was most likely about, since another reviewer may have answered it a moment before."""
+    mine = reach(person)
+    if not mine:
+        return None
+    query = (
+        select(ReviewStep)
+        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
+        .where(ReviewStep.decision.is_not(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
+        .order_by(ReviewStep.decided_at.desc(), ReviewStep.id.desc())
+        .limit(1)
+    )
+    return ctx.session.scalar(query)
+
+
+def reach(person: Person) -> list[ColumnElement[bool]]:
+    """SQL conditions (any of them) for the steps a person reviews, on review_steps joined to assignments: what
+    may_decide allows, but for the submitter and the active flag; empty for someone who reviews nothing."""
+    mine: list[ColumnElement[bool]] = []
+    if person.has_role(Role.REVIEWER) and person.org_unit_id is not None:
+        mine.append(ReviewStep.reviewer_unit_id == person.org_unit_id)
+    if person.has_role(Role.ADMIN):
+        mine.append(ReviewStep.reviewer_unit_id.is_(None))
+    elif person.has_role(Role.ISSUER) or person.department_id is not None:
+        theirs = ReportTask.issued_by_id == person.id
+        if person.has_role(Role.ISSUER):
+            theirs = or_(theirs, ReportTask.department_id == person.department_id)
+        tasks = select(ReportTask.id).where(theirs)
+        mine.append(and_(ReviewStep.reviewer_unit_id.is_(None), Assignment.task_id.in_(tasks)))
+    return mine
+
+
 def claim(ctx: Context, step: ReviewStep, person: Person, decision: ReviewDecision, **values: object) -> bool:
     """Record the decision unless someone decided first; True when this one won."""
     ctx.session.flush()
@@ -172,8 +241,41 @@ def claim(ctx: Context, step: ReviewStep, person: Person, decision: ReviewDecisi
         .values(decision=decision.value, decided_by_id=person.id, decided_at=ctx.now(), **values)
         .execution_options(synchronize_session=False)
     )
-    ctx.session.refresh(step)
+    # A locking read: under REPEATABLE READ (MariaDB) a plain one would still show the step undecided to the loser,
+    # from the snapshot its transaction began with, and the loser could not be told who decided.
+    ctx.session.refresh(step, DECISION, with_for_update=True)
     return result.rowcount == 1
+
+
+def lock_tasks(ctx: Context, task_ids: Iterable[int]) -> None:
+    """Take the rows of these tasks, in id order: approvals of one task take turns, so the last one sees all the
+    others and sends the summary (two last approvals at once would each see the other unit still waiting).
+
+    Under REPEATABLE READ (MariaDB) the last one may still read from a snapshot older than the other's approval: it
+    then sends nothing, and the scheduler sends the summary the task owes (deadlines.owed_summaries) at its next tick.
+    """
+    ids = sorted(set(task_ids))
+    if ids:
+        ctx.session.execute(
+            select(ReportTask.id).where(ReportTask.id.in_(ids)).order_by(ReportTask.id).with_for_update()
+        )
+
+
+def everyone_approved(ctx: Context, task: ReportTask) -> bool:
+    """Has every unit of the task been approved (or submitted, without review)?
+
+    Asked of the database, not of the assignments this session loaded before: another reviewer's approval may have
+    been committed since. When it says yes, the assignments are loaded again, for the summary to count them all.
+    """
+    waiting = select(Assignment.id).where(
+        Assignment.task_id == task.id, Assignment.status != AssignmentStatus.SUBMITTED
+    )
+    if ctx.session.scalar(waiting.limit(1)) is not None:
+        return False
+    ctx.session.scalars(
+        select(Assignment).where(Assignment.task_id == task.id).execution_options(populate_existing=True)
+    ).all()
+    return True
 
 
 def too_late(ctx: Context, step: ReviewStep) -> str:
@@ -192,13 +294,14 @@ def approve(ctx: Context, person: Person, step: ReviewStep) -> str:
     assignment = step.assignment
     task = assignment.task
     following = task.department.name if policy.has_next_stage(task, step.reviewer_unit_id) else None
-    left = len(waiting_for(ctx, person))
+    left = len(waiting_ids(ctx, person))
     return t.approved_reply(unit_path(assignment.org_unit), task_name(task.title, task.id), following, left)
 
 
 def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
     """Approve one step unless someone decided it first (False then): the next stage is asked, or the answers
     count now; the filler is told either way."""
+    lock_tasks(ctx, [step.assignment.task_id])
     if not claim(ctx, step, person, ReviewDecision.APPROVED):
         return False
     assignment = step.assignment
@@ -224,7 +327,7 @@ def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
         ctx.session.add(following)
         ctx.session.flush()
         assignment.status = AssignmentStatus.ACCEPTING
-        ask(ctx, following, None)
+        ask(ctx, following, previous_round(ctx, following))
         notice = t.approved_notice(name, person.name, where, final=False)
     else:
         finish(ctx, assignment, step)
@@ -250,7 +353,7 @@ def finish(ctx: Context, assignment: Assignment, step: ReviewStep) -> None:
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.accepted_at = ctx.now()
     ctx.session.flush()
-    if all(a.status == AssignmentStatus.SUBMITTED for a in task.assignments):
+    if everyone_approved(ctx, task):
         send_complete_summary(ctx, task)
 
 

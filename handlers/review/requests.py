@@ -48,19 +48,18 @@ def request_text(ctx: Context, step: ReviewStep, previous: ReviewStep | None, fo
         if field.repeat or field.type == FieldType.NOTE or (field.name not in numbers and field.name not in answers):
             continue
         shown = shown_answer(field, answers.get(field.name))
-        marks = []
+        marks, large = [], False
         if field.name in changed and field.name in before:
             marks.append(t.was_mark(shown_answer(field, before[field.name])))
         old = last_period.get(field.name)
         if old is not None:
             change, large = compare(field, old, answers.get(field.name))
-            marks.append(t.previous_mark(format_answer(field, old), change) + (t.LARGE_FLAG if large else ""))
+            marks.append(t.previous_mark(format_answer(field, old), change))
         known = ledger.get(field.name)
         if known is not None and known != answers.get(field.name):
             marks.append(t.ledger_mark(shown_answer(field, known)))
-        lines.append(
-            t.answer_line(numbers.get(field.name), field.label or field.name, shown, marks, field.name in changed)
-        )
+        label = field.label or field.name
+        lines.append(t.answer_line(numbers.get(field.name), label, shown, marks, field.name in changed, large))
     for repeat, rows in step.content.get("rosters", {}).items():
         label = next((f.repeat_label for f in fields if f.repeat == repeat), repeat)
         counts = {status: sum(row["status"] == status for row in rows) for status in ("added", "removed", "changed")}

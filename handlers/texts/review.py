@@ -56,12 +56,14 @@ def request_header(
     return line + "："
 
 
-def answer_line(number: int | None, label: str, shown: str, marks: Sequence[str], starred: bool) -> str:
-    """3. 在保低保户数：30户（上期 12户，+150%）⚠."""
+def answer_line(
+    number: int | None, label: str, shown: str, marks: Sequence[str], starred: bool, flagged: bool = False
+) -> str:
+    """3. 在保低保户数：30户（上期 12户，+150%）⚠ (the flag last, where the eye ends the line)."""
     prefix = f"{number}. " if number is not None else "· "
     star = "★" if starred else ""
     notes = f"（{'；'.join(marks)}）" if marks else ""
-    return f"{prefix}{star}{label}：{shown}{notes}"
+    return f"{prefix}{star}{label}：{shown}{notes}{LARGE_FLAG if flagged else ''}"
 
 
 def previous_mark(shown: str, change: str | None) -> str:
@@ -116,6 +118,9 @@ def approved_notice(task: str, by: str, unit_or_department: str, final: bool) ->
     return f"{task}已由{unit_or_department} {by}审核通过，正等{final and '' or '部门'}验收。"
 
 
+RESTART_RETURNED = "回复“开始”重新填写，填好后发“提交”。"
+
+
 def returned_notice(task: str, by: str, where: str, reason: str, questions: Sequence[str], round_number: int) -> str:
     """To the filler: what was returned, by whom and why, and what to do."""
     lines = [f"{task}被{where} {by}退回（第{round_number}轮）。原因：{reason}"]
@@ -123,7 +128,7 @@ def returned_notice(task: str, by: str, where: str, reason: str, questions: Sequ
         lines.append("需要重填：" + "；".join(questions) + "。其他答案已保留，不会再问。")
     else:
         lines.append("请核对全部答案，需要改的发“修改 题号”。")
-    lines.append("回复“开始”重新填写，填好后发“提交”。")
+    lines.append(RESTART_RETURNED)
     return "\n".join(lines)
 
 
@@ -131,6 +136,11 @@ def returned_opening(task: str, reason: str, questions: Sequence[str]) -> str:
     """When the filler opens a returned form."""
     which = "：" + "；".join(questions) if questions else "，请核对全部答案"
     return f"{task}已退回，原因：{reason}。需要重填{which}。"
+
+
+def waiting_review(task: str, reviewer: str) -> str:
+    """To a filler who writes while her report waits on its reviewer."""
+    return f"{task}已提交，正等{reviewer}审核，审核期间不能修改；通过或退回都会通知您。"
 
 
 def resubmitted(task: str, reviewer: str) -> str:
@@ -190,6 +200,7 @@ def approved_all(count: int, skipped: int) -> str:
     return line
 
 
+APPROVE_ALL_NEEDS_LIST = "请先发 /审核 列出等您审核的报送，看过再回复“全部通过”。"
 APPROVE_ALL_CANCELLED = "好的，没有批量通过。"
 REVIEW_DONE = "列表里的报送都处理完了。"
 
