@@ -76,7 +76,7 @@ def waiting_lines(ctx: Context, task: ReportTask, waiting: int) -> list[str]:
     for step in steps:
         assignment = step.assignment
         waited = rt.waited(minutes_waited(ctx, step))
-        reviewer = flow.reviewer_label(ctx, step)
+        reviewer = flow.reviewer_label(step)
         path = unit_path(assignment.org_unit)
         lines.append(t.progress_waiting_line(path, assignment.filler.name, reviewer, step.stage > 0, waited))
     if waiting > len(steps):

@@ -87,12 +87,7 @@ def start(ctx: Context, person: Person, assignment: Assignment) -> list[str]:
 def returned_opening(ctx: Context, conversation: Conversation, fields: list[Field]) -> str:
     """Opening a returned form: why it came back and which questions to answer again."""
     step = flow.latest_step(ctx, conversation.assignment_id)
-    numbers = question_numbers(fields)
-    labels = [
-        rt.question_label(numbers[f.name], f.repeat_label if f.repeat else f.label)
-        for f in fields
-        if f.name in (conversation.reopened or []) and f.name in numbers
-    ]
+    labels = flow.reopened_labels(fields, conversation.reopened or [])
     reason = step.reason if step is not None and step.reason else ""
     return rt.returned_opening(f"《{conversation.assignment.task.title}》", reason, labels)
 

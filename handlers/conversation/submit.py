@@ -11,13 +11,9 @@ from handlers.ledgers import roster_write_back as roster_results
 from handlers.review import flow
 from handlers.tasks.assignments import open_assignments
 from handlers.tasks.submissions import typed_answer
-from handlers.tasks.summary_push import (
-    send_complete_summary,
-)
 from handlers.texts import reporting as t
 from ledger_store import audit
 from ledger_store.models import (
-    AssignmentStatus,
     ChatFocus,
     Conversation,
     Person,
@@ -32,7 +28,6 @@ def submit_answers(ctx: Context, person: Person, conversation: Conversation, sta
     last approval (it holds what the write-back needs, and a return reopens it)."""
     assignment = conversation.assignment
     task = assignment.task
-    fields = list(state.fields)
     submission = store_submission(ctx, person, conversation, state)
     assignment.submitted_at = ctx.now()
     focus = ctx.session.get(ChatFocus, person.id)
@@ -53,19 +48,11 @@ def submit_answers(ctx: Context, person: Person, conversation: Conversation, sta
         conversation.reopened = None
         replies = [flow.submitted(ctx, person, assignment, submission)]
     else:
-        prefill.write_back(ctx, person, assignment, fields, state.answers)
-        roster_results.write_back(ctx, person.id, conversation, fields)
-        assignment.status = AssignmentStatus.SUBMITTED
-        assignment.accepted_at = ctx.now()
-        ctx.session.delete(conversation)
+        flow.count(ctx, assignment, person, conversation)
         replies = [t.submitted(t.task_name(task.title, task.id))]
-    ctx.session.flush()
     remaining = open_assignments(ctx, person)
     if remaining:
         replies.append(t.more_todo(len(remaining)))
-    # Also after the deadline's summary: the last late answer completes the task and the full summary follows.
-    if not reviewed and flow.everyone_approved(ctx, task):
-        send_complete_summary(ctx, task)
     return ["\n".join(replies)]
 
 

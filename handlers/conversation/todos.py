@@ -115,7 +115,7 @@ def under_review(ctx: Context, person: Person) -> list[str]:
         step = flow.latest_step(ctx, assignment.id)
         if step is not None and step.decision is None:
             name = task_name(assignment.task.title, assignment.task_id)
-            lines.append(rt.waiting_review(name, flow.reviewer_label(ctx, step)))
+            lines.append(rt.waiting_review(name, flow.reviewer_label(step)))
     return ["\n".join(lines)] if lines else []
 
 

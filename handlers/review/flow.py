@@ -8,10 +8,12 @@ at once exactly one wins, on every database, and the other is told who decided.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 
 from handlers.core.context import Context
+from handlers.forms.fields import Field
 from handlers.forms.form_state import question_numbers
 from handlers.forms.registry import fields_of
 from handlers.ledgers import prefill, roster_write_back
@@ -44,7 +46,7 @@ DECISION = ("decision", "decided_by_id", "decided_at", "reason", "reopened", "de
 BUTTONS = (Option(t.APPROVE_BUTTON, t.APPROVE_BUTTON), Option(t.RETURN_BUTTON, t.RETURN_BUTTON))
 
 
-def reviewer_label(ctx: Context, step: ReviewStep) -> str:
+def reviewer_label(step: ReviewStep) -> str:
     """Who a step waits on, as people read it: 朱沱镇, or 区民政局."""
     department = step.assignment.task.department.name
     return t.reviewer_name(step.reviewer_unit.name if step.reviewer_unit else None, department)
@@ -117,11 +119,7 @@ def submitted(ctx: Context, person: Person, assignment: Assignment, submission: 
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="submit_for_review", entity="assignment",
                  entity_id=assignment.id, new={"round": step.round, "stage": stage, "digest": step.digest})  # fmt: skip
     name = task_name(task.title, task.id)
-    return (
-        t.resubmitted(name, reviewer_label(ctx, step))
-        if again
-        else t.submitted_for_review(name, reviewer_label(ctx, step))
-    )
+    return t.resubmitted(name, reviewer_label(step)) if again else t.submitted_for_review(name, reviewer_label(step))
 
 
 def ask(ctx: Context, step: ReviewStep, previous: ReviewStep | None, only: Person | None = None) -> None:
@@ -159,29 +157,19 @@ def may_decide(ctx: Context, person: Person, step: ReviewStep) -> bool:
 def waiting_for(ctx: Context, person: Person) -> list[ReviewStep]:
     """Every step waiting on this person, oldest first: their town's steps for a reviewer, their department's
     (and those of tasks they issued) for an issuer, every department's for an admin; never their own submission."""
-    mine = reach(person)
-    if not mine:
+    query = in_reach(person, ReviewStep, decided=False)
+    if query is None:
         return []
-    query = (
-        select(ReviewStep)
-        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
-        .where(ReviewStep.decision.is_(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
-        .order_by(ReviewStep.submitted_at, ReviewStep.id)
-    )
+    query = query.order_by(ReviewStep.submitted_at, ReviewStep.id)
     return [step for step in ctx.session.scalars(query) if may_decide(ctx, person, step)]
 
 
 def waiting_ids(ctx: Context, person: Person, among: list[int] | None = None) -> list[int]:
     """The ids of the steps waiting on this person, oldest first, found as waiting_for finds them but without
     loading them; or, given `among`, those of them still waiting, in their order (one query a thousand)."""
-    mine = reach(person)
-    if not mine or not person.active:
+    query = in_reach(person, ReviewStep.id, decided=False)
+    if query is None or not person.active:
         return []
-    query = (
-        select(ReviewStep.id)
-        .join(Assignment, Assignment.id == ReviewStep.assignment_id)
-        .where(ReviewStep.decision.is_(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
-    )
     if among is None:
         return list(ctx.session.scalars(query.order_by(ReviewStep.submitted_at, ReviewStep.id)))
     found: set[int] = set()
@@ -202,17 +190,24 @@ def steps_by_id(ctx: Context, step_ids: list[int]) -> dict[int, ReviewStep]:
 def last_decided(ctx: Context, person: Person) -> ReviewStep | None:
     """The step of this person's reach decided last (by anyone): what a 通过 or 退回 that finds nothing waiting
     was most likely about, since another reviewer may have answered it a moment before."""
+    query = in_reach(person, ReviewStep, decided=True)
+    if query is None:
+        return None
+    return ctx.session.scalar(query.order_by(ReviewStep.decided_at.desc(), ReviewStep.id.desc()).limit(1))
+
+
+def in_reach(person: Person, what: Any, decided: bool) -> Select[Any] | None:
+    """SELECT `what` from the steps of this person's reach (see reach) not submitted by them, decided or still
+    waiting; None for someone who reviews nothing."""
     mine = reach(person)
     if not mine:
         return None
-    query = (
-        select(ReviewStep)
+    state = ReviewStep.decision.is_not(None) if decided else ReviewStep.decision.is_(None)
+    return (
+        select(what)
         .join(Assignment, Assignment.id == ReviewStep.assignment_id)
-        .where(ReviewStep.decision.is_not(None), ReviewStep.submitted_by_id != person.id, or_(*mine))
-        .order_by(ReviewStep.decided_at.desc(), ReviewStep.id.desc())
-        .limit(1)
+        .where(state, ReviewStep.submitted_by_id != person.id, or_(*mine))
     )
-    return ctx.session.scalar(query)
 
 
 def reach(person: Person) -> list[ColumnElement[bool]]:
@@ -317,7 +312,7 @@ def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
         entity_id=assignment.id,
         new=signed,
     )
-    where = reviewer_label(ctx, step)
+    where = reviewer_label(step)
     if policy.has_next_stage(task, step.reviewer_unit_id):
         following = ReviewStep(
             assignment_id=assignment.id, submission_id=step.submission_id, round=step.round, stage=step.stage + 1,
@@ -337,15 +332,17 @@ def approve_step(ctx: Context, person: Person, step: ReviewStep) -> bool:
 
 
 def finish(ctx: Context, assignment: Assignment, step: ReviewStep) -> None:
-    """The last approval: the answers go into the ledgers, the unit counts, the summary goes out when all are in."""
-    task = assignment.task
-    fields = fields_of(task.form_version)
-    conversation = ctx.session.scalar(
-        select(Conversation).where(Conversation.assignment_id == assignment.id).order_by(Conversation.id.desc())
-    )
+    """The last approval: the answers count (see count)."""
+    count(ctx, assignment, step.submitted_by, conversation_of(ctx, assignment.id))
+
+
+def count(ctx: Context, assignment: Assignment, submitter: Person, conversation: Conversation | None) -> None:
+    """The unit's answers count now, at the last approval or at a 提交 without review: they go into the ledgers
+    (as given by `submitter`), the conversation that held them closes, and the summary goes out when all are in."""
     if conversation is not None:
-        prefill.write_back(ctx, step.submitted_by, assignment, fields, conversation.answers)
-        roster_write_back.write_back(ctx, step.submitted_by_id, conversation, fields)
+        fields = fields_of(assignment.task.form_version)
+        prefill.write_back(ctx, submitter, assignment, fields, conversation.answers)
+        roster_write_back.write_back(ctx, submitter.id, conversation, fields)
         ctx.session.execute(
             update(ChatFocus).where(ChatFocus.conversation_id == conversation.id).values(conversation_id=None)
         )
@@ -353,8 +350,25 @@ def finish(ctx: Context, assignment: Assignment, step: ReviewStep) -> None:
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.accepted_at = ctx.now()
     ctx.session.flush()
-    if everyone_approved(ctx, task):
-        send_complete_summary(ctx, task)
+    # Also after the deadline's summary: the last late answer completes the task and the full summary follows.
+    if everyone_approved(ctx, assignment.task):
+        send_complete_summary(ctx, assignment.task)
+
+
+def conversation_of(ctx: Context, assignment_id: int) -> Conversation | None:
+    """The conversation that holds a submitted assignment's answers until they count."""
+    query = select(Conversation).where(Conversation.assignment_id == assignment_id).order_by(Conversation.id.desc())
+    return ctx.session.scalar(query.limit(1))
+
+
+def reopened_labels(fields: list[Field], names: Iterable[str]) -> list[str]:
+    """第3题 户数 for each reopened question (a roster by its name), in the form's order."""
+    numbers, wanted = question_numbers(fields), set(names)
+    return [
+        t.question_label(numbers[f.name], f.repeat_label if f.repeat else f.label)
+        for f in fields
+        if f.name in wanted and f.name in numbers
+    ]
 
 
 def return_step(ctx: Context, person: Person, step: ReviewStep, reason: str, reopened: list[str]) -> str:
@@ -365,9 +379,7 @@ def return_step(ctx: Context, person: Person, step: ReviewStep, reason: str, reo
     task = assignment.task
     fields = fields_of(task.form_version)
     numbers = question_numbers(fields)
-    conversation = ctx.session.scalar(
-        select(Conversation).where(Conversation.assignment_id == assignment.id).order_by(Conversation.id.desc())
-    )
+    conversation = conversation_of(ctx, assignment.id)
     if conversation is not None:
         conversation.reopened = list(reopened)
         indexes = [i for i, field in enumerate(fields) if field.name in reopened]
@@ -375,11 +387,9 @@ def return_step(ctx: Context, person: Person, step: ReviewStep, reason: str, reo
         conversation.editing = bool(indexes)
         conversation.updated_at = ctx.now()
     assignment.status = AssignmentStatus.RETURNED
-    labels = [
-        t.question_label(numbers[f.name], f.repeat_label if f.repeat else f.label) for f in fields if f.name in reopened
-    ]
+    labels = reopened_labels(fields, reopened)
     name = task_name(task.title, task.id)
-    notice = t.returned_notice(name, person.name, reviewer_label(ctx, step), reason, labels, step.round)
+    notice = t.returned_notice(name, person.name, reviewer_label(step), reason, labels, step.round)
     enqueue(ctx.session, person_id=step.submitted_by_id, dedupe_key=f"reviewed:{step.id}", now=ctx.now(), text=notice)
     audit.record(ctx.session, at=ctx.now(), actor_id=person.id, action="return", entity="assignment",
                  entity_id=assignment.id, new={"round": step.round, "stage": step.stage, "reason": reason,
