@@ -12,6 +12,7 @@ import re
 
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
+from handlers.core.numbers import typed_id
 from handlers.core.words import fold
 from handlers.forms.answers import Invalid, parse_answer
 from handlers.forms.fields import Field
@@ -37,7 +38,8 @@ def run(ctx: Context, person: Person, args: str) -> list[str]:
     number = TASK.fullmatch(fold(typed[0]))
     if number is None:
         return [t.CORRECT_USAGE]
-    task = ctx.session.get(ReportTask, int(number.group(1)))
+    task_id = typed_id(number.group(1))
+    task = ctx.session.get(ReportTask, task_id) if task_id is not None else None
     if task is None or not may_correct(person, task):
         return [t.correction_no_task(number.group(1))]
     name = task_name(task.title, task.id)

@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.conversation import machine
 from handlers.core.context import Context
+from handlers.core.numbers import typed_id
 from handlers.core.words import fold
 from handlers.forms.form_state import question_numbers
 from handlers.forms.registry import fields_of
@@ -108,7 +109,7 @@ def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str]
         return None
     if text in t.APPROVE_ALL_WORDS:
         return [t.APPROVE_ALL_NEEDS_LIST] if flow.reach(person) else None
-    waiting = flow.waiting_for(ctx, person)
+    waiting = flow.waiting_ids(ctx, person)  # ids only: a department may have thousands waiting
     if not waiting:
         if not flow.reach(person):
             return None  # not a reviewer: the word is an ordinary message
@@ -119,7 +120,7 @@ def answer(ctx: Context, person: Person, typed: str, in_form: bool) -> list[str]
         return [t.NOTHING_TO_REVIEW]
     if len(waiting) > 1:
         return [t.ONE_OF_SEVERAL]
-    return [decide(ctx, person, waiting[0], typed, text, None)]
+    return [decide(ctx, person, ctx.session.get(ReviewStep, waiting[0]), typed, text, None)]
 
 
 def decide(ctx: Context, person: Person, step: ReviewStep, typed: str, text: str, focus: ChatFocus | None) -> str:
@@ -191,8 +192,8 @@ def is_review_button(token: str) -> bool:
 
 def click(ctx: Context, person: Person, token: str, value: str) -> list[str]:
     """A press on a review request's button: 通过 decides, 退回 asks for the reason (and question numbers)."""
-    step_id = token.removeprefix(flow.TOKEN_PREFIX)
-    step = ctx.session.get(ReviewStep, int(step_id)) if step_id.isdigit() else None
+    step_id = typed_id(token.removeprefix(flow.TOKEN_PREFIX))
+    step = ctx.session.get(ReviewStep, step_id) if step_id is not None else None
     if step is None or not flow.may_decide(ctx, person, step):
         return [t.NOT_YOUR_REVIEW if step is not None else t.STALE_REVIEW_BUTTON]
     if step.decision is not None:
