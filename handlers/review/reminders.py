@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, and_, select
 
 from handlers.core.context import Context
-from handlers.review.flow import told, waiting_for
+from handlers.review.flow import told, waiting_ids
 from handlers.tasks.reminders import QuietHours
 from handlers.tasks.review_waits import minutes_waited
 from handlers.texts import review as t
@@ -76,7 +76,7 @@ def remind_holder(ctx: Context, holder: Holder, after: timedelta) -> int:
             people[person.id] = person
     queued = 0
     for person_id, overdue_steps in by_person.items():
-        others = len(waiting_for(ctx, people[person_id])) - len(overdue_steps)
+        others = len(waiting_ids(ctx, people[person_id])) - len(overdue_steps)
         text = reminder_text(ctx, overdue_steps, after, others)
         key = f"review-remind:{person_id}:{overdue_steps[0].id}"
         if enqueue(ctx.session, person_id=person_id, dedupe_key=key, now=ctx.now(), text=text):
