@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from bot.config import SchedulerConfig
+from handlers.core.messages import ButtonClick, Incoming
 from ledger_store.models import Assignment, AssignmentStatus, Person, Recurrence, ReportTask
+from ledger_store.org import SIMULATOR
 from scheduler.jobs import TimedWork
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -60,7 +62,7 @@ def test_without_review_a_submission_counts_at_once(chat):
     assert "1/1 已报" in chat.pushed_texts("li_minzheng")[0]
 
 
-def test_a_town_s_own_report_is_reviewed_by_the_issuing_department(chat):
+def test_a_town_s_own_report_is_reviewed_by_the_issuing_department(chat, runtime):
     chat.say("li_minzheng", "/发布 残疾人两项补贴情况 截止 11月30日18点 范围 朱沱镇")
     chat.say("hu_xiaoyan", "开始")
     for answer in ["12", "5", "8600.50", "2024-11-20", "社保卡", "1", "110102199101010078", "13908315526"]:
@@ -69,6 +71,14 @@ def test_a_town_s_own_report_is_reviewed_by_the_issuing_department(chat):
     assert chat.pushed_texts("zhou_jianguo") == []  # the town's reviewer does not judge the town's own report
     [request] = chat.pushed_texts("li_minzheng")
     assert request.startswith("【待审核】永川区/朱沱镇 胡晓燕 提交了《残疾人两项补贴情况》（任务#1）：")
+    # another department's issuer and a filler are refused, by word, by command and by the button
+    assert chat.say("wang_canlian", "/审核") == "目前没有等您审核的报送。"
+    assert chat.say("wang_canlian", "通过") == "目前没有等您审核的报送。"
+    forged = Incoming(SIMULATOR, "wang_canlian", "", message_id="w1", button=ButtonClick("rv1", "通过"))
+    assert [reply.text for reply in runtime.engine.receive(forged)] == [
+        "这份报送不归您审核（只能审核本镇街以下单位的报送，且不能审核自己提交的）。"
+    ]
+    assert "审核员或发布员" in chat.say("zhang_dehua", "/审核")
     assert "已通过" in chat.say("li_minzheng", "通过")
     assert chat.say("zhou_jianguo", "通过") != "已通过"  # nothing waits on him: the word is not a review
 
