@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
+from ledger_store.ledger_kinds import KIND_BY_CODE, standard_field
 from ledger_store.masking import mask_id_number, mask_mobile
 from ledger_store.models import Ledger, LedgerChange, LedgerRecord
 from ledger_store.values.personal import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
@@ -36,7 +37,7 @@ UNIT_KEY = "unit_name"
 # Personal numbers: sensitive unless a definition says otherwise, so exports mask them for most departments.
 SENSITIVE_TYPES = ("id_number", "mobile")
 HIDDEN = "***"  # a sensitive value that is neither an ID number, a mobile nor text, as shown masked
-_FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days", "sensitive"}
+_FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days", "sensitive", "standard"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 
@@ -69,10 +70,13 @@ def define_ledger(
     now: datetime,
     *,
     actor_id: int | None = None,
+    board: str | None = None,
+    entity_kind: str | None = None,
 ) -> Ledger:
     """Create a ledger or update its definition; changed fields make a new version, recorded in the audit log."""
     clean = [_clean_field(field) for field in fields]
     _check_definition(key_field, clean)
+    _check_standard(entity_kind, clean)
     now = naive_utc(now)
     ledger = get_ledger(session, code)
     if ledger is None:
@@ -85,6 +89,8 @@ def define_ledger(
     if retyped:
         raise ValueError(f"ledger {code}: fields {retyped} cannot change type; add a field under a new name")
     ledger.title = title
+    ledger.board = board if board is not None else ledger.board
+    ledger.entity_kind = entity_kind if entity_kind is not None else ledger.entity_kind
     if clean != ledger.fields:
         old = {"version": ledger.version, "fields": ledger.fields} if ledger.version else None
         ledger.fields, ledger.version = clean, ledger.version + 1
@@ -362,7 +368,7 @@ def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(sensitive, bool):
         raise ValueError(f"field {name}: sensitive must be true or false")
     label = str(raw.get("label") or name).strip()
-    return {
+    clean = {
         "name": name,
         "label": label,
         "type": kind,
@@ -371,6 +377,12 @@ def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
         "validity_days": days,
         "sensitive": sensitive,
     }
+    standard = raw.get("standard")
+    if standard is not None:  # only when set, so definitions stored before standard fields compare equal
+        if not isinstance(standard, str) or not _NAME.fullmatch(standard):
+            raise ValueError(f"field {name}: standard must name a standard field of the ledger's entity kind")
+        clean["standard"] = standard
+    return clean
 
 
 def _check_definition(key_field: str, fields: list[dict[str, Any]]) -> None:
@@ -383,6 +395,22 @@ def _check_definition(key_field: str, fields: list[dict[str, Any]]) -> None:
     key = next((field for field in fields if field["name"] == key_field), None)
     if key is None or key["type"] not in KEY_TYPES:
         raise ValueError(f"key field {key_field!r} must be one of the fields, of type {KEY_TYPES}")
+
+
+def _check_standard(entity_kind: str | None, fields: list[dict[str, Any]]) -> None:
+    """A field naming a standard field names one of its entity kind's, of the same type, at most once."""
+    if entity_kind is not None and entity_kind not in KIND_BY_CODE:
+        raise ValueError(f"entity kind {entity_kind!r} is not one of {sorted(KIND_BY_CODE)}")
+    seen: set[str] = set()
+    for field in fields:
+        name = field.get("standard")
+        if name is None:
+            continue
+        standard = standard_field(entity_kind, name)
+        if standard is None or standard.name != name or standard.type != field["type"] or name in seen:
+            raise ValueError(f"field {field['name']}: {name!r} is not a standard field of kind {entity_kind!r} "
+                             f"of type {field['type']} (or is named twice)")  # fmt: skip
+        seen.add(name)
 
 
 def _log_presence(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.dialects import mysql
@@ -308,6 +309,8 @@ class Submission(Base):
     asked_count: Mapped[int | None] = mapped_column(Integer)
     prefilled_count: Mapped[int | None] = mapped_column(Integer)
     confirmed_count: Mapped[int | None] = mapped_column(Integer)
+    # Taken from the ledgers by 取数 with nobody asked (submitted_by is the department's issuer).
+    generated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan", order_by="Answer.id")
     roster_rows: Mapped[list[RosterRow]] = relationship(cascade="all, delete-orphan", order_by="RosterRow.id")
@@ -327,6 +330,9 @@ class Answer(Base):
     date_value: Mapped[date | None] = mapped_column(Date)
     bool_value: Mapped[bool | None] = mapped_column(Boolean)
     choices_value: Mapped[list[str] | None] = mapped_column(JSON)
+    # Where a generated answer came from: the ledger's code and when its value was last confirmed.
+    ledger_code: Mapped[str | None] = mapped_column(String(64))
+    as_of: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class RosterRow(Base):
@@ -548,7 +554,65 @@ class Ledger(Base):
     # The department that owns the ledger and sees it whole; others read it through a LedgerGrant an admin sets.
     owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
 
+    # 党的建设 / 经济发展 / 民生服务 / 平安法治, and what one record is about (ledger_store.ledger_kinds).
+    board: Mapped[str | None] = mapped_column(String(20))
+    entity_kind: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+
     owner: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class LedgerVersion(Base):
+    """One version of a ledger's definition as defined (title, key, board, kind, fields, owner and shares).
+
+    `losses` lists what a confirmed data-losing change gave up (dropped fields holding values, retyped fields,
+    a changed key); None for a change that lost nothing.
+    """
+
+    __tablename__ = "ledger_versions"
+    __table_args__ = (UniqueConstraint("ledger_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    losses: Mapped[list[Any] | None] = mapped_column(JSON)
+
+
+class LedgerSession(Base):
+    """A person's open upkeep of a ledger in chat (/登记, /更新, /核实): at most one per person, kept across
+    restarts; `state` is the upkeep's own (which ledger and record, the position, the answers so far)."""
+
+    __tablename__ = "ledger_sessions"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SourceRun(Base):
+    """One run of a data source sinking rows of another system into a ledger (数据下沉), and what it did."""
+
+    __tablename__ = "source_runs"
+    __table_args__ = (Index("ix_source_runs_source", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    input_name: Mapped[str | None] = mapped_column(String(300))  # the file a folder source read
+    input_digest: Mapped[str | None] = mapped_column(String(64))  # its SHA-256, so the same file is read once
+    added: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    changed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    message: Mapped[str | None] = mapped_column(Text)
 
 
 class LedgerGrant(Base):
