@@ -209,3 +209,18 @@ def test_under_review_the_other_ledger_changes_when_the_town_approves(chat, runt
     assert "已通过：永川区/朱沱镇/松林村" in chat.say("zhou_jianguo", "通过")
     assert values_of(runtime, "disabled_people", ZHANG_DEMING)["mobile"] == NEW_MOBILE
     assert [new for _, new, _ in changes_of(runtime, "disabled_people", ZHANG_DEMING, "mobile")] == [NEW_MOBILE]
+
+
+def test_a_correction_of_an_approved_mobile_reaches_the_other_ledger_too(chat, runtime, tmp_path):
+    row = f"{ZHANG_DEMING},张德明,肢体,13159081935,松林村"
+    import_file(runtime, tmp_path, "disabled_people", f"身份证号,姓名,残疾类别,联系电话,单位\n{row}\n")
+    chat.send_file("li_minzheng", "核对.xlsx", survey_workbook(CONTACT_FORM, title="低保户联系电话核对", code="c"))
+    chat.say("li_minzheng", "/发布 低保户联系电话核对 截止 11月30日18点 范围 松林村")
+    for answer in ("开始", ZHANG_DEMING, "修改 3", NEW_MOBILE, "提交"):
+        chat.say("zhang_dehua", answer)
+    chat.say("zhou_jianguo", "通过")
+    reply = chat.say("li_minzheng", "/更正 1 松林村 第3题 13983041277 核对后更正")
+    assert "台账已同步：联系电话。" in reply
+    assert values_of(runtime, "disabled_people", ZHANG_DEMING)["mobile"] == "13983041277"
+    sources = [source for _, _, source in changes_of(runtime, "disabled_people", ZHANG_DEMING, "mobile")]
+    assert sources == ["任务#1《低保户联系电话核对》", "任务#1《低保户联系电话核对》更正"]
