@@ -10,6 +10,9 @@ double the import and say nothing that the record's created_at, its value_times 
 do not); a value an import changes on an existing record gets one, with source "import:<file name>". Every
 batch that writes leaves one audit entry (file, rows, counts, never personal data). Unchanged values are not
 re-confirmed: a file is not a person confirming, and a re-run must change nothing.
+
+Shared fields (标准字段): after each batch, the shared values its rows wrote go on to the records other ledgers of
+the same entity kind hold for the same keys (`ledgers.share_values`, one query per batch), where they differ.
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ from ledger_store.ledgers import (
     decimal_text,
     get_ledger,
     naive_utc,
+    share_values,
+    shared_names,
 )
-from ledger_store.models import LedgerChange, LedgerRecord, OrgUnit
+from ledger_store.models import Ledger, LedgerChange, LedgerRecord, OrgUnit
 from ledger_store.sheet_files import RowProblem, SheetFileError, read_rows
 from ledger_store.values import read_value
 from ledger_store.values.choices import choices_of
@@ -145,11 +150,13 @@ def import_ledger(
             units = dict(session.execute(select(OrgUnit.name, OrgUnit.id)).tuples().all())
             # Read inside the transaction: a factory that expires objects on commit must not reload them later.
             definition = None if ledger is None else (ledger.id, ledger.title, ledger.key_field, ledger.fields)
+            shared = ledger is not None and bool(shared_names(ledger))
         if definition is None:
             return LedgerImportReport(ledger_code, path.name, problem=f"没有编号为“{ledger_code}”的台账。")
         ledger_id, title, key_field, fields = definition
         report = LedgerImportReport(title, path.name)
         batch = _Batch(session, ledger_id, f"import:{path.name}"[:200], actor_id, naive_utc(now))
+        batch.shared = shared
         errors: _ErrorBook | None = None
         try:
             with read_rows(path, LEDGER) as records, tempfile.TemporaryDirectory() as scratch:
@@ -267,6 +274,7 @@ class _Batch:
         self.stamp = now.isoformat()
         self.required: list[tuple[int, str, str]] = []  # (column index or -1, field name, label)
         self.rows: dict[str, _Row] = {}
+        self.shared = False  # does the ledger hold shared fields, whose values go on to other ledgers?
         self.inserted = self.updated = self.unchanged = self.analyzed_at = 0
 
     def add(self, row: _Row, errors: _ErrorBook) -> None:
@@ -303,12 +311,14 @@ class _Batch:
         )
         existing = {key: stored for key, *stored in self.session.execute(query)}
         inserts, updates, changes = [], [], []
+        written: dict[str, dict[str, Any]] = {}
         for row in rows:
             if row.key not in existing:
-                self._insert(row, inserts, errors)
+                if self._insert(row, inserts, errors):
+                    written[row.key] = row.values
             elif diff := self._diff(row, *existing[row.key][1:3]):
                 record_id, unit_id, values, times = existing[row.key]
-                changed = {name: new for name, _, new in diff if name != UNIT}
+                changed = written[row.key] = {name: new for name, _, new in diff if name != UNIT}
                 updates.append(
                     {"id": record_id, "values": {**values, **changed}, "updated_at": self.now,
                      "value_times": {**times, **dict.fromkeys(changed, self.stamp)},
@@ -325,8 +335,10 @@ class _Batch:
                                       (insert(LedgerChange), changes)):  # fmt: skip
             if parameters:
                 self.session.execute(statement, parameters)
+        shared_to = self._share(written)
         if inserts or updates:
             counts = {"rows": f"{rows[0].number}-{rows[-1].number}", "inserted": len(inserts), "updated": len(updates)}
+            counts |= {"shared_to": shared_to} if shared_to else {}
             audit.record(
                 self.session, at=self.now, actor_id=self.actor_id, action="ledger_import", entity="ledger",
                 entity_id=self.ledger_id, new={"source": self.source, **counts},
@@ -334,17 +346,26 @@ class _Batch:
         self.inserted += len(inserts)
         self.updated += len(updates)
 
-    def _insert(self, row: _Row, inserts: list[dict[str, Any]], errors: _ErrorBook) -> None:
-        """Queue a new record, or refuse the row when it lacks a value the ledger requires."""
+    def _share(self, written: dict[str, dict[str, Any]]) -> list[str]:
+        """Carry the batch's shared values to the same entities' records in other ledgers, where they differ."""
+        if not self.shared or not written:
+            return []
+        ledger = self.session.get(Ledger, self.ledger_id)
+        assert ledger is not None  # read at the start of this import; ledgers are never deleted
+        return share_values(self.session, ledger, written, self.now, reconfirm=False)
+
+    def _insert(self, row: _Row, inserts: list[dict[str, Any]], errors: _ErrorBook) -> bool:
+        """Queue a new record, or refuse the row when it lacks a value the ledger requires; was it queued?"""
         missing = [(index, label) for index, name, label in self.required if name not in row.values]
         if missing:
             row.problems += [(index, f"{label}：新记录必填，不能为空") for index, label in missing]
             errors.add(row)
-            return
+            return False
         inserts.append(
             {"ledger_id": self.ledger_id, "key": row.key, "org_unit_id": row.unit_id, "values": row.values,
              "value_times": dict.fromkeys(row.values, self.stamp), "created_at": self.now, "updated_at": self.now}
         )  # fmt: skip
+        return True
 
     def _diff(self, row: _Row, unit_id: int | None, values: dict[str, Any]) -> list[tuple[str, Any, Any]]:
         """(field, old, new) for each value the row changes, and `UNIT` when it names another unit."""

@@ -3,10 +3,18 @@
 A field is kept once per entity and reused: `known_values` prefills a form, `write_values` stores what a
 person or a task confirmed, and every change leaves a LedgerChange row and a masked audit entry. Values are
 stored JSON-safe (decimals as text, dates as ISO text) and read back typed.
+
+Shared fields: a field naming a standard field (`standard`) in a ledger with an entity kind is one value for
+every ledger of that kind holding the same standard field, across records with the same key (the same person).
+A write carries the value and its time to those sibling records (only existing ones; their unit stays), with
+one LedgerChange row in the record written and one audit entry; `history` of a shared field is the union over
+the siblings; `known_values` falls back to a sibling for a value the record lacks. A definition that makes a
+field shared later reconciles nothing at once: from then on writes carry it and reads fall back to siblings.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -15,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
@@ -23,6 +31,8 @@ from ledger_store.ledger_kinds import KIND_BY_CODE, standard_field
 from ledger_store.masking import mask_id_number, mask_mobile
 from ledger_store.models import Ledger, LedgerChange, LedgerRecord
 from ledger_store.values.personal import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
+
+log = logging.getLogger(__name__)
 
 FIELD_TYPES = ("integer", "decimal", "text", "date", "yes_no", "select_one", "select_multiple", "id_number", "mobile")
 KEY_TYPES = ("text", "integer", "id_number", "mobile")
@@ -76,9 +86,10 @@ def define_ledger(
     """Create a ledger or update its definition; changed fields make a new version, recorded in the audit log."""
     clean = [_clean_field(field) for field in fields]
     _check_definition(key_field, clean)
-    _check_standard(entity_kind, clean)
     now = naive_utc(now)
     ledger = get_ledger(session, code)
+    # a redefinition that names no kind keeps the ledger's, so its standard fields are checked against that one
+    _check_standard(entity_kind if entity_kind is not None or ledger is None else ledger.entity_kind, clean)
     if ledger is None:
         ledger = Ledger(code=code, key_field=key_field, fields=[], version=0, created_at=now)
         session.add(ledger)
@@ -162,19 +173,28 @@ def records_in_units(
     return list(session.scalars(query))
 
 
-def known_values(session: Session, ledger: Ledger, key: object, now: datetime) -> dict[str, KnownValue]:
-    """Every stored value of the entity for prefill; fresh while younger than the field's validity_days."""
-    record = get_record(session, ledger, key)
-    if record is None:
-        return {}
+def known_values(
+    session: Session, ledger: Ledger, key: object, now: datetime, units: Collection[int] | None = None
+) -> dict[str, KnownValue]:
+    """Every stored value of the entity for prefill; fresh while younger than the field's validity_days.
+
+    With `units` (the org units the caller may see), a shared field the record lacks (or the whole record, when
+    there is none) is taken from a sibling record in those units, the most recently confirmed one.
+    """
+    stored_key = normalize_key(ledger, key)
+    record = get_record(session, ledger, stored_key)
+    values = dict(record.values) if record else {}
+    times = dict(record.value_times) if record else {}
+    if units is not None:
+        _fill_from_siblings(session, ledger, stored_key, units, values, times)
     now = naive_utc(now)
     known = {}
     for field in ledger.fields:
         name, days = field["name"], field["validity_days"]
-        if name in record.values:
-            confirmed = datetime.fromisoformat(record.value_times[name])
+        if name in values:
+            confirmed = datetime.fromisoformat(times[name])
             fresh = days is None or now - confirmed <= timedelta(days=days)
-            known[name] = KnownValue(from_json(field, record.values[name]), confirmed, fresh)
+            known[name] = KnownValue(from_json(field, values[name]), confirmed, fresh)
     return known
 
 
@@ -188,12 +208,14 @@ def write_values(
     source: str,
     now: datetime,
     unit_if_new: int | None = None,
+    units: Collection[int] | None = None,
 ) -> list[str]:
     """Store typed values of one entity (None clears one); returns the changed fields, `UNIT` if it moved.
 
     `org_unit_id` moves the record there; `unit_if_new` only places a record created now (a known one stays).
     A value equal to the stored one is only re-confirmed (its time refreshed). Each change leaves a
-    LedgerChange row, and the write one audit entry with sensitive values masked.
+    LedgerChange row, and the write one audit entry with sensitive values masked. Shared values go on to the
+    entity's sibling records, only to those in `units` when given (a filler writes into her units alone).
     """
     fields = field_map(ledger)
     unknown = sorted(set(values) - set(fields) | ({ledger.key_field} & set(values)))
@@ -225,9 +247,11 @@ def write_values(
         LedgerChange(record_id=record.id, field_name=name, old=old, new=new, at=now, actor_id=actor_id, source=source)
         for name, old, new in changes
     )
+    shared_to = share_values(session, ledger, {record.key: wanted}, now, units=units)
     if changes:
         before = None if created else {name: _audited(fields.get(name), old) for name, old, _ in changes}
         after = {"_source": source} | {name: _audited(fields.get(name), new) for name, _, new in changes}
+        after |= {"_shared_to": shared_to} if shared_to else {}
         audit.record(session, at=now, actor_id=actor_id, action="ledger_write", entity="ledger_record",
                      entity_id=record.id, old=before, new=after)  # fmt: skip
     return [name for name, _, _ in changes]
@@ -269,21 +293,141 @@ def rejoin(
 
 
 def history(session: Session, ledger: Ledger, key: object, field: str | None = None) -> list[Change]:
-    """Every change of the record's values (or of one field), oldest first."""
+    """Every change of the record's values (or of one field), oldest first.
+
+    The history of a shared field is that of the entity's standard field in every sibling record, under `field`.
+    """
+    stored_key = normalize_key(ledger, key)
     query = (
         select(LedgerChange)
         .join(LedgerRecord, LedgerRecord.id == LedgerChange.record_id)
-        .where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.key == normalize_key(ledger, key))
-        .order_by(LedgerChange.at, LedgerChange.id)
+        .where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.key == stored_key)
     )
+    standard = shared_names(ledger).get(field or "")
     if field is not None:
         query = query.where(LedgerChange.field_name == field)
+    if standard is not None:
+        held = [
+            and_(LedgerChange.record_id == sibling.id, LedgerChange.field_name == name)
+            for other, sibling in _sibling_records(session, ledger, [stored_key]).get(stored_key, [])
+            for name, their_standard in shared_names(other).items()
+            if their_standard == standard
+        ]
+        if held:
+            own = and_(LedgerRecord.ledger_id == ledger.id, LedgerRecord.key == stored_key,
+                       LedgerChange.field_name == field)  # fmt: skip
+            query = select(LedgerChange).join(LedgerRecord, LedgerRecord.id == LedgerChange.record_id)
+            query = query.where(or_(own, *held))
     fields, changes = field_map(ledger), []
-    for row in session.scalars(query):
-        field = fields.get(row.field_name)
-        old, new = _typed(field, row.old), _typed(field, row.new)
-        changes.append(Change(row.field_name, old, new, row.at, row.actor_id, row.source))
+    for row in session.scalars(query.order_by(LedgerChange.at, LedgerChange.id)):
+        name = field if standard is not None else row.field_name
+        definition = fields.get(name)
+        old, new = _typed(definition, row.old), _typed(definition, row.new)
+        changes.append(Change(name, old, new, row.at, row.actor_id, row.source))
     return changes
+
+
+def shared_names(ledger: Ledger) -> dict[str, str]:
+    """Field name -> the standard field it holds, for the fields the ledger shares (none without an entity kind)."""
+    if ledger.entity_kind is None:
+        return {}
+    return {field["name"]: field["standard"] for field in ledger.fields if field.get("standard")}
+
+
+def share_values(
+    session: Session,
+    ledger: Ledger,
+    written: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+    *,
+    units: Collection[int] | None = None,
+    reconfirm: bool = True,
+) -> list[str]:
+    """Carry shared values just written (stored key -> field name -> value as stored, None for cleared) with their
+    time to the entity's sibling records; returns the codes of the ledgers whose records took one.
+
+    Only existing records, only those in `units` when given; no history row (the record written has it).
+    `reconfirm` refreshes the time of an equal value too (a person confirmed it; a file does not).
+    """
+    names = shared_names(ledger)
+    by_standard = {
+        key: {names[name]: value for name, value in values.items() if name in names} for key, values in written.items()
+    }
+    by_standard = {key: values for key, values in by_standard.items() if values}
+    if not by_standard:
+        return []
+    now, touched = naive_utc(now), set()
+    for key, siblings in _sibling_records(session, ledger, by_standard, units).items():
+        for other, record in siblings:
+            values, times = dict(record.values), dict(record.value_times)
+            for name, standard in shared_names(other).items():
+                if standard not in by_standard[key]:
+                    continue
+                value = by_standard[key][standard]
+                if value is not None and not _fits(field_map(other)[name], value):
+                    log.warning("ledger %s: a shared %s does not fit field %s, not carried", other.code, standard, name)
+                elif value is None:
+                    values.pop(name, None)
+                    times.pop(name, None)
+                elif values.get(name) != value or reconfirm:
+                    values[name], times[name] = value, now.isoformat()
+            if values != record.values or times != record.value_times:
+                record.values, record.value_times, record.updated_at = values, times, now
+                touched.add(other.code)
+    return sorted(touched)
+
+
+def _sibling_records(
+    session: Session, ledger: Ledger, keys: Iterable[str], units: Collection[int] | None = None
+) -> dict[str, list[tuple[Ledger, LedgerRecord]]]:
+    """Stored key -> the records other ledgers of the same entity kind, sharing a standard field with this one,
+    hold for that entity (in `units` when given), with their ledger: one query for the records."""
+    standards = set(shared_names(ledger).values())
+    query = select(Ledger).where(Ledger.entity_kind == ledger.entity_kind, Ledger.id != ledger.id)
+    others = [other for other in session.scalars(query) if standards & set(shared_names(other).values())]
+    keys = list(keys)
+    if not others or not keys:
+        return {}
+    wanted = {(other.id, normalize_key(other, key)): key for other in others for key in keys}
+    records = select(LedgerRecord).where(
+        LedgerRecord.ledger_id.in_([other.id for other in others]),
+        LedgerRecord.key.in_(sorted({stored for _, stored in wanted})),
+    )
+    if units is not None:
+        records = records.where(LedgerRecord.org_unit_id.in_(sorted(units)))
+    by_id = {other.id: other for other in others}
+    found: dict[str, list[tuple[Ledger, LedgerRecord]]] = {}
+    for record in session.scalars(records.order_by(LedgerRecord.id)):
+        key = wanted.get((record.ledger_id, record.key))
+        if key is not None:
+            found.setdefault(key, []).append((by_id[record.ledger_id], record))
+    return found
+
+
+def _fill_from_siblings(
+    session: Session, ledger: Ledger, key: str, units: Collection[int], values: dict[str, Any], times: dict[str, str]
+) -> None:
+    """Add to `values` and `times` the shared fields they lack, from the most recently confirmed sibling record."""
+    lacking = {standard: name for name, standard in shared_names(ledger).items() if name not in values}
+    if not lacking:
+        return
+    definitions = field_map(ledger)
+    for other, sibling in _sibling_records(session, ledger, [key], units).get(key, []):
+        for their_name, standard in shared_names(other).items():
+            name, data = lacking.get(standard), sibling.values.get(their_name)
+            if name is None or data is None or not _fits(definitions[name], data):
+                continue
+            at = sibling.value_times[their_name]
+            if name not in times or datetime.fromisoformat(at) > datetime.fromisoformat(times[name]):
+                values[name], times[name] = data, at
+
+
+def _fits(field: Mapping[str, Any], data: Any) -> bool:
+    """Does a value as stored by a sibling fit this field (a select field's choices may differ)?"""
+    try:
+        return to_json(field, from_json(field, data)) == data
+    except (ValueError, TypeError):
+        return False
 
 
 def to_json(field: Mapping[str, Any], value: Any) -> Any:

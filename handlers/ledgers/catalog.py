@@ -30,10 +30,10 @@ STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
         "id_number",
         [
             {"name": "id_number", "label": "身份证号", "type": "id_number", "required": True},
-            {"name": "name", "label": "姓名", "type": "text", "required": True},
+            {"name": "name", "label": "姓名", "type": "text", "required": True, "standard": "name"},
             {"name": "household_size", "label": "家庭人口", "type": "integer", "validity_days": 365},
             {"name": "monthly_income", "label": "家庭月人均收入", "type": "decimal", "validity_days": 31},
-            {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365},
+            {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365, "standard": "mobile"},
             {"name": "category", "label": "保障类别", "type": "select_one", "choices": choice("A类", "B类", "C类")},
         ],
     ),
@@ -43,14 +43,14 @@ STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
         "id_number",
         [
             {"name": "id_number", "label": "身份证号", "type": "id_number", "required": True},
-            {"name": "name", "label": "姓名", "type": "text", "required": True},
+            {"name": "name", "label": "姓名", "type": "text", "required": True, "standard": "name"},
             {"name": "disability_kind", "label": "残疾类别", "type": "select_one",
              "choices": choice("视力", "听力", "言语", "肢体", "智力", "精神", "多重")},
             {"name": "disability_grade", "label": "残疾等级", "type": "select_one",
              "choices": choice("一级", "二级", "三级", "四级")},
             {"name": "subsidies", "label": "享受补贴", "type": "select_multiple",
              "choices": choice("困难残疾人生活补贴", "重度残疾人护理补贴")},
-            {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365},
+            {"name": "mobile", "label": "联系电话", "type": "mobile", "validity_days": 365, "standard": "mobile"},
         ],
     ),
     (
@@ -59,15 +59,26 @@ STANDARD_LEDGERS: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
         UNIT_KEY,
         [
             {"name": UNIT_KEY, "label": "单位名称", "type": "text", "required": True},
-            {"name": "households", "label": "户籍户数", "type": "integer", "validity_days": 365},
-            {"name": "population", "label": "户籍人口", "type": "integer", "validity_days": 365},
+            {"name": "households", "label": "户籍户数", "type": "integer", "validity_days": 365,
+             "standard": "households"},
+            {"name": "population", "label": "户籍人口", "type": "integer", "validity_days": 365,
+             "standard": "population"},
             {"name": "dibao_households", "label": "在保低保户数", "type": "integer", "validity_days": 31},
             {"name": "dibao_persons", "label": "在保低保人数", "type": "integer", "validity_days": 31},
-            {"name": "secretary", "label": "书记姓名", "type": "text", "validity_days": 365},
-            {"name": "office_phone", "label": "书记手机号", "type": "mobile", "validity_days": 365},
+            {"name": "secretary", "label": "书记姓名", "type": "text", "validity_days": 365, "standard": "secretary"},
+            {"name": "office_phone", "label": "书记手机号", "type": "mobile", "validity_days": 365,
+             "standard": "secretary_mobile"},
         ],
     ),
 )  # fmt: skip
+
+
+# Code -> (board, entity kind): ledgers of one kind keep their standard fields as one value per entity.
+PLACES: dict[str, tuple[str, str]] = {
+    "dibao_households": ("民生服务", "person"),
+    "disabled_people": ("民生服务", "person"),
+    "unit_profile": ("党的建设", "unit"),
+}
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,8 @@ STEWARDS: dict[str, Stewardship] = {
 def ensure_standard_ledgers(session: Session, now: datetime) -> None:
     """Define (or bring up to date) every standard ledger, and give it its owner if that department exists."""
     for code, title, key_field, fields in STANDARD_LEDGERS:
-        define_ledger(session, code, title, key_field, fields, now)
+        board, kind = PLACES[code]
+        define_ledger(session, code, title, key_field, fields, now, board=board, entity_kind=kind)
     assign_standard_owners(session, now)
 
 

@@ -67,7 +67,7 @@ def fill_from_unit(ctx: Context, conversation: Conversation, fields: list[Field]
     """Fill a new conversation with what the ledgers know of the assignment's unit."""
     unit = conversation.assignment.org_unit
     links = [link for link in links_of(ctx.session, fields) if link.key_source is None and not link.field.repeat]
-    fresh, old = _known(ctx, links, unit.name)
+    fresh, old = _known(ctx, links, unit.name, record_scope.units_of(ctx, conversation.assignment))
     if fresh or old:
         conversation.answers = {**conversation.answers, **fresh}
         conversation.prefill = {OFFERED: fresh, STALE: old, CONFIRMING: bool(fresh)}
@@ -99,7 +99,8 @@ def fill_from_key(ctx: Context, conversation: Conversation, fields: list[Field],
         if name in shown and answers.get(name) == shown.pop(name):
             answers.pop(name, None)
         kept.pop(name, None)
-    fresh, old = _known(ctx, [link for link in links if link.field.name not in answers], key)
+    units = record_scope.units_of(ctx, conversation.assignment)
+    fresh, old = _known(ctx, [link for link in links if link.field.name not in answers], key, units)
     conversation.answers = {**answers, **fresh}
     conversation.prefill = {**(conversation.prefill or {}), OFFERED: {**shown, **fresh}, STALE: {**kept, **old}}
     return [link.field.label for link in links if link.field.name in fresh]
@@ -195,7 +196,7 @@ def write_back(
         # A record the form names by key stays in its unit; a new one, or a unit's own, belongs to the unit.
         unit_id = assignment.org_unit_id if is_unit_ledger(ledger) else None
         write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now(),
-                     unit_if_new=assignment.org_unit_id)  # fmt: skip
+                     unit_if_new=assignment.org_unit_id, units=units)  # fmt: skip
 
 
 def storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:
@@ -226,15 +227,18 @@ def _key_link(ctx: Context, fields: list[Field], field: Field) -> Link | None:
     return next((link for link in links_of(ctx.session, fields) if link.field.name == field.name and link.is_key), None)
 
 
-def _known(ctx: Context, links: list[Link], key: object) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(fresh, stale) answers, as stored, for the linked fields the ledger record `key` holds."""
+def _known(
+    ctx: Context, links: list[Link], key: object, units: frozenset[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(fresh, stale) answers, as stored, for the linked fields the ledger record `key` holds, or a record of the
+    same entity in another ledger holds for a shared field (only one in the filler's `units`)."""
     fresh: dict[str, Any] = {}
     old: dict[str, Any] = {}
     by_ledger: dict[int, list[Link]] = defaultdict(list)
     for link in links:
         by_ledger[link.ledger.id].append(link)
     for group in by_ledger.values():
-        known = known_values(ctx.session, group[0].ledger, key, ctx.now())
+        known = known_values(ctx.session, group[0].ledger, key, ctx.now(), units)
         for link in group:
             found = known.get(link.ledger_field["name"])
             if found is None or link.field.type == FieldType.CALCULATE:

@@ -84,6 +84,6 @@ def write_back(ctx: Context, person_id: int, conversation: Conversation, fields:
                 }
                 # a record of the unit (or a unit below it) stays where it is; a new one joins this unit
                 write_values(ctx.session, ledger, record_key, None, storable(ledger, typed), person_id, source,
-                             ctx.now(), unit_if_new=unit_id)  # fmt: skip
+                             ctx.now(), unit_if_new=unit_id, units=units)  # fmt: skip
                 if record is not None and standing == Standing.LEFT:
                     rejoin(ctx.session, ledger, record, person_id, source, ctx.now())

@@ -18,6 +18,7 @@ from handlers.forms.answers import format_answer, from_json, to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import FormState, refresh
 from handlers.forms.registry import fields_of
+from handlers.ledgers import record_scope
 from handlers.ledgers.links import links_of
 from handlers.ledgers.prefill import storable
 from handlers.review.content import canonical, digest
@@ -197,7 +198,7 @@ def write_ledgers(
             continue
         unit_id = assignment.org_unit_id if is_unit_ledger(link.ledger) else None
         write_values(ctx.session, link.ledger, key, unit_id, values, person.id, source, ctx.now(),
-                     unit_if_new=assignment.org_unit_id)  # fmt: skip
+                     unit_if_new=assignment.org_unit_id, units=record_scope.units_of(ctx, assignment))  # fmt: skip
         written.append(link.ledger_field["label"])
     return written, kept
 
