@@ -404,15 +404,37 @@ def _sibling_records(
     return found
 
 
+def values_with_shared(
+    session: Session, ledger: Ledger, records: Sequence[LedgerRecord], units: Collection[int]
+) -> dict[str, dict[str, Any]]:
+    """Stored key -> each record's values as stored, with the shared fields it lacks taken from sibling records in
+    `units` (one query for them all): what a roster offers of a person another ledger knows better."""
+    found = {record.key: dict(record.values) for record in records}
+    names = shared_names(ledger)
+    lacking = [record.key for record in records if any(name not in record.values for name in names)]
+    if not lacking:
+        return found
+    by_key = {record.key: record for record in records}
+    for key, siblings in _sibling_records(session, ledger, lacking, units).items():
+        _take_from(ledger, siblings, found[key], dict(by_key[key].value_times))
+    return found
+
+
 def _fill_from_siblings(
     session: Session, ledger: Ledger, key: str, units: Collection[int], values: dict[str, Any], times: dict[str, str]
 ) -> None:
     """Add to `values` and `times` the shared fields they lack, from the most recently confirmed sibling record."""
+    if any(name not in values for name in shared_names(ledger)):
+        _take_from(ledger, _sibling_records(session, ledger, [key], units).get(key, []), values, times)
+
+
+def _take_from(
+    ledger: Ledger, siblings: Sequence[tuple[Ledger, LedgerRecord]], values: dict[str, Any], times: dict[str, str]
+) -> None:
+    """Add the shared fields `values` lacks from `siblings`, the most recently confirmed value of each."""
     lacking = {standard: name for name, standard in shared_names(ledger).items() if name not in values}
-    if not lacking:
-        return
     definitions = field_map(ledger)
-    for other, sibling in _sibling_records(session, ledger, [key], units).get(key, []):
+    for other, sibling in siblings:
         for their_name, standard in shared_names(other).items():
             name, data = lacking.get(standard), sibling.values.get(their_name)
             if name is None or data is None or not _fits(definitions[name], data):

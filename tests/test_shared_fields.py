@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from ledger_store.ledger_import import import_ledger
-from ledger_store.ledgers import get_ledger, get_record, history, known_values
+from ledger_store.ledgers import get_ledger, get_record, history, known_values, write_values
 from ledger_store.models import AuditEntry, LedgerChange, Submission
 
 ZHANG_DEMING = "500118196003138318"  # 低保对象台账, 松林村: 13159081935
@@ -224,3 +224,24 @@ def test_a_correction_of_an_approved_mobile_reaches_the_other_ledger_too(chat, r
     assert values_of(runtime, "disabled_people", ZHANG_DEMING)["mobile"] == "13983041277"
     sources = [source for _, _, source in changes_of(runtime, "disabled_people", ZHANG_DEMING, "mobile")]
     assert sources == ["任务#1《低保户联系电话核对》", "任务#1《低保户联系电话核对》更正"]
+
+
+def test_a_roster_row_shows_the_name_another_ledger_holds_and_a_filler_elsewhere_does_not_see_it(chat, runtime):
+    # 残疾人台账 learns 李秀兰's disability without her name (kept in 低保对象台账, 松林村), and of a 汉东村 person
+    # whose name only 松林村's 低保 records could tell: neither roster may borrow across units.
+    with runtime.factory.begin() as session:
+        disabled = get_ledger(session, "disabled_people")
+        song_lin = get_record(session, get_ledger(session, "dibao_households"), LI_XIULAN).org_unit_id
+        han_dong = get_record(session, disabled, "500118196607280825").org_unit_id  # 赵桂英, 汉东村
+        values = {"disability_kind": "肢体", "disability_grade": "三级"}
+        write_values(session, disabled, LI_XIULAN, song_lin, values, None, "test", runtime.engine.now())
+        write_values(session, disabled, ZHANG_DEMING, han_dong, values, None, "test", runtime.engine.now())
+    chat.say("wang_canlian", "/发布 两项补贴花名册 截止 11月30日18点 范围 松林村 汉东村 不审核")
+    rows = chat.say("zhang_dehua", "开始")
+    for _ in range(3):
+        rows += chat.say("zhang_dehua", "确认")
+    assert "姓名：李秀兰" in rows
+    others = chat.say("luo_xiuying", "开始")
+    for _ in range(4):
+        others += chat.say("luo_xiuying", "确认")
+    assert "5001**********8318" in others and "张德明" not in others

@@ -42,7 +42,7 @@ from handlers.texts import record_scope as st
 from handlers.texts import roster as t
 from ledger_store.file_names import content_digest, stamped_name, store_named
 from ledger_store.ledgers import from_json as ledger_value
-from ledger_store.ledgers import records_in_units
+from ledger_store.ledgers import records_in_units, values_with_shared
 from ledger_store.models import Conversation, StoredFile
 from ledger_store.outbox import enqueue
 
@@ -100,8 +100,11 @@ def enter(ctx: Context, conversation: Conversation, fields: Sequence[Field], rep
     if key is not None:
         links = [link for link in links_of(ctx.session, fields) if link.field.repeat == repeat]
         units = record_scope.units_of(ctx, conversation.assignment)
-        for record in records_in_units(ctx.session, key.ledger, units, MAX_ROWS):
-            values = _row_from_record(links, key, record.key, record.values)
+        records = records_in_units(ctx.session, key.ledger, units, MAX_ROWS)
+        # a shared field (姓名, 联系电话) another ledger holds for the person is offered too, from the filler's units
+        stored = values_with_shared(ctx.session, key.ledger, records, units)
+        for record in records:
+            values = _row_from_record(links, key, record.key, stored[record.key])
             rows.append({"values": values, "origin": dict(values), "status": PENDING})
     save(conversation, repeat, {"rows": rows, "cursor": 0 if rows else None, "edit": None, "done": False})
 
