@@ -165,8 +165,11 @@ def records_in_units(
 def known_values(session: Session, ledger: Ledger, key: object, now: datetime) -> dict[str, KnownValue]:
     """Every stored value of the entity for prefill; fresh while younger than the field's validity_days."""
     record = get_record(session, ledger, key)
-    if record is None:
-        return {}
+    return {} if record is None else record_values(ledger, record, now)
+
+
+def record_values(ledger: Ledger, record: LedgerRecord, now: datetime) -> dict[str, KnownValue]:
+    """Every stored value of a loaded record, typed, with when it was confirmed and whether it is still fresh."""
     now = naive_utc(now)
     known = {}
     for field in ledger.fields:
