@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ledger_store.models import Answer, Assignment, AssignmentStatus, Person, ReviewStep, Submission
+from ledger_store.models import Answer, Assignment, AssignmentStatus, LedgerChange, Person, ReviewStep, Submission
 
 SUBSIDY_FORM = "残疾人补贴核对"
 
@@ -181,3 +181,45 @@ def test_take_for_a_unit_outside_the_department_is_refused_with_the_scope_messag
     refused = chat.say(town_office, "/取数 村情核对 范围 红旗社区")
     assert refused == "“红旗社区”不在朱沱镇范围内，本部门只能向朱沱镇及下辖单位发布任务。"
     assert "已直接生成《村情核对》" in chat.say(town_office, "/取数 村情核对 范围 松林村")
+
+
+def test_generating_writes_nothing_back_into_the_ledgers(chat, runtime):
+    subsidy_form(chat)
+    with runtime.factory() as session:
+        before = session.scalar(select(func.count()).select_from(LedgerChange))
+    chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 截止 11月30日18点 范围 松林村")
+    assert "已直接生成" in chat.say("wang_canlian", "直接生成")
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerChange)) == before
+
+
+def test_a_plain_confirmation_sends_it_down_too(chat):
+    subsidy_form(chat)
+    chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 截止 11月30日18点 范围 松林村")
+    assert "已发布《残疾人补贴核对》" in chat.say("wang_canlian", "确认")
+
+
+def test_a_stale_value_is_not_known_so_the_form_is_issued_asking_it(chat, clock):
+    clock.advance(days=40)  # 在保低保户数 is valid for 31 days, 户籍人口 for a year
+    form = form_workbook(
+        "低保户数核对",
+        "dibao_count_check",
+        [
+            ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
+            ["整数", "dibao", "在保低保户数", "是", "村社区基本情况台账.在保低保户数"],
+        ],
+    )
+    assert "已导入表单" in chat.send_file("li_minzheng", "低保户数核对.xlsx", form)
+    issued = chat.say("li_minzheng", "/发布 低保户数核对 截止 明天18点 范围 松林村 不审核")
+    assert "已发布" in issued and "2 项中 1 项台账已有且在有效期内" in issued and "其余 1 项只问缺的/过期的" in issued
+
+
+def test_the_lookalike_question_comes_first_and_a_recurring_report_is_issued_each_period(chat):
+    subsidy_form(chat)
+    chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 截止 11月30日18点 范围 松林村")
+    chat.say("wang_canlian", "下发")
+    lookalike = chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 截止 11月30日17点 范围 松林村")
+    assert "已有相似的任务" in lookalike and "直接生成" not in lookalike
+    assert "已发布《残疾人补贴核对》（任务#2）" in chat.say("wang_canlian", "确认发布")
+    recurring = chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 每月25日 截止 次月3日 18:00 范围 松林村")
+    assert "每月25日" in recurring and "直接生成" not in recurring
