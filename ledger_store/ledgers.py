@@ -187,6 +187,18 @@ def known_values(
     times = dict(record.value_times) if record else {}
     if units is not None:
         _fill_from_siblings(session, ledger, stored_key, units, values, times)
+    return _typed_values(ledger, values, times, now)
+
+
+def record_values(ledger: Ledger, record: LedgerRecord, now: datetime) -> dict[str, KnownValue]:
+    """Every stored value of a loaded record, typed, with when it was confirmed and whether it is still fresh."""
+    return _typed_values(ledger, record.values, record.value_times, now)
+
+
+def _typed_values(
+    ledger: Ledger, values: Mapping[str, Any], times: Mapping[str, str], now: datetime
+) -> dict[str, KnownValue]:
+    """Values as stored, typed, with when each was confirmed and whether it is still fresh."""
     now = naive_utc(now)
     known = {}
     for field in ledger.fields:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.chat import buttons
-from handlers.commands import issue, review
+from handlers.commands import issue, review, take
 from handlers.commands import table as commands
 from handlers.commands.form_import import import_form
 from handlers.conversation import answering, machine, todos
@@ -61,8 +61,11 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
         return received_file(ctx, person, incoming)
     if not text:
         return [t.FILES_NOT_YET if incoming.file_name else t.EMPTY_MESSAGE]
-    # A question the bot just asked (issue a lookalike task?) is answered before anything else; see commands/issue.py.
+    # A question the bot just asked (issue a lookalike task? generate from the ledgers?) is answered before anything
+    # else; see commands/issue.py and commands/take.py.
     waited = issue.answer_pending(ctx, person, text, in_form=current is not None)
+    if waited is None:
+        waited = take.answer_pending(ctx, person, text)
     if waited is not None:
         return with_resume_hint(ctx, person, waited)
     # A reviewer's 通过 / 退回 …, working through /审核 (in a form too) or on the one submission waiting on them.

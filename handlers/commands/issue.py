@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.commands import recurrence
+from handlers.commands import recurrence, take_offer
 from handlers.commands.scope import target_units
 from handlers.conversation import machine
 from handlers.core.context import Context
 from handlers.core.deadline_text import format_deadline
 from handlers.core.timeparse import parse_datetime
 from handlers.forms.registry import all_forms, fields_of, latest_version
+from handlers.ledgers.coverage import Coverage
 from handlers.tasks import on_behalf
 from handlers.tasks.issue_rights import issue_refusal
 from handlers.tasks.issuing import Terms, issue_task
@@ -105,20 +106,24 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     units, problem = target_units(ctx, department.id, scope)
     if problem:
         return [problem]
+    pending = {
+        "kind": PENDING_KIND,
+        "department_id": department.id,
+        "form_version_id": version.id,
+        "deadline": deadline.isoformat(),
+        "unit_ids": [unit.id for unit in units],
+        "accepts_late": terms.accepts_late,
+        "remind_hours": terms.remind_hours,
+        "review": terms.review,
+    }
     similar = lookalikes(ctx, department.id, form.id, deadline, units)
     if similar:
-        pending = {
-            "kind": PENDING_KIND,
-            "department_id": department.id,
-            "form_version_id": version.id,
-            "deadline": deadline.isoformat(),
-            "unit_ids": [unit.id for unit in units],
-            "accepts_late": terms.accepts_late,
-            "remind_hours": terms.remind_hours,
-            "review": terms.review,
-        }
         return ask_first(ctx, person, department, similar, pending)
-    return issue_now(ctx, person, department, version, deadline, units, terms)
+    covered = take_offer.covered_units(ctx, version, units)
+    asked = take_offer.offer(ctx, person, department, version, covered, pending)
+    if asked is not None:
+        return asked
+    return issue_now(ctx, person, department, version, deadline, units, terms, covered)
 
 
 def ask_first(
@@ -257,8 +262,12 @@ def issue_now(
     deadline: datetime,
     units: list[OrgUnit],
     terms: Terms,
+    covered: list[Coverage] | None = None,
 ) -> list[str]:
-    """Issue the task and confirm it; a department an admin acted for is told."""
+    """Issue the task and confirm it, with what the ledgers spare the fillers (`covered`: the units' coverage, if
+    already worked out); a department an admin acted for is told."""
+    if covered is None:
+        covered = take_offer.covered_units(ctx, version, units)
     task = issue_task(ctx, person, version, deadline, units, terms, department_id=department.id)
     shown = format_deadline(ctx, deadline)
     reply = ct.issued(task.title, task.id, shown, [unit.name for unit in units])
@@ -267,5 +276,8 @@ def issue_now(
                                   len(units))  # fmt: skip
         on_behalf.tell_department(ctx, person, department, f"on-behalf:task:{task.id}", text)
         reply += "\n" + t.on_behalf_note(department.name)
+    spared = take_offer.spared_note(covered)
+    if spared is not None:
+        reply += "\n" + spared
     terms_line = rt.terms_line(terms.accepts_late, terms.remind_hours)
     return [reply + "\n" + terms_line + "\n" + recurrence.review_line(ctx, department, terms, units)]

@@ -14,6 +14,7 @@ from handlers.commands import (
     ledgers,
     recurrence,
     review,
+    take,
     task_status,
     templates,
     transfer,
@@ -28,6 +29,7 @@ from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
 from handlers.texts import review as rvt
 from handlers.texts import signoff as signoff_texts
+from handlers.texts import take as tt
 from ledger_store.models import Person, Role
 
 
@@ -109,6 +111,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", task_status.show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", task_status.remind),
+    Command(("取数", "take"), Role.ISSUER, tt.TAKE_USAGE, take.take),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", task_status.summarise),
     Command(("定时", "schedules"), Role.ISSUER, "/定时：定时发布的任务，可暂停、恢复、停止", recurrence.timed),
     Command(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from handlers.core.context import Context
 from handlers.core.deadline_text import format_deadline, time_left
@@ -16,7 +16,8 @@ from handlers.tasks.review_waits import minutes_waited, waiting_steps
 from handlers.tasks.summary_push import gets_workbook, push_summary
 from handlers.texts import commands as t
 from handlers.texts import review as rt
-from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask, ReviewPolicy, Role
+from handlers.texts import take as tt
+from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask, ReviewPolicy, Role, Submission
 from ledger_store.org import unit_path
 
 
@@ -52,9 +53,23 @@ def show_progress(ctx: Context, person: Person, args: str) -> list[str]:
         lines += waiting_lines(ctx, task, len(state.waiting))
     if not state.unfinished:
         lines.append(t.ALL_APPROVED if reviewed else t.ALL_SUBMITTED)
+    generated = generated_count(ctx, task)
+    if generated:
+        lines.append(tt.generated_units(generated))
     if state.missing:
         lines += missing_lines(ctx, task, state.missing)
     return ["\n".join(lines)]
+
+
+def generated_count(ctx: Context, task: ReportTask) -> int:
+    """How many of the task's units were generated from the ledgers (取数)."""
+    query = (
+        select(func.count())
+        .select_from(Submission)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(Assignment.task_id == task.id, Submission.generated.is_(True))
+    )
+    return ctx.session.scalar(query) or 0
 
 
 def counts_by_state(task: ReportTask) -> list[tuple[str, int]]:

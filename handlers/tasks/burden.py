@@ -43,6 +43,7 @@ class Totals:
     prefilled: int
     confirmed: int
     median_minutes: float | None
+    generated: int = 0  # submissions taken whole from the ledgers (取数), nobody asked
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def add_up(submissions: Iterable[Submission], reviewed: dict[int, Review] | None
         prefilled=sum(s.prefilled_count or 0 for s in counted),
         confirmed=sum(s.confirmed_count or 0 for s in counted),
         median_minutes=statistics.median(durations) if durations else None,
+        generated=sum(s.generated for s in counted),
     )
 
 
@@ -156,6 +158,8 @@ def describe(totals: Totals, review: ReviewTotals | None = None) -> str:
     if not totals.submissions:
         return t.NO_FIGURES
     line = t.figures(totals.submissions, totals.asked, totals.prefilled, totals.confirmed, totals.median_minutes)
+    if totals.generated:
+        line += t.generated_part(totals.generated)
     if review is not None and review.reviewed:
         line += t.review_figures(review.reviewed, review.returns, review.reopened, review.median_minutes)
     return line

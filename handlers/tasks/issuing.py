@@ -46,10 +46,13 @@ def issue_task(
     units: list[OrgUnit],
     terms: Terms = Terms(),
     department_id: int | None = None,
+    *,
+    notify: bool = True,
 ) -> ReportTask:
     """Create a task with one assignment per unit and queue the push to each unit's filler.
 
     The task belongs to `department_id` (an admin issues for a department), by default to the issuer's own.
+    `notify=False` tells no filler: a task the ledgers answer whole (取数) asks nobody anything.
     """
     department_id = department_id or issuer.department_id
     if department_id is None:
@@ -72,8 +75,8 @@ def issue_task(
     )
     ctx.session.add(task)
     ctx.session.flush()
-    total = question_total(version)
-    others = open_counts(ctx, {fillers[unit.id] for unit in units})  # a person fills for one unit only
+    # a person fills for one unit only; counted before this task's assignments exist
+    others = open_counts(ctx, {fillers[unit.id] for unit in units}) if notify else {}
     rows = [
         {"task_id": task.id, "org_unit_id": unit.id, "filler_id": fillers[unit.id], "status": AssignmentStatus.PENDING}
         for unit in units
@@ -81,12 +84,14 @@ def issue_task(
     # One multi-row INSERT (not 10,000 ORM objects): a district task may go to every village and grid.
     ids = ctx.session.scalars(insert(Assignment).returning(Assignment.id, sort_by_parameter_order=True), rows).all()
     ctx.session.expire(task, ["assignments"])
-    pushes, shown_deadline, name = [], format_deadline(ctx, deadline), t.task_name(task.title, task.id)
-    for assignment_id, row in zip(ids, rows, strict=True):
-        filler_id = row["filler_id"]
-        text = t.task_assigned(task.department.name, name, shown_deadline, total, others[filler_id])
-        pushes.append(Push(filler_id, f"assigned:{assignment_id}", text))
-    enqueue_many(ctx.session, pushes, ctx.now())
+    if notify:
+        total = question_total(version)
+        pushes, shown_deadline, name = [], format_deadline(ctx, deadline), t.task_name(task.title, task.id)
+        for assignment_id, row in zip(ids, rows, strict=True):
+            filler_id = row["filler_id"]
+            text = t.task_assigned(task.department.name, name, shown_deadline, total, others[filler_id])
+            pushes.append(Push(filler_id, f"assigned:{assignment_id}", text))
+        enqueue_many(ctx.session, pushes, ctx.now())
     audit.record(
         ctx.session,
         at=ctx.now(),

@@ -11,9 +11,11 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from sqlalchemy import select
 
 from handlers.core.context import Context
 from handlers.forms.answers import format_answer, from_json
@@ -27,11 +29,13 @@ from handlers.texts import burden as bt
 from handlers.texts import reporting as t
 from handlers.texts import signoff as signoff_texts
 from handlers.texts import summary as s
+from handlers.texts import take as take_texts
 from ledger_store.file_names import stamped_name
 from ledger_store.models import (
     FILLER_OWES,
     Assignment,
     AssignmentStatus,
+    Ledger,
     ReportTask,
     ReviewPolicy,
     RosterRow,
@@ -67,8 +71,14 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     answers = {
         a.id: answers[a.id] for a in task.assignments if a.id in answers and a.status == AssignmentStatus.SUBMITTED
     }
+    sources = Sources(ctx, task, answers)
+    notes: dict[tuple[int, int], str] = {}
     for number, assignment in enumerate(task.assignments, start=1):
         submission, values = answers.get(assignment.id, (None, {}))
+        for index, field in enumerate(fields):
+            note = sources.note(assignment.id, field.name)
+            if note is not None:
+                notes[(number - 1, 4 + index)] = note
         if submission is not None:
             when = ctx.to_local(submission.submitted_at).replace(tzinfo=None)
         else:
@@ -93,13 +103,15 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     if task.review != ReviewPolicy.NONE:
         signed = signoff.signoff_rows(ctx, task)
         others.append(SheetData(signoff_texts.SIGNOFF_SHEET, signoff.HEADER, signed, signoff.DATE_FORMATS))
-    others += [roster_sheet(task, answers, all_fields, repeat, label) for repeat, label in rosters.items()]
+    others += [roster_sheet(task, answers, all_fields, repeat, label, sources) for repeat, label in rosters.items()]
+    if sources.rows:
+        others.append(SheetData(take_texts.SOURCE_SHEET, take_texts.SOURCE_HEADER, sources.rows, {4: "yyyy-mm-dd"}))
     reviewed = reviews(ctx, [task]) if task.review != ReviewPolicy.NONE else None
     figures = add_up((submission for submission, _ in answers.values()), reviewed)
     spared = burden_sheet(task, answers, figures, reviewed)
     if spared is not None:
         others.append(spared)
-    content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others)
+    content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others, notes)
     held = holdups(ctx, task) if task.review != ReviewPolicy.NONE else []
     line = digest(task, fields, totals, missing, held)
     if figures.prefilled:
@@ -120,6 +132,35 @@ class SheetData:
     header: list[str]
     rows: list[list[object]]
     formats: dict[int, str] = dataclass_field(default_factory=dict)  # 0-based column -> number format
+    notes: dict[tuple[int, int], str] = dataclass_field(default_factory=dict)  # (row, column), 0-based -> comment
+
+
+class Sources:
+    """Where the generated answers of a task came from (取数): a comment for each such cell, and the 来源 sheet."""
+
+    def __init__(self, ctx: Context, task: ReportTask, answers: dict[int, tuple[Submission, dict[str, object]]]):
+        self.notes: dict[tuple[int, str], str] = {}
+        self.rows: list[list[object]] = []
+        generated = [(a, answers[a.id][0]) for a in task.assignments if a.id in answers and answers[a.id][0].generated]
+        if not generated:
+            return
+        titles = {code: title for code, title in ctx.session.execute(select(Ledger.code, Ledger.title))}
+        labels = {
+            f.repeat or f.name: (f.repeat_label if f.repeat else f.label or f.name)
+            for f in fields_of(task.form_version)
+        }
+        for assignment, submission in generated:
+            for row in submission.answers:
+                if row.ledger_code is None or row.as_of is None or row.field_name not in labels:
+                    continue
+                ledger, as_of = titles.get(row.ledger_code, row.ledger_code), ctx.to_local(row.as_of).date()
+                self.notes[(assignment.id, row.field_name)] = take_texts.source_note(ledger, as_of.isoformat())
+                path = unit_path(assignment.org_unit)
+                self.rows.append([len(self.rows) + 1, path, labels[row.field_name], ledger, as_of])
+
+    def note(self, assignment_id: int, name: str) -> str | None:
+        """The comment on a unit's cell of a question (or its roster rows), when the ledgers gave it."""
+        return self.notes.get((assignment_id, name))
 
 
 def write_workbook(
@@ -128,6 +169,7 @@ def write_workbook(
     total_row: list[object],
     date_columns: dict[int, str],
     others: list[SheetData],
+    notes: dict[tuple[int, int], str] | None = None,
 ) -> bytes:
     """The .xlsx bytes: 汇总 (header, a row per unit, bold totals), then the other sheets (未报送 …).
 
@@ -140,18 +182,30 @@ def write_workbook(
     prepare_sheet(summary_sheet, [header, *rows, total_row])
     summary_sheet.append(header_cells(summary_sheet, header))
     formats = {column - 1: number_format for column, number_format in date_columns.items()}
-    for row in rows:
-        summary_sheet.append(row_cells(summary_sheet, row, formats))
+    for number, row in enumerate(rows):
+        summary_sheet.append(noted(summary_sheet, row_cells(summary_sheet, row, formats), number, notes or {}))
     summary_sheet.append([cell(summary_sheet, value, font=BOLD) for value in total_row])
     for data in others:
         sheet = workbook.create_sheet(sheet_title(data.title, workbook.sheetnames))
         prepare_sheet(sheet, [data.header, *data.rows])
         sheet.append(header_cells(sheet, data.header))
-        for row in data.rows:
-            sheet.append(row_cells(sheet, row, data.formats))
+        for number, row in enumerate(data.rows):
+            sheet.append(noted(sheet, row_cells(sheet, row, data.formats), number, data.notes))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def noted(
+    sheet: WriteOnlyWorksheet, cells: list[object], number: int, notes: dict[tuple[int, int], str]
+) -> list[object]:
+    """The row's cells, those with a note (a generated answer's source) as cells carrying it as a comment."""
+    for (row, column), text in notes.items():
+        if row == number:
+            made = cells[column] if isinstance(cells[column], Cell) else cell(sheet, cells[column])
+            made.comment = Comment(text, take_texts.NOTE_AUTHOR)
+            cells[column] = made
+    return cells
 
 
 def roster_rows(submission: Submission, repeat: str) -> list[RosterRow]:
@@ -165,18 +219,23 @@ def roster_sheet(
     fields: list[Field],
     repeat: str,
     label: str,
+    sources: Sources,
 ) -> SheetData:
-    """The detail sheet of a roster: every row of every unit, with what the filler did to it."""
+    """The detail sheet of a roster: every row of every unit, with what the filler did to it (or 取自台账)."""
     own = [field for field in fields if field.repeat == repeat and field.type != FieldType.NOTE]
     header = [s.NUMBER, s.UNIT, s.FILLER, *[column_title(field) for field in own], s.ROW_STATUS]
     rows: list[list[object]] = []
+    notes: dict[tuple[int, int], str] = {}
     for assignment in task.assignments:
         submission = answers.get(assignment.id, (None, {}))[0]
+        note = sources.note(assignment.id, repeat)
         for row in [] if submission is None else roster_rows(submission, repeat):
+            if note is not None:
+                notes[(len(rows), len(header) - 1)] = note
             cells = [cell_value(f, from_json(f, row.values[f.name]) if f.name in row.values else None) for f in own]
             path = unit_path(assignment.org_unit)
             rows.append([len(rows) + 1, path, assignment.filler.name, *cells, s.ROW_STATUS_NAMES[row.status]])
-    return SheetData(s.roster_sheet_title(label), header, rows)
+    return SheetData(s.roster_sheet_title(label), header, rows, notes=notes)
 
 
 def burden_sheet(

@@ -25,6 +25,11 @@ def figures(submissions: int, asked: int, prefilled: int, confirmed: int, median
     return line + "。"
 
 
+def generated_part(count: int) -> str:
+    """After the figures, when some submissions were generated from the ledgers."""
+    return f"其中 {count} 份由台账直接生成，没有问基层。"
+
+
 def review_figures(reviewed: int, returns: int, reopened: int, median_minutes: float | None) -> str:
     """The review figures of some submissions, after their burden figures."""
     if returns:

@@ -12,7 +12,7 @@ NOT_SUBMITTED = "未报送"
 NOT_STARTED = "未开始"
 IN_PROGRESS = "填写中"
 ROW_STATUS = "核对情况"
-ROW_STATUS_NAMES = {"kept": "无变化", "changed": "已修改", "added": "新增", "removed": "删除"}
+ROW_STATUS_NAMES = {"kept": "无变化", "changed": "已修改", "added": "新增", "removed": "删除", "ledger": "取自台账"}
 
 
 def roster_count(label: str) -> str:
