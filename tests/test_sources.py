@@ -29,6 +29,7 @@ from handlers.ledgers.sources import RunStatus, Source, run_source
 from ledger_store.ledgers import get_ledger, get_record, history
 from ledger_store.models import SourceRun
 from scheduler.jobs import TimedWork
+from scheduler.process import background
 
 TZ = ZoneInfo("Asia/Shanghai")
 SOURCE_URLS = {
@@ -145,6 +146,18 @@ def test_a_second_run_of_the_same_rows_changes_nothing(runtime, chat, source_tab
     chat.pushes("li_minzheng")
     again = sink(runtime, query_source(url, table))
     assert (again.added, again.changed, again.unchanged, again.refused) == (0, 0, 3, 2)
+
+
+def test_the_other_systems_database_is_only_read(runtime, chat, source_table):
+    url, table = source_table
+    insert = (
+        f"INSERT INTO {table} (id_number, xm, 单位) VALUES ('{NEW}', '钱七', '汉东村') RETURNING id_number, xm, 单位"
+    )
+    sink(runtime, query_source(url, table, query=insert))  # refused by PostgreSQL's cursor, rolled back by MariaDB
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert connection.scalar(sa.text(f"SELECT COUNT(*) FROM {table}")) == len(SOURCE_ROWS)
+    engine.dispose()
 
 
 def test_an_unreachable_source_is_a_failed_run_reported_without_its_password(runtime, chat):
@@ -306,6 +319,26 @@ folder = "/srv/exports/canlian"
 """
 
 
+def test_the_example_configurations_sources_load_once_uncommented(tmp_path):
+    example = (Path(__file__).parent.parent / "config.example.toml").read_text(encoding="utf-8")
+    start = example.index("# [[sources]]")
+    path = tmp_path / "config.toml"
+    path.write_text(example[:start] + example[start:].replace("# ", ""), encoding="utf-8")
+    names = [(source.name, source.ledger, source.schedule) for source in load_config(path, environ={}).sources]
+    assert names == [
+        ("民政低保系统", "dibao_households", "每天 02:00"),
+        ("残联导出", "disabled_people", "每周一 03:00"),
+    ]
+
+
+def test_the_scheduler_looks_at_the_sources_on_a_job_of_its_own_only_when_there_are_some(runtime, tmp_path):
+    work = TimedWork(runtime, SchedulerConfig(), holder="scheduler-a")
+    assert background(work, SchedulerConfig()).get_job("sink_sources") is None
+    source = Source(name="民政导出", ledger="dibao_households", schedule="每天 02:00", folder=tmp_path)
+    runtime.config = replace(runtime.config, sources=(source,))
+    assert background(work, SchedulerConfig()).get_job("sink_sources") is not None
+
+
 def test_sources_are_read_from_the_configuration(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text(CONFIG, encoding="utf-8")
@@ -339,6 +372,16 @@ def test_a_bad_source_entry_stops_start_up_naming_it_in_chinese_and_english(tmp_
     message = str(raised.value)
     assert "[[sources]] 第 2 个" in message and chinese in message
     assert "[[sources]] #2" in message and english in message
+
+
+def test_a_bad_schedule_is_explained_by_every_command_at_start_up(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.replace('"每周一 03:00"', '"每晚两点"'), encoding="utf-8")
+    assert main(["sink", "残联导出", "--config", str(path)]) == 2
+    assert (
+        "[[sources]] 第 2 个（残联导出）：schedule“每晚两点”看不懂，"
+        "请写成每天 02:00、每周一 03:00、每月1日 02:00、每个工作日 06:00这样。" in capsys.readouterr().err
+    )
 
 
 def test_sink_on_the_command_line_runs_one_source_now(tmp_path, capsys, monkeypatch):
