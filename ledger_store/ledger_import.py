@@ -7,7 +7,8 @@ what is stored, so a file may update a few columns. A key repeated in the file m
 
 History: a record an import creates gets no LedgerChange rows (at 1.2 M rows, "None -> value" rows would
 double the import and say nothing that the record's created_at, its value_times and the batch's audit entry
-do not); a value an import changes on an existing record gets one, with source "import:<file name>". Every
+do not); a value an import changes on an existing record gets one, with source "import:<file name>" (or the
+source `import_rows` is given, such as "数据下沉：<source name>" for rows another system offers). Every
 batch that writes leaves one audit entry (file, rows, counts, never personal data). Unchanged values are not
 re-confirmed: a file is not a person confirming, and a re-run must change nothing.
 """
