@@ -12,7 +12,9 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.source_config import SourceConfigError, sources_from
 from handlers.core.workdays import WorkCalendar, work_calendar
+from handlers.ledgers.sources import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
@@ -178,6 +180,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    sources: tuple[Source, ...] = ()
 
 
 class ConfigError(ValueError):
@@ -226,6 +229,10 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise ConfigError(f"cannot read {path}: {error}") from error
+    try:
+        sources = sources_from(data.pop("sources", []), resolve)
+    except SourceConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
@@ -258,6 +265,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             scheduler=SchedulerConfig(**scheduler),
             calendar=CalendarConfig(**{name: tuple(map(str, items)) for name, items in days.items()}),
             review=ReviewConfig(**review),
+            sources=sources,
         )
     except ValueError as error:
         raise ConfigError(f"invalid setting in {path}: {error}") from error

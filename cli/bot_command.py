@@ -193,6 +193,32 @@ def import_ledger_file(ledger: str, file: Path, errors: Path | None, config_path
     return 0 if not report.problem and not report.invalid else 1
 
 
+@command_line.command()
+@click.argument("source")
+@config_option
+def sink(source: str, config_path: Path | None) -> int:
+    """马上运行一个数据源（数据下沉），不等它的时间表。
+
+    \b
+    SOURCE 写配置里 [[sources]] 的 name，如 民政低保系统。
+    结果和定时运行一样记下来，并推送给台账所属部门的发布员（由 serve 或 python -m scheduler 投递）。
+    成功退出码为 0；没有完成或因同一数据源正在运行而跳过，退出码为 1；没有这个数据源，退出码为 2。
+    """
+    from handlers.ledgers.sources import RunStatus, run_source
+    from scheduler.jobs import default_holder
+
+    config = without_platform(configuration(config_path))
+    found = next((candidate for candidate in config.sources if candidate.name == source.strip()), None)
+    if found is None:
+        names = "、".join(candidate.name for candidate in config.sources) or "（没有）"
+        print(f"配置里没有名为“{source}”的数据源。已配置的数据源：{names}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
+    result = run_source(runtime.factory, found, runtime.engine.clock, runtime.engine.tz, default_holder())
+    print(result.told or result.message)
+    return 0 if result.status == RunStatus.OK else 1
+
+
 @command_line.command("verify-digest")
 @click.option("--task", "task_id", type=int, required=True, metavar="N", help="任务编号，如 12（任务#12）")
 @click.option("--unit", metavar="NAME", help="只核对这个单位（单位名称，如 松林村）")

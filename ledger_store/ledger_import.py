@@ -7,7 +7,8 @@ what is stored, so a file may update a few columns. A key repeated in the file m
 
 History: a record an import creates gets no LedgerChange rows (at 1.2 M rows, "None -> value" rows would
 double the import and say nothing that the record's created_at, its value_times and the batch's audit entry
-do not); a value an import changes on an existing record gets one, with source "import:<file name>". Every
+do not); a value an import changes on an existing record gets one, with source "import:<file name>" (or the
+source `import_rows` is given, such as "数据下沉：<source name>" for rows another system offers). Every
 batch that writes leaves one audit entry (file, rows, counts, never personal data). Unchanged values are not
 re-confirmed: a file is not a person confirming, and a re-run must change nothing.
 
@@ -21,8 +22,8 @@ import sqlite3
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -143,6 +144,30 @@ def import_ledger(
 
     `today` is the local day cells are read on (a birth date after it is refused); the day of `now` by default.
     """
+    return import_rows(
+        factory, ledger_code, lambda: read_rows(path, LEDGER), path.name, f"import:{path.name}", actor_id, now,
+        progress, batch_size, error_path, today,
+    )  # fmt: skip
+
+
+def import_rows(
+    factory: sessionmaker[Session],
+    ledger_code: str,
+    open_rows: Callable[[], AbstractContextManager[Iterator[list[str] | RowProblem]]],
+    name: str,
+    source: str,
+    actor_id: int | None,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = 1000,
+    error_path: Path | None = None,
+    today: date | None = None,
+) -> LedgerImportReport:
+    """Import rows of cell texts (a header first) from `open_rows()`, checked and written as a file's are.
+
+    `name` names the input in the report; `source` is the history's source of every value changed. Rows that
+    cannot be read at all end the import with a LedgerFileError or SheetFileError sentence as its problem.
+    """
     started = time.perf_counter()
     with factory() as session:
         with session.begin():
@@ -152,14 +177,14 @@ def import_ledger(
             definition = None if ledger is None else (ledger.id, ledger.title, ledger.key_field, ledger.fields)
             shared = ledger is not None and bool(shared_names(ledger))
         if definition is None:
-            return LedgerImportReport(ledger_code, path.name, problem=f"没有编号为“{ledger_code}”的台账。")
+            return LedgerImportReport(ledger_code, name, problem=f"没有编号为“{ledger_code}”的台账。")
         ledger_id, title, key_field, fields = definition
-        report = LedgerImportReport(title, path.name)
-        batch = _Batch(session, ledger_id, f"import:{path.name}"[:200], actor_id, naive_utc(now))
+        report = LedgerImportReport(title, name)
+        batch = _Batch(session, ledger_id, source[:200], actor_id, naive_utc(now))
         batch.shared = shared
         errors: _ErrorBook | None = None
         try:
-            with read_rows(path, LEDGER) as records, tempfile.TemporaryDirectory() as scratch:
+            with open_rows() as records, tempfile.TemporaryDirectory() as scratch:
                 header = next(records, [])
                 if isinstance(header, RowProblem):
                     raise LedgerFileError(f"第 1 行：{header.sentence()}。")
@@ -182,7 +207,7 @@ def import_ledger(
         except (LedgerFileError, SheetFileError) as error:
             report.problem = str(error)
         except UnsafeWorkbook as error:
-            report.problem = error.sentence(path.name)
+            report.problem = error.sentence(name)
         finally:
             if errors is not None:
                 errors.close()  # the rows refused before a file stopped making sense are listed too

@@ -3,6 +3,7 @@
 Recurring periods, deadlines and reminders run under one lease in the database, so a second scheduler process
 (started by mistake, or as a standby) waits and takes over only when the first one stops renewing it. The
 outbox drain needs no lease: delivery claims its rows, so any number of processes may drain side by side.
+Each data source (数据下沉) runs under a lease of its own, when its timetable says, after its last run.
 
 Within a tick every recurrence and every task is handled in a transaction of its own: one whose work fails
 (a summary that cannot be built, say) is rolled back and logged with its id, the others go on, and it is
@@ -23,9 +24,11 @@ from bot.config import SchedulerConfig
 from bot.runtime import Runtime
 from bot.worker import drain
 from handlers.core.context import Context
+from handlers.ledgers.sources import SinkResult, run_source
 from handlers.review import reminders as review_reminders
 from handlers.tasks import deadlines, recurrence, reminders
 from handlers.tasks.reminders import Policy, QuietHours, Reviewers
+from handlers.tasks.source_timetable import due_sources
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
 
@@ -115,6 +118,21 @@ class TimedWork:
                 self.failed += 1
                 log.exception("timed work: %s %s failed; it is tried again at the next tick", job, item)
         return done
+
+    def sink_due_sources(self) -> list[SinkResult]:
+        """Run each configured data source whose time has come, one after another (each under its own lease)."""
+        engine = self.runtime.engine
+        now = engine.clock.now().astimezone(engine.tz)
+        with transaction(self.runtime.factory) as session:
+            due = due_sources(session, self.runtime.config.sources, now, engine.calendar)
+        return [run_source(self.runtime.factory, source, engine.clock, engine.tz, self.holder) for source in due]
+
+    def sink_safely(self) -> None:
+        """The data sources' runs, logging instead of raising (a source's own failure is a failed run already)."""
+        try:
+            self.sink_due_sources()
+        except Exception:
+            log.exception("running the data sources failed; they are looked at again at the next tick")
 
     def drain(self) -> int:
         """Handle messages a crash left unhandled and push what is due, in turns; returns how many were sent."""

@@ -11,10 +11,15 @@ from scheduler.jobs import TimedWork
 
 
 def add_jobs(scheduler: BaseScheduler, work: TimedWork, config: SchedulerConfig) -> BaseScheduler:
-    """The two interval jobs; a run that is late or still going is merged into one, never doubled."""
+    """The interval jobs; a run that is late or still going is merged into one, never doubled.
+
+    The data sources (数据下沉) are looked at on a job of their own, so that a long run does not hold up reminders.
+    """
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler.add_job(work.run_once, "interval", seconds=config.tick_seconds, id="timed_work", **options)
     scheduler.add_job(work.drain_safely, "interval", seconds=config.deliver_seconds, id="drain_outbox", **options)
+    if work.runtime.config.sources:
+        scheduler.add_job(work.sink_safely, "interval", seconds=config.tick_seconds, id="sink_sources", **options)
     return scheduler
 
 

@@ -157,6 +157,8 @@ def issues_on(rule: dict[str, Any], day: date, days: WorkCalendar) -> bool:
         return day.day == min(rule["day"], calendar.monthrange(day.year, day.month)[1])
     if rule["every"] == "week":
         return day.weekday() == rule["weekday"]
+    if rule["every"] == "day":  # a data source's 每天 (recurring reports do not take it)
+        return True
     return days.is_workday(day)
 
 
