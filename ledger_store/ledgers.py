@@ -190,11 +190,6 @@ def known_values(
     return _typed_values(ledger, values, times, now)
 
 
-def record_values(ledger: Ledger, record: LedgerRecord, now: datetime) -> dict[str, KnownValue]:
-    """Every stored value of a loaded record, typed, with when it was confirmed and whether it is still fresh."""
-    return _typed_values(ledger, record.values, record.value_times, now)
-
-
 def _typed_values(
     ledger: Ledger, values: Mapping[str, Any], times: Mapping[str, str], now: datetime
 ) -> dict[str, KnownValue]:
@@ -421,14 +416,27 @@ def values_with_shared(
 ) -> dict[str, dict[str, Any]]:
     """Stored key -> each record's values as stored, with the shared fields it lacks taken from sibling records in
     `units` (one query for them all): what a roster offers of a person another ledger knows better."""
-    found = {record.key: dict(record.values) for record in records}
+    return {key: values for key, (values, _) in _with_shared(session, ledger, records, units).items()}
+
+
+def records_known(
+    session: Session, ledger: Ledger, records: Sequence[LedgerRecord], now: datetime, units: Collection[int]
+) -> dict[str, dict[str, KnownValue]]:
+    """Stored key -> `known_values` of each record, the shared fields it lacks taken from siblings in `units`."""
+    found = _with_shared(session, ledger, records, units)
+    return {key: _typed_values(ledger, values, times, now) for key, (values, times) in found.items()}
+
+
+def _with_shared(
+    session: Session, ledger: Ledger, records: Sequence[LedgerRecord], units: Collection[int]
+) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
+    """Stored key -> (values, times) of each record, with the shared fields it lacks from siblings in `units`."""
+    found = {record.key: (dict(record.values), dict(record.value_times)) for record in records}
     names = shared_names(ledger)
     lacking = [record.key for record in records if any(name not in record.values for name in names)]
-    if not lacking:
-        return found
-    by_key = {record.key: record for record in records}
-    for key, siblings in _sibling_records(session, ledger, lacking, units).items():
-        _take_from(ledger, siblings, found[key], dict(by_key[key].value_times))
+    if lacking:
+        for key, siblings in _sibling_records(session, ledger, lacking, units).items():
+            _take_from(ledger, siblings, *found[key])
     return found
 
 

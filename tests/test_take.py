@@ -12,6 +12,7 @@ import io
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from ledger_store.ledgers import get_ledger, get_record, write_values
 from ledger_store.models import Answer, Assignment, AssignmentStatus, LedgerChange, Person, ReviewStep, Submission
 
 SUBSIDY_FORM = "残疾人补贴核对"
@@ -223,3 +224,39 @@ def test_the_lookalike_question_comes_first_and_a_recurring_report_is_issued_eac
     assert "已发布《残疾人补贴核对》（任务#2）" in chat.say("wang_canlian", "确认发布")
     recurring = chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 每月25日 截止 次月3日 18:00 范围 松林村")
     assert "每月25日" in recurring and "直接生成" not in recurring
+
+
+def test_an_optional_remark_no_ledger_holds_does_not_stand_in_the_way_but_a_required_question_does(chat):
+    with_remark = form_workbook("村情核对", "village_check", [
+        ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
+        ["文本", "remarks", "备注", "否", ""],
+    ])  # fmt: skip
+    assert "已导入表单" in chat.send_file("li_minzheng", "村情.xlsx", with_remark)
+    asked = chat.say("li_minzheng", "/发布 村情核对 截止 11月30日18点 范围 松林村")
+    assert "《村情核对》1 项中 1 项台账已有且在有效期内" in asked and "回复“直接生成”" in asked
+    chat.say("li_minzheng", "取消")
+    required = form_workbook("村情核对", "village_check", [
+        ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
+        ["文本", "remarks", "备注", "是", ""],
+    ])  # fmt: skip
+    assert "已导入表单" in chat.send_file("li_minzheng", "村情.xlsx", required)
+    issued = chat.say("li_minzheng", "/发布 村情核对 截止 11月30日18点 范围 松林村")
+    assert "直接生成" not in issued and "2 项中 1 项台账已有" in issued
+
+
+def test_a_roster_whose_names_another_ledger_holds_is_covered(chat, runtime):
+    # 李秀兰 and 张德明 (低保对象台账, 松林村) enter 残疾人台账 without their names: the 低保 ledger holds them.
+    with runtime.factory.begin() as session:
+        disabled, dibao = get_ledger(session, "disabled_people"), get_ledger(session, "dibao_households")
+        for person in ("500118197701172729", "500118196003138318"):
+            unit = get_record(session, dibao, person).org_unit_id
+            values = {"disability_kind": "肢体"}
+            write_values(session, disabled, person, unit, values, None, "test", runtime.engine.now())
+    subsidy_form(chat)
+    asked = chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 截止 11月30日18点 范围 松林村")
+    assert "4 项中 4 项台账已有且在有效期内" in asked
+    chat.say("wang_canlian", "直接生成")
+    roster = [
+        [cell.value for cell in row] for row in read_workbook(chat, "wang_canlian")["花名册-残疾人名单"].iter_rows()
+    ]
+    assert {"李秀兰", "张德明"} <= {cell for row in roster for cell in row}

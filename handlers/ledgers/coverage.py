@@ -22,7 +22,7 @@ from handlers.forms.answers import limits_problem, to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import is_askable, refresh
 from handlers.ledgers.links import Link, links_of, to_form_value
-from ledger_store.ledgers import known_values, record_values, records_in_units
+from ledger_store.ledgers import known_values, records_in_units, records_known
 from ledger_store.models import OrgUnit
 from ledger_store.org import subtree_ids
 
@@ -68,7 +68,11 @@ def unit_coverage(ctx: Context, fields: Sequence[Field], unit: OrgUnit) -> Cover
     links = links_of(ctx.session, fields)
     answers = _unit_answers(ctx, [link for link in links if link.key_source is None and not link.field.repeat], unit)
     state = refresh(fields, {name: taken.stored for name, taken in answers.items()}, [], ctx.local_now().date())
-    questions = tuple(f.name for f in fields if is_askable(f) and f.name not in state.irrelevant)
+    linked = {link.field.name for link in links}
+    # an optional question no ledger holds (备注) is left blank rather than asked: it does not stand in the way
+    questions = tuple(
+        f.name for f in fields if is_askable(f) and f.name not in state.irrelevant and (f.required or f.name in linked)
+    )
     covered = set(answers) & set(questions)
     rosters = {}
     for repeat in dict.fromkeys(f.repeat for f in fields if f.repeat and f.name in questions):
@@ -116,14 +120,17 @@ def _roster(
     key = next((link for link in links if link.field.repeat == repeat and link.is_key), None)
     if key is None or key.field.name not in columns:
         return None, set()
-    records = records_in_units(ctx.session, key.ledger, subtree_ids(ctx.session, unit.id), MAX_ROSTER_ROWS)
+    units = subtree_ids(ctx.session, unit.id)
+    records = records_in_units(ctx.session, key.ledger, units, MAX_ROSTER_ROWS)
     if not records:
         return None, set()
     own = {link.field.name: link for link in links if link.field.repeat == repeat and link.key_source == key.field.name}
     rows = [{key.field.name: to_json(key.field, record.key)} for record in records]
     known = {key.field.name}
     times = [record.created_at for record in records]
-    stored_values = [record_values(key.ledger, record, ctx.now()) for record in records]
+    # as the roster offers them: a shared field another ledger holds for the person counts (from these units only)
+    known_by_key = records_known(ctx.session, key.ledger, records, ctx.now(), units)
+    stored_values = [known_by_key[record.key] for record in records]
     for name in columns:
         link = own.get(name)
         if link is None or link.is_key:
