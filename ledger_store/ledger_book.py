@@ -152,7 +152,8 @@ def write_ledger_book(book: LedgerBook, with_data: bool = True, extra_sheets: tu
     values = (book.title, book.code, book.board, KIND_BY_CODE[book.entity_kind].label,
               by_name[book.key_field]["label"], book.owner, shares, book.description or "")  # fmt: skip
     _fill(items, LEDGER_HEADER, list(zip(LEDGER_ITEMS, values, strict=True)), {"A": 14, "B": 48})
-    _fill(workbook.create_sheet(FIELD_SHEET), FIELD_HEADER, [_field_row(f) for f in book.fields], {"A": 18, "D": 40})
+    rows = [_field_row(f, book.entity_kind) for f in book.fields]
+    _fill(workbook.create_sheet(FIELD_SHEET), FIELD_HEADER, rows, {"A": 18, "D": 40})
     if with_data and book.data_header:
         _fill(workbook.create_sheet(DATA_SHEET), book.data_header, [cells for _, cells in book.data_rows], {})
     for title, header, rows in extra_sheets:
@@ -162,9 +163,10 @@ def write_ledger_book(book: LedgerBook, with_data: bool = True, extra_sheets: tu
     return buffer.getvalue()
 
 
-def _field_row(field: dict[str, Any]) -> tuple[str, ...]:
-    """One row of the 字段 sheet for a field definition."""
+def _field_row(field: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """One row of the 字段 sheet for a field definition (a standard field by its Chinese label)."""
     days = field.get("validity_days")
+    standard = standard_field(kind, field["standard"]) if field.get("standard") else None
     sensitive = field.get("sensitive", field["type"] in SENSITIVE_TYPES)
     return (
         field["label"],
@@ -174,7 +176,7 @@ def _field_row(field: dict[str, Any]) -> tuple[str, ...]:
         "是" if field.get("required") else "否",
         str(days) if days else "",
         "是" if sensitive else "否",
-        field.get("standard") or "",
+        standard.label if standard is not None else "",
     )
 
 

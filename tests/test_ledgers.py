@@ -130,6 +130,8 @@ def test_with_records_the_key_is_locked_and_a_losing_change_needs_confirming(db:
             residents(session, retyped)
         assert refused.value.losses == [Loss("members", "家庭人口", "retyped", 1)]
         assert get_ledger(session, "residents").version == 1  # nothing changed
+
+
 def test_write_values_creates_the_record_with_history_and_reads_values_back_typed(db: sessionmaker[Session]) -> None:
     values = {"name": "张德华", "born": date(1991, 1, 1), "income": Decimal("12500.50"), "poor": True,
               "members": 4, "aid": ["tekun", "dibao"], "gender": "m"}  # fmt: skip
