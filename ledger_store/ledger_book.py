@@ -346,7 +346,7 @@ class _Reader:
             self.problem(FIELD_SHEET, number, f"有效期（天）“{days_text}”应是正整数（天数），不限期就空着")
         standard_text = value.get("标准字段", "")
         standard = standard_field(kind, standard_text) if standard_text else None
-        if standard_text and (standard is None or standard.type != field_type):
+        if standard_text and kind is not None and (standard is None or standard.type != field_type):
             known = (
                 "、".join(f"{f.label}（{LABEL_OF_TYPE[f.type]}）" for f in STANDARD_FIELDS.get(kind or "", ())) or "无"
             )
