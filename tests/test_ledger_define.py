@@ -9,12 +9,17 @@ from dataclasses import replace
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from bot.config import Config
 from bot.demo.make_ledger_books import BOOKS
+from bot.platforms.simulator import SimulatorPlatform
+from bot.runtime import build_runtime
 from cli.bot_command import main
+from handlers.core.messages import Incoming
 from handlers.ledgers.catalog import ensure_standard_ledgers, standard_books
 from ledger_store.ledger_book import read_ledger_book, write_ledger_book
 from ledger_store.ledgers import get_ledger, history, ledger_versions
 from ledger_store.models import AuditEntry, Ledger
+from ledger_store.org import SIMULATOR
 
 LEDGER = [
     ("项目", "内容"),
@@ -137,11 +142,14 @@ def test_dropping_a_field_with_values_waits_for_confirmation_then_is_versioned_a
     assert chat.say("li_minzheng", "确认修改") == "没有等您确认的台账修改。"
 
 
-def test_a_waiting_change_survives_a_restart_and_can_be_dropped(chat, runtime):
+def test_a_waiting_change_survives_a_restart_and_can_be_dropped(chat, runtime, engine, clock, tmp_path):
     retyped = tuple({**f, "type": "text"} if f["name"] == "monthly_income" else f for f in BOOKS[0].fields)
     reply = chat.send_file("li_minzheng", "低保.xlsx", standard("dibao_households", fields=retyped))
     assert "1. 更改类型“家庭月人均收入”：8 条记录的这一项将被清空" in reply
-    assert chat.say("li_minzheng", "放弃修改") == "已放弃这次台账修改，台账保持原样。"
+    restarted = build_runtime(Config(), SimulatorPlatform(files_dir=tmp_path), clock=clock, database=engine)
+    [dropped] = restarted.engine.receive(Incoming(SIMULATOR, "li_minzheng", "放弃修改", message_id="after-restart"))
+    assert dropped.text == "已放弃这次台账修改，台账保持原样。"
+    assert chat.say("li_minzheng", "确认修改") == "没有等您确认的台账修改。"
     with runtime.factory() as session:
         assert get_ledger(session, "dibao_households").version == 1
 
