@@ -244,3 +244,20 @@ def test_start_up_keeps_an_owners_own_definition_of_a_standard_ledger(chat, runt
         ensure_standard_ledgers(session, clock.now())  # what every start does
     with runtime.factory() as session:
         assert [field["label"] for field in get_ledger(session, "dibao_households").fields][-1] == "备注"
+
+
+def test_a_waiting_change_expires_after_a_day(chat, clock):
+    fewer = tuple(field for field in BOOKS[0].fields if field["name"] != "household_size")
+    assert "确认修改" in chat.send_file("li_minzheng", "低保.xlsx", standard("dibao_households", fields=fewer))
+    clock.advance(days=2)
+    assert chat.say("li_minzheng", "确认修改") == "没有等您确认的台账修改。"
+
+
+def test_a_town_departments_rows_must_lie_in_its_town(chat, runtime, town_office):
+    town_ledger = [(item, "朱沱镇民政办" if item == "归属部门" else value) for item, value in LEDGER]
+    elsewhere = [*DATA, ("500118196607280825", "赵桂英", "", "", "红旗社区")]
+    reply = chat.send_file(town_office, "高龄.xlsx", elderly(台账=town_ledger, 数据=elsewhere))
+    assert "数据 表第 4 行：这条记录或单位不在您部门的范围内，不能在这里写入" in reply
+    with runtime.factory() as session:
+        assert get_ledger(session, "elderly_people") is None
+    assert chat.send_file(town_office, "高龄.xlsx", elderly(台账=town_ledger)).startswith("已保存台账《高龄老人台账》")
