@@ -120,9 +120,10 @@ def define_ledger(
 
     clean = [_clean_field(field) for field in fields]
     _check_definition(key_field, clean)
-    _check_standard(entity_kind, clean)
     now = naive_utc(now)
     ledger = get_ledger(session, code)
+    # A redefinition that names no entity kind keeps the stored one, and its standard fields are checked against it.
+    _check_standard(entity_kind if entity_kind is not None or ledger is None else ledger.entity_kind, clean)
     before, losses = None, []
     if ledger is None:
         ledger = Ledger(code=code, title=title, key_field=key_field, fields=[], version=0, created_at=now)
