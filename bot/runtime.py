@@ -13,21 +13,18 @@ from bot.config import Config
 from bot.delivery import deliver_pending
 from bot.engine import Engine
 from bot.platforms.base import Platform
+from handlers.commands.ledger_define import load_rows
 from handlers.core.clock import Clock, SystemClock
 from handlers.core.messages import Incoming
 from handlers.forms.registry import ensure_builtin_forms
 from handlers.ledgers.catalog import assign_standard_owners, ensure_standard_ledgers
 from ledger_store.db import make_engine, make_session_factory, transaction, upgrade
-from ledger_store.ledger_import import import_ledger
 from ledger_store.models import Person
 from ledger_store.org_import import ImportReport, import_org
 
 DEMO_ORG = Path(__file__).parent / "demo" / "org.csv"
-DEMO_LEDGERS = (
-    ("dibao_households", Path(__file__).parent / "demo" / "dibao_households.csv"),
-    ("unit_profile", Path(__file__).parent / "demo" / "unit_profile.csv"),
-    ("disabled_people", Path(__file__).parent / "demo" / "disabled_people.csv"),
-)
+# The standard ledgers' definition workbooks with demo records in their 数据 sheets (bot/demo/make_ledger_books.py).
+DEMO_LEDGERS = Path(__file__).parent / "demo" / "ledgers"
 
 
 @dataclass
@@ -100,6 +97,8 @@ def load_demo_org(runtime: Runtime) -> ImportReport | None:
             return None
         report = import_org(session, DEMO_ORG)
         assign_standard_owners(session, runtime.engine.now())
-    for code, path in DEMO_LEDGERS:
-        import_ledger(runtime.factory, code, path, None, runtime.engine.now(), today=runtime.engine.today())
+        for path in sorted(DEMO_LEDGERS.glob("*.xlsx")):
+            problems = load_rows(runtime.engine.context(session), path)
+            if problems:
+                raise RuntimeError(f"{path}: {problems}")
     return report

@@ -219,6 +219,31 @@ def sink(source: str, config_path: Path | None) -> int:
     return 0 if result.status == RunStatus.OK else 1
 
 
+@command_line.command("define-ledger")
+@click.argument("file", type=FILE)
+@click.option("--confirm-loss", is_flag=True, help="确认执行会清空已有数据的修改（删除有数据的字段、改类型）")
+@config_option
+def define_ledger_file(file: Path, confirm_loss: bool, config_path: Path | None) -> int:
+    """从 Excel 台账定义表定义或修改一本台账。
+
+    \b
+    FILE 的写法见 README“台账定义（Excel）”，或在聊天里发 /空白台账 拿一份带说明的定义表。
+    有问题时逐条说明在哪张表第几行，什么也不保存，退出码为 1。
+    修改会清空已有数据时先列出来、不保存，退出码为 1；确认后加 --confirm-loss 重新运行。
+    """
+    from handlers.commands.ledger_define import define_from_workbook
+
+    config = without_platform(configuration(config_path))
+    if not file.is_file():
+        print(f"找不到文件：{file}", file=sys.stderr)
+        return 2
+    runtime = build_runtime(config, SimulatorPlatform(files_dir=config.simulator.files_dir))
+    with transaction(runtime.factory) as session:
+        result = define_from_workbook(runtime.engine.context(session), file, file.name, None, confirm_loss=confirm_loss)
+    print(result.text)
+    return 0 if result.saved else 1
+
+
 @command_line.command("verify-digest")
 @click.option("--task", "task_id", type=int, required=True, metavar="N", help="任务编号，如 12（任务#12）")
 @click.option("--unit", metavar="NAME", help="只核对这个单位（单位名称，如 松林村）")

@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
 from ledger_store.ledger_kinds import KIND_BY_CODE, standard_field
 from ledger_store.masking import mask_id_number, mask_mobile
-from ledger_store.models import Ledger, LedgerChange, LedgerRecord
+from ledger_store.models import Department, Ledger, LedgerChange, LedgerRecord, LedgerVersion
 from ledger_store.values.personal import id_number_problem, mobile_problem, normalize_id_number, normalize_mobile
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,36 @@ class Change:
     source: str
 
 
+@dataclass(frozen=True)
+class Loss:
+    """What a definition change would give up: a field holding values in `records` records, dropped or retyped."""
+
+    field: str
+    label: str
+    change: str  # "dropped" or "retyped"
+    records: int
+
+    def to_json(self) -> dict[str, Any]:
+        """As kept in LedgerVersion.losses and the audit entry."""
+        return {"field": self.field, "label": self.label, "change": self.change, "records": self.records}
+
+
+class DataLoss(ValueError):
+    """A definition change that would lose stored values; it goes through only with `confirm_loss`."""
+
+    def __init__(self, code: str, losses: list[Loss]) -> None:
+        super().__init__(f"ledger {code}: the change would lose values of {[loss.field for loss in losses]}")
+        self.losses = losses
+
+
+class KeyLocked(ValueError):
+    """A new key field for a ledger that holds records: its records would be keyed by something else."""
+
+    def __init__(self, code: str, key_field: str, records: int) -> None:
+        super().__init__(f"ledger {code}: the key field is {key_field!r} and cannot change while it holds records")
+        self.records = records
+
+
 def define_ledger(
     session: Session,
     code: str,
@@ -82,34 +112,77 @@ def define_ledger(
     actor_id: int | None = None,
     board: str | None = None,
     entity_kind: str | None = None,
+    description: str | None = None,
+    owner: Department | None = None,
+    shares: Sequence[tuple[Department, bool]] | None = None,
+    confirm_loss: bool = False,
+    source: str | None = None,
 ) -> Ledger:
-    """Create a ledger or update its definition; changed fields make a new version, recorded in the audit log."""
+    """Create a ledger or update its definition; each changed definition is a new LedgerVersion and an audit entry.
+
+    `owner` and `shares` (departments, each with whether it sees sensitive fields whole) replace the current ones
+    when given; None leaves them as they are. A change that would lose stored values (a field holding values
+    dropped or retyped) raises DataLoss unless `confirm_loss`, and then clears those values with history. The key
+    field changes only while the ledger has no records (KeyLocked otherwise). `source` (e.g. "standard" or the
+    file name) is kept in the version's definition.
+    """
+    from ledger_store import ledger_grants  # it imports this module for naive_utc
+
     clean = [_clean_field(field) for field in fields]
     _check_definition(key_field, clean)
     now = naive_utc(now)
     ledger = get_ledger(session, code)
-    # a redefinition that names no kind keeps the ledger's, so its standard fields are checked against that one
+    # A redefinition that names no entity kind keeps the stored one, and its standard fields are checked against it.
     _check_standard(entity_kind if entity_kind is not None or ledger is None else ledger.entity_kind, clean)
+    before, losses = None, []
     if ledger is None:
-        ledger = Ledger(code=code, key_field=key_field, fields=[], version=0, created_at=now)
+        ledger = Ledger(code=code, title=title, key_field=key_field, fields=[], version=0, created_at=now)
         session.add(ledger)
-    elif key_field != ledger.key_field:
-        raise ValueError(f"ledger {code}: the key field is {ledger.key_field!r} and cannot change")
-    old_types = {field["name"]: field["type"] for field in ledger.fields}
-    retyped = [field["name"] for field in clean if old_types.get(field["name"], field["type"]) != field["type"]]
-    if retyped:
-        raise ValueError(f"ledger {code}: fields {retyped} cannot change type; add a field under a new name")
-    ledger.title = title
+        session.flush()
+    else:
+        before = _definition(session, ledger)
+        if key_field != ledger.key_field:
+            records = _record_count(session, ledger)
+            if records:
+                raise KeyLocked(code, ledger.key_field, records)
+        losses = _losses(session, ledger, clean)
+        if losses and not confirm_loss:
+            raise DataLoss(code, losses)
+        _clear(session, ledger, [loss.field for loss in losses], actor_id, f"define:v{ledger.version + 1}", now)
+    ledger.title, ledger.key_field, ledger.fields = title, key_field, clean
     ledger.board = board if board is not None else ledger.board
     ledger.entity_kind = entity_kind if entity_kind is not None else ledger.entity_kind
-    if clean != ledger.fields:
-        old = {"version": ledger.version, "fields": ledger.fields} if ledger.version else None
-        ledger.fields, ledger.version = clean, ledger.version + 1
-        session.flush()
-        new = {"code": code, "title": title, "key_field": key_field, "version": ledger.version, "fields": clean}
+    ledger.description = description if description is not None else ledger.description
+    if owner is not None:
+        ledger_grants.set_owner(session, ledger, owner, actor_id, now)
+    if shares is not None:
+        owner_id = ledger.owner_department_id
+        wanted = {department.id: (department, full) for department, full in shares if department.id != owner_id}
+        for department, _ in ledger_grants.shares(session, ledger):
+            if department.id not in wanted:
+                ledger_grants.unshare(session, ledger, department, actor_id, now)
+        for department, full in wanted.values():
+            ledger_grants.share(session, ledger, department, full, actor_id, now)
+    session.flush()
+    after = _definition(session, ledger)
+    if after != before:
+        old = None if before is None else {"version": ledger.version, **before}
+        ledger.version += 1
+        new = {"version": ledger.version, **after}
+        if losses:
+            new["losses"] = [loss.to_json() for loss in losses]
         audit.record(session, at=now, actor_id=actor_id, action="ledger_define", entity="ledger",
                      entity_id=ledger.id, old=old, new=new)  # fmt: skip
+        _store_version(session, ledger, after, source, actor_id, now, losses)
+    elif _version_row(session, ledger) is None:
+        _store_version(session, ledger, after, source, actor_id, now, [])  # defined before versions were kept
     return ledger
+
+
+def ledger_versions(session: Session, ledger: Ledger) -> list[LedgerVersion]:
+    """Every stored version of the ledger's definition, oldest first."""
+    query = select(LedgerVersion).where(LedgerVersion.ledger_id == ledger.id).order_by(LedgerVersion.version)
+    return list(session.scalars(query))
 
 
 def get_ledger(session: Session, code: str) -> Ledger | None:
@@ -216,6 +289,7 @@ def write_values(
     now: datetime,
     unit_if_new: int | None = None,
     units: Collection[int] | None = None,
+    history_of_new: bool = True,
 ) -> list[str]:
     """Store typed values of one entity (None clears one); returns the changed fields, `UNIT` if it moved.
 
@@ -250,9 +324,11 @@ def write_values(
         changes.append((UNIT, record.org_unit_id, org_unit_id))
         record.org_unit_id = org_unit_id
     record.values, record.value_times, record.updated_at = stored, times, now
+    # a record loaded with initial rows (history_of_new=False) is said by its created_at, as an import's new ones are
     session.add_all(
         LedgerChange(record_id=record.id, field_name=name, old=old, new=new, at=now, actor_id=actor_id, source=source)
         for name, old, new in changes
+        if history_of_new or not created
     )
     shared_to = share_values(session, ledger, {record.key: wanted}, now, units=units)
     if changes:
@@ -597,6 +673,110 @@ def _check_standard(entity_kind: str | None, fields: list[dict[str, Any]]) -> No
             raise ValueError(f"field {field['name']}: {name!r} is not a standard field of kind {entity_kind!r} "
                              f"of type {field['type']} (or is named twice)")  # fmt: skip
         seen.add(name)
+
+
+def _definition(session: Session, ledger: Ledger) -> dict[str, Any]:
+    """The ledger's definition as a version keeps it: title, key, board, kind, description, owner, shares, fields."""
+    from ledger_store.ledger_grants import shares  # it imports this module for naive_utc
+
+    return {
+        "code": ledger.code,
+        "title": ledger.title,
+        "key_field": ledger.key_field,
+        "board": ledger.board,
+        "entity_kind": ledger.entity_kind,
+        "description": ledger.description,
+        "owner": ledger.owner.name if ledger.owner is not None else None,
+        "shares": [[department.name, full] for department, full in shares(session, ledger)],
+        "fields": [dict(field) for field in ledger.fields],
+    }
+
+
+def _store_version(
+    session: Session,
+    ledger: Ledger,
+    definition: dict[str, Any],
+    source: str | None,
+    actor_id: int | None,
+    now: datetime,
+    losses: list[Loss],
+) -> None:
+    """Keep the ledger's current version, with where it came from and what it gave up."""
+    session.add(
+        LedgerVersion(
+            ledger_id=ledger.id,
+            version=ledger.version,
+            definition={**definition, "source": source},
+            created_at=now,
+            created_by_id=actor_id,
+            losses=[loss.to_json() for loss in losses] or None,
+        )
+    )
+
+
+def _version_row(session: Session, ledger: Ledger) -> LedgerVersion | None:
+    """The stored row of the ledger's current version, if there is one."""
+    query = select(LedgerVersion).where(LedgerVersion.ledger_id == ledger.id, LedgerVersion.version == ledger.version)
+    return session.scalar(query)
+
+
+def _record_count(session: Session, ledger: Ledger) -> int:
+    """How many records the ledger holds (those that left their roster too)."""
+    return session.scalar(select(func.count()).select_from(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id))
+
+
+def _record_values(session: Session, ledger: Ledger) -> Iterable[LedgerRecord]:
+    """The ledger's records, read 500 at a time by id, so a large ledger does not fill memory."""
+    last = 0
+    while True:
+        query = (
+            select(LedgerRecord)
+            .where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.id > last)
+            .order_by(LedgerRecord.id)
+            .limit(500)
+        )
+        chunk = list(session.scalars(query))
+        yield from chunk
+        if len(chunk) < 500:
+            return
+        last = chunk[-1].id
+
+
+def _losses(session: Session, ledger: Ledger, fields: list[dict[str, Any]]) -> list[Loss]:
+    """The fields of the stored definition the new one drops or retypes that hold values in some record."""
+    new_types = {field["name"]: field["type"] for field in fields}
+    changed = {
+        field["name"]: (field["label"], "dropped" if field["name"] not in new_types else "retyped")
+        for field in ledger.fields
+        if new_types.get(field["name"]) != field["type"]
+    }
+    if not changed:
+        return []
+    held = dict.fromkeys(changed, 0)
+    for record in _record_values(session, ledger):
+        for name in changed.keys() & record.values.keys():
+            held[name] += 1
+    return [Loss(name, label, change, held[name]) for name, (label, change) in changed.items() if held[name]]
+
+
+def _clear(
+    session: Session, ledger: Ledger, names: list[str], actor_id: int | None, source: str, now: datetime
+) -> None:
+    """Remove the values of these fields from every record, each removal kept in the record's history."""
+    if not names:
+        return
+    for record in _record_values(session, ledger):
+        lost = [name for name in names if name in record.values]
+        if not lost:
+            continue
+        session.add_all(
+            LedgerChange(record_id=record.id, field_name=name, old=record.values[name], new=None, at=now,
+                         actor_id=actor_id, source=source)
+            for name in lost
+        )  # fmt: skip
+        record.values = {name: value for name, value in record.values.items() if name not in lost}
+        record.value_times = {name: value for name, value in record.value_times.items() if name not in lost}
+        record.updated_at = now
 
 
 def _log_presence(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from handlers.forms.builtin import BUILTIN_TEMPLATES
 from handlers.forms.registry import ensure_builtin_forms, latest_version
-from handlers.ledgers.catalog import STANDARD_LEDGERS
+from handlers.ledgers.catalog import standard_books
 from ledger_store.ledgers import UNIT_KEY, get_ledger, known_values
 from ledger_store.models import Form, FormVersion, ReportTask
 
@@ -16,7 +16,7 @@ ISSUE = "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核"
 def test_the_dibao_report_offers_what_the_unit_ledger_holds_and_asks_only_the_rest(chat, runtime):
     chat.say("li_minzheng", ISSUE)
     opening = chat.say("zhang_dehua", "开始")
-    assert "《低保月报》以下 1 项已从台账带出：\n1. 在保低保户数：2户\n" in opening  # bot/demo/unit_profile.csv
+    assert "《低保月报》以下 1 项已从台账带出：\n1. 在保低保户数：2户\n" in opening  # the demo 村社区基本情况台账
     assert "确认后再填其余 7 题" in opening
     assert "第2/8题" in chat.say("zhang_dehua", "确认")
     for answer in ["356", "3", "1", "15000", "是", "13908315526", "跳过"]:
@@ -39,7 +39,8 @@ def test_a_village_the_ledger_knows_nothing_of_is_asked_everything(chat):
 
 
 def test_every_builtin_question_a_standard_unit_ledger_holds_is_linked_to_it():
-    for code, _, key_field, fields in STANDARD_LEDGERS:
+    for book in standard_books():
+        code, key_field, fields = book.code, book.key_field, book.fields
         if key_field != UNIT_KEY:
             continue  # a record keyed by an ID number needs the form to ask for it; the rosters do
         held = {field["label"]: field["name"] for field in fields if field["name"] != UNIT_KEY}

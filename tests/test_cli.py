@@ -111,10 +111,12 @@ def test_commands_that_reach_no_platform_work_under_a_wecom_configuration_withou
     form.write_bytes(xlsform())
     script = tmp_path / "story.txt"
     script.write_text("li_minzheng: /发布 低保月报 截止 3个工作日 范围 松林村\n", encoding="utf-8")
+    households = tmp_path / "households.csv"
+    households.write_text("身份证号,姓名,保障类别,单位\n500118196003138318,张德明,A类,松林村\n", encoding="utf-8")
 
     assert run("migrate", "--config", config).exit_code == 0
     assert run("import-org", "bot/demo/org.csv", "--config", config).exit_code == 0
-    assert run("import-ledger", "低保对象台账", "bot/demo/dibao_households.csv", "--config", config).exit_code == 0
+    assert run("import-ledger", "低保对象台账", str(households), "--config", config).exit_code == 0
     imported = run("import-form", str(form), "--config", config)
     chat = run("chat", "--script", str(script), "--out", str(tmp_path / "files"), "--config", config)
 

@@ -36,7 +36,8 @@ def reached(chat) -> dict[str, int]:
 def test_an_admin_of_no_department_is_told_how_to_name_one_and_nothing_is_issued(chat, runtime):
     reply = chat.say("admin", "/发布 低保月报 截止 明天17:00 范围 松林村 不审核")
     assert reply == (
-        "管理员请写明代哪个部门发布，如：/发布 低保月报 截止 明天17:00 部门 区民政局。可选部门：区民政局、区残联。"
+        "管理员请写明代哪个部门发布，如：/发布 低保月报 截止 明天17:00 部门 区民政局。"
+        "可选部门：区民政局、区残联、区司法局、区农业农村委、区应急局。"
     )
     assert "没有所属部门" not in reply
     assert tasks(runtime) == [] and reached(chat) == {}
@@ -112,7 +113,10 @@ def test_an_issuer_may_not_issue_for_another_department(chat, runtime):
 
 def test_an_unknown_department_is_answered_with_the_closest(chat, runtime):
     reply = chat.say("admin", "/发布 低保月报 截止 明天17:00 部门 区民证局 不审核")
-    assert reply == "没有找到部门“区民证局”。您是不是要找：区民政局？可选部门：区民政局、区残联。"
+    assert reply == (
+        "没有找到部门“区民证局”。您是不是要找：区民政局、区应急局、区司法局？"
+        "可选部门：区民政局、区残联、区司法局、区农业农村委、区应急局。"
+    )
     assert tasks(runtime) == []
 
 

@@ -12,7 +12,7 @@ from ledger_store.ledger_grants import set_owner
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
 from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role
 
-# The demo organisation comes with bot/demo/dibao_households.csv: 8 households, 3 of them in 保障类别 A类.
+# The demo organisation comes with bot/demo/ledgers/01-dibao_households.xlsx: 8 households, 3 of them in 保障类别 A类.
 
 
 def test_query_counts_matching_records_and_masks_what_it_shows(chat):

@@ -15,8 +15,12 @@ from ledger_store.ledger_query import Condition, Operator, count_matching, find_
 from ledger_store.ledgers import (
     LEFT,
     UNIT,
+    DataLoss,
+    KeyLocked,
+    Loss,
     define_ledger,
     find_records,
+    get_ledger,
     get_record,
     history,
     is_sensitive,
@@ -107,14 +111,25 @@ def test_malformed_definitions_are_refused(db: sessionmaker[Session], fields: li
         define_ledger(session, "bad", "坏台账", key_field, fields, NOW)
 
 
-def test_the_key_and_the_type_of_a_field_cannot_change(db: sessionmaker[Session]) -> None:
+def test_the_key_and_the_types_change_freely_while_no_record_holds_a_value(db: sessionmaker[Session]) -> None:
     with db.begin() as session:
         residents(session)
-        with pytest.raises(ValueError, match="key field"):
-            define_ledger(session, "residents", "常住人口台账", "name", FIELDS, NOW)
         retyped = [*FIELDS[:-2], {**FIELDS[-2], "type": "decimal"}, FIELDS[-1]]
-        with pytest.raises(ValueError, match="cannot change type"):
+        assert residents(session, retyped).version == 2
+        assert define_ledger(session, "residents", "常住人口台账", "mobile", retyped, NOW).key_field == "mobile"
+
+
+def test_with_records_the_key_is_locked_and_a_losing_change_needs_confirming(db: sessionmaker[Session]) -> None:
+    with db.begin() as session:
+        ledger = residents(session)
+        write_values(session, ledger, ZHANG, None, {"name": "张德华", "members": 4}, None, "test", NOW)
+        with pytest.raises(KeyLocked, match="key field"):
+            define_ledger(session, "residents", "常住人口台账", "mobile", FIELDS, NOW)
+        retyped = [*FIELDS[:-2], {**FIELDS[-2], "type": "decimal"}, FIELDS[-1]]
+        with pytest.raises(DataLoss) as refused:
             residents(session, retyped)
+        assert refused.value.losses == [Loss("members", "家庭人口", "retyped", 1)]
+        assert get_ledger(session, "residents").version == 1  # nothing changed
 
 
 def test_write_values_creates_the_record_with_history_and_reads_values_back_typed(db: sessionmaker[Session]) -> None:

@@ -75,9 +75,9 @@ def test_demo_file_imports_the_whole_organisation(db: sessionmaker[Session]) -> 
     report = run_import(db, DEMO)
 
     assert report.errors == []
-    assert (report.units_added, report.departments_added, report.people_added) == (10, 2, 13)
+    assert (report.units_added, report.departments_added, report.people_added) == (10, 5, 16)
     assert report.summary() == (
-        "导入完成：新增单位 10 个，更新 0 个；新增部门 2 个，更新 0 个；新增人员 13 人，更新 0 人。"
+        "导入完成：新增单位 10 个，更新 0 个；新增部门 5 个，更新 0 个；新增人员 16 人，更新 0 人。"
     )
     with db() as session:
         hu = person(session, "hu_xiaoyan")
@@ -130,7 +130,7 @@ def test_reimporting_the_same_file_changes_nothing(db: sessionmaker[Session]) ->
     report = run_import(db, DEMO)
 
     assert report == ImportReport(errors=[])
-    assert (count(db, OrgUnit), count(db, Department), count(db, Person)) == (10, 2, 13)
+    assert (count(db, OrgUnit), count(db, Department), count(db, Person)) == (10, 5, 16)
     assert count(db, AuditEntry) == audit_entries
 
 

@@ -1,7 +1,7 @@
 """Prefill from the ledgers and write-back: a cadre confirms what the ledger knows and is asked only the rest.
 
-The demo's 村社区基本情况台账 (bot/demo/unit_profile.csv) knows all five linked fields of 松林村 and 汉东村,
-and only 户籍户数 and 户籍人口 of 石庙村. The 低保对象台账 holds 8 households (bot/demo/dibao_households.csv).
+The demo's 村社区基本情况台账 knows all five linked fields of 松林村 and 汉东村,
+and only 户籍户数 and 户籍人口 of 石庙村. The 低保对象台账 holds 8 households (demo workbooks, bot/demo/ledgers).
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def test_changing_the_record_key_replaces_what_the_first_record_brought(chat, ru
 
 
 def test_a_unit_ledger_file_without_a_unit_column_files_each_record_under_its_unit(runtime):
-    with runtime.factory() as session:  # bot/demo/unit_profile.csv has 单位名称 but no 单位 column
+    with runtime.factory() as session:  # bot/demo/ledgers/03-unit_profile.xlsx has 单位名称 but no 单位 column
         ledger = get_ledger(session, "unit_profile")
         record = get_record(session, ledger, "松林村")
         assert record.org_unit_id == session.scalar(select(OrgUnit.id).where(OrgUnit.name == "松林村"))

@@ -1,6 +1,6 @@
 """Rosters (花名册): a list task pre-filled from the ledger, checked row by row in chat or as a workbook sent back.
 
-The demo's 残疾人台账 (bot/demo/disabled_people.csv) has 刘大贵, 陈小芳 and 王德明 in 松林村, and 赵桂英 and 周小兵
+The demo's 残疾人台账 has 刘大贵, 陈小芳 and 王德明 in 松林村, and 赵桂英 and 周小兵
 in 汉东村. The built-in 两项补贴花名册 asks, per person: 身份证号, 姓名, 残疾等级, 享受补贴; then the filler's mobile.
 """
 

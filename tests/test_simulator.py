@@ -187,7 +187,7 @@ def test_people_lists_every_account_with_unit_and_role(terminal: ChatSimulator) 
     assert listing["zhang_dehua"] == ["张德华", "松林村", "填报员"]
     assert listing["li_minzheng"] == ["李敏正", "区民政局", "发布员"]
     assert listing["admin"] == ["陈志刚", "永川区", "管理员"]
-    assert len(listing) == 13
+    assert len(listing) == 16
 
 
 def test_end_of_input_ends_the_loop(terminal: ChatSimulator) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.chat import buttons
-from handlers.commands import issue, review, take
+from handlers.commands import issue, ledger_define, review, take
 from handlers.commands import table as commands
 from handlers.commands.form_import import import_form
 from handlers.conversation import answering, machine, todos
@@ -18,6 +18,7 @@ from handlers.texts import commands as t
 from handlers.texts import conversation as ct
 from handlers.texts import files as file_texts
 from handlers.texts import form_import as ft
+from ledger_store.ledger_book import is_ledger_book
 from ledger_store.models import ChatFocus, Person, Role
 from ledger_store.org import find_person
 
@@ -68,6 +69,10 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
         waited = take.answer_pending(ctx, person, text)
     if waited is not None:
         return with_resume_hint(ctx, person, waited)
+    # 确认修改 / 放弃修改 for a ledger definition that would lose data; see commands/ledger_define.py.
+    confirmed = ledger_define.answer_pending(ctx, person, text)
+    if confirmed is not None:
+        return with_resume_hint(ctx, person, confirmed)
     # A reviewer's 通过 / 退回 …, working through /审核 (in a form too) or on the one submission waiting on them.
     reviewed = review.answer(ctx, person, typed, in_form=current is not None)
     if reviewed is not None:
@@ -91,13 +96,16 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
 
 
 def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
-    """A workbook at a roster is the edited roster; from an issuer, a form to import; other files cannot be used."""
+    """A workbook at a roster is the edited roster; one with a 台账 sheet a ledger definition; from an issuer, a form
+    to import; other files cannot be used."""
     name = incoming.file_name or ""
     current = machine.focused_conversation(ctx, person)
     if current is not None and name.lower().endswith((".xlsx", ".xlsm")):
         reply = machine.roster_workbook(ctx, current, incoming.file_bytes)
         if reply is not None:
             return [reply]
+    if name.lower().endswith((".xlsx", ".xlsm")) and is_ledger_book(incoming.file_bytes):
+        return [ledger_define.received_book(ctx, person, incoming.file_bytes, name)]
     may_import = person.has_role(Role.ISSUER) or person.has_role(Role.ADMIN)
     if not may_import:
         return [t.FILES_NOT_YET]

@@ -10,6 +10,8 @@ from handlers.commands import (
     correction,
     delivery,
     issue,
+    ledger_define,
+    ledger_overview,
     ledger_permissions,
     ledgers,
     recurrence,
@@ -25,6 +27,7 @@ from handlers.texts import commands as t
 from handlers.texts import delivery as dt
 from handlers.texts import issuing as it
 from handlers.texts import ledger_access as at
+from handlers.texts import ledger_define as dft
 from handlers.texts import ledgers as lt
 from handlers.texts import record_scope as st
 from handlers.texts import review as rvt
@@ -119,6 +122,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(("审核", "review"), Role.REVIEWER, rvt.REVIEW_HELP, review.review, also=(Role.ISSUER,)),
     Command(("更正", "correct"), Role.ISSUER, signoff_texts.CORRECT_HELP, correction.run, typed=True),
+    Command(("台账", "ledgers"), None, dft.OVERVIEW_HELP, ledger_overview.overview),
+    Command(("空白台账", "blank-ledger"), Role.ISSUER, dft.BLANK_HELP, ledger_define.blank_ledger),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledgers.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledgers.export),
     Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),
