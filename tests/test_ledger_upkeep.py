@@ -8,9 +8,12 @@ stands at 2024-11-28 10:00 in Chongqing. The event ledgers are defined here with
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.config import Config
+from bot.runtime import build_runtime
 from ledger_store.ledgers import define_ledger, get_ledger, get_record, history
-from ledger_store.models import LedgerRecord, OrgUnit
+from ledger_store.models import AuditEntry, LedgerRecord, LedgerSession, OrgUnit
 from tests.conftest import Dialogue
 
 LIU_DAGUI = "500118195803120218"  # 残疾人台账, 松林村: 肢体 二级, 13594021736
@@ -30,8 +33,8 @@ MEDIATION_FIELDS = [
     {"name": "dispute_kind", "label": "纠纷类型", "type": "select_one",
      "choices": choice("婚姻家庭", "邻里纠纷", "土地承包", "劳动争议", "其他")},
     {"name": "summary", "label": "简要情况", "type": "text"},
-    {"name": "outcome", "label": "调解结果", "type": "select_one", "choices": choice("调解中", "调解成功", "调解未成功"),
-     "validity_days": 30},
+    {"name": "outcome", "label": "调解结果", "type": "select_one",
+     "choices": choice("调解中", "调解成功", "调解未成功"), "validity_days": 30},
 ]  # fmt: skip
 HAZARD_FIELDS = [
     {"name": "hazard_no", "label": "隐患编号", "type": "text", "required": True},
@@ -65,6 +68,14 @@ def record_of(runtime, code: str, key: str) -> LedgerRecord | None:
 def unit_name(runtime, record: LedgerRecord) -> str:
     with runtime.factory() as session:
         return session.get(OrgUnit, record.org_unit_id).name
+
+
+def restart(chat: Dialogue, engine) -> Dialogue:
+    """The bot started again on the same database: a new engine and session factory, nothing kept in memory."""
+    restarted = build_runtime(Config(), chat.platform, clock=chat.clock, database=engine)
+    again = Dialogue(restarted, restarted.platform, chat.clock)
+    again._ids = chat._ids  # the platform's message ids go on; a repeated id would be dropped as a duplicate
+    return again
 
 
 def register_case(chat: Dialogue, account: str, parties: str) -> str:
@@ -118,3 +129,228 @@ def test_the_day_numbers_keys_one_after_another_across_cadres_and_ledgers(chat, 
     chat.say("zhang_dehua", "跳过")
     assert "XH-20241129-001" in chat.say("zhang_dehua", "确认")
     assert unit_name(runtime, record_of(runtime, "mediation_cases", "TJ-20241128-002")) == "汉东村"
+
+
+def test_registering_a_person_asks_the_id_number_first_and_saves_masked_in_chat(chat, runtime):
+    started = chat.say("zhang_dehua", "/登记 残疾人")
+    assert "开始登记残疾人台账，共 6 项。" in started and "第1/6项\n身份证号" in started
+    assert "姓名" in chat.say("zhang_dehua", NEW_PERSON)
+    chat.say("zhang_dehua", "王小明")
+    assert "残疾等级" in chat.say("zhang_dehua", "4")
+    chat.say("zhang_dehua", "三级")
+    assert "联系电话（选填" in chat.say("zhang_dehua", "跳过")
+    wrong = chat.say("zhang_dehua", "12345")
+    assert "第6/6项\n联系电话" in wrong and "手机号" in wrong  # the same question again, with what is wrong
+    summary = chat.say("zhang_dehua", "13800138000")
+    assert "1. 身份证号：1101**********0011" in summary and "6. 联系电话：138****8000" in summary
+    assert "3. 残疾类别：肢体" in summary and "5. 享受补贴：（未填）" in summary
+    assert NEW_PERSON not in summary and "13800138000" not in summary
+    assert chat.say("zhang_dehua", "修改 2").startswith("第2/6项\n姓名")
+    assert "2. 姓名：王晓明" in chat.say("zhang_dehua", "王晓明")  # back to the summary after 修改
+    saved = chat.say("zhang_dehua", "确认")
+    assert saved.startswith("已登记到残疾人台账。") and NEW_PERSON not in saved
+    record = record_of(runtime, "disabled_people", NEW_PERSON)
+    assert record.values == {"name": "王晓明", "disability_kind": "肢体", "disability_grade": "三级",
+                             "mobile": "13800138000"}  # fmt: skip
+    assert unit_name(runtime, record) == "松林村"
+    with runtime.factory() as session:
+        audit = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "ledger_record", AuditEntry.entity_id == str(record.id))
+        ).one()
+    assert "13800138000" not in str(audit.new) and "138****8000" in str(audit.new)
+
+
+def test_registering_a_person_already_in_the_unit_offers_the_update(chat, runtime):
+    chat.say("zhang_dehua", "/登记 残疾人台账")
+    offered = chat.say("zhang_dehua", LIU_DAGUI)
+    assert "该身份证号已在本单位的残疾人台账中（刘大贵）。要修改这条记录请回复“更新”" in offered
+    switched = chat.say("zhang_dehua", "更新")
+    assert "开始修改残疾人台账中 刘大贵 的记录，共 5 项" in switched and "当前：刘大贵（2024-11-28 核实）" in switched
+
+
+def test_registering_a_person_of_another_unit_is_refused_without_a_trace_of_them(chat, runtime):
+    before = record_of(runtime, "disabled_people", ZHAO_GUIYING)
+    chat.say("zhang_dehua", "/登记 残疾人台账")
+    refused = chat.say("zhang_dehua", ZHAO_GUIYING)
+    assert refused.startswith(ELSEWHERE) and "第1/6项\n身份证号" in refused
+    for trace in ("赵桂英", "汉东村", "听力", "1862", "更新"):
+        assert trace not in refused
+    assert "姓名" in chat.say("zhang_dehua", NEW_PERSON)  # the question goes on with a key of her own
+    after = record_of(runtime, "disabled_people", ZHAO_GUIYING)
+    assert (after.values, after.value_times, after.org_unit_id) == (
+        before.values,
+        before.value_times,
+        before.org_unit_id,
+    )
+
+
+def test_a_formula_is_stored_as_text_and_a_long_text_is_refused(chat, runtime, events):
+    chat.say("zhang_dehua", "/登记 矛盾调解台账")
+    chat.say("zhang_dehua", "今天")
+    too_long = chat.say("zhang_dehua", "张" * 501)
+    assert "不超过500字" in too_long and "第2/5项\n当事人" in too_long
+    chat.say("zhang_dehua", "=1+1")
+    chat.say("zhang_dehua", "其他")
+    chat.say("zhang_dehua", '=HYPERLINK("http://x","y")')
+    chat.say("zhang_dehua", "跳过")
+    assert "TJ-20241128-001" in chat.say("zhang_dehua", "确认")
+    record = record_of(runtime, "mediation_cases", "TJ-20241128-001")
+    assert record.values["parties"] == "=1+1" and record.values["summary"] == '=HYPERLINK("http://x","y")'
+
+
+def test_a_required_field_cannot_be_skipped_and_a_unit_ledger_is_not_registered(chat, events):
+    chat.say("zhang_dehua", "/登记 矛盾调解台账")
+    chat.say("zhang_dehua", "跳过")  # 登记日期: today
+    refused = chat.say("zhang_dehua", "跳过")
+    assert refused.startswith("这一项必须填写，不能跳过。") and "第2/5项\n当事人" in refused
+    assert "不用登记" in chat.say("zhang_dehua", "/登记 村社区基本情况台账")
+    assert "没有找到台账“户籍”" in chat.say("zhang_dehua", "/登记 户籍")
+    assert "“调解台”对应多个台账" not in chat.say("zhang_dehua", "/登记 调解台")  # part of one title
+    assert "对应多个台账：低保对象台账、残疾人台账" in chat.say("zhang_dehua", "/登记 台账")
+
+
+# /更新
+
+
+def test_update_shows_each_value_keeps_unchanged_ones_and_writes_new_ones(chat, runtime):
+    started = chat.say("zhang_dehua", f"/更新 残疾人台账 {LIU_DAGUI}")
+    assert "开始修改残疾人台账中 刘大贵 的记录，共 5 项" in started
+    assert "第1/5项\n姓名" in started and "当前：刘大贵（2024-11-28 核实）" in started
+    assert "第2/5项\n残疾类别" in chat.say("zhang_dehua", "不变")
+    assert "当前：二级" in chat.say("zhang_dehua", "跳过")
+    wrong = chat.say("zhang_dehua", "五级")
+    assert "第3/5项\n残疾等级" in wrong  # an answer that is no option: the same field again
+    chat.say("zhang_dehua", "一级")
+    mobile = chat.say("zhang_dehua", "不变")
+    assert "当前：135****1736" in mobile and "13594021736" not in mobile
+    done = chat.say("zhang_dehua", "13800138000")
+    assert done == "残疾人台账中 刘大贵 的记录已更新：残疾等级、联系电话。"
+    record = record_of(runtime, "disabled_people", LIU_DAGUI)
+    assert record.values["disability_grade"] == "一级" and record.values["mobile"] == "13800138000"
+    with runtime.factory() as session:
+        changes = history(session, get_ledger(session, "disabled_people"), LIU_DAGUI)
+    assert [(c.field, c.source) for c in changes if c.source == "更新（聊天）"] == [
+        ("disability_grade", "更新（聊天）"),
+        ("mobile", "更新（聊天）"),
+    ]
+
+
+def test_update_of_another_units_key_reads_like_an_unknown_one(chat, runtime):
+    before = record_of(runtime, "disabled_people", ZHAO_GUIYING)
+    elsewhere = chat.say("zhang_dehua", f"/更新 残疾人台账 {ZHAO_GUIYING}")
+    unknown = chat.say("zhang_dehua", f"/更新 残疾人台账 {NEW_PERSON}")
+    assert (
+        elsewhere
+        == unknown
+        == "本单位的残疾人台账里没有这个身份证号的记录。请核对后再发，或用 /登记 残疾人台账 新登记。"
+    )
+    assert "已退出" not in chat.say("zhang_dehua", "一级")  # no upkeep was opened: an ordinary message
+    after = record_of(runtime, "disabled_people", ZHAO_GUIYING)
+    assert (after.values, after.value_times) == (before.values, before.value_times)
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerSession)) == 0
+
+
+def test_update_keys_of_hostile_length_get_a_plain_answer(chat, events):
+    assert "身份证号不对（位数不对）" in chat.say("zhang_dehua", "/更新 残疾人台账 " + "1" * 400)
+    long_case = chat.say("zhang_dehua", "/更新 矛盾调解台账 " + "A" * 400)
+    assert long_case == "本单位的矛盾调解台账里没有这个案件编号的记录。请核对后再发，或用 /登记 矛盾调解台账 新登记。"
+    assert "请写明台账名" in chat.say("zhang_dehua", "/更新 残疾人台账")
+
+
+def test_update_of_the_unit_ledger_takes_the_speakers_own_unit(chat, runtime):
+    assert "开始修改村社区基本情况台账中 松林村 的记录" in chat.say("zhang_dehua", "/更新 村社区基本情况")
+    assert "没有这个单位名称的记录" in chat.say("zhang_dehua", "/更新 村社区基本情况台账 汉东村")
+
+
+# /我的台账 and /核实
+
+
+def test_my_ledgers_counts_the_units_records_and_stale_values(chat, events):
+    mine = chat.say("zhang_dehua", "/我的台账")
+    assert mine.startswith("松林村的台账：")
+    assert "· 低保对象台账 2 人，都在有效期内" in mine and "· 残疾人台账 3 人，都在有效期内" in mine
+    assert "· 村社区基本情况台账 1 条，都在有效期内" in mine
+    assert "· 矛盾调解台账 暂无记录，可用 /登记 矛盾调解台账 登记" in mine
+    chat.clock.advance(days=40)  # past 31 days: 家庭月人均收入 and 在保低保户数
+    mine = chat.say("zhang_dehua", "/my-ledgers")
+    assert "· 低保对象台账 2 人，2 项过期" in mine and "· 村社区基本情况台账 1 条，1 项过期" in mine
+    chat.clock.advance(days=400)
+    assert "· 残疾人台账 3 人，2 项过期" in chat.say("zhang_dehua", "/我的台账")  # 王德明 has no mobile
+
+
+def test_verify_walks_through_stale_values_renewing_changing_and_skipping(chat, runtime):
+    chat.clock.advance(days=400)
+    first = chat.say("zhang_dehua", "/核实")
+    assert first.startswith("张德明 的 家庭人口 1，2024-11-28 核实，已过期：没变回复“不变”，有变化直接回复新值")
+    assert "还有 12 项待核实" in first
+    renewed = chat.say("zhang_dehua", "不变")
+    assert renewed.startswith("已续期。张德明 的 家庭月人均收入 612.8") and "还有 11 项" in renewed
+    wrong = chat.say("zhang_dehua", "很多")
+    assert "不是数字" in wrong and "家庭月人均收入" in wrong
+    changed = chat.say("zhang_dehua", "650")
+    assert changed.startswith("已更新。张德明 的 联系电话 131****1935") and "13159081935" not in changed
+    assert chat.say("zhang_dehua", "跳过").startswith("李秀兰 的 家庭人口")
+    assert chat.say("zhang_dehua", "结束") == "已退出核实：1 项续期，1 项已更新。之后可随时发送 /核实 接着做。"
+    record = record_of(runtime, "dibao_households", "500118196003138318")
+    now = runtime.engine.now().isoformat()
+    assert record.values["monthly_income"] == "650" and record.value_times["household_size"] == now
+    assert record.value_times["mobile"] != now  # skipped: still stale
+    assert "还有 10 项待核实" in chat.say("zhang_dehua", "/核实")  # the skipped one is asked again
+
+
+def test_verify_never_shows_another_units_records(chat, runtime):
+    chat.clock.advance(days=400)
+    replies = [chat.say("zhang_dehua", "/核实")]
+    while "核实完毕" not in replies[-1] and len(replies) < 30:
+        replies.append(chat.say("zhang_dehua", "跳过"))
+    assert replies[-1] == "核实完毕：0 项没变已续期，0 项已更新，跳过 13 项。"
+    everything = "\n".join(replies)
+    for other in ("赵桂英", "周小兵", "赵桂芳", "陈永福", "李春梅", "汉东村", "石庙村"):
+        assert other not in everything
+    assert chat.say("luo_xiuying", "/核实").startswith("王建华 的 家庭人口 5")  # 汉东村's own, for 汉东村
+
+
+def test_an_open_upkeep_survives_a_restart(chat, engine):
+    chat.clock.advance(days=400)
+    chat.say("zhang_dehua", "/核实")
+    chat.say("zhang_dehua", "不变")
+    again = restart(chat, engine)
+    assert again.say("zhang_dehua", "650").startswith("已更新。张德明 的 联系电话")
+    assert again.say("zhang_dehua", "结束").startswith("已退出核实：1 项续期，1 项已更新。")
+
+
+def test_a_registration_survives_a_restart(chat, engine, events):
+    chat.say("zhang_dehua", "/登记 矛盾调解台账")
+    chat.say("zhang_dehua", "今天")
+    again = restart(chat, engine)
+    assert "第3/5项\n纠纷类型" in again.say("zhang_dehua", "张三、李四")
+
+
+# Who may, and the rest of the chat while an upkeep is open
+
+
+@pytest.mark.parametrize("command", ["/登记 矛盾调解台账", "/更新 残疾人台账 1", "/我的台账", "/核实"])
+def test_upkeep_is_for_fillers(chat, events, command):
+    assert "需要填报员权限" in chat.say("zhou_jianguo", command)  # a town's reviewer
+    assert "需要填报员权限" in chat.say("li_minzheng", command)  # a department's issuer
+    assert chat.say("admin", command).startswith("登记和维护台账由村（社区）填报员在本单位进行")
+
+
+def test_other_commands_work_in_an_upkeep_and_cancel_leaves_it(chat, events):
+    chat.say("zhang_dehua", "/登记 矛盾调解台账")
+    assert "可以使用" in chat.say("zhang_dehua", "/帮助")
+    assert "第2/5项\n当事人" in chat.say("zhang_dehua", "今天")  # still in the upkeep
+    assert chat.say("zhang_dehua", "/取消") == "已退出矛盾调解台账的维护，之后的消息按平常处理。"
+    assert "当事人" not in chat.say("zhang_dehua", "张三")
+
+
+def test_an_upkeep_in_the_middle_of_a_form_takes_the_replies_until_it_ends(chat, ledger_without_dibao, events):
+    chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 范围 松林村 不审核")
+    assert "第1/8题" in chat.say("zhang_dehua", "开始")
+    started = chat.say("zhang_dehua", "/登记 矛盾调解台账")
+    assert "第1/5项" in started and "第1/8题" not in started
+    assert "第2/5项" in chat.say("zhang_dehua", "今天")
+    left = chat.say("zhang_dehua", "结束")
+    assert left.startswith("已退出矛盾调解台账的维护") and "《低保月报》还在第1/8题" in left
+    assert "第2/8题" in chat.say("zhang_dehua", "120")

@@ -13,7 +13,7 @@ from handlers.forms.answers import describe_expected, format_answer
 from handlers.forms.fields import Field, FieldType
 from handlers.ledgers.links import all_ledgers
 from handlers.texts import upkeep as t
-from ledger_store.ledgers import field_map, from_json, get_ledger, masked_value
+from ledger_store.ledgers import field_map, from_json, get_ledger, is_unit_ledger, masked_value
 from ledger_store.models import Ledger, LedgerRecord, LedgerSession, Person, Role
 from ledger_store.org import subtree_ids
 from ledger_store.values.choices import choices_of
@@ -117,6 +117,8 @@ def shown(ledger_field: dict[str, Any], data: Any) -> str | None:
 def record_name(ledger: Ledger, record: LedgerRecord) -> str:
     """What names a record in chat: its name (the first text field, masked if sensitive), else its key masked."""
     fields = field_map(ledger)
+    if is_unit_ledger(ledger):
+        return record.key
     for field in ledger.fields:
         value = record.values.get(field["name"])
         if field["type"] == "text" and field["name"] != ledger.key_field and value:
