@@ -7,12 +7,15 @@ stands at 2024-11-28 10:00 in Chongqing. The event ledgers are defined here with
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.config import Config
 from bot.runtime import build_runtime
-from ledger_store.ledgers import define_ledger, get_ledger, get_record, history
+from ledger_store.ledgers import define_ledger, get_ledger, get_record, history, write_values
 from ledger_store.models import AuditEntry, LedgerRecord, LedgerSession, OrgUnit
 from tests.conftest import Dialogue
 
@@ -92,6 +95,28 @@ def register_case(chat: Dialogue, account: str, parties: str) -> str:
 # /登记
 
 
+def test_two_cadres_saving_at_the_same_moment_get_different_numbers(chat, runtime, events, engine):
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: two saves never overlap")
+    chat.say("zhang_dehua", "/登记 矛盾调解")
+    for reply in ("今天", "甲、乙", "2", "跳过", "调解中"):
+        chat.say("zhang_dehua", reply)
+    # 汉东村's save of the day's first case is under way in another transaction when 张德华 says 确认
+    other = runtime.factory()
+    ledger = get_ledger(other, "mediation_cases")
+    write_values(other, ledger, "TJ-20241128-001", None, {"parties": "丙、丁"}, None, "test", runtime.engine.now())
+    saved: list[str] = []
+    saving = threading.Thread(target=lambda: saved.append(chat.say("zhang_dehua", "确认")))
+    saving.start()
+    time.sleep(1.5)  # her insert of the same number now waits on the other transaction
+    other.commit()
+    other.close()
+    saving.join(30)
+    assert saved and "TJ-20241128-002" in saved[0]
+    assert record_of(runtime, "mediation_cases", "TJ-20241128-002").values["parties"] == "甲、乙"
+    assert record_of(runtime, "mediation_cases", "TJ-20241128-001").values == {"parties": "丙、丁"}
+
+
 def test_registering_an_event_generates_its_key_and_saves_it_in_the_speakers_unit(chat, runtime, events):
     started = chat.say("zhang_dehua", "/登记 矛盾调解")
     assert "开始登记矛盾调解台账，共 5 项。案件编号保存时自动生成。" in started
@@ -109,7 +134,8 @@ def test_registering_an_event_generates_its_key_and_saves_it_in_the_speakers_uni
     assert record.values == {"registered_on": "2024-11-28", "parties": "张三、李四", "dispute_kind": "邻里纠纷",
                              "outcome": "调解中"}  # fmt: skip
     assert unit_name(runtime, record) == "松林村"
-    changes = history(runtime.factory(), get_ledger(runtime.factory(), "mediation_cases"), "TJ-20241128-001")
+    with runtime.factory() as session:
+        changes = history(session, get_ledger(session, "mediation_cases"), "TJ-20241128-001")
     assert {change.source for change in changes} == {"登记（聊天）"}
     # the session is closed: the next message is ordinary chat again
     assert record_of(runtime, "mediation_cases", "TJ-20241128-002") is None
@@ -229,6 +255,10 @@ def test_update_shows_each_value_keeps_unchanged_ones_and_writes_new_ones(chat, 
     assert record.values["disability_grade"] == "一级" and record.values["mobile"] == "13800138000"
     with runtime.factory() as session:
         changes = history(session, get_ledger(session, "disabled_people"), LIU_DAGUI)
+        audits = session.scalars(select(AuditEntry).where(AuditEntry.action == "ledger_write")).all()
+    updates = [audit.new for audit in audits if audit.new.get("_source") == "更新（聊天）"]
+    assert updates == [{"_source": "更新（聊天）", "disability_grade": "一级"},
+                       {"_source": "更新（聊天）", "mobile": "138****8000"}]  # fmt: skip
     assert [(c.field, c.source) for c in changes if c.source == "更新（聊天）"] == [
         ("disability_grade", "更新（聊天）"),
         ("mobile", "更新（聊天）"),
