@@ -35,8 +35,6 @@ from handlers.texts import upkeep as t
 from ledger_store.ledgers import field_map, from_json, get_record, normalize_key, to_json, write_values
 from ledger_store.models import Ledger, LedgerRecord, LedgerSession, Person
 
-SOURCE = "登记（聊天）"
-UPDATE_WORD = "更新"
 # Key prefixes of the standard event ledgers; any other takes the initials of its code (fire_hazards -> FH).
 KEY_PREFIXES = {"mediation_cases": "TJ", "fire_hazards": "XH"}
 _KEY_NUMBER = re.compile(r"[0-9]+")
@@ -100,7 +98,7 @@ def answer(
         return at_summary(ctx, person, found, ledger, units, state, word)
     field = asked[state["position"]]
     is_key = field["name"] == ledger.key_field
-    if is_key and word == UPDATE_WORD and state.get("existing"):
+    if is_key and word == t.UPDATE_WORD and state.get("existing"):
         return upkeep_update.begin(ctx, person, ledger, state["existing"], units)
     if word in VIEW:
         return ["\n".join(answer_lines(ledger, state)) + "\n\n" + prompt(ctx, ledger, state)]
@@ -194,7 +192,7 @@ def at_summary(
     record = get_record(ctx.session, ledger, state["key"])
     if standing_of(record, units) is not Standing.NEW:
         return [refusal(ledger, standing_of(record, units)) or t.taken_meanwhile(key_label(ledger))]
-    write_values(ctx.session, ledger, state["key"], person.org_unit_id, values, person.id, SOURCE, ctx.now())
+    write_values(ctx.session, ledger, state["key"], person.org_unit_id, values, person.id, t.REGISTER_SOURCE, ctx.now())
     if fields[ledger.key_field]["type"] == "text":
         return [t.registered(ledger.title, key_label(ledger), state["key"])]
     return [t.registered_person(ledger.title, key_label(ledger))]
@@ -202,7 +200,7 @@ def at_summary(
 
 def save_event(ctx: Context, person: Person, ledger: Ledger, values: dict[str, Any]) -> str:
     """Write a new event under the next free key of the day; a number taken meanwhile is passed over."""
-    prefix = f"{key_prefix(ledger)}-{ctx.local_now():%Y%m%d}-"
+    unit, prefix = person.org_unit_id, f"{key_prefix(ledger)}-{ctx.local_now():%Y%m%d}-"
     number = last_number(ctx, ledger, prefix) + 1
     for _ in range(_TRIES):
         key = f"{prefix}{number:03d}"
@@ -211,7 +209,7 @@ def save_event(ctx: Context, person: Person, ledger: Ledger, values: dict[str, A
             continue
         try:
             with ctx.session.begin_nested():  # another cadre's insert of the same key fails only this savepoint
-                write_values(ctx.session, ledger, key, person.org_unit_id, values, person.id, SOURCE, ctx.now())
+                write_values(ctx.session, ledger, key, unit, values, person.id, t.REGISTER_SOURCE, ctx.now())
         except IntegrityError:
             continue
         return key

@@ -30,7 +30,6 @@ from ledger_store.ledgers import field_map, get_record, is_unit_ledger, normaliz
 from ledger_store.models import Ledger, LedgerRecord, LedgerSession, OrgUnit, Person
 from ledger_store.values.personal import id_number_problem
 
-SOURCE = "更新（聊天）"
 KIND = "update"
 KEEP = UNCHANGED | SKIP
 MINE = (Standing.OWN, Standing.LEFT)
@@ -82,9 +81,8 @@ def answer(
         parsed = parse_answer(as_question(field), typed, ctx.local_now().date())
         if isinstance(parsed, Invalid):
             return [parsed.reason + "\n\n" + prompt(ctx, ledger, record, state["position"])]
-        changed = write_values(ctx.session, ledger, record.key, None, {field["name"]: parsed}, person.id, SOURCE,
-                               ctx.now())  # fmt: skip
-        if changed:
+        values = {field["name"]: parsed}
+        if write_values(ctx.session, ledger, record.key, None, values, person.id, t.UPDATE_SOURCE, ctx.now()):
             state["changed"] = [*state["changed"], field["label"]]
     state["position"] += 1
     if state["position"] >= len(asked):

@@ -27,7 +27,6 @@ from handlers.texts import upkeep as t
 from ledger_store.ledgers import from_json, records_in_units, write_values
 from ledger_store.models import Ledger, LedgerRecord, LedgerSession, Person
 
-SOURCE = "核实（聊天）"
 KIND = "verify"
 
 
@@ -97,15 +96,13 @@ def answer(
         state["passed"] = [*state["passed"], current]
     elif word in UNCHANGED:
         value = from_json(item.field, item.record.values[item.field["name"]])
-        write_values(ctx.session, item.ledger, item.record.key, None, {item.field["name"]: value}, person.id, SOURCE,
-                     ctx.now())  # fmt: skip
+        write(ctx, person, item, value)
         state["renewed"], done = state["renewed"] + 1, t.RENEWED
     else:
         parsed = parse_answer(as_question(item.field), typed, ctx.local_now().date())
         if isinstance(parsed, Invalid):
             return [parsed.reason + "\n\n" + ask(ctx, item, len(stale_values(ctx, units, state["passed"])))]
-        write_values(ctx.session, item.ledger, item.record.key, None, {item.field["name"]: parsed}, person.id, SOURCE,
-                     ctx.now())  # fmt: skip
+        write(ctx, person, item, parsed)
         state["changed"], done = state["changed"] + 1, t.CHANGED
     left = stale_values(ctx, units, state["passed"])
     if not left:
@@ -114,6 +111,12 @@ def answer(
     state["current"] = left[0].ref
     save(ctx, found, state)
     return [done + ask(ctx, left[0], len(left))]
+
+
+def write(ctx: Context, person: Person, item: Stale, value: object) -> None:
+    """Write a value of the stale field (the same value only refreshes its time)."""
+    values = {item.field["name"]: value}
+    write_values(ctx.session, item.ledger, item.record.key, None, values, person.id, t.VERIFY_SOURCE, ctx.now())
 
 
 def stopped(found: LedgerSession) -> str:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# The source of each change in the record's history.
+REGISTER_SOURCE = "登记（聊天）"
+UPDATE_SOURCE = "更新（聊天）"
+VERIFY_SOURCE = "核实（聊天）"
+UPDATE_WORD = "更新"  # at /登记's key question: update the record the unit already holds
+
 REGISTER_HELP = "/登记 台账名：在本单位台账里登记一条新记录（逐项问答）"
 UPDATE_HELP = "/更新 台账名 编号或身份证号：修改本单位的一条台账记录"
 MY_LEDGERS_HELP = "/我的台账：本单位各台账的记录数和过期项"
@@ -145,9 +151,10 @@ def event_line(title: str) -> str:
 
 def stale_question(who: str, label: str, shown: str, confirmed: str, left_count: int) -> str:
     """/核实: one stale value."""
+    more = f"还有 {left_count} 项待核实" if left_count else "这是最后一项"
     return (
         f"{who} 的 {label} {shown}，{confirmed} 核实，已过期：没变回复“不变”，有变化直接回复新值"
-        f"（还有 {left_count} 项待核实；回复“跳过”看下一项，“结束”退出）。"
+        f"（{more}；回复“跳过”看下一项，“结束”退出）。"
     )
 
 
