@@ -6,7 +6,7 @@ from handlers.chat import buttons
 from handlers.commands import issue, ledger_define, review, take
 from handlers.commands import table as commands
 from handlers.commands.form_import import import_form
-from handlers.conversation import answering, machine, todos
+from handlers.conversation import answering, machine, todos, upkeep
 from handlers.core.context import Context
 from handlers.core.messages import Incoming, Reply, masked
 from handlers.core.words import fold
@@ -77,6 +77,10 @@ def respond(ctx: Context, person: Person, incoming: Incoming) -> list[str]:
     reviewed = review.answer(ctx, person, typed, in_form=current is not None)
     if reviewed is not None:
         return with_resume_hint(ctx, person, reviewed)
+    # An open ledger upkeep (/登记, /更新, /核实) takes every reply but the other slash commands.
+    kept = upkeep.answer(ctx, person, typed, text)
+    if kept is not None:
+        return with_resume_hint(ctx, person, kept)
     if offered:
         switched = todos.switch(ctx, person, current, offered, text)
         if switched is not None:
@@ -117,7 +121,7 @@ def received_file(ctx: Context, person: Person, incoming: Incoming) -> list[str]
 def with_resume_hint(ctx: Context, person: Person, replies: list[str]) -> list[str]:
     """After a command typed mid-form, remind where the form stands."""
     current = machine.focused_conversation(ctx, person)
-    if current is None or not replies:
+    if current is None or not replies or upkeep.is_open(ctx, person):
         return replies
     version = current.assignment.task.form_version
     fields = fields_of(version)

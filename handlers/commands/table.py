@@ -20,6 +20,7 @@ from handlers.commands import (
     task_status,
     templates,
     transfer,
+    upkeep,
 )
 from handlers.conversation import todos
 from handlers.core.context import Context
@@ -33,6 +34,7 @@ from handlers.texts import record_scope as st
 from handlers.texts import review as rvt
 from handlers.texts import signoff as signoff_texts
 from handlers.texts import take as tt
+from handlers.texts import upkeep as upkeep_texts
 from ledger_store.models import Person, Role
 
 
@@ -129,6 +131,10 @@ COMMANDS: tuple[Command, ...] = (
     Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),
     Command(("台账权限", "ledger-access"), Role.ADMIN, at.COMMAND_HELP, ledger_permissions.run),
     Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery.run),
+    Command(("登记", "register"), Role.FILLER, upkeep_texts.REGISTER_HELP, upkeep.register),
+    Command(("更新", "update"), Role.FILLER, upkeep_texts.UPDATE_HELP, upkeep.update),
+    Command(("我的台账", "my-ledgers"), Role.FILLER, upkeep_texts.MY_LEDGERS_HELP, upkeep.my_ledgers),
+    Command(("核实", "verify"), Role.FILLER, upkeep_texts.VERIFY_HELP, upkeep.verify),
     Command(("待办", "todo"), None, "/待办：我要填的任务", todo),
     Command(("帮助", "help"), None, "/帮助：查看可用命令", show_help),
 )
