@@ -76,7 +76,8 @@ DIBAO_MONTHLY = Template(
 )
 
 # Counts and payments of one period: no standard ledger holds them (the spot-checked person is picked anew each
-# time, so their ID number is not a link either).
+# time, so their ID number is not a link either). What the ledger does hold about each disabled person is
+# confirmed through DISABILITY_INFO instead.
 DISABILITY_SUBSIDIES = Template(
     code="disability_subsidies",
     title="残疾人两项补贴情况",
@@ -172,4 +173,112 @@ DISABILITY_ROSTER = Template(
     ),
 )  # fmt: skip
 
-BUILTIN_TEMPLATES: tuple[Template, ...] = (DIBAO_MONTHLY, DISABILITY_SUBSIDIES, VILLAGE_BASICS, DISABILITY_ROSTER)
+
+def _labels(*labels: str) -> tuple[Choice, ...]:
+    """Choices whose value is their label, as the standard ledgers' choices are."""
+    return tuple(Choice(label, label) for label in labels)
+
+
+# The rosters below re-express the reports the standard ledgers replace: every question is a ledger field,
+# so a unit whose records are fresh only confirms, and a department may take the summary from the ledgers
+# (取数) without asking anyone. The filler's own mobile is not asked: it is not about the records.
+_PERSON = {"repeat": "people", "repeat_label": "人员名单"}
+
+# The eleven disabled-person tables of the story, merged: one row per person of 残疾人台账.
+DISABILITY_INFO = Template(
+    code="disability_info",
+    title="残疾人信息核对",
+    fields=(
+        Field("id_number", "身份证号", FieldType.ID_NUMBER, save_to="disabled_people.id_number", **_PERSON),
+        Field("name", "姓名", FieldType.TEXT, max_length=20, save_to="disabled_people.name", **_PERSON),
+        Field("kind", "残疾类别", FieldType.SELECT_ONE, save_to="disabled_people.disability_kind",
+              choices=_labels("视力", "听力", "言语", "肢体", "智力", "精神", "多重"), **_PERSON),
+        Field("grade", "残疾等级", FieldType.SELECT_ONE, choices=GRADES,
+              save_to="disabled_people.disability_grade", **_PERSON),
+        Field("subsidies", "享受补贴", FieldType.SELECT_MULTIPLE, choices=SUBSIDIES, required=False,
+              save_to="disabled_people.subsidies", **_PERSON),
+        Field("mobile", "联系电话", FieldType.MOBILE, save_to="disabled_people.mobile", **_PERSON),
+        Field("address", "现居住地址", FieldType.TEXT, max_length=100, save_to="disabled_people.address", **_PERSON),
+    ),
+)  # fmt: skip
+
+DIBAO_ROSTER = Template(
+    code="dibao_roster",
+    title="低保对象信息核对",
+    fields=(
+        Field("id_number", "身份证号", FieldType.ID_NUMBER, save_to="dibao_households.id_number", **_PERSON),
+        Field("name", "姓名", FieldType.TEXT, max_length=20, save_to="dibao_households.name", **_PERSON),
+        Field("household_size", "家庭人口", FieldType.INTEGER, unit="人", minimum=Decimal(1), maximum=Decimal(30),
+              save_to="dibao_households.household_size", **_PERSON),
+        Field("monthly_income", "家庭月人均收入", FieldType.DECIMAL, unit="元", minimum=Decimal(0),
+              maximum=Decimal(100000), save_to="dibao_households.monthly_income", **_PERSON),
+        Field("mobile", "联系电话", FieldType.MOBILE, save_to="dibao_households.mobile", **_PERSON),
+        Field("category", "保障类别", FieldType.SELECT_ONE, choices=_labels("A类", "B类", "C类"),
+              save_to="dibao_households.category", **_PERSON),
+    ),
+)  # fmt: skip
+
+_CASE = {"repeat": "cases", "repeat_label": "纠纷清单"}
+
+MEDIATION_REVIEW = Template(
+    code="mediation_review",
+    title="矛盾纠纷排查情况",
+    fields=(
+        Field("case_no", "案件编号", FieldType.TEXT, max_length=40, save_to="mediation_cases.case_no", **_CASE),
+        Field("registered_on", "登记日期", FieldType.DATE, save_to="mediation_cases.registered_on", **_CASE),
+        Field("parties", "当事人", FieldType.TEXT, max_length=100, save_to="mediation_cases.parties", **_CASE),
+        Field("dispute_kind", "纠纷类型", FieldType.SELECT_ONE, save_to="mediation_cases.dispute_kind",
+              choices=_labels("婚姻家庭", "邻里纠纷", "土地承包", "劳动争议", "其他"), **_CASE),
+        Field("outcome", "调解结果", FieldType.SELECT_ONE, save_to="mediation_cases.outcome",
+              choices=_labels("调解中", "调解成功", "调解未成功"), **_CASE),
+    ),
+)  # fmt: skip
+
+_PARCEL = {"repeat": "parcels", "repeat_label": "流转地块"}
+
+LAND_TRANSFERS = Template(
+    code="land_transfers",
+    title="土地流转情况",
+    fields=(
+        Field("parcel_no", "地块编码", FieldType.TEXT, max_length=40, save_to="land_transfers.parcel_no", **_PARCEL),
+        Field("contractor", "承包方", FieldType.TEXT, max_length=40, save_to="land_transfers.contractor_name",
+              **_PARCEL),
+        Field("area_mu", "面积（亩）", FieldType.DECIMAL, unit="亩", minimum=Decimal(0), maximum=Decimal(100000),
+              save_to="land_transfers.area_mu", **_PARCEL),
+        Field("transferee", "流入方", FieldType.TEXT, max_length=60, save_to="land_transfers.transferee", **_PARCEL),
+        Field("mode", "流转方式", FieldType.SELECT_ONE, save_to="land_transfers.transfer_mode",
+              choices=_labels("出租", "转包", "入股", "其他"), **_PARCEL),
+        Field("annual_rent", "年租金（元/亩）", FieldType.DECIMAL, unit="元", minimum=Decimal(0),
+              maximum=Decimal(100000), save_to="land_transfers.annual_rent", **_PARCEL),
+        Field("ends_on", "流转到期日", FieldType.DATE, save_to="land_transfers.ends_on", **_PARCEL),
+    ),
+)  # fmt: skip
+
+_HAZARD = {"repeat": "hazards", "repeat_label": "隐患清单"}
+
+FIRE_HAZARDS = Template(
+    code="fire_hazards",
+    title="消防隐患整改情况",
+    fields=(
+        Field("hazard_no", "隐患编号", FieldType.TEXT, max_length=40, save_to="fire_hazards.hazard_no", **_HAZARD),
+        Field("place", "隐患地点", FieldType.TEXT, max_length=100, save_to="fire_hazards.place", **_HAZARD),
+        Field("hazard_kind", "隐患类型", FieldType.SELECT_ONE, save_to="fire_hazards.hazard_kind",
+              choices=_labels("电气线路", "燃气", "堵塞通道", "易燃物堆放", "其他"), **_HAZARD),
+        Field("status", "整改状态", FieldType.SELECT_ONE, save_to="fire_hazards.status",
+              choices=_labels("未整改", "整改中", "已整改"), **_HAZARD),
+        Field("responsible", "责任人", FieldType.TEXT, max_length=20, required=False,
+              save_to="fire_hazards.responsible", **_HAZARD),
+    ),
+)  # fmt: skip
+
+BUILTIN_TEMPLATES: tuple[Template, ...] = (
+    DIBAO_MONTHLY,
+    DISABILITY_SUBSIDIES,
+    VILLAGE_BASICS,
+    DISABILITY_ROSTER,
+    DISABILITY_INFO,
+    DIBAO_ROSTER,
+    MEDIATION_REVIEW,
+    LAND_TRANSFERS,
+    FIRE_HAZARDS,
+)
