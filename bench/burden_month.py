@@ -315,6 +315,11 @@ def changed(definition: dict[str, Any], value: Any) -> str:
     return f"{value}（新）"
 
 
+def bare(label: str) -> str:
+    """A question's label as shown, without the note that it is optional."""
+    return label.split("（选填")[0]
+
+
 class Filler:
     """A careful cadre working through one form by chat: counts what she sent and what she typed.
 
@@ -325,6 +330,7 @@ class Filler:
     ROW = re.compile(r"【[^】]+】第\d+/\d+行")
     ROW_FIELD = re.compile(r"【[^】]+】第\d+行 · 第\d+/\d+项\n([^\n]+)")
     QUESTION = re.compile(r"》第\d+/\d+题\n([^\n]+)")
+    LISTED = re.compile(r"^(\d+)\. ([^\n]+)$", re.M)
     OFFERED = re.compile(r"^(\d+)\. ([^：\n]+)：", re.M)
 
     def __init__(self, chat: Chat, account: str, village: str, labels: set[str], changes: dict) -> None:
@@ -358,7 +364,7 @@ class Filler:
     def step(self, title: str, reply: str) -> str:
         field_prompt = self.ROW_FIELD.search(reply)
         if field_prompt and self.row is not None:
-            label, left = field_prompt.group(1), self.relevant(self.row)
+            label, left = bare(field_prompt.group(1)), self.relevant(self.row)
             if label in left:
                 return self.correct(self.row, label)
             return self.say("跳过" if left else "完成")
@@ -369,9 +375,13 @@ class Filler:
             if shown is not None:
                 self.row = shown
                 return self.say("修改")
-            others = any(self.relevant(s) for s in self.changes if s != self.village)
-            return self.say("确认" if others else "全部确认")
+            return self.say("全部确认")  # the rows to change are picked from the list by number
         if "回复“完成”继续" in reply:
+            for number, line in self.LISTED.findall(reply):
+                shown = next((s for s in self.changes if s in line and self.relevant(s)), None)
+                if shown is not None:
+                    self.row = shown
+                    return self.say(f"修改 {number}")
             return self.say("完成")
         if "无变化请回复“确认”" in reply:
             for number, label in self.OFFERED.findall(reply):
@@ -382,7 +392,7 @@ class Filler:
             return self.say("确认")
         question = self.QUESTION.search(reply)
         if question:
-            label = question.group(1)
+            label = bare(question.group(1))
             if label in self.relevant(self.village):
                 return self.correct(self.village, label)
             if "可能已过期" in reply:
@@ -394,10 +404,10 @@ class Filler:
         raise SystemExit(f"{self.account} in {title}: no rule for the reply\n{reply}")
 
 
-def without_ledger(session: Session, submission: Submission) -> int:
+def without_ledger(session: Session, submission: Submission, task: ReportTask) -> int:
     """The values a filler would have typed for this submission without any ledger: every askable question,
     and every column of every roster row she reported."""
-    fields = [f for f in fields_of(submission.assignment.task.form_version) if is_askable(f)]
+    fields = [f for f in fields_of(task.form_version) if is_askable(f)]
     columns: dict[str, int] = {}
     for f in fields:
         if f.repeat:
@@ -437,7 +447,8 @@ def run_report(runtime: Runtime, chat: Chat, town: Town, day: int, issuer: str, 
         ).all()  # fmt: skip
         figures.generated_units = sum(1 for s in submissions if s.generated)
         figures.kept = sum(s.confirmed_count or 0 for s in submissions if not s.generated)
-        figures.without_ledger = sum(without_ledger(session, s) for s in submissions)
+        task = session.get(ReportTask, task_id)
+        figures.without_ledger = sum(without_ledger(session, s, task) for s in submissions)
     return figures
 
 
@@ -477,9 +488,16 @@ def main() -> None:
         f"{sum(f.kept for f in month)} confirmed unchanged (items), "
         f"{sum(f.generated_units for f in month)} reports generated with nobody asked"
     )
+    every = messages + [0] * sum(f.generated_units for f in month)  # a generated report costs a filler nothing
+    uncorrected = sum(len(fields) for village in town.changes.values() for fields in village.values())
+    print(f"       {(total - asked) / total:.0%} of the asked-for values came from the ledger (aim ≥ 70 %)")
     print(
-        f"       {(total - asked) / total:.0%} of the asked-for values came from the ledger (aim ≥ 70 %); "
-        f"median {statistics.median(messages) if messages else 0} messages per report and filler (aim ≤ 5)"
+        f"       messages a filler sent per report: median {statistics.median(every) if every else 0} over every "
+        f"village and report (aim ≤ 5), {statistics.median(messages) if messages else 0} over those asked"
+    )
+    print(
+        f"       {uncorrected} of the month's real changes were in no report that asked about them (still in the "
+        f"ledger as last confirmed: within their validity, or generated from it)"
     )
 
 
