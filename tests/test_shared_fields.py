@@ -1,7 +1,7 @@
 """A field kept once across ledgers (标准字段): a person's 姓名 and 联系电话 are one value in 低保对象台账 and
 残疾人台账.
 
-The demo's 低保对象台账 has 张德明 and 李秀兰 in 松林村 (bot/demo/dibao_households.csv); 残疾人台账 does not know them
+The demo's 低保对象台账 has 张德明 and 李秀兰 in 松林村 (bot/demo/ledgers/01-dibao_households.xlsx); 残疾人台账 does not know them
 until a test imports them. 张德华 (zhang_dehua) fills for 松林村, 罗秀英 (luo_xiuying) for 汉东村.
 """
 
