@@ -6,9 +6,6 @@ and only 户籍户数 and 户籍人口 of 石庙村. The 低保对象台账 hold
 
 from __future__ import annotations
 
-import io
-
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.runtime import build_runtime
@@ -16,24 +13,9 @@ from handlers.core.messages import Incoming
 from ledger_store.ledgers import get_ledger, get_record, history, known_values
 from ledger_store.models import AuditEntry, OrgUnit, Submission
 from ledger_store.org import SIMULATOR
+from tests.workbooks import survey_workbook
 
 ISSUE = "/发布 村社区基本情况 截止 11月30日18点 范围 松林村 石庙村 不审核"
-
-
-def survey_workbook(rows: list[list[str]], title: str = "人口核对", code: str = "population_check") -> bytes:
-    """An XLSForm workbook with Chinese headers: 类型, 字段名, 题目, 必填, 台账字段."""
-    book = Workbook()
-    survey = book.active
-    survey.title = "survey"
-    survey.append(["类型", "字段名", "题目", "必填", "台账字段"])
-    for row in rows:
-        survey.append(row)
-    settings = book.create_sheet("settings")
-    settings.append(["form_title", "form_id"])
-    settings.append([title, code])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def unit_values(runtime, unit: str) -> dict[str, object]:

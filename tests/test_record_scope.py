@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from handlers.conversation.machine import form_state
@@ -24,6 +24,7 @@ from handlers.ledgers import prefill
 from handlers.ledgers import roster_write_back as roster_results
 from ledger_store.ledgers import define_ledger, get_ledger, get_record, write_values
 from ledger_store.models import AuditEntry, Conversation, Department, LedgerChange, OrgUnit, Person, RosterRow
+from tests.workbooks import survey_workbook
 
 WANG_JIANHUA = "500118195502185413"  # 低保对象台账, 汉东村: 5 people, 320 a month, 13394641177
 ZHANG_DEMING = "500118196003138318"  # 低保对象台账, 松林村
@@ -60,21 +61,6 @@ def snapshot(runtime, code: str, key: str) -> Snapshot:
 def unit_id(runtime, name: str) -> int:
     with runtime.factory() as session:
         return session.scalar(select(OrgUnit.id).where(OrgUnit.name == name))
-
-
-def survey_workbook(rows: list[list[str]], title: str, code: str) -> bytes:
-    """An XLSForm workbook with Chinese headers: 类型, 字段名, 题目, 必填, 台账字段."""
-    book = Workbook()
-    survey = book.active
-    survey.title = "survey"
-    survey.append(["类型", "字段名", "题目", "必填", "台账字段"])
-    for row in rows:
-        survey.append(row)
-    book.create_sheet("settings").append(["form_title", "form_id"])
-    book["settings"].append([title, code])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 VISIT_FORM = [

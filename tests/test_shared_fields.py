@@ -1,8 +1,8 @@
 """A field kept once across ledgers (标准字段): a person's 姓名 and 联系电话 are one value in 低保对象台账 and
 残疾人台账.
 
-The demo's 低保对象台账 has 张德明 and 李秀兰 in 松林村 (bot/demo/ledgers/01-dibao_households.xlsx); 残疾人台账 does not know them
-until a test imports them. 张德华 (zhang_dehua) fills for 松林村, 罗秀英 (luo_xiuying) for 汉东村.
+The demo's 低保对象台账 has 张德明 and 李秀兰 in 松林村 (bot/demo/ledgers/01-dibao_households.xlsx); 残疾人台账 does
+not know them until a test imports them. 张德华 (zhang_dehua) fills for 松林村, 罗秀英 (luo_xiuying) for 汉东村.
 """
 
 from __future__ import annotations
@@ -16,25 +16,11 @@ from sqlalchemy import func, select
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import get_ledger, get_record, history, known_values, write_values
 from ledger_store.models import AuditEntry, LedgerChange, Submission
+from tests.workbooks import survey_workbook
 
 ZHANG_DEMING = "500118196003138318"  # 低保对象台账, 松林村: 13159081935
 LI_XIULAN = "500118197701172729"  # 低保对象台账, 松林村: 13619375836
 NEW_MOBILE = "15808312345"
-
-
-def survey_workbook(rows: list[list[str]], title: str, code: str) -> bytes:
-    """An XLSForm workbook with Chinese headers: 类型, 字段名, 题目, 必填, 台账字段."""
-    book = Workbook()
-    survey = book.active
-    survey.title = "survey"
-    survey.append(["类型", "字段名", "题目", "必填", "台账字段"])
-    for row in rows:
-        survey.append(row)
-    book.create_sheet("settings").append(["form_title", "form_id"])
-    book["settings"].append([title, code])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def import_file(runtime, tmp_path: Path, code: str, text: str):

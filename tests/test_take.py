@@ -9,35 +9,18 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from ledger_store.ledgers import get_ledger, get_record, write_values
 from ledger_store.models import Answer, Assignment, AssignmentStatus, LedgerChange, Person, ReviewStep, Submission
+from tests.workbooks import survey_workbook
 
 SUBSIDY_FORM = "残疾人补贴核对"
 
 
-def form_workbook(title: str, code: str, rows: list[list[str]]) -> bytes:
-    """An XLSForm workbook with Chinese headers: 类型, 字段名, 题目, 必填, 台账字段."""
-    book = Workbook()
-    survey = book.active
-    survey.title = "survey"
-    survey.append(["类型", "字段名", "题目", "必填", "台账字段"])
-    for row in rows:
-        survey.append(row)
-    settings = book.create_sheet("settings")
-    settings.append(["form_title", "form_id"])
-    settings.append([title, code])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 # 4 questions, every one linked: two of the unit's own record, and a roster of the unit's disabled people.
-SUBSIDIES = form_workbook(
-    SUBSIDY_FORM,
-    "disability_subsidy_check",
+SUBSIDIES = survey_workbook(
     [
         ["整数", "households", "户籍户数", "是", "村社区基本情况台账.户籍户数"],
         ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
@@ -46,15 +29,17 @@ SUBSIDIES = form_workbook(
         ["文本", "person_name", "姓名", "是", "残疾人台账.姓名"],
         ["end repeat", "", "", "", ""],
     ],
+    SUBSIDY_FORM,
+    "disability_subsidy_check",
 )
 # 2 questions of the unit's own record: 石庙村's ledger lacks 书记姓名.
-VILLAGE_CHECK = form_workbook(
-    "村情核对",
-    "village_check",
+VILLAGE_CHECK = survey_workbook(
     [
         ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
         ["文本", "secretary", "书记姓名", "是", "村社区基本情况台账.书记姓名"],
     ],
+    "村情核对",
+    "village_check",
 )
 
 
@@ -202,13 +187,13 @@ def test_a_plain_confirmation_sends_it_down_too(chat):
 
 def test_a_stale_value_is_not_known_so_the_form_is_issued_asking_it(chat, clock):
     clock.advance(days=40)  # 在保低保户数 is valid for 31 days, 户籍人口 for a year
-    form = form_workbook(
-        "低保户数核对",
-        "dibao_count_check",
+    form = survey_workbook(
         [
             ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
             ["整数", "dibao", "在保低保户数", "是", "村社区基本情况台账.在保低保户数"],
         ],
+        "低保户数核对",
+        "dibao_count_check",
     )
     assert "已导入表单" in chat.send_file("li_minzheng", "低保户数核对.xlsx", form)
     issued = chat.say("li_minzheng", "/发布 低保户数核对 截止 明天18点 范围 松林村 不审核")
@@ -227,18 +212,18 @@ def test_the_lookalike_question_comes_first_and_a_recurring_report_is_issued_eac
 
 
 def test_an_optional_remark_no_ledger_holds_does_not_stand_in_the_way_but_a_required_question_does(chat):
-    with_remark = form_workbook("村情核对", "village_check", [
+    with_remark = survey_workbook([
         ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
         ["文本", "remarks", "备注", "否", ""],
-    ])  # fmt: skip
+    ], "村情核对", "village_check")  # fmt: skip
     assert "已导入表单" in chat.send_file("li_minzheng", "村情.xlsx", with_remark)
     asked = chat.say("li_minzheng", "/发布 村情核对 截止 11月30日18点 范围 松林村")
     assert "《村情核对》1 项中 1 项台账已有且在有效期内" in asked and "回复“直接生成”" in asked
     chat.say("li_minzheng", "取消")
-    required = form_workbook("村情核对", "village_check", [
+    required = survey_workbook([
         ["整数", "population", "户籍人口", "是", "村社区基本情况台账.户籍人口"],
         ["文本", "remarks", "备注", "是", ""],
-    ])  # fmt: skip
+    ], "村情核对", "village_check")  # fmt: skip
     assert "已导入表单" in chat.send_file("li_minzheng", "村情.xlsx", required)
     issued = chat.say("li_minzheng", "/发布 村情核对 截止 11月30日18点 范围 松林村")
     assert "直接生成" not in issued and "2 项中 1 项台账已有" in issued

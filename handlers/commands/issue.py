@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -233,25 +234,44 @@ def answer_pending(ctx: Context, person: Person, text: str, in_form: bool) -> li
     return None
 
 
-def issue_pending(ctx: Context, person: Person, pending: dict[str, Any]) -> list[str]:
-    """Issue the task a person confirmed, to those of its units that still have a filler."""
+@dataclass(frozen=True)
+class Issuable:
+    """A waiting issue checked again when it is answered: still allowed, still due, the units still reachable."""
+
+    department: Department
+    version: FormVersion
+    deadline: datetime
+    units: list[OrgUnit]
+    terms: Terms
+
+
+def still_issuable(ctx: Context, pending: dict[str, Any]) -> Issuable | str:
+    """The waiting issue as it stands now (the department's rights, the deadline, units with a filler), or why not."""
     department = ctx.session.get(Department, pending["department_id"])
     version = ctx.session.get(FormVersion, pending["form_version_id"])
     if department is None or version is None:
-        return [ct.NO_TARGETS]
+        return ct.NO_TARGETS
     refusal = issue_refusal(ctx.session, department, version.form.title, fields_of(version))
     if refusal is not None:
-        return [refusal]
+        return refusal
     deadline = datetime.fromisoformat(pending["deadline"])
     if deadline <= ctx.now():
-        return [ct.past_deadline(format_deadline(ctx, deadline))]
+        return ct.past_deadline(format_deadline(ctx, deadline))
     fillers = fillers_by_unit(ctx.session)
     by_id = {unit.id: unit for unit in all_units(ctx.session)}
     units = [by_id[unit_id] for unit_id in pending["unit_ids"] if unit_id in by_id and unit_id in fillers]
     if not units:
-        return [ct.NO_TARGETS]
+        return ct.NO_TARGETS
     terms = Terms(pending["accepts_late"], pending["remind_hours"], review=pending.get("review", Terms.review))
-    return issue_now(ctx, person, department, version, deadline, units, terms)
+    return Issuable(department, version, deadline, units, terms)
+
+
+def issue_pending(ctx: Context, person: Person, pending: dict[str, Any]) -> list[str]:
+    """Issue the task a person confirmed, to those of its units that still have a filler."""
+    found = still_issuable(ctx, pending)
+    if isinstance(found, str):
+        return [found]
+    return issue_now(ctx, person, found.department, found.version, found.deadline, found.units, found.terms)
 
 
 def issue_now(

@@ -11,20 +11,17 @@ from datetime import datetime
 from typing import Any
 
 from handlers.commands import take_offer
-from handlers.commands.issue import CONFIRM_OUTSIDE_FORM, DECLINE, acting_for, find_form, issue_now
+from handlers.commands.issue import CONFIRM_OUTSIDE_FORM, DECLINE, acting_for, find_form, issue_now, still_issuable
 from handlers.commands.scope import target_units
 from handlers.core.context import Context
-from handlers.core.deadline_text import format_deadline
 from handlers.forms.registry import fields_of, latest_version
 from handlers.ledgers.coverage import Coverage
 from handlers.tasks.generation import generate_task
 from handlers.tasks.issue_rights import issue_refusal
 from handlers.tasks.issuing import Terms
-from handlers.texts import commands as ct
 from handlers.texts import issuing as it
 from handlers.texts import take as t
-from ledger_store.models import ChatFocus, Department, FormVersion, OrgUnit, Person
-from ledger_store.org import all_units, fillers_by_unit
+from ledger_store.models import ChatFocus, Department, FormVersion, Person
 
 GENERATE = frozenset({t.GENERATE, "生成", "直接生成汇总表"})
 SEND_DOWN = frozenset({t.SEND_DOWN, "仍然下发", "下发确认", "发布"}) | (CONFIRM_OUTSIDE_FORM - {"发布"})
@@ -45,20 +42,16 @@ def answer_pending(ctx: Context, person: Person, text: str) -> list[str] | None:
         return [it.NOT_ISSUED]
     if text not in GENERATE and text not in SEND_DOWN:
         return None
-    department = ctx.session.get(Department, pending["department_id"])
-    version = ctx.session.get(FormVersion, pending["form_version_id"])
-    if department is None or version is None:
-        return [ct.NO_TARGETS]
-    refusal = issue_refusal(ctx.session, department, version.form.title, fields_of(version))
-    if refusal is not None:
-        return [refusal]
-    deadline = datetime.fromisoformat(pending["deadline"])
-    if deadline <= ctx.now():
-        return [ct.past_deadline(format_deadline(ctx, deadline))]
-    units = still_targets(ctx, pending["unit_ids"])
-    if not units:
-        return [ct.NO_TARGETS]
-    terms = Terms(pending["accepts_late"], pending["remind_hours"], review=pending["review"])
+    found = still_issuable(ctx, pending)
+    if isinstance(found, str):
+        return [found]
+    department, version, deadline, units, terms = (
+        found.department,
+        found.version,
+        found.deadline,
+        found.units,
+        found.terms,
+    )
     covered = take_offer.covered_units(ctx, version, units)
     if text in SEND_DOWN:
         return issue_now(ctx, person, department, version, deadline, units, terms, covered)
@@ -110,13 +103,6 @@ def generated(
     task = generate_task(ctx, person, department, version, deadline, covered, terms, on_demand=on_demand)
     total = max(len(unit.questions) for unit in covered)
     return t.generated(task.title, task.id, [unit.unit.name for unit in covered], total, on_demand)
-
-
-def still_targets(ctx: Context, unit_ids: list[int]) -> list[OrgUnit]:
-    """The kept units that still exist and still have a filler."""
-    fillers = fillers_by_unit(ctx.session)
-    by_id = {unit.id: unit for unit in all_units(ctx.session)}
-    return [by_id[unit_id] for unit_id in unit_ids if unit_id in by_id and unit_id in fillers]
 
 
 def missing_labels(ctx: Context, version: FormVersion, unit: Coverage) -> list[str]:
