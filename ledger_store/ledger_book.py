@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,14 @@ from openpyxl.styles import Font
 
 from ledger_store.ledger_import import LedgerFileError, _Columns
 from ledger_store.ledger_kinds import BOARDS, KIND_BY_CODE, KIND_BY_LABEL, STANDARD_FIELDS, standard_field
-from ledger_store.ledgers import FIELD_TYPES, SELECT_TYPES, SENSITIVE_TYPES, UNIT_HEADER, UNIT_KEY
+from ledger_store.ledgers import (
+    FIELD_TYPES,
+    MAX_VALIDITY_DAYS,
+    SELECT_TYPES,
+    SENSITIVE_TYPES,
+    UNIT_HEADER,
+    UNIT_KEY,
+)
 from ledger_store.sheet_files import DAMAGED_FILE, cell_text
 from ledger_store.xlsx_archive import CHAT, UnsafeWorkbook, check_workbook
 from ledger_store.xlsx_cells import cell
@@ -340,10 +348,15 @@ class _Reader:
         for title, answer in (("必填", required), ("敏感", sensitive)):
             if answer is None:
                 self.problem(FIELD_SHEET, number, f"{title}只能填“是”或“否”")
-        days_text = value.get("有效期（天）", "")
-        days = int(days_text) if days_text.isdigit() and int(days_text) > 0 else None
+        days_text = unicodedata.normalize("NFKC", value.get("有效期（天）", "")).strip()  # full-width digits too
+        plain = days_text.isascii() and days_text.isdigit() and len(days_text) <= 5
+        days = int(days_text) if plain and 0 < int(days_text) <= MAX_VALIDITY_DAYS else None
         if days_text and days is None:
-            self.problem(FIELD_SHEET, number, f"有效期（天）“{days_text}”应是正整数（天数），不限期就空着")
+            self.problem(
+                FIELD_SHEET,
+                number,
+                f"有效期（天）“{days_text[:20]}”应是 1 到 {MAX_VALIDITY_DAYS} 的整数（天数），不限期就空着",
+            )
         standard_text = value.get("标准字段", "")
         standard = standard_field(kind, standard_text) if standard_text else None
         if standard_text and kind is not None and (standard is None or standard.type != field_type):

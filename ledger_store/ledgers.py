@@ -47,6 +47,7 @@ UNIT_KEY = "unit_name"
 # Personal numbers: sensitive unless a definition says otherwise, so exports mask them for most departments.
 SENSITIVE_TYPES = ("id_number", "mobile")
 HIDDEN = "***"  # a sensitive value that is neither an ID number, a mobile nor text, as shown masked
+MAX_VALIDITY_DAYS = 36500  # a hundred years: beyond it, say "no limit" (None)
 _FIELD_KEYS = {"name", "label", "type", "required", "choices", "validity_days", "sensitive", "standard"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
@@ -290,13 +291,15 @@ def write_values(
     unit_if_new: int | None = None,
     units: Collection[int] | None = None,
     history_of_new: bool = True,
+    sibling_ledgers: Collection[int] | None = None,
 ) -> list[str]:
     """Store typed values of one entity (None clears one); returns the changed fields, `UNIT` if it moved.
 
     `org_unit_id` moves the record there; `unit_if_new` only places a record created now (a known one stays).
     A value equal to the stored one is only re-confirmed (its time refreshed). Each change leaves a
     LedgerChange row, and the write one audit entry with sensitive values masked. Shared values go on to the
-    entity's sibling records, only to those in `units` when given (a filler writes into her units alone).
+    entity's sibling records, only to those in `units` when given (a filler writes into her units alone) and in
+    `sibling_ledgers` when given (a department writes only into ledgers it owns or holds in full).
     """
     fields = field_map(ledger)
     unknown = sorted(set(values) - set(fields) | ({ledger.key_field} & set(values)))
@@ -330,7 +333,7 @@ def write_values(
         for name, old, new in changes
         if history_of_new or not created
     )
-    shared_to = share_values(session, ledger, {record.key: wanted}, now, units=units)
+    shared_to = share_values(session, ledger, {record.key: wanted}, now, units=units, ledgers=sibling_ledgers)
     if changes:
         before = None if created else {name: _audited(fields.get(name), old) for name, old, _ in changes}
         after = {"_source": source} | {name: _audited(fields.get(name), new) for name, _, new in changes}
@@ -424,6 +427,7 @@ def share_values(
     now: datetime,
     *,
     units: Collection[int] | None = None,
+    ledgers: Collection[int] | None = None,
     reconfirm: bool = True,
 ) -> list[str]:
     """Carry shared values just written (stored key -> field name -> value as stored, None for cleared) with their
@@ -440,7 +444,7 @@ def share_values(
     if not by_standard:
         return []
     now, touched = naive_utc(now), set()
-    for key, siblings in _sibling_records(session, ledger, by_standard, units).items():
+    for key, siblings in _sibling_records(session, ledger, by_standard, units, ledgers).items():
         for other, record in siblings:
             values, times = dict(record.values), dict(record.value_times)
             for name, standard in shared_names(other).items():
@@ -461,12 +465,18 @@ def share_values(
 
 
 def _sibling_records(
-    session: Session, ledger: Ledger, keys: Iterable[str], units: Collection[int] | None = None
+    session: Session,
+    ledger: Ledger,
+    keys: Iterable[str],
+    units: Collection[int] | None = None,
+    ledgers: Collection[int] | None = None,
 ) -> dict[str, list[tuple[Ledger, LedgerRecord]]]:
     """Stored key -> the records other ledgers of the same entity kind, sharing a standard field with this one,
     hold for that entity (in `units` when given), with their ledger: one query for the records."""
     standards = set(shared_names(ledger).values())
     query = select(Ledger).where(Ledger.entity_kind == ledger.entity_kind, Ledger.id != ledger.id)
+    if ledgers is not None:  # the ledgers the caller may reach (a department's own and fully shared ones)
+        query = query.where(Ledger.id.in_(sorted(ledgers)))
     others = [other for other in session.scalars(query) if standards & set(shared_names(other).values())]
     keys = list(keys)
     if not others or not keys:
@@ -496,22 +506,32 @@ def values_with_shared(
 
 
 def records_known(
-    session: Session, ledger: Ledger, records: Sequence[LedgerRecord], now: datetime, units: Collection[int]
+    session: Session,
+    ledger: Ledger,
+    records: Sequence[LedgerRecord],
+    now: datetime,
+    units: Collection[int],
+    ledgers: Collection[int] | None = None,
 ) -> dict[str, dict[str, KnownValue]]:
-    """Stored key -> `known_values` of each record, the shared fields it lacks taken from siblings in `units`."""
-    found = _with_shared(session, ledger, records, units)
+    """Stored key -> `known_values` of each record, the shared fields it lacks taken from siblings in `units` (and
+    in `ledgers`, when given: those the caller may read whole)."""
+    found = _with_shared(session, ledger, records, units, ledgers)
     return {key: _typed_values(ledger, values, times, now) for key, (values, times) in found.items()}
 
 
 def _with_shared(
-    session: Session, ledger: Ledger, records: Sequence[LedgerRecord], units: Collection[int]
+    session: Session,
+    ledger: Ledger,
+    records: Sequence[LedgerRecord],
+    units: Collection[int],
+    ledgers: Collection[int] | None = None,
 ) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
     """Stored key -> (values, times) of each record, with the shared fields it lacks from siblings in `units`."""
     found = {record.key: (dict(record.values), dict(record.value_times)) for record in records}
     names = shared_names(ledger)
     lacking = [record.key for record in records if any(name not in record.values for name in names)]
     if lacking:
-        for key, siblings in _sibling_records(session, ledger, lacking, units).items():
+        for key, siblings in _sibling_records(session, ledger, lacking, units, ledgers).items():
             _take_from(ledger, siblings, *found[key])
     return found
 
@@ -625,8 +645,8 @@ def _clean_field(raw: Mapping[str, Any]) -> dict[str, Any]:
     choices = [{"value": str(c["value"]), "label": str(c.get("label") or c["value"])} for c in raw.get("choices") or ()]
     if (kind in SELECT_TYPES) != bool(choices) or len({c["value"] for c in choices}) != len(choices):
         raise ValueError(f"field {name}: select types need distinct choices, other types none")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days <= 0):
-        raise ValueError(f"field {name}: validity_days must be a positive number of days or None")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 0 < days <= MAX_VALIDITY_DAYS):
+        raise ValueError(f"field {name}: validity_days must be 1 to {MAX_VALIDITY_DAYS} days, or None")
     if not isinstance(sensitive, bool):
         raise ValueError(f"field {name}: sensitive must be true or false")
     label = str(raw.get("label") or name).strip()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -17,7 +18,7 @@ from cli.bot_command import main
 from handlers.core.messages import Incoming
 from handlers.ledgers.catalog import ensure_standard_ledgers, standard_books
 from ledger_store.ledger_book import read_ledger_book, write_ledger_book
-from ledger_store.ledgers import get_ledger, history, ledger_versions
+from ledger_store.ledgers import get_ledger, get_record, history, ledger_versions
 from ledger_store.models import AuditEntry, Ledger
 from ledger_store.org import SIMULATOR
 
@@ -261,3 +262,41 @@ def test_a_town_departments_rows_must_lie_in_its_town(chat, runtime, town_office
     with runtime.factory() as session:
         assert get_ledger(session, "elderly_people") is None
     assert chat.send_file(town_office, "高龄.xlsx", elderly(台账=town_ledger)).startswith("已保存台账《高龄老人台账》")
+
+
+def test_a_departments_rows_carry_a_shared_name_only_into_ledgers_it_holds_whole(chat, runtime):
+    # 区残联 defines its own person ledger whose 姓名 is the standard field, with a row for 张德明 — whom 区民政局's
+    # 低保对象台账 (not shared with 区残联) holds in 松林村: that record must not change.
+    ledger = [(item, {"归属部门": "区残联", "共享部门": ""}.get(item, value)) for item, value in LEDGER]
+    rows = [DATA[0][:2] + DATA[0][4:], ("500118196003138318", "冒名顶替", "松林村")]
+    reply = chat.send_file("wang_canlian", "高龄老人台账.xlsx", elderly(台账=ledger, 数据=rows))
+    assert "写入数据 1 条" in reply
+    with runtime.factory() as session:
+        dibao = get_record(session, get_ledger(session, "dibao_households"), "500118196003138318")
+        assert dibao.values["name"] == "张德明"
+    # an admin's definition reaches every ledger of the kind
+    chat.send_file(
+        "admin", "高龄老人台账.xlsx", elderly(台账=ledger, 数据=[rows[0], ("500118196003138318", "张德民", "松林村")])
+    )
+    with runtime.factory() as session:
+        assert (
+            get_record(session, get_ledger(session, "dibao_households"), "500118196003138318").values["name"]
+            == "张德民"
+        )
+
+
+@pytest.mark.parametrize("days", ["99999999999", "0", "²x", "三十"])
+def test_a_validity_out_of_range_is_a_problem_of_its_row_not_a_broken_ledger(chat, runtime, days):
+    fields = [*FIELDS[:4], ("是否独居", "lives_alone", "是否", "", "否", days, "否", "")]
+    reply = chat.send_file("li_minzheng", "高龄老人台账.xlsx", elderly(字段=fields))
+    assert "没有保存" in reply and "字段 表第 5 行：有效期（天）" in reply and "1 到 36500 的整数" in reply
+    assert "出了点问题" not in chat.say("li_minzheng", "/台账")
+
+
+def test_a_validity_in_full_width_digits_is_read(chat, runtime):
+    fields = [*FIELDS[:4], ("是否独居", "lives_alone", "是否", "", "否", "３０", "否", "")]
+    assert chat.send_file("li_minzheng", "高龄老人台账.xlsx", elderly(字段=fields)).startswith(
+        "已保存台账《高龄老人台账》"
+    )
+    with runtime.factory() as session:
+        assert get_ledger(session, "elderly_people").fields[3]["validity_days"] == 30

@@ -361,3 +361,18 @@ def test_a_definition_waiting_for_confirmation_is_not_taken_for_an_upkeep(chat, 
     assert "松林村的台账" in chat.say("zhang_dehua", "/我的台账")
     assert "出了点问题" not in chat.say("zhang_dehua", "你好")
     assert "开始登记矛盾调解台账" in chat.say("zhang_dehua", "/登记 矛盾调解")
+
+
+def test_a_registration_in_one_village_leaves_the_same_persons_record_in_another_village_alone(chat, runtime):
+    # 张德明 is in 松林村's 低保对象台账; 汉东村 registers someone under his ID number in 残疾人台账
+    chat.say("luo_xiuying", "/登记 残疾人台账")
+    for answer in ("500118196003138318", "冒名", "1", "1", "跳过", "13000000000", "跳过"):
+        chat.say("luo_xiuying", answer)
+    assert chat.say("luo_xiuying", "确认").startswith("已登记到残疾人台账")
+    dibao = record_of(runtime, "dibao_households", "500118196003138318")
+    assert (dibao.values["name"], dibao.values["mobile"]) == ("张德明", "13159081935")
+    # /更新 in 汉东村 does not reach it either
+    chat.say("luo_xiuying", "/更新 残疾人台账 500118196003138318")
+    chat.say("luo_xiuying", "李四")
+    assert record_of(runtime, "dibao_households", "500118196003138318").values["name"] == "张德明"
+    assert record_of(runtime, "disabled_people", "500118196003138318").values["name"] == "李四"

@@ -229,8 +229,8 @@ def test_an_optional_remark_no_ledger_holds_does_not_stand_in_the_way_but_a_requ
     assert "直接生成" not in issued and "2 项中 1 项台账已有" in issued
 
 
-def test_a_roster_whose_names_another_ledger_holds_is_covered(chat, runtime):
-    # 李秀兰 and 张德明 (低保对象台账, 松林村) enter 残疾人台账 without their names: the 低保 ledger holds them.
+def test_a_roster_counts_the_names_another_ledger_holds_only_when_the_department_holds_it_whole(chat, runtime):
+    # 李秀兰 and 张德明 (低保对象台账 of 区民政局, 松林村) enter 残疾人台账 without their names.
     with runtime.factory.begin() as session:
         disabled, dibao = get_ledger(session, "disabled_people"), get_ledger(session, "dibao_households")
         for person in ("500118197701172729", "500118196003138318"):
@@ -238,10 +238,13 @@ def test_a_roster_whose_names_another_ledger_holds_is_covered(chat, runtime):
             values = {"disability_kind": "肢体"}
             write_values(session, disabled, person, unit, values, None, "test", runtime.engine.now())
     subsidy_form(chat)
+    # 区残联 may not read the 低保 ledger: the names are missing, nothing is generated, no name leaks out
+    refused = chat.say("wang_canlian", f"/取数 {SUBSIDY_FORM} 范围 松林村")
+    assert "松林村：缺姓名" in refused and "李秀兰" not in refused
+    assert [push for push in chat.pushes("wang_canlian") if push.file_bytes] == []
+    chat.say("admin", "/台账权限 低保对象台账 共享 区残联 完整")
     asked = chat.say("wang_canlian", f"/发布 {SUBSIDY_FORM} 截止 11月30日18点 范围 松林村")
     assert "4 项中 4 项台账已有且在有效期内" in asked
     chat.say("wang_canlian", "直接生成")
-    roster = [
-        [cell.value for cell in row] for row in read_workbook(chat, "wang_canlian")["花名册-残疾人名单"].iter_rows()
-    ]
-    assert {"李秀兰", "张德明"} <= {cell for row in roster for cell in row}
+    sheet = read_workbook(chat, "wang_canlian")["花名册-残疾人名单"]
+    assert {"李秀兰", "张德明"} <= {cell.value for row in sheet.iter_rows() for cell in row}

@@ -120,7 +120,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
     similar = lookalikes(ctx, department.id, form.id, deadline, units)
     if similar:
         return ask_first(ctx, person, department, similar, pending)
-    covered = take_offer.covered_units(ctx, version, units)
+    covered = take_offer.covered_units(ctx, version, units, department)
     asked = take_offer.offer(ctx, person, department, version, covered, pending)
     if asked is not None:
         return asked
@@ -287,7 +287,7 @@ def issue_now(
     """Issue the task and confirm it, with what the ledgers spare the fillers (`covered`: the units' coverage, if
     already worked out); a department an admin acted for is told."""
     if covered is None:
-        covered = take_offer.covered_units(ctx, version, units)
+        covered = take_offer.covered_units(ctx, version, units, department)
     task = issue_task(ctx, person, version, deadline, units, terms, department_id=department.id)
     shown = format_deadline(ctx, deadline)
     reply = ct.issued(task.title, task.id, shown, [unit.name for unit in units])

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from handlers.commands.scope import Scope, data_scope
 from handlers.core.context import Context
+from handlers.ledgers.access import whole_ledger_ids
 from handlers.texts import ledger_define as t
 from ledger_store.file_names import stamped_name, store_named
 from ledger_store.ledger_book import DataRow, LedgerBook, check_data, read_ledger_book, write_ledger_book
@@ -127,10 +128,13 @@ def _write_rows(ctx: Context, ledger: Ledger, rows: list[DataRow], file_name: st
     A record the rows create has no history rows, as one an import creates (its created_at says it); a change to a
     known record has them."""
     fields = field_map(ledger)
+    # a department's rows carry shared fields only into ledgers it holds whole (an admin's or the CLI's anywhere)
+    reach = None if person is None or person.has_role(Role.ADMIN) else whole_ledger_ids(ctx.session, person.department)
     for row in rows:
         values = {name: from_json(fields[name], value) for name, value in row.values.items()}
         write_values(ctx.session, ledger, row.key, None, values, person.id if person else None,
-                     f"define:{file_name}"[:200], ctx.now(), unit_if_new=row.unit_id, history_of_new=False)  # fmt: skip
+                     f"define:{file_name}"[:200], ctx.now(), unit_if_new=row.unit_id, history_of_new=False,
+                     sibling_ledgers=reach)  # fmt: skip
 
 
 def received_book(ctx: Context, person: Person, content: bytes, file_name: str) -> str:

@@ -52,7 +52,7 @@ def answer_pending(ctx: Context, person: Person, text: str) -> list[str] | None:
         found.units,
         found.terms,
     )
-    covered = take_offer.covered_units(ctx, version, units)
+    covered = take_offer.covered_units(ctx, version, units, department)
     if text in SEND_DOWN:
         return issue_now(ctx, person, department, version, deadline, units, terms, covered)
     if not covered or not all(unit.full for unit in covered):
@@ -80,7 +80,7 @@ def take(ctx: Context, person: Person, args: str) -> list[str]:
     units, problem = target_units(ctx, department.id, parsed.group("scope"))
     if problem:
         return [problem]
-    covered = take_offer.covered_units(ctx, version, units)
+    covered = take_offer.covered_units(ctx, version, units, department)
     whole = [unit for unit in covered if unit.full and unit.questions]
     lacking = [(unit.unit.name, missing_labels(ctx, version, unit)) for unit in covered if unit not in whole]
     if not whole:

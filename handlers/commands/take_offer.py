@@ -21,12 +21,14 @@ from ledger_store.models import Department, FormVersion, OrgUnit, Person
 PENDING_KIND = "take"
 
 
-def covered_units(ctx: Context, version: FormVersion, units: list[OrgUnit]) -> list[Coverage]:
-    """Each unit's coverage of the form; empty when the form is linked to no ledger (nothing to look up)."""
+def covered_units(
+    ctx: Context, version: FormVersion, units: list[OrgUnit], department: Department | None
+) -> list[Coverage]:
+    """Each unit's coverage of the form for the department; empty when the form is linked to no ledger."""
     fields = fields_of(version)
     if not links_of(ctx.session, fields):
         return []
-    return coverage(ctx, fields, units)
+    return coverage(ctx, fields, units, department)
 
 
 def offer(

@@ -187,18 +187,28 @@ def at_summary(
         return [t.CANNOT_SKIP + "\n\n" + prompt(ctx, ledger, state)]
     close(ctx, found)
     if is_event(ledger):
-        key = save_event(ctx, person, ledger, values)
+        key = save_event(ctx, person, ledger, values, units)
         return [t.registered(ledger.title, fields[ledger.key_field]["label"], key)]
     record = get_record(ctx.session, ledger, state["key"])
     if standing_of(record, units) is not Standing.NEW:
         return [refusal(ledger, standing_of(record, units)) or t.taken_meanwhile(key_label(ledger))]
-    write_values(ctx.session, ledger, state["key"], person.org_unit_id, values, person.id, t.REGISTER_SOURCE, ctx.now())
+    write_values(
+        ctx.session,
+        ledger,
+        state["key"],
+        person.org_unit_id,
+        values,
+        person.id,
+        t.REGISTER_SOURCE,
+        ctx.now(),
+        units=units,
+    )  # shared fields reach the person's other records in her units only
     if fields[ledger.key_field]["type"] == "text":
         return [t.registered(ledger.title, key_label(ledger), state["key"])]
     return [t.registered_person(ledger.title, key_label(ledger))]
 
 
-def save_event(ctx: Context, person: Person, ledger: Ledger, values: dict[str, Any]) -> str:
+def save_event(ctx: Context, person: Person, ledger: Ledger, values: dict[str, Any], units: frozenset[int]) -> str:
     """Write a new event under the next free key of the day; a number taken meanwhile is passed over."""
     unit, prefix = person.org_unit_id, f"{key_prefix(ledger)}-{ctx.local_now():%Y%m%d}-"
     number = last_number(ctx, ledger, prefix) + 1
@@ -209,7 +219,9 @@ def save_event(ctx: Context, person: Person, ledger: Ledger, values: dict[str, A
             continue
         try:
             with ctx.session.begin_nested():  # another cadre's insert of the same key fails only this savepoint
-                write_values(ctx.session, ledger, key, unit, values, person.id, t.REGISTER_SOURCE, ctx.now())
+                write_values(
+                    ctx.session, ledger, key, unit, values, person.id, t.REGISTER_SOURCE, ctx.now(), units=units
+                )
         except IntegrityError:
             continue
         return key

@@ -82,7 +82,9 @@ def answer(
         if isinstance(parsed, Invalid):
             return [parsed.reason + "\n\n" + prompt(ctx, ledger, record, state["position"])]
         values = {field["name"]: parsed}
-        if write_values(ctx.session, ledger, record.key, None, values, person.id, t.UPDATE_SOURCE, ctx.now()):
+        written = write_values(ctx.session, ledger, record.key, None, values, person.id, t.UPDATE_SOURCE, ctx.now(),
+                               units=units)  # fmt: skip
+        if written:
             state["changed"] = [*state["changed"], field["label"]]
     state["position"] += 1
     if state["position"] >= len(asked):

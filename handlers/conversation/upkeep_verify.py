@@ -96,13 +96,13 @@ def answer(
         state["passed"] = [*state["passed"], current]
     elif word in UNCHANGED:
         value = from_json(item.field, item.record.values[item.field["name"]])
-        write(ctx, person, item, value)
+        write(ctx, person, item, value, units)
         state["renewed"], done = state["renewed"] + 1, t.RENEWED
     else:
         parsed = parse_answer(as_question(item.field), typed, ctx.local_now().date())
         if isinstance(parsed, Invalid):
             return [parsed.reason + "\n\n" + ask(ctx, item, len(stale_values(ctx, units, state["passed"])))]
-        write(ctx, person, item, parsed)
+        write(ctx, person, item, parsed, units)
         state["changed"], done = state["changed"] + 1, t.CHANGED
     left = stale_values(ctx, units, state["passed"])
     if not left:
@@ -113,10 +113,11 @@ def answer(
     return [done + ask(ctx, left[0], len(left))]
 
 
-def write(ctx: Context, person: Person, item: Stale, value: object) -> None:
+def write(ctx: Context, person: Person, item: Stale, value: object, units: frozenset[int]) -> None:
     """Write a value of the stale field (the same value only refreshes its time)."""
     values = {item.field["name"]: value}
-    write_values(ctx.session, item.ledger, item.record.key, None, values, person.id, t.VERIFY_SOURCE, ctx.now())
+    write_values(ctx.session, item.ledger, item.record.key, None, values, person.id, t.VERIFY_SOURCE, ctx.now(),
+                 units=units)  # fmt: skip
 
 
 def stopped(found: LedgerSession) -> str:

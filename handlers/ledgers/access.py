@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.texts import ledger_access as t
 from ledger_store.ledger_grants import grant_of
 from ledger_store.ledgers import is_sensitive
-from ledger_store.models import Department, Ledger, Person, Role
+from ledger_store.models import Department, Ledger, LedgerGrant, Person, Role
 
 
 class Basis(StrEnum):
@@ -49,6 +50,16 @@ def department_access(session: Session, department: Department | None, ledger: L
     if grant is None:
         return None
     return Access(Basis.SHARED_FULL if grant.full else Basis.SHARED)
+
+
+def whole_ledger_ids(session: Session, department: Department | None) -> frozenset[int]:
+    """The ledgers a department holds whole (owns, or was granted in full): the only ones a shared field
+    (标准字段) may be read from or written into on its behalf."""
+    if department is None:
+        return frozenset()
+    owned = select(Ledger.id).where(Ledger.owner_department_id == department.id)
+    granted = select(LedgerGrant.ledger_id).where(LedgerGrant.department_id == department.id, LedgerGrant.full)
+    return frozenset(session.scalars(owned)) | frozenset(session.scalars(granted))
 
 
 def ledger_access(session: Session, person: Person, ledger: Ledger) -> Access | str:

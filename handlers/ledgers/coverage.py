@@ -21,9 +21,10 @@ from handlers.core.context import Context
 from handlers.forms.answers import limits_problem, to_json
 from handlers.forms.fields import Field
 from handlers.forms.form_state import is_askable, refresh
+from handlers.ledgers.access import whole_ledger_ids
 from handlers.ledgers.links import Link, links_of, to_form_value
 from ledger_store.ledgers import known_values, records_in_units, records_known
-from ledger_store.models import OrgUnit
+from ledger_store.models import Department, OrgUnit
 from ledger_store.org import subtree_ids
 
 MAX_ROSTER_ROWS = 1000  # as many records as a roster takes from a ledger
@@ -63,8 +64,9 @@ class Coverage:
         return len(self.covered) == len(self.questions)
 
 
-def unit_coverage(ctx: Context, fields: Sequence[Field], unit: OrgUnit) -> Coverage:
-    """The questions of `fields` the ledgers answer fresh for `unit`, and those answers."""
+def unit_coverage(ctx: Context, fields: Sequence[Field], unit: OrgUnit, reach: frozenset[int]) -> Coverage:
+    """The questions of `fields` the ledgers answer fresh for `unit`, and those answers; a shared field is taken
+    from another ledger only among those in `reach` (the ledgers the department holds whole)."""
     links = links_of(ctx.session, fields)
     answers = _unit_answers(ctx, [link for link in links if link.key_source is None and not link.field.repeat], unit)
     state = refresh(fields, {name: taken.stored for name, taken in answers.items()}, [], ctx.local_now().date())
@@ -77,16 +79,19 @@ def unit_coverage(ctx: Context, fields: Sequence[Field], unit: OrgUnit) -> Cover
     rosters = {}
     for repeat in dict.fromkeys(f.repeat for f in fields if f.repeat and f.name in questions):
         columns = [f.name for f in fields if f.repeat == repeat and f.name in questions]
-        found, known = _roster(ctx, links, repeat, columns, unit)
+        found, known = _roster(ctx, links, repeat, columns, unit, reach)
         covered |= known
         if found is not None and known >= set(columns):
             rosters[repeat] = found
     return Coverage(unit, questions, frozenset(covered), answers, rosters)
 
 
-def coverage(ctx: Context, fields: Sequence[Field], units: Sequence[OrgUnit]) -> list[Coverage]:
-    """Each unit's coverage, in the order given."""
-    return [unit_coverage(ctx, fields, unit) for unit in units]
+def coverage(
+    ctx: Context, fields: Sequence[Field], units: Sequence[OrgUnit], department: Department | None
+) -> list[Coverage]:
+    """Each unit's coverage for the department asking, in the order given."""
+    reach = whole_ledger_ids(ctx.session, department)
+    return [unit_coverage(ctx, fields, unit, reach) for unit in units]
 
 
 def _takes(link: Link, value: Any) -> Any:
@@ -114,7 +119,7 @@ def _unit_answers(ctx: Context, links: list[Link], unit: OrgUnit) -> dict[str, T
 
 
 def _roster(
-    ctx: Context, links: list[Link], repeat: str, columns: list[str], unit: OrgUnit
+    ctx: Context, links: list[Link], repeat: str, columns: list[str], unit: OrgUnit, reach: frozenset[int]
 ) -> tuple[RosterTaken | None, set[str]]:
     """The unit's roster rows from its ledger records, if every column is known; and the columns known fresh."""
     key = next((link for link in links if link.field.repeat == repeat and link.is_key), None)
@@ -129,7 +134,7 @@ def _roster(
     known = {key.field.name}
     times = [record.created_at for record in records]
     # as the roster offers them: a shared field another ledger holds for the person counts (from these units only)
-    known_by_key = records_known(ctx.session, key.ledger, records, ctx.now(), units)
+    known_by_key = records_known(ctx.session, key.ledger, records, ctx.now(), units, reach)
     stored_values = [known_by_key[record.key] for record in records]
     for name in columns:
         link = own.get(name)
