@@ -4,6 +4,7 @@ server, the bot answers through the emulator's sessionWebhooks and batch send wi
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.registry import configured_platforms, dingtalk_platform
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
+from handlers.texts.commands import UNKNOWN_MESSAGE_TYPE
 from ledger_store.models import InboundMessage, OutboxMessage, OutboxStatus, Person, PlatformIdentity
 
 APP_KEY, APP_SECRET = "dingtestappkey", "test-app-secret"
@@ -267,3 +269,39 @@ def test_the_fake_dingtalk_console_signs_posts_and_shows_the_answer(ding):
     shown = out.getvalue()
     assert "→ dt_zhang_dehua（会话回复）：张德华您好" in shown
     assert "@钉钉账号 文本" in shown and "不会读到" not in shown
+
+
+def callback_body(ding, **fields) -> bytes:
+    """A one-to-one text message from dt_zhang_dehua with a valid sessionWebhook, `fields` changed."""
+    now_ms = int(ding.clock.now().timestamp() * 1000)
+    body = {
+        "msgtype": "text",
+        "text": {"content": "帮助"},
+        "msgId": "msgHANDMADE",
+        "conversationType": "1",
+        "senderStaffId": "dt_zhang_dehua",
+        "sessionWebhook": f"{ding.emulator.url}/robot/sendBySession?session=unknown",
+        "sessionWebhookExpiredTime": now_ms + 3600_000,
+    } | fields
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def test_a_session_webhook_on_another_host_is_never_used(ding):
+    # The sign covers only the timestamp: a body naming another address must not make the bot post there.
+    elsewhere = "http://127.0.0.1:9/robot/sendBySession?session=stolen"
+    now_ms = int(ding.clock.now().timestamp() * 1000)
+    assert ding.emulator.post_callback(signed(now_ms), callback_body(ding, sessionWebhook=elsewhere)).status_code == 200
+    ding.settle()
+
+    [reply] = ding.take("zhang_dehua")
+    assert reply["via"] == "batch" and "webhook" not in ding.emulator.calls
+
+
+def test_a_picture_or_file_sent_to_the_robot_is_answered_politely(ding):
+    now_ms = int(ding.clock.now().timestamp() * 1000)
+    body = callback_body(ding, msgtype="file", content={"downloadCode": "dc1", "fileName": "表.xlsx"})
+    assert ding.emulator.post_callback(signed(now_ms), body).status_code == 200
+    ding.settle()
+
+    [reply] = ding.take("zhang_dehua")
+    assert reply["text"] == UNKNOWN_MESSAGE_TYPE
