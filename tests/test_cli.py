@@ -199,10 +199,11 @@ def test_an_unknown_platform_is_one_chinese_line_and_nothing_starts(tmp_path, co
     assert not database.exists()
 
 
+@pytest.mark.parametrize("pushes", ["dingtalk", "simulator"])
 @pytest.mark.parametrize("command", [["serve"], []])
-def test_pushes_to_dingtalk_without_its_app_secret_is_one_chinese_line(tmp_path, command):
+def test_a_dingtalk_app_key_without_its_app_secret_is_one_chinese_line(tmp_path, command, pushes):
     database = tmp_path / "bot.sqlite3"
-    text = f'[database]\nurl = "sqlite:///{database}"\n[delivery]\nplatform = "dingtalk"\n[dingtalk]\napp_key = "k"\n'
+    text = f'[database]\nurl = "sqlite:///{database}"\n[delivery]\nplatform = "{pushes}"\n[dingtalk]\napp_key = "k"\n'
     config = write_config(tmp_path / "ding.toml", text)
     entry = command_line if command else scheduler_command_line
 

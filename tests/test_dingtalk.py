@@ -305,3 +305,19 @@ def test_a_picture_or_file_sent_to_the_robot_is_answered_politely(ding):
 
     [reply] = ding.take("zhang_dehua")
     assert reply["text"] == UNKNOWN_MESSAGE_TYPE
+
+
+def test_the_emulator_refuses_what_dingtalk_refuses(ding):
+    token = requests.post(
+        f"{ding.emulator.url}/v1.0/oauth2/accessToken", json={"appKey": APP_KEY, "appSecret": APP_SECRET}, timeout=5
+    )
+    headers = {"x-acs-dingtalk-access-token": token.json()["accessToken"]}
+    body = {"robotCode": APP_KEY, "msgKey": "sampleText", "msgParam": '{"content": "x"}'}
+    url = f"{ding.emulator.url}/v1.0/robot/oToMessages/batchSend"
+
+    too_many = requests.post(url, json=body | {"userIds": [f"u{i}" for i in range(21)]}, headers=headers, timeout=5)
+    other_robot = requests.post(url, json=body | {"userIds": ["u1"], "robotCode": "other"}, headers=headers, timeout=5)
+    no_token = requests.post(url, json=body | {"userIds": ["u1"]}, timeout=5)
+
+    assert (too_many.status_code, other_robot.status_code, no_token.status_code) == (400, 400, 401)
+    assert no_token.json()["code"] == "InvalidAuthentication"
