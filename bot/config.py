@@ -109,6 +109,43 @@ class WeComConfig:
         return all(getattr(self, option) for option in WECOM_REQUIRED)
 
 
+# The DingTalk options without which the robot can neither get an access token nor check a callback's sign.
+DINGTALK_REQUIRED = ("app_key", "app_secret")
+
+
+@dataclass(frozen=True)
+class DingTalkConfig:
+    """The DingTalk (钉钉) enterprise-internal app and its robot: credentials, hosts and callback settings."""
+
+    app_key: str = ""
+    app_secret: str = field(default="", repr=False)
+    # The robot's code; empty means the app key, which is what DingTalk gives an app's own robot.
+    robot_code: str = ""
+    # The OpenAPI host (token, batch send) and the old host that serves a message's sessionWebhook; a reply is only
+    # ever posted to a sessionWebhook on the second, whatever a callback body names.
+    api_base_url: str = "https://api.dingtalk.com"
+    webhook_base_url: str = "https://oapi.dingtalk.com"
+    # Callbacks whose timestamp is further than this from now are refused (DingTalk's own rule: one hour).
+    replay_window_seconds: int = 3600
+    max_callback_bytes: int = 65536
+    # Where the access token and the sessionWebhooks are kept for every process: "database", or a redis:// URL.
+    token_cache: str = "database"
+
+    def __post_init__(self) -> None:
+        if self.replay_window_seconds < 1:
+            raise ValueError(f"[dingtalk] replay_window_seconds must be at least 1, not {self.replay_window_seconds}")
+
+    @property
+    def enabled(self) -> bool:
+        """True when the app's credentials are filled in."""
+        return all(getattr(self, option) for option in DINGTALK_REQUIRED)
+
+    @property
+    def robot(self) -> str:
+        """The robotCode to send with."""
+        return self.robot_code or self.app_key
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
     """The timed work: quiet hours for reminders, when reminders after a deadline go out, how often jobs run."""
@@ -177,6 +214,7 @@ class Config:
     simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     wecom: WeComConfig = field(default_factory=WeComConfig)
+    dingtalk: DingTalkConfig = field(default_factory=DingTalkConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
@@ -205,6 +243,16 @@ OPTIONS: dict[str, dict[str, type]] = {
         "max_callback_bytes": int,
         "token_cache": str,
         "per_member_per_minute": int,
+    },
+    "dingtalk": {
+        "app_key": str,
+        "app_secret": str,
+        "robot_code": str,
+        "api_base_url": str,
+        "webhook_base_url": str,
+        "replay_window_seconds": int,
+        "max_callback_bytes": int,
+        "token_cache": str,
     },
     "scheduler": {
         "quiet_start": str,
@@ -236,7 +284,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot, database, web, simulator, delivery, wecom, scheduler, days, review = (
+    bot, database, web, simulator, delivery, wecom, dingtalk, scheduler, days, review = (
         checked_section(data, name, path) for name in OPTIONS
     )
     platform = delivery.get("platform", DeliveryConfig.platform)
@@ -262,6 +310,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             ),
             delivery=DeliveryConfig(**delivery),
             wecom=WeComConfig(**(wecom | secrets_from(environ))),
+            dingtalk=DingTalkConfig(**(dingtalk | dingtalk_secrets_from(environ))),
             scheduler=SchedulerConfig(**scheduler),
             calendar=CalendarConfig(**{name: tuple(map(str, items)) for name, items in days.items()}),
             review=ReviewConfig(**review),
@@ -330,6 +379,25 @@ SECRET_VARIABLES = {"YBT_WECOM_SECRET": "secret", "YBT_WECOM_TOKEN": "token", "Y
 def secrets_from(environ: dict[str, str]) -> dict[str, str]:
     """WeCom secrets given in the environment."""
     return {option: environ[name] for name, option in SECRET_VARIABLES.items() if environ.get(name)}
+
+
+# The DingTalk app secret may stay out of the file too; when set it wins over [dingtalk] app_secret.
+DINGTALK_SECRET_VARIABLE = "YBT_DINGTALK_APP_SECRET"
+
+
+def dingtalk_secrets_from(environ: dict[str, str]) -> dict[str, str]:
+    """The DingTalk app secret given in the environment."""
+    secret = environ.get(DINGTALK_SECRET_VARIABLE)
+    return {"app_secret": secret} if secret else {}
+
+
+def dingtalk_complaint(dingtalk: DingTalkConfig) -> str | None:
+    """What the DingTalk app still lacks, in one Chinese line; None when it is ready."""
+    missing = [option for option in DINGTALK_REQUIRED if not getattr(dingtalk, option)]
+    if not missing:
+        return None
+    also = f"（app_secret 也可以用环境变量 {DINGTALK_SECRET_VARIABLE}）" if "app_secret" in missing else ""
+    return f"钉钉应用缺少 {'、'.join(missing)}：请在配置文件的 [dingtalk] 一节填写{also}。"
 
 
 def wecom_complaint(wecom: WeComConfig) -> str | None:

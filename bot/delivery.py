@@ -82,9 +82,12 @@ def send(platform: Platform, item: Claim) -> None:
                         mask_sensitive(str(error)), exc_info=not known)  # fmt: skip
             continue
         unknown = {user_id.lower() for user_id in result.invalid}
+        refused = {user_id.lower(): error for user_id, error in result.failed.items()}
         for entry in chunk:
             if entry.user_id.lower() in unknown:
                 item.invalid.append(entry)
+            elif entry.user_id.lower() in refused:
+                item.failed[entry.row_id] = refused[entry.user_id.lower()]
             else:
                 item.sent.append(entry.row_id)
 

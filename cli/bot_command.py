@@ -1,5 +1,5 @@
-"""`python -m bot`: the demos, the chat simulator, the imports, the server, the WeCom emulator, contacts sync and
-the check of review digests."""
+"""`python -m bot`: the demos, the chat simulator, the imports, the server, the WeCom and DingTalk emulators, contacts
+sync and the check of review digests."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ FOLDER = click.Path(file_okay=False, path_type=Path)
 # Where fake-wecom posts members' messages unless told otherwise: `serve` on [web]'s default address.
 FAKE_WECOM_CALLBACK = f"http://{WebConfig.host}:{WebConfig.port}/wecom/callback"
 FAKE_WECOM_PORT = 8090
+FAKE_DINGTALK_CALLBACK = f"http://{WebConfig.host}:{WebConfig.port}/dingtalk/callback"
+FAKE_DINGTALK_PORT = 8091
 
 
 @click.group(cls=Group, context_settings=SETTINGS)
@@ -349,6 +351,41 @@ def fake_wecom(
         callback_url=callback_url,
     )
     return run_fake_wecom(settings, port=port, org=org)
+
+
+@command_line.command("fake-dingtalk")
+@click.option(
+    "--callback-url",
+    default=FAKE_DINGTALK_CALLBACK,
+    metavar="URL",
+    help=f"机器人的回调地址，默认 {FAKE_DINGTALK_CALLBACK}",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=FAKE_DINGTALK_PORT,
+    metavar="PORT",
+    help=f"模拟器在本机监听的端口，默认 {FAKE_DINGTALK_PORT}",
+)
+@click.option("--org", type=FILE, default=DEMO_ORG, help="通讯录：import-org 格式的 CSV（取钉钉账号列），默认示范单位")
+@click.option("--app-key", metavar="KEY", help="应用的 AppKey，默认示范值")
+@click.option("--app-secret", metavar="SECRET", help="应用的 AppSecret，默认示范值")
+def fake_dingtalk(callback_url: str, port: int, org: Path, app_key: str | None, app_secret: str | None) -> int:
+    """本地钉钉模拟器（只监听本机，HTTP 回调模式）。
+
+    \b
+    扮演成员在单聊里给另外启动的机器人发消息（带 timestamp 和 sign 签名），显示每个成员收到的内容。
+    机器人配置的 [dingtalk] 填上启动时打印的 AppKey、AppSecret，
+    api_base_url 和 webhook_base_url 填打印的接口地址。不加选项时用示范值。
+    控制台里：@钉钉账号 文本 发消息，:quit 退出。
+    """
+    from bot.platforms.dingtalk.emulator import EmulatorSettings
+    from bot.platforms.dingtalk.emulator_cli import DEFAULT_APP_KEY, DEFAULT_APP_SECRET, run_fake_dingtalk
+
+    settings = EmulatorSettings(
+        app_key=app_key or DEFAULT_APP_KEY, app_secret=app_secret or DEFAULT_APP_SECRET, callback_url=callback_url
+    )
+    return run_fake_dingtalk(settings, port=port, org=org)
 
 
 @command_line.command("sync-wecom")

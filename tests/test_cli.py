@@ -185,7 +185,7 @@ def test_secrets_may_come_from_the_environment_instead(tmp_path):
 def test_an_unknown_platform_is_one_chinese_line_and_nothing_starts(tmp_path, command):
     database = tmp_path / "bot.sqlite3"
     config = write_config(
-        tmp_path / "ding.toml", f'[database]\nurl = "sqlite:///{database}"\n[delivery]\nplatform = "dingtalk"\n'
+        tmp_path / "lark.toml", f'[database]\nurl = "sqlite:///{database}"\n[delivery]\nplatform = "feishu"\n'
     )
     entry = command_line if command else scheduler_command_line
 
@@ -193,9 +193,37 @@ def test_an_unknown_platform_is_one_chinese_line_and_nothing_starts(tmp_path, co
 
     assert result.exit_code == 2
     assert result.stderr == (
-        f'配置文件有误：{config} 的 [delivery] platform 是 "dingtalk"，没有这个平台，请改为 "simulator" 或 "wecom"。\n'
+        f'配置文件有误：{config} 的 [delivery] platform 是 "feishu"，没有这个平台，'
+        '请改为 "dingtalk" 或 "simulator" 或 "wecom"。\n'
     )
     assert not database.exists()
+
+
+@pytest.mark.parametrize("pushes", ["dingtalk", "simulator"])
+@pytest.mark.parametrize("command", [["serve"], []])
+def test_a_dingtalk_app_key_without_its_app_secret_is_one_chinese_line(tmp_path, command, pushes):
+    database = tmp_path / "bot.sqlite3"
+    text = f'[database]\nurl = "sqlite:///{database}"\n[delivery]\nplatform = "{pushes}"\n[dingtalk]\napp_key = "k"\n'
+    config = write_config(tmp_path / "ding.toml", text)
+    entry = command_line if command else scheduler_command_line
+
+    result = run(*command, "--config", str(config), command=entry)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "钉钉应用缺少 app_secret：请在配置文件的 [dingtalk] 一节填写"
+        "（app_secret 也可以用环境变量 YBT_DINGTALK_APP_SECRET）。\n"
+    )
+
+
+def test_fake_dingtalk_help_works_from_the_shell_as_the_readme_shows():
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "fake-dingtalk", "--help"],
+        cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "--callback-url" in result.stdout and "本地钉钉模拟器" in result.stdout
 
 
 def xlsform() -> bytes:

@@ -16,6 +16,7 @@ from bot.config import (
     ConfigError,
     DatabaseConfig,
     DeliveryConfig,
+    DingTalkConfig,
     ReviewConfig,
     SchedulerConfig,
     SimulatorConfig,
@@ -58,6 +59,7 @@ def test_the_example_file_shows_every_option_with_its_default() -> None:
         "simulator": SimulatorConfig,
         "delivery": DeliveryConfig,
         "wecom": WeComConfig,
+        "dingtalk": DingTalkConfig,
         "scheduler": SchedulerConfig,
         "calendar": CalendarConfig,
         "review": ReviewConfig,
@@ -85,6 +87,21 @@ def test_the_simulator_secret_comes_from_the_file_or_the_environment_and_stays_o
     assert "from-the-file" not in repr(load_config(path, environ={}))
 
 
+def test_the_dingtalk_app_secret_comes_from_the_file_or_the_environment_and_stays_out_of_reprs(tmp_path: Path) -> None:
+    path = write_toml(tmp_path / "bot.toml", '[dingtalk]\napp_key = "dingkey"\napp_secret = "from-the-file"\n')
+
+    config = load_config(path, environ={})
+    assert (config.dingtalk.app_secret, config.dingtalk.enabled, config.dingtalk.robot) == (
+        "from-the-file",
+        True,
+        "dingkey",
+    )
+    from_env = load_config(path, environ={"YBT_DINGTALK_APP_SECRET": "from-env"})
+    assert from_env.dingtalk.app_secret == "from-env"
+    assert "from-the-file" not in repr(config)
+    assert not load_config(environ={}).dingtalk.enabled
+
+
 def test_relative_paths_are_taken_from_the_project_folder_not_the_shell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,7 +127,9 @@ def test_absolute_memory_and_server_urls_are_kept_as_written(tmp_path: Path, url
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("[dingtalk]\napp_key = 'ding123'\n", "unknown sections"),
+        ("[feishu]\napp_id = 'cli_123'\n", "unknown sections"),
+        ("[dingtalk]\nappkey = 'ding123'\n", "unknown options in [dingtalk]"),
+        ("[dingtalk]\nreplay_window_seconds = 0\n", "replay_window_seconds must be at least 1"),
         ("[wecom]\nagent_id = '1000002'\n", "whole number, not '1000002'"),
         ("[web]\nhots = '0.0.0.0'\n", "hots (known: host, port)"),
         ("[database]\nurl = 5\n", "url"),

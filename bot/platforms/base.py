@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -42,13 +42,6 @@ class Recipient:
     dedupe_key: str
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """What the platform said: the user ids it did not know (nothing was delivered to them)."""
-
-    invalid: frozenset[str] = field(default_factory=frozenset)
-
-
 class DeliveryError(Exception):
     """A push failed, as the platform that failed explains it.
 
@@ -60,6 +53,15 @@ class DeliveryError(Exception):
     def __init__(self, message: str, reason: str, retry: bool = True, code: str = "unknown") -> None:
         super().__init__(message)
         self.reason, self.retry, self.code = reason, retry, code
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the platform said: the user ids it did not know (nothing was delivered to them), and those it did not
+    deliver to for a reason of its own (DingTalk's flow control), with that reason; everyone else got the message."""
+
+    invalid: frozenset[str] = field(default_factory=frozenset)
+    failed: Mapping[str, DeliveryError] = field(default_factory=dict)
 
 
 class FileTooLarge(Exception):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.config import Config, wecom_complaint
+from bot.config import Config, dingtalk_complaint, wecom_complaint
 from bot.platforms.base import Platform
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime, build_runtime, open_database
@@ -30,9 +30,15 @@ def configured_wecom(config: Config, database: Engine) -> Platform | None:
     return wecom_platform(config, database) if config.wecom.enabled else None
 
 
+def configured_dingtalk(config: Config, database: Engine) -> Platform | None:
+    """The DingTalk adapter when its app is configured."""
+    return dingtalk_platform(config, database) if config.dingtalk.enabled else None
+
+
 PLATFORMS: dict[str, PlatformFactory] = {
     "simulator": simulator_platform,
     "wecom": configured_wecom,
+    "dingtalk": configured_dingtalk,
 }
 
 
@@ -50,10 +56,15 @@ def configured_runtime(config: Config) -> Runtime:
 def unready_platform(config: Config) -> str | None:
     """What keeps a platform `config` asks for from starting, in one Chinese line; None when nothing does.
 
-    WeCom is asked for when pushes go to it, or when its corp_id is filled in (an empty one runs without WeCom).
+    WeCom is asked for when pushes go to it, or when its corp_id is filled in (an empty one runs without WeCom);
+    DingTalk likewise with its app_key.
     """
     if config.delivery.platform == "wecom" or config.wecom.corp_id:
-        return wecom_complaint(config.wecom)
+        complaint = wecom_complaint(config.wecom)
+        if complaint:
+            return complaint
+    if config.delivery.platform == "dingtalk" or config.dingtalk.app_key:
+        return dingtalk_complaint(config.dingtalk)
     return None
 
 
@@ -66,3 +77,16 @@ def wecom_platform(config: Config, database: Engine) -> Platform:
 
     storage = make_token_storage(config.wecom, make_session_factory(database))
     return WeComPlatform(config.wecom, WeComClient.from_config(config.wecom, storage))
+
+
+def dingtalk_platform(config: Config, database: Engine) -> Platform:
+    """The DingTalk adapter on the configured API host; its access token is shared through the database or Redis."""
+    from bot.platforms.dingtalk.api import DingTalkClient  # only the commands that reach DingTalk load its client
+    from bot.platforms.dingtalk.platform import DingTalkPlatform
+    from bot.platforms.dingtalk.token_store import make_token_storage
+    from ledger_store.db import make_session_factory
+
+    settings = config.dingtalk
+    storage = make_token_storage(settings, make_session_factory(database))
+    client = DingTalkClient(settings.app_key, settings.app_secret, storage, settings.api_base_url)
+    return DingTalkPlatform(settings, client)
