@@ -8,16 +8,15 @@ the units below it, counted there. Records that left their unit are not counted.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import select
 
 from handlers.commands.scope import Scope, data_scope
 from handlers.core.context import Context
 from handlers.ledgers.access import department_access
+from handlers.ledgers.freshness import scope_counts
 from handlers.texts import ledger_define as t
 from ledger_store.ledger_kinds import BOARDS
-from ledger_store.models import Ledger, LedgerRecord, Person, Role
+from ledger_store.models import Ledger, Person, Role
 from ledger_store.org import subtree_ids
 
 OTHER_BOARD = "其他"
@@ -42,7 +41,7 @@ def overview(ctx: Context, person: Person, args: str) -> list[str]:
     by_board: dict[str, list[str]] = {}
     now = ctx.now()
     for ledger in readable:
-        records, stale = _counts(ctx, ledger, scope.unit_ids, now)
+        records, stale = scope_counts(ctx.session, ledger, scope.unit_ids, now)
         if not records and not (person.has_role(Role.ADMIN) or person.has_role(Role.ISSUER)):
             continue  # a filler or reviewer sees the ledgers that hold her units' records
         owner = ledger.owner.name if ledger.owner is not None else None
@@ -56,16 +55,3 @@ def overview(ctx: Context, person: Person, args: str) -> list[str]:
         if board in by_board:
             lines += [t.board_heading(board), *by_board[board]]
     return [t.overview(lines, scope.unit)]
-
-
-def _counts(ctx: Context, ledger: Ledger, unit_ids: set[int] | None, now: datetime) -> tuple[int, int]:
-    """Records on their rosters within the units (None: all), and their values older than the field's validity."""
-    days = {field["name"]: timedelta(days=field["validity_days"]) for field in ledger.fields if field["validity_days"]}
-    query = select(LedgerRecord.value_times).where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.left_at.is_(None))
-    if unit_ids is not None:
-        query = query.where(LedgerRecord.org_unit_id.in_(sorted(unit_ids)))
-    records = stale = 0
-    for times in ctx.session.scalars(query.execution_options(yield_per=1000)):
-        records += 1
-        stale += sum(1 for name, at in times.items() if name in days and now - datetime.fromisoformat(at) > days[name])
-    return records, stale

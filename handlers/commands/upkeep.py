@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from handlers.conversation import upkeep, upkeep_update, upkeep_verify
 from handlers.conversation.upkeep_state import is_event, ledger_named, units_of
 from handlers.core.context import Context
+from handlers.ledgers.freshness import scope_counts
 from handlers.ledgers.links import all_ledgers
 from handlers.texts import upkeep as t
-from ledger_store.ledgers import field_map, is_unit_ledger, records_in_units
-from ledger_store.models import Ledger, LedgerRecord, OrgUnit, Person
+from ledger_store.ledgers import field_map, is_unit_ledger
+from ledger_store.models import Ledger, OrgUnit, Person
 
 # What one record of a ledger counts as, by entity kind: 残疾人台账 3 人.
 COUNTERS = {"person": "人", "household": "户", "house": "处", "parcel": "块", "event": "件", "organisation": "个"}
@@ -59,22 +58,12 @@ def my_ledgers(ctx: Context, person: Person, args: str) -> list[str]:
         return [units]
     now, lines = ctx.now(), []
     for ledger in all_ledgers(ctx.session):
-        count = record_count(ctx, ledger, units)
+        count, stale = scope_counts(ctx.session, ledger, units, now)
         if count:
-            records = records_in_units(ctx.session, ledger, units)
-            stale = sum(upkeep_verify.is_stale(field, record, now) for record in records for field in ledger.fields)
             lines.append(t.ledger_line(ledger.title, count, counter(ledger), stale))
         elif is_event(ledger):
             lines.append(t.event_line(ledger.title))
     return [t.my_ledgers(ctx.session.get(OrgUnit, person.org_unit_id).name, lines)]
-
-
-def record_count(ctx: Context, ledger: Ledger, units: frozenset[int]) -> int:
-    """How many of the ledger's records the units hold on their rosters."""
-    query = select(func.count()).where(
-        LedgerRecord.ledger_id == ledger.id, LedgerRecord.org_unit_id.in_(sorted(units)), LedgerRecord.left_at.is_(None)
-    )
-    return ctx.session.scalar(query) or 0
 
 
 def counter(ledger: Ledger) -> str:

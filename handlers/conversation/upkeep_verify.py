@@ -6,7 +6,6 @@ step, so a value someone else renewed meanwhile is not asked, and a record that 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.conversation.upkeep_state import (
@@ -22,6 +21,7 @@ from handlers.core.context import Context
 from handlers.core.words import SKIP
 from handlers.forms.answers import Invalid, parse_answer
 from handlers.forms.form_state import UNCHANGED
+from handlers.ledgers.freshness import is_stale
 from handlers.ledgers.links import all_ledgers
 from handlers.texts import upkeep as t
 from ledger_store.ledgers import from_json, records_in_units, write_values
@@ -42,14 +42,6 @@ class Stale:
     def ref(self) -> list[str]:
         """How the state names it: ledger code, record key, field name."""
         return [self.ledger.code, self.record.key, self.field["name"]]
-
-
-def is_stale(field: dict[str, Any], record: LedgerRecord, now: datetime) -> bool:
-    """Does the record hold a value of the field older than the field's validity?"""
-    days, stamp = field["validity_days"], record.value_times.get(field["name"])
-    if days is None or stamp is None or field["name"] not in record.values:
-        return False
-    return now - datetime.fromisoformat(stamp) > timedelta(days=days)
 
 
 def stale_values(ctx: Context, units: frozenset[int], passed: list[list[str]]) -> list[Stale]:
