@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 import requests
 
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings, serve
+from bot.platforms.emulator_console import start_on_loopback, typed_lines
 
 # The app `python -m bot fake-dingtalk` plays unless told otherwise.
 DEFAULT_APP_KEY = "dingfakeappkey"
@@ -33,15 +34,10 @@ HELP = """用法：
 def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
     """Run the emulator on loopback with the members of `org`, and let the operator play them in the terminal."""
     emulator = DingTalkEmulator(settings)
-    try:
-        seed_from_org_file(emulator, org)
-    except (OSError, UnicodeDecodeError, KeyError) as error:
-        print(f"无法读取通讯录 {org}：{error}", file=sys.stderr)
-        return 2
-    try:
-        handle = serve(emulator, port=port)
-    except OSError as error:
-        print(f"无法在 127.0.0.1:{port} 启动：{error.strerror}", file=sys.stderr)
+    handle = start_on_loopback(
+        lambda path: seed_from_org_file(emulator, path), lambda at: serve(emulator, port=at), org, port
+    )
+    if handle is None:
         return 2
     intro = INTRO.format(
         url=handle.url,
@@ -108,13 +104,3 @@ def print_new_messages(emulator: DingTalkEmulator, seen: dict[str, int], out: Te
         time.sleep(0.05)
     if last_news is None:
         print("  （没有成员收到新消息）", file=out)
-
-
-def typed_lines() -> Iterator[str]:
-    """Lines the operator types, until end of input."""
-    while True:
-        try:
-            yield input("> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return

@@ -6,7 +6,7 @@ import csv
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +14,7 @@ from typing import TextIO
 import requests
 
 from bot.config import Config, WeComConfig
+from bot.platforms.emulator_console import start_on_loopback, typed_lines
 from bot.platforms.wecom.emulator import EmulatorSettings, WeComEmulator, serve
 
 # The app `python -m bot fake-wecom` plays unless told otherwise (with WeCom's sample corp id, token and key).
@@ -40,15 +41,10 @@ HELP = """用法：
 def run_fake_wecom(settings: EmulatorSettings, port: int, org: Path) -> int:
     """Run the emulator on loopback with the members of `org`, and let the operator play them in the terminal."""
     emulator = WeComEmulator(settings)
-    try:
-        seed_from_org_file(emulator, org)
-    except (OSError, UnicodeDecodeError, KeyError) as error:
-        print(f"无法读取通讯录 {org}：{error}", file=sys.stderr)
-        return 2
-    try:
-        handle = serve(emulator, port=port)
-    except OSError as error:
-        print(f"无法在 127.0.0.1:{port} 启动：{error.strerror}", file=sys.stderr)
+    handle = start_on_loopback(
+        lambda path: seed_from_org_file(emulator, path), lambda at: serve(emulator, port=at), org, port
+    )
+    if handle is None:
         return 2
     print(
         INTRO.format(
@@ -65,7 +61,7 @@ def run_fake_wecom(settings: EmulatorSettings, port: int, org: Path) -> int:
         )
     )
     try:
-        run_console(emulator, _typed_lines(), sys.stdout)
+        run_console(emulator, typed_lines(), sys.stdout)
     finally:
         handle.shutdown()
     return 0
@@ -166,15 +162,6 @@ def describe(emulator: WeComEmulator, message: dict) -> str:
         buttons = " ".join(f"[{b.get('text')}:{b.get('key')}]" for b in body.get("button_list") or [])
         return f"[卡片 {body.get('task_id')}] {title} {buttons}".rstrip()
     return f"[{msgtype}]"
-
-
-def _typed_lines() -> Iterator[str]:
-    while True:
-        try:
-            yield input("> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return
 
 
 def talking_to(emulator: WeComEmulator, api_url: str, config: Config) -> Config:
