@@ -45,19 +45,14 @@ def answer_pending(ctx: Context, person: Person, text: str) -> list[str] | None:
     found = still_issuable(ctx, pending)
     if isinstance(found, str):
         return [found]
-    department, version, deadline, units, terms = (
-        found.department,
-        found.version,
-        found.deadline,
-        found.units,
-        found.terms,
-    )
-    covered = take_offer.covered_units(ctx, version, units, department)
+    covered = take_offer.covered_units(ctx, found.version, found.units, found.department)
     if text in SEND_DOWN:
-        return issue_now(ctx, person, department, version, deadline, units, terms, covered)
+        return issue_now(
+            ctx, person, found.department, found.version, found.deadline, found.units, found.terms, covered
+        )
     if not covered or not all(unit.full for unit in covered):
         return [t.CHANGED_SINCE]
-    return [generated(ctx, person, department, version, deadline, covered, terms, on_demand=False)]
+    return [generated(ctx, person, found.department, found.version, found.deadline, covered, found.terms, False)]
 
 
 def take(ctx: Context, person: Person, args: str) -> list[str]:
