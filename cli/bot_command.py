@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bot.chat import ChatSimulator, run_interactive, run_script, script_lines
-from bot.config import WebConfig, wecom_complaint
+from bot.config import WebConfig
 from bot.logs import configure_logging
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import DEMO_ORG, build_runtime, load_demo_org, open_database
@@ -397,19 +397,24 @@ def sync_wecom(config_path: Path | None) -> int:
     按单位名称对应到组织架构，按企业微信账号对应到人员；新成员自动登记，
     本地分配的角色保留，打印新增和变更。需要配置 [wecom]。
     """
-    from bot.contacts import sync_directory
-    from bot.platforms.registry import wecom_platform
+    from cli.contacts_sync import sync_platform_contacts
 
-    config = configuration(config_path)
-    complaint = wecom_complaint(config.wecom)
-    if complaint is not None:
-        print(complaint, file=sys.stderr)
-        return 2
-    database = open_database(config)
-    platform = wecom_platform(config, database)
-    report = sync_directory(make_session_factory(database), platform.name, platform.directory(), SystemClock().now)
-    print(report.summary())
-    return 0
+    return sync_platform_contacts(configuration(config_path), "wecom")
+
+
+@command_line.command("sync-dingtalk")
+@config_option
+def sync_dingtalk(config_path: Path | None) -> int:
+    """从钉钉同步部门和成员。
+
+    \b
+    从根部门起逐级读取部门，分页读取每个部门的成员；按单位名称对应到组织架构，
+    按钉钉账号对应到人员；新成员自动登记，本地分配的角色和企业微信账号保留，
+    打印新增和变更。钉钉出错时不改动任何数据。需要配置 [dingtalk]。
+    """
+    from cli.contacts_sync import sync_platform_contacts
+
+    return sync_platform_contacts(configuration(config_path), "dingtalk")
 
 
 @command_line.command()

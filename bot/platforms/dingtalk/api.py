@@ -1,4 +1,5 @@
-"""The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts."""
+"""The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts,
+and the old API host's (oapi) calls such as the contacts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import json
 import logging
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import requests
 
@@ -18,6 +20,11 @@ BATCH_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
 # The OpenAPI's answer to a missing, expired or revoked access token.
 TOKEN_ERRORS = frozenset({"InvalidAuthentication"})
+# oapi's errcodes for a token it does not take (DingTalk's global error codes): 40014 不合法的access_token,
+# 42001 access_token超时, 40001 获取access_token时Secret错误或者access_token无效.
+OAPI_TOKEN_ERRORS = frozenset({"40014", "42001", "40001"})
+# oapi's errcode that says "look at sub_code" (an authorisation failure such as a missing permission).
+OAPI_SEE_SUB_CODE = 88
 
 
 class Storage(Protocol):
@@ -52,9 +59,11 @@ class DingTalkClient:
         storage: Storage,
         api_base_url: str = "https://api.dingtalk.com",
         timeout: tuple[float, float] = TIMEOUT,
+        oapi_base_url: str = "https://oapi.dingtalk.com",
     ) -> None:
         self.app_key, self.app_secret, self.storage, self.timeout = app_key, app_secret, storage, timeout
         self.api_base_url = api_base_url.rstrip("/")
+        self.oapi_base_url = oapi_base_url.rstrip("/")
         self.http = requests.Session()
 
     @property
@@ -102,6 +111,28 @@ class DingTalkClient:
         if errcode != 0:
             raise DingTalkApiError("sessionWebhook", str(errcode), str(result.get("errmsg") or ""), 200)
         return result
+
+    def oapi(self, path: str, body: dict[str, Any]) -> Any:
+        """POST to the oapi host with the access token as a query parameter; its `result`, or DingTalkApiError for
+        an errcode other than 0. A token oapi refuses is fetched again, once."""
+        try:
+            return self._oapi_call(path, body, self.access_token())
+        except DingTalkApiError as error:
+            if error.code not in OAPI_TOKEN_ERRORS:
+                raise
+            log.info("DingTalk's oapi refused the access token; fetching a new one")
+        return self._oapi_call(path, body, self.fetch_access_token())
+
+    def _oapi_call(self, path: str, body: dict[str, Any], token: str) -> Any:
+        what = path.removeprefix("/topapi/")
+        url = f"{self.oapi_base_url}{path}?{urlencode({'access_token': token})}"
+        answer = self._post(what, url, body, {})
+        errcode = answer.get("errcode", 0)
+        if errcode != 0:
+            code = answer.get("sub_code") if errcode == OAPI_SEE_SUB_CODE and answer.get("sub_code") else errcode
+            message = str(answer.get("sub_msg") or answer.get("errmsg") or "")
+            raise DingTalkApiError(what, str(code), message, 200)
+        return answer.get("result")
 
     def _post(self, what: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code."""

@@ -1,5 +1,6 @@
-"""A local DingTalk: the token endpoint, robot batch send and sessionWebhooks the bot calls, and members who post
-signed robot callbacks to the bot. It records what it received so tests can look."""
+"""A local DingTalk: the token endpoint, robot batch send and sessionWebhooks the bot calls, the contacts (oapi's
+department/get, department/listsub and user/list, paged), and members who post signed robot callbacks to the bot.
+It records what it received so tests can look."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.platforms.dingtalk.api import BATCH_SEND_PATH, TOKEN_HEADER, TOKEN_PATH
+from bot.platforms.dingtalk.contacts import DEPARTMENT_GET_PATH, LISTSUB_PATH, PAGE_SIZE, ROOT_DEPT_ID, USER_LIST_PATH
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS
 from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.wecom.emulator import ServerHandle
@@ -25,6 +27,8 @@ from bot.platforms.wecom.emulator import ServerHandle
 WEBHOOK_PATH = "/robot/sendBySession"
 # The emulator's errcode for a sessionWebhook that is unknown or has expired (the bot reads no particular value).
 SESSION_EXPIRED = 300001
+# oapi's errcodes: an access token it does not know, a department that does not exist, a parameter out of range.
+INVALID_TOKEN, NO_DEPARTMENT, INVALID_PARAMETER = 40014, 60003, 400002
 
 
 @dataclass
@@ -37,6 +41,10 @@ class EmulatorSettings:
     token_ttl: int = 7200
     # DingTalk gives a message's sessionWebhook about 90 minutes.
     webhook_ttl: int = 5400
+    # user/list answers at most this many users a page, whatever size is asked, so that paging is exercised.
+    user_page_limit: int = 2
+    # The organisation's name: the root department's (dept_id 1) until add_department(1, ...) names it.
+    org_name: str = "钉钉模拟企业"
 
     @property
     def robot_code(self) -> str:
@@ -51,6 +59,9 @@ class DingTalkEmulator:
         self.settings, self.clock = settings, clock
         self.url = ""  # set by serve(): sessionWebhooks point here
         self.members: dict[str, str] = {}
+        self.profiles: dict[str, dict] = {}  # userid -> user/list's fields other than the name
+        self.departments: dict[int, dict] = {ROOT_DEPT_ID: {"dept_id": ROOT_DEPT_ID, "name": settings.org_name}}
+        self._oapi_failures: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
         self.calls: list[str] = []
         self.batches: list[dict] = []
         self._inboxes: dict[str, list[dict]] = collections.defaultdict(list)
@@ -65,10 +76,35 @@ class DingTalkEmulator:
 
     # --- seeding, inspection and fault injection --------------------------------------------------------------
 
-    def add_member(self, userid: str, name: str) -> None:
-        """Seed a member of the organisation."""
+    def add_member(
+        self, userid: str, name: str, departments: list[int] | None = None, mobile: str = "", active: bool = True
+    ) -> None:
+        """Seed a member of the organisation (in the root department unless told), or change one seeded before."""
         with self._lock:
             self.members[userid] = name
+            self.profiles[userid] = {
+                "dept_id_list": list(departments or [ROOT_DEPT_ID]),
+                "mobile": mobile,
+                "active": active,
+            }
+
+    def remove_member(self, userid: str) -> None:
+        """A member leaves the organisation: DingTalk lists them nowhere any more."""
+        with self._lock:
+            self.members.pop(userid, None)
+            self.profiles.pop(userid, None)
+
+    def add_department(self, dept_id: int, name: str, parent_id: int = ROOT_DEPT_ID) -> None:
+        """Seed a department under `parent_id`, or rename the root (dept_id 1)."""
+        with self._lock:
+            self.departments[dept_id] = {"dept_id": dept_id, "name": name}
+            if dept_id != ROOT_DEPT_ID:
+                self.departments[dept_id]["parent_id"] = parent_id
+
+    def fail_oapi(self, name: str, errcode: int, after: int = 0) -> None:
+        """The call of "department_get", "listsub" or "user_list" after `after` more good ones answers `errcode`."""
+        with self._lock:
+            self._oapi_failures[name].append((after, errcode))
 
     def inbox(self, userid: str) -> list[dict]:
         """What one member received so far, oldest first: {"via": "webhook" | "batch", "text": ...}."""
@@ -140,6 +176,9 @@ class DingTalkEmulator:
         app.post(TOKEN_PATH)(self._token)
         app.post(BATCH_SEND_PATH)(self._batch_send)
         app.post(WEBHOOK_PATH)(self._webhook)
+        app.post(DEPARTMENT_GET_PATH)(self._department_get)
+        app.post(LISTSUB_PATH)(self._listsub)
+        app.post(USER_LIST_PATH)(self._user_list)
         return app
 
     def _injected(self, name: str) -> tuple[Response, int] | None:
@@ -191,6 +230,61 @@ class DingTalkEmulator:
         return jsonify(
             processQueryKey=secrets.token_hex(8), invalidStaffIdList=invalid, flowControlledStaffIdList=throttled
         )
+
+    def _oapi_refusal(self, name: str) -> Response | None:
+        """oapi's answer to an injected failure or a token it did not give (HTTP 200 with an errcode), or None."""
+        with self._lock:
+            self.calls.append(name)
+            failures = self._oapi_failures[name]
+            if failures:
+                after, errcode = failures[0]
+                if after == 0:
+                    failures.pop(0)
+                    return jsonify(errcode=errcode, errmsg=f"injected {errcode}")
+                failures[0] = (after - 1, errcode)
+            if self._tokens.get(request.args.get("access_token", ""), 0) <= self.clock():
+                return jsonify(errcode=INVALID_TOKEN, errmsg="不合法的access_token")
+        return None
+
+    def _department_get(self) -> Response:
+        refused = self._oapi_refusal("department_get")
+        if refused:
+            return refused
+        dept_id = (request.get_json(silent=True) or {}).get("dept_id")
+        with self._lock:
+            department = self.departments.get(dept_id)
+            if department is None:
+                return jsonify(errcode=NO_DEPARTMENT, errmsg="部门不存在")
+            return jsonify(errcode=0, errmsg="ok", result=dict(department))
+
+    def _listsub(self) -> Response:
+        refused = self._oapi_refusal("listsub")
+        if refused:
+            return refused
+        dept_id = (request.get_json(silent=True) or {}).get("dept_id", ROOT_DEPT_ID)
+        with self._lock:
+            if dept_id not in self.departments:
+                return jsonify(errcode=NO_DEPARTMENT, errmsg="部门不存在")
+            children = [dict(d) for d in self.departments.values() if d.get("parent_id") == dept_id]
+        return jsonify(errcode=0, errmsg="ok", result=children)
+
+    def _user_list(self) -> Response:
+        refused = self._oapi_refusal("user_list")
+        if refused:
+            return refused
+        body = request.get_json(silent=True) or {}
+        dept_id, cursor, size = body.get("dept_id"), body.get("cursor"), body.get("size")
+        if not isinstance(cursor, int) or cursor < 0 or not isinstance(size, int) or not 1 <= size <= PAGE_SIZE:
+            return jsonify(errcode=INVALID_PARAMETER, errmsg="无效的参数：cursor 须 ≥ 0，size 须为 1-100")
+        with self._lock:
+            if dept_id not in self.departments:
+                return jsonify(errcode=NO_DEPARTMENT, errmsg="部门不存在")
+            listed = [userid for userid, profile in self.profiles.items() if dept_id in profile["dept_id_list"]]
+            page = listed[cursor : cursor + min(size, self.settings.user_page_limit)]
+            users = [{"userid": u, "name": self.members[u], **self.profiles[u]} for u in page]
+        more = cursor + len(page) < len(listed)
+        result = {"has_more": more, "list": users} | ({"next_cursor": cursor + len(page)} if more else {})
+        return jsonify(errcode=0, errmsg="ok", result=result)
 
     def _webhook(self) -> tuple[Response, int] | Response:
         failed = self._injected("webhook")

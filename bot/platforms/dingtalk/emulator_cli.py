@@ -11,6 +11,7 @@ from typing import TextIO
 
 import requests
 
+from bot.platforms.dingtalk.contacts import ROOT_DEPT_ID
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings, serve
 from bot.platforms.emulator_console import start_on_loopback, typed_lines
 
@@ -23,7 +24,7 @@ INTRO = """本地钉钉模拟器（只监听本机）
 接口地址（机器人的 [dingtalk] api_base_url 和 webhook_base_url）：{url}
 AppKey {app_key} · AppSecret {app_secret}
 成员消息发往：{callback}
-成员：{members} 名（来自 {org} 的“钉钉账号”一列）
+成员：{members} 名（来自 {org} 的“钉钉账号”一列），部门 {departments} 个（通讯录可用 sync-dingtalk 同步）
 输入 :help 查看用法。"""
 
 HELP = """用法：
@@ -45,6 +46,7 @@ def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
         app_secret=settings.app_secret,
         callback=settings.callback_url,
         members=len(emulator.members),
+        departments=len(emulator.departments),
         org=org,
     )
     print(intro)
@@ -56,12 +58,24 @@ def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
 
 
 def seed_from_org_file(emulator: DingTalkEmulator, path: Path) -> None:
-    """Seed members from an organisation CSV: everyone with a 钉钉账号."""
+    """Seed departments from an organisation CSV (the first unit without a parent is the organisation, dept_id 1),
+    and members from everyone with a 钉钉账号, in every unit they appear in."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            userid = (row.get("钉钉账号") or "").strip()
-            if userid:
-                emulator.add_member(userid, row["姓名"])
+        rows = list(csv.DictReader(handle))
+    ids: dict[str, int] = {}
+    for row in rows:
+        if row["单位"] not in ids:
+            ids[row["单位"]] = ROOT_DEPT_ID if not ids and not row["上级单位"] else len(ids) + 2
+    for unit, dept_id in ids.items():
+        parent = next(row["上级单位"] for row in rows if row["单位"] == unit)
+        emulator.add_department(dept_id, unit, ids.get(parent, ROOT_DEPT_ID))
+    for row in rows:
+        userid = (row.get("钉钉账号") or "").strip()
+        if not userid:
+            continue
+        known = emulator.profiles.get(userid)
+        departments = [*known["dept_id_list"], ids[row["单位"]]] if known else [ids[row["单位"]]]
+        emulator.add_member(userid, row["姓名"], departments, (row.get("手机号") or "").strip())
 
 
 def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, wait: float = 3.0) -> None:

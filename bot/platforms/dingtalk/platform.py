@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.config import DingTalkConfig
-from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
 from bot.platforms.dingtalk import errors
-from bot.platforms.dingtalk.api import TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
+from bot.platforms.dingtalk.api import OAPI_TOKEN_ERRORS, TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
 from bot.platforms.dingtalk.callback import dingtalk_blueprint
+from bot.platforms.dingtalk.contacts import dingtalk_directory
 from bot.platforms.dingtalk.inbound import SessionWebhook
 from handlers.core.masking import mask_sensitive
 from ledger_store.outbox import REPLY_PREFIX
@@ -27,6 +28,8 @@ MAX_BATCH_USERS = 20
 # DingTalk documents no text limit we could confirm; pieces this long stay well inside what its clients show.
 MAX_TEXT_CHARS = 4000
 THROTTLED_CODES = frozenset({"Throttling", "Throttling.Api", "Forbidden.AccessDenied.QpsLimitForApi"})
+# oapi's errcode (or errcode 88's sub_code) for an app without the permission an API needs: 没有调用该接口的权限.
+FORBIDDEN_CODES = frozenset({"60011"})
 
 
 class DingTalkDeliveryError(DeliveryError):
@@ -80,9 +83,19 @@ class DingTalkPlatform:
         """Not built yet: a file sent to the robot arrives as an unsupported message, so this is never asked."""
         raise DingTalkDeliveryError("DingTalk file download is not built", errors.DOWNLOAD_NOT_BUILT, False, "file")
 
-    def directory(self) -> None:
-        """Not built yet: DingTalk's people come from the organisation import (its 钉钉账号 column)."""
-        return None
+    def directory(self) -> Directory:
+        """DingTalk's departments and users (see contacts.dingtalk_directory), all read before anything is applied;
+        a failure is a DingTalkDeliveryError with its Chinese reason."""
+        try:
+            return dingtalk_directory(self.client)
+        except NetworkError as error:
+            raise DingTalkDeliveryError(str(error), errors.NETWORK, True, "network") from None
+        except DingTalkApiError as error:
+            if error.code in FORBIDDEN_CODES:
+                raise DingTalkDeliveryError(str(error), errors.CONTACTS_FORBIDDEN, False, error.code) from None
+            if error.code in OAPI_TOKEN_ERRORS:
+                raise DingTalkDeliveryError(str(error), errors.TOKEN, True, error.code) from None
+            raise failure(error) from None
 
     def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
         """/dingtalk/callback: checked, stored and acknowledged; `stored()` after each response."""
