@@ -41,7 +41,7 @@ def now() -> datetime:
 @pytest.fixture
 def emulator() -> DingTalkEmulator:
     """DingTalk's view of Yongchuan: the organisation's own name at the root, known units and people, some new."""
-    emulator = DingTalkEmulator(EmulatorSettings(APP_KEY, APP_SECRET, user_page_limit=2))
+    emulator = DingTalkEmulator(EmulatorSettings(APP_KEY, APP_SECRET))  # pages of 2 users
     emulator.add_department(1, "重庆市永川区人民政府")  # the organisation, named unlike our district
     for dept_id, name, parent in [
         (2, "区民政局", 1),
@@ -127,6 +127,7 @@ def test_the_first_sync_creates_units_and_people_and_gives_everyone_their_dingta
         poverty = session.scalar(select(Department).where(Department.name == "区民政局"))
         assert (found["li_minzheng"].department_id, found["li_minzheng"].org_unit_id) == (poverty.id, None)
         assert found["admin"].has_role(Role.ADMIN) and found["zhang_dehua"].has_role(Role.FILLER)
+        assert found["zhang_dehua"].mobile == "15823617730"  # kept: DingTalk sent none
         assert ids_on(session, "dingtalk") == {
             "admin": "admin",
             "li_minzheng": "li_minzheng",
