@@ -367,7 +367,12 @@ def fake_wecom(
     metavar="PORT",
     help=f"模拟器在本机监听的端口，默认 {FAKE_DINGTALK_PORT}",
 )
-@click.option("--org", type=FILE, default=DEMO_ORG, help="通讯录：import-org 格式的 CSV（取钉钉账号列），默认示范单位")
+@click.option(
+    "--org",
+    type=FILE,
+    default=DEMO_ORG,
+    help="通讯录：import-org 格式的 CSV（部门取单位，成员取钉钉账号），默认示范单位",
+)
 @click.option("--app-key", metavar="KEY", help="应用的 AppKey，默认示范值")
 @click.option("--app-secret", metavar="SECRET", help="应用的 AppSecret，默认示范值")
 def fake_dingtalk(callback_url: str, port: int, org: Path, app_key: str | None, app_secret: str | None) -> int:
@@ -376,7 +381,7 @@ def fake_dingtalk(callback_url: str, port: int, org: Path, app_key: str | None, 
     \b
     扮演成员在单聊里给另外启动的机器人发消息（带 timestamp 和 sign 签名），显示每个成员收到的内容。
     机器人配置的 [dingtalk] 填上启动时打印的 AppKey、AppSecret，
-    api_base_url 和 webhook_base_url 填打印的接口地址。不加选项时用示范值。
+    api_base_url、webhook_base_url 和 oapi_base_url 填打印的接口地址。不加选项时用示范值。
     控制台里：@钉钉账号 文本 发消息，:quit 退出。
     """
     from bot.platforms.dingtalk.emulator import EmulatorSettings
