@@ -1,4 +1,5 @@
-"""The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts."""
+"""The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts,
+work notifications; every call it makes is counted by its meter (DingTalk meters an organisation's calls)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ TIMEOUT = (5, 15)
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 BATCH_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
-# The OpenAPI's answer to a missing, expired or revoked access token.
-TOKEN_ERRORS = frozenset({"InvalidAuthentication"})
+# Work notifications (工作通知) live on the old host, with the access token as a query parameter.
+WORK_NOTICE_PATH = "/topapi/message/corpconversation/asyncsend_v2"
+# The OpenAPI's answer to a missing, expired or revoked access token; the old host's errcodes for the same.
+TOKEN_ERRORS = frozenset({"InvalidAuthentication", "40014", "42001"})
+# Calls DingTalk does not count against the organisation's monthly allowance: a reply posted to the conversation's
+# own sessionWebhook (the reference says webhook traffic "may" be metered on some editions; we count these apart).
+UNMETERED = frozenset({"sessionWebhook"})
 
 
 class Storage(Protocol):
@@ -28,6 +34,12 @@ class Storage(Protocol):
     def set(self, key: str, value: Any, ttl: int | None = None) -> None: ...
 
     def delete(self, key: str) -> None: ...
+
+
+class CallMeter(Protocol):
+    """Counts the client's calls for every process (see budget.UsageMeter)."""
+
+    def count(self, metered: bool) -> None: ...
 
 
 class NetworkError(Exception):
@@ -43,7 +55,11 @@ class DingTalkApiError(Exception):
 
 
 class DingTalkClient:
-    """Calls DingTalk's OpenAPI on `api_base_url` with an access token kept in the shared `storage`."""
+    """Calls DingTalk's OpenAPI on `api_base_url` with an access token kept in the shared `storage`.
+
+    Every HTTP call goes through `_post`, which hands each answered call to the `meter`: a new API method only
+    has to use `_post` to be counted.
+    """
 
     def __init__(
         self,
@@ -52,9 +68,13 @@ class DingTalkClient:
         storage: Storage,
         api_base_url: str = "https://api.dingtalk.com",
         timeout: tuple[float, float] = TIMEOUT,
+        meter: CallMeter | None = None,
+        oapi_base_url: str = "https://oapi.dingtalk.com",
     ) -> None:
         self.app_key, self.app_secret, self.storage, self.timeout = app_key, app_secret, storage, timeout
         self.api_base_url = api_base_url.rstrip("/")
+        self.oapi_base_url = oapi_base_url.rstrip("/")
+        self.meter = meter
         self.http = requests.Session()
 
     @property
@@ -103,12 +123,43 @@ class DingTalkClient:
             raise DingTalkApiError("sessionWebhook", str(errcode), str(result.get("errmsg") or ""), 200)
         return result
 
-    def _post(self, what: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code."""
+    def work_notice(self, agent_id: int, user_ids: list[str], text: str) -> dict[str, Any]:
+        """A text work notification (工作通知) from the app to `user_ids`; DingTalk's errcode other than 0 raises."""
+        body = {
+            "agent_id": agent_id,
+            "userid_list": ",".join(user_ids),
+            "msg": {"msgtype": "text", "text": {"content": text}},
+        }
+        url = self.oapi_base_url + WORK_NOTICE_PATH
         try:
-            response = self.http.post(url, json=body, headers=headers, timeout=self.timeout)
+            return self._post_oapi("corpconversation/asyncsend_v2", url, body, self.access_token())
+        except DingTalkApiError as error:
+            if error.code not in TOKEN_ERRORS:
+                raise
+            log.info("DingTalk refused the access token; fetching a new one")
+        return self._post_oapi("corpconversation/asyncsend_v2", url, body, self.fetch_access_token())
+
+    def _post_oapi(self, what: str, url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        """POST to the old host, which answers HTTP 200 with an errcode; an errcode other than 0 raises."""
+        result = self._post(what, url, body, {}, params={"access_token": token})
+        errcode = result.get("errcode", 0)
+        if errcode != 0:
+            raise DingTalkApiError(what, str(errcode), str(result.get("errmsg") or ""), 200)
+        return result
+
+    def _post(
+        self, what: str, url: str, body: dict[str, Any], headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code.
+
+        Every call that DingTalk answered, whatever it answered, is counted (a call that got no answer is not).
+        """
+        try:
+            response = self.http.post(url, json=body, headers=headers, params=params, timeout=self.timeout)
         except requests.RequestException as error:
             raise NetworkError(f"{what}: {type(error).__name__}") from None
+        if self.meter is not None:
+            self.meter.count(metered=what not in UNMETERED)
         try:
             result = response.json()
         except ValueError:
