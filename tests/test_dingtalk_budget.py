@@ -7,7 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,6 +145,15 @@ def test_every_metered_call_is_counted_and_a_session_reply_is_counted_apart(ding
     assert usage.calls == ding.emulator.metered_calls(MONTH)
 
 
+def test_a_call_that_got_no_answer_is_not_counted(ding, engine):
+    config = ding.runtime.config
+    closed = replace(config.dingtalk, api_base_url="http://127.0.0.1:9", app_key="unreachable")
+    platform = dingtalk_platform(replace(config, dingtalk=closed), engine, ding.clock.now)
+    with pytest.raises(DeliveryError) as caught:
+        platform.send([Recipient("dt_zhang_dehua", "push:1")], Outgoing(text="通知"))
+    assert caught.value.code == "dingtalk:network" and ding.usage() is None
+
+
 def test_the_month_is_chinas_and_a_new_month_starts_from_nothing(ding):
     assert period_of(datetime(2026, 11, 30, 16, 30, tzinfo=UTC)) == "2026-12"  # 00:30 on 1 December in Beijing
     ding.push(["zhang_dehua"], "十一月的通知", "november")
@@ -182,9 +191,10 @@ def test_counts_are_exact_when_processes_and_threads_count_at_once(engine, db):
 
 
 def test_the_admin_sees_the_months_use_in_delivery_and_others_cannot(ding):
+    [before] = ding.say("admin", "/投递")
+    assert "接口调用" not in before["text"]  # no DingTalk call yet this month: no line
     ding.push(["zhang_dehua"], "通知", "notice")
     count_calls(ding.runtime.factory, "dingtalk", MONTH, 10000, metered=1232)
-    ding.say("admin", "帮助")  # a reply through the chat's own webhook
 
     [answer] = ding.say("admin", "/投递")
     assert "本月钉钉接口调用 1,234 / 10,000 次（12%），另有会话内回复 1 次不计入。" in answer["text"]
@@ -273,6 +283,27 @@ def test_pushes_go_as_work_notices_counted_while_replies_stay_in_the_chat(worlds
 
     [reply] = ding.say("zhang_dehua", "帮助")
     assert reply["via"] == "webhook"
+
+
+def test_a_refused_token_is_fetched_again_and_a_reply_without_a_webhook_goes_by_the_robot(worlds):
+    ding = worlds(dingtalk=dict(push="work_notice"))
+    ding.push(["zhang_dehua"], "第一条通知", "first")
+    ding.emulator.expire_tokens()
+    ding.push(["zhang_dehua"], "第二条通知", "second")
+    assert [m["text"] for m in ding.take("zhang_dehua")] == ["第一条通知", "第二条通知"]
+    assert ding.emulator.calls == ["token", "work_notice", "work_notice", "token", "work_notice"]
+
+    ding.platform.send([Recipient("dt_hu_xiaoyan", "reply:7")], Outgoing(text="您的回答已保存"))
+    assert ding.take("hu_xiaoyan") == [{"via": "batch", "text": "您的回答已保存"}]
+
+
+def test_a_wrong_agent_id_is_a_delivery_error(worlds, engine):
+    ding = worlds(dingtalk=dict(push="work_notice"))
+    config = ding.runtime.config
+    wrong = dingtalk_platform(replace(config, dingtalk=replace(config.dingtalk, agent_id=7)), engine, ding.clock.now)
+    with pytest.raises(DeliveryError) as caught:
+        wrong.send([Recipient("dt_zhang_dehua", "push:1")], Outgoing(text="通知"))
+    assert caught.value.code == "dingtalk:400035" and "400035" in caught.value.reason
 
 
 def test_work_notices_name_at_most_a_hundred_people_a_call(worlds):
