@@ -111,6 +111,8 @@ class WeComConfig:
 
 # The DingTalk options without which the robot can neither get an access token nor check a callback's sign.
 DINGTALK_REQUIRED = ("app_key", "app_secret")
+# How DingTalk pushes may go: the robot's one-to-one batch send, or the app's work notifications (工作通知).
+DINGTALK_PUSH_CHANNELS = ("robot", "work_notice")
 
 
 @dataclass(frozen=True)
@@ -125,17 +127,29 @@ class DingTalkConfig:
     # ever posted to a sessionWebhook on the second, whatever a callback body names.
     api_base_url: str = "https://api.dingtalk.com"
     webhook_base_url: str = "https://oapi.dingtalk.com"
-    # The old API host (topapi: contacts), called with the same access token as a query parameter.
+    # The old API host (topapi: contacts, work notifications), called with the same access token as a query parameter.
     oapi_base_url: str = "https://oapi.dingtalk.com"
     # Callbacks whose timestamp is further than this from now are refused (DingTalk's own rule: one hour).
     replay_window_seconds: int = 3600
     max_callback_bytes: int = 65536
     # Where the access token and the sessionWebhooks are kept for every process: "database", or a redis:// URL.
     token_cache: str = "database"
+    # DingTalk's metered API calls a month for the organisation (standard edition: 10,000); 0 = not metered.
+    monthly_call_allowance: int = 10000
+    # How pushes (not replies) go: "robot" (the robot's one-to-one batch send) or "work_notice" (工作通知, which
+    # needs the app's agent_id).
+    push: str = "robot"
+    agent_id: int = 0
 
     def __post_init__(self) -> None:
         if self.replay_window_seconds < 1:
             raise ValueError(f"[dingtalk] replay_window_seconds must be at least 1, not {self.replay_window_seconds}")
+        if self.monthly_call_allowance < 0:
+            raise ValueError(f"[dingtalk] monthly_call_allowance must be 0 or more, not {self.monthly_call_allowance}")
+        if self.push not in DINGTALK_PUSH_CHANNELS:
+            raise ValueError(f'[dingtalk] push must be "robot" or "work_notice", not {self.push!r}')
+        if self.push == "work_notice" and self.agent_id <= 0:
+            raise ValueError('[dingtalk] push = "work_notice" needs the app\'s agent_id (AgentId)')
 
     @property
     def enabled(self) -> bool:
@@ -256,6 +270,9 @@ OPTIONS: dict[str, dict[str, type]] = {
         "replay_window_seconds": int,
         "max_callback_bytes": int,
         "token_cache": str,
+        "monthly_call_allowance": int,
+        "push": str,
+        "agent_id": int,
     },
     "scheduler": {
         "quiet_start": str,

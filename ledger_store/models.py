@@ -665,3 +665,20 @@ class LedgerChange(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     source: Mapped[str] = mapped_column(String(200))
+
+
+class ApiUsage(Base):
+    """A platform's API calls in one month (the platform meters them against a monthly allowance)."""
+
+    __tablename__ = "api_usage"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # The month in the platform's own time zone, "YYYY-MM".
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    # Calls the platform meters, and calls it does not (replies to a conversation's own webhook).
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    free_calls: Mapped[int] = mapped_column(Integer, default=0)
+    # The allowance configured when the row was last counted; 0 = not metered.
+    allowance: Mapped[int] = mapped_column(Integer, default=0)
+    # When the admins were warned that most of the allowance is used: set once, by whichever process got there.
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -8,6 +8,7 @@ here are the values `[delivery] platform` may take.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -79,16 +80,19 @@ def wecom_platform(config: Config, database: Engine) -> Platform:
     return WeComPlatform(config.wecom, WeComClient.from_config(config.wecom, storage))
 
 
-def dingtalk_platform(config: Config, database: Engine) -> Platform:
-    """The DingTalk adapter on the configured API host; its access token is shared through the database or Redis."""
+def dingtalk_platform(config: Config, database: Engine, clock: Callable[[], datetime] | None = None) -> Platform:
+    """The DingTalk adapter on the configured API host; its access token is shared through the database or Redis,
+    and its calls are counted there against the monthly allowance. `clock` (aware UTC) for tests."""
     from bot.platforms.dingtalk.api import DingTalkClient  # only the commands that reach DingTalk load its client
+    from bot.platforms.dingtalk.budget import UsageMeter
     from bot.platforms.dingtalk.platform import DingTalkPlatform
     from bot.platforms.dingtalk.token_store import make_token_storage
+    from handlers.core.clock import SystemClock
     from ledger_store.db import make_session_factory
 
-    settings = config.dingtalk
-    storage = make_token_storage(settings, make_session_factory(database))
-    client = DingTalkClient(
-        settings.app_key, settings.app_secret, storage, settings.api_base_url, oapi_base_url=settings.oapi_base_url
-    )
-    return DingTalkPlatform(settings, client)
+    settings, factory, now = config.dingtalk, make_session_factory(database), clock or SystemClock().now
+    storage = make_token_storage(settings, factory)
+    meter = UsageMeter(factory, settings.monthly_call_allowance, now)
+    client = DingTalkClient(settings.app_key, settings.app_secret, storage, settings.api_base_url, meter=meter,
+                            oapi_base_url=settings.oapi_base_url)  # fmt: skip
+    return DingTalkPlatform(settings, client, now)

@@ -9,6 +9,7 @@ from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive, mask_user_id
 from handlers.texts import delivery as t
 from ledger_store import audit
+from ledger_store.api_usage import usage_in
 from ledger_store.models import Person
 from ledger_store.outbox import DeadLetter, dead_ids, delivery_counts, latest_dead, retry_dead
 
@@ -35,10 +36,12 @@ def run(ctx: Context, person: Person, args: str) -> list[str]:
 
 
 def overview(ctx: Context) -> str:
-    """The counts, then the latest dead messages with the reason each failed."""
+    """The counts, this month's API use of each platform that meters it, then the latest dead messages and why."""
     counts = delivery_counts(ctx.session)
     next_retry = f"{ctx.to_local(counts.next_retry_at):%H:%M}" if counts.next_retry_at else None
     lines = [t.overview(counts.pending, counts.retrying, next_retry, counts.dead)]
+    for usage in usage_in(ctx.session, f"{ctx.local_now():%Y-%m}"):
+        lines.append(t.api_usage(usage.platform, usage.calls, usage.allowance, usage.free_calls))
     if counts.dead:
         dead = latest_dead(ctx.session, SHOWN)
         lines.append(t.dead_header(len(dead), counts.dead))

@@ -52,6 +52,16 @@ def overview(pending: int, retrying: int, next_retry: str | None, dead: int) -> 
     return f"推送情况：待发送 {pending} 条{retry}，{failed}。"
 
 
+def api_usage(platform: str, calls: int, allowance: int, free_calls: int) -> str:
+    """A line of /投递: a platform's metered API calls this month against its monthly allowance (0: none)."""
+    name = platform_title(platform)
+    if allowance:
+        used = f"本月{name}接口调用 {calls:,} / {allowance:,} 次（{calls * 100 // allowance}%）"
+    else:
+        used = f"本月{name}接口调用 {calls:,} 次（未设每月额度）"
+    return used + (f"，另有会话内回复 {free_calls:,} 次不计入。" if free_calls else "。")
+
+
 def dead_header(shown: int, total: int) -> str:
     """Above the list of dead messages."""
     return f"最近 {shown} 条发送失败的消息（共 {total} 条）：" if total > shown else "发送失败的消息："

@@ -1,5 +1,6 @@
 """The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts,
-and the old API host's (oapi) calls such as the contacts."""
+work notifications, and the old API host's (oapi) calls such as the contacts; every call it makes is counted by its
+meter (DingTalk meters an organisation's calls)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import hashlib
 import json
 import logging
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 import requests
 
@@ -18,6 +18,8 @@ TIMEOUT = (5, 15)
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 BATCH_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
+# Work notifications (工作通知) live on the old host, with the access token as a query parameter.
+WORK_NOTICE_PATH = "/topapi/message/corpconversation/asyncsend_v2"
 # The OpenAPI's answer to a missing, expired or revoked access token.
 TOKEN_ERRORS = frozenset({"InvalidAuthentication"})
 # oapi's errcodes for a token it does not take (DingTalk's global error codes): 40014 不合法的access_token,
@@ -25,6 +27,9 @@ TOKEN_ERRORS = frozenset({"InvalidAuthentication"})
 OAPI_TOKEN_ERRORS = frozenset({"40014", "42001", "40001"})
 # oapi's errcode that says "look at sub_code" (an authorisation failure such as a missing permission).
 OAPI_SEE_SUB_CODE = 88
+# Calls DingTalk does not count against the organisation's monthly allowance: a reply posted to the conversation's
+# own sessionWebhook (the reference says webhook traffic "may" be metered on some editions; we count these apart).
+UNMETERED = frozenset({"sessionWebhook"})
 
 
 class Storage(Protocol):
@@ -35,6 +40,12 @@ class Storage(Protocol):
     def set(self, key: str, value: Any, ttl: int | None = None) -> None: ...
 
     def delete(self, key: str) -> None: ...
+
+
+class CallMeter(Protocol):
+    """Counts the client's calls for every process (see budget.UsageMeter)."""
+
+    def count(self, metered: bool) -> None: ...
 
 
 class NetworkError(Exception):
@@ -50,7 +61,11 @@ class DingTalkApiError(Exception):
 
 
 class DingTalkClient:
-    """Calls DingTalk's OpenAPI on `api_base_url` with an access token kept in the shared `storage`."""
+    """Calls DingTalk's OpenAPI on `api_base_url` with an access token kept in the shared `storage`.
+
+    Every HTTP call goes through `_post`, which hands each answered call to the `meter`: a new API method only
+    has to use `_post` to be counted.
+    """
 
     def __init__(
         self,
@@ -59,11 +74,13 @@ class DingTalkClient:
         storage: Storage,
         api_base_url: str = "https://api.dingtalk.com",
         timeout: tuple[float, float] = TIMEOUT,
+        meter: CallMeter | None = None,
         oapi_base_url: str = "https://oapi.dingtalk.com",
     ) -> None:
         self.app_key, self.app_secret, self.storage, self.timeout = app_key, app_secret, storage, timeout
         self.api_base_url = api_base_url.rstrip("/")
         self.oapi_base_url = oapi_base_url.rstrip("/")
+        self.meter = meter
         self.http = requests.Session()
 
     @property
@@ -112,8 +129,21 @@ class DingTalkClient:
             raise DingTalkApiError("sessionWebhook", str(errcode), str(result.get("errmsg") or ""), 200)
         return result
 
+    def work_notice(self, agent_id: int, user_ids: list[str], text: str) -> dict[str, Any]:
+        """A text work notification (工作通知) from the app to `user_ids`; DingTalk's errcode other than 0 raises."""
+        body = {
+            "agent_id": agent_id,
+            "userid_list": ",".join(user_ids),
+            "msg": {"msgtype": "text", "text": {"content": text}},
+        }
+        return self.oapi_answer(WORK_NOTICE_PATH, body)
+
     def oapi(self, path: str, body: dict[str, Any]) -> Any:
-        """POST to the oapi host with the access token as a query parameter; its `result`, or DingTalkApiError for
+        """POST to the oapi host; the answer's `result` (see oapi_answer)."""
+        return self.oapi_answer(path, body).get("result")
+
+    def oapi_answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to the oapi host with the access token as a query parameter; its answer, or DingTalkApiError for
         an errcode other than 0. A token oapi refuses is fetched again, once."""
         try:
             return self._oapi_call(path, body, self.access_token())
@@ -123,23 +153,29 @@ class DingTalkClient:
             log.info("DingTalk's oapi refused the access token; fetching a new one")
         return self._oapi_call(path, body, self.fetch_access_token())
 
-    def _oapi_call(self, path: str, body: dict[str, Any], token: str) -> Any:
-        what = path.removeprefix("/topapi/")
-        url = f"{self.oapi_base_url}{path}?{urlencode({'access_token': token})}"
-        answer = self._post(what, url, body, {})
+    def _oapi_call(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        what = path.removeprefix("/topapi/").removeprefix("message/")
+        answer = self._post(what, self.oapi_base_url + path, body, {}, params={"access_token": token})
         errcode = answer.get("errcode", 0)
         if errcode != 0:
             code = answer.get("sub_code") if errcode == OAPI_SEE_SUB_CODE and answer.get("sub_code") else errcode
             message = str(answer.get("sub_msg") or answer.get("errmsg") or "")
             raise DingTalkApiError(what, str(code), message, 200)
-        return answer.get("result")
+        return answer
 
-    def _post(self, what: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code."""
+    def _post(
+        self, what: str, url: str, body: dict[str, Any], headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code.
+
+        Every call that DingTalk answered, whatever it answered, is counted (a call that got no answer is not).
+        """
         try:
-            response = self.http.post(url, json=body, headers=headers, timeout=self.timeout)
+            response = self.http.post(url, json=body, headers=headers, params=params, timeout=self.timeout)
         except requests.RequestException as error:
             raise NetworkError(f"{what}: {type(error).__name__}") from None
+        if self.meter is not None:
+            self.meter.count(metered=what not in UNMETERED)
         try:
             result = response.json()
         except ValueError:

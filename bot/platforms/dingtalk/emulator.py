@@ -1,6 +1,7 @@
-"""A local DingTalk: the token endpoint, robot batch send and sessionWebhooks the bot calls, the contacts (oapi's
-department/get, department/listsub and user/list, paged), and members who post signed robot callbacks to the bot.
-It records what it received so tests can look."""
+"""A local DingTalk: the token endpoint, robot batch send, work notifications and sessionWebhooks the bot calls, the
+contacts (oapi's department/get, department/listsub and user/list, paged), and members who post signed robot
+callbacks to the bot. It records what it received so tests can look, and can play the organisation's monthly
+allowance of metered calls."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from bot.platforms.dingtalk.api import BATCH_SEND_PATH, TOKEN_HEADER, TOKEN_PATH
+from bot.platforms.dingtalk.api import BATCH_SEND_PATH, TOKEN_HEADER, TOKEN_PATH, WORK_NOTICE_PATH
+from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.contacts import DEPARTMENT_GET_PATH, LISTSUB_PATH, PAGE_SIZE, ROOT_DEPT_ID, USER_LIST_PATH
-from bot.platforms.dingtalk.platform import MAX_BATCH_USERS
+from bot.platforms.dingtalk.platform import MAX_BATCH_USERS, MAX_WORK_NOTICE_USERS
 from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.wecom.emulator import ServerHandle
 
@@ -29,6 +32,9 @@ WEBHOOK_PATH = "/robot/sendBySession"
 SESSION_EXPIRED = 300001
 # oapi's errcodes: an access token it does not know, a department that does not exist, a parameter out of range.
 INVALID_TOKEN, NO_DEPARTMENT, INVALID_PARAMETER = 40014, 60003, 400002
+# DingTalk's answers once the organisation's monthly allowance is used up: the old host's errcode, the OpenAPI's code.
+ALLOWANCE_ERRCODE = 90020
+ALLOWANCE_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
 
 
 @dataclass
@@ -45,6 +51,10 @@ class EmulatorSettings:
     user_page_limit: int = 2
     # The organisation's name: the root department's (dept_id 1) until add_department(1, ...) names it.
     org_name: str = "钉钉模拟企业"
+    # The app's AgentId, which work notifications name.
+    agent_id: int = 0
+    # Metered calls (all but sessionWebhooks) a month before batch send and work notices are refused; 0: no limit.
+    monthly_allowance: int = 0
 
     @property
     def robot_code(self) -> str:
@@ -70,6 +80,8 @@ class DingTalkEmulator:
         self._flow_controlled: collections.Counter[str] = collections.Counter()
         self._failures: dict[str, list[tuple[int, str]]] = collections.defaultdict(list)
         self._msg_ids = itertools.count(1)
+        self._metered: collections.Counter[str] = collections.Counter()  # month -> metered calls received
+        self._noticed: set[tuple[str, str, str]] = set()  # (userid, content, day) of work notifications delivered
         self._last_callback: tuple[dict[str, str], bytes] | None = None
         self._lock = threading.RLock()
         self.app = self._build_app()
@@ -120,6 +132,11 @@ class DingTalkEmulator:
         """The next call of "token", "batch" or "webhook" answers HTTP `status` with DingTalk error `code`."""
         with self._lock:
             self._failures[name].append((status, code))
+
+    def metered_calls(self, month: str | None = None) -> int:
+        """Metered calls received in a month ("YYYY-MM", China time; this month when None)."""
+        with self._lock:
+            return self._metered[month or self._month()]
 
     def expire_tokens(self) -> None:
         """Every access token given so far stops working (as after a secret reset)."""
@@ -179,11 +196,23 @@ class DingTalkEmulator:
         app.post(DEPARTMENT_GET_PATH)(self._department_get)
         app.post(LISTSUB_PATH)(self._listsub)
         app.post(USER_LIST_PATH)(self._user_list)
+        app.post(WORK_NOTICE_PATH)(self._work_notice)
         return app
+
+    def _month(self) -> str:
+        return f"{datetime.fromtimestamp(self.clock(), ZONE):%Y-%m}"
+
+    def _over_allowance(self) -> bool:
+        """Has this month's allowance been used up before the call being answered?"""
+        with self._lock:
+            allowance = self.settings.monthly_allowance
+            return bool(allowance) and self._metered[self._month()] > allowance
 
     def _injected(self, name: str) -> tuple[Response, int] | None:
         with self._lock:
             self.calls.append(name)
+            if name != "webhook":
+                self._metered[self._month()] += 1
             if self._failures[name]:
                 status, code = self._failures[name].pop(0)
                 return jsonify(code=code, message=f"injected {code}"), status
@@ -205,6 +234,8 @@ class DingTalkEmulator:
         failed = self._injected("batch")
         if failed:
             return failed
+        if self._over_allowance():
+            return jsonify(code=ALLOWANCE_CODE, message="企业本月 API 调用量已超过限制"), 403
         token = request.headers.get(TOKEN_HEADER, "")
         with self._lock:
             if self._tokens.get(token, 0) <= self.clock():
@@ -299,6 +330,32 @@ class DingTalkEmulator:
                 return jsonify(errcode=400105, errmsg="不支持的 msgtype")
             self._inboxes[userid].append({"via": "webhook", "text": body["text"]["content"]})
         return jsonify(errcode=0, errmsg="ok")
+
+    def _work_notice(self) -> tuple[Response, int] | Response:
+        """asyncsend_v2: the same content reaches a member at most once a (China) day; repeats vanish silently."""
+        failed = self._injected("work_notice")
+        if failed:
+            return failed
+        with self._lock:
+            if self._tokens.get(request.args.get("access_token", ""), 0) <= self.clock():
+                return jsonify(errcode=40014, errmsg="不合法的access_token")
+        if self._over_allowance():
+            return jsonify(errcode=ALLOWANCE_ERRCODE, errmsg="您的企业本月api调用量已超过限制")
+        body = request.get_json(silent=True) or {}
+        user_ids = [userid for userid in str(body.get("userid_list") or "").split(",") if userid]
+        msg = body.get("msg") or {}
+        if body.get("agent_id") != self.settings.agent_id or not self.settings.agent_id:
+            return jsonify(errcode=400035, errmsg="agent_id 不存在")
+        if not user_ids or len(user_ids) > MAX_WORK_NOTICE_USERS or msg.get("msgtype") != "text":
+            return jsonify(errcode=40035, errmsg="userid_list 须为 1-100 个，msgtype 须为 text")
+        text = msg["text"]["content"]
+        day = f"{datetime.fromtimestamp(self.clock(), ZONE):%Y-%m-%d}"
+        with self._lock:
+            for userid in user_ids:
+                if userid in self.members and (userid, text, day) not in self._noticed:
+                    self._noticed.add((userid, text, day))
+                    self._inboxes[userid].append({"via": "work_notice", "text": text})
+        return jsonify(errcode=0, errmsg="ok", task_id=next(self._msg_ids), request_id=secrets.token_hex(8))
 
 
 class _QuietRequestHandler(WSGIRequestHandler):

@@ -19,6 +19,7 @@ from bot.platforms.emulator_console import start_on_loopback, typed_lines
 DEFAULT_APP_KEY = "dingfakeappkey"
 DEFAULT_APP_SECRET = "fake-dingtalk-secret"
 QUIET_AFTER_REPLY = 0.5
+VIA = {"webhook": "会话回复", "batch": "批量单聊", "work_notice": "工作通知"}
 
 INTRO = """本地钉钉模拟器（只监听本机）
 接口地址（机器人的 [dingtalk] api_base_url、webhook_base_url 和 oapi_base_url）：{url}
@@ -109,7 +110,7 @@ def print_new_messages(emulator: DingTalkEmulator, seen: dict[str, int], out: Te
         for userid in seen:
             inbox = emulator.inbox(userid)
             for message in inbox[seen[userid] :]:
-                via = "会话回复" if message["via"] == "webhook" else "批量单聊"
+                via = VIA[message["via"]]
                 print(f"  → {userid}（{via}）：{message['text']}", file=out)
                 last_news = time.monotonic()
             seen[userid] = len(inbox)

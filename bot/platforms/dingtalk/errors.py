@@ -24,3 +24,27 @@ CONTACTS_FORBIDDEN = (
 def unknown_code(code: str) -> str:
     """A DingTalk error code we have no advice for."""
     return f"钉钉返回错误码 {code}，请按钉钉开放平台的错误码说明处理（详情见机器人日志）"
+
+
+# DingTalk's refusal once the organisation's monthly allowance is used up (errcode 90020): waiting minutes cannot
+# help, so the push is not retried; the month's end, or a larger allowance bought from DingTalk, can.
+ALLOWANCE_USED_UP = (
+    "本单位本月的钉钉接口调用次数已用完（钉钉错误码 90020），这条消息没有发出。"
+    "下月 1 日额度恢复后，或向钉钉购买更多调用量后，回复“/投递 重试 全部”重发"
+)
+
+
+def budget_warning(calls: int, allowance: int) -> str:
+    """To the admins, once a month: most of the DingTalk allowance is used."""
+    share = calls * 100 // allowance
+    return (
+        f"提醒：本单位本月钉钉接口已调用 {calls:,} 次，占每月额度 {allowance:,} 次的 {share}%。"
+        "额度用完后，钉钉会拒绝机器人的推送，直到下月 1 日。请减少群发、催报，或向钉钉购买更多调用量；"
+        "回复“/投递”可随时查看用量。"
+    )
+
+
+def sent_at_suffix(hour_minute: str) -> str:
+    """Ends a work notification whose text already went out today: DingTalk drops the same text to a person twice
+    a day without a word, so the repeat must differ."""
+    return f"（{hour_minute} 发出）"

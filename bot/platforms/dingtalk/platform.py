@@ -1,16 +1,20 @@
 """DingTalk as a delivery platform: a reply goes to the person's sessionWebhook while it is valid, everything else
-through the robot's one-to-one batch send; DingTalk's answers become results or structured errors."""
+through the robot's one-to-one batch send, or pushes as work notifications when configured; DingTalk's answers
+become results or structured errors."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import DingTalkConfig
 from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
 from bot.platforms.dingtalk import errors
 from bot.platforms.dingtalk.api import OAPI_TOKEN_ERRORS, TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
+from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.callback import dingtalk_blueprint
 from bot.platforms.dingtalk.contacts import dingtalk_directory
 from bot.platforms.dingtalk.inbound import SessionWebhook
@@ -30,6 +34,12 @@ MAX_TEXT_CHARS = 4000
 THROTTLED_CODES = frozenset({"Throttling", "Throttling.Api", "Forbidden.AccessDenied.QpsLimitForApi"})
 # oapi's errcode (or errcode 88's sub_code) for an app without the permission an API needs: 没有调用该接口的权限.
 FORBIDDEN_CODES = frozenset({"60011"})
+# The organisation's monthly allowance is used up: the old host's errcode, and the OpenAPI's code for the same.
+ALLOWANCE_CODES = frozenset({"90020", "Forbidden.AccessDenied.ApiCountLimitForOrg"})
+# Work notifications: DingTalk's documents have said 100 and later 5000 userids a call; we keep to the older, lower
+# figure. A notification's msg may hold 2048 bytes: 600 characters stay inside it even when all are Chinese.
+MAX_WORK_NOTICE_USERS = 100
+MAX_WORK_NOTICE_CHARS = 600
 
 
 class DingTalkDeliveryError(DeliveryError):
@@ -40,17 +50,22 @@ class DingTalkDeliveryError(DeliveryError):
 
 
 class DingTalkPlatform:
-    """Pushes texts to DingTalk users through the app's robot."""
+    """Pushes texts to DingTalk users through the app's robot, or as the app's work notifications."""
 
     name = "dingtalk"
     max_recipients = MAX_BATCH_USERS
     per_member_per_minute = 0
 
-    def __init__(self, config: DingTalkConfig, client: DingTalkClient) -> None:
-        self.config, self.client = config, client
+    def __init__(
+        self, config: DingTalkConfig, client: DingTalkClient, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.config, self.client, self.clock = config, client, clock
+        if config.push == "work_notice":
+            self.max_recipients = MAX_WORK_NOTICE_USERS
 
     def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
-        """Each reply by its sessionWebhook when one is valid, the rest by batch send in groups of 20.
+        """Each reply by its sessionWebhook when one is valid, the rest by batch send in groups of 20; with
+        push = "work_notice", pushes as work notifications to up to 100 people a call.
 
         Users DingTalk does not know come back as invalid; those it flow-controlled come back as failed (retried).
         """
@@ -59,7 +74,40 @@ class DingTalkPlatform:
         parts = split_text(message.text or "")
         if not parts:
             return SendResult()
-        by_batch = [recipient.user_id for recipient in recipients if not self._replied(recipient, parts)]
+        left = [recipient for recipient in recipients if not self._replied(recipient, parts)]
+        if self.config.push == "work_notice":
+            self._notify([r.user_id for r in left if not r.dedupe_key.startswith(REPLY_PREFIX)], message.text or "")
+            left = [recipient for recipient in left if recipient.dedupe_key.startswith(REPLY_PREFIX)]
+        return self._batch_send([recipient.user_id for recipient in left], parts)
+
+    def _notify(self, user_ids: list[str], text: str) -> None:
+        """Work notifications to `user_ids`, 100 a call. DingTalk reports no unknown users here (it sends later)."""
+        if not user_ids:
+            return
+        parts = [self._unrepeated(part) for part in split_text(text, MAX_WORK_NOTICE_CHARS)]
+        for start in range(0, len(user_ids), MAX_WORK_NOTICE_USERS):
+            chunk = user_ids[start : start + MAX_WORK_NOTICE_USERS]
+            for part in parts:
+                self._call(lambda part=part, chunk=chunk: self.client.work_notice(self.config.agent_id, chunk, part))
+
+    def _unrepeated(self, text: str) -> str:
+        """The text, with the time it goes out added when it already went out as a work notification today.
+
+        DingTalk delivers the same content to a person at most once a day and drops repeats silently, so a second
+        reminder worded like the first must differ. Who got it is not tracked: the text's first sending of the day
+        goes as it is, every later one carries the time (one shared key per text and day, for every process).
+        """
+        now = self.clock().astimezone(ZONE)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        key = f"{self.config.app_key}_work_notice_{digest}_{now:%Y%m%d}"
+        if self.client.storage.get(key):
+            return text + errors.sent_at_suffix(f"{now:%H:%M}")
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), ZONE)
+        self.client.storage.set(key, "1", int((midnight - now).total_seconds()) + 60)
+        return text
+
+    def _batch_send(self, by_batch: list[str], parts: list[str]) -> SendResult:
+        """The robot's batch send to `by_batch`, 20 a call, each part of the text in turn."""
         invalid: set[str] = set()
         throttled: set[str] = set()
         for start in range(0, len(by_batch), MAX_BATCH_USERS):
@@ -132,10 +180,13 @@ class DingTalkPlatform:
 
 
 def failure(error: DingTalkApiError) -> DingTalkDeliveryError:
-    """DingTalk's error as a delivery error: credentials are fatal, throttling and server trouble pass."""
+    """DingTalk's error as a delivery error: credentials are fatal, throttling and server trouble pass, the month's
+    allowance used up waits for next month (not retried: an admin's /投递 重试 sends it again)."""
+    if error.code in ALLOWANCE_CODES:
+        return DingTalkDeliveryError(str(error), errors.ALLOWANCE_USED_UP, False, error.code)
     if error.what == "oauth2/accessToken" and 400 <= error.status < 500:
         return DingTalkDeliveryError(str(error), errors.CREDENTIALS, False, error.code)
-    if error.code in TOKEN_ERRORS:
+    if error.code in TOKEN_ERRORS | OAPI_TOKEN_ERRORS:
         return DingTalkDeliveryError(str(error), errors.TOKEN, True, error.code)
     if error.status == 429 or error.code in THROTTLED_CODES:
         return DingTalkDeliveryError(str(error), errors.THROTTLED, True, error.code)
