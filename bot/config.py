@@ -125,6 +125,8 @@ class DingTalkConfig:
     # ever posted to a sessionWebhook on the second, whatever a callback body names.
     api_base_url: str = "https://api.dingtalk.com"
     webhook_base_url: str = "https://oapi.dingtalk.com"
+    # The old OpenAPI host, which still serves media uploads (a file sent to a person is uploaded there first).
+    oapi_base_url: str = "https://oapi.dingtalk.com"
     # Callbacks whose timestamp is further than this from now are refused (DingTalk's own rule: one hour).
     replay_window_seconds: int = 3600
     max_callback_bytes: int = 65536
@@ -250,6 +252,7 @@ OPTIONS: dict[str, dict[str, type]] = {
         "robot_code": str,
         "api_base_url": str,
         "webhook_base_url": str,
+        "oapi_base_url": str,
         "replay_window_seconds": int,
         "max_callback_bytes": int,
         "token_cache": str,

@@ -88,5 +88,7 @@ def dingtalk_platform(config: Config, database: Engine) -> Platform:
 
     settings = config.dingtalk
     storage = make_token_storage(settings, make_session_factory(database))
-    client = DingTalkClient(settings.app_key, settings.app_secret, storage, settings.api_base_url)
+    client = DingTalkClient(
+        settings.app_key, settings.app_secret, storage, settings.api_base_url, oapi_base_url=settings.oapi_base_url
+    )
     return DingTalkPlatform(settings, client)

@@ -20,7 +20,7 @@ DEFAULT_APP_SECRET = "fake-dingtalk-secret"
 QUIET_AFTER_REPLY = 0.5
 
 INTRO = """本地钉钉模拟器（只监听本机）
-接口地址（机器人的 [dingtalk] api_base_url 和 webhook_base_url）：{url}
+接口地址（机器人的 [dingtalk] api_base_url、webhook_base_url 和 oapi_base_url）：{url}
 AppKey {app_key} · AppSecret {app_secret}
 成员消息发往：{callback}
 成员：{members} 名（来自 {org} 的“钉钉账号”一列）

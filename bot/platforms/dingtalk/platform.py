@@ -1,18 +1,21 @@
 """DingTalk as a delivery platform: a reply goes to the person's sessionWebhook while it is valid, everything else
-through the robot's one-to-one batch send; DingTalk's answers become results or structured errors."""
+(and every file) through the robot's one-to-one batch send; DingTalk's answers become results or structured errors.
+Files people send the robot are fetched from the download address DingTalk gives for them."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.config import DingTalkConfig
-from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
+from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, Outgoing, Recipient, SendResult
 from bot.platforms.dingtalk import errors
 from bot.platforms.dingtalk.api import TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
 from bot.platforms.dingtalk.callback import dingtalk_blueprint
-from bot.platforms.dingtalk.inbound import SessionWebhook
+from bot.platforms.dingtalk.inbound import SessionWebhook, read_file_reference
 from handlers.core.masking import mask_sensitive
 from ledger_store.outbox import REPLY_PREFIX
 
@@ -27,6 +30,9 @@ MAX_BATCH_USERS = 20
 # DingTalk documents no text limit we could confirm; pieces this long stay well inside what its clients show.
 MAX_TEXT_CHARS = 4000
 THROTTLED_CODES = frozenset({"Throttling", "Throttling.Api", "Forbidden.AccessDenied.QpsLimitForApi"})
+# DingTalk documents no expiry for an upload; a resend within a day names the same upload, later ones upload afresh
+# (and a failed file send forgets the upload at once, in case DingTalk dropped it).
+MEDIA_REUSE_SECONDS = 24 * 3600
 
 
 class DingTalkDeliveryError(DeliveryError):
@@ -50,22 +56,21 @@ class DingTalkPlatform:
         """Each reply by its sessionWebhook when one is valid, the rest by batch send in groups of 20.
 
         Users DingTalk does not know come back as invalid; those it flow-controlled come back as failed (retried).
+        A file is uploaded before anything goes out and follows the text by batch send (a sessionWebhook carries
+        no files); a resend of the same file reuses the upload.
         """
-        if message.file_bytes is not None:
-            raise DingTalkDeliveryError("DingTalk file sending is not built", errors.FILES_NOT_BUILT, False, "file")
+        file, media_key = self._file_param(message) if message.file_bytes is not None else (None, None)
         parts = split_text(message.text or "")
-        if not parts:
+        if not parts and file is None:
             return SendResult()
-        by_batch = [recipient.user_id for recipient in recipients if not self._replied(recipient, parts)]
-        invalid: set[str] = set()
-        throttled: set[str] = set()
-        for start in range(0, len(by_batch), MAX_BATCH_USERS):
-            chunk = by_batch[start : start + MAX_BATCH_USERS]
-            for part in parts:
-                result = self._call(lambda part=part, chunk=chunk: self.client.batch_send(
-                    self.config.robot, chunk, "sampleText", {"content": part}))  # fmt: skip
-                invalid |= listed(result, "invalidStaffIdList", chunk)
-                throttled |= listed(result, "flowControlledStaffIdList", chunk)
+        replied = {recipient.user_id for recipient in recipients if parts and self._replied(recipient, parts)}
+        by_batch = [recipient.user_id for recipient in recipients if recipient.user_id not in replied]
+        pieces = [("sampleText", {"content": part}) for part in parts]
+        files = [("sampleFile", file)] if file else []
+        invalid, throttled = self._batch_send(by_batch, pieces + files, media_key)
+        if files and replied:
+            more_invalid, more_throttled = self._batch_send(sorted(replied), files, media_key)
+            invalid, throttled = invalid | more_invalid, throttled | more_throttled
         if invalid:
             log.warning("DingTalk does not know %d of %d recipients: %s", len(invalid), len(by_batch),
                         mask_sensitive(", ".join(sorted(invalid))))  # fmt: skip
@@ -77,8 +82,19 @@ class DingTalkPlatform:
         self.client.storage.set(self._webhook_key(webhook.user_id), webhook.url, webhook.seconds_left)
 
     def download(self, media_id: str) -> tuple[str, bytes]:
-        """Not built yet: a file sent to the robot arrives as an unsupported message, so this is never asked."""
-        raise DingTalkDeliveryError("DingTalk file download is not built", errors.DOWNLOAD_NOT_BUILT, False, "file")
+        """A file a person sent the robot: its downloadCode resolved to a downloadUrl, which is fetched (streamed,
+        FileTooLarge past MAX_FILE_BYTES) only when `fetchable`."""
+        reference = read_file_reference(media_id)
+        url = self._call(lambda: self.client.message_file_url(self.config.robot, reference.download_code))
+        if not fetchable(url, self.config.api_base_url):
+            log.warning("DingTalk named a download address that is not https; not fetched: %s", url.split("?")[0])
+            raise DingTalkDeliveryError("download URL refused", errors.FILE_URL_REFUSED, False, "file_url")
+        try:
+            return reference.file_name, self.client.fetch_file(url, MAX_FILE_BYTES)
+        except NetworkError as error:
+            raise DingTalkDeliveryError(str(error), errors.NETWORK, True, "network") from None
+        except DingTalkApiError as error:
+            raise DingTalkDeliveryError(str(error), errors.FILE_NOT_FETCHED, True, error.code) from None
 
     def directory(self) -> None:
         """Not built yet: DingTalk's people come from the organisation import (its 钉钉账号 column)."""
@@ -105,6 +121,44 @@ class DingTalkPlatform:
             return False
         return True
 
+    def _batch_send(
+        self, user_ids: list[str], pieces: list[tuple[str, dict]], media_key: str | None = None
+    ) -> tuple[set[str], set[str]]:
+        """Each piece (msgKey, msgParam) to every user, in groups of 20: those DingTalk did not know, and those it
+        flow-controlled. A failed file send forgets the upload, so the next attempt uploads afresh."""
+        invalid: set[str] = set()
+        throttled: set[str] = set()
+        for start in range(0, len(user_ids), MAX_BATCH_USERS):
+            chunk = user_ids[start : start + MAX_BATCH_USERS]
+            for msg_key, param in pieces:
+                try:
+                    result = self._call(lambda chunk=chunk, msg_key=msg_key, param=param: self.client.batch_send(
+                        self.config.robot, chunk, msg_key, param))  # fmt: skip
+                except DingTalkDeliveryError:
+                    if msg_key == "sampleFile" and media_key:
+                        self.client.storage.delete(media_key)
+                    raise
+                invalid |= listed(result, "invalidStaffIdList", chunk)
+                throttled |= listed(result, "flowControlledStaffIdList", chunk)
+        return invalid, throttled
+
+    def _file_param(self, message: Outgoing) -> tuple[dict[str, str], str]:
+        """sampleFile's msgParam for the message's file, uploaded now unless an upload of this very push is kept;
+        and the key the upload is kept under."""
+        name = message.file_name or "file"
+        key = self._media_key(message)
+        media_id = self.client.storage.get(key)
+        if not media_id:
+            media_id = self._call(lambda: self.client.upload_file(name, message.file_bytes or b""))
+            self.client.storage.set(key, media_id, MEDIA_REUSE_SECONDS)
+        file_type = name.rsplit(".", 1)[-1].lower() if "." in name else "file"
+        return {"mediaId": media_id, "fileName": name, "fileType": file_type}, key
+
+    def _media_key(self, message: Outgoing) -> str:
+        head = f"{message.file_name or ''}\0{message.file_key or ''}\0".encode()
+        digest = hashlib.sha256(head + (message.file_bytes or b"")).hexdigest()
+        return f"{self.config.app_key}_media_{digest}"
+
     def _webhook_key(self, user_id: str) -> str:
         return f"{self.config.app_key}_session_webhook_{user_id}"
 
@@ -128,7 +182,23 @@ def failure(error: DingTalkApiError) -> DingTalkDeliveryError:
         return DingTalkDeliveryError(str(error), errors.THROTTLED, True, error.code)
     if error.status >= 500:
         return DingTalkDeliveryError(str(error), errors.BUSY, True, error.code)
+    if error.what == "media/upload":
+        return DingTalkDeliveryError(str(error), errors.upload_failed(error.code), True, error.code)
     return DingTalkDeliveryError(str(error), errors.unknown_code(error.code), True, error.code)
+
+
+def fetchable(url: str, api_base_url: str) -> bool:
+    """Whether a download address DingTalk named may be fetched: https on any host (DingTalk's file storage hosts
+    vary), or under the configured api host (the emulator's plain http). Plain http elsewhere is refused: the
+    address is not ours to trust, and an http address inside the network (a metadata service, an admin page) must
+    not be reachable through the bot. Redirects are not followed, and no token goes with the request."""
+    if url.startswith(api_base_url.rstrip("/") + "/"):
+        return True
+    try:
+        parts = urlsplit(url)
+        return parts.scheme == "https" and bool(parts.hostname) and parts.username is None
+    except ValueError:
+        return False
 
 
 def listed(result: dict, field: str, user_ids: list[str]) -> set[str]:
