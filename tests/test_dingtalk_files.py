@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, redirect, request
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, Outgoing, Recipient
 from bot.platforms.dingtalk import errors
+from bot.platforms.dingtalk.api import TOKEN_HEADER, DingTalkApiError
+from bot.platforms.dingtalk.emulator_cli import HELP, run_console
 from bot.platforms.dingtalk.platform import fetchable
 from bot.platforms.wecom.emulator import GeneratedFile
 from handlers.texts.commands import UNKNOWN_MESSAGE_TYPE
@@ -159,9 +161,11 @@ def elsewhere() -> Iterator[tuple[str, list[str]]]:
     app = Flask(__name__)
 
     @app.get("/<path:path>")
-    def anything(path: str) -> str:
-        hits.append(path)
-        return "secret of the intranet"
+    def anything(path: str) -> Response:
+        hits.append(f"{path}?{request.query_string.decode()} {request.headers.get(TOKEN_HEADER, '')}".strip())
+        if path == "moved":
+            return redirect("/intranet-page")
+        return Response("secret of the intranet")
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -180,6 +184,15 @@ def test_a_download_url_on_an_unexpected_host_is_not_fetched(ding, elsewhere):
         ding.runtime.platforms["dingtalk"].download(row.payload["media_id"])
     assert (caught.value.retry, caught.value.reason) == (False, errors.FILE_URL_REFUSED)
     assert hits == [] and "file" not in ding.emulator.calls
+
+
+def test_a_download_follows_no_redirect_and_carries_no_token(ding, elsewhere):
+    url, hits = elsewhere
+    client = ding.runtime.platforms["dingtalk"].client
+    client.access_token()
+    with pytest.raises(DingTalkApiError) as caught:
+        client.fetch_file(f"{url}/moved")
+    assert caught.value.code == "HTTP302" and hits == ["moved?"]  # /intranet-page was never asked for
 
 
 def test_the_download_rule_is_https_or_the_configured_api_host():
@@ -215,3 +228,19 @@ def a_workbook(first_cell: str) -> bytes:
 
 def replace_key(message: Outgoing, file_key: str) -> Outgoing:
     return replace(message, file_key=file_key)
+
+
+def test_the_fake_dingtalk_console_sends_a_file_as_a_member(ding, tmp_path):
+    form = tmp_path / "防返贫监测.xlsx"
+    form.write_bytes(workbook())
+    worker = ding.app.extensions["worker"]
+    worker.start()  # as serve runs it: the callback's kick wakes the worker, which answers
+    out = io.StringIO()
+    try:
+        run_console(ding.emulator, [f":file @dt_li_minzheng {form}", f":file @dt_li_minzheng {tmp_path}/无.xlsx"], out)
+    finally:
+        worker.stop()
+
+    shown = out.getvalue()
+    assert "→ dt_li_minzheng（会话回复）：已导入表单《防返贫监测月报》（第1版，共3项）" in shown
+    assert "找不到文件" in shown and ":file @钉钉账号 文件路径" in HELP
