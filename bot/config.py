@@ -127,7 +127,8 @@ class DingTalkConfig:
     # ever posted to a sessionWebhook on the second, whatever a callback body names.
     api_base_url: str = "https://api.dingtalk.com"
     webhook_base_url: str = "https://oapi.dingtalk.com"
-    # The old API host (topapi: contacts, work notifications), called with the same access token as a query parameter.
+    # The old API host (topapi: contacts, work notifications; media uploads), called with the same access token as
+    # a query parameter.
     oapi_base_url: str = "https://oapi.dingtalk.com"
     # Callbacks whose timestamp is further than this from now are refused (DingTalk's own rule: one hour).
     replay_window_seconds: int = 3600

@@ -30,15 +30,23 @@ class Usage:
 
 
 def count_calls(
-    factory: sessionmaker[Session], platform: str, period: str, allowance: int, metered: int = 1, free: int = 0
+    factory: sessionmaker[Session],
+    platform: str,
+    period: str,
+    allowance: int,
+    metered: int = 1,
+    free: int = 0,
+    wait_ms: int | None = None,
 ) -> Usage:
-    """Add `metered` and `free` calls to the platform's month; the month as it stands after this count."""
-    with transaction(factory) as session:
+    """Add `metered` and `free` calls to the platform's month; the month as it stands after this count.
+
+    With `wait_ms`, SQLite's write lock is waited for at most that long (OperationalError after it)."""
+    with transaction(factory, wait_ms) as session:
         if _add(session, platform, period, allowance, metered, free):
             return _read(session, platform, period)
     ensure_row(factory, ApiUsage, (platform, period), lambda: ApiUsage(
-        platform=platform, period=period, calls=0, free_calls=0, allowance=allowance))  # fmt: skip
-    with transaction(factory) as session:
+        platform=platform, period=period, calls=0, free_calls=0, allowance=allowance), wait_ms)  # fmt: skip
+    with transaction(factory, wait_ms) as session:
         _add(session, platform, period, allowance, metered, free)
         return _read(session, platform, period)
 

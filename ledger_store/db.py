@@ -40,16 +40,40 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], wait_ms: int | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error.
 
     SQLite has one writer at a time and its busy wait is unfair (a loser may sleep for a second), so within
-    a process write transactions on SQLite take turns on a lock instead; other databases need none.
+    a process write transactions on SQLite take turns on a lock instead; other databases need none. With
+    `wait_ms`, a write on SQLite waits at most that long for the database's write lock (see brief_lock_wait).
     """
     bind = factory.kw.get("bind")
     lock = _sqlite_writer_lock(bind) if bind is not None and bind.dialect.name == "sqlite" else nullcontext()
     with lock, factory() as session, session.begin():
-        yield session
+        if wait_ms is None:
+            yield session
+            return
+        with brief_lock_wait(session, wait_ms):
+            yield session
+
+
+@contextmanager
+def brief_lock_wait(session: Session, wait_ms: int) -> Iterator[None]:
+    """On SQLite, wait at most `wait_ms` for the write lock inside this block, then restore the usual wait.
+
+    For a write that may be made while this very thread's outer transaction holds SQLite's one write lock (a
+    platform API call made while a message is handled): it fails at once instead of waiting for itself.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait_ms)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
 
 
 _writer_locks: dict[str, threading.RLock] = {}
@@ -75,7 +99,9 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
-def ensure_row(factory: sessionmaker[Session], model: type, key: object, make: Callable[[], object]) -> None:
+def ensure_row(
+    factory: sessionmaker[Session], model: type, key: object, make: Callable[[], object], wait_ms: int | None = None
+) -> None:
     """Create the row that others lock, if it is missing, in a short transaction of its own.
 
     Locking a row that does not exist yet and inserting it on a miss deadlocks on MariaDB: each transaction's
@@ -86,7 +112,7 @@ def ensure_row(factory: sessionmaker[Session], model: type, key: object, make: C
         if session.get(model, key) is not None:
             return
     try:
-        with transaction(factory) as session:
+        with transaction(factory, wait_ms) as session:
             session.add(make())
     except IntegrityError:
         pass  # another process created it a moment ago

@@ -28,7 +28,7 @@ from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
 from ledger_store.api_usage import claim_warning, count_calls, usage_in
 from ledger_store.db import make_engine, make_session_factory, transaction
-from ledger_store.models import OutboxMessage, OutboxStatus, Person, PlatformIdentity
+from ledger_store.models import ApiUsage, OutboxMessage, OutboxStatus, Person, PlatformIdentity
 from ledger_store.outbox import enqueue
 
 APP_KEY, APP_SECRET, AGENT_ID = "dingbudgetappkey", "budget-app-secret", 3003003
@@ -358,3 +358,18 @@ def test_the_example_configuration_documents_the_budget_and_the_push_channel():
     loaded = load_config(Path(__file__).parent.parent / "config.example.toml", environ={}).dingtalk
     assert "monthly_call_allowance = 10000" in example and 'push = "robot"' in example
     assert (loaded.monthly_call_allowance, loaded.push, loaded.oapi_base_url) == (10000, "robot", OAPI)
+
+
+def test_a_call_made_inside_a_write_is_counted_with_the_next_one(db):
+    """A file downloaded while its message is handled: on SQLite this thread's own transaction holds the write lock,
+    so the count cannot be written then; it is not lost, and it does not hold the handling up for long."""
+    meter = UsageMeter(db, 10000, lambda: START)
+    with transaction(db) as session:
+        session.add(ApiUsage(platform="other", period=MONTH, calls=0, free_calls=0, allowance=0))
+        session.flush()  # this transaction now holds the write lock
+        meter.count(metered=True)
+    meter.count(metered=False)
+
+    with db() as session:
+        usage = {row.platform: row for row in usage_in(session, MONTH)}["dingtalk"]
+    assert (usage.calls, usage.free_calls) == (1, 1)

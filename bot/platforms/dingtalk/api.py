@@ -1,15 +1,20 @@
 """The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts,
-work notifications, and the old API host's (oapi) calls such as the contacts; every call it makes is counted by its
-meter (DingTalk meters an organisation's calls)."""
+work notifications, media uploads and the files people send the robot, and the old API host's (oapi) calls such as
+the contacts; every call it makes is counted by its meter (DingTalk meters an organisation's calls)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import re
+import secrets
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import requests
+
+from bot.platforms.base import MAX_FILE_BYTES, FileTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -20,16 +25,23 @@ BATCH_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
 # Work notifications (工作通知) live on the old host, with the access token as a query parameter.
 WORK_NOTICE_PATH = "/topapi/message/corpconversation/asyncsend_v2"
-# The OpenAPI's answer to a missing, expired or revoked access token.
-TOKEN_ERRORS = frozenset({"InvalidAuthentication"})
-# oapi's errcodes for a token it does not take (DingTalk's global error codes): 40014 不合法的access_token,
-# 42001 access_token超时, 40001 获取access_token时Secret错误或者access_token无效.
-OAPI_TOKEN_ERRORS = frozenset({"40014", "42001", "40001"})
+# Media uploads are still served by the old host (oapi.dingtalk.com) only, with the token as ?access_token=.
+MEDIA_UPLOAD_PATH = "/media/upload"
+# The downloadCode of a file a person sent the robot -> a short-lived downloadUrl.
+MESSAGE_FILE_PATH = "/v1.0/robot/messageFiles/download"
+# The OpenAPI's answer to a missing, expired or revoked access token, and the old host's errcodes for a token it does
+# not take (DingTalk's global error codes): 40014 不合法的access_token, 42001 access_token超时,
+# 40001 获取access_token时Secret错误或者access_token无效.
+TOKEN_ERRORS = frozenset({"InvalidAuthentication", "40014", "42001", "40001"})
 # oapi's errcode that says "look at sub_code" (an authorisation failure such as a missing permission).
 OAPI_SEE_SUB_CODE = 88
 # Calls DingTalk does not count against the organisation's monthly allowance: a reply posted to the conversation's
 # own sessionWebhook (the reference says webhook traffic "may" be metered on some editions; we count these apart).
 UNMETERED = frozenset({"sessionWebhook"})
+# A file is read this many bytes at a time, so a download can stop soon after passing its cap.
+DOWNLOAD_CHUNK = 64 * 1024
+# Characters a multipart file name cannot hold as they are (quotes and line breaks would end the header).
+UNSAFE_FILE_NAME = re.compile(r'["\\\r\n\x00-\x1f]')
 
 
 class Storage(Protocol):
@@ -63,8 +75,8 @@ class DingTalkApiError(Exception):
 class DingTalkClient:
     """Calls DingTalk's OpenAPI on `api_base_url` with an access token kept in the shared `storage`.
 
-    Every HTTP call goes through `_post`, which hands each answered call to the `meter`: a new API method only
-    has to use `_post` to be counted.
+    Every API call goes through `_post` (or `_post_file` for an upload), which hands each answered call to the
+    `meter`: a new API method only has to use them to be counted. A file fetched from a downloadUrl is no API call.
     """
 
     def __init__(
@@ -113,13 +125,9 @@ class DingTalkClient:
             "msgParam": json.dumps(msg_param, ensure_ascii=False),
         }
         url = self.api_base_url + BATCH_SEND_PATH
-        try:
-            return self._post("robot/oToMessages/batchSend", url, body, {TOKEN_HEADER: self.access_token()})
-        except DingTalkApiError as error:
-            if error.code not in TOKEN_ERRORS:
-                raise
-            log.info("DingTalk refused the access token; fetching a new one")
-        return self._post("robot/oToMessages/batchSend", url, body, {TOKEN_HEADER: self.fetch_access_token()})
+        return self._with_token(
+            lambda token: self._post("robot/oToMessages/batchSend", url, body, {TOKEN_HEADER: token})
+        )
 
     def post_webhook(self, url: str, message: dict[str, Any]) -> dict[str, Any]:
         """Post a robot message to a conversation's sessionWebhook; DingTalk's errcode other than 0 raises."""
@@ -145,13 +153,95 @@ class DingTalkClient:
     def oapi_answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST to the oapi host with the access token as a query parameter; its answer, or DingTalkApiError for
         an errcode other than 0. A token oapi refuses is fetched again, once."""
+        return self._with_token(lambda token: self._oapi_call(path, body, token))
+
+    def upload_file(self, name: str, data: bytes) -> str:
+        """Upload a file as media on the old host (type=file, multipart field `media`); returns its media_id."""
+        url = self.oapi_base_url + MEDIA_UPLOAD_PATH
+
+        def upload(token: str) -> dict[str, Any]:
+            return self._post_file("media/upload", url, {"access_token": token, "type": "file"}, "media", name, data)
+
+        result = self._with_token(upload)
+        media_id = result.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise DingTalkApiError("media/upload", "NoMediaId", "the answer holds no media_id", 200)
+        return media_id
+
+    def message_file_url(self, robot_code: str, download_code: str) -> str:
+        """Where a file a person sent the robot can be fetched for a while: the downloadUrl for its downloadCode."""
+        url = self.api_base_url + MESSAGE_FILE_PATH
+        body = {"downloadCode": download_code, "robotCode": robot_code}
+        result = self._with_token(
+            lambda token: self._post("robot/messageFiles/download", url, body, {TOKEN_HEADER: token})
+        )
+        download_url = result.get("downloadUrl")
+        if not isinstance(download_url, str) or not download_url:
+            raise DingTalkApiError(
+                "robot/messageFiles/download", "NoDownloadUrl", "the answer holds no downloadUrl", 200
+            )
+        return download_url
+
+    def fetch_file(self, url: str, limit: int = MAX_FILE_BYTES) -> bytes:
+        """A file's content from a download URL DingTalk gave, streamed: FileTooLarge as soon as it is known to pass
+        `limit` bytes (from Content-Length, or while reading). No token is sent and no redirect followed: the URL
+        is checked by the caller, and a redirect would lead past that check."""
         try:
-            return self._oapi_call(path, body, self.access_token())
+            response = self.http.get(url, stream=True, allow_redirects=False, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise NetworkError(f"messageFile: {type(error).__name__}") from None
+        with response:  # closing an unread response drops the connection: the rest is never received
+            if response.status_code != 200:
+                raise DingTalkApiError("messageFile", f"HTTP{response.status_code}", "no file", response.status_code)
+            declared = response.headers.get("Content-Length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                raise FileTooLarge(limit)
+            chunks, size = [], 0
+            try:
+                for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise FileTooLarge(limit)
+                    chunks.append(chunk)
+            except requests.RequestException as error:
+                raise NetworkError(f"messageFile: {type(error).__name__}") from None
+        return b"".join(chunks)
+
+    def _with_token(self, call: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """One call with the shared token, made once more with a new token when DingTalk refuses the first."""
+        try:
+            return call(self.access_token())
         except DingTalkApiError as error:
-            if error.code not in OAPI_TOKEN_ERRORS:
+            if error.code not in TOKEN_ERRORS:
                 raise
-            log.info("DingTalk's oapi refused the access token; fetching a new one")
-        return self._oapi_call(path, body, self.fetch_access_token())
+            log.info("DingTalk refused the access token; fetching a new one")
+        return call(self.fetch_access_token())
+
+    def _post_file(
+        self, what: str, url: str, params: dict[str, str], field: str, name: str, data: bytes
+    ) -> dict[str, Any]:
+        """POST one file as multipart/form-data to the old host and read its JSON; errcode other than 0 raises."""
+        body, content_type = multipart_file(field, name, data)
+        try:
+            response = self.http.post(
+                url, params=params, data=body, headers={"Content-Type": content_type}, timeout=self.timeout
+            )
+        except requests.RequestException as error:
+            raise NetworkError(f"{what}: {type(error).__name__}") from None
+        if self.meter is not None:
+            self.meter.count(metered=True)
+        try:
+            result = response.json()
+        except ValueError:
+            result = None
+        if not isinstance(result, dict):
+            raise DingTalkApiError(what, f"HTTP{response.status_code}", "the answer is not JSON", response.status_code)
+        errcode = result.get("errcode", 0)
+        if errcode != 0:
+            raise DingTalkApiError(what, str(errcode), str(result.get("errmsg") or ""), response.status_code)
+        if response.status_code >= 400:
+            raise DingTalkApiError(what, f"HTTP{response.status_code}", "", response.status_code)
+        return result
 
     def _oapi_call(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
         what = path.removeprefix("/topapi/").removeprefix("message/")
@@ -186,3 +276,16 @@ class DingTalkClient:
             code = str(result.get("code") or f"HTTP{response.status_code}")
             raise DingTalkApiError(what, code, str(result.get("message") or ""), response.status_code)
         return result
+
+
+def multipart_file(field: str, name: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body holding one file, its name as raw UTF-8 (what DingTalk reads; requests' own
+    encoding of a non-ASCII name has changed between urllib3 versions)."""
+    boundary = secrets.token_hex(16)
+    safe_name = UNSAFE_FILE_NAME.sub("_", name)
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

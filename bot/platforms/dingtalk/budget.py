@@ -10,6 +10,7 @@ errcode 90020, is what stops a push; see platform.failure).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ PLATFORM = "dingtalk"
 ZONE = ZoneInfo("Asia/Shanghai")
 # Admins are warned when this share of the allowance is used.
 WARN_PERCENT = 80
+# How long a count waits for SQLite's write lock before it is left pending for the next call (milliseconds).
+LOCK_WAIT_MS = 200
 
 
 def period_of(moment: datetime) -> str:
@@ -49,28 +52,43 @@ class UsageMeter:
         self, factory: sessionmaker[Session], allowance: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
         self.factory, self.allowance, self.clock = factory, allowance, clock
+        # Calls counted here but not yet in the database (metered, not metered): see count.
+        self._pending = [0, 0]
+        self._pending_lock = threading.Lock()
 
     def count(self, metered: bool) -> None:
         """Count one answered call; warn the admins if it is the first to reach the warning threshold this month.
 
         The call has already been made: a database failure here is logged, never raised, so a push that went out
-        is not sent again for want of a count.
+        is not sent again for want of a count. A call made while this thread's own transaction holds SQLite's write
+        lock (a file downloaded while its message is handled) cannot be written at once: the count waits at most
+        LOCK_WAIT_MS, stays pending in this process and is added with the next call's.
         """
+        with self._pending_lock:
+            self._pending[0 if metered else 1] += 1
+            metered_calls, free_calls = self._pending
+            self._pending = [0, 0]
         now = self.clock()
-        period = period_of(now)
         try:
-            usage = count_calls(self.factory, PLATFORM, period, self.allowance, int(metered), int(not metered))
-            reached = bool(self.allowance) and usage.calls >= warning_threshold(self.allowance)
-            if metered and reached and usage.warned_at is None:
-                self._warn(usage, now)
+            usage = count_calls(self.factory, PLATFORM, period_of(now), self.allowance, metered_calls, free_calls,
+                                LOCK_WAIT_MS)  # fmt: skip
         except SQLAlchemyError as error:
-            log.error("could not count a DingTalk API call: %s", type(error).__name__)
+            with self._pending_lock:
+                self._pending = [self._pending[0] + metered_calls, self._pending[1] + free_calls]
+            log.info("DingTalk API calls counted with the next one (%s)", type(error).__name__)
+            return
+        reached = bool(self.allowance) and usage.calls >= warning_threshold(self.allowance)
+        if metered_calls and reached and usage.warned_at is None:
+            try:
+                self._warn(usage, now)
+            except SQLAlchemyError as error:
+                log.info("the DingTalk budget warning waits for the next call (%s)", type(error).__name__)
 
     def _warn(self, usage: Usage, now: datetime) -> None:
         """Queue the warning for every admin, in the transaction that marks the month warned (one process wins)."""
         stored = now.astimezone(UTC).replace(tzinfo=None)
         threshold = warning_threshold(self.allowance)
-        with transaction(self.factory) as session:
+        with transaction(self.factory, LOCK_WAIT_MS) as session:
             if not claim_warning(session, PLATFORM, usage.period, threshold, stored):
                 return
             text = errors.budget_warning(usage.calls, self.allowance)

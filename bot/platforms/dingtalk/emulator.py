@@ -1,7 +1,7 @@
-"""A local DingTalk: the token endpoint, robot batch send, work notifications and sessionWebhooks the bot calls, the
-contacts (oapi's department/get, department/listsub and user/list, paged), and members who post signed robot
-callbacks to the bot. It records what it received so tests can look, and can play the organisation's monthly
-allowance of metered calls."""
+"""A local DingTalk: the token endpoint, robot batch send (texts and files), media uploads, work notifications,
+sessionWebhooks and the download of files members sent, the contacts (oapi's department/get, department/listsub and
+user/list, paged), and members who post signed robot callbacks (texts, files) to the bot. It records what it
+received so tests can look, and can play the organisation's monthly allowance of metered calls."""
 
 from __future__ import annotations
 
@@ -15,17 +15,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from bot.platforms.dingtalk.api import BATCH_SEND_PATH, TOKEN_HEADER, TOKEN_PATH, WORK_NOTICE_PATH
+from bot.platforms.dingtalk.api import (
+    BATCH_SEND_PATH,
+    MEDIA_UPLOAD_PATH,
+    MESSAGE_FILE_PATH,
+    TOKEN_HEADER,
+    TOKEN_PATH,
+    WORK_NOTICE_PATH,
+)
 from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.contacts import DEPARTMENT_GET_PATH, LISTSUB_PATH, PAGE_SIZE, ROOT_DEPT_ID, USER_LIST_PATH
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS, MAX_WORK_NOTICE_USERS
 from bot.platforms.dingtalk.signing import callback_sign
-from bot.platforms.wecom.emulator import ServerHandle
+from bot.platforms.wecom.emulator import GeneratedFile, ServerHandle
 
 WEBHOOK_PATH = "/robot/sendBySession"
 # The emulator's errcode for a sessionWebhook that is unknown or has expired (the bot reads no particular value).
@@ -35,6 +43,10 @@ INVALID_TOKEN, NO_DEPARTMENT, INVALID_PARAMETER = 40014, 60003, 400002
 # DingTalk's answers once the organisation's monthly allowance is used up: the old host's errcode, the OpenAPI's code.
 ALLOWANCE_ERRCODE = 90020
 ALLOWANCE_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+# Where the emulator serves the files members sent (the downloadUrl it names).
+FILE_PATH = "/emulated-files/"
+# DingTalk's file limit for media/upload (type=file).
+MAX_MEDIA_BYTES = 20 << 20
 
 
 @dataclass
@@ -83,6 +95,12 @@ class DingTalkEmulator:
         self._metered: collections.Counter[str] = collections.Counter()  # month -> metered calls received
         self._noticed: set[tuple[str, str, str]] = set()  # (userid, content, day) of work notifications delivered
         self._last_callback: tuple[dict[str, str], bytes] | None = None
+        # media_id -> (name, content) of what the bot uploaded; downloadCode -> what a member sent.
+        self.uploads: dict[str, tuple[str, bytes]] = {}
+        self._sent_files: dict[str, tuple[str, bytes | GeneratedFile]] = {}
+        self._file_urls: dict[str, str] = {}
+        # The downloadUrl host, when a test wants DingTalk to name another one.
+        self.download_base_url: str | None = None
         self._lock = threading.RLock()
         self.app = self._build_app()
 
@@ -119,7 +137,8 @@ class DingTalkEmulator:
             self._oapi_failures[name].append((after, errcode))
 
     def inbox(self, userid: str) -> list[dict]:
-        """What one member received so far, oldest first: {"via": "webhook" | "batch", "text": ...}."""
+        """What one member received so far, oldest first: {"via": "webhook" | "batch", "text": ...}; a file also has
+        "file_name" and "file_bytes" (its text reads "[文件] name")."""
         with self._lock:
             return list(self._inboxes[userid])
 
@@ -129,7 +148,8 @@ class DingTalkEmulator:
             self._flow_controlled[userid] += times
 
     def fail_next(self, name: str, status: int, code: str) -> None:
-        """The next call of "token", "batch" or "webhook" answers HTTP `status` with DingTalk error `code`."""
+        """The next call of "token", "batch", "webhook", "upload" or "file_url" answers HTTP `status` with DingTalk
+        error `code` (an upload, on the old host, answers with that errcode)."""
         with self._lock:
             self._failures[name].append((status, code))
 
@@ -143,19 +163,48 @@ class DingTalkEmulator:
         with self._lock:
             self._tokens.clear()
 
+    def drop_uploads(self) -> None:
+        """Every upload so far is forgotten, as if DingTalk had let it expire."""
+        with self._lock:
+            self.uploads.clear()
+
     # --- members talking to the bot ---------------------------------------------------------------------------
 
     def member_says(
         self, userid: str, text: str, msg_id: str | None = None, conversation_type: str = "1", sign: str | None = None
     ) -> requests.Response:
         """A member writes to the robot; the callback is signed with the app secret unless `sign` is given."""
+        body = self.robot_message(userid, "text", {"text": {"content": text}}, msg_id, conversation_type)
+        return self.post_signed(body, sign)
+
+    def member_sends_file(
+        self, userid: str, data: bytes | GeneratedFile, file_name: str, conversation_type: str = "1"
+    ) -> requests.Response:
+        """A member sends the robot a file: the callback names a downloadCode the bot can resolve here."""
+        download_code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sent_files[download_code] = (file_name, data)
+        content = {"downloadCode": download_code, "fileName": file_name, "fileId": secrets.token_hex(6)}
+        body = self.robot_message(userid, "file", {"content": content}, conversation_type=conversation_type)
+        return self.post_signed(body)
+
+    def robot_message(
+        self,
+        userid: str,
+        msgtype: str,
+        content: dict[str, Any],
+        msg_id: str | None = None,
+        conversation_type: str = "1",
+    ) -> dict[str, Any]:
+        """The robot message DingTalk delivers for what a member sent (the same body by callback or by Stream),
+        with a fresh sessionWebhook; `content` holds the msgtype's own field ("text" or "content")."""
         now_ms = int(self.clock() * 1000)
         session = secrets.token_hex(12)
         with self._lock:
             self._sessions[session] = (userid, self.clock() + self.settings.webhook_ttl)
-        body = {
-            "msgtype": "text",
-            "text": {"content": text},
+        return {
+            "msgtype": msgtype,
+            **content,
             "msgId": msg_id or f"msg{next(self._msg_ids):06d}",
             "createAt": now_ms,
             "conversationType": conversation_type,
@@ -166,7 +215,10 @@ class DingTalkEmulator:
             "sessionWebhook": f"{self.url}{WEBHOOK_PATH}?session={session}",
             "sessionWebhookExpiredTime": now_ms + self.settings.webhook_ttl * 1000,
         }
-        timestamp = str(now_ms)
+
+    def post_signed(self, body: dict[str, Any], sign: str | None = None) -> requests.Response:
+        """Post a robot message to the bot's callback, signed now with the app secret unless `sign` is given."""
+        timestamp = str(int(self.clock() * 1000))
         headers = {"timestamp": timestamp, "sign": sign or callback_sign(timestamp, self.settings.app_secret)}
         return self.post_callback(headers, json.dumps(body, ensure_ascii=False).encode())
 
@@ -197,6 +249,9 @@ class DingTalkEmulator:
         app.post(LISTSUB_PATH)(self._listsub)
         app.post(USER_LIST_PATH)(self._user_list)
         app.post(WORK_NOTICE_PATH)(self._work_notice)
+        app.post(MEDIA_UPLOAD_PATH)(self._media_upload)
+        app.post(MESSAGE_FILE_PATH)(self._message_file_url)
+        app.get(FILE_PATH + "<key>")(self._message_file)
         return app
 
     def _month(self) -> str:
@@ -230,23 +285,34 @@ class DingTalkEmulator:
             self._tokens[token] = self.clock() + self.settings.token_ttl
         return jsonify(accessToken=token, expireIn=self.settings.token_ttl)
 
+    def _token_valid(self, token: str) -> bool:
+        with self._lock:
+            return self._tokens.get(token, 0) > self.clock()
+
     def _batch_send(self) -> tuple[Response, int] | Response:
         failed = self._injected("batch")
         if failed:
             return failed
         if self._over_allowance():
             return jsonify(code=ALLOWANCE_CODE, message="企业本月 API 调用量已超过限制"), 403
-        token = request.headers.get(TOKEN_HEADER, "")
-        with self._lock:
-            if self._tokens.get(token, 0) <= self.clock():
-                return jsonify(code="InvalidAuthentication", message="不合法的access_token"), 401
+        if not self._token_valid(request.headers.get(TOKEN_HEADER, "")):
+            return jsonify(code="InvalidAuthentication", message="不合法的access_token"), 401
         body = request.get_json(silent=True) or {}
         user_ids, msg_key = body.get("userIds") or [], body.get("msgKey")
         if body.get("robotCode") != self.settings.robot_code:
             return jsonify(code="resource.not.found", message="robot 不存在"), 400
-        if not user_ids or len(user_ids) > MAX_BATCH_USERS or msg_key != "sampleText":
-            return jsonify(code="invalidParameter", message="userIds 须为 1-20 个，msgKey 须为 sampleText"), 400
-        text = json.loads(body.get("msgParam") or "{}").get("content", "")
+        if not user_ids or len(user_ids) > MAX_BATCH_USERS or msg_key not in ("sampleText", "sampleFile"):
+            message = "userIds 须为 1-20 个，msgKey 须为 sampleText 或 sampleFile"
+            return jsonify(code="invalidParameter", message=message), 400
+        param = json.loads(body.get("msgParam") or "{}")
+        if msg_key == "sampleFile":
+            with self._lock:
+                upload = self.uploads.get(param.get("mediaId", ""))
+            if upload is None or not param.get("fileName") or not param.get("fileType"):
+                return jsonify(code="invalidParameter.mediaId", message="mediaId 无效或已过期"), 400
+            entry = {"text": f"[文件] {param['fileName']}", "file_name": param["fileName"], "file_bytes": upload[1]}
+        else:
+            entry = {"text": param.get("content", "")}
         invalid, throttled = [], []
         with self._lock:
             self.batches.append(body)
@@ -257,7 +323,7 @@ class DingTalkEmulator:
                     self._flow_controlled[userid] -= 1
                     throttled.append(userid)
                 else:
-                    self._inboxes[userid].append({"via": "batch", "text": text})
+                    self._inboxes[userid].append({"via": "batch"} | entry)
         return jsonify(
             processQueryKey=secrets.token_hex(8), invalidStaffIdList=invalid, flowControlledStaffIdList=throttled
         )
@@ -266,6 +332,7 @@ class DingTalkEmulator:
         """oapi's answer to an injected failure or a token it did not give (HTTP 200 with an errcode), or None."""
         with self._lock:
             self.calls.append(name)
+            self._metered[self._month()] += 1
             failures = self._oapi_failures[name]
             if failures:
                 after, errcode = failures[0]
@@ -273,7 +340,7 @@ class DingTalkEmulator:
                     failures.pop(0)
                     return jsonify(errcode=errcode, errmsg=f"injected {errcode}")
                 failures[0] = (after - 1, errcode)
-            if self._tokens.get(request.args.get("access_token", ""), 0) <= self.clock():
+            if not self._token_valid(request.args.get("access_token", "")):
                 return jsonify(errcode=INVALID_TOKEN, errmsg="不合法的access_token")
         return None
 
@@ -336,9 +403,8 @@ class DingTalkEmulator:
         failed = self._injected("work_notice")
         if failed:
             return failed
-        with self._lock:
-            if self._tokens.get(request.args.get("access_token", ""), 0) <= self.clock():
-                return jsonify(errcode=40014, errmsg="不合法的access_token")
+        if not self._token_valid(request.args.get("access_token", "")):
+            return jsonify(errcode=40014, errmsg="不合法的access_token")
         if self._over_allowance():
             return jsonify(errcode=ALLOWANCE_ERRCODE, errmsg="您的企业本月api调用量已超过限制")
         body = request.get_json(silent=True) or {}
@@ -356,6 +422,56 @@ class DingTalkEmulator:
                     self._noticed.add((userid, text, day))
                     self._inboxes[userid].append({"via": "work_notice", "text": text})
         return jsonify(errcode=0, errmsg="ok", task_id=next(self._msg_ids), request_id=secrets.token_hex(8))
+
+    def _media_upload(self) -> tuple[Response, int] | Response:
+        failed = self._injected("upload")
+        if failed:
+            status, code = failed[1], failed[0].get_json()["code"]
+            return jsonify(errcode=int(code) if code.isdigit() else -1, errmsg=f"injected {code}"), status
+        if not self._token_valid(request.args.get("access_token", "")):
+            return jsonify(errcode=40014, errmsg="不合法的access_token")
+        part = request.files.get("media")
+        data = part.read() if part else b""
+        if request.args.get("type") != "file" or not data:
+            return jsonify(errcode=40005, errmsg="不支持的文件格式或文件为空")
+        if len(data) > MAX_MEDIA_BYTES:
+            return jsonify(errcode=40006, errmsg="不合法的文件大小")
+        media_id = "@" + secrets.token_urlsafe(18)
+        with self._lock:
+            self.uploads[media_id] = (part.filename or "", data)
+        return jsonify(errcode=0, errmsg="ok", type="file", media_id=media_id, created_at=int(self.clock() * 1000))
+
+    def _message_file_url(self) -> tuple[Response, int] | Response:
+        failed = self._injected("file_url")
+        if failed:
+            return failed
+        if not self._token_valid(request.headers.get(TOKEN_HEADER, "")):
+            return jsonify(code="InvalidAuthentication", message="不合法的access_token"), 401
+        body = request.get_json(silent=True) or {}
+        code = body.get("downloadCode", "")
+        if body.get("robotCode") != self.settings.robot_code:
+            return jsonify(code="resource.not.found", message="robot 不存在"), 400
+        with self._lock:
+            if code not in self._sent_files:
+                return jsonify(code="invalidParameter.downloadCode", message="downloadCode 无效"), 400
+            key = secrets.token_urlsafe(16)
+            self._file_urls[key] = code
+        base = self.download_base_url or self.url
+        return jsonify(downloadUrl=f"{base}{FILE_PATH}{key}?Expires=3600")
+
+    def _message_file(self, key: str) -> tuple[Response, int] | Response:
+        with self._lock:
+            self.calls.append("file")
+            code = self._file_urls.get(key)
+            _, data = self._sent_files.get(code or "", ("", b""))
+        if code is None:
+            return jsonify(code="NoSuchKey"), 404
+        if isinstance(data, GeneratedFile):
+            response = Response(data.chunks(), mimetype="application/octet-stream")
+            if data.declared:
+                response.headers["Content-Length"] = str(data.size)
+            return response
+        return Response(data, mimetype="application/octet-stream")
 
 
 class _QuietRequestHandler(WSGIRequestHandler):

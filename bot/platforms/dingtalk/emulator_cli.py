@@ -6,6 +6,7 @@ import csv
 import sys
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -30,6 +31,7 @@ AppKey {app_key} · AppSecret {app_secret}
 
 HELP = """用法：
   @钉钉账号 文本                  以该成员身份在单聊里给机器人发一条文字消息
+  :file @钉钉账号 文件路径         以该成员身份在单聊里给机器人发一个文件
   :quit                            退出"""
 
 
@@ -87,13 +89,22 @@ def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, w
             return
         if not line:
             continue
-        if not line.startswith("@") or not line[1:].partition(" ")[2].strip():
+        words = line.split(maxsplit=2)
+        if words[0] == ":file" and len(words) == 3 and words[1].startswith("@"):
+            userid, path = words[1][1:], Path(words[2])
+            if not path.is_file():
+                print(f"  找不到文件：{path}", file=out)
+                continue
+            send = partial(emulator.member_sends_file, userid, path.read_bytes(), path.name)
+        elif line.startswith("@") and line[1:].partition(" ")[2].strip():
+            userid, _, text = line[1:].partition(" ")
+            send = partial(emulator.member_says, userid, text.strip())
+        else:
             print(HELP, file=out)
             continue
-        userid, _, text = line[1:].partition(" ")
         seen = {member: len(emulator.inbox(member)) for member in {*emulator.members, userid}}
         try:
-            response = emulator.member_says(userid, text.strip())
+            response = send()
         except requests.RequestException as error:
             print(f"  机器人的回调地址 {emulator.settings.callback_url} 无法访问：{type(error).__name__}", file=out)
             continue

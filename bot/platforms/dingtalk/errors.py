@@ -13,12 +13,12 @@ THROTTLED = "调用太频繁，被钉钉限流，稍后会重试"
 FLOW_CONTROLLED = "钉钉对这个人限流（flowControlledStaffIdList），这条消息没有送达，稍后会重试"
 BUSY = "钉钉系统繁忙，稍后会重试"
 NETWORK = "连不上钉钉（网络不通或超时）"
-FILES_NOT_BUILT = "钉钉暂时不能发送文件（这一功能尚未实现），请改用企业微信或模拟器取文件"
-DOWNLOAD_NOT_BUILT = "钉钉暂时不能接收文件（这一功能尚未实现）"
 CONTACTS_FORBIDDEN = (
     "钉钉不让这个应用读通讯录：请在钉钉开发者后台给应用开通“通讯录部门信息读权限”和“通讯录部门成员读权限”，"
     "并把通讯录权限范围设为全部员工"
 )
+FILE_URL_REFUSED = "钉钉给出的文件下载地址不是 https（也不在配置的接口地址上），为安全起见没有下载"
+FILE_NOT_FETCHED = "从钉钉下载对方发来的文件失败，稍后会重试"
 
 
 def unknown_code(code: str) -> str:
@@ -48,3 +48,8 @@ def sent_at_suffix(hour_minute: str) -> str:
     """Ends a work notification whose text already went out today: DingTalk drops the same text to a person twice
     a day without a word, so the repeat must differ."""
     return f"（{hour_minute} 发出）"
+
+
+def upload_failed(code: str) -> str:
+    """DingTalk refused a file the bot uploaded to send (summary, export)."""
+    return f"文件上传到钉钉失败（错误码 {code}），稍后会重试；一直失败时请核对 [dingtalk] oapi_base_url 和应用权限"

@@ -1,6 +1,7 @@
 """DingTalk as a delivery platform: a reply goes to the person's sessionWebhook while it is valid, everything else
-through the robot's one-to-one batch send, or pushes as work notifications when configured; DingTalk's answers
-become results or structured errors."""
+through the robot's one-to-one batch send (every file too), or pushes as work notifications when configured;
+DingTalk's answers become results or structured errors. Files people send the robot are fetched from the download
+address DingTalk gives for them."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.config import DingTalkConfig
-from bot.platforms.base import DeliveryError, Directory, Outgoing, Recipient, SendResult
+from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, Directory, Outgoing, Recipient, SendResult
 from bot.platforms.dingtalk import errors
-from bot.platforms.dingtalk.api import OAPI_TOKEN_ERRORS, TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
+from bot.platforms.dingtalk.api import TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
 from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.callback import dingtalk_blueprint
 from bot.platforms.dingtalk.contacts import dingtalk_directory
-from bot.platforms.dingtalk.inbound import SessionWebhook
+from bot.platforms.dingtalk.inbound import SessionWebhook, read_file_reference
 from handlers.core.masking import mask_sensitive
 from ledger_store.outbox import REPLY_PREFIX
 
@@ -40,6 +42,9 @@ ALLOWANCE_CODES = frozenset({"90020", "Forbidden.AccessDenied.ApiCountLimitForOr
 # figure. A notification's msg may hold 2048 bytes: 600 characters stay inside it even when all are Chinese.
 MAX_WORK_NOTICE_USERS = 100
 MAX_WORK_NOTICE_CHARS = 600
+# DingTalk documents no expiry for an upload; a resend within a day names the same upload, later ones upload afresh
+# (and a failed file send forgets the upload at once, in case DingTalk dropped it).
+MEDIA_REUSE_SECONDS = 24 * 3600
 
 
 class DingTalkDeliveryError(DeliveryError):
@@ -68,17 +73,31 @@ class DingTalkPlatform:
         push = "work_notice", pushes as work notifications to up to 100 people a call.
 
         Users DingTalk does not know come back as invalid; those it flow-controlled come back as failed (retried).
+        A file is uploaded before anything goes out and follows the text by batch send (a sessionWebhook carries
+        no files); a resend of the same file reuses the upload.
         """
-        if message.file_bytes is not None:
-            raise DingTalkDeliveryError("DingTalk file sending is not built", errors.FILES_NOT_BUILT, False, "file")
+        file, media_key = self._file_param(message) if message.file_bytes is not None else (None, None)
         parts = split_text(message.text or "")
-        if not parts:
+        if not parts and file is None:
             return SendResult()
-        left = [recipient for recipient in recipients if not self._replied(recipient, parts)]
-        if self.config.push == "work_notice":
+        replied = {recipient.user_id for recipient in recipients if parts and self._replied(recipient, parts)}
+        left = [recipient for recipient in recipients if recipient.user_id not in replied]
+        if self.config.push == "work_notice" and parts:
             self._notify([r.user_id for r in left if not r.dedupe_key.startswith(REPLY_PREFIX)], message.text or "")
             left = [recipient for recipient in left if recipient.dedupe_key.startswith(REPLY_PREFIX)]
-        return self._batch_send([recipient.user_id for recipient in left], parts)
+        by_batch = [recipient.user_id for recipient in left]
+        pieces = [("sampleText", {"content": part}) for part in parts]
+        files = [("sampleFile", file)] if file else []
+        invalid, throttled = self._batch_send(by_batch, pieces + files, media_key)
+        file_only = sorted({recipient.user_id for recipient in recipients} - set(by_batch))
+        if files and file_only:
+            more_invalid, more_throttled = self._batch_send(file_only, files, media_key)
+            invalid, throttled = invalid | more_invalid, throttled | more_throttled
+        if invalid:
+            log.warning("DingTalk does not know %d of %d recipients: %s", len(invalid), len(by_batch),
+                        mask_sensitive(", ".join(sorted(invalid))))  # fmt: skip
+        flow = DingTalkDeliveryError("DingTalk flow-controlled the user", errors.FLOW_CONTROLLED, True, "flow_control")
+        return SendResult(invalid=frozenset(invalid), failed={user_id: flow for user_id in throttled - invalid})
 
     def _notify(self, user_ids: list[str], text: str) -> None:
         """Work notifications to `user_ids`, 100 a call. DingTalk reports no unknown users here (it sends later)."""
@@ -106,30 +125,24 @@ class DingTalkPlatform:
         self.client.storage.set(key, "1", int((midnight - now).total_seconds()) + 60)
         return text
 
-    def _batch_send(self, by_batch: list[str], parts: list[str]) -> SendResult:
-        """The robot's batch send to `by_batch`, 20 a call, each part of the text in turn."""
-        invalid: set[str] = set()
-        throttled: set[str] = set()
-        for start in range(0, len(by_batch), MAX_BATCH_USERS):
-            chunk = by_batch[start : start + MAX_BATCH_USERS]
-            for part in parts:
-                result = self._call(lambda part=part, chunk=chunk: self.client.batch_send(
-                    self.config.robot, chunk, "sampleText", {"content": part}))  # fmt: skip
-                invalid |= listed(result, "invalidStaffIdList", chunk)
-                throttled |= listed(result, "flowControlledStaffIdList", chunk)
-        if invalid:
-            log.warning("DingTalk does not know %d of %d recipients: %s", len(invalid), len(by_batch),
-                        mask_sensitive(", ".join(sorted(invalid))))  # fmt: skip
-        flow = DingTalkDeliveryError("DingTalk flow-controlled the user", errors.FLOW_CONTROLLED, True, "flow_control")
-        return SendResult(invalid=frozenset(invalid), failed={user_id: flow for user_id in throttled - invalid})
-
     def remember_webhook(self, webhook: SessionWebhook) -> None:
         """Keep a one-to-one chat's sessionWebhook, for every process, until shortly before it expires."""
         self.client.storage.set(self._webhook_key(webhook.user_id), webhook.url, webhook.seconds_left)
 
     def download(self, media_id: str) -> tuple[str, bytes]:
-        """Not built yet: a file sent to the robot arrives as an unsupported message, so this is never asked."""
-        raise DingTalkDeliveryError("DingTalk file download is not built", errors.DOWNLOAD_NOT_BUILT, False, "file")
+        """A file a person sent the robot: its downloadCode resolved to a downloadUrl, which is fetched (streamed,
+        FileTooLarge past MAX_FILE_BYTES) only when `fetchable`."""
+        reference = read_file_reference(media_id)
+        url = self._call(lambda: self.client.message_file_url(self.config.robot, reference.download_code))
+        if not fetchable(url, self.config.api_base_url):
+            log.warning("DingTalk named a download address that is not https; not fetched: %s", url.split("?")[0])
+            raise DingTalkDeliveryError("download URL refused", errors.FILE_URL_REFUSED, False, "file_url")
+        try:
+            return reference.file_name, self.client.fetch_file(url, MAX_FILE_BYTES)
+        except NetworkError as error:
+            raise DingTalkDeliveryError(str(error), errors.NETWORK, True, "network") from None
+        except DingTalkApiError as error:
+            raise DingTalkDeliveryError(str(error), errors.FILE_NOT_FETCHED, True, error.code) from None
 
     def directory(self) -> Directory:
         """DingTalk's departments and users (see contacts.dingtalk_directory), all read before anything is applied;
@@ -141,7 +154,7 @@ class DingTalkPlatform:
         except DingTalkApiError as error:
             if error.code in FORBIDDEN_CODES:
                 raise DingTalkDeliveryError(str(error), errors.CONTACTS_FORBIDDEN, False, error.code) from None
-            if error.code in OAPI_TOKEN_ERRORS:
+            if error.code in TOKEN_ERRORS:
                 raise DingTalkDeliveryError(str(error), errors.TOKEN, True, error.code) from None
             raise failure(error) from None
 
@@ -166,6 +179,44 @@ class DingTalkPlatform:
             return False
         return True
 
+    def _batch_send(
+        self, user_ids: list[str], pieces: list[tuple[str, dict]], media_key: str | None = None
+    ) -> tuple[set[str], set[str]]:
+        """Each piece (msgKey, msgParam) to every user, in groups of 20: those DingTalk did not know, and those it
+        flow-controlled. A failed file send forgets the upload, so the next attempt uploads afresh."""
+        invalid: set[str] = set()
+        throttled: set[str] = set()
+        for start in range(0, len(user_ids), MAX_BATCH_USERS):
+            chunk = user_ids[start : start + MAX_BATCH_USERS]
+            for msg_key, param in pieces:
+                try:
+                    result = self._call(lambda chunk=chunk, msg_key=msg_key, param=param: self.client.batch_send(
+                        self.config.robot, chunk, msg_key, param))  # fmt: skip
+                except DingTalkDeliveryError:
+                    if msg_key == "sampleFile" and media_key:
+                        self.client.storage.delete(media_key)
+                    raise
+                invalid |= listed(result, "invalidStaffIdList", chunk)
+                throttled |= listed(result, "flowControlledStaffIdList", chunk)
+        return invalid, throttled
+
+    def _file_param(self, message: Outgoing) -> tuple[dict[str, str], str]:
+        """sampleFile's msgParam for the message's file, uploaded now unless an upload of this very push is kept;
+        and the key the upload is kept under."""
+        name = message.file_name or "file"
+        key = self._media_key(message)
+        media_id = self.client.storage.get(key)
+        if not media_id:
+            media_id = self._call(lambda: self.client.upload_file(name, message.file_bytes or b""))
+            self.client.storage.set(key, media_id, MEDIA_REUSE_SECONDS)
+        file_type = name.rsplit(".", 1)[-1].lower() if "." in name else "file"
+        return {"mediaId": media_id, "fileName": name, "fileType": file_type}, key
+
+    def _media_key(self, message: Outgoing) -> str:
+        head = f"{message.file_name or ''}\0{message.file_key or ''}\0".encode()
+        digest = hashlib.sha256(head + (message.file_bytes or b"")).hexdigest()
+        return f"{self.config.app_key}_media_{digest}"
+
     def _webhook_key(self, user_id: str) -> str:
         return f"{self.config.app_key}_session_webhook_{user_id}"
 
@@ -186,13 +237,29 @@ def failure(error: DingTalkApiError) -> DingTalkDeliveryError:
         return DingTalkDeliveryError(str(error), errors.ALLOWANCE_USED_UP, False, error.code)
     if error.what == "oauth2/accessToken" and 400 <= error.status < 500:
         return DingTalkDeliveryError(str(error), errors.CREDENTIALS, False, error.code)
-    if error.code in TOKEN_ERRORS | OAPI_TOKEN_ERRORS:
+    if error.code in TOKEN_ERRORS:
         return DingTalkDeliveryError(str(error), errors.TOKEN, True, error.code)
     if error.status == 429 or error.code in THROTTLED_CODES:
         return DingTalkDeliveryError(str(error), errors.THROTTLED, True, error.code)
     if error.status >= 500:
         return DingTalkDeliveryError(str(error), errors.BUSY, True, error.code)
+    if error.what == "media/upload":
+        return DingTalkDeliveryError(str(error), errors.upload_failed(error.code), True, error.code)
     return DingTalkDeliveryError(str(error), errors.unknown_code(error.code), True, error.code)
+
+
+def fetchable(url: str, api_base_url: str) -> bool:
+    """Whether a download address DingTalk named may be fetched: https on any host (DingTalk's file storage hosts
+    vary), or under the configured api host (the emulator's plain http). Plain http elsewhere is refused: the
+    address is not ours to trust, and an http address inside the network (a metadata service, an admin page) must
+    not be reachable through the bot. Redirects are not followed, and no token goes with the request."""
+    if url.startswith(api_base_url.rstrip("/") + "/"):
+        return True
+    try:
+        parts = urlsplit(url)
+        return parts.scheme == "https" and bool(parts.hostname) and parts.username is None
+    except ValueError:
+        return False
 
 
 def listed(result: dict, field: str, user_ids: list[str]) -> set[str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,7 +63,7 @@ class DatabaseStorage(SessionStorage):
         expires_at = self.now() + timedelta(seconds=ttl) - SAFETY_MARGIN if ttl else None
         values = {"key": self.key_name(key), "value": json.dumps(value), "expires_at": expires_at}
         try:
-            with transaction(self.factory) as session, brief_lock_wait(session):
+            with transaction(self.factory, LOCK_WAIT_MS) as session:
                 session.execute(upsert(session.get_bind().dialect.name, values))
         except OperationalError as error:
             log.warning("could not cache %s: %s", self.key_name(key), error.orig)
@@ -73,21 +72,6 @@ class DatabaseStorage(SessionStorage):
         """Forget a value."""
         with transaction(self.factory) as session:
             session.execute(delete(CachedValue).where(CachedValue.key == self.key_name(key)))
-
-
-@contextmanager
-def brief_lock_wait(session: Session) -> Iterator[None]:
-    """On SQLite, wait at most LOCK_WAIT_MS for the write lock inside this block, then restore the usual wait."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
 
 
 def upsert(dialect: str, values: dict[str, Any]) -> Any:
