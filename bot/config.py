@@ -132,6 +132,12 @@ class DingTalkConfig:
     max_callback_bytes: int = 65536
     # Where the access token and the sessionWebhooks are kept for every process: "database", or a redis:// URL.
     token_cache: str = "database"
+    # Interactive cards: the template made in DingTalk's card platform (empty: questions go out as text); the HTTP
+    # card callback's route key and apiSecret, as registered with /v1.0/card/callbacks/register (no route key:
+    # clicks come by Stream, topic /v1.0/card/instances/callback).
+    card_template_id: str = ""
+    card_callback_route_key: str = ""
+    card_callback_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.replay_window_seconds < 1:
@@ -256,6 +262,9 @@ OPTIONS: dict[str, dict[str, type]] = {
         "replay_window_seconds": int,
         "max_callback_bytes": int,
         "token_cache": str,
+        "card_template_id": str,
+        "card_callback_route_key": str,
+        "card_callback_secret": str,
     },
     "scheduler": {
         "quiet_start": str,
@@ -386,12 +395,14 @@ def secrets_from(environ: dict[str, str]) -> dict[str, str]:
 
 # The DingTalk app secret may stay out of the file too; when set it wins over [dingtalk] app_secret.
 DINGTALK_SECRET_VARIABLE = "YBT_DINGTALK_APP_SECRET"
+# The card callback's apiSecret may stay out of the file the same way.
+DINGTALK_CARD_SECRET_VARIABLE = "YBT_DINGTALK_CARD_SECRET"
 
 
 def dingtalk_secrets_from(environ: dict[str, str]) -> dict[str, str]:
-    """The DingTalk app secret given in the environment."""
-    secret = environ.get(DINGTALK_SECRET_VARIABLE)
-    return {"app_secret": secret} if secret else {}
+    """The DingTalk app secret (and card callback secret) given in the environment."""
+    secret, card_secret = environ.get(DINGTALK_SECRET_VARIABLE), environ.get(DINGTALK_CARD_SECRET_VARIABLE)
+    return ({"app_secret": secret} if secret else {}) | ({"card_callback_secret": card_secret} if card_secret else {})
 
 
 def dingtalk_complaint(dingtalk: DingTalkConfig) -> str | None:

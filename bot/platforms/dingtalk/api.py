@@ -18,6 +18,9 @@ TIMEOUT = (5, 15)
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 BATCH_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
+# Interactive cards: create one and deliver it (POST), and change its data (PUT).
+CARD_CREATE_PATH = "/v1.0/card/instances/createAndDeliver"
+CARD_UPDATE_PATH = "/v1.0/card/instances"
 # The OpenAPI's answer to a missing, expired or revoked access token.
 TOKEN_ERRORS = frozenset({"InvalidAuthentication"})
 # oapi's errcodes for a token it does not take (DingTalk's global error codes): 40014 不合法的access_token,
@@ -112,6 +115,25 @@ class DingTalkClient:
             raise DingTalkApiError("sessionWebhook", str(errcode), str(result.get("errmsg") or ""), 200)
         return result
 
+    def create_and_deliver_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create an interactive card and deliver it to the spaces its openSpaceId names; DingTalk's answer."""
+        return self._with_token("card/createAndDeliver", CARD_CREATE_PATH, body, "POST")
+
+    def update_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Change the data of a card delivered before (by its outTrackId)."""
+        return self._with_token("card/update", CARD_UPDATE_PATH, body, "PUT")
+
+    def _with_token(self, what: str, path: str, body: dict[str, Any], method: str) -> dict[str, Any]:
+        """One OpenAPI call with the shared token; a token DingTalk refuses is fetched again, once."""
+        url = self.api_base_url + path
+        try:
+            return self._post(what, url, body, {TOKEN_HEADER: self.access_token()}, method=method)
+        except DingTalkApiError as error:
+            if error.code not in TOKEN_ERRORS:
+                raise
+            log.info("DingTalk refused the access token; fetching a new one")
+        return self._post(what, url, body, {TOKEN_HEADER: self.fetch_access_token()}, method=method)
+
     def oapi(self, path: str, body: dict[str, Any]) -> Any:
         """POST to the oapi host with the access token as a query parameter; its `result`, or DingTalkApiError for
         an errcode other than 0. A token oapi refuses is fetched again, once."""
@@ -134,10 +156,12 @@ class DingTalkClient:
             raise DingTalkApiError(what, str(code), message, 200)
         return answer.get("result")
 
-    def _post(self, what: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code."""
+    def _post(
+        self, what: str, url: str, body: dict[str, Any], headers: dict[str, str], method: str = "POST"
+    ) -> dict[str, Any]:
+        """POST (or PUT) JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code."""
         try:
-            response = self.http.post(url, json=body, headers=headers, timeout=self.timeout)
+            response = self.http.request(method, url, json=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as error:
             raise NetworkError(f"{what}: {type(error).__name__}") from None
         try:

@@ -1,6 +1,6 @@
 """A local DingTalk: the token endpoint, robot batch send and sessionWebhooks the bot calls, the contacts (oapi's
-department/get, department/listsub and user/list, paged), and members who post signed robot callbacks to the bot.
-It records what it received so tests can look."""
+department/get, department/listsub and user/list, paged), interactive cards (emulator_cards.py), and members who post
+signed robot callbacks to the bot. It records what it received so tests can look."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from bot.platforms.dingtalk.api import BATCH_SEND_PATH, TOKEN_HEADER, TOKEN_PATH
+from bot.platforms.dingtalk.api import BATCH_SEND_PATH, CARD_CREATE_PATH, CARD_UPDATE_PATH, TOKEN_HEADER, TOKEN_PATH
 from bot.platforms.dingtalk.contacts import DEPARTMENT_GET_PATH, LISTSUB_PATH, PAGE_SIZE, ROOT_DEPT_ID, USER_LIST_PATH
+from bot.platforms.dingtalk.emulator_cards import CardPlayer
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS
 from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.wecom.emulator import ServerHandle
@@ -29,6 +30,7 @@ WEBHOOK_PATH = "/robot/sendBySession"
 SESSION_EXPIRED = 300001
 # oapi's errcodes: an access token it does not know, a department that does not exist, a parameter out of range.
 INVALID_TOKEN, NO_DEPARTMENT, INVALID_PARAMETER = 40014, 60003, 400002
+CARD_CALLBACK_REGISTER_PATH = "/v1.0/card/callbacks/register"
 
 
 @dataclass
@@ -45,6 +47,9 @@ class EmulatorSettings:
     user_page_limit: int = 2
     # The organisation's name: the root department's (dept_id 1) until add_department(1, ...) names it.
     org_name: str = "钉钉模拟企业"
+    corp_id: str = "dingfakecorpid"
+    # The one card template the emulator knows (as if made and published in DingTalk's card platform).
+    card_template_id: str = "fake-question-card.schema"
 
     @property
     def robot_code(self) -> str:
@@ -52,7 +57,7 @@ class EmulatorSettings:
         return self.app_key
 
 
-class DingTalkEmulator:
+class DingTalkEmulator(CardPlayer):
     """DingTalk's API for one app over seeded members; members post signed messages to the bot's callback."""
 
     def __init__(self, settings: EmulatorSettings, clock: Callable[[], float] = time.time) -> None:
@@ -71,6 +76,10 @@ class DingTalkEmulator:
         self._failures: dict[str, list[tuple[int, str]]] = collections.defaultdict(list)
         self._msg_ids = itertools.count(1)
         self._last_callback: tuple[dict[str, str], bytes] | None = None
+        self.cards: dict[str, dict] = {}
+        self.card_updates: list[dict] = []
+        self.card_routes: dict[str, tuple[str, str]] = {}
+        self._last_card_click: tuple[str, dict[str, str], bytes] | None = None
         self._lock = threading.RLock()
         self.app = self._build_app()
 
@@ -107,7 +116,8 @@ class DingTalkEmulator:
             self._oapi_failures[name].append((after, errcode))
 
     def inbox(self, userid: str) -> list[dict]:
-        """What one member received so far, oldest first: {"via": "webhook" | "batch", "text": ...}."""
+        """What one member received so far, oldest first: {"via": "webhook" | "batch", "text": ...}; a card is
+        {"via": "card", "text": ..., "options": [(value, label), ...], "out_track_id": ...}."""
         with self._lock:
             return list(self._inboxes[userid])
 
@@ -117,7 +127,8 @@ class DingTalkEmulator:
             self._flow_controlled[userid] += times
 
     def fail_next(self, name: str, status: int, code: str) -> None:
-        """The next call of "token", "batch" or "webhook" answers HTTP `status` with DingTalk error `code`."""
+        """The next call of "token", "batch", "webhook", "card" or "card_update" answers HTTP `status` with DingTalk
+        error `code`."""
         with self._lock:
             self._failures[name].append((status, code))
 
@@ -179,6 +190,9 @@ class DingTalkEmulator:
         app.post(DEPARTMENT_GET_PATH)(self._department_get)
         app.post(LISTSUB_PATH)(self._listsub)
         app.post(USER_LIST_PATH)(self._user_list)
+        app.post(CARD_CREATE_PATH)(self._create_and_deliver)
+        app.put(CARD_UPDATE_PATH)(self._update_card)
+        app.post(CARD_CALLBACK_REGISTER_PATH)(self._register_card_callback)
         return app
 
     def _injected(self, name: str) -> tuple[Response, int] | None:
