@@ -141,6 +141,12 @@ class DingTalkConfig:
     # needs the app's agent_id).
     push: str = "robot"
     agent_id: int = 0
+    # Interactive cards: the template made in DingTalk's card platform (empty: questions go out as text); the HTTP
+    # card callback's route key and apiSecret, as registered with /v1.0/card/callbacks/register (no route key:
+    # clicks come by Stream, topic /v1.0/card/instances/callback).
+    card_template_id: str = ""
+    card_callback_route_key: str = ""
+    card_callback_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.replay_window_seconds < 1:
@@ -274,6 +280,9 @@ OPTIONS: dict[str, dict[str, type]] = {
         "monthly_call_allowance": int,
         "push": str,
         "agent_id": int,
+        "card_template_id": str,
+        "card_callback_route_key": str,
+        "card_callback_secret": str,
     },
     "scheduler": {
         "quiet_start": str,
@@ -404,12 +413,14 @@ def secrets_from(environ: dict[str, str]) -> dict[str, str]:
 
 # The DingTalk app secret may stay out of the file too; when set it wins over [dingtalk] app_secret.
 DINGTALK_SECRET_VARIABLE = "YBT_DINGTALK_APP_SECRET"
+# The card callback's apiSecret may stay out of the file the same way.
+DINGTALK_CARD_SECRET_VARIABLE = "YBT_DINGTALK_CARD_SECRET"
 
 
 def dingtalk_secrets_from(environ: dict[str, str]) -> dict[str, str]:
-    """The DingTalk app secret given in the environment."""
-    secret = environ.get(DINGTALK_SECRET_VARIABLE)
-    return {"app_secret": secret} if secret else {}
+    """The DingTalk app secret (and card callback secret) given in the environment."""
+    secret, card_secret = environ.get(DINGTALK_SECRET_VARIABLE), environ.get(DINGTALK_CARD_SECRET_VARIABLE)
+    return ({"app_secret": secret} if secret else {}) | ({"card_callback_secret": card_secret} if card_secret else {})
 
 
 def dingtalk_complaint(dingtalk: DingTalkConfig) -> str | None:

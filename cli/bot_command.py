@@ -382,7 +382,7 @@ def fake_dingtalk(callback_url: str, port: int, org: Path, app_key: str | None, 
     扮演成员在单聊里给另外启动的机器人发消息（带 timestamp 和 sign 签名），显示每个成员收到的内容。
     机器人配置的 [dingtalk] 填上启动时打印的 AppKey、AppSecret，
     api_base_url、webhook_base_url 和 oapi_base_url 填打印的接口地址。不加选项时用示范值。
-    控制台里：@钉钉账号 文本 发消息，:quit 退出。
+    控制台里：@钉钉账号 文本 发消息，:click @钉钉账号 卡片ID 选项值 点卡片，:quit 退出。
     """
     from bot.platforms.dingtalk.emulator import EmulatorSettings
     from bot.platforms.dingtalk.emulator_cli import DEFAULT_APP_KEY, DEFAULT_APP_SECRET, run_fake_dingtalk

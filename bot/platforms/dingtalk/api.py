@@ -25,6 +25,9 @@ BATCH_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
 # Work notifications (工作通知) live on the old host, with the access token as a query parameter.
 WORK_NOTICE_PATH = "/topapi/message/corpconversation/asyncsend_v2"
+# Interactive cards: create one and deliver it (POST), and change its data (PUT).
+CARD_CREATE_PATH = "/v1.0/card/instances/createAndDeliver"
+CARD_UPDATE_PATH = "/v1.0/card/instances"
 # Media uploads are still served by the old host (oapi.dingtalk.com) only, with the token as ?access_token=.
 MEDIA_UPLOAD_PATH = "/media/upload"
 # The downloadCode of a file a person sent the robot -> a short-lived downloadUrl.
@@ -146,6 +149,19 @@ class DingTalkClient:
         }
         return self.oapi_answer(WORK_NOTICE_PATH, body)
 
+    def create_and_deliver_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create an interactive card and deliver it to the spaces its openSpaceId names; DingTalk's answer."""
+        return self._openapi("card/createAndDeliver", CARD_CREATE_PATH, body, "POST")
+
+    def update_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Change the data of a card delivered before (by its outTrackId)."""
+        return self._openapi("card/update", CARD_UPDATE_PATH, body, "PUT")
+
+    def _openapi(self, what: str, path: str, body: dict[str, Any], method: str) -> dict[str, Any]:
+        """One OpenAPI call with the shared token; a token DingTalk refuses is fetched again, once."""
+        url = self.api_base_url + path
+        return self._with_token(lambda token: self._post(what, url, body, {TOKEN_HEADER: token}, method=method))
+
     def oapi(self, path: str, body: dict[str, Any]) -> Any:
         """POST to the oapi host; the answer's `result` (see oapi_answer)."""
         return self.oapi_answer(path, body).get("result")
@@ -254,14 +270,20 @@ class DingTalkClient:
         return answer
 
     def _post(
-        self, what: str, url: str, body: dict[str, Any], headers: dict[str, str], params: dict[str, str] | None = None
+        self,
+        what: str,
+        url: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        params: dict[str, str] | None = None,
+        method: str = "POST",
     ) -> dict[str, Any]:
-        """POST JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code.
+        """POST (or PUT) JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code.
 
         Every call that DingTalk answered, whatever it answered, is counted (a call that got no answer is not).
         """
         try:
-            response = self.http.post(url, json=body, headers=headers, params=params, timeout=self.timeout)
+            response = self.http.request(method, url, json=body, headers=headers, params=params, timeout=self.timeout)
         except requests.RequestException as error:
             raise NetworkError(f"{what}: {type(error).__name__}") from None
         if self.meter is not None:

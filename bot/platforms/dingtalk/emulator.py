@@ -1,7 +1,8 @@
 """A local DingTalk: the token endpoint, robot batch send (texts and files), media uploads, work notifications,
 sessionWebhooks and the download of files members sent, the contacts (oapi's department/get, department/listsub and
-user/list, paged), and members who post signed robot callbacks (texts, files) to the bot. It records what it
-received so tests can look, and can play the organisation's monthly allowance of metered calls."""
+user/list, paged), interactive cards (emulator_cards.py), and members who post signed robot callbacks (texts, files)
+to the bot. It records what it received so tests can look, and can play the organisation's monthly allowance of
+metered calls."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.platforms.dingtalk.api import (
     BATCH_SEND_PATH,
+    CARD_CREATE_PATH,
+    CARD_UPDATE_PATH,
     MEDIA_UPLOAD_PATH,
     MESSAGE_FILE_PATH,
     TOKEN_HEADER,
@@ -31,6 +34,7 @@ from bot.platforms.dingtalk.api import (
 )
 from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.contacts import DEPARTMENT_GET_PATH, LISTSUB_PATH, PAGE_SIZE, ROOT_DEPT_ID, USER_LIST_PATH
+from bot.platforms.dingtalk.emulator_cards import CardPlayer
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS, MAX_WORK_NOTICE_USERS
 from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.wecom.emulator import GeneratedFile, ServerHandle
@@ -47,6 +51,7 @@ ALLOWANCE_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg"
 FILE_PATH = "/emulated-files/"
 # DingTalk's file limit for media/upload (type=file).
 MAX_MEDIA_BYTES = 20 << 20
+CARD_CALLBACK_REGISTER_PATH = "/v1.0/card/callbacks/register"
 
 
 @dataclass
@@ -67,6 +72,9 @@ class EmulatorSettings:
     agent_id: int = 0
     # Metered calls (all but sessionWebhooks) a month before batch send and work notices are refused; 0: no limit.
     monthly_allowance: int = 0
+    corp_id: str = "dingfakecorpid"
+    # The one card template the emulator knows (as if made and published in DingTalk's card platform).
+    card_template_id: str = "fake-question-card.schema"
 
     @property
     def robot_code(self) -> str:
@@ -74,7 +82,7 @@ class EmulatorSettings:
         return self.app_key
 
 
-class DingTalkEmulator:
+class DingTalkEmulator(CardPlayer):
     """DingTalk's API for one app over seeded members; members post signed messages to the bot's callback."""
 
     def __init__(self, settings: EmulatorSettings, clock: Callable[[], float] = time.time) -> None:
@@ -101,6 +109,10 @@ class DingTalkEmulator:
         self._file_urls: dict[str, str] = {}
         # The downloadUrl host, when a test wants DingTalk to name another one.
         self.download_base_url: str | None = None
+        self.cards: dict[str, dict] = {}
+        self.card_updates: list[dict] = []
+        self.card_routes: dict[str, tuple[str, str]] = {}
+        self._last_card_click: tuple[str, dict[str, str], bytes] | None = None
         self._lock = threading.RLock()
         self.app = self._build_app()
 
@@ -137,8 +149,9 @@ class DingTalkEmulator:
             self._oapi_failures[name].append((after, errcode))
 
     def inbox(self, userid: str) -> list[dict]:
-        """What one member received so far, oldest first: {"via": "webhook" | "batch", "text": ...}; a file also has
-        "file_name" and "file_bytes" (its text reads "[文件] name")."""
+        """What one member received so far, oldest first: {"via": "webhook" | "batch" | "work_notice", "text": ...};
+        a file also has "file_name" and "file_bytes" (its text reads "[文件] name"); a card is
+        {"via": "card", "text": ..., "options": [(value, label), ...], "out_track_id": ...}."""
         with self._lock:
             return list(self._inboxes[userid])
 
@@ -148,8 +161,8 @@ class DingTalkEmulator:
             self._flow_controlled[userid] += times
 
     def fail_next(self, name: str, status: int, code: str) -> None:
-        """The next call of "token", "batch", "webhook", "upload" or "file_url" answers HTTP `status` with DingTalk
-        error `code` (an upload, on the old host, answers with that errcode)."""
+        """The next call of "token", "batch", "webhook", "upload", "file_url", "card" or "card_update" answers HTTP
+        `status` with DingTalk error `code` (an upload, on the old host, answers with that errcode)."""
         with self._lock:
             self._failures[name].append((status, code))
 
@@ -252,6 +265,9 @@ class DingTalkEmulator:
         app.post(MEDIA_UPLOAD_PATH)(self._media_upload)
         app.post(MESSAGE_FILE_PATH)(self._message_file_url)
         app.get(FILE_PATH + "<key>")(self._message_file)
+        app.post(CARD_CREATE_PATH)(self._create_and_deliver)
+        app.put(CARD_UPDATE_PATH)(self._update_card)
+        app.post(CARD_CALLBACK_REGISTER_PATH)(self._register_card_callback)
         return app
 
     def _month(self) -> str:

@@ -19,6 +19,9 @@ from bot.platforms.emulator_console import start_on_loopback, typed_lines
 # The app `python -m bot fake-dingtalk` plays unless told otherwise.
 DEFAULT_APP_KEY = "dingfakeappkey"
 DEFAULT_APP_SECRET = "fake-dingtalk-secret"
+# The HTTP card callback the emulator registers for the bot at start (as /v1.0/card/callbacks/register would).
+DEFAULT_CARD_ROUTE_KEY = "yibiaotong-cards"
+DEFAULT_CARD_SECRET = "fake-card-callback-secret"
 QUIET_AFTER_REPLY = 0.5
 VIA = {"webhook": "会话回复", "batch": "批量单聊", "work_notice": "工作通知"}
 
@@ -27,11 +30,14 @@ INTRO = """本地钉钉模拟器（只监听本机）
 AppKey {app_key} · AppSecret {app_secret}
 成员消息发往：{callback}
 成员：{members} 名（来自 {org} 的“钉钉账号”一列），部门 {departments} 个（通讯录可用 sync-dingtalk 同步）
+卡片：card_template_id {template} · card_callback_route_key {route_key} · card_callback_secret {card_secret}
+卡片点击发往：{card_callback}
 输入 :help 查看用法。"""
 
 HELP = """用法：
   @钉钉账号 文本                  以该成员身份在单聊里给机器人发一条文字消息
   :file @钉钉账号 文件路径         以该成员身份在单聊里给机器人发一个文件
+  :click @钉钉账号 卡片ID 选项值   点击发给该成员的卡片上的按钮（卡片ID、选项值见收到的卡片）
   :quit                            退出"""
 
 
@@ -43,6 +49,8 @@ def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
     )
     if handle is None:
         return 2
+    card_callback = card_callback_url(settings.callback_url or "")
+    emulator.register_card_route(DEFAULT_CARD_ROUTE_KEY, card_callback, DEFAULT_CARD_SECRET)
     intro = INTRO.format(
         url=handle.url,
         app_key=settings.app_key,
@@ -51,6 +59,10 @@ def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
         members=len(emulator.members),
         departments=len(emulator.departments),
         org=org,
+        template=settings.card_template_id,
+        route_key=DEFAULT_CARD_ROUTE_KEY,
+        card_secret=DEFAULT_CARD_SECRET,
+        card_callback=card_callback,
     )
     print(intro)
     try:
@@ -81,6 +93,11 @@ def seed_from_org_file(emulator: DingTalkEmulator, path: Path) -> None:
         emulator.add_member(userid, row["姓名"], departments, (row.get("手机号") or "").strip())
 
 
+def card_callback_url(callback_url: str) -> str:
+    """Where the bot takes card clicks: beside its robot callback."""
+    return callback_url.removesuffix("/dingtalk/callback") + "/dingtalk/card-callback"
+
+
 def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, wait: float = 3.0) -> None:
     """Play members line by line and print what every member receives after each line."""
     for raw in lines:
@@ -90,12 +107,17 @@ def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, w
         if not line:
             continue
         words = line.split(maxsplit=2)
+        clicking = len(line.split()) == 4 and words[0] == ":click" and words[1].startswith("@")
         if words[0] == ":file" and len(words) == 3 and words[1].startswith("@"):
             userid, path = words[1][1:], Path(words[2])
             if not path.is_file():
                 print(f"  找不到文件：{path}", file=out)
                 continue
             send = partial(emulator.member_sends_file, userid, path.read_bytes(), path.name)
+        elif clicking:
+            userid, card, value = line.split()[1:]
+            send = partial(emulator.member_clicks_card, userid[1:], card, value)
+            userid = userid[1:]
         elif line.startswith("@") and line[1:].partition(" ")[2].strip():
             userid, _, text = line[1:].partition(" ")
             send = partial(emulator.member_says, userid, text.strip())
@@ -105,6 +127,9 @@ def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, w
         seen = {member: len(emulator.inbox(member)) for member in {*emulator.members, userid}}
         try:
             response = send()
+        except ValueError as error:
+            print(f"  {error}", file=out)
+            continue
         except requests.RequestException as error:
             print(f"  机器人的回调地址 {emulator.settings.callback_url} 无法访问：{type(error).__name__}", file=out)
             continue
@@ -121,8 +146,7 @@ def print_new_messages(emulator: DingTalkEmulator, seen: dict[str, int], out: Te
         for userid in seen:
             inbox = emulator.inbox(userid)
             for message in inbox[seen[userid] :]:
-                via = VIA[message["via"]]
-                print(f"  → {userid}（{via}）：{message['text']}", file=out)
+                print(f"  → {userid}{describe(message)}", file=out)
                 last_news = time.monotonic()
             seen[userid] = len(inbox)
         if last_news is not None and time.monotonic() - last_news > QUIET_AFTER_REPLY:
@@ -130,3 +154,11 @@ def print_new_messages(emulator: DingTalkEmulator, seen: dict[str, int], out: Te
         time.sleep(0.05)
     if last_news is None:
         print("  （没有成员收到新消息）", file=out)
+
+
+def describe(message: dict) -> str:
+    """How a member's new message is shown: how it came, and a card's id and buttons."""
+    if message["via"] == "card":
+        buttons = " ".join(f"[{label}:{value}]" for value, label in message["options"])
+        return f"（卡片 {message['out_track_id']}）：{message['text']} {buttons}"
+    return f"（{VIA[message['via']]}）：{message['text']}"

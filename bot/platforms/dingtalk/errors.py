@@ -20,6 +20,12 @@ CONTACTS_FORBIDDEN = (
 FILE_URL_REFUSED = "钉钉给出的文件下载地址不是 https（也不在配置的接口地址上），为安全起见没有下载"
 FILE_NOT_FETCHED = "从钉钉下载对方发来的文件失败，稍后会重试"
 
+CARD_TEMPLATE = (
+    "钉钉找不到 [dingtalk] card_template_id 指定的卡片模板，或模板未发布：请在钉钉开发者后台的卡片平台发布模板并核对"
+    "模板 ID；清空 card_template_id 则题目改用文字发送"
+)
+CARD_NOT_DELIVERED = "钉钉没有把卡片投放到这个人的机器人单聊里，稍后会重试"
+
 
 def unknown_code(code: str) -> str:
     """A DingTalk error code we have no advice for."""

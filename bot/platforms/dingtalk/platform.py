@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ from bot.platforms.dingtalk import errors
 from bot.platforms.dingtalk.api import TOKEN_ERRORS, DingTalkApiError, DingTalkClient, NetworkError
 from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.callback import dingtalk_blueprint
+from bot.platforms.dingtalk.card_callback import add_card_callback
+from bot.platforms.dingtalk.cards import CardClick, CardDraw, deliver_body, draw_card, out_track_id, update_body
 from bot.platforms.dingtalk.contacts import dingtalk_directory
 from bot.platforms.dingtalk.inbound import SessionWebhook, read_file_reference
 from handlers.core.masking import mask_sensitive
@@ -45,6 +48,11 @@ MAX_WORK_NOTICE_CHARS = 600
 # DingTalk documents no expiry for an upload; a resend within a day names the same upload, later ones upload afresh
 # (and a failed file send forgets the upload at once, in case DingTalk dropped it).
 MEDIA_REUSE_SECONDS = 24 * 3600
+# createAndDeliver's answers: the card was created before (a resend), the user is unknown, the template is unusable.
+CARD_EXISTS, USER_UNKNOWN = "param.cardAlreadyExist", "param.userIdNotExist"
+TEMPLATE_CODES = frozenset({"param.templateNotExist", "param.templateUnpublished", "param.cardTemplateIdEmpty"})
+# What a card's buttons said is kept this long, so the update after a click can name the choice.
+CARD_LABEL_SECONDS = 7 * 24 * 3600
 
 
 class DingTalkDeliveryError(DeliveryError):
@@ -76,6 +84,11 @@ class DingTalkPlatform:
         A file is uploaded before anything goes out and follows the text by batch send (a sessionWebhook carries
         no files); a resend of the same file reuses the upload.
         """
+        card = None
+        if message.buttons and self.config.card_template_id and message.file_bytes is None:
+            card = draw_card(message.buttons, message.text)
+        if card is not None:
+            return self._send_cards(recipients, message, card)
         file, media_key = self._file_param(message) if message.file_bytes is not None else (None, None)
         parts = split_text(message.text or "")
         if not parts and file is None:
@@ -125,6 +138,16 @@ class DingTalkPlatform:
         self.client.storage.set(key, "1", int((midnight - now).total_seconds()) + 60)
         return text
 
+    def update_clicked_card(self, click: CardClick) -> None:
+        """Show the choice on the clicked card ("已选择：…") in place of its buttons; a failure is only logged."""
+        kept = self.client.storage.get(self._card_key(click.out_track_id)) or {}
+        value = click.incoming.text
+        label = (kept.get("labels") or {}).get(value, value)
+        try:
+            self.client.update_card(update_body(click.out_track_id, label))
+        except (DingTalkApiError, NetworkError) as error:
+            log.warning("updating the clicked DingTalk card %s failed: %s", click.out_track_id, error)
+
     def remember_webhook(self, webhook: SessionWebhook) -> None:
         """Keep a one-to-one chat's sessionWebhook, for every process, until shortly before it expires."""
         self.client.storage.set(self._webhook_key(webhook.user_id), webhook.url, webhook.seconds_left)
@@ -159,8 +182,59 @@ class DingTalkPlatform:
             raise failure(error) from None
 
     def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
-        """/dingtalk/callback: checked, stored and acknowledged; `stored()` after each response."""
-        return dingtalk_blueprint(self.config, runtime.engine, self.remember_webhook, stored, runtime.engine.clock.now)
+        """/dingtalk/callback and /dingtalk/card-callback: checked, stored and acknowledged; `stored()` after each
+        response, after a click's card was updated."""
+        now = runtime.engine.clock.now
+        blueprint = dingtalk_blueprint(self.config, runtime.engine, self.remember_webhook, stored, now)
+
+        def after_click(click: CardClick) -> None:
+            try:
+                self.update_clicked_card(click)
+            except Exception:
+                log.exception("updating the clicked DingTalk card failed")
+            stored()
+
+        add_card_callback(blueprint, self.config, runtime.engine, after_click, now)
+        return blueprint
+
+    def _send_cards(self, recipients: list[Recipient], message: Outgoing, card: CardDraw) -> SendResult:
+        """The question's text when it does not fit the card, then one card per recipient (each is clicked and
+        updated alone). A card created before (a resend) counts as delivered."""
+        result = SendResult()
+        if card.text_before:
+            result = self.send(recipients, replace(message, text=card.text_before, buttons=None))
+        invalid, failed = set(result.invalid), dict(result.failed)
+        token = message.buttons.token if message.buttons else ""
+        for recipient in recipients:
+            if recipient.user_id in invalid or recipient.user_id in failed:
+                continue
+            track_id = out_track_id(token, f"{recipient.dedupe_key}\n{recipient.user_id}")
+            # Kept before the card goes out: a click may come back before the call returns.
+            kept = {"user_id": recipient.user_id, "labels": card.labels}
+            self.client.storage.set(self._card_key(track_id), kept, CARD_LABEL_SECONDS)
+            body = deliver_body(self.config.card_template_id, track_id, recipient.user_id, self.config.robot,
+                                card.params, self.config.card_callback_route_key)  # fmt: skip
+            try:
+                answer = self.client.create_and_deliver_card(body)
+            except NetworkError as error:
+                raise DingTalkDeliveryError(str(error), errors.NETWORK, True, "network") from None
+            except DingTalkApiError as error:
+                if error.code == CARD_EXISTS:
+                    continue
+                if error.code == USER_UNKNOWN:
+                    invalid.add(recipient.user_id)
+                    continue
+                if error.code in TEMPLATE_CODES:
+                    raise DingTalkDeliveryError(str(error), errors.CARD_TEMPLATE, False, error.code) from None
+                raise failure(error) from None
+            if not card_delivered(answer):
+                failed[recipient.user_id] = DingTalkDeliveryError(
+                    f"DingTalk did not deliver card {track_id}", errors.CARD_NOT_DELIVERED, True, "card_not_delivered"
+                )
+        return SendResult(invalid=frozenset(invalid), failed=failed)
+
+    def _card_key(self, track_id: str) -> str:
+        return f"{self.config.app_key}_card_{track_id}"
 
     def _replied(self, recipient: Recipient, parts: list[str]) -> bool:
         """Post a reply to the recipient's sessionWebhook; False when it is no reply, has none, or the post failed."""
@@ -260,6 +334,14 @@ def fetchable(url: str, api_base_url: str) -> bool:
         return parts.scheme == "https" and bool(parts.hostname) and parts.username is None
     except ValueError:
         return False
+
+
+def card_delivered(answer: dict) -> bool:
+    """Whether createAndDeliver's answer reports every space it was delivered to as reached."""
+    results = (answer.get("result") or {}).get("deliverResults") if isinstance(answer.get("result"), dict) else None
+    if answer.get("success") is False:
+        return False
+    return not isinstance(results, list) or all(isinstance(r, dict) and r.get("success") for r in results)
 
 
 def listed(result: dict, field: str, user_ids: list[str]) -> set[str]:
