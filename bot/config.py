@@ -111,6 +111,7 @@ class WeComConfig:
 
 # The DingTalk options without which the robot can neither get an access token nor check a callback's sign.
 DINGTALK_REQUIRED = ("app_key", "app_secret")
+DINGTALK_MODES = ("http", "stream")
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,30 @@ class DingTalkConfig:
     max_callback_bytes: int = 65536
     # Where the access token and the sessionWebhooks are kept for every process: "database", or a redis:// URL.
     token_cache: str = "database"
+    # "http": DingTalk posts each message to /dingtalk/callback; "stream": the bot holds a websocket to DingTalk.
+    mode: str = "http"
+    # Stream mode: a connection that shows no frame and no answered ping for this long is taken as dead and reopened.
+    stream_idle_seconds: float = 60.0
+    # Stream mode: the first wait before reopening a connection, doubled after each failure up to the cap.
+    stream_backoff_seconds: float = 1.0
+    stream_backoff_max_seconds: float = 60.0
+    # Stream mode: the database lease that lets one process hold the connection; a standby takes over this long
+    # after the holder died (at once when it stopped cleanly).
+    stream_lease_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.replay_window_seconds < 1:
             raise ValueError(f"[dingtalk] replay_window_seconds must be at least 1, not {self.replay_window_seconds}")
+        if self.mode not in DINGTALK_MODES:
+            raise ValueError(
+                f'[dingtalk] mode 是 "{self.mode}"，只能是 "http"（HTTP 回调）或 "stream"（Stream 长连接）'
+            )
+        for option in ("stream_idle_seconds", "stream_backoff_seconds", "stream_backoff_max_seconds",
+                       "stream_lease_seconds"):  # fmt: skip
+            if getattr(self, option) <= 0:
+                raise ValueError(f"[dingtalk] {option} 须大于 0 秒，现在是 {getattr(self, option)}")
+        if self.stream_backoff_max_seconds < self.stream_backoff_seconds:
+            raise ValueError("[dingtalk] stream_backoff_max_seconds 不能小于 stream_backoff_seconds")
 
     @property
     def enabled(self) -> bool:
@@ -253,6 +274,11 @@ OPTIONS: dict[str, dict[str, type]] = {
         "replay_window_seconds": int,
         "max_callback_bytes": int,
         "token_cache": str,
+        "mode": str,
+        "stream_idle_seconds": float,
+        "stream_backoff_seconds": float,
+        "stream_backoff_max_seconds": float,
+        "stream_lease_seconds": float,
     },
     "scheduler": {
         "quiet_start": str,
@@ -265,7 +291,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     "calendar": {"holidays": list, "workdays": list},
     "review": {"remind_after_hours": int},
 }
-TYPE_NAMES = {str: "a quoted string", int: "a whole number", list: "a list of days"}
+TYPE_NAMES = {str: "a quoted string", int: "a whole number", float: "a number", list: "a list of days"}
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -344,7 +370,8 @@ def checked_section(data: dict, name: str, path: Path | None) -> dict:
         expected = options[key]
         # TOML's true/false arrive as bool, which Python also counts as int.
         wrong_items = expected is list and isinstance(value, list) and not all(map(is_day_item, value))
-        if isinstance(value, bool) or not isinstance(value, expected) or wrong_items:
+        number = expected is float and isinstance(value, int)  # 60 is as good as 60.0 for a number of seconds
+        if isinstance(value, bool) or not (isinstance(value, expected) or number) or wrong_items:
             raise ConfigError(f"[{name}] {key} in {path} must be {TYPE_NAMES[expected]}, not {value!r}")
     return table
 

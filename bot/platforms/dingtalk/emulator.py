@@ -1,5 +1,6 @@
 """A local DingTalk: the token endpoint, robot batch send and sessionWebhooks the bot calls, and members who post
-signed robot callbacks to the bot. It records what it received so tests can look."""
+signed robot callbacks to the bot, or (in stream mode) whose messages its Stream gateway pushes over a websocket.
+It records what it received so tests can look."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.platforms.dingtalk.api import BATCH_SEND_PATH, TOKEN_HEADER, TOKEN_PATH
+from bot.platforms.dingtalk.emulator_stream import GATEWAY_PATH, StreamGateway
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS
 from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.wecom.emulator import ServerHandle
@@ -37,6 +39,11 @@ class EmulatorSettings:
     token_ttl: int = 7200
     # DingTalk gives a message's sessionWebhook about 90 minutes.
     webhook_ttl: int = 5400
+    # Stream mode: members' messages go out as frames on the bot's websocket instead of callbacks; a frame not
+    # acknowledged within redeliver_after seconds is sent again (DingTalk: about a minute), pings every ping_interval.
+    stream: bool = False
+    redeliver_after: float = 60.0
+    ping_interval: float = 20.0
 
     @property
     def robot_code(self) -> str:
@@ -61,6 +68,7 @@ class DingTalkEmulator:
         self._msg_ids = itertools.count(1)
         self._last_callback: tuple[dict[str, str], bytes] | None = None
         self._lock = threading.RLock()
+        self.gateway = StreamGateway(settings.app_key, settings.redeliver_after, settings.ping_interval)
         self.app = self._build_app()
 
     # --- seeding, inspection and fault injection --------------------------------------------------------------
@@ -94,8 +102,11 @@ class DingTalkEmulator:
 
     def member_says(
         self, userid: str, text: str, msg_id: str | None = None, conversation_type: str = "1", sign: str | None = None
-    ) -> requests.Response:
-        """A member writes to the robot; the callback is signed with the app secret unless `sign` is given."""
+    ) -> requests.Response | str:
+        """A member writes to the robot; the callback is signed with the app secret unless `sign` is given.
+
+        In stream mode the message is pushed on the gateway instead, and its frame's messageId comes back.
+        """
         now_ms = int(self.clock() * 1000)
         session = secrets.token_hex(12)
         with self._lock:
@@ -113,6 +124,8 @@ class DingTalkEmulator:
             "sessionWebhook": f"{self.url}{WEBHOOK_PATH}?session={session}",
             "sessionWebhookExpiredTime": now_ms + self.settings.webhook_ttl * 1000,
         }
+        if self.settings.stream:
+            return self.gateway.push(body)
         timestamp = str(now_ms)
         headers = {"timestamp": timestamp, "sign": sign or callback_sign(timestamp, self.settings.app_secret)}
         return self.post_callback(headers, json.dumps(body, ensure_ascii=False).encode())
@@ -140,6 +153,7 @@ class DingTalkEmulator:
         app.post(TOKEN_PATH)(self._token)
         app.post(BATCH_SEND_PATH)(self._batch_send)
         app.post(WEBHOOK_PATH)(self._webhook)
+        app.post(GATEWAY_PATH)(self._open_connection)
         return app
 
     def _injected(self, name: str) -> tuple[Response, int] | None:
@@ -206,14 +220,39 @@ class DingTalkEmulator:
             self._inboxes[userid].append({"via": "webhook", "text": body["text"]["content"]})
         return jsonify(errcode=0, errmsg="ok")
 
+    def _open_connection(self) -> tuple[Response, int] | Response:
+        failed = self._injected("gateway")
+        if failed:
+            return failed
+        body = request.get_json(silent=True) or {}
+        if body.get("clientId") != self.settings.app_key or body.get("clientSecret") != self.settings.app_secret:
+            return jsonify(code="invalidClientIdOrSecret", message="无效的clientId或clientSecret"), 401
+        if not self.gateway.url:
+            return jsonify(code="forbidden.stream", message="应用未开启 Stream 模式"), 403
+        return jsonify(endpoint=self.gateway.url, ticket=self.gateway.ticket())
+
 
 class _QuietRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Calls are recorded in DingTalkEmulator.calls; keep the terminal for the conversation."""
 
 
-def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
-    """Serve the emulator on a loopback address in a daemon thread; port 0 picks a free port."""
+@dataclass
+class EmulatorHandle(ServerHandle):
+    """A running emulator, with its Stream gateway when the app is in stream mode."""
+
+    gateway: StreamGateway | None = None
+
+    def shutdown(self) -> None:
+        """Stop the gateway, then the HTTP server."""
+        if self.gateway is not None:
+            self.gateway.stop()
+        super().shutdown()
+
+
+def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorHandle:
+    """Serve the emulator on a loopback address in a daemon thread (and, in stream mode, its Stream gateway in
+    another); port 0 picks a free port."""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -225,4 +264,6 @@ def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) ->
     thread.start()
     shown = f"[{host}]" if ":" in host else host
     emulator.url = f"http://{shown}:{server.port}"
-    return ServerHandle(emulator.url, server, thread)
+    if emulator.settings.stream:
+        emulator.gateway.start(host)
+    return EmulatorHandle(emulator.url, server, thread, emulator.gateway if emulator.settings.stream else None)

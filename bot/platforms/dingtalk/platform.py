@@ -84,8 +84,11 @@ class DingTalkPlatform:
         """Not built yet: DingTalk's people come from the organisation import (its 钉钉账号 column)."""
         return None
 
-    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
-        """/dingtalk/callback: checked, stored and acknowledged; `stored()` after each response."""
+    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
+        """/dingtalk/callback: checked, stored and acknowledged; `stored()` after each response. None in stream mode:
+        messages then come over the Stream connection (bot/platforms/dingtalk/stream.py), and the door stays shut."""
+        if self.config.mode == "stream":
+            return None
         return dingtalk_blueprint(self.config, runtime.engine, self.remember_webhook, stored, runtime.engine.clock.now)
 
     def _replied(self, recipient: Recipient, parts: list[str]) -> bool:
