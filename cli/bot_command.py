@@ -20,6 +20,7 @@ from cli.common import (
     Group,
     config_option,
     configuration,
+    dingtalk_stream,
     exit_code,
     platform_runtime,
     without_platform,
@@ -281,6 +282,7 @@ def serve(config_path: Path | None) -> int:
 
     \b
     地址和端口见配置的 [web]；后台线程处理收到的消息、投递推送。
+    [dingtalk] mode = "stream" 时还保持钉钉 Stream 长连接（多个进程时只有一个连接）。
     定时提醒、截止和定期报表由 python -m scheduler 另外运行。
     """
     # Werkzeug's server directly, not Flask's app.run: that one turns the debugger on when FLASK_DEBUG is set,
@@ -290,7 +292,8 @@ def serve(config_path: Path | None) -> int:
     from bot.app import create_app
 
     config = configuration(config_path)
-    app = create_app(platform_runtime(config), background=True)
+    runtime = platform_runtime(config)
+    app = create_app(runtime, background=True)
     try:
         server = make_server(config.web.host, config.web.port, app, threaded=True)
     except OSError as error:
@@ -298,8 +301,11 @@ def serve(config_path: Path | None) -> int:
         app.extensions["worker"].stop()
         return 2
     print(f"一表通机器人 HTTP 服务：http://{config.web.host}:{server.server_port}（Ctrl+C 结束）", file=sys.stderr)
+    if config.dingtalk.mode == "stream":
+        print("钉钉 Stream 模式：本进程取得租约后连接钉钉（多开时其余进程待命）", file=sys.stderr)
     try:
-        server.serve_forever()
+        with dingtalk_stream(runtime, app.extensions["worker"].kick):
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:

@@ -4,11 +4,17 @@ bot's runner (the dingtalk-stream SDK's client classes), which stores and acknow
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,6 +29,7 @@ from bot.worker import Worker
 from handlers.core.clock import ManualClock
 from ledger_store.models import InboundMessage, Person, PlatformIdentity
 
+ROOT = Path(__file__).resolve().parent.parent
 APP_KEY, APP_SECRET = "dingstreamappkey", "stream-app-secret"
 # Small times, so that what DingTalk does in a minute happens within a second here.
 IDLE, REDELIVER = 0.6, 0.5
@@ -233,6 +240,40 @@ def test_http_mode_starts_no_runner_and_stream_mode_shuts_the_callback(stream, t
     config = replace(stream.runtime.config, dingtalk=replace(stream.runtime.config.dingtalk, mode="http"))
     runtime = replace(stream.runtime, config=config, platforms={})
     assert stream_runner(runtime, lambda: None) is None
+
+
+def test_serve_holds_the_stream_connection_and_closes_it_on_ctrl_c(stream, engine, tmp_path):
+    gateway, url = stream.emulator.gateway, stream.emulator.url
+    stream.runner.stop()  # the serve process below is the only one left to hold the connection
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[web]\nport = {free_port()}\n[delivery]\nplatform = "dingtalk"\n[dingtalk]\napp_key = "{APP_KEY}"\n'
+        f'app_secret = "{APP_SECRET}"\napi_base_url = "{url}"\nwebhook_base_url = "{url}"\nmode = "stream"\n'
+        "stream_idle_seconds = 5\nstream_lease_seconds = 5\n",
+        encoding="utf-8",
+    )
+    environ = {**os.environ, "YBT_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    command = [sys.executable, "-m", "bot", "serve", "--config", str(config)]
+    serve = subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE, text=True)
+    try:
+        until(lambda: gateway.opened == 2, within=30)
+        stream.says("zhang_dehua", "帮助")
+        assert until(lambda: stream.texts("zhang_dehua"), within=30)[0].startswith("张德华您好")
+
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(15) == 0
+        assert gateway.connections() == 0
+        assert "钉钉 Stream 模式" in serve.stderr.read()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def test_the_mode_and_stream_times_are_read_from_the_file_and_checked(tmp_path):
