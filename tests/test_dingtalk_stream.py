@@ -100,7 +100,7 @@ def stream(engine: Engine, db) -> Iterator[StreamWorld]:
     runner = stream_runner(runtime, worker.kick)
     runner.start()
     world = StreamWorld(emulator, runtime, worker, runner)
-    until(emulator.gateway.connections)
+    until(lambda: runner.connected.is_set() and emulator.gateway.connections())
     yield world
     runner.stop()
     worker.stop()
@@ -154,7 +154,7 @@ def test_a_silent_connection_is_found_dead_within_the_idle_time_and_reopened(str
     started = time.monotonic()
     until(lambda: not stream.runner.connected.is_set(), within=IDLE * 3)
     noticed = time.monotonic() - started
-    until(gateway.connections)
+    until(lambda: stream.runner.connected.is_set() and gateway.connections())
 
     assert noticed < IDLE * 2  # a third to ping, a third for the pong, a third to close; the rest a busy machine's
     assert stream.runner.connections == before + 1
