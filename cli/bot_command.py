@@ -59,19 +59,23 @@ def exit_with(code: int, config_path: Path | None) -> None:
 
 @command_line.command()
 @click.option("--wecom", is_flag=True, help="改走企业微信全链路（本机模拟的企业微信）")
+@click.option("--dingtalk", is_flag=True, help="改走钉钉 Stream 模式全链路（本机模拟的钉钉）")
 @config_option
-def demo(wecom: bool, config_path: Path | None) -> int:
+def demo(wecom: bool, dingtalk: bool, config_path: Path | None) -> int:
     """载入示范单位，打开本地聊天模拟器。
 
     \b
     数据库里还没有人员时，先导入示范单位和示范台账。
     定时提醒、截止、定期报表在同一个进程里运行（与 python -m scheduler 相同）。
     不加 --wecom 时推送只发到本地模拟器，配置成企业微信也一样；
-    加 --wecom 则在本机模拟企业微信接口，消息加密后经机器人真实的 HTTP 回调。
+    加 --wecom 则在本机模拟企业微信接口，消息加密后经机器人真实的 HTTP 回调；
+    加 --dingtalk 则在本机模拟钉钉，消息经机器人与钉钉之间的 Stream 长连接（websocket）收取。
     """
-    from cli.demos import run_chat_demo, run_wecom_demo
+    from cli.demos import run_chat_demo, run_dingtalk_demo, run_wecom_demo
 
     config = configuration(config_path)
+    if dingtalk:
+        return run_dingtalk_demo(config)
     return run_wecom_demo(config) if wecom else run_chat_demo(without_platform(config))
 
 

@@ -82,7 +82,10 @@ def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, w
         except requests.RequestException as error:
             print(f"  机器人的回调地址 {emulator.settings.callback_url} 无法访问：{type(error).__name__}", file=out)
             continue
-        if response.status_code != 200:
+        if isinstance(response, str):  # stream mode: the frame waits on the gateway for the bot's connection
+            if not emulator.gateway.connections():
+                print("  机器人尚未连上 Stream 网关，消息在网关排队", file=out)
+        elif response.status_code != 200:
             print(f"  机器人回调返回 HTTP {response.status_code}", file=out)
             continue
         print_new_messages(emulator, seen, out, wait)
