@@ -41,6 +41,7 @@ class StreamGateway:
         self.acks: list[dict] = []
         self.opened = 0  # connections accepted so far
         self.sent: list[str] = []  # messageIds in the order they went out, redeliveries included
+        self.first_sent: dict[str, float] = {}  # messageId -> time.monotonic() it first went out
         self._tickets: set[str] = set()
         self._pending: dict[str, Pending] = {}
         self._live: list[ServerConnection] = []  # may get frames: neither told to go nor gone silent
@@ -206,7 +207,8 @@ class StreamGateway:
         except (ValueError, KeyError, TypeError):
             return
         with self._lock:
-            self.acks.append({"messageId": message_id, "code": ack.get("code"), "message": ack.get("message")})
+            self.acks.append({"messageId": message_id, "code": ack.get("code"), "message": ack.get("message"),
+                              "at": time.monotonic()})  # fmt: skip
             self._pending.pop(message_id, None)
 
     async def _tick(self) -> None:
@@ -225,6 +227,7 @@ class StreamGateway:
                 for message_id, pending in due:
                     pending.sent_at = now
                     self.sent.append(message_id)
+                    self.first_sent.setdefault(message_id, now)
             for _, pending in due:
                 try:
                     await connection.send(pending.text)
