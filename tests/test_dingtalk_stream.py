@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from bot.platforms.registry import configured_platforms
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from bot.worker import Worker
 from handlers.core.clock import ManualClock
+from ledger_store.leases import acquire
 from ledger_store.models import InboundMessage, Person, PlatformIdentity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,7 @@ class StreamWorld:
     runtime: Runtime
     worker: Worker
     runner: StreamRunner
+    clock: ManualClock
 
     def says(self, account: str, text: str, **options) -> str:
         """A member writes; the frame's messageId."""
@@ -99,7 +101,7 @@ def stream(engine: Engine, db) -> Iterator[StreamWorld]:
     worker.start()
     runner = stream_runner(runtime, worker.kick)
     runner.start()
-    world = StreamWorld(emulator, runtime, worker, runner)
+    world = StreamWorld(emulator, runtime, worker, runner, clock)
     until(lambda: runner.connected.is_set() and emulator.gateway.connections())
     yield world
     runner.stop()
@@ -202,9 +204,7 @@ def test_two_runners_hold_one_connection_and_the_standby_takes_over(stream):
     gateway, standby = stream.emulator.gateway, stream.runner_like()
     standby.start()
     try:
-        time.sleep(0)  # the standby asks for the lease at once; give it the lease period to show it stays out
-        until(lambda: standby.running)
-        assert not standby.connected.wait(1.0)  # more than the lease period: the holder keeps renewing
+        assert not standby.connected.wait(1.0)  # longer than the lease: the holder keeps renewing it
         assert gateway.opened == 1
 
         stream.runner.stop()
@@ -212,6 +212,23 @@ def test_two_runners_hold_one_connection_and_the_standby_takes_over(stream):
         assert gateway.opened == 2
         stream.says("zhang_dehua", "帮助")
         assert stream.replied("zhang_dehua")[0].startswith("张德华您好")
+    finally:
+        standby.stop()
+
+
+def test_a_standby_takes_over_once_a_dead_holders_lease_runs_out(stream):
+    gateway = stream.emulator.gateway
+    stream.runner.stop()
+    lease = timedelta(seconds=stream.runner.config.stream_lease_seconds)
+    # A process that took the lease and died: it neither renews nor gives it up.
+    assert acquire(stream.runtime.factory, stream.runner.lease_name, "dead-process", stream.clock.now(), lease)
+    standby = stream.runner_like()
+    standby.start()
+    try:
+        assert not standby.connected.wait(1.0)  # the lease is still running on the database's clock
+        stream.clock.advance(seconds=lease.total_seconds())
+        until(standby.connected.is_set)
+        assert gateway.opened == 2
     finally:
         standby.stop()
 
