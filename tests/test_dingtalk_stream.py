@@ -177,17 +177,47 @@ def test_a_disconnect_frame_reconnects_and_loses_nothing(stream):
     assert stream.stored() == 2
 
 
-def test_a_frame_that_cannot_be_read_is_acknowledged_with_an_error_and_the_next_one_works(stream):
+def test_a_frame_that_cannot_be_read_is_acknowledged_with_an_error_and_the_next_one_works(stream, caplog):
     gateway = stream.emulator.gateway
     broken = {"specVersion": "1.0", "type": "CALLBACK", "data": "{not json",
               "headers": {"messageId": "broken-1", "topic": "/v1.0/im/bot/messages/get"}}  # fmt: skip
     gateway.push_frame("broken-1", json.dumps(broken))
+    # The SDK's error quotes the value it could not read: here an ID number, which the log must not show.
+    bad_time = {
+        "type": "CALLBACK",
+        "data": "{}",
+        "headers": {"messageId": "broken-2", "time": "身份证500101199003071234"},
+    }
+    gateway.push_frame("broken-2", json.dumps(bad_time, ensure_ascii=False))
     not_a_message = gateway.push({"msgtype": "text", "text": {"content": "没有发送人"}})
 
-    until(lambda: gateway.acked("broken-1") == [400] and gateway.acked(not_a_message) == [400])
+    until(lambda: [gateway.acked(m) for m in ("broken-1", "broken-2", not_a_message)] == [[400]] * 3)
     stream.says("zhang_dehua", "帮助")
     assert stream.replied("zhang_dehua")[0].startswith("张德华您好")
     assert stream.runner.connections == 1 and stream.stored() == 1
+    assert "broken-2" in caplog.text and "500101199003071234" not in caplog.text
+
+
+def test_a_message_that_cannot_be_stored_is_not_acknowledged_and_is_stored_when_it_comes_again(stream):
+    gateway, platform = stream.emulator.gateway, stream.runtime.platforms["dingtalk"]
+    stream.runner.stop()
+    failures = [RuntimeError("database is locked")]
+
+    def remember_webhook_once_failing(webhook) -> None:
+        if failures:
+            raise failures.pop()
+        platform.remember_webhook(webhook)
+
+    runner = StreamRunner(stream.runtime, stream.runner.config, remember_webhook_once_failing, stream.worker.kick)
+    runner.start()
+    try:
+        message_id = stream.says("zhang_dehua", "帮助")
+        until(lambda: gateway.acked(message_id), within=REDELIVER * 4)
+        assert gateway.sent.count(message_id) == 2 and gateway.acked(message_id) == [200]  # only the second time
+        assert stream.replied("zhang_dehua")[0].startswith("张德华您好")
+        assert stream.stored() == 1
+    finally:
+        runner.stop()
 
 
 def test_stop_closes_the_connection_at_once_and_leaves_no_thread(stream):
@@ -204,7 +234,7 @@ def test_two_runners_hold_one_connection_and_the_standby_takes_over(stream):
     gateway, standby = stream.emulator.gateway, stream.runner_like()
     standby.start()
     try:
-        assert not standby.connected.wait(1.0)  # longer than the lease: the holder keeps renewing it
+        assert not standby.connected.wait(1.0)  # the holder's lease runs: the standby keeps asking and waits
         assert gateway.opened == 1
 
         stream.runner.stop()

@@ -89,7 +89,7 @@ class DingTalkEmulator:
             self._flow_controlled[userid] += times
 
     def fail_next(self, name: str, status: int, code: str) -> None:
-        """The next call of "token", "batch" or "webhook" answers HTTP `status` with DingTalk error `code`."""
+        """The next call of "token", "batch", "webhook" or "gateway" answers HTTP `status` with error `code`."""
         with self._lock:
             self._failures[name].append((status, code))
 
