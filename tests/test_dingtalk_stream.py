@@ -118,6 +118,13 @@ def test_a_message_is_stored_acknowledged_handled_and_answered(stream):
     assert stream.emulator.inbox("dt_zhang_dehua")[0]["via"] == "webhook"  # the frame's sessionWebhook was kept
 
 
+def test_dingtalk_s_ping_frames_are_acknowledged_with_their_data(stream):
+    gateway = stream.emulator.gateway
+
+    ping = until(lambda: [ack for ack in list(gateway.acks) if ack["messageId"].startswith("system-")])[0]
+    assert ping["code"] == 200 and "opaque" in json.loads(ping["data"])
+
+
 def test_the_acknowledgement_does_not_wait_for_the_handling(stream):
     stream.worker.stop()  # nobody handles: the message can only be stored
     message_id = stream.says("zhang_dehua", "帮助")

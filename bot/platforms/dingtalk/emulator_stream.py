@@ -1,5 +1,6 @@
 """The emulator's Stream gateway: a websocket server on loopback that pushes robot messages as DingTalk's frames,
-pings, redelivers what was not acknowledged in time, and can say `disconnect` or go silent, for tests to look at.
+pings (websocket pings and SYSTEM `ping` frames), redelivers what was not acknowledged in time, and can say
+`disconnect` or go silent, for tests to look at.
 
 It runs its own event loop in one thread; every public method may be called from any other thread.
 """
@@ -120,21 +121,17 @@ class StreamGateway:
 
     def disconnect(self) -> None:
         """Send the SYSTEM `disconnect` frame on every live connection; nothing more goes to them."""
-        frame = {
-            "specVersion": "1.0",
-            "type": "SYSTEM",
-            "headers": {
-                "contentType": "application/json",
-                "messageId": f"system-{next(self._ids):06d}",
-                "topic": "disconnect",
-                "time": str(int(time.time() * 1000)),
-            },  # fmt: skip
-            "data": json.dumps({"reason": "server is restarting"}),
-        }
+        frame = self._system_frame("disconnect", {"reason": "server is restarting"})
         with self._lock:
             leaving, self._live = self._live, []
         for connection in leaving:
-            self._call(connection.send(json.dumps(frame)))
+            self._call(connection.send(frame))
+
+    def _system_frame(self, topic: str, data: dict) -> str:
+        message_id = f"system-{next(self._ids):06d}"
+        headers = {"contentType": "application/json", "messageId": message_id, "topic": topic,
+                   "time": str(int(time.time() * 1000))}  # fmt: skip
+        return json.dumps({"specVersion": "1.0", "type": "SYSTEM", "headers": headers, "data": json.dumps(data)})
 
     def go_silent(self) -> None:
         """Stop reading from, writing to and pinging every live connection, without closing it (a dead link)."""
@@ -196,7 +193,8 @@ class StreamGateway:
                 if connection not in self._live:
                     continue
             try:
-                await connection.ping()
+                await connection.ping()  # the websocket's own ping, and DingTalk's SYSTEM ping frame to acknowledge
+                await connection.send(self._system_frame("ping", {"opaque": secrets.token_hex(4)}))
             except ConnectionClosed:
                 return
 
@@ -208,7 +206,7 @@ class StreamGateway:
             return
         with self._lock:
             self.acks.append({"messageId": message_id, "code": ack.get("code"), "message": ack.get("message"),
-                              "at": time.monotonic()})  # fmt: skip
+                              "data": ack.get("data"), "at": time.monotonic()})  # fmt: skip
             self._pending.pop(message_id, None)
 
     async def _tick(self) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import quote_plus
 
 import requests
 import websockets
-from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
+from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential, SystemMessage
 from dingtalk_stream import DingTalkStreamClient as SdkClient
 
 from bot.config import DingTalkConfig
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GATEWAY_PATH = "/v1.0/gateway/connections/open"
+PING = "ping"  # the topic of DingTalk's SYSTEM keepalive frames
 OPEN_TIMEOUT = 10.0
 
 
@@ -74,6 +75,14 @@ class StreamClient(SdkClient):
         """The SDK's routing, except that a frame it cannot read is acknowledged with an error, not dropped, and a
         message that could not be stored is not acknowledged at all."""
         try:
+            if (
+                json_message.get("type") == SystemMessage.TYPE
+                and (json_message.get("headers") or {}).get("topic") == PING
+            ):
+                # DingTalk's keepalive: the SDK's system handler echoes the data back; the SDK would also log a warning
+                ack = await self.system_handler.raw_process(SystemMessage.from_dict(json_message))
+                await self.websocket.send(json.dumps(ack.to_dict()))
+                return ""
             return await super().route_message(json_message)
         except NotStored:
             return ""
