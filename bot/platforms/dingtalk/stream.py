@@ -200,12 +200,15 @@ class StreamRunner:
                 except (OSError, requests.RequestException, websockets.WebSocketException, GatewayRefused) as error:
                     log.warning("dingtalk stream connection failed: %s", mask_sensitive(str(error)[:300]))
                     failures += 1
+                except Exception:  # a surprise must not end the runner: the next attempt may well work
+                    log.exception("dingtalk stream connection failed unexpectedly")
+                    failures += 1
                 await asyncio.sleep(self.backoff(failures))
         except asyncio.CancelledError:
             pass
         finally:
             self.connected.clear()
-            release(self.runtime.factory, self.lease_name, self.holder, self.runtime.engine.now())
+            self._give_up_lease()
 
     def backoff(self, failures: int) -> float:
         """Seconds to wait before reopening: the base after a connection that worked, doubling with each failure in
@@ -248,6 +251,12 @@ class StreamRunner:
                 log.warning("dingtalk stream lease lost to another process; closing the connection")
                 await websocket.close()
                 return
+
+    def _give_up_lease(self) -> None:
+        try:
+            release(self.runtime.factory, self.lease_name, self.holder, self.runtime.engine.now())
+        except Exception:  # the lease then runs out by itself, and a standby takes over a little later
+            log.exception("dingtalk stream lease could not be given up")
 
     def _take_lease(self) -> bool:
         ttl = timedelta(seconds=self.config.stream_lease_seconds)
