@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 GATEWAY_PATH = "/v1.0/gateway/connections/open"
 ROBOT_TOPIC = "/v1.0/im/bot/messages/get"
+SYSTEM_PREFIX = "system-"  # the messageIds of the gateway's SYSTEM frames
 # How often the gateway looks for frames to send or send again (seconds).
 TICK = 0.02
 
@@ -47,6 +48,7 @@ class StreamGateway:
         self._pending: dict[str, Pending] = {}
         self._live: list[ServerConnection] = []  # may get frames: neither told to go nor gone silent
         self._silent: list[ServerConnection] = []
+        self._acks_to_lose = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -128,10 +130,16 @@ class StreamGateway:
             self._call(connection.send(frame))
 
     def _system_frame(self, topic: str, data: dict) -> str:
-        message_id = f"system-{next(self._ids):06d}"
+        message_id = f"{SYSTEM_PREFIX}{next(self._ids):06d}"
         headers = {"contentType": "application/json", "messageId": message_id, "topic": topic,
                    "time": str(int(time.time() * 1000))}  # fmt: skip
         return json.dumps({"specVersion": "1.0", "type": "SYSTEM", "headers": headers, "data": json.dumps(data)})
+
+    def lose_acks(self, count: int) -> None:
+        """The next `count` acknowledgements of messages (not of pings) get lost on the way: their frames go out
+        again after redeliver_after."""
+        with self._lock:
+            self._acks_to_lose += count
 
     def go_silent(self) -> None:
         """Stop reading from, writing to and pinging every live connection, without closing it (a dead link)."""
@@ -205,6 +213,9 @@ class StreamGateway:
         except (ValueError, KeyError, TypeError):
             return
         with self._lock:
+            if self._acks_to_lose and not message_id.startswith(SYSTEM_PREFIX):
+                self._acks_to_lose -= 1
+                return
             self.acks.append({"messageId": message_id, "code": ack.get("code"), "message": ack.get("message"),
                               "data": ack.get("data"), "at": time.monotonic()})  # fmt: skip
             self._pending.pop(message_id, None)
