@@ -380,20 +380,27 @@ def fake_wecom(
 @click.option("--org", type=FILE, default=DEMO_ORG, help="通讯录：import-org 格式的 CSV（取钉钉账号列），默认示范单位")
 @click.option("--app-key", metavar="KEY", help="应用的 AppKey，默认示范值")
 @click.option("--app-secret", metavar="SECRET", help="应用的 AppSecret，默认示范值")
-def fake_dingtalk(callback_url: str, port: int, org: Path, app_key: str | None, app_secret: str | None) -> int:
-    """本地钉钉模拟器（只监听本机，HTTP 回调模式）。
+@click.option("--stream", is_flag=True, help="Stream 模式：成员的消息经 websocket 推给连上来的机器人，不发回调")
+def fake_dingtalk(
+    callback_url: str, port: int, org: Path, app_key: str | None, app_secret: str | None, stream: bool
+) -> int:
+    """本地钉钉模拟器（只监听本机，HTTP 回调模式或 Stream 模式）。
 
     \b
     扮演成员在单聊里给另外启动的机器人发消息（带 timestamp 和 sign 签名），显示每个成员收到的内容。
     机器人配置的 [dingtalk] 填上启动时打印的 AppKey、AppSecret，
     api_base_url 和 webhook_base_url 填打印的接口地址。不加选项时用示范值。
+    加 --stream 时机器人配置 mode = "stream"，由机器人连上模拟器的 Stream 网关收消息。
     控制台里：@钉钉账号 文本 发消息，:quit 退出。
     """
     from bot.platforms.dingtalk.emulator import EmulatorSettings
     from bot.platforms.dingtalk.emulator_cli import DEFAULT_APP_KEY, DEFAULT_APP_SECRET, run_fake_dingtalk
 
     settings = EmulatorSettings(
-        app_key=app_key or DEFAULT_APP_KEY, app_secret=app_secret or DEFAULT_APP_SECRET, callback_url=callback_url
+        app_key=app_key or DEFAULT_APP_KEY,
+        app_secret=app_secret or DEFAULT_APP_SECRET,
+        callback_url=callback_url,
+        stream=stream,
     )
     return run_fake_dingtalk(settings, port=port, org=org)
 

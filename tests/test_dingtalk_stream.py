@@ -36,7 +36,7 @@ APP_KEY, APP_SECRET = "dingstreamappkey", "stream-app-secret"
 IDLE, REDELIVER = 0.6, 0.5
 
 
-def until(condition: Callable[[], object], within: float = 5.0) -> object:
+def until(condition: Callable[[], object], within: float = 10.0) -> object:
     """Poll `condition` until it holds (its value) or fail after `within` seconds."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:

@@ -22,7 +22,7 @@ QUIET_AFTER_REPLY = 0.5
 INTRO = """本地钉钉模拟器（只监听本机）
 接口地址（机器人的 [dingtalk] api_base_url 和 webhook_base_url）：{url}
 AppKey {app_key} · AppSecret {app_secret}
-成员消息发往：{callback}
+{delivery}
 成员：{members} 名（来自 {org} 的“钉钉账号”一列）
 输入 :help 查看用法。"""
 
@@ -43,7 +43,11 @@ def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
         url=handle.url,
         app_key=settings.app_key,
         app_secret=settings.app_secret,
-        callback=settings.callback_url,
+        delivery=(
+            f'Stream 网关：{emulator.gateway.url}（机器人配置 mode = "stream"，连上后成员消息经 websocket 推送）'
+            if settings.stream
+            else f"成员消息发往：{settings.callback_url}"
+        ),
         members=len(emulator.members),
         org=org,
     )
