@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 GATEWAY_PATH = "/v1.0/gateway/connections/open"
@@ -52,7 +52,6 @@ class StreamGateway:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- running --------------------------------------------------------------------------------------------------
@@ -79,7 +78,6 @@ class StreamGateway:
         self._shutdown = asyncio.Event()
         # Pings are the gateway's own (see _keepalive), so that a silent connection stops sending them too.
         async with serve(self._connection, host, 0, ping_interval=None, close_timeout=1) as server:
-            self._server = server
             port = server.sockets[0].getsockname()[1]
             self.url = f"ws://{host}:{port}/connect"
             ready.set()
