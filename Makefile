@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-wecom test lint serve clean
+.PHONY: demo demo-wecom demo-dingtalk test lint serve clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本 (Python 3.11+ required)")'
@@ -35,3 +35,7 @@ clean:
 ## demo-wecom: the same demo through the whole WeCom path, against the local WeCom emulator
 demo-wecom: $(STAMP)
 	$(PY) -m bot demo --wecom
+
+## demo-dingtalk: the same demo through the whole DingTalk Stream path, against the local DingTalk emulator
+demo-dingtalk: $(STAMP)
+	$(PY) -m bot demo --dingtalk

@@ -113,6 +113,8 @@ class WeComConfig:
 DINGTALK_REQUIRED = ("app_key", "app_secret")
 # How DingTalk pushes may go: the robot's one-to-one batch send, or the app's work notifications (工作通知).
 DINGTALK_PUSH_CHANNELS = ("robot", "work_notice")
+# How DingTalk's messages reach the bot: posted to its HTTP callback, or over the websocket it holds (Stream).
+DINGTALK_MODES = ("http", "stream")
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,16 @@ class DingTalkConfig:
     card_template_id: str = ""
     card_callback_route_key: str = ""
     card_callback_secret: str = field(default="", repr=False)
+    # "http": DingTalk posts each message to /dingtalk/callback; "stream": the bot holds a websocket to DingTalk.
+    mode: str = "http"
+    # Stream mode: a connection that shows no frame and no answered ping for this long is taken as dead and reopened.
+    stream_idle_seconds: float = 60.0
+    # Stream mode: the first wait before reopening a connection, doubled after each failure up to the cap.
+    stream_backoff_seconds: float = 1.0
+    stream_backoff_max_seconds: float = 60.0
+    # Stream mode: the database lease that lets one process hold the connection; a standby takes over this long
+    # after the holder died (at once when it stopped cleanly).
+    stream_lease_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.replay_window_seconds < 1:
@@ -157,6 +169,16 @@ class DingTalkConfig:
             raise ValueError(f'[dingtalk] push must be "robot" or "work_notice", not {self.push!r}')
         if self.push == "work_notice" and self.agent_id <= 0:
             raise ValueError('[dingtalk] push = "work_notice" needs the app\'s agent_id (AgentId)')
+        if self.mode not in DINGTALK_MODES:
+            raise ValueError(
+                f'[dingtalk] mode 是 "{self.mode}"，只能是 "http"（HTTP 回调）或 "stream"（Stream 长连接）'
+            )
+        for option in ("stream_idle_seconds", "stream_backoff_seconds", "stream_backoff_max_seconds",
+                       "stream_lease_seconds"):  # fmt: skip
+            if getattr(self, option) <= 0:
+                raise ValueError(f"[dingtalk] {option} 须大于 0 秒，现在是 {getattr(self, option)}")
+        if self.stream_backoff_max_seconds < self.stream_backoff_seconds:
+            raise ValueError("[dingtalk] stream_backoff_max_seconds 不能小于 stream_backoff_seconds")
 
     @property
     def enabled(self) -> bool:
@@ -283,6 +305,11 @@ OPTIONS: dict[str, dict[str, type]] = {
         "card_template_id": str,
         "card_callback_route_key": str,
         "card_callback_secret": str,
+        "mode": str,
+        "stream_idle_seconds": float,
+        "stream_backoff_seconds": float,
+        "stream_backoff_max_seconds": float,
+        "stream_lease_seconds": float,
     },
     "scheduler": {
         "quiet_start": str,
@@ -295,7 +322,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     "calendar": {"holidays": list, "workdays": list},
     "review": {"remind_after_hours": int},
 }
-TYPE_NAMES = {str: "a quoted string", int: "a whole number", list: "a list of days"}
+TYPE_NAMES = {str: "a quoted string", int: "a whole number", float: "a number", list: "a list of days"}
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -374,7 +401,8 @@ def checked_section(data: dict, name: str, path: Path | None) -> dict:
         expected = options[key]
         # TOML's true/false arrive as bool, which Python also counts as int.
         wrong_items = expected is list and isinstance(value, list) and not all(map(is_day_item, value))
-        if isinstance(value, bool) or not isinstance(value, expected) or wrong_items:
+        number = expected is float and isinstance(value, int)  # 60 is as good as 60.0 for a number of seconds
+        if isinstance(value, bool) or not (isinstance(value, expected) or number) or wrong_items:
             raise ConfigError(f"[{name}] {key} in {path} must be {TYPE_NAMES[expected]}, not {value!r}")
     return table
 

@@ -20,6 +20,7 @@ from cli.common import (
     Group,
     config_option,
     configuration,
+    dingtalk_stream,
     exit_code,
     platform_runtime,
     without_platform,
@@ -58,19 +59,23 @@ def exit_with(code: int, config_path: Path | None) -> None:
 
 @command_line.command()
 @click.option("--wecom", is_flag=True, help="改走企业微信全链路（本机模拟的企业微信）")
+@click.option("--dingtalk", is_flag=True, help="改走钉钉 Stream 模式全链路（本机模拟的钉钉）")
 @config_option
-def demo(wecom: bool, config_path: Path | None) -> int:
+def demo(wecom: bool, dingtalk: bool, config_path: Path | None) -> int:
     """载入示范单位，打开本地聊天模拟器。
 
     \b
     数据库里还没有人员时，先导入示范单位和示范台账。
     定时提醒、截止、定期报表在同一个进程里运行（与 python -m scheduler 相同）。
     不加 --wecom 时推送只发到本地模拟器，配置成企业微信也一样；
-    加 --wecom 则在本机模拟企业微信接口，消息加密后经机器人真实的 HTTP 回调。
+    加 --wecom 则在本机模拟企业微信接口，消息加密后经机器人真实的 HTTP 回调；
+    加 --dingtalk 则在本机模拟钉钉，消息经机器人与钉钉之间的 Stream 长连接（websocket）收取。
     """
-    from cli.demos import run_chat_demo, run_wecom_demo
+    from cli.demos import run_chat_demo, run_dingtalk_demo, run_wecom_demo
 
     config = configuration(config_path)
+    if dingtalk:
+        return run_dingtalk_demo(config)
     return run_wecom_demo(config) if wecom else run_chat_demo(without_platform(config))
 
 
@@ -281,6 +286,7 @@ def serve(config_path: Path | None) -> int:
 
     \b
     地址和端口见配置的 [web]；后台线程处理收到的消息、投递推送。
+    [dingtalk] mode = "stream" 时还保持钉钉 Stream 长连接（多个进程时只有一个连接）。
     定时提醒、截止和定期报表由 python -m scheduler 另外运行。
     """
     # Werkzeug's server directly, not Flask's app.run: that one turns the debugger on when FLASK_DEBUG is set,
@@ -290,7 +296,8 @@ def serve(config_path: Path | None) -> int:
     from bot.app import create_app
 
     config = configuration(config_path)
-    app = create_app(platform_runtime(config), background=True)
+    runtime = platform_runtime(config)
+    app = create_app(runtime, background=True)
     try:
         server = make_server(config.web.host, config.web.port, app, threaded=True)
     except OSError as error:
@@ -298,8 +305,11 @@ def serve(config_path: Path | None) -> int:
         app.extensions["worker"].stop()
         return 2
     print(f"一表通机器人 HTTP 服务：http://{config.web.host}:{server.server_port}（Ctrl+C 结束）", file=sys.stderr)
+    if config.dingtalk.mode == "stream":
+        print("钉钉 Stream 模式：本进程取得租约后连接钉钉（多开时其余进程待命）", file=sys.stderr)
     try:
-        server.serve_forever()
+        with dingtalk_stream(runtime, app.extensions["worker"].kick):
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
@@ -375,20 +385,27 @@ def fake_wecom(
 )
 @click.option("--app-key", metavar="KEY", help="应用的 AppKey，默认示范值")
 @click.option("--app-secret", metavar="SECRET", help="应用的 AppSecret，默认示范值")
-def fake_dingtalk(callback_url: str, port: int, org: Path, app_key: str | None, app_secret: str | None) -> int:
-    """本地钉钉模拟器（只监听本机，HTTP 回调模式）。
+@click.option("--stream", is_flag=True, help="Stream 模式：成员的消息经 websocket 推给连上来的机器人，不发回调")
+def fake_dingtalk(
+    callback_url: str, port: int, org: Path, app_key: str | None, app_secret: str | None, stream: bool
+) -> int:
+    """本地钉钉模拟器（只监听本机，HTTP 回调模式或 Stream 模式）。
 
     \b
     扮演成员在单聊里给另外启动的机器人发消息（带 timestamp 和 sign 签名），显示每个成员收到的内容。
     机器人配置的 [dingtalk] 填上启动时打印的 AppKey、AppSecret，
     api_base_url、webhook_base_url 和 oapi_base_url 填打印的接口地址。不加选项时用示范值。
+    加 --stream 时机器人配置 mode = "stream"，由机器人连上模拟器的 Stream 网关收消息。
     控制台里：@钉钉账号 文本 发消息，:click @钉钉账号 卡片ID 选项值 点卡片，:quit 退出。
     """
     from bot.platforms.dingtalk.emulator import EmulatorSettings
     from bot.platforms.dingtalk.emulator_cli import DEFAULT_APP_KEY, DEFAULT_APP_SECRET, run_fake_dingtalk
 
     settings = EmulatorSettings(
-        app_key=app_key or DEFAULT_APP_KEY, app_secret=app_secret or DEFAULT_APP_SECRET, callback_url=callback_url
+        app_key=app_key or DEFAULT_APP_KEY,
+        app_secret=app_secret or DEFAULT_APP_SECRET,
+        callback_url=callback_url,
+        stream=stream,
     )
     return run_fake_dingtalk(settings, port=port, org=org)
 

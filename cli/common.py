@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -76,3 +78,19 @@ def exit_code(command: click.Command, argv: list[str] | None, prog_name: str) ->
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 1
     return 0
+
+
+@contextmanager
+def dingtalk_stream(runtime: Runtime, stored: Callable[[], None]) -> Iterator[None]:
+    """Hold DingTalk's Stream connection (as the lease allows) while inside, when the app is in stream mode."""
+    if "dingtalk" not in runtime.platforms or runtime.config.dingtalk.mode != "stream":
+        yield
+        return
+    from bot.platforms.dingtalk.stream import stream_runner  # websockets and the SDK only when they are used
+
+    runner = stream_runner(runtime, stored)
+    runner.start()
+    try:
+        yield
+    finally:
+        runner.stop()

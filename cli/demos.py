@@ -1,8 +1,10 @@
-"""The two demos, each with the scheduler's timed work running inside: the chat simulator, or the whole WeCom path.
+"""The demos, each with the scheduler's timed work running inside: the chat simulator, the whole WeCom path, or the
+whole DingTalk Stream path.
 
 `python -m bot demo --wecom` runs the WeCom path on one machine: the emulator serves WeCom's API on loopback, the
 bot's real HTTP server takes the encrypted callbacks, and the console posts members' messages exactly as WeCom would
-and prints what every member receives.
+and prints what every member receives. `python -m bot demo --dingtalk` does the same for DingTalk in Stream mode: the
+bot opens its websocket to the emulator's gateway, which pushes each member's message as a frame.
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TextIO
 
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.chat import ChatSimulator, run_interactive
-from bot.config import Config
+from bot.config import Config, DeliveryConfig, DingTalkConfig
+from bot.platforms.dingtalk import emulator as dingtalk_emulator
+from bot.platforms.dingtalk import emulator_cli as dingtalk_console
+from bot.platforms.dingtalk.emulator_stream import StreamGateway
 from bot.platforms.registry import configured_runtime
 from bot.platforms.simulator import SimulatorPlatform
 from bot.platforms.wecom.emulator import (
@@ -31,6 +39,10 @@ from bot.platforms.wecom.emulator import (
 )
 from bot.platforms.wecom.emulator_cli import run_console, seed_from_org_file, talking_to
 from bot.runtime import DEMO_ORG, Runtime, build_runtime, load_demo_org
+from bot.worker import Worker
+from cli.common import dingtalk_stream
+from ledger_store.db import transaction
+from ledger_store.models import Person, PlatformIdentity
 from scheduler.jobs import TimedWork
 from scheduler.process import background
 
@@ -60,6 +72,18 @@ WECOM_INTRO = """一表通机器人 · 企业微信全链路演示（全部在�
   @li_minzheng /发布 残疾人两项补贴情况 截止 明天17:00 范围 石庙村
   @chen_guoping 开始
   :click @chen_guoping <卡片的 task_id> 2      点卡片上的按钮
+输入 :help 查看用法，:quit 结束。
+"""
+
+DINGTALK_INTRO = """一表通机器人 · 钉钉 Stream 模式全链路演示（全部在本机）
+模拟钉钉接口：{api}
+Stream 网关：  {gateway}
+机器人用 AppKey 向网关申请连接，再用 websocket 接收消息；每条消息先存库、立刻确认，再处理、经会话 webhook 回复。
+示范单位每个人的钉钉账号与登录账号相同。
+
+试一试：
+  @li_minzheng /发布 残疾人两项补贴情况 截止 明天17:00 范围 石庙村
+  @chen_guoping 开始
 输入 :help 查看用法，:quit 结束。
 """
 
@@ -118,12 +142,62 @@ def run_wecom_demo(
     return 0
 
 
-def typed_lines(out: TextIO) -> Iterator[str]:
+def typed_lines(out: TextIO, prompt: str = "企业微信> ") -> Iterator[str]:
     """Lines typed at the terminal, with a prompt."""
     while True:
-        out.write("企业微信> ")
+        out.write(prompt)
         out.flush()
         line = sys.stdin.readline()
         if not line:
             return
         yield line
+
+
+def run_dingtalk_demo(
+    config: Config, lines: Iterable[str] | None = None, out: TextIO = sys.stdout, wait: float = 3.0
+) -> int:
+    """Start the DingTalk emulator with its Stream gateway, connect the bot to it, then run the member console."""
+    settings = dingtalk_emulator.EmulatorSettings(
+        dingtalk_console.DEFAULT_APP_KEY, dingtalk_console.DEFAULT_APP_SECRET, stream=True
+    )
+    emulator = dingtalk_emulator.DingTalkEmulator(settings)
+    api = dingtalk_emulator.serve(emulator)
+    dingtalk = DingTalkConfig(app_key=settings.app_key, app_secret=settings.app_secret, api_base_url=api.url,
+                              webhook_base_url=api.url, mode="stream")  # fmt: skip
+    runtime = configured_runtime(replace(config, dingtalk=dingtalk, delivery=DeliveryConfig(platform="dingtalk")))
+    report = load_demo_org(runtime)
+    if report is not None:
+        print(report.summary(), file=out)
+    on_dingtalk_as_themselves(runtime, emulator)
+    print(DINGTALK_INTRO.format(api=api.url, gateway=emulator.gateway.url), file=out)
+    worker = Worker(runtime)
+    worker.start()
+    try:
+        with timed_work(runtime), dingtalk_stream(runtime, worker.kick):
+            connected(emulator.gateway, within=10.0)
+            dingtalk_console.run_console(emulator, lines if lines is not None else typed_lines(out, "钉钉> "), out,
+                                         wait=wait)  # fmt: skip
+    finally:
+        worker.stop()
+        api.shutdown()
+    return 0
+
+
+def connected(gateway: StreamGateway, within: float) -> bool:
+    """Wait until the bot holds a connection to the gateway, at most `within` seconds; whether it does."""
+    deadline = time.monotonic() + within
+    while not gateway.connections():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def on_dingtalk_as_themselves(runtime: Runtime, emulator: dingtalk_emulator.DingTalkEmulator) -> None:
+    """Give everyone in the demo organisation a DingTalk id equal to their account, on the bot and the emulator."""
+    with transaction(runtime.factory) as session:
+        linked = set(session.scalars(select(PlatformIdentity.person_id).where(PlatformIdentity.platform == "dingtalk")))
+        for person in session.scalars(select(Person)):
+            if person.id not in linked:
+                session.add(PlatformIdentity(person_id=person.id, platform="dingtalk", user_id=person.account))
+            emulator.add_member(person.account, person.name)

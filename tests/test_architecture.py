@@ -65,7 +65,7 @@ def test_nothing_imports_a_launcher():
     assert importing == []
 
 
-def test_only_the_scheduler_process_and_the_two_demos_run_the_timed_work():
+def test_only_the_scheduler_process_and_the_demos_run_the_timed_work():
     # The web app, its workers and serve never start a scheduler: that is `python -m scheduler`'s job.
     timed = {"TimedWork", "background", "blocking", "timed_work"}
     running = set()
@@ -79,6 +79,7 @@ def test_only_the_scheduler_process_and_the_two_demos_run_the_timed_work():
         "cli/demos.py:timed_work",
         "cli/demos.py:run_chat_demo",
         "cli/demos.py:run_wecom_demo",
+        "cli/demos.py:run_dingtalk_demo",
         "cli/scheduler_command.py:command_line",
     }
 

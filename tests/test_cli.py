@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -224,6 +225,19 @@ def test_fake_dingtalk_help_works_from_the_shell_as_the_readme_shows():
 
     assert result.returncode == 0, result.stderr
     assert "--callback-url" in result.stdout and "本地钉钉模拟器" in result.stdout
+
+
+def test_fake_dingtalk_in_stream_mode_names_its_gateway():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "fake-dingtalk", "--stream", "--port", str(port)],
+        cwd=ROOT, input=":quit\n", capture_output=True, text=True, encoding="utf-8", timeout=60,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "Stream 网关：ws://127.0.0.1:" in result.stdout and "成员消息发往" not in result.stdout
 
 
 def xlsform() -> bytes:

@@ -1,8 +1,9 @@
 """A local DingTalk: the token endpoint, robot batch send (texts and files), media uploads, work notifications,
 sessionWebhooks and the download of files members sent, the contacts (oapi's department/get, department/listsub and
-user/list, paged), interactive cards (emulator_cards.py), and members who post signed robot callbacks (texts, files)
-to the bot. It records what it received so tests can look, and can play the organisation's monthly allowance of
-metered calls."""
+user/list, paged), interactive cards (emulator_cards.py), the Stream gateway (emulator_stream.py), and members who
+post signed robot callbacks (texts, files) to the bot or, in stream mode, whose messages the gateway pushes over
+the bot's websocket. It records what it received so tests can look, and can play the organisation's monthly
+allowance of metered calls."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from bot.platforms.dingtalk.api import (
 from bot.platforms.dingtalk.budget import ZONE
 from bot.platforms.dingtalk.contacts import DEPARTMENT_GET_PATH, LISTSUB_PATH, PAGE_SIZE, ROOT_DEPT_ID, USER_LIST_PATH
 from bot.platforms.dingtalk.emulator_cards import CardPlayer
+from bot.platforms.dingtalk.emulator_stream import GATEWAY_PATH, StreamGateway
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS, MAX_WORK_NOTICE_USERS
 from bot.platforms.dingtalk.signing import callback_sign
 from bot.platforms.wecom.emulator import GeneratedFile, ServerHandle
@@ -75,6 +77,11 @@ class EmulatorSettings:
     corp_id: str = "dingfakecorpid"
     # The one card template the emulator knows (as if made and published in DingTalk's card platform).
     card_template_id: str = "fake-question-card.schema"
+    # Stream mode: members' messages go out as frames on the bot's websocket instead of callbacks; a frame not
+    # acknowledged within redeliver_after seconds is sent again (DingTalk: about a minute), pings every ping_interval.
+    stream: bool = False
+    redeliver_after: float = 60.0
+    ping_interval: float = 20.0
 
     @property
     def robot_code(self) -> str:
@@ -114,6 +121,7 @@ class DingTalkEmulator(CardPlayer):
         self.card_routes: dict[str, tuple[str, str]] = {}
         self._last_card_click: tuple[str, dict[str, str], bytes] | None = None
         self._lock = threading.RLock()
+        self.gateway = StreamGateway(settings.app_key, settings.redeliver_after, settings.ping_interval)
         self.app = self._build_app()
 
     # --- seeding, inspection and fault injection --------------------------------------------------------------
@@ -161,8 +169,8 @@ class DingTalkEmulator(CardPlayer):
             self._flow_controlled[userid] += times
 
     def fail_next(self, name: str, status: int, code: str) -> None:
-        """The next call of "token", "batch", "webhook", "upload", "file_url", "card" or "card_update" answers HTTP
-        `status` with DingTalk error `code` (an upload, on the old host, answers with that errcode)."""
+        """The next call of "token", "batch", "webhook", "upload", "file_url", "card", "card_update" or "gateway"
+        answers HTTP `status` with DingTalk error `code` (an upload, on the old host, answers with that errcode)."""
         with self._lock:
             self._failures[name].append((status, code))
 
@@ -185,21 +193,24 @@ class DingTalkEmulator(CardPlayer):
 
     def member_says(
         self, userid: str, text: str, msg_id: str | None = None, conversation_type: str = "1", sign: str | None = None
-    ) -> requests.Response:
-        """A member writes to the robot; the callback is signed with the app secret unless `sign` is given."""
+    ) -> requests.Response | str:
+        """A member writes to the robot; the callback is signed with the app secret unless `sign` is given.
+
+        In stream mode the message is pushed on the gateway instead, and its frame's messageId comes back.
+        """
         body = self.robot_message(userid, "text", {"text": {"content": text}}, msg_id, conversation_type)
-        return self.post_signed(body, sign)
+        return self.deliver(body, sign)
 
     def member_sends_file(
         self, userid: str, data: bytes | GeneratedFile, file_name: str, conversation_type: str = "1"
-    ) -> requests.Response:
-        """A member sends the robot a file: the callback names a downloadCode the bot can resolve here."""
+    ) -> requests.Response | str:
+        """A member sends the robot a file: the message names a downloadCode the bot can resolve here."""
         download_code = secrets.token_urlsafe(24)
         with self._lock:
             self._sent_files[download_code] = (file_name, data)
         content = {"downloadCode": download_code, "fileName": file_name, "fileId": secrets.token_hex(6)}
         body = self.robot_message(userid, "file", {"content": content}, conversation_type=conversation_type)
-        return self.post_signed(body)
+        return self.deliver(body)
 
     def robot_message(
         self,
@@ -228,6 +239,13 @@ class DingTalkEmulator(CardPlayer):
             "sessionWebhook": f"{self.url}{WEBHOOK_PATH}?session={session}",
             "sessionWebhookExpiredTime": now_ms + self.settings.webhook_ttl * 1000,
         }
+
+    def deliver(self, body: dict[str, Any], sign: str | None = None) -> requests.Response | str:
+        """A robot message to the bot: pushed on the Stream gateway in stream mode (its frame's messageId comes
+        back), else posted to the bot's callback, signed now with the app secret unless `sign` is given."""
+        if self.settings.stream:
+            return self.gateway.push(body)
+        return self.post_signed(body, sign)
 
     def post_signed(self, body: dict[str, Any], sign: str | None = None) -> requests.Response:
         """Post a robot message to the bot's callback, signed now with the app secret unless `sign` is given."""
@@ -268,6 +286,7 @@ class DingTalkEmulator(CardPlayer):
         app.post(CARD_CREATE_PATH)(self._create_and_deliver)
         app.put(CARD_UPDATE_PATH)(self._update_card)
         app.post(CARD_CALLBACK_REGISTER_PATH)(self._register_card_callback)
+        app.post(GATEWAY_PATH)(self._open_connection)
         return app
 
     def _month(self) -> str:
@@ -489,14 +508,39 @@ class DingTalkEmulator(CardPlayer):
             return response
         return Response(data, mimetype="application/octet-stream")
 
+    def _open_connection(self) -> tuple[Response, int] | Response:
+        failed = self._injected("gateway")
+        if failed:
+            return failed
+        body = request.get_json(silent=True) or {}
+        if body.get("clientId") != self.settings.app_key or body.get("clientSecret") != self.settings.app_secret:
+            return jsonify(code="invalidClientIdOrSecret", message="无效的clientId或clientSecret"), 401
+        if not self.gateway.url:
+            return jsonify(code="forbidden.stream", message="应用未开启 Stream 模式"), 403
+        return jsonify(endpoint=self.gateway.url, ticket=self.gateway.ticket())
+
 
 class _QuietRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Calls are recorded in DingTalkEmulator.calls; keep the terminal for the conversation."""
 
 
-def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
-    """Serve the emulator on a loopback address in a daemon thread; port 0 picks a free port."""
+@dataclass
+class EmulatorHandle(ServerHandle):
+    """A running emulator, with its Stream gateway when the app is in stream mode."""
+
+    gateway: StreamGateway | None = None
+
+    def shutdown(self) -> None:
+        """Stop the gateway, then the HTTP server."""
+        if self.gateway is not None:
+            self.gateway.stop()
+        super().shutdown()
+
+
+def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorHandle:
+    """Serve the emulator on a loopback address in a daemon thread (and, in stream mode, its Stream gateway in
+    another); port 0 picks a free port."""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -508,4 +552,6 @@ def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) ->
     thread.start()
     shown = f"[{host}]" if ":" in host else host
     emulator.url = f"http://{shown}:{server.port}"
-    return ServerHandle(emulator.url, server, thread)
+    if emulator.settings.stream:
+        emulator.gateway.start(host)
+    return EmulatorHandle(emulator.url, server, thread, emulator.gateway if emulator.settings.stream else None)

@@ -28,7 +28,7 @@ VIA = {"webhook": "会话回复", "batch": "批量单聊", "work_notice": "工�
 INTRO = """本地钉钉模拟器（只监听本机）
 接口地址（机器人的 [dingtalk] api_base_url、webhook_base_url 和 oapi_base_url）：{url}
 AppKey {app_key} · AppSecret {app_secret}
-成员消息发往：{callback}
+{delivery}
 成员：{members} 名（来自 {org} 的“钉钉账号”一列），部门 {departments} 个（通讯录可用 sync-dingtalk 同步）
 卡片：card_template_id {template} · card_callback_route_key {route_key} · card_callback_secret {card_secret}
 卡片点击发往：{card_callback}
@@ -55,7 +55,11 @@ def run_fake_dingtalk(settings: EmulatorSettings, port: int, org: Path) -> int:
         url=handle.url,
         app_key=settings.app_key,
         app_secret=settings.app_secret,
-        callback=settings.callback_url,
+        delivery=(
+            f'Stream 网关：{emulator.gateway.url}（机器人配置 mode = "stream"，连上后成员消息经 websocket 推送）'
+            if settings.stream
+            else f"成员消息发往：{settings.callback_url}"
+        ),
         members=len(emulator.members),
         departments=len(emulator.departments),
         org=org,
@@ -133,7 +137,10 @@ def run_console(emulator: DingTalkEmulator, lines: Iterable[str], out: TextIO, w
         except requests.RequestException as error:
             print(f"  机器人的回调地址 {emulator.settings.callback_url} 无法访问：{type(error).__name__}", file=out)
             continue
-        if response.status_code != 200:
+        if isinstance(response, str):  # stream mode: the frame waits on the gateway for the bot's connection
+            if not emulator.gateway.connections():
+                print("  机器人尚未连上 Stream 网关，消息在网关排队", file=out)
+        elif response.status_code != 200:
             print(f"  机器人回调返回 HTTP {response.status_code}", file=out)
             continue
         print_new_messages(emulator, seen, out, wait)

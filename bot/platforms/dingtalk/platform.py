@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from flask import Blueprint
+
 from bot.config import DingTalkConfig
 from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, Directory, Outgoing, Recipient, SendResult
 from bot.platforms.dingtalk import errors
@@ -27,8 +29,6 @@ from handlers.core.masking import mask_sensitive
 from ledger_store.outbox import REPLY_PREFIX
 
 if TYPE_CHECKING:
-    from flask import Blueprint
-
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -181,11 +181,18 @@ class DingTalkPlatform:
                 raise DingTalkDeliveryError(str(error), errors.TOKEN, True, error.code) from None
             raise failure(error) from None
 
-    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint:
+    def routes(self, runtime: Runtime, stored: Callable[[], None]) -> Blueprint | None:
         """/dingtalk/callback and /dingtalk/card-callback: checked, stored and acknowledged; `stored()` after each
-        response, after a click's card was updated."""
+        response, after a click's card was updated. In stream mode messages come over the Stream connection
+        (bot/platforms/dingtalk/stream.py) and /dingtalk/callback stays shut; only card clicks registered for HTTP
+        (a card_callback_route_key) still come to /dingtalk/card-callback."""
         now = runtime.engine.clock.now
-        blueprint = dingtalk_blueprint(self.config, runtime.engine, self.remember_webhook, stored, now)
+        if self.config.mode == "stream":
+            if not self.config.card_callback_route_key:
+                return None
+            blueprint = Blueprint("dingtalk", __name__)
+        else:
+            blueprint = dingtalk_blueprint(self.config, runtime.engine, self.remember_webhook, stored, now)
 
         def after_click(click: CardClick) -> None:
             try:
