@@ -163,7 +163,7 @@ def run_dingtalk_demo(
     emulator = dingtalk_emulator.DingTalkEmulator(settings)
     api = dingtalk_emulator.serve(emulator)
     dingtalk = DingTalkConfig(app_key=settings.app_key, app_secret=settings.app_secret, api_base_url=api.url,
-                              webhook_base_url=api.url, mode="stream")  # fmt: skip
+                              webhook_base_url=api.url, oapi_base_url=api.url, mode="stream")  # fmt: skip
     runtime = configured_runtime(replace(config, dingtalk=dingtalk, delivery=DeliveryConfig(platform="dingtalk")))
     report = load_demo_org(runtime)
     if report is not None:

@@ -15,10 +15,10 @@ from bot.config import WeComConfig
 from bot.delivery import deliver_pending
 from bot.platforms.base import Outgoing, Recipient, SendResult
 from bot.platforms.simulator import SimulatorPlatform
+from bot.platforms.token_cache import DatabaseStorage
 from bot.platforms.wecom.api import WeComClient
 from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator, serve
 from bot.platforms.wecom.platform import WeComPlatform
-from bot.platforms.wecom.token_store import DatabaseStorage
 from bot.runtime import Runtime
 from handlers.core.clock import ManualClock
 from ledger_store.db import transaction

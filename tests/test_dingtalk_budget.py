@@ -29,7 +29,7 @@ from handlers.core.clock import ManualClock
 from ledger_store.api_usage import claim_warning, count_calls, usage_in
 from ledger_store.db import make_engine, make_session_factory, transaction
 from ledger_store.models import ApiUsage, OutboxMessage, OutboxStatus, Person, PlatformIdentity
-from ledger_store.outbox import enqueue
+from ledger_store.outbox import Buttons, Option, enqueue
 
 APP_KEY, APP_SECRET, AGENT_ID = "dingbudgetappkey", "budget-app-secret", 3003003
 # Sunday 6 December 2026, 10:00 in Chongqing.
@@ -283,6 +283,16 @@ def test_pushes_go_as_work_notices_counted_while_replies_stay_in_the_chat(worlds
 
     [reply] = ding.say("zhang_dehua", "帮助")
     assert reply["via"] == "webhook"
+
+
+def test_a_question_with_buttons_stays_in_the_robot_chat_when_pushes_go_as_work_notices(worlds):
+    ding = worlds(dingtalk=dict(push="work_notice"))
+    buttons = Buttons("c1p1", (Option("1", "是"), Option("2", "否")))
+    ding.platform.send([Recipient("dt_zhang_dehua", "question:1")], Outgoing(text="是否已入户核查？", buttons=buttons))
+
+    [question] = ding.take("zhang_dehua")
+    assert question["via"] == "batch" and question["text"].startswith("是否已入户核查？")
+    assert "work_notice" not in ding.emulator.calls
 
 
 def test_a_refused_token_is_fetched_again_and_a_reply_without_a_webhook_goes_by_the_robot(worlds):

@@ -21,7 +21,7 @@ from bot.platforms.dingtalk.contacts import ACTION, PLATFORM, department_users, 
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings, serve
 from bot.platforms.dingtalk.emulator_cli import seed_from_org_file
 from bot.platforms.dingtalk.platform import DingTalkPlatform
-from bot.platforms.wecom.token_store import DatabaseStorage
+from bot.platforms.token_cache import DatabaseStorage
 from bot.runtime import DEMO_ORG
 from cli.bot_command import main
 from handlers.tasks.summary import write_workbook

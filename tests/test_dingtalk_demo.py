@@ -14,6 +14,7 @@ def test_the_dingtalk_demo_issues_a_task_over_stream_and_the_filler_sees_the_fir
     lines = [
         "@li_minzheng /发布 低保月报 截止 3个工作日 范围 松林村",
         "@zhang_dehua 开始",
+        "@li_minzheng /汇总 低保月报",
         ":quit",
         "@zhang_dehua 这一行不会执行",
     ]
@@ -23,4 +24,5 @@ def test_the_dingtalk_demo_issues_a_task_over_stream_and_the_filler_sees_the_fir
     assert "li_minzheng（会话回复）：已发布《低保月报》" in screen
     assert "zhang_dehua（批量单聊）：【区民政局】发布了《低保月报》" in screen
     assert "zhang_dehua（会话回复）：" in screen and "《低保月报》以下 1 项已从台账带出" in screen
+    assert "li_minzheng（批量单聊）：[文件] " in screen  # the summary workbook, uploaded to the emulator, not DingTalk
     assert "这一行不会执行" not in screen and "尚未连上" not in screen

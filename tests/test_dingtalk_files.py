@@ -22,7 +22,7 @@ from bot.platforms.dingtalk import errors
 from bot.platforms.dingtalk.api import TOKEN_HEADER, DingTalkApiError
 from bot.platforms.dingtalk.emulator_cli import HELP, run_console
 from bot.platforms.dingtalk.platform import fetchable
-from bot.platforms.wecom.emulator import GeneratedFile
+from bot.platforms.emulator_server import GeneratedFile
 from handlers.texts.commands import UNKNOWN_MESSAGE_TYPE
 from handlers.texts.files import file_too_large
 from ledger_store.models import Form, InboundMessage, InboundStatus

@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bot.platforms.base import MAX_FILE_BYTES
-from bot.platforms.wecom.emulator import GeneratedFile
+from bot.platforms.emulator_server import GeneratedFile
 from cli.bot_command import main
 from ledger_store.ledger_import import import_ledger
 from ledger_store.ledgers import define_ledger, get_ledger, get_record

@@ -8,10 +8,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, func, select
 
+from bot.platforms.token_cache import DatabaseStorage
 from bot.platforms.wecom.api import WeComClient
 from bot.platforms.wecom.contacts import ACTION, sync_contacts
 from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator, serve
-from bot.platforms.wecom.token_store import DatabaseStorage
 from ledger_store.db import transaction
 from ledger_store.models import AuditEntry, Department, Level, OrgUnit, Person, PlatformIdentity, Role
 

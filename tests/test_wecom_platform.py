@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.config import WeComConfig
 from bot.delivery import deliver_pending
 from bot.platforms.base import MAX_FILE_BYTES, DeliveryError, FileTooLarge, Outgoing, Recipient
+from bot.platforms.token_cache import DatabaseStorage, RedisTokenStorage, utc_now
 from bot.platforms.wecom import texts
 from bot.platforms.wecom.api import WeComClient, file_name_of, multipart_file
 from bot.platforms.wecom.emulator import (
@@ -29,7 +30,7 @@ from bot.platforms.wecom.emulator import (
 )
 from bot.platforms.wecom.inbound import CardUpdate
 from bot.platforms.wecom.platform import WeComPlatform, split_text, undelivered
-from bot.platforms.wecom.token_store import DatabaseStorage, RedisTokenStorage, make_token_storage, utc_now
+from bot.platforms.wecom.token_store import make_token_storage
 from ledger_store.db import transaction
 from ledger_store.models import CachedValue, OutboxMessage, OutboxStatus
 from ledger_store.outbox import Buttons, Option, enqueue
@@ -106,8 +107,8 @@ def sent_cards(emulator: WeComEmulator) -> list[dict]:
 
 
 def test_two_clients_share_one_token_through_the_database(emulator, config, db):
-    first = WeComClient.from_config(config, DatabaseStorage(db))
-    second = WeComClient.from_config(config, DatabaseStorage(db))
+    first = WeComClient.from_config(config, make_token_storage(config, db))
+    second = WeComClient.from_config(config, make_token_storage(config, db))
     first.send(AGENT_ID, ["hu_xiaoyan"], {"msgtype": "text", "text": {"content": "一"}})
     second.send(AGENT_ID, ["hu_xiaoyan"], {"msgtype": "text", "text": {"content": "二"}})
     assert gettoken_calls(emulator) == 1
@@ -149,7 +150,7 @@ def test_database_storage_honours_expiry_and_overwrites(db):
     storage.set("forever", {"a": 1})
     storage.delete("token")
     with transaction(db) as session:
-        assert [row.key for row in session.scalars(select(CachedValue))] == ["wecom:forever"]
+        assert [row.key for row in session.scalars(select(CachedValue))] == ["cache:forever"]
 
 
 def test_a_cache_write_on_a_busy_sqlite_gives_up_quickly(db, engine):

@@ -48,7 +48,7 @@ UNSAFE_FILE_NAME = re.compile(r'["\\\r\n\x00-\x1f]')
 
 
 class Storage(Protocol):
-    """A cache every process shares (see wecom.token_store): get, set with a time to live, delete."""
+    """A cache every process shares (see bot.platforms.token_cache): get, set with a time to live, delete."""
 
     def get(self, key: str, default: Any = None) -> Any: ...
 

@@ -8,7 +8,6 @@ allowance of metered calls."""
 from __future__ import annotations
 
 import collections
-import ipaddress
 import itertools
 import json
 import secrets
@@ -21,7 +20,6 @@ from typing import Any
 
 import requests
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.platforms.dingtalk.api import (
     BATCH_SEND_PATH,
@@ -39,7 +37,7 @@ from bot.platforms.dingtalk.emulator_cards import CardPlayer
 from bot.platforms.dingtalk.emulator_stream import GATEWAY_PATH, StreamGateway
 from bot.platforms.dingtalk.platform import MAX_BATCH_USERS, MAX_WORK_NOTICE_USERS
 from bot.platforms.dingtalk.signing import callback_sign
-from bot.platforms.wecom.emulator import GeneratedFile, ServerHandle
+from bot.platforms.emulator_server import GeneratedFile, ServerHandle, serve_on_loopback
 
 WEBHOOK_PATH = "/robot/sendBySession"
 # The emulator's errcode for a sessionWebhook that is unknown or has expired (the bot reads no particular value).
@@ -520,11 +518,6 @@ class DingTalkEmulator(CardPlayer):
         return jsonify(endpoint=self.gateway.url, ticket=self.gateway.ticket())
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Calls are recorded in DingTalkEmulator.calls; keep the terminal for the conversation."""
-
-
 @dataclass
 class EmulatorHandle(ServerHandle):
     """A running emulator, with its Stream gateway when the app is in stream mode."""
@@ -541,17 +534,10 @@ class EmulatorHandle(ServerHandle):
 def serve(emulator: DingTalkEmulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorHandle:
     """Serve the emulator on a loopback address in a daemon thread (and, in stream mode, its Stream gateway in
     another); port 0 picks a free port."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(f"the DingTalk emulator only listens on loopback addresses, not {host!r}")
-    server = make_server(host, port, emulator.app, threaded=True, request_handler=_QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="dingtalk-emulator", daemon=True)
-    thread.start()
-    shown = f"[{host}]" if ":" in host else host
-    emulator.url = f"http://{shown}:{server.port}"
+    handle = serve_on_loopback(emulator.app, "dingtalk-emulator", host, port)
+    emulator.url = handle.url
     if emulator.settings.stream:
         emulator.gateway.start(host)
-    return EmulatorHandle(emulator.url, server, thread, emulator.gateway if emulator.settings.stream else None)
+    return EmulatorHandle(
+        handle.url, handle.server, handle.thread, emulator.gateway if emulator.settings.stream else None
+    )

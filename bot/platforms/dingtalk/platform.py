@@ -89,13 +89,18 @@ class DingTalkPlatform:
             card = draw_card(message.buttons, message.text)
         if card is not None:
             return self._send_cards(recipients, message, card)
+        # A question (it has buttons) belongs in the robot's chat, where it is answered, not among work notices.
+        return self._send_plain(recipients, message, notices=self.config.push == "work_notice" and not message.buttons)
+
+    def _send_plain(self, recipients: list[Recipient], message: Outgoing, notices: bool) -> SendResult:
+        """The text (and file) of `send`, pushes as work notifications when `notices`."""
         file, media_key = self._file_param(message) if message.file_bytes is not None else (None, None)
         parts = split_text(message.text or "")
         if not parts and file is None:
             return SendResult()
         replied = {recipient.user_id for recipient in recipients if parts and self._replied(recipient, parts)}
         left = [recipient for recipient in recipients if recipient.user_id not in replied]
-        if self.config.push == "work_notice" and parts:
+        if notices and parts:
             self._notify([r.user_id for r in left if not r.dedupe_key.startswith(REPLY_PREFIX)], message.text or "")
             left = [recipient for recipient in left if recipient.dedupe_key.startswith(REPLY_PREFIX)]
         by_batch = [recipient.user_id for recipient in left]
@@ -107,7 +112,7 @@ class DingTalkPlatform:
             more_invalid, more_throttled = self._batch_send(file_only, files, media_key)
             invalid, throttled = invalid | more_invalid, throttled | more_throttled
         if invalid:
-            log.warning("DingTalk does not know %d of %d recipients: %s", len(invalid), len(by_batch),
+            log.warning("DingTalk does not know %d of %d recipients: %s", len(invalid), len(recipients),
                         mask_sensitive(", ".join(sorted(invalid))))  # fmt: skip
         flow = DingTalkDeliveryError("DingTalk flow-controlled the user", errors.FLOW_CONTROLLED, True, "flow_control")
         return SendResult(invalid=frozenset(invalid), failed={user_id: flow for user_id in throttled - invalid})
@@ -209,7 +214,7 @@ class DingTalkPlatform:
         updated alone). A card created before (a resend) counts as delivered."""
         result = SendResult()
         if card.text_before:
-            result = self.send(recipients, replace(message, text=card.text_before, buttons=None))
+            result = self._send_plain(recipients, replace(message, text=card.text_before, buttons=None), notices=False)
         invalid, failed = set(result.invalid), dict(result.failed)
         token = message.buttons.token if message.buttons else ""
         for recipient in recipients:

@@ -1,4 +1,5 @@
-"""Where DingTalk's access token and reply webhooks are kept so every process shares them: WeCom's storages."""
+"""Where DingTalk's access token and reply webhooks are kept so every process shares them (see
+bot.platforms.token_cache)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import DingTalkConfig
 from bot.platforms.dingtalk.api import Storage
-from bot.platforms.wecom.token_store import DatabaseStorage, RedisTokenStorage
+from bot.platforms.token_cache import DatabaseStorage, RedisTokenStorage
 
 KEY_PREFIX = "dingtalk"
 

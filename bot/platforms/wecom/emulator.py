@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import ipaddress
 import itertools
 import json
 import mimetypes
@@ -11,14 +10,14 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, Response, abort, jsonify, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from bot.platforms.emulator_server import GeneratedFile, ServerHandle, serve_on_loopback
 from bot.platforms.wecom.emulator_members import MemberPlayer
 
 # WeCom's own sample app (developer docs and SDK samples): demo defaults that every WeCom library can decrypt.
@@ -57,29 +56,6 @@ class EmulatorSettings:
     callback_url: str | None = None
     rate_limit_per_minute: int = 0
     token_ttl: int = 7200
-
-
-@dataclass
-class GeneratedFile:
-    """A file of `size` bytes made up while it is served, so a member can send gigabytes the emulator never holds;
-    `declared` False serves it without Content-Length (chunked), so only counting the bytes read can stop it.
-    `served` counts the bytes handed to the server so far: what a download cost."""
-
-    size: int
-    declared: bool = True
-    chunk: int = 64 * 1024
-    served: int = 0
-
-    def __len__(self) -> int:
-        return self.size
-
-    def chunks(self) -> Iterator[bytes]:
-        """The content, a chunk of zeros at a time."""
-        block = bytes(self.chunk)
-        for start in range(0, self.size, self.chunk):
-            piece = block[: min(self.chunk, self.size - start)]
-            self.served += len(piece)
-            yield piece
 
 
 class ApiError(Exception):
@@ -449,36 +425,8 @@ def _truncated(msgtype: str, content: Any) -> Any:
     return {**content, "content": cut}
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Calls are already recorded in WeComEmulator.calls; keep the terminal for the conversation."""
-
-
-@dataclass
-class ServerHandle:
-    """A running emulator: the API base URL to give the bot, and a way to stop it."""
-
-    url: str
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    def shutdown(self) -> None:
-        """Stop serving and release the port."""
-        self.server.shutdown()
-        self.thread.join()
-        self.server.server_close()
-
-
 def serve(emulator: WeComEmulator, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
     """Serve the emulator's API on a loopback address in a daemon thread; port 0 picks a free port."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(f"the WeCom emulator only listens on loopback addresses, not {host!r}")
-    server = make_server(host, port, emulator.app, threaded=True, request_handler=_QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wecom-emulator", daemon=True)
-    thread.start()
-    shown = f"[{host}]" if ":" in host else host
-    return ServerHandle(f"http://{shown}:{server.port}/cgi-bin/", server, thread)
+    handle = serve_on_loopback(emulator.app, "wecom-emulator", host, port)
+    handle.url += "/cgi-bin/"
+    return handle

@@ -11,7 +11,7 @@ import requests
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 if TYPE_CHECKING:
-    from bot.platforms.wecom.emulator import GeneratedFile
+    from bot.platforms.emulator_server import GeneratedFile
 
 CALLBACK_TIMEOUT = 5
 
