@@ -179,6 +179,12 @@ class DingTalkConfig:
                 raise ValueError(f"[dingtalk] {option} 须大于 0 秒，现在是 {getattr(self, option)}")
         if self.stream_backoff_max_seconds < self.stream_backoff_seconds:
             raise ValueError("[dingtalk] stream_backoff_max_seconds 不能小于 stream_backoff_seconds")
+        if self.mode == "http" and self.card_template_id and not self.card_callback_route_key:
+            raise ValueError(
+                "[dingtalk] card_template_id 需要 card_callback_route_key："
+                "HTTP 回调模式下卡片的点击只会送到注册过的卡片回调地址"
+                '（或者改用 mode = "stream"，点击经 Stream 连接送达）'
+            )
 
     @property
     def enabled(self) -> bool:

@@ -165,6 +165,24 @@ def test_a_click_on_a_card_of_an_earlier_question_is_declined(world):
     assert any("发放方式：现金" in m["text"] for m in world.say("chen_guoping", "查看"))
 
 
+def test_a_click_in_someone_elses_name_or_on_an_unknown_card_is_refused(world):
+    card = world.fill_up_to_the_choice()
+    stored = world.stored()
+    url = world.emulator.card_routes[ROUTE_KEY][0]
+    payload = world.emulator.card_click_payload("dt_chen_guoping", card["out_track_id"], "2")
+    timestamp = str(int(world.clock.now().timestamp() * 1000))
+    headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: card_signature(timestamp, CARD_SECRET)}
+
+    as_another = json.dumps(payload | {"userId": "dt_zhang_dehua"}).encode()
+    assert requests.post(url, data=as_another, headers=headers, timeout=5).status_code == 403
+    unknown = json.dumps(payload | {"outTrackId": "c999p1-0123456789abcdef"}).encode()
+    assert requests.post(url, data=unknown, headers=headers, timeout=5).status_code == 403
+
+    world.settle()
+    assert world.stored() == stored and world.emulator.card_updates == []
+    assert world.take("zhang_dehua") == []
+
+
 def test_a_click_delivered_again_is_handled_once(world):
     card = world.fill_up_to_the_choice()
     world.emulator.member_clicks_card("dt_chen_guoping", card["out_track_id"], "2")
@@ -215,9 +233,15 @@ def test_the_stream_payload_of_a_click_becomes_the_answer(world):
     assert world.emulator.cards[card["out_track_id"]]["params"]["chosen"] == "已选择：社保卡"
 
 
+def test_in_http_mode_a_card_template_needs_a_route_key_for_its_clicks():
+    with pytest.raises(ValueError, match="card_callback_route_key"):
+        DingTalkConfig(app_key="k", app_secret="s", card_template_id="t.schema")
+    assert DingTalkConfig(app_key="k", app_secret="s", card_template_id="t.schema", mode="stream").card_template_id
+
+
 def test_without_an_http_route_key_cards_ask_for_stream_clicks(world):
     platform = world.runtime.platforms["dingtalk"]
-    platform.config = replace(platform.config, card_callback_route_key="")
+    platform.config = replace(platform.config, mode="stream", card_callback_route_key="")
     buttons = Buttons("c1p2", (Option("是", "是"), Option("否", "否")))
     platform.send([Recipient("dt_zhang_dehua", "push:1")], Outgoing(text="是否在岗？", buttons=buttons))
 

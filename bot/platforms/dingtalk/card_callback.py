@@ -62,9 +62,11 @@ def add_card_callback(
     engine: Engine,
     after_click: Callable[[CardClick], None],
     now: Callable[[], datetime],
+    belongs: Callable[[CardClick], bool],
 ) -> None:
-    """POST /dingtalk/card-callback: 403 unless signed, 400 for what is not a click, else the click is stored (once
-    per card, person and value) and 200 comes back at once; `after_click` runs after the response."""
+    """POST /dingtalk/card-callback: 403 unless signed, 400 for what is not a click, 403 for a click on a card not sent
+    to the person it names (`belongs`), else the click is stored (once per card, person and value) and 200 comes back
+    at once; `after_click` runs after the response."""
 
     @blueprint.post(CARD_CALLBACK_PATH)
     def card_clicked() -> Response:
@@ -87,6 +89,11 @@ def add_card_callback(
         except (ValueError, CardClickError) as error:
             log.warning("dingtalk card callback malformed: %s", error)
             return plain(400, "malformed")
+        if not belongs(click):
+            # The signature covers only the timestamp: a body naming someone else's card, or a card of ours we do not
+            # know, is no click of the person it names.
+            log.warning("dingtalk card click on card %s by someone it was not sent to, refused", click.out_track_id)
+            return plain(403, "forbidden")
         if not engine.accept(click.incoming):
             log.info("dingtalk card click %s seen before, dropped", click.incoming.message_id)
             return ok()

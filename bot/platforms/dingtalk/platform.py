@@ -143,6 +143,12 @@ class DingTalkPlatform:
         self.client.storage.set(key, "1", int((midnight - now).total_seconds()) + 60)
         return text
 
+    def card_belongs(self, click: CardClick) -> bool:
+        """Whether a click comes from the person its card was sent to (kept when the card went out, for as long as its
+        labels); neither DingTalk's card signature nor its Stream frame vouches for the body's userId by itself."""
+        kept = self.client.storage.get(self._card_key(click.out_track_id)) or {}
+        return kept.get("user_id") == click.incoming.user_id
+
     def update_clicked_card(self, click: CardClick) -> None:
         """Show the choice on the clicked card ("已选择：…") in place of its buttons; a failure is only logged."""
         kept = self.client.storage.get(self._card_key(click.out_track_id)) or {}
@@ -206,7 +212,7 @@ class DingTalkPlatform:
                 log.exception("updating the clicked DingTalk card failed")
             stored()
 
-        add_card_callback(blueprint, self.config, runtime.engine, after_click, now)
+        add_card_callback(blueprint, self.config, runtime.engine, after_click, now, self.card_belongs)
         return blueprint
 
     def _send_cards(self, recipients: list[Recipient], message: Outgoing, card: CardDraw) -> SendResult:
