@@ -100,6 +100,7 @@ def test_a_click_travels_over_the_websocket_is_acknowledged_answers_and_updates_
     created = world.emulator.cards[card["out_track_id"]]
     assert (created["callback_type"], created["route_key"]) == ("STREAM", None)
     assert world.runtime.platforms["dingtalk"].routes(world.runtime, lambda: None) is None  # no HTTP way in at all
+    assert CARD_TOPIC in world.runner.client.callback_handler_map  # subscribed whenever a connection opens
     world.worker.start()  # from here only the click's follow-up wakes it (it would sleep 30 s otherwise)
 
     frame = world.click("chen_guoping", card, "2")
@@ -194,3 +195,17 @@ def test_a_click_that_cannot_be_stored_is_not_acknowledged_and_is_stored_when_it
     world.worker.run()
     assert world.stored() == stored + 1
     assert "第6/8题" in world.take("chen_guoping")[0]["text"]
+
+
+def test_a_failed_card_update_is_only_logged_and_the_answer_still_counts(world, caplog):
+    card = world.fill_up_to_the_choice()
+    world.emulator.fail_next("card_update", 503, "ServiceUnavailable")
+    world.worker.start()
+
+    frame = world.click("chen_guoping", card, "2")
+
+    until(lambda: world.emulator.gateway.acked(frame) == [200])
+    [next_question] = until(lambda: world.take("chen_guoping"))
+    assert "第6/8题" in next_question["text"]
+    until(lambda: "updating the clicked DingTalk card" in caplog.text)
+    assert world.emulator.card_updates == [] and world.take("chen_guoping") == []
