@@ -226,7 +226,8 @@ def test_a_message_that_cannot_be_stored_is_not_acknowledged_and_is_stored_when_
             raise failures.pop()
         platform.remember_webhook(webhook)
 
-    runner = StreamRunner(stream.runtime, stream.runner.config, remember_webhook_once_failing, stream.worker.kick)
+    runner = StreamRunner(stream.runtime, stream.runner.config, remember_webhook_once_failing, stream.worker.kick,
+                          platform.update_clicked_card)  # fmt: skip
     runner.start()
     try:
         message_id = stream.says("zhang_dehua", "帮助")
@@ -284,7 +285,7 @@ def test_a_standby_takes_over_once_a_dead_holders_lease_runs_out(stream):
 def test_a_wrong_secret_is_refused_by_the_gateway_and_retried_with_backoff(stream):
     stream.runner.stop()
     wrong = replace(stream.runner.config, app_secret="wrong")
-    runner = StreamRunner(stream.runtime, wrong, lambda webhook: None, stream.worker.kick)
+    runner = StreamRunner(stream.runtime, wrong, lambda webhook: None, stream.worker.kick, lambda click: None)
     runner.start()
     try:
         until(lambda: stream.emulator.calls.count("gateway") >= 3)

@@ -1,5 +1,5 @@
 """The emulator's interactive cards: createAndDeliver into a member's robot chat, the card update, the HTTP callback
-registration, and members clicking (the payload as Stream carries it, or POSTed signed as HTTP callbacks are)."""
+registration, and members clicking (pushed on the Stream gateway, or POSTed signed as HTTP callbacks are)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask import Response, jsonify, request
 
 from bot.platforms.dingtalk.api import TOKEN_HEADER
 from bot.platforms.dingtalk.card_callback import SIGNATURE_HEADER, TIMESTAMP_HEADER, card_signature
-from bot.platforms.dingtalk.cards import MAX_PARAM_BYTES
+from bot.platforms.dingtalk.cards import CARD_TOPIC, MAX_PARAM_BYTES
 
 CALLBACK_TIMEOUT = 10
 ROBOT_SPACE = "dtv1.card//IM_ROBOT."
@@ -58,12 +58,16 @@ class CardPlayer:
 
     def member_clicks_card(
         self, userid: str, out_track_id: str, value: str, signature: str | None = None
-    ) -> requests.Response:
-        """A member clicks a card created with callbackType HTTP: the click is POSTed to its route's URL, signed with
-        the route's secret (unless `signature` is given)."""
+    ) -> requests.Response | str:
+        """A member clicks a card. One created with callbackType STREAM, in stream mode: the click is pushed on the
+        gateway's card topic and its frame's messageId comes back. One created with HTTP: the click is POSTed to its
+        route's URL, signed with the route's secret (unless `signature` is given)."""
         payload = self.card_click_payload(userid, out_track_id, value)
         with self._lock:
-            route = self.card_routes.get(self.cards[out_track_id]["route_key"] or "")
+            card = self.cards[out_track_id]
+            route = self.card_routes.get(card["route_key"] or "")
+        if self.settings.stream and card["callback_type"] == "STREAM":
+            return self.gateway.push(payload, CARD_TOPIC)
         if route is None:
             raise ValueError(f"card {out_track_id!r} has no registered HTTP callback route (a Stream card?)")
         url, secret = route

@@ -1,4 +1,5 @@
-"""DingTalk Stream mode: the bot holds one websocket to DingTalk, stores each robot message and acknowledges it at once.
+"""DingTalk Stream mode: the bot holds one websocket to DingTalk, stores each robot message and card click and
+acknowledges it at once.
 
 Built on the dingtalk-stream SDK's client, frame and handler classes, with its own run loop in a thread of its own
 because the SDK's `start()` cannot be stopped, waits a fixed 10 s after any failure and reads a host fixed at import.
@@ -30,6 +31,7 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 from dingtalk_stream import DingTalkStreamClient as SdkClient
 
 from bot.config import DingTalkConfig
+from bot.platforms.dingtalk.cards import CARD_TOPIC, CardClick, CardClickError, card_click
 from bot.platforms.dingtalk.inbound import InboundError, SessionWebhook, parse_inbound
 from handlers.core.masking import mask_sensitive
 from ledger_store.leases import acquire, release
@@ -114,6 +116,36 @@ class RobotMessages(CallbackHandler):
         return await asyncio.to_thread(self.store, message.data)
 
 
+class CardClicks(CallbackHandler):
+    """Clicks on cards created with callbackType STREAM: each is stored (in a worker thread), then acknowledged, then
+    followed up (in a worker thread) when it was new."""
+
+    def __init__(
+        self, store: Callable[[Any], tuple[int, CardClick | None]], follow_up: Callable[[CardClick], None]
+    ) -> None:
+        super().__init__()
+        self.store, self.follow_up = store, follow_up
+
+    async def raw_process(self, message: CallbackMessage) -> None:
+        """Store the click and send its acknowledgement here, so that the follow-up starts only once it is sent."""
+        code, click = await asyncio.to_thread(self.store, message.data)
+        ack = click_ack(message.headers.message_id, code)
+        await self.dingtalk_client.websocket.send(json.dumps(ack.to_dict()))
+        if click is not None:
+            # Not awaited: the next frame need not wait for DingTalk's card API; the executor keeps the work.
+            asyncio.get_running_loop().run_in_executor(None, self.follow_up, click)
+
+
+def click_ack(message_id: str, code: int) -> AckMessage:
+    """A card click's acknowledgement. Its response may carry card data to show; it carries none, since the card is
+    updated through the API once the click is known to be new."""
+    ack = AckMessage()
+    ack.code, ack.message = code, "OK" if code == AckMessage.STATUS_OK else "malformed"
+    ack.headers.message_id, ack.headers.content_type = message_id, "application/json"
+    ack.data = {"response": {}}
+    return ack
+
+
 class StreamRunner:
     """Holds the Stream connection while this process holds the lease; `start()` and `stop()` from any thread."""
 
@@ -123,12 +155,15 @@ class StreamRunner:
         config: DingTalkConfig,
         remember_webhook: Callable[[SessionWebhook], None],
         stored: Callable[[], None],
+        update_card: Callable[[CardClick], None],
     ) -> None:
         self.runtime, self.config, self.remember_webhook, self.stored = runtime, config, remember_webhook, stored
+        self.update_card = update_card
         self.lease_name = f"dingtalk-stream:{config.app_key}"
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.client = StreamClient(config)
         self.client.register_callback_handler(ChatbotMessage.TOPIC, RobotMessages(self.store))
+        self.client.register_callback_handler(CARD_TOPIC, CardClicks(self.store_click, self.follow_up_click))
         self.connected = threading.Event()
         self.connections = 0  # opened so far
         self._thread: threading.Thread | None = None
@@ -179,6 +214,35 @@ class StreamRunner:
         else:
             log.info("dingtalk message %s seen before, dropped", inbound.incoming.message_id)
         return AckMessage.STATUS_OK, "OK"
+
+    def store_click(self, body: Any) -> tuple[int, CardClick | None]:
+        """Parse and store one card click: the acknowledgement's code, and the click when it is new (a repeated
+        click, DingTalk's redelivery, is acknowledged and dropped)."""
+        try:
+            click = card_click(body)
+        except CardClickError as error:
+            log.warning("dingtalk stream card click malformed: %s", mask_sensitive(str(error)))
+            return AckMessage.STATUS_BAD_REQUEST, None
+        message_id = mask_sensitive(click.incoming.message_id)
+        try:
+            accepted = self.runtime.engine.accept(click.incoming)
+        except Exception as error:
+            log.exception("dingtalk stream card click %s not stored", message_id)
+            raise NotStored(message_id) from error
+        if not accepted:
+            log.info("dingtalk card click %s seen before, dropped", message_id)
+            return AckMessage.STATUS_OK, None
+        return AckMessage.STATUS_OK, click
+
+    def follow_up_click(self, click: CardClick) -> None:
+        """After a new click's acknowledgement: show the choice on its card, then wake the worker; only logged when
+        it fails (the click is stored: the worker finds it on its next round anyway)."""
+        try:
+            self.update_card(click)
+        except Exception:
+            log.exception("updating the clicked DingTalk card failed")
+        finally:
+            self.stored()
 
     # --- the loop -------------------------------------------------------------------------------------------------
 
@@ -283,4 +347,5 @@ def stream_runner(runtime: Runtime, stored: Callable[[], None]) -> StreamRunner 
     config: DingTalkConfig | None = getattr(platform, "config", None)
     if config is None or config.mode != "stream":
         return None
-    return StreamRunner(runtime, config, platform.remember_webhook, stored)  # type: ignore[union-attr]
+    update_card = platform.update_clicked_card  # type: ignore[union-attr]
+    return StreamRunner(runtime, config, platform.remember_webhook, stored, update_card)  # type: ignore[union-attr]
