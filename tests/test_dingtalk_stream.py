@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.config import Config, DeliveryConfig, DingTalkConfig, load_config
+from bot.platforms.dingtalk.budget import period_of
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings
 from bot.platforms.dingtalk.emulator import serve as serve_emulator
 from bot.platforms.dingtalk.stream import StreamRunner, stream_runner
@@ -27,6 +28,7 @@ from bot.platforms.registry import configured_platforms
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from bot.worker import Worker
 from handlers.core.clock import ManualClock
+from ledger_store.api_usage import usage_in
 from ledger_store.leases import acquire
 from ledger_store.models import InboundMessage, Person, PlatformIdentity
 
@@ -116,6 +118,13 @@ def test_a_message_is_stored_acknowledged_handled_and_answered(stream):
     assert reply.startswith("张德华您好")
     assert stream.emulator.gateway.acked(message_id) == [200]
     assert stream.emulator.inbox("dt_zhang_dehua")[0]["via"] == "webhook"  # the frame's sessionWebhook was kept
+
+
+def test_opening_the_connection_is_counted_against_the_months_allowance(stream):
+    month = period_of(stream.clock.now())
+    with stream.runtime.factory() as session:
+        [usage] = usage_in(session, month)
+    assert usage.calls == stream.emulator.metered_calls(month) == 1  # connections/open, nothing else yet
 
 
 def test_dingtalk_s_ping_frames_are_acknowledged_with_their_data(stream):
@@ -227,7 +236,7 @@ def test_a_message_that_cannot_be_stored_is_not_acknowledged_and_is_stored_when_
         platform.remember_webhook(webhook)
 
     runner = StreamRunner(stream.runtime, stream.runner.config, remember_webhook_once_failing, stream.worker.kick,
-                          platform.update_clicked_card)  # fmt: skip
+                          platform.update_clicked_card, platform.card_belongs)  # fmt: skip
     runner.start()
     try:
         message_id = stream.says("zhang_dehua", "帮助")
@@ -285,7 +294,8 @@ def test_a_standby_takes_over_once_a_dead_holders_lease_runs_out(stream):
 def test_a_wrong_secret_is_refused_by_the_gateway_and_retried_with_backoff(stream):
     stream.runner.stop()
     wrong = replace(stream.runner.config, app_secret="wrong")
-    runner = StreamRunner(stream.runtime, wrong, lambda webhook: None, stream.worker.kick, lambda click: None)
+    runner = StreamRunner(stream.runtime, wrong, lambda webhook: None, stream.worker.kick, lambda click: None,
+                          lambda click: True)  # fmt: skip
     runner.start()
     try:
         until(lambda: stream.emulator.calls.count("gateway") >= 3)

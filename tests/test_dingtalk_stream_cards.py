@@ -177,6 +177,18 @@ def test_a_malformed_card_frame_is_acknowledged_with_an_error_logged_masked_and_
     assert world.runner.connections == 1
 
 
+def test_a_click_in_someone_elses_name_is_refused_and_nothing_is_stored(world):
+    card = world.fill_up_to_the_choice()
+    stored, gateway = world.stored(), world.emulator.gateway
+    payload = world.emulator.card_click_payload("dt_chen_guoping", card["out_track_id"], "2")
+
+    frame = gateway.push(payload | {"userId": "dt_zhang_dehua"}, CARD_TOPIC)
+    until(lambda: gateway.acked(frame) == [400])
+    world.worker.run()
+    assert world.stored() == stored and world.emulator.card_updates == []
+    assert world.take("zhang_dehua") == [] and world.take("chen_guoping") == []
+
+
 def test_a_click_that_cannot_be_stored_is_not_acknowledged_and_is_stored_when_it_comes_again(world, monkeypatch):
     card = world.fill_up_to_the_choice()
     engine, gateway, stored = world.runtime.engine, world.emulator.gateway, world.stored()

@@ -31,6 +31,7 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 from dingtalk_stream import DingTalkStreamClient as SdkClient
 
 from bot.config import DingTalkConfig
+from bot.platforms.dingtalk.api import CallMeter
 from bot.platforms.dingtalk.cards import CARD_TOPIC, CardClick, CardClickError, card_click
 from bot.platforms.dingtalk.inbound import InboundError, SessionWebhook, parse_inbound
 from handlers.core.masking import mask_sensitive
@@ -56,9 +57,10 @@ class NotStored(Exception):
 class StreamClient(SdkClient):
     """The SDK's client, opening its connection on the configured host (the SDK reads an env var at import)."""
 
-    def __init__(self, config: DingTalkConfig) -> None:
+    def __init__(self, config: DingTalkConfig, meter: CallMeter | None = None) -> None:
         super().__init__(Credential(config.app_key, config.app_secret), logger=logging.getLogger("dingtalk_stream"))
         self.gateway_url = config.api_base_url.rstrip("/") + GATEWAY_PATH
+        self.meter = meter
 
     def open_connection(self) -> dict:
         """The endpoint and ticket for one connection; GatewayRefused or requests' error when there is none."""
@@ -66,6 +68,8 @@ class StreamClient(SdkClient):
         body = {"clientId": self.credential.client_id, "clientSecret": self.credential.client_secret,
                 "subscriptions": subscriptions, "ua": "yibiaotong-bot", "localIp": ""}  # fmt: skip
         response = requests.post(self.gateway_url, json=body, timeout=OPEN_TIMEOUT)
+        if self.meter is not None:  # an OpenAPI call like any other: counted against the month's allowance
+            self.meter.count(metered=True)
         if response.status_code != 200:
             raise GatewayRefused(f"HTTP {response.status_code}: {response.text[:200]}")
         answer = response.json()
@@ -156,12 +160,14 @@ class StreamRunner:
         remember_webhook: Callable[[SessionWebhook], None],
         stored: Callable[[], None],
         update_card: Callable[[CardClick], None],
+        card_belongs: Callable[[CardClick], bool],
+        meter: CallMeter | None = None,
     ) -> None:
         self.runtime, self.config, self.remember_webhook, self.stored = runtime, config, remember_webhook, stored
-        self.update_card = update_card
+        self.update_card, self.card_belongs = update_card, card_belongs
         self.lease_name = f"dingtalk-stream:{config.app_key}"
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.client = StreamClient(config)
+        self.client = StreamClient(config, meter)
         self.client.register_callback_handler(ChatbotMessage.TOPIC, RobotMessages(self.store))
         self.client.register_callback_handler(CARD_TOPIC, CardClicks(self.store_click, self.follow_up_click))
         self.connected = threading.Event()
@@ -222,6 +228,11 @@ class StreamRunner:
             click = card_click(body)
         except CardClickError as error:
             log.warning("dingtalk stream card click malformed: %s", mask_sensitive(str(error)))
+            return AckMessage.STATUS_BAD_REQUEST, None
+        if not self.card_belongs(click):
+            log.warning(
+                "dingtalk stream card click on card %s by someone it was not sent to, refused", click.out_track_id
+            )
             return AckMessage.STATUS_BAD_REQUEST, None
         message_id = mask_sensitive(click.incoming.message_id)
         try:
@@ -347,5 +358,12 @@ def stream_runner(runtime: Runtime, stored: Callable[[], None]) -> StreamRunner 
     config: DingTalkConfig | None = getattr(platform, "config", None)
     if config is None or config.mode != "stream":
         return None
-    update_card = platform.update_clicked_card  # type: ignore[union-attr]
-    return StreamRunner(runtime, config, platform.remember_webhook, stored, update_card)  # type: ignore[union-attr]
+    return StreamRunner(
+        runtime,
+        config,
+        platform.remember_webhook,  # type: ignore[union-attr]
+        stored,
+        platform.update_clicked_card,  # type: ignore[union-attr]
+        platform.card_belongs,  # type: ignore[union-attr]
+        platform.client.meter,  # type: ignore[union-attr]
+    )
