@@ -116,6 +116,8 @@ class Engine:
 
     def _handle_next(self, fetch_file: FileFetcher | None, skip: set[int]) -> bool:
         """Handle the oldest pending message not in `skip`; False when there is none."""
+        if fetch_file is not None and not self._prefetch_file(fetch_file, skip):
+            return True  # its download failed: counted, and left for a later pass
         row_id, incoming = None, None
         try:
             with transaction(self.factory) as session:
@@ -124,7 +126,7 @@ class Engine:
                 if row is None:
                     return False
                 row_id, incoming = row.id, self._incoming(row)
-                if incoming.media_id and incoming.file_bytes is None and fetch_file is not None:
+                if incoming.media_id and incoming.file_bytes is None and not incoming.file_too_large and fetch_file:
                     incoming = self._attach_file(session, row_id, incoming, fetch_file)
                 person, replies = router.handle_for(self.context(session), incoming)
                 self._queue_replies(session, row_id, incoming, person, replies)
@@ -140,6 +142,47 @@ class Engine:
             skip.add(row_id)
             self._count_failure(row_id, incoming)
             return True
+
+    def _prefetch_file(self, fetch: FileFetcher, skip: set[int]) -> bool:
+        """Download the file of the next message to handle before its handling transaction opens, and keep it with
+        the stored message; False when the download failed (the try is counted).
+
+        A platform can take seconds to hand a file over. Meanwhile no transaction is open here, so on SQLite the
+        database's one write lock stays free and every new message is stored (and its callback or Stream frame
+        acknowledged) at once. Should another process take the message first, the download was only wasted.
+        """
+        with self.factory() as session:
+            row = next_pending(session, skip)
+            if row is None or row.file_id is not None or not (row.payload or {}).get("media_id"):
+                return True
+            if (row.payload or {}).get("file_too_large"):
+                return True
+            row_id, incoming = row.id, self._incoming(row)
+        try:
+            name, content = fetch(incoming)
+        except FileTooLarge as error:
+            log.info("stored %s message %s: the file is over %d bytes, refused", incoming.platform, row_id, error.limit)
+            limit = error.limit
+            self._keep_file(row_id, lambda session, row: row.payload.update(file_too_large=limit))
+            return True
+        except Exception:
+            log.exception("downloading the file of stored %s message %s failed", incoming.platform, row_id)
+            skip.add(row_id)
+            self._count_failure(row_id, incoming)
+            return False
+        self._keep_file(
+            row_id, lambda session, row: setattr(row, "file", store_file(session, name, content, self.now()))
+        )
+        return True
+
+    def _keep_file(self, row_id: int, keep: Callable[[Session, InboundMessage], None]) -> None:
+        """Keep what a download brought with the stored message, if it still waits for handling without a file."""
+        with transaction(self.factory) as session:
+            row = session.get(InboundMessage, row_id)
+            if row is None or row.status != InboundStatus.PENDING or row.file_id is not None:
+                return
+            row.payload = dict(row.payload or {})
+            keep(session, row)
 
     def _count_failure(self, row_id: int, incoming: Incoming) -> None:
         """Count a failed try; the last one marks the message failed and apologises (a failing apology is logged)."""
@@ -203,6 +246,7 @@ class Engine:
             button=ButtonClick(**button) if button else None,
             unsupported=payload.get("unsupported"),
             media_id=payload.get("media_id"),
+            file_too_large=payload.get("file_too_large"),
         )
 
     def _queue_replies(

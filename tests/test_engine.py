@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 from sqlalchemy import select
 
@@ -130,3 +131,33 @@ def test_a_platform_key_longer_than_the_column_is_still_one_key_per_message(chat
     assert runtime.engine.process_pending() == 1
     runtime.deliver()
     assert len(chat.pushed_texts("zhang_dehua")) == 1
+
+
+def test_a_new_message_is_stored_while_a_slow_download_of_another_is_under_way(runtime):
+    """The file of a stored message is fetched before its handling transaction opens: a platform slow to hand it over
+    does not hold the database, so the next message's callback (or Stream frame) is stored and acknowledged at once."""
+    downloading, release = threading.Event(), threading.Event()
+
+    def slow_fetch(incoming: Incoming) -> tuple[str, bytes]:
+        downloading.set()
+        assert release.wait(30)
+        return "表.xlsx", b"not really a workbook"
+
+    runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "", message_id="f-1", media_id="media-1"))
+    handling = threading.Thread(target=runtime.engine.process_pending, kwargs={"fetch_file": slow_fetch})
+    handling.start()
+    try:
+        assert downloading.wait(10)
+        stored = threading.Thread(
+            target=runtime.engine.accept, args=(Incoming(SIMULATOR, "zhang_dehua", "你好", message_id="f-2"),)
+        )
+        stored.start()
+        stored.join(10)
+        assert not stored.is_alive() and not release.is_set()  # stored while the download still waits
+    finally:
+        release.set()
+        handling.join(30)
+    with runtime.factory() as session:
+        rows = {row.message_key: row for row in session.scalars(select(InboundMessage))}
+        assert rows["f-1"].status == InboundStatus.DONE and rows["f-1"].file.content == b"not really a workbook"
+        assert rows["f-2"].status == InboundStatus.DONE
