@@ -339,7 +339,8 @@ def test_serve_holds_the_stream_connection_and_closes_it_on_ctrl_c(stream, engin
         serve.send_signal(signal.SIGINT)
         assert serve.wait(15) == 0
         assert gateway.connections() == 0
-        assert "钉钉 Stream 模式" in serve.stderr.read()
+        printed = serve.stderr.read()
+        assert "钉钉 Stream 模式：本进程取得租约后连接钉钉" in printed
     finally:
         if serve.poll() is None:
             serve.kill()
