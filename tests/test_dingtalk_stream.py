@@ -23,6 +23,7 @@ from bot.config import Config, DeliveryConfig, DingTalkConfig, load_config
 from bot.platforms.dingtalk.budget import period_of
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings
 from bot.platforms.dingtalk.emulator import serve as serve_emulator
+from bot.platforms.dingtalk.platform import DingTalkPlatform
 from bot.platforms.dingtalk.stream import StreamRunner, stream_runner
 from bot.platforms.registry import configured_platforms
 from bot.runtime import Runtime, build_runtime, load_demo_org
@@ -312,10 +313,13 @@ def test_backoff_doubles_up_to_the_cap_with_jitter(stream):
 
 
 def test_http_mode_starts_no_runner_and_stream_mode_shuts_the_callback(stream, tmp_path):
-    assert stream.runtime.platforms["dingtalk"].routes(stream.runtime, lambda: None) is None
-    config = replace(stream.runtime.config, dingtalk=replace(stream.runtime.config.dingtalk, mode="http"))
-    runtime = replace(stream.runtime, config=config, platforms={})
+    platform = stream.runtime.platforms["dingtalk"]
+    assert platform.routes(stream.runtime, lambda: None) is None  # stream mode: no /dingtalk/callback
+    assert stream_runner(stream.runtime, lambda: None) is not None
+    http = DingTalkPlatform(replace(platform.config, mode="http"), platform.client)
+    runtime = replace(stream.runtime, platforms={"dingtalk": http})
     assert stream_runner(runtime, lambda: None) is None
+    assert http.routes(runtime, lambda: None) is not None
 
 
 def test_serve_holds_the_stream_connection_and_closes_it_on_ctrl_c(stream, engine, tmp_path):
