@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import Engine, func, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.config import Config, DeliveryConfig, DingTalkConfig
@@ -28,7 +26,8 @@ from bot.platforms.registry import configured_platforms, dingtalk_platform
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
 from handlers.texts.commands import UNKNOWN_MESSAGE_TYPE
-from ledger_store.models import InboundMessage, OutboxMessage, OutboxStatus, Person, PlatformIdentity
+from ledger_store.models import InboundMessage, OutboxMessage, OutboxStatus
+from tests.dingtalk_members import on_dingtalk, serve_app
 
 APP_KEY, APP_SECRET = "dingtestappkey", "test-app-secret"
 
@@ -86,16 +85,12 @@ def ding(engine: Engine, db) -> Iterator[DingTalkWorld]:
     config = talking_to(api.url, Config())
     runtime = build_runtime(config, *configured_platforms(config, engine), clock=clock, database=engine)
     load_demo_org(runtime)
-    with runtime.factory.begin() as session:
-        for person in session.scalars(select(Person)):
-            session.add(PlatformIdentity(person_id=person.id, platform="dingtalk", user_id=f"dt_{person.account}"))
-            emulator.add_member(f"dt_{person.account}", person.name)
+    on_dingtalk(runtime, emulator)
     app = create_app(runtime)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    emulator.settings.callback_url = f"http://127.0.0.1:{server.server_port}/dingtalk/callback"
+    base, stop = serve_app(app)
+    emulator.settings.callback_url = f"{base}/dingtalk/callback"
     yield DingTalkWorld(emulator, runtime, app, clock)
-    server.shutdown()
+    stop()
     api.shutdown()
 
 

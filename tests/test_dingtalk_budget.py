@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.config import Config, ConfigError, DeliveryConfig, DingTalkConfig, load_config
@@ -28,8 +27,9 @@ from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
 from ledger_store.api_usage import claim_warning, count_calls, usage_in
 from ledger_store.db import make_engine, make_session_factory, transaction
-from ledger_store.models import ApiUsage, OutboxMessage, OutboxStatus, Person, PlatformIdentity
+from ledger_store.models import ApiUsage, OutboxMessage, OutboxStatus, Person
 from ledger_store.outbox import Buttons, Option, enqueue
+from tests.dingtalk_members import on_dingtalk, serve_app
 
 APP_KEY, APP_SECRET, AGENT_ID = "dingbudgetappkey", "budget-app-secret", 3003003
 # Sunday 6 December 2026, 10:00 in Chongqing.
@@ -105,15 +105,11 @@ def world(engine: Engine, dingtalk: dict, emulated: dict, closing: list) -> Worl
     )
     runtime = build_runtime(config, dingtalk_platform(config, engine, clock.now), clock=clock, database=engine)
     load_demo_org(runtime)
-    with runtime.factory.begin() as session:
-        for person in session.scalars(select(Person)):
-            session.add(PlatformIdentity(person_id=person.id, platform="dingtalk", user_id=f"dt_{person.account}"))
-            emulator.add_member(f"dt_{person.account}", person.name)
+    on_dingtalk(runtime, emulator)
     app = create_app(runtime)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    emulator.settings.callback_url = f"http://127.0.0.1:{server.server_port}/dingtalk/callback"
-    closing += [server.shutdown, api.shutdown]
+    base, stop = serve_app(app)
+    emulator.settings.callback_url = f"{base}/dingtalk/callback"
+    closing += [stop, api.shutdown]
     return World(emulator, runtime, app, clock)
 
 

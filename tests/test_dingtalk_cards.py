@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -19,7 +18,6 @@ import pytest
 import requests
 from flask import Flask
 from sqlalchemy import Engine, func, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.config import Config, DeliveryConfig, DingTalkConfig
@@ -34,8 +32,9 @@ from bot.platforms.registry import configured_platforms
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
 from handlers.texts.conversation import STALE_BUTTON
-from ledger_store.models import InboundMessage, Person, PlatformIdentity
+from ledger_store.models import InboundMessage
 from ledger_store.outbox import Buttons, Option
+from tests.dingtalk_members import on_dingtalk, serve_app
 
 APP_KEY, APP_SECRET = "dingcardappkey", "card-app-secret"
 ROUTE_KEY, CARD_SECRET = "ybt-cards", "card-callback-secret"
@@ -109,18 +108,13 @@ def serve_world(engine: Engine, with_cards: bool) -> Iterator[CardWorld]:
     config = replace(Config(), dingtalk=dingtalk, delivery=DeliveryConfig(platform="dingtalk"))
     runtime = build_runtime(config, *configured_platforms(config, engine), clock=clock, database=engine)
     load_demo_org(runtime)
-    with runtime.factory.begin() as session:
-        for person in session.scalars(select(Person)):
-            session.add(PlatformIdentity(person_id=person.id, platform="dingtalk", user_id=f"dt_{person.account}"))
-            emulator.add_member(f"dt_{person.account}", person.name)
+    on_dingtalk(runtime, emulator)
     app = create_app(runtime)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base, stop = serve_app(app)
     emulator.settings.callback_url = f"{base}/dingtalk/callback"
     emulator.register_card_route(ROUTE_KEY, f"{base}/dingtalk/card-callback", CARD_SECRET)
     yield CardWorld(emulator, runtime, app, clock)
-    server.shutdown()
+    stop()
     api.shutdown()
 
 

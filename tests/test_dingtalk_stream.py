@@ -31,7 +31,8 @@ from bot.worker import Worker
 from handlers.core.clock import ManualClock
 from ledger_store.api_usage import usage_in
 from ledger_store.leases import acquire
-from ledger_store.models import InboundMessage, Person, PlatformIdentity
+from ledger_store.models import InboundMessage
+from tests.dingtalk_members import on_dingtalk
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_KEY, APP_SECRET = "dingstreamappkey", "stream-app-secret"
@@ -96,10 +97,7 @@ def stream(engine: Engine, db) -> Iterator[StreamWorld]:
     config = stream_config(api.url)
     runtime = build_runtime(config, *configured_platforms(config, engine), clock=clock, database=engine)
     load_demo_org(runtime)
-    with runtime.factory.begin() as session:
-        for person in session.scalars(select(Person)):
-            session.add(PlatformIdentity(person_id=person.id, platform="dingtalk", user_id=f"dt_{person.account}"))
-            emulator.add_member(f"dt_{person.account}", person.name)
+    on_dingtalk(runtime, emulator)
     worker = Worker(runtime)
     worker.start()
     runner = stream_runner(runtime, worker.kick)

@@ -22,7 +22,8 @@ from bot.runtime import Runtime, build_runtime, load_demo_org
 from bot.worker import Worker
 from handlers.core.clock import ManualClock
 from handlers.texts.conversation import STALE_BUTTON
-from ledger_store.models import InboundMessage, Person, PlatformIdentity
+from ledger_store.models import InboundMessage
+from tests.dingtalk_members import on_dingtalk
 from tests.test_dingtalk_cards import ISSUE
 from tests.test_dingtalk_stream import APP_KEY, APP_SECRET, REDELIVER, stream_config, until
 
@@ -81,10 +82,7 @@ def world(engine: Engine, db) -> Iterator[StreamCardWorld]:
     config = stream_config(api.url, card_template_id=settings.card_template_id)
     runtime = build_runtime(config, *configured_platforms(config, engine), clock=clock, database=engine)
     load_demo_org(runtime)
-    with runtime.factory.begin() as session:
-        for person in session.scalars(select(Person)):
-            session.add(PlatformIdentity(person_id=person.id, platform="dingtalk", user_id=f"dt_{person.account}"))
-            emulator.add_member(f"dt_{person.account}", person.name)
+    on_dingtalk(runtime, emulator)
     worker = Worker(runtime)
     runner = stream_runner(runtime, worker.kick)
     runner.start()

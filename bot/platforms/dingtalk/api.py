@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import requests
 
-from bot.platforms.base import MAX_FILE_BYTES, FileTooLarge
+from bot.platforms.base import MAX_FILE_BYTES
+from bot.platforms.downloads import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ OAPI_SEE_SUB_CODE = 88
 # Calls DingTalk does not count against the organisation's monthly allowance: a reply posted to the conversation's
 # own sessionWebhook (the reference says webhook traffic "may" be metered on some editions; we count these apart).
 UNMETERED = frozenset({"sessionWebhook"})
-# A file is read this many bytes at a time, so a download can stop soon after passing its cap.
-DOWNLOAD_CHUNK = 64 * 1024
 # Characters a multipart file name cannot hold as they are (quotes and line breaks would end the header).
 UNSAFE_FILE_NAME = re.compile(r'["\\\r\n\x00-\x1f]')
 
@@ -209,19 +208,10 @@ class DingTalkClient:
         with response:  # closing an unread response drops the connection: the rest is never received
             if response.status_code != 200:
                 raise DingTalkApiError("messageFile", f"HTTP{response.status_code}", "no file", response.status_code)
-            declared = response.headers.get("Content-Length", "")
-            if declared.isascii() and declared.isdigit() and int(declared) > limit:
-                raise FileTooLarge(limit)
-            chunks, size = [], 0
             try:
-                for chunk in response.iter_content(DOWNLOAD_CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise FileTooLarge(limit)
-                    chunks.append(chunk)
+                return read_capped(response, limit)
             except requests.RequestException as error:
                 raise NetworkError(f"messageFile: {type(error).__name__}") from None
-        return b"".join(chunks)
 
     def _with_token(self, call: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         """One call with the shared token, made once more with a new token when DingTalk refuses the first."""
@@ -246,12 +236,7 @@ class DingTalkClient:
             raise NetworkError(f"{what}: {type(error).__name__}") from None
         if self.meter is not None:
             self.meter.count(metered=True)
-        try:
-            result = response.json()
-        except ValueError:
-            result = None
-        if not isinstance(result, dict):
-            raise DingTalkApiError(what, f"HTTP{response.status_code}", "the answer is not JSON", response.status_code)
+        result = json_answer(what, response)
         errcode = result.get("errcode", 0)
         if errcode != 0:
             raise DingTalkApiError(what, str(errcode), str(result.get("errmsg") or ""), response.status_code)
@@ -288,16 +273,22 @@ class DingTalkClient:
             raise NetworkError(f"{what}: {type(error).__name__}") from None
         if self.meter is not None:
             self.meter.count(metered=what not in UNMETERED)
-        try:
-            result = response.json()
-        except ValueError:
-            result = None
-        if not isinstance(result, dict):
-            raise DingTalkApiError(what, f"HTTP{response.status_code}", "the answer is not JSON", response.status_code)
+        result = json_answer(what, response)
         if response.status_code >= 400:
             code = str(result.get("code") or f"HTTP{response.status_code}")
             raise DingTalkApiError(what, code, str(result.get("message") or ""), response.status_code)
         return result
+
+
+def json_answer(what: str, response: requests.Response) -> dict[str, Any]:
+    """DingTalk's answer as a JSON object; DingTalkApiError when it is none (an HTML error page, a proxy's reply)."""
+    try:
+        result = response.json()
+    except ValueError:
+        result = None
+    if not isinstance(result, dict):
+        raise DingTalkApiError(what, f"HTTP{response.status_code}", "the answer is not JSON", response.status_code)
+    return result
 
 
 def multipart_file(field: str, name: str, data: bytes) -> tuple[bytes, str]:

@@ -18,7 +18,8 @@ from wechatpy.session import SessionStorage
 from werkzeug.http import parse_options_header
 
 from bot.config import WeComConfig
-from bot.platforms.base import MAX_FILE_BYTES, FileTooLarge
+from bot.platforms.base import MAX_FILE_BYTES
+from bot.platforms.downloads import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 SECRET_PARAMS = re.compile(r"(access_token|corpsecret)=[^&\s'\"]+")
 # A quote, backslash or line break would end the multipart header early.
 UNSAFE_FILE_NAME = re.compile(r'["\\\r\n]')
-# A download is read this many bytes at a time, so it can stop soon after passing its cap.
-DOWNLOAD_CHUNK = 64 * 1024
 
 
 class NetworkError(Exception):
@@ -129,19 +128,10 @@ class WeComClient(WeChatClient):
             raise WeChatClientException(None, f"media/get returned no file: {response!r}", client=self)
         with response:  # closing an unread response drops the connection: the rest is never received
             name = file_name_of(response.headers["Content-Disposition"])
-            declared = response.headers.get("Content-Length", "")
-            if declared.isascii() and declared.isdigit() and int(declared) > limit:
-                raise FileTooLarge(limit)
-            chunks, size = [], 0
             try:
-                for chunk in response.iter_content(DOWNLOAD_CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise FileTooLarge(limit)
-                    chunks.append(chunk)
+                return name, read_capped(response, limit)
             except requests.RequestException as error:
                 raise NetworkError(f"media/get: {scrub(str(error))}") from None
-        return name, b"".join(chunks)
 
     def update_card(
         self, agent_id: int, user_ids: Iterable[str], response_code: str, replace_name: str
