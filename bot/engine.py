@@ -170,9 +170,12 @@ class Engine:
             skip.add(row_id)
             self._count_failure(row_id, incoming)
             return False
-        self._keep_file(
-            row_id, lambda session, row: setattr(row, "file", store_file(session, name, content, self.now()))
-        )
+
+        def keep(session: Session, row: InboundMessage) -> None:
+            row.payload["file_name"] = name
+            row.file = store_file(session, name, content, self.now())
+
+        self._keep_file(row_id, keep)
         return True
 
     def _keep_file(self, row_id: int, keep: Callable[[Session, InboundMessage], None]) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from bot.app import create_app
 from bot.config import Config, DeliveryConfig, DingTalkConfig
@@ -27,7 +27,7 @@ from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
 from handlers.texts.commands import UNKNOWN_MESSAGE_TYPE
 from ledger_store.models import InboundMessage, OutboxMessage, OutboxStatus
-from tests.dingtalk_members import on_dingtalk, serve_app
+from tests.dingtalk_members import Members, on_dingtalk, serve_app
 
 APP_KEY, APP_SECRET = "dingtestappkey", "test-app-secret"
 
@@ -37,7 +37,7 @@ def test_the_published_sample_sign_is_reproduced():
 
 
 @dataclass
-class DingTalkWorld:
+class DingTalkWorld(Members):
     """The demo organisation on DingTalk (everyone's DingTalk id is dt_<account>), the bot serving on loopback."""
 
     emulator: DingTalkEmulator
@@ -56,17 +56,6 @@ class DingTalkWorld:
         assert response.status_code == 200 and response.json() == {}
         self.settle()
         return self.take(account)
-
-    def take(self, account: str) -> list[dict]:
-        """What `account` received since the last call: {"via": "webhook" | "batch", "text": ...}."""
-        inbox = self.emulator.inbox(f"dt_{account}")
-        seen = self.seen.get(account, 0)
-        self.seen[account] = len(inbox)
-        return inbox[seen:]
-
-    def stored(self) -> int:
-        with self.runtime.factory() as session:
-            return session.scalar(select(func.count()).select_from(InboundMessage))
 
 
 def talking_to(url: str, config: Config) -> Config:

@@ -29,7 +29,7 @@ from ledger_store.api_usage import claim_warning, count_calls, usage_in
 from ledger_store.db import make_engine, make_session_factory, transaction
 from ledger_store.models import ApiUsage, OutboxMessage, OutboxStatus, Person
 from ledger_store.outbox import Buttons, Option, enqueue
-from tests.dingtalk_members import on_dingtalk, serve_app
+from tests.dingtalk_members import Members, on_dingtalk, serve_app
 
 APP_KEY, APP_SECRET, AGENT_ID = "dingbudgetappkey", "budget-app-secret", 3003003
 # Sunday 6 December 2026, 10:00 in Chongqing.
@@ -39,7 +39,7 @@ OAPI = "https://oapi.dingtalk.com"
 
 
 @dataclass
-class World:
+class World(Members):
     """The demo organisation on DingTalk (ids dt_<account>), the bot serving on loopback with a moved clock."""
 
     emulator: DingTalkEmulator
@@ -57,12 +57,6 @@ class World:
         assert self.emulator.member_says(f"dt_{account}", text).status_code == 200
         self.app.extensions["worker"].run()
         return self.take(account)
-
-    def take(self, account: str) -> list[dict]:
-        """What `account` received since the last look."""
-        inbox = self.emulator.inbox(f"dt_{account}")
-        seen, self.seen[account] = self.seen.get(account, 0), len(inbox)
-        return inbox[seen:]
 
     def push(self, accounts: list[str], text: str, key: str) -> None:
         """Queue one text push to each of `accounts`, then deliver."""

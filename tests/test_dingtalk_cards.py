@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from bot.app import create_app
 from bot.config import Config, DeliveryConfig, DingTalkConfig
@@ -32,9 +32,8 @@ from bot.platforms.registry import configured_platforms
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from handlers.core.clock import ManualClock
 from handlers.texts.conversation import STALE_BUTTON
-from ledger_store.models import InboundMessage
 from ledger_store.outbox import Buttons, Option
-from tests.dingtalk_members import on_dingtalk, serve_app
+from tests.dingtalk_members import Members, on_dingtalk, serve_app
 
 APP_KEY, APP_SECRET = "dingcardappkey", "card-app-secret"
 ROUTE_KEY, CARD_SECRET = "ybt-cards", "card-callback-secret"
@@ -42,7 +41,7 @@ ISSUE = "/发布 残疾人两项补贴情况 截止 后天18点 范围 石庙村
 
 
 @dataclass
-class CardWorld:
+class CardWorld(Members):
     """The demo organisation on DingTalk (dt_<account>) with cards configured, the bot serving on loopback."""
 
     emulator: DingTalkEmulator
@@ -64,16 +63,6 @@ class CardWorld:
         assert response.status_code == 200 and response.json() == {}
         self.settle()
         return self.take(account)
-
-    def take(self, account: str) -> list[dict]:
-        inbox = self.emulator.inbox(f"dt_{account}")
-        seen = self.seen.get(account, 0)
-        self.seen[account] = len(inbox)
-        return inbox[seen:]
-
-    def stored(self) -> int:
-        with self.runtime.factory() as session:
-            return session.scalar(select(func.count()).select_from(InboundMessage))
 
     def fill_up_to_the_choice(self, review: bool = False) -> dict:
         """chen_guoping starts the disability report and answers up to 发放方式: the card he gets for it."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from bot.config import Config, DeliveryConfig, DingTalkConfig, load_config
 from bot.platforms.dingtalk.budget import period_of
@@ -32,7 +32,7 @@ from handlers.core.clock import ManualClock
 from ledger_store.api_usage import usage_in
 from ledger_store.leases import acquire
 from ledger_store.models import InboundMessage
-from tests.dingtalk_members import on_dingtalk
+from tests.dingtalk_members import Members, on_dingtalk
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_KEY, APP_SECRET = "dingstreamappkey", "stream-app-secret"
@@ -52,7 +52,7 @@ def until(condition: Callable[[], object], within: float = 10.0) -> object:
 
 
 @dataclass
-class StreamWorld:
+class StreamWorld(Members):
     """The demo organisation on DingTalk in stream mode; the runner connected to the emulator's gateway."""
 
     emulator: DingTalkEmulator
@@ -71,10 +71,6 @@ class StreamWorld:
     def replied(self, account: str, count: int = 1) -> list[str]:
         """Wait for `account` to have `count` messages; their texts."""
         return until(lambda: len(self.texts(account)) >= count and self.texts(account))
-
-    def stored(self) -> int:
-        with self.runtime.factory() as session:
-            return session.scalar(select(func.count()).select_from(InboundMessage))
 
     def runner_like(self) -> StreamRunner:
         """A second process's runner on the same database and app."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from bot.platforms.dingtalk.cards import CARD_TOPIC
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings
@@ -23,13 +23,13 @@ from bot.worker import Worker
 from handlers.core.clock import ManualClock
 from handlers.texts.conversation import STALE_BUTTON
 from ledger_store.models import InboundMessage
-from tests.dingtalk_members import on_dingtalk
+from tests.dingtalk_members import Members, on_dingtalk
 from tests.test_dingtalk_cards import ISSUE
 from tests.test_dingtalk_stream import APP_KEY, APP_SECRET, REDELIVER, stream_config, until
 
 
 @dataclass
-class StreamCardWorld:
+class StreamCardWorld(Members):
     """The demo organisation on DingTalk in stream mode with cards and no HTTP card route; the worker thread is not
     started, so each step is handled by `worker.run()` until a test starts it."""
 
@@ -51,16 +51,6 @@ class StreamCardWorld:
         frame = self.emulator.member_clicks_card(f"dt_{account}", card["out_track_id"], value)
         assert isinstance(frame, str)
         return frame
-
-    def take(self, account: str) -> list[dict]:
-        inbox = self.emulator.inbox(f"dt_{account}")
-        seen = self.seen.get(account, 0)
-        self.seen[account] = len(inbox)
-        return inbox[seen:]
-
-    def stored(self) -> int:
-        with self.runtime.factory() as session:
-            return session.scalar(select(func.count()).select_from(InboundMessage))
 
     def fill_up_to_the_choice(self) -> dict:
         """chen_guoping starts the disability report and answers up to 发放方式: the card he gets for it."""

@@ -7,15 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
-import secrets
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import requests
 
 from bot.platforms.base import MAX_FILE_BYTES
-from bot.platforms.downloads import read_capped
+from bot.platforms.files import multipart_file, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +40,6 @@ OAPI_SEE_SUB_CODE = 88
 # Calls DingTalk does not count against the organisation's monthly allowance: a reply posted to the conversation's
 # own sessionWebhook (the reference says webhook traffic "may" be metered on some editions; we count these apart).
 UNMETERED = frozenset({"sessionWebhook"})
-# Characters a multipart file name cannot hold as they are (quotes and line breaks would end the header).
-UNSAFE_FILE_NAME = re.compile(r'["\\\r\n\x00-\x1f]')
 
 
 class Storage(Protocol):
@@ -289,16 +285,3 @@ def json_answer(what: str, response: requests.Response) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise DingTalkApiError(what, f"HTTP{response.status_code}", "the answer is not JSON", response.status_code)
     return result
-
-
-def multipart_file(field: str, name: str, data: bytes) -> tuple[bytes, str]:
-    """A multipart/form-data body holding one file, its name as raw UTF-8 (what DingTalk reads; requests' own
-    encoding of a non-ASCII name has changed between urllib3 versions)."""
-    boundary = secrets.token_hex(16)
-    safe_name = UNSAFE_FILE_NAME.sub("_", name)
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    )
-    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

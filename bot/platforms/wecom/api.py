@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import logging
 import re
-import secrets
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
@@ -18,8 +17,9 @@ from wechatpy.session import SessionStorage
 from werkzeug.http import parse_options_header
 
 from bot.config import WeComConfig
+from bot.platforms import files
 from bot.platforms.base import MAX_FILE_BYTES
-from bot.platforms.downloads import read_capped
+from bot.platforms.files import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ TIMEOUT = (5, 30)
 # WeCom's answers to a missing, expired or revoked access token.
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 SECRET_PARAMS = re.compile(r"(access_token|corpsecret)=[^&\s'\"]+")
-# A quote, backslash or line break would end the multipart header early.
-UNSAFE_FILE_NAME = re.compile(r'["\\\r\n]')
 
 
 class NetworkError(Exception):
@@ -155,19 +153,8 @@ class WeComClient(WeChatClient):
 
 
 def multipart_file(name: str, data: bytes) -> tuple[bytes, str]:
-    """The multipart body WeCom expects: the file name as raw UTF-8 in filename="...", plus filelength.
-
-    requests would do nearly the same, but its encoding of a non-ASCII name changed between urllib3 versions
-    (RFC 2231 filename*=, which WeCom does not read), so the body is spelled out here.
-    """
-    boundary = secrets.token_hex(16)
-    safe_name = UNSAFE_FILE_NAME.sub("_", name)
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="media"; filename="{safe_name}"; filelength={len(data)}\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    )
-    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    """The multipart body WeCom expects: the file name as raw UTF-8 in filename="...", plus filelength."""
+    return files.multipart_file("media", name, data, extra=f"; filelength={len(data)}")
 
 
 def file_name_of(disposition: str) -> str:
