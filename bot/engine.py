@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.platforms.base import FileTooLarge
+from bot.platforms.base import DeliveryError, FileTooLarge
 from handlers.chat import router
 from handlers.core.clock import Clock
 from handlers.core.context import Context
@@ -165,10 +165,11 @@ class Engine:
             limit = error.limit
             self._keep_file(row_id, lambda session, row: row.payload.update(file_too_large=limit))
             return True
-        except Exception:
+        except Exception as error:
             log.exception("downloading the file of stored %s message %s failed", incoming.platform, row_id)
             skip.add(row_id)
-            self._count_failure(row_id, incoming)
+            # A platform that says trying again cannot help (an expired file, an address refused) is not asked again.
+            self._count_failure(row_id, incoming, final=isinstance(error, DeliveryError) and not error.retry)
             return False
 
         def keep(session: Session, row: InboundMessage) -> None:
@@ -187,14 +188,15 @@ class Engine:
             row.payload = dict(row.payload or {})
             keep(session, row)
 
-    def _count_failure(self, row_id: int, incoming: Incoming) -> None:
-        """Count a failed try; the last one marks the message failed and apologises (a failing apology is logged)."""
+    def _count_failure(self, row_id: int, incoming: Incoming, final: bool = False) -> None:
+        """Count a failed try; the last one (or a `final` one) marks the message failed and apologises (a failing
+        apology is logged)."""
         with transaction(self.factory) as session:
             row = session.get(InboundMessage, row_id)
             if row.status != InboundStatus.PENDING:
                 return  # another process handled it after this try was rolled back
             row.attempts += 1
-            if row.attempts < MAX_ATTEMPTS:
+            if row.attempts < MAX_ATTEMPTS and not final:
                 return
             self._finish(session, row_id, InboundStatus.FAILED)
         try:

@@ -18,6 +18,7 @@ from handlers.core.messages import ButtonClick, Incoming
 
 NAME = "fake"
 REFUSED = "假平台拒收：对方关闭了消息提醒，请让他在手机上打开后重试"
+GONE = "假平台上这个文件已经过期"
 
 
 @dataclass
@@ -40,6 +41,8 @@ class FakePlatform:
         return SendResult()
 
     def download(self, media_id: str) -> tuple[str, bytes]:
+        if media_id not in self.files:
+            raise DeliveryError(f"fake: no file {media_id}", GONE, retry=False, code="fake:2")
         return self.files[media_id]
 
     def directory(self) -> Directory:

@@ -23,7 +23,7 @@ from bot.platforms.dingtalk.api import TOKEN_HEADER, DingTalkApiError
 from bot.platforms.dingtalk.emulator_cli import HELP, run_console
 from bot.platforms.dingtalk.platform import fetchable
 from bot.platforms.emulator_server import GeneratedFile
-from handlers.texts.commands import UNKNOWN_MESSAGE_TYPE
+from handlers.texts.commands import INTERNAL_ERROR, UNKNOWN_MESSAGE_TYPE
 from handlers.texts.files import file_too_large
 from ledger_store.models import Form, InboundMessage, InboundStatus
 from tests.test_dingtalk import DingTalkWorld, callback_body, ding, signed  # noqa: F401
@@ -176,10 +176,11 @@ def elsewhere() -> Iterator[tuple[str, list[str]]]:
 def test_a_download_url_on_an_unexpected_host_is_not_fetched(ding, elsewhere):
     url, hits = elsewhere
     ding.emulator.download_base_url = url
-    assert sends_file(ding, "li_minzheng", workbook(), "表.xlsx") == []  # not handled yet: tried again later
+    [apology] = sends_file(ding, "li_minzheng", workbook(), "表.xlsx")  # refused for good: not tried again
+    assert apology["text"] == INTERNAL_ERROR
     with ding.runtime.factory() as session:
         row = session.scalar(select(InboundMessage))
-        assert (row.status, row.attempts, row.file_id) == (InboundStatus.PENDING, 1, None)
+        assert (row.status, row.attempts, row.file_id) == (InboundStatus.FAILED, 1, None)
     with pytest.raises(DeliveryError) as caught:
         ding.runtime.platforms["dingtalk"].download(row.payload["media_id"])
     assert (caught.value.retry, caught.value.reason) == (False, errors.FILE_URL_REFUSED)

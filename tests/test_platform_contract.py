@@ -20,8 +20,9 @@ from bot.platforms import registry
 from bot.platforms.base import Directory, DirectoryMember, DirectoryUnit, Outgoing
 from bot.platforms.registry import configured_platforms
 from bot.runtime import build_runtime, load_demo_org
+from handlers.texts.commands import INTERNAL_ERROR
 from ledger_store.db import make_session_factory
-from ledger_store.models import Person, PlatformIdentity
+from ledger_store.models import InboundMessage, InboundStatus, Person, PlatformIdentity
 from ledger_store.outbox import Buttons, Option
 from tests.fake_platform import NAME, REFUSED, FakePlatform
 from tests.test_form_import import workbook
@@ -46,7 +47,7 @@ def fake(monkeypatch, engine, db, clock):
         app.extensions["worker"].run()  # what the kick after the acknowledgement asks the worker thread to do
         return platform.take(f"f-{account}")
 
-    platform.say, platform.client = say, client
+    platform.say, platform.client, platform.runtime = say, client, runtime
     return platform
 
 
@@ -78,6 +79,14 @@ def test_a_file_a_person_sends_is_fetched_through_the_platform(fake):
     fake.files["media-1"] = ("防返贫监测.xlsx", workbook())
     [reply] = texts(fake.say("li_minzheng", media="media-1"))
     assert reply.startswith("已导入表单《防返贫监测月报》（第1版，共3项）")
+
+
+def test_a_file_the_platform_will_never_hand_over_is_tried_once_and_answered_with_an_apology(fake):
+    [apology] = texts(fake.say("li_minzheng", media="expired-media"))
+    assert apology == INTERNAL_ERROR
+    with fake.runtime.factory() as session:
+        row = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
+        assert (row.status, row.attempts) == (InboundStatus.FAILED, 1)
 
 
 def test_a_failure_is_explained_in_the_platform_s_own_words(fake):
