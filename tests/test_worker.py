@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.config import Config, SchedulerConfig
-from bot.platforms.base import Outgoing, Recipient, SendResult
+from bot.platforms.base import DeliveryError, Outgoing, Recipient, SendResult
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from bot.worker import HANDLE_BATCH, STALLED_SLEEP, Worker
@@ -34,6 +34,10 @@ class Phone(SimulatorPlatform):
         super().__init__()
         self.runtime_box = runtime_box
         self.waiting_at_send: list[int] = []
+
+    def download(self, media_id: str) -> tuple[str, bytes]:
+        """A platform that cannot hand a file over just now (it may later)."""
+        raise DeliveryError(f"{media_id} not available yet", "稍后再试", retry=True)
 
     def send(self, recipients: list[Recipient], message: Outgoing) -> SendResult:
         """Note the backlog, then deliver as the simulator does."""
@@ -78,7 +82,7 @@ def test_in_a_burst_the_first_replies_go_out_long_before_the_last_message_is_han
 def test_a_message_that_fails_is_not_retried_in_the_same_round_and_blocks_nothing(phone_runtime):
     runtime, phone = phone_runtime
     burst(runtime, 3)
-    with runtime.factory.begin() as session:  # the first names a file to fetch, which the simulator cannot do
+    with runtime.factory.begin() as session:  # the first names a file to fetch, which the phone cannot do yet
         first = session.scalar(select(InboundMessage).order_by(InboundMessage.id))
         first.payload = first.payload | {"media_id": "a-file"}
 
