@@ -1,4 +1,4 @@
-"""The web app factory: the health check, each platform's routes, short error pages, and the worker."""
+"""The web app factory: the health check, each platform's routes, the dashboard, short error pages, the worker."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from bot.platforms.http import plain
 from bot.runtime import Runtime
+from bot.web import install as install_dashboard
 from bot.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_app(runtime: Runtime, background: bool = False) -> Flask:
         # Also what an unexpected exception becomes (Flask logs it first): a status line, never a page or a trace.
         return plain(error.code or 500, error.name)
 
+    install_dashboard(app, runtime)
     worker = Worker(runtime)
     app.extensions["worker"] = worker
     for platform in runtime.platforms.values():  # each brings its own routes, and what follows an acknowledgement

@@ -37,14 +37,24 @@ class DatabaseConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """The HTTP server that platforms call back."""
+    """The HTTP server that platforms call back, and the department dashboard it serves (/看板)."""
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # Where people reach the bot from a browser, e.g. https://ybt.example.gov.cn; empty: /看板 says it is not set up.
+    public_url: str = ""
+    # Signs the dashboard's session cookies; empty: a random one at each start (sessions then end on restart).
+    secret_key: str = field(default="", repr=False)
+    link_minutes: int = 10
+    session_hours: int = 8
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError(f"[web] port must be between 1 and 65535, not {self.port}")
+        if self.link_minutes < 1 or self.session_hours < 1:
+            raise ValueError("[web] link_minutes and session_hours must be at least 1")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"[web] public_url must start with http:// or https://, not {self.public_url!r}")
 
 
 @dataclass(frozen=True)
@@ -280,7 +290,14 @@ class ConfigError(ValueError):
 OPTIONS: dict[str, dict[str, type]] = {
     "bot": {"timezone": str},
     "database": {"url": str},
-    "web": {"host": str, "port": int},
+    "web": {
+        "host": str,
+        "port": int,
+        "public_url": str,
+        "secret_key": str,
+        "link_minutes": int,
+        "session_hours": int,
+    },
     "simulator": {"files_dir": str, "secret": str},
     "delivery": {"platform": str, "max_attempts": int, "batch_size": int, "per_platform_per_minute": int},
     "wecom": {
@@ -366,7 +383,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
         return Config(
             timezone=zone,
             database=DatabaseConfig(url=url),
-            web=WebConfig(**web),
+            web=WebConfig(**(web | web_secret_from(environ))),
             simulator=SimulatorConfig(
                 files_dir=resolve(simulator.get("files_dir"), SimulatorConfig.files_dir),
                 secret=environ.get(SIMULATOR_SECRET_VARIABLE) or simulator.get("secret", ""),
@@ -446,6 +463,14 @@ def secrets_from(environ: dict[str, str]) -> dict[str, str]:
 
 
 # The DingTalk app secret may stay out of the file too; when set it wins over [dingtalk] app_secret.
+WEB_SECRET_VARIABLE = "YBT_WEB_SECRET_KEY"
+
+
+def web_secret_from(environ: dict[str, str]) -> dict[str, str]:
+    """The dashboard's cookie-signing key given in the environment."""
+    return {"secret_key": environ[WEB_SECRET_VARIABLE]} if environ.get(WEB_SECRET_VARIABLE) else {}
+
+
 DINGTALK_SECRET_VARIABLE = "YBT_DINGTALK_APP_SECRET"
 # The card callback's apiSecret may stay out of the file the same way.
 DINGTALK_CARD_SECRET_VARIABLE = "YBT_DINGTALK_CARD_SECRET"

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.platforms.base import DeliveryError, FileTooLarge
 from handlers.chat import router
 from handlers.core.clock import Clock
-from handlers.core.context import Context
+from handlers.core.context import Context, DashboardLinks
 from handlers.core.masking import mask_sensitive
 from handlers.core.messages import ButtonClick, Incoming, Reply
 from handlers.core.workdays import WorkCalendar
@@ -49,12 +49,18 @@ class Engine:
     """The bot's core as the edges see it: a message in, the replies to its sender out."""
 
     def __init__(
-        self, factory: sessionmaker[Session], clock: Clock, tz: ZoneInfo, calendar: WorkCalendar | None = None
+        self,
+        factory: sessionmaker[Session],
+        clock: Clock,
+        tz: ZoneInfo,
+        calendar: WorkCalendar | None = None,
+        dashboard: DashboardLinks | None = None,
     ) -> None:
         self.factory = factory
         self.clock = clock
         self.tz = tz
         self.calendar = calendar or WorkCalendar()
+        self.dashboard = dashboard or DashboardLinks()
 
     def now(self) -> datetime:
         """The engine's current time as stored (naive UTC)."""
@@ -66,7 +72,7 @@ class Engine:
 
     def context(self, session: Session) -> Context:
         """A handler context on a session the caller manages (CLI jobs, the scheduler)."""
-        return Context(session, self.clock, self.tz, self.calendar)
+        return Context(session, self.clock, self.tz, self.calendar, self.dashboard)
 
     def receive(self, incoming: Incoming) -> list[Reply]:
         """Handle a message now; a repeat of an already handled message key gets no second answer."""

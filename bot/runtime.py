@@ -15,6 +15,7 @@ from bot.engine import Engine
 from bot.platforms.base import Platform
 from handlers.commands.ledger_define import load_rows
 from handlers.core.clock import Clock, SystemClock
+from handlers.core.context import DashboardLinks
 from handlers.core.messages import Incoming
 from handlers.forms.registry import ensure_builtin_forms
 from handlers.ledgers.catalog import assign_standard_owners, ensure_standard_ledgers
@@ -83,7 +84,8 @@ def build_runtime(
         raise ValueError(f"delivery platform {config.delivery.platform!r} is not among {sorted(by_name)}")
     database = database or open_database(config)
     factory = make_session_factory(database)
-    engine = Engine(factory, clock or SystemClock(), config.timezone, config.calendar.calendar())
+    links = DashboardLinks(config.web.public_url, config.web.link_minutes)
+    engine = Engine(factory, clock or SystemClock(), config.timezone, config.calendar.calendar(), links)
     with transaction(factory) as session:
         ensure_builtin_forms(session, engine.now())
         ensure_standard_ledgers(session, engine.now())

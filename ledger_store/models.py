@@ -682,3 +682,16 @@ class ApiUsage(Base):
     allowance: Mapped[int] = mapped_column(Integer, default=0)
     # When the admins were warned that most of the allowance is used: set once, by whichever process got there.
     warned_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginLink(Base):
+    """A one-time link into the department dashboard: only the token's hash is kept, and it works once, briefly."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from handlers.commands import (
     correction,
+    dashboard,
     delivery,
     issue,
     ledger_define,
@@ -25,6 +26,7 @@ from handlers.commands import (
 from handlers.conversation import todos
 from handlers.core.context import Context
 from handlers.texts import commands as t
+from handlers.texts import dashboard as dashboard_texts
 from handlers.texts import delivery as dt
 from handlers.texts import issuing as it
 from handlers.texts import ledger_access as at
@@ -82,6 +84,11 @@ def run(ctx: Context, person: Person, command: Command, args: str) -> list[str]:
     return command.run(ctx, person, args)
 
 
+def may_use(person: Person, name: str) -> bool:
+    """May this person use the command of that name (what the dashboard asks before showing what it shows)?"""
+    return BY_NAME[name].allows([r.role for r in person.roles])
+
+
 def unknown(word: str) -> list[str]:
     """Answer to a slash word that is no command, with the closest command name."""
     close = difflib.get_close_matches(word[1:], list(BY_NAME), n=1, cutoff=0.4)
@@ -116,6 +123,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", task_status.show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", task_status.remind),
+    Command(("看板", "dashboard"), Role.ISSUER, dashboard_texts.DASHBOARD_HELP, dashboard.send_link),
     Command(("取数", "take"), Role.ISSUER, tt.TAKE_USAGE, take.take),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", task_status.summarise),
     Command(("定时", "schedules"), Role.ISSUER, "/定时：定时发布的任务，可暂停、恢复、停止", recurrence.timed),

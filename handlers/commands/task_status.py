@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from handlers.core.context import Context
 from handlers.core.deadline_text import format_deadline, time_left
@@ -17,16 +17,22 @@ from handlers.tasks.summary_push import gets_workbook, push_summary
 from handlers.texts import commands as t
 from handlers.texts import review as rt
 from handlers.texts import take as tt
+from ledger_store import audit
 from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask, ReviewPolicy, Role, Submission
 from ledger_store.org import unit_path
 
 
-def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask | None, str]:
-    """A task of the person's department (any task for an admin) by #id, id, title fragment or latest."""
+def tasks_in_sight(person: Person) -> Select[tuple[ReportTask]]:
+    """The tasks a person's /进度, /催报 and /汇总 reach, newest first: their department's, every task for an admin."""
     query = select(ReportTask).order_by(ReportTask.id.desc())
     if not person.has_role(Role.ADMIN):
         query = query.where(ReportTask.department_id == person.department_id)
-    tasks = list(ctx.session.scalars(query.limit(200)))
+    return query
+
+
+def find_task(ctx: Context, person: Person, reference: str) -> tuple[ReportTask | None, str]:
+    """A task of the person's department (any task for an admin) by #id, id, title fragment or latest."""
+    tasks = list(ctx.session.scalars(tasks_in_sight(person).limit(200)))
     if not tasks:
         return None, t.NO_TASKS_ANYWHERE if person.has_role(Role.ADMIN) else t.NO_TASKS_YET
     reference = reference.strip().lstrip("#＃")
@@ -124,15 +130,29 @@ def missing_lines(ctx: Context, task: ReportTask, missing: list[Assignment]) -> 
 def remind(ctx: Context, person: Person, args: str) -> list[str]:
     """/催报 [任务]: remind every filler who has not submitted, now."""
     task, problem = find_task(ctx, person, args)
-    if task is None:
-        return [problem]
+    return [problem] if task is None else [remind_task(ctx, person, task)]
+
+
+def remind_task(ctx: Context, person: Person, task: ReportTask) -> str:
+    """Remind every filler of the task who has not submitted, at most once a minute each (the chat's /催报 and the
+    dashboard's button alike); audited when anyone was reminded. Returns the sentence saying what happened."""
     stamp = ctx.local_now().strftime("manual-%Y%m%d%H%M")
     if not progress(task).missing:
-        return [t.NOTHING_TO_REMIND]
+        return t.NOTHING_TO_REMIND
     reminded = remind_missing(ctx, task, stamp)
     if not reminded:
-        return [t.JUST_REMINDED]
-    return [t.reminded(len(reminded), [a.org_unit.name for a in reminded], task.id)]
+        return t.JUST_REMINDED
+    units = [a.org_unit.name for a in reminded]
+    audit.record(
+        ctx.session,
+        at=ctx.now(),
+        actor_id=person.id,
+        action="remind",
+        entity="report_task",
+        entity_id=task.id,
+        new={"units": len(units)},
+    )
+    return t.reminded(len(units), units, task.id)
 
 
 def summarise(ctx: Context, person: Person, args: str) -> list[str]:

@@ -12,6 +12,15 @@ from handlers.core.clock import Clock
 from handlers.core.workdays import WorkCalendar
 
 
+@dataclass(frozen=True)
+class DashboardLinks:
+    """What /看板 needs to hand out a login link: the dashboard's public address (empty: not set up) and how long
+    a link stays valid."""
+
+    public_url: str = ""
+    link_minutes: int = 10
+
+
 @dataclass
 class Context:
     """Everything a handler may use; the session is inside one transaction for the whole message."""
@@ -20,6 +29,7 @@ class Context:
     clock: Clock
     tz: ZoneInfo
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    dashboard: DashboardLinks = field(default_factory=DashboardLinks)
 
     def now(self) -> datetime:
         """Naive UTC, the form every timestamp is stored in."""

@@ -1,0 +1,158 @@
+"""A task's progress as the dashboard shows it, within what the person may see in chat (/进度's rules).
+
+The web pages call these plain functions; who may see what is decided here, with the chat's own rules: the
+dashboard is for those who may use /进度 (issuers, admins), and shows the tasks /进度 reaches (their department's;
+every task for an admin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from handlers.commands.table import may_use
+from handlers.commands.task_status import remind_task, tasks_in_sight
+from handlers.core.context import Context
+from handlers.tasks.submissions import answers_by_assignment
+from handlers.tasks.summary import build_summary
+from handlers.tasks.summary_push import gets_workbook
+from handlers.texts import review as review_texts
+from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, ReportTask
+
+# The five states the dashboard counts, and the assignment statuses each gathers (待验收 counts as 待审核).
+STATES = ("未开始", "填写中", "待审核", "已退回", "已通过")
+STATE_OF = {
+    AssignmentStatus.PENDING: 0,
+    AssignmentStatus.IN_PROGRESS: 1,
+    AssignmentStatus.REVIEWING: 2,
+    AssignmentStatus.ACCEPTING: 2,
+    AssignmentStatus.RETURNED: 3,
+    AssignmentStatus.SUBMITTED: 4,
+}
+LISTED_TASKS = 200
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """A task and how many of its units are in each of STATES."""
+
+    task: ReportTask
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One target unit of a task: where it sits, who fills it, its state, and how long it has waited (None: done)."""
+
+    town_id: int
+    town: str
+    path: str
+    filler: str
+    state: str
+    waited: str | None
+
+
+@dataclass(frozen=True)
+class TownCounts:
+    """A town (or street) with its units' counts in each of STATES."""
+
+    unit_id: int
+    name: str
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """Units of the task in this town."""
+        return sum(self.counts)
+
+
+def may_view(person: Person) -> bool:
+    """Does the dashboard show this person anything? The same as may they use /进度."""
+    return may_use(person, "进度")
+
+
+def task_list(ctx: Context, person: Person) -> list[TaskCounts]:
+    """The tasks the person may follow, newest first, each with its units counted by state (one grouped query)."""
+    if not may_view(person):
+        return []
+    tasks = list(ctx.session.scalars(tasks_in_sight(person).limit(LISTED_TASKS)))
+    grouped = ctx.session.execute(
+        select(Assignment.task_id, Assignment.status, func.count())
+        .where(Assignment.task_id.in_([task.id for task in tasks]))
+        .group_by(Assignment.task_id, Assignment.status)
+    )
+    counts: dict[int, list[int]] = {task.id: [0] * len(STATES) for task in tasks}
+    for task_id, status, number in grouped:
+        counts[task_id][STATE_OF[AssignmentStatus(status)]] += number
+    return [TaskCounts(task, tuple(counts[task.id])) for task in tasks]
+
+
+def visible_task(ctx: Context, person: Person, task_id: int) -> ReportTask | None:
+    """The task if the person may see it, else None (to the web: not found, whether it exists or not)."""
+    if not may_view(person):
+        return None
+    return ctx.session.scalar(tasks_in_sight(person).where(ReportTask.id == task_id))
+
+
+def unit_rows(ctx: Context, task: ReportTask) -> list[UnitRow]:
+    """Every target unit of the task in tree order (by town, then path), with its state and waiting time.
+
+    A unit waits from the task's issue until it submits; from its latest submission while a reviewer holds it or
+    after it was returned. Paths come from one read of the tree, not a query per unit.
+    """
+    units = {unit.id: unit for unit in ctx.session.scalars(select(OrgUnit))}
+    now = ctx.now()
+    rows = []
+    for assignment in task.assignments:
+        chain = _ancestors(units, assignment.org_unit_id)
+        town = chain[-2] if len(chain) > 1 else chain[-1]
+        status = AssignmentStatus(assignment.status)
+        state = STATES[STATE_OF[status]]
+        since = assignment.submitted_at if status != AssignmentStatus.PENDING and assignment.submitted_at else None
+        since = since or task.issued_at
+        waited = None if status == AssignmentStatus.SUBMITTED else _minutes(now - since)
+        path = "/".join(unit.name for unit in reversed(chain[:-1] or chain))
+        rows.append(UnitRow(town.id, town.name, path, assignment.filler.name, state, waited))
+    return sorted(rows, key=lambda row: (row.town, row.path))
+
+
+def town_counts(rows: list[UnitRow]) -> list[TownCounts]:
+    """The towns the rows fall in, each with its rows counted by state, in name order."""
+    counts: dict[int, tuple[str, list[int]]] = {}
+    for row in rows:
+        name, numbers = counts.setdefault(row.town_id, (row.town, [0] * len(STATES)))
+        numbers[STATES.index(row.state)] += 1
+    return [TownCounts(unit_id, name, tuple(numbers)) for unit_id, (name, numbers) in counts.items()]
+
+
+def may_get_workbook(person: Person, task: ReportTask) -> bool:
+    """Is the summary workbook (whole answers) offered to this person? Only inside the task's department."""
+    return gets_workbook(task, person)
+
+
+def summary_file(ctx: Context, person: Person, task: ReportTask) -> tuple[str, bytes] | None:
+    """The task's summary workbook built now, for its own department only (as /汇总 sends it); None for others."""
+    if not may_get_workbook(person, task):
+        return None
+    summary = build_summary(ctx, task, answers_by_assignment(ctx, task))
+    return summary.file_name, summary.content
+
+
+def remind(ctx: Context, person: Person, task: ReportTask) -> str:
+    """The dashboard's 催报 button: exactly the chat's /催报 on this task (same once-a-minute rule, audited)."""
+    return remind_task(ctx, person, task)
+
+
+def _ancestors(units: dict[int, OrgUnit], unit_id: int) -> list[OrgUnit]:
+    """The unit, its parent, … up to the root."""
+    chain = [units[unit_id]]
+    while chain[-1].parent_id is not None and chain[-1].parent_id in units and len(chain) < 20:
+        chain.append(units[chain[-1].parent_id])
+    return chain
+
+
+def _minutes(span: timedelta) -> str:
+    """A waiting time as people read it (35分钟, 5小时, 2天)."""
+    return review_texts.waited(max(int(span.total_seconds() // 60), 0))
