@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -157,7 +158,9 @@ def test_other_departments_fillers_and_reviewers_find_no_task(site, account):
     assert "低保月报" not in client.get("/dashboard/").get_data(as_text=True)
     for path in PAGES:
         assert client.get(path).status_code == 404, path
-    assert client.get("/dashboard/tasks/99").status_code == 404  # the same answer as for a task that exists
+    missing = client.get("/dashboard/tasks/99")  # the same answer as for a task that exists
+    assert missing.status_code == 404 and missing.get_data() == client.get("/dashboard/tasks/1").get_data()
+    assert "没有这个任务，或者您无权查看" in missing.get_data(as_text=True)
 
 
 def test_fillers_and_reviewers_are_told_the_dashboard_is_not_theirs(site):
@@ -213,6 +216,10 @@ def test_the_remind_button_reaches_the_unanswered_once_a_minute_and_is_audited(s
     clock.advance(minutes=1)
     client.post("/dashboard/tasks/1/remind", data={"csrf": token})
     assert len(reminders(site)) == 6
+    clock.advance(minutes=1)
+    assert site.say("li_minzheng", "/催报").startswith("已提醒3个未报单位")
+    with site.runtime.factory() as session:
+        assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "remind")).all()) == 3
 
 
 def test_another_department_cannot_remind_with_its_own_valid_token(site):
@@ -229,6 +236,35 @@ def test_logout_ends_the_session(site):
 
 
 # CSV and the paged tree
+
+
+def test_states_and_waiting_times_of_the_units(site, clock):
+    clock.advance(hours=5)
+    with transaction(site.runtime.factory) as session:
+        rows = {a.org_unit.name: a for a in session.scalars(select(Assignment))}
+        rows["松林村"].status, rows["松林村"].submitted_at = "reviewing", site.runtime.engine.now() - timedelta(hours=2)
+        rows["汉东村"].status, rows["汉东村"].submitted_at = "submitted", site.runtime.engine.now()
+    client = signed_in(site, "li_minzheng")
+    listing = client.get("/dashboard/").get_data(as_text=True)
+    assert re.search(
+        r'低保月报</a></td>\s*<td class="n">1</td>\s*<td class="n">0</td>\s*<td class="n">1</td>'
+        r'\s*<td class="n">0</td>\s*<td class="n">1</td>',
+        listing,
+    )
+    page = client.get("/dashboard/tasks/1").get_data(as_text=True)
+    assert "<td>朱沱镇/松林村</td><td>张德华</td><td>待审核</td><td>2小时</td>" in page
+    assert "<td>朱沱镇/汉东村</td><td>罗秀英</td><td>已通过</td><td>—</td>" in page
+    assert "<td>朱沱镇/石庙村</td><td>陈国平</td><td>未开始</td><td>5小时</td>" in page
+
+
+def test_without_a_signing_key_a_restart_ends_every_session(site):
+    site.runtime.config = Config(web=WebConfig(public_url=PUBLIC_URL))
+    before = signed_in(site, "li_minzheng")
+    assert before.get("/dashboard/").status_code == 200
+    restarted = create_app(site.runtime).test_client()
+    cookie = before.get_cookie("ybt_dashboard")
+    restarted.set_cookie("ybt_dashboard", cookie.value)
+    assert restarted.get("/dashboard/").status_code == 401
 
 
 def test_the_csv_has_a_row_per_unit_with_a_bom_and_formula_names_kept_as_text(site):

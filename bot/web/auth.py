@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
 
 from bot.runtime import Runtime
 from ledger_store.db import transaction
@@ -76,6 +77,22 @@ def check_csrf() -> None:
     expected, given = session.get("csrf", ""), request.form.get("csrf", "")
     if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         abort(400)
+
+
+ERRORS = {
+    400: ("请求已失效", "页面可能已过期，请返回任务列表刷新后再试。"),
+    404: ("没有找到", "没有这个任务，或者您无权查看。"),
+}
+
+
+def error_page(error: HTTPException):
+    """The dashboard's own short Chinese page for a refused form (400) or a task not found (404)."""
+    heading, advice = ERRORS[error.code]
+    return render_template("dashboard/error.html", heading=heading, advice=advice), error.code
+
+
+for code in ERRORS:
+    blueprint.register_error_handler(code, error_page)
 
 
 @blueprint.app_context_processor

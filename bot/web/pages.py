@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 
-from bot.web.auth import check_csrf, runtime, signed_in
+from bot.web.auth import ERRORS, check_csrf, error_page, runtime, signed_in
 from bot.web.downloads import progress_csv
 from handlers.commands import task_view
 from handlers.core.context import Context
@@ -17,6 +17,8 @@ from ledger_store.models import Person, ReportTask
 
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
 PAGE_ROWS = 200
+for code in ERRORS:
+    blueprint.register_error_handler(code, error_page)
 
 
 @contextmanager
