@@ -10,7 +10,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -121,10 +121,12 @@ class Engine:
         return limit
 
     def _handle_next(self, fetch_file: FileFetcher | None, skip: set[int]) -> bool:
-        """Handle the oldest pending message not in `skip`; False when there is none."""
-        if fetch_file is not None and not self._prefetch_file(fetch_file, skip):
-            return True  # its download failed: counted, and left for a later pass
-        row_id, incoming = None, None
+        """Handle the oldest pending message not in `skip`; False when there is none.
+
+        A message whose file is still to fetch is left, the transaction closed, while the file is downloaded (see
+        _fetch_file), and then taken up again with the file.
+        """
+        row_id, incoming, fetching = None, None, False
         try:
             with transaction(self.factory) as session:
                 lock_handling(session, self.now())
@@ -132,12 +134,13 @@ class Engine:
                 if row is None:
                     return False
                 row_id, incoming = row.id, self._incoming(row)
-                if incoming.media_id and incoming.file_bytes is None and not incoming.file_too_large and fetch_file:
-                    incoming = self._attach_file(session, row_id, incoming, fetch_file)
-                person, replies = router.handle_for(self.context(session), incoming)
-                self._queue_replies(session, row_id, incoming, person, replies)
-                self._finish(session, row_id, InboundStatus.DONE)
-            return True
+                fetching = fetch_file is not None and needs_file(incoming)
+                if not fetching:
+                    person, replies = router.handle_for(self.context(session), incoming)
+                    self._queue_replies(session, row_id, incoming, person, replies)
+                    self._finish(session, row_id, InboundStatus.DONE)
+            if not fetching:
+                return True
         except MissingHandlingLock:
             create_handling_lock(self.factory, self.now())
             return self._handle_next(fetch_file, skip)
@@ -148,22 +151,19 @@ class Engine:
             skip.add(row_id)
             self._count_failure(row_id, incoming)
             return True
+        if not self._fetch_file(fetch_file, row_id, incoming, skip):
+            return True  # its download failed: counted, and left for a later pass
+        return self._handle_next(fetch_file, skip)
 
-    def _prefetch_file(self, fetch: FileFetcher, skip: set[int]) -> bool:
-        """Download the file of the next message to handle before its handling transaction opens, and keep it with
-        the stored message; False when the download failed (the try is counted).
+    def _fetch_file(self, fetch: FileFetcher, row_id: int, incoming: Incoming, skip: set[int]) -> bool:
+        """Download a stored message's file outside any transaction and keep it with the message; False when the
+        download failed (the try is counted).
 
         A platform can take seconds to hand a file over. Meanwhile no transaction is open here, so on SQLite the
         database's one write lock stays free and every new message is stored (and its callback or Stream frame
-        acknowledged) at once. Should another process take the message first, the download was only wasted.
+        acknowledged) at once. Should another process take the message first, the download was only wasted. A file
+        over the platform's cap is not kept: the message goes on without it, saying how big a file may be.
         """
-        with self.factory() as session:
-            row = next_pending(session, skip)
-            if row is None or row.file_id is not None or not (row.payload or {}).get("media_id"):
-                return True
-            if (row.payload or {}).get("file_too_large"):
-                return True
-            row_id, incoming = row.id, self._incoming(row)
         try:
             name, content = fetch(incoming)
         except FileTooLarge as error:
@@ -276,22 +276,12 @@ class Engine:
                 buttons=reply.buttons,
             )
 
-    def _attach_file(self, session: Session, row_id: int, incoming: Incoming, fetch: FileFetcher) -> Incoming:
-        """Download the file a message refers to and keep it with the stored message.
-
-        A file over the platform's cap is not kept: the message goes on without it, saying how big a file may be,
-        so the sender is told at once instead of the download failing (and being tried again) every time.
-        """
-        try:
-            name, content = fetch(incoming)
-        except FileTooLarge as error:
-            log.info("stored %s message %s: the file is over %d bytes, refused", incoming.platform, row_id, error.limit)
-            return replace(incoming, file_too_large=error.limit)
-        row = session.get(InboundMessage, row_id)
-        row.file = store_file(session, name, content, self.now())
-        return replace(incoming, file_name=name, file_bytes=content)
-
     def _finish(self, session: Session, row_id: int, status: InboundStatus) -> None:
         row = session.get(InboundMessage, row_id)
         row.status = status
         row.processed_at = self.now()
+
+
+def needs_file(incoming: Incoming) -> bool:
+    """Does a stored message name a file not fetched yet (nor already known to be too large)?"""
+    return bool(incoming.media_id) and incoming.file_bytes is None and not incoming.file_too_large
