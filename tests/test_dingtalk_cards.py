@@ -24,7 +24,7 @@ from bot.config import Config, DeliveryConfig, DingTalkConfig
 from bot.platforms.base import DeliveryError, Outgoing, Recipient
 from bot.platforms.dingtalk import errors
 from bot.platforms.dingtalk.card_callback import SIGNATURE_HEADER, TIMESTAMP_HEADER, card_refusal, card_signature
-from bot.platforms.dingtalk.cards import CardClickError, card_click, card_click_incoming, draw_card
+from bot.platforms.dingtalk.cards import CardClickError, card_click, draw_card
 from bot.platforms.dingtalk.emulator import DingTalkEmulator, EmulatorSettings
 from bot.platforms.dingtalk.emulator import serve as serve_emulator
 from bot.platforms.dingtalk.emulator_cli import run_console
@@ -200,16 +200,16 @@ def test_the_stream_payload_of_a_click_becomes_the_answer(world):
     card = world.fill_up_to_the_choice()
     payload = world.emulator.card_click_payload("dt_chen_guoping", card["out_track_id"], "1")
 
-    incoming = card_click_incoming(payload)
+    incoming = card_click(payload).incoming
     assert (incoming.platform, incoming.user_id, incoming.text) == ("dingtalk", "dt_chen_guoping", "1")
     assert incoming.button.value == "1" and card["out_track_id"].startswith(incoming.button.token + "-")
-    assert incoming.message_id == card_click_incoming(json.loads(json.dumps(payload))).message_id
+    assert incoming.message_id == card_click(json.loads(json.dumps(payload))).incoming.message_id
     other = world.emulator.card_click_payload("dt_chen_guoping", card["out_track_id"], "2")
-    assert card_click_incoming(other).message_id != incoming.message_id  # another button is another message
+    assert card_click(other).incoming.message_id != incoming.message_id  # another button is another message
 
     click = card_click(payload)
     assert world.runtime.engine.accept(click.incoming)
-    assert not world.runtime.engine.accept(card_click_incoming(payload))  # Stream's redelivery is dropped
+    assert not world.runtime.engine.accept(card_click(payload).incoming)  # Stream's redelivery is dropped
     world.settle()
     assert "第6/8题" in world.take("chen_guoping")[0]["text"]
     world.runtime.platforms["dingtalk"].update_clicked_card(click)
@@ -294,7 +294,7 @@ def test_a_payload_that_is_no_click_is_refused(payload):
 
 def test_a_click_without_a_value_parameter_takes_its_action_id():
     content = {"cardPrivateData": {"actionIds": ["2"], "params": {}}}
-    incoming = card_click_incoming({"outTrackId": "c3p1-ab", "userId": "u1", "content": content})
+    incoming = card_click({"outTrackId": "c3p1-ab", "userId": "u1", "content": content}).incoming
     assert (incoming.text, incoming.button.token) == ("2", "c3p1")
 
 

@@ -135,11 +135,6 @@ def card_click(payload: Any) -> CardClick:
     return CardClick(Incoming(PLATFORM, user_id, value, message_id=key, button=button), track_id)
 
 
-def card_click_incoming(payload: Any) -> Incoming:
-    """The Incoming a card callback payload stands for (see card_click)."""
-    return card_click(payload).incoming
-
-
 def clicked_value(content: Any) -> str:
     """The button's value: the callback's parameter "value", else the first action id."""
     if isinstance(content, str):
