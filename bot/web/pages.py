@@ -22,10 +22,11 @@ for code in ERRORS:
 
 
 @contextmanager
-def visit() -> Iterator[tuple[Context, Person | None]]:
-    """One request's transaction, its handler context, and who is signed in (None: nobody)."""
+def visit(write: bool = False) -> Iterator[tuple[Context, Person | None]]:
+    """One request's session (a write transaction only for a form that changes something: a page that only reads
+    must not hold SQLite's one write lock while it builds), its handler context, and who is signed in (None: nobody)."""
     bot = runtime()
-    with transaction(bot.factory) as db:
+    with transaction(bot.factory) if write else bot.factory() as db:
         yield bot.engine.context(db), signed_in(db)
 
 
@@ -113,7 +114,7 @@ def task_summary(task_id: int):
 @blueprint.post("/dashboard/tasks/<int:task_id>/remind")
 def task_remind(task_id: int):
     """The 催报 button: the chat's /催报 on this task; the sentence it answers is shown on the task page."""
-    with visit() as (ctx, person):
+    with visit(write=True) as (ctx, person):
         if person is None:
             return need_login()
         check_csrf()
