@@ -117,6 +117,8 @@ def test_forged_stale_unsigned_and_malformed_callbacks_are_refused_and_nothing_i
     assert emulator.post_callback(other_app, b"{}").status_code == 403
     assert emulator.post_callback(signed(now_ms), b"{not json").status_code == 400
     assert emulator.post_callback(signed(now_ms), b'{"msgtype": "text", "msgId": "m1"}').status_code == 400
+    huge = b'{"msgtype": "text", "text": {"content": "' + b"9" * 70000 + b'"}}'  # over max_callback_bytes
+    assert emulator.post_callback(signed(now_ms), huge).status_code == 400
 
     ding.settle()
     assert ding.stored() == 0 and ding.take("zhang_dehua") == []
