@@ -80,7 +80,7 @@ class StreamWorld(Members):
 def stream_config(url: str, **stream) -> Config:
     dingtalk = DingTalkConfig(app_key=APP_KEY, app_secret=APP_SECRET, api_base_url=url, webhook_base_url=url,
                               mode="stream", stream_idle_seconds=IDLE, stream_backoff_seconds=0.05,
-                              stream_backoff_max_seconds=0.2, stream_lease_seconds=0.6, **stream)  # fmt: skip
+                              stream_backoff_max_seconds=0.2, stream_lease_seconds=3, **stream)  # fmt: skip
     return replace(Config(), dingtalk=dingtalk, delivery=DeliveryConfig(platform="dingtalk"))
 
 
@@ -272,8 +272,9 @@ def test_two_runners_hold_one_connection_and_the_standby_takes_over(stream):
 def test_a_standby_takes_over_once_a_dead_holders_lease_runs_out(stream):
     gateway = stream.emulator.gateway
     stream.runner.stop()
-    lease = timedelta(seconds=stream.runner.config.stream_lease_seconds)
-    # A process that took the lease and died: it neither renews nor gives it up.
+    # A process that took the lease and died: it neither renews nor gives it up. Its lease is whole seconds long:
+    # MariaDB keeps DATETIME to the second, so a lease shorter than that could already have run out when stored.
+    lease = timedelta(seconds=5)
     assert acquire(stream.runtime.factory, stream.runner.lease_name, "dead-process", stream.clock.now(), lease)
     standby = stream.runner_like()
     standby.start()
