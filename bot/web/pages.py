@@ -61,16 +61,14 @@ def task(task_id: int):
         if person is None:
             return need_login()
         found = task_or_404(ctx, person, task_id)
-        rows = task_view.unit_rows(ctx, found)
-        towns = task_view.town_counts(rows)
+        towns = task_view.town_counts(ctx, found)
         town_id = request.args.get("town", type=int)
         if town_id is None and len(towns) == 1:
             town_id = towns[0].unit_id
         chosen = next((town for town in towns if town.unit_id == town_id), None)
-        in_town = [row for row in rows if chosen is not None and row.town_id == chosen.unit_id]
-        pages = max(1, -(-len(in_town) // PAGE_ROWS))
+        pages = max(1, -(-chosen.total // PAGE_ROWS)) if chosen else 1
         page = min(max(request.args.get("page", 1, type=int), 1), pages)
-        shown = in_town[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
+        shown = task_view.unit_page(ctx, found, chosen, (page - 1) * PAGE_ROWS, PAGE_ROWS) if chosen else []
         return render_template(
             "dashboard/task.html",
             task=found,

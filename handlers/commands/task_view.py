@@ -8,9 +8,9 @@ every task for an admin).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from handlers.commands.table import may_use
 from handlers.commands.task_status import remind_task, tasks_in_sight
@@ -20,6 +20,7 @@ from handlers.tasks.summary import build_summary
 from handlers.tasks.summary_push import gets_workbook
 from handlers.texts import review as review_texts
 from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, ReportTask
+from ledger_store.org_towns import unit_towns
 
 # The five states the dashboard counts, and the assignment statuses each gathers (待验收 counts as 待审核).
 STATES = ("未开始", "填写中", "待审核", "已退回", "已通过")
@@ -108,23 +109,70 @@ def unit_rows(ctx: Context, task: ReportTask) -> list[UnitRow]:
     for assignment in task.assignments:
         chain = _ancestors(units, assignment.org_unit_id)
         town = chain[-2] if len(chain) > 1 else chain[-1]
-        status = AssignmentStatus(assignment.status)
-        state = STATES[STATE_OF[status]]
-        since = assignment.submitted_at if status != AssignmentStatus.PENDING and assignment.submitted_at else None
-        since = since or task.issued_at
-        waited = None if status == AssignmentStatus.SUBMITTED else _minutes(now - since)
+        state, waited = _state_and_wait(task, assignment.status, assignment.submitted_at, now)
         path = "/".join(unit.name for unit in reversed(chain[:-1] or chain))
         rows.append(UnitRow(town.id, town.name, path, assignment.filler.name, state, waited))
     return sorted(rows, key=lambda row: (row.town, row.path))
 
 
-def town_counts(rows: list[UnitRow]) -> list[TownCounts]:
-    """The towns the rows fall in, each with its rows counted by state, in name order."""
-    counts: dict[int, tuple[str, list[int]]] = {}
-    for row in rows:
-        name, numbers = counts.setdefault(row.town_id, (row.town, [0] * len(STATES)))
-        numbers[STATES.index(row.state)] += 1
-    return [TownCounts(unit_id, name, tuple(numbers)) for unit_id, (name, numbers) in counts.items()]
+def town_counts(ctx: Context, task: ReportTask) -> list[TownCounts]:
+    """The towns of the task's units, each with its units counted by state, in name order (one grouped query)."""
+    towns = unit_towns()
+    grouped = ctx.session.execute(
+        select(towns.c.town_id, Assignment.status, func.count())
+        .select_from(Assignment)
+        .join(towns, towns.c.unit_id == Assignment.org_unit_id)
+        .where(Assignment.task_id == task.id)
+        .group_by(towns.c.town_id, Assignment.status)
+    )
+    counts: dict[int, list[int]] = {}
+    for town_id, status, number in grouped:
+        counts.setdefault(town_id, [0] * len(STATES))[STATE_OF[AssignmentStatus(status)]] += number
+    named = ctx.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(counts))))
+    names = {unit_id: name for unit_id, name in named}
+    found = [TownCounts(town_id, names[town_id], tuple(numbers)) for town_id, numbers in counts.items()]
+    return sorted(found, key=lambda town: town.name)
+
+
+def unit_page(ctx: Context, task: ReportTask, town: TownCounts, offset: int, limit: int) -> list[UnitRow]:
+    """`limit` units of the task in one town from `offset`, in tree order (village, then grid), read by one query
+    with LIMIT/OFFSET however many units the task has; waits as in unit_rows."""
+    towns = unit_towns()
+    village = case(
+        (towns.c.unit_id == towns.c.town_id, ""),
+        (towns.c.parent_id == towns.c.town_id, OrgUnit.name),
+        else_=towns.c.parent_name,
+    )
+    grid = case((towns.c.grand_id == towns.c.town_id, OrgUnit.name), else_="")
+    query = (
+        select(
+            Assignment.status,
+            Assignment.submitted_at,
+            OrgUnit.name,
+            towns.c.parent_name,
+            towns.c.parent_id,
+            towns.c.grand_id,
+            Person.name,
+        )  # fmt: skip
+        .join(towns, towns.c.unit_id == Assignment.org_unit_id)
+        .join(OrgUnit, OrgUnit.id == Assignment.org_unit_id)
+        .join(Person, Person.id == Assignment.filler_id)
+        .where(Assignment.task_id == task.id, towns.c.town_id == town.unit_id)
+        .order_by(village, grid, Assignment.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    now = ctx.now()
+    rows = []
+    for status, submitted_at, name, parent_name, parent_id, grand_id, filler in ctx.session.execute(query):
+        if parent_id == town.unit_id:
+            path = f"{town.name}/{name}"
+        elif grand_id == town.unit_id:
+            path = f"{town.name}/{parent_name}/{name}"
+        else:
+            path = name
+        rows.append(UnitRow(town.unit_id, town.name, path, filler, *_state_and_wait(task, status, submitted_at, now)))
+    return rows
 
 
 def may_get_workbook(person: Person, task: ReportTask) -> bool:
@@ -143,6 +191,17 @@ def summary_file(ctx: Context, person: Person, task: ReportTask) -> tuple[str, b
 def remind(ctx: Context, person: Person, task: ReportTask) -> str:
     """The dashboard's 催报 button: exactly the chat's /催报 on this task (same once-a-minute rule, audited)."""
     return remind_task(ctx, person, task)
+
+
+def _state_and_wait(
+    task: ReportTask, status: str, submitted_at: datetime | None, now: datetime
+) -> tuple[str, str | None]:
+    """A unit's state, and how long it has waited: since the issue until it submits; since its latest submission
+    while a reviewer holds it or after a return; None once done."""
+    status = AssignmentStatus(status)
+    since = submitted_at if status != AssignmentStatus.PENDING and submitted_at else None
+    waited = None if status == AssignmentStatus.SUBMITTED else _minutes(now - (since or task.issued_at))
+    return STATES[STATE_OF[status]], waited
 
 
 def _ancestors(units: dict[int, OrgUnit], unit_id: int) -> list[OrgUnit]:
