@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from handlers.commands.table import may_use
 from handlers.commands.task_status import remind_task, tasks_in_sight
@@ -72,6 +72,12 @@ class TownCounts:
 def may_view(person: Person) -> bool:
     """Does the dashboard show this person anything? The same as may they use /进度."""
     return may_use(person, "进度")
+
+
+def tasks_seen(person: Person) -> Select[tuple[ReportTask]] | None:
+    """The query of the tasks the dashboard shows this person (as /进度 reaches them); None: the dashboard is not
+    theirs."""
+    return tasks_in_sight(person) if may_view(person) else None
 
 
 def task_list(ctx: Context, person: Person) -> list[TaskCounts]:
