@@ -100,6 +100,7 @@ def test_before_and_now_compare_the_earliest_month_with_the_latest(month):
     assert row(page, "每份取自台账的值") == ["0.0", "4.3"]
     assert row(page, "无人被问的报表") == ["0/1", "1/3"]
     assert row(page, "用时中位数（分钟）") == ["30.0", "15.0"]
+    assert row(page, "下发到汇总（天，中位数）") == ["—", "2.0"]
 
 
 def test_a_month_by_town_and_a_town_by_unit(month):
@@ -125,6 +126,7 @@ def test_an_admin_sees_every_department_in_local_months(month):
 def test_the_other_department_sees_only_its_own_figures(month):
     page = signed_in(month, "wang_canlian").get("/dashboard/burden").get_data(as_text=True)
     assert row(page, "2024-12")[3] == "99" and "2024-11" not in page and "2024-10" not in page
+    assert "有数据的月份还不到两个，暂时不能对比" in page
     assert "朱沱镇" not in signed_in(month, "wang_canlian").get("/dashboard/burden?month=2024-11").get_data(
         as_text=True
     )
