@@ -159,7 +159,8 @@ def unit_page(ctx: Context, task: ReportTask, town: TownCounts, offset: int, lim
             towns.c.parent_id,
             towns.c.grand_id,
             Person.name,
-        )  # fmt: skip
+        )
+        .select_from(Assignment)
         .join(towns, towns.c.unit_id == Assignment.org_unit_id)
         .join(OrgUnit, OrgUnit.id == Assignment.org_unit_id)
         .join(Person, Person.id == Assignment.filler_id)
