@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger_store.db import transaction
-from ledger_store.models import Assignment, Department, OrgUnit, Person, ReportTask, Submission
+from ledger_store.models import Assignment, Department, OrgUnit, Person, ReportTask, ReviewStep, Submission
 from tests.test_dashboard import NEED_LOGIN, browser, signed_in, site  # noqa: F401  (site is a fixture)
 
 
@@ -175,3 +175,18 @@ def test_pages_of_a_big_task_hold_every_unit_of_the_town_once_in_tree_order(site
     ]
     assert sorted(shown) == sorted(expected) and len(shown) == 424
     assert shown.index("朱沱镇/松林村/松林村一网格") == shown.index("朱沱镇/松林村") + 1
+
+
+def test_a_returned_report_counts_its_minutes_to_the_first_submission(month):
+    with transaction(month.runtime.factory) as session:
+        submission = session.scalar(
+            select(Submission).join(Assignment).join(OrgUnit).where(OrgUnit.name == "松林村", Assignment.task_id == 1)
+        )
+        first = submission.started_at + timedelta(minutes=4)  # returned after this, submitted again 6 minutes later
+        for number, at in enumerate((first, submission.submitted_at), start=1):
+            session.add(ReviewStep(assignment_id=submission.assignment_id, submission_id=submission.id, round=number,
+                                   stage=1, submitted_by_id=submission.submitted_by_id, submitted_at=at, content={},
+                                   digest="x" * 64))  # fmt: skip
+        town = session.scalar(select(OrgUnit).where(OrgUnit.name == "朱沱镇"))
+    page = signed_in(month, "li_minzheng").get(f"/dashboard/burden?month=2024-11&town={town.id}").get_data(as_text=True)
+    assert row(page, "松林村")[-1] == "4.0"
