@@ -29,7 +29,7 @@ from openpyxl import Workbook, load_workbook
 
 from bench.district import print_machine
 from handlers.tasks.summary import build_summary
-from ledger_store.models import AssignmentStatus
+from ledger_store.models import AssignmentStatus, ReviewPolicy
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 11, 28, 2, 0, tzinfo=UTC)
@@ -91,6 +91,9 @@ def stand_ins(units: int, field_count: int) -> tuple[SimpleNamespace, SimpleName
             submitted_at = NOW.replace(tzinfo=None) - timedelta(minutes=number)
             prefilled = rng.randint(0, field_count // 2)
             when = SimpleNamespace(
+                assignment_id=number,
+                generated=False,
+                roster_rows=[],
                 submitted_at=submitted_at,
                 started_at=submitted_at - timedelta(minutes=rng.randint(2, 30)),
                 asked_count=field_count - prefilled,
@@ -99,7 +102,11 @@ def stand_ins(units: int, field_count: int) -> tuple[SimpleNamespace, SimpleName
             )
             answers[number] = (when, {f["name"]: answer(f["type"], rng) for f in fields})
     version = SimpleNamespace(fields=fields, headline_field="q1")
-    task = SimpleNamespace(title="低保月报", form_version=version, assignments=assignments)
+    task = SimpleNamespace(
+        id=1, title="低保月报", form_version=version, assignments=assignments, review=ReviewPolicy.NONE
+    )
+    for assignment in assignments:
+        assignment.task = task
     ctx = SimpleNamespace(
         to_local=lambda stored: stored.replace(tzinfo=UTC).astimezone(TZ), local_now=lambda: NOW.astimezone(TZ)
     )

@@ -101,6 +101,11 @@ def row_cells(sheet: Any, values: Sequence[Any], number_formats: dict[int, str] 
     return row
 
 
+def number_cell(value: Decimal) -> int | Decimal:
+    """Whole numbers as int, others as Decimal (openpyxl writes both as numbers)."""
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
 def sheet_title(wanted: str, taken: Iterable[str] = ()) -> str:
     """A sheet title Excel accepts: no []:*?/\\ (their full-width forms instead), no controls, at most 31
     characters, not empty, not "History" (Excel reserves it), and different from every title in `taken`."""

@@ -364,7 +364,7 @@ def test_summary_sends_the_asker_a_workbook_with_totals_and_the_missing(villages
     assert "未报：汉东村、石庙村" in digest.text
     assert workbook_push.file_name == "低保月报汇总_任务1_20241128-100000.xlsx"
     workbook = load_workbook(io.BytesIO(workbook_push.file_bytes))
-    assert workbook.sheetnames == ["汇总", "未报送", "填报负担"]
+    assert workbook.sheetnames == ["汇总", "未报送", "填报负担", "分镇统计"]
     summary_rows = list(workbook["汇总"].iter_rows(values_only=True))
     assert summary_rows[1][1:3] == ("永川区/朱沱镇/松林村", "张德华")
     assert summary_rows[-1][1] == "合计"

@@ -81,7 +81,7 @@ def test_three_villages_report_and_the_summary_reaches_the_department(chat, cloc
     assert files[0].file_path is not None and files[0].file_path.read_bytes() == files[0].file_bytes
 
     workbook = load_workbook(io.BytesIO(files[0].file_bytes))
-    assert workbook.sheetnames == ["汇总", "未报送", "填报负担"]
+    assert workbook.sheetnames == ["汇总", "未报送", "填报负担", "分镇统计"]
     burden = [[cell.value for cell in row] for row in workbook["填报负担"].iter_rows()]
     assert burden[0] == ["序号", "单位", "填报人", "问了几题", "台账带出", "确认无变化", "用时（分钟）"]
     assert burden[1] == [1, "永川区/朱沱镇/松林村", "张德华", 7, 1, 1, 5]  # 在保低保户数 came from the ledger

@@ -185,7 +185,7 @@ def test_the_summary_has_a_detail_sheet_with_every_row(roster):
     roster.say("zhang_dehua", "提交")
     _, summary = roster.pushes("wang_canlian")
     book = load_workbook(io.BytesIO(summary.file_bytes))
-    assert book.sheetnames == ["汇总", "未报送", "花名册-残疾人名单", "填报负担"]
+    assert book.sheetnames == ["汇总", "未报送", "花名册-残疾人名单", "填报负担", "分镇统计"]
     overview = list(book["汇总"].iter_rows(values_only=True))
     assert overview[0][-1] == "残疾人名单（行数）" and overview[1][-1] == 2
     detail = [list(row) for row in book["花名册-残疾人名单"].iter_rows(values_only=True)]

@@ -140,7 +140,7 @@ def test_a_formula_in_a_label_and_in_an_answer_stays_text_in_the_summary(chat, r
     _, summary = chat.pushes("li_minzheng")
 
     book = load_workbook(io.BytesIO(summary.file_bytes))
-    assert book.sheetnames == ["汇总", "未报送", "花名册-帮扶／干部［名单］", "填报负担"]
+    assert book.sheetnames == ["汇总", "未报送", "花名册-帮扶／干部［名单］", "填报负担", "分镇统计"]
     sheet = book["汇总"]
     header = [found.value for found in sheet[1]]
     column = header.index(LINK) + 1

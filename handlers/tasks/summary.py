@@ -4,6 +4,7 @@ a reviewed task 审核签字 with who approved each unit, when, and the digest o
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
@@ -25,7 +26,9 @@ from handlers.tasks import signoff
 from handlers.tasks.burden import Review, Totals, add_up, add_up_reviews, minutes, reviews
 from handlers.tasks.progress import state_name
 from handlers.tasks.review_waits import Holdup, holdups
+from handlers.tasks.summary_charts import chart_fields, town_figures
 from handlers.texts import burden as bt
+from handlers.texts import charts as chart_texts
 from handlers.texts import reporting as t
 from handlers.texts import signoff as signoff_texts
 from handlers.texts import summary as s
@@ -42,7 +45,7 @@ from ledger_store.models import (
     Submission,
 )
 from ledger_store.org import unit_path
-from ledger_store.xlsx_cells import cell, row_cells, sheet_title
+from ledger_store.xlsx_cells import cell, number_cell, row_cells, sheet_title
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
@@ -111,6 +114,10 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
     spared = burden_sheet(task, answers, figures, reviewed)
     if spared is not None:
         others.append(spared)
+    if task.assignments:
+        charted = chart_fields(fields, task.form_version.headline_field)
+        towns = town_figures(task.assignments, {key: values for key, (_, values) in answers.items()}, charted)
+        others.append(SheetData(chart_texts.SHEET, towns.header, towns.rows, charts=towns.draw))
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others, notes)
     held = holdups(ctx, task) if task.review != ReviewPolicy.NONE else []
     line = digest(task, fields, totals, missing, held)
@@ -133,6 +140,7 @@ class SheetData:
     rows: list[list[object]]
     formats: dict[int, str] = dataclass_field(default_factory=dict)  # 0-based column -> number format
     notes: dict[tuple[int, int], str] = dataclass_field(default_factory=dict)  # (row, column), 0-based -> comment
+    charts: Callable[[WriteOnlyWorksheet], None] | None = None  # draws charts over the sheet's own cells
 
 
 class Sources:
@@ -191,6 +199,8 @@ def write_workbook(
         sheet.append(header_cells(sheet, data.header))
         for number, row in enumerate(data.rows):
             sheet.append(noted(sheet, row_cells(sheet, row, data.formats), number, data.notes))
+        if data.charts is not None:
+            data.charts(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -326,11 +336,6 @@ def cell_value(field: Field, value: object) -> object:
     if field.type in (FieldType.TEXT, FieldType.ID_NUMBER, FieldType.MOBILE, FieldType.CALCULATE):
         return str(value)
     return format_answer(field, value)
-
-
-def number_cell(value: Decimal) -> int | Decimal:
-    """Whole numbers as int, others as Decimal (openpyxl writes both as numbers)."""
-    return int(value) if value == value.to_integral_value() else value.normalize()
 
 
 def date_formats(fields: list[Field]) -> dict[int, str]:
