@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.Column("record_id", Id, nullable=False),
         sa.Column("found_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["rule_id"], ["warning_rules.id"], name="fk_warning_hits_rule_id_warning_rules"),
-        sa.ForeignKeyConstraint(
-            ["record_id"], ["ledger_records.id"], name="fk_warning_hits_record_id_ledger_records"
-        ),
+        sa.ForeignKeyConstraint(["record_id"], ["ledger_records.id"], name="fk_warning_hits_record_id_ledger_records"),
         sa.PrimaryKeyConstraint("id", name="pk_warning_hits"),
         sa.UniqueConstraint("rule_id", "record_id", name="uq_warning_hits_rule_id_record_id"),
     )
