@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from bot.app import create_app
 from bot.config import Config, SchedulerConfig, WebConfig
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org
 from handlers.commands import warning_rules
 from ledger_store.db import transaction
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
+from ledger_store.login_links import create_link
 from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role, WarningHit, WarningRule
 from ledger_store.warnings import claim, recent_hits
 from scheduler.jobs import TimedWork
@@ -257,3 +259,84 @@ def test_recent_hits_name_the_rule_ledger_unit_and_time(site, clock):
         assert {(hit.rule_name, hit.ledger_title) for hit in found} == {("保障类别=A类", "低保对象台账")}
         assert recent_hits(session, 2, since) == [] and len(recent_hits(session, None, since)) == 3
         assert recent_hits(session, None, since + timedelta(minutes=2)) == []
+
+
+# On the dashboard
+
+
+def signed_in(chat: Dialogue, account: str):
+    """A browser signed in as the person by a one-time link stored for them."""
+    with transaction(chat.runtime.factory) as session:
+        person = session.scalar(select(Person).where(Person.account == account))
+        token = create_link(session, person.id, chat.runtime.engine.now(), 10)
+    client = create_app(chat.runtime).test_client()
+    assert client.post("/dashboard/login", data={"t": token}).status_code == 303
+    return client
+
+
+def define_on_page(client, ledger: str, conditions: str) -> str:
+    """Submit the page's form with the page's CSRF token; the page it leads back to."""
+    token = CSRF.search(client.get("/dashboard/warnings").get_data(as_text=True)).group(1)
+    form = {"csrf": token, "ledger": ledger, "conditions": conditions}
+    posted = client.post("/dashboard/warnings", data=form)
+    assert posted.status_code == 303
+    return client.get("/dashboard/warnings").get_data(as_text=True)
+
+
+def test_a_rule_defined_on_the_page_is_listed_with_its_records_masked_and_pushed(site):
+    client = signed_in(site, "li_minzheng")
+    page = define_on_page(client, "低保对象台账", "保障类别=A类")
+    assert "已设预警#1：低保对象台账 保障类别=A类。现有 3 条记录符合" in page
+    assert "#1 低保对象台账 保障类别=A类" in page and "已发现 3 条" in page
+    assert "张德明" in page and "5001**********8318" in page and "131****1935" in page
+    assert "500118196003138318" not in page and "13159081935" not in page
+    site.runtime.deliver()
+    assert "新发现 3 条" in site.pushed_texts("li_minzheng")[0]
+    assert [row.new["conditions"] for row in audit_rows(site, "warning_rule_add")] == ["保障类别=A类"]
+
+
+def test_the_page_gives_the_same_chinese_errors_as_chat(site):
+    client = signed_in(site, "li_minzheng")
+    assert "不能按“收入”查询。" in define_on_page(client, "低保对象台账", "收入=100")
+    assert "请在台账名后写上条件" in define_on_page(client, "低保对象台账", "")
+    refused = define_on_page(signed_in(site, "sun_lixin"), "低保对象台账", "保障类别=A类")
+    assert "区司法局没有查看权限" in refused
+    assert hits(site) == [] and audit_rows(site, "warning_rule_add") == []
+
+
+def test_the_page_as_every_role_and_as_nobody(site):
+    site.say("li_minzheng", A_CLASS)
+    nobody = create_app(site.runtime).test_client().get("/dashboard/warnings")
+    assert nobody.status_code == 401 and "请在聊天里发送 /看板" in nobody.get_data(as_text=True)
+    owner = signed_in(site, "li_minzheng").get("/dashboard/warnings").get_data(as_text=True)
+    assert "#1 低保对象台账" in owner and "张德明" in owner and 'name="conditions"' in owner
+    other = signed_in(site, "sun_lixin").get("/dashboard/warnings").get_data(as_text=True)
+    assert "#1 低保对象台账" not in other and "张德明" not in other and "还没有预警" in other
+    admin = signed_in(site, "admin").get("/dashboard/warnings").get_data(as_text=True)
+    assert "#1 低保对象台账 保障类别=A类（区民政局）" in admin and "5001**********8318" in admin
+    assert "500118196003138318" not in admin
+    for account in ("zhang_dehua", "zhou_jianguo"):  # a filler and a reviewer
+        page = signed_in(site, account).get("/dashboard/warnings")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and "预警只给发布员和管理员使用" in text and "张德明" not in text
+
+
+def test_removing_on_the_page_needs_the_rule_to_be_ones_own_and_the_csrf_token(site):
+    site.say("li_minzheng", A_CLASS)
+    other = signed_in(site, "sun_lixin")
+    token = CSRF.search(other.get("/dashboard/warnings").get_data(as_text=True)).group(1)
+    assert other.post("/dashboard/warnings/1/delete", data={"csrf": token}).status_code == 404
+    assert other.post("/dashboard/warnings/99/delete", data={"csrf": token}).status_code == 404
+    owner = signed_in(site, "li_minzheng")
+    assert owner.post("/dashboard/warnings/1/delete", data={}).status_code == 400
+    assert (
+        owner.post("/dashboard/warnings", data={"ledger": "低保对象台账", "conditions": "保障类别=B类"}).status_code
+        == 400
+    )
+    assert audit_rows(site, "warning_rule_remove") == [] and len(audit_rows(site, "warning_rule_add")) == 1
+    token = CSRF.search(owner.get("/dashboard/warnings").get_data(as_text=True)).group(1)
+    assert owner.post("/dashboard/warnings/1/delete", data={"csrf": token}).status_code == 303
+    assert "已删除预警#1" in owner.get("/dashboard/warnings").get_data(as_text=True)
+    assert len(audit_rows(site, "warning_rule_remove")) == 1
+    nobody = create_app(site.runtime).test_client().post("/dashboard/warnings/1/delete", data={"csrf": token})
+    assert nobody.status_code == 401

@@ -38,6 +38,15 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class HitRow:
+    """A record a rule found, as the dashboard lists it: its values masked, its unit, when it was found (local)."""
+
+    record: str
+    unit: str
+    found_at: str
+
+
+@dataclass(frozen=True)
 class RuleView:
     """A rule as listed: how many records it found, and why it cannot run (None when it can)."""
 
@@ -157,6 +166,16 @@ def rules_seen_by(ctx: Context, person: Person) -> list[RuleView]:
         checked = check(ctx, rule.department, rule.ledger, rule.conditions.split())
         views.append(RuleView(rule, counts.get(rule.id, 0), checked if isinstance(checked, str) else None))
     return views
+
+
+def hit_rows(ctx: Context, rule: WarningRule, limit: int) -> list[HitRow]:
+    """The rule's latest hits (at most `limit`), newest first, with every ID number and mobile masked."""
+    units = unit_names(ctx)
+    return [
+        HitRow(masked_row(rule.ledger, values_of(rule.ledger, record), ""), units.get(record.org_unit_id, ""),
+               ctx.to_local(hit.found_at).strftime("%Y-%m-%d %H:%M"))
+        for hit, record in store.hits_of(ctx.session, rule.id, limit)
+    ]  # fmt: skip
 
 
 def visible_rule(ctx: Context, person: Person, rule_id: int) -> WarningRule | None:
