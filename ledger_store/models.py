@@ -710,6 +710,7 @@ class WarningRule(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)  # last evaluated (the scheduler waits between)
     # The ledger version whose definition the conditions last failed to read under (told to the department once).
     broken_version: Mapped[int | None] = mapped_column(Integer)
 

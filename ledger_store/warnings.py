@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,11 +54,13 @@ def active_rules(session: Session, department_id: int | None) -> list[WarningRul
     return list(session.scalars(query))
 
 
-def active_rule_ids(session: Session) -> list[int]:
-    """The ids of every rule not removed, for the scheduler to evaluate one by one."""
-    return list(
-        session.scalars(select(WarningRule.id).where(WarningRule.removed_at.is_(None)).order_by(WarningRule.id))
+def rules_due(session: Session, checked_before: datetime) -> list[int]:
+    """The ids of the rules not removed and not evaluated since `checked_before`, for the scheduler, oldest first."""
+    query = select(WarningRule.id).where(
+        WarningRule.removed_at.is_(None),
+        or_(WarningRule.checked_at.is_(None), WarningRule.checked_at <= checked_before),
     )
+    return list(session.scalars(query.order_by(WarningRule.id)))
 
 
 def hit_counts(session: Session, rule_ids: Iterable[int]) -> dict[int, int]:

@@ -32,7 +32,7 @@ from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from handlers.tasks.source_timetable import due_sources
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
-from ledger_store.warnings import active_rule_ids
+from ledger_store.warnings import rules_due
 
 log = logging.getLogger(__name__)
 LEASE = "timed-work"
@@ -67,6 +67,7 @@ class TimedWork:
         quiet_start, quiet_end, overdue_at = config.times()
         self.policy = Policy(QuietHours(quiet_start, quiet_end), overdue_at)
         self.review_after = timedelta(hours=runtime.config.review.remind_after_hours)
+        self.warning_every = timedelta(minutes=config.warning_minutes)
         self.failed = 0  # recurrences and tasks whose work failed in the current tick
 
     def tick(self) -> TickReport | None:
@@ -90,7 +91,11 @@ class TimedWork:
             lambda ctx: review_reminders.holders_to_remind(ctx, self.review_after, self.policy.quiet),
             lambda ctx, holder: review_reminders.remind_holder(ctx, holder, self.review_after),
         )
-        warned = self.each("the warning rule", lambda ctx: active_rule_ids(ctx.session), warning_rules.evaluate)
+        warned = self.each(
+            "the warning rule",
+            lambda ctx: rules_due(ctx.session, ctx.now() - self.warning_every),
+            warning_rules.evaluate,
+        )
         report = TickReport(
             sum(task is not None for task in issued),
             sum(task is not None for task in closed),

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.app import create_app
-from bot.config import Config, SchedulerConfig, WebConfig
+from bot.config import Config, ConfigError, SchedulerConfig, WebConfig, load_config
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org
 from handlers.commands import warning_rules
@@ -41,6 +41,12 @@ def site(db, engine, clock, tmp_path):
 def work(chat: Dialogue) -> TimedWork:
     """The scheduler's timed work on the dialogue's bot."""
     return TimedWork(chat.runtime, SchedulerConfig(), holder="scheduler-a")
+
+
+def tick_later(chat: Dialogue, timed: TimedWork | None = None):
+    """The scheduler's tick once the rules are due again ([scheduler] warning_minutes, 10 by default, later)."""
+    chat.clock.advance(minutes=10)
+    return (timed or work(chat)).tick()
 
 
 def add_household(chat: Dialogue, id_number: str, category: str, unit: str = "松林村") -> None:
@@ -86,23 +92,40 @@ def test_each_record_is_pushed_once_across_runs_even_when_it_stops_and_starts_ma
     site.say("li_minzheng", A_CLASS)
     site.pushed_texts("li_minzheng")
     timed = work(site)
-    assert timed.tick().warned == 0
+    assert tick_later(site, timed).warned == 0
     site.runtime.deliver()
     assert site.pushed_texts("li_minzheng") == []
     add_household(site, NEW_HOUSEHOLD, "A类")
-    assert timed.tick().warned == 1
+    assert tick_later(site, timed).warned == 1
     site.runtime.deliver()
     [push] = site.pushed_texts("li_minzheng")
     assert "新发现 1 条" in push and "钱新民" in push and "5001**********1234" in push and "138****8000" in push
-    assert timed.tick().warned == 0
+    assert tick_later(site, timed).warned == 0
     # Out of A类 and back in again: the rule found that record already, so nothing more is pushed.
     add_household(site, NEW_HOUSEHOLD, "B类")
-    timed.tick()
+    tick_later(site, timed)
     add_household(site, NEW_HOUSEHOLD, "A类")
-    assert timed.tick().warned == 0
+    assert tick_later(site, timed).warned == 0
     site.runtime.deliver()
     assert site.pushed_texts("li_minzheng") == [] and len(hits(site)) == 4
     assert len(audit_rows(site, "warning_hits")) == 2
+
+
+def test_the_scheduler_evaluates_a_rule_again_only_after_warning_minutes(site, tmp_path):
+    site.say("li_minzheng", A_CLASS)
+    site.pushed_texts("li_minzheng")
+    add_household(site, NEW_HOUSEHOLD, "A类")
+    timed = work(site)
+    site.clock.advance(minutes=9)
+    assert timed.tick().warned == 0
+    site.clock.advance(minutes=1)
+    assert timed.tick().warned == 1
+    path = tmp_path / "config.toml"
+    path.write_text("[scheduler]\nwarning_minutes = 30\n", encoding="utf-8")
+    assert load_config(path).scheduler.warning_minutes == 30
+    path.write_text("[scheduler]\nwarning_minutes = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="warning_minutes"):
+        load_config(path)
 
 
 def test_a_long_list_is_cut_with_the_count(site):
@@ -111,7 +134,7 @@ def test_a_long_list_is_cut_with_the_count(site):
     assert "新发现 2 条" in push and push.count("\n· ") == 2 and "等" not in push
     for number in range(12):
         add_household(site, f"50011819900101{number:03d}X", "C类")
-    work(site).tick()
+    tick_later(site)
     site.runtime.deliver()
     [push] = site.pushed_texts("li_minzheng")
     assert push.count("\n· ") == 10 and "……等 12 条，全部请在看板查看。" in push
@@ -156,7 +179,7 @@ def test_a_rule_sees_only_the_departments_units(site):
     assert "新发现 2 条" in push and "萱花社区" not in push
     assert "不在本部门的数据范围内" in site.say("he_wen", "/预警 低保对象台账 保障类别=A类 单位=红旗社区")
     add_household(site, NEW_HOUSEHOLD, "A类", unit="红旗社区")
-    assert work(site).tick().warned == 0  # outside 朱沱镇
+    assert tick_later(site).warned == 0  # outside 朱沱镇
     site.runtime.deliver()
     assert site.pushed_texts("he_wen") == []
 
@@ -169,7 +192,7 @@ def test_removing_a_rule_stops_it_and_is_audited_and_others_cannot(site):
     [removed] = audit_rows(site, "warning_rule_remove")
     assert removed.actor_id is not None and removed.old["conditions"] == "保障类别=A类"
     add_household(site, NEW_HOUSEHOLD, "A类")
-    assert work(site).tick().warned == 0
+    assert tick_later(site).warned == 0
     assert "还没有预警" in site.say("li_minzheng", "/预警")
 
 
@@ -187,8 +210,8 @@ def test_a_rule_the_ledger_outgrew_is_reported_once_and_skipped(site):
         define_ledger(session, ledger.code, ledger.title, ledger.key_field, fields, site.runtime.engine.now(),
                       owner=ledger.owner, confirm_loss=True)  # fmt: skip
     timed = work(site)
-    assert timed.tick().failed == 0
-    timed.tick()
+    assert tick_later(site, timed).failed == 0
+    tick_later(site, timed)
     site.runtime.deliver()
     [told] = site.pushed_texts("li_minzheng")
     assert told.startswith("预警#1（低保对象台账 家庭月人均收入<400）已无法执行：不能按“家庭月人均收入”查询。")

@@ -102,6 +102,7 @@ def define(ctx: Context, person: Person, args: str) -> tuple[WarningRule | None,
     count = count_matching(ctx.session, ledger, checked.conditions, checked.unit_ids)
     rule = store.add_rule(ctx.session, ledger=ledger, department_id=department.id, conditions=conditions,
                           actor_id=person.id, now=ctx.now())  # fmt: skip
+    rule.checked_at = ctx.now()
     push_new_matches(ctx, rule, checked)
     return rule, t.defined(rule.id, ledger.title, conditions, count)
 
@@ -111,6 +112,7 @@ def evaluate(ctx: Context, rule_id: int) -> int:
     rule = ctx.session.get(WarningRule, rule_id)
     if rule is None or rule.removed_at is not None:
         return 0
+    rule.checked_at = ctx.now()
     checked = check(ctx, rule.department, rule.ledger, rule.conditions.split())
     if isinstance(checked, str):
         report_broken(ctx, rule, checked)

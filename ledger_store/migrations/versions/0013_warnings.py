@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("created_by_id", Id, nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("removed_at", sa.DateTime(), nullable=True),
+        sa.Column("checked_at", sa.DateTime(), nullable=True),
         sa.Column("broken_version", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["ledger_id"], ["ledgers.id"], name="fk_warning_rules_ledger_id_ledgers"),
         sa.ForeignKeyConstraint(
