@@ -83,7 +83,7 @@ def test_a_rule_defined_in_chat_says_how_many_match_and_pushes_them_masked_once(
     [added] = audit_rows(site, "warning_rule_add")
     assert added.new == {"ledger": "低保对象台账", "conditions": "保障类别=A类"}
     [found] = audit_rows(site, "warning_hits")
-    assert len(found.new["records"]) == 3 and found.entity_id == "1"
+    assert len(found.new["records"]) == 3 and found.entity_id == "1" and len(found.new["pushed_to"]) == 1
     listed = site.say("li_minzheng", "/预警")
     assert "· #1 低保对象台账 保障类别=A类：已发现 3 条" in listed
 
@@ -149,6 +149,13 @@ def test_a_mistaken_condition_gets_the_same_chinese_answer_as_query(site):
     assert "您是不是要找：低保对象台账" in site.say("li_minzheng", "/预警 低保对象台帐 保障类别=A类")
     assert "需要发布员权限" in site.say("zhang_dehua", A_CLASS)
     assert hits(site) == [] and audit_rows(site, "warning_rule_add") == []
+
+
+def test_the_land_transfer_example_and_an_admin_without_a_department(site):
+    reply = site.say("he_zhiming", "/预警 土地流转台账 面积（亩）>500 流转方式=出租")
+    assert reply.startswith("已设预警#1：土地流转台账 面积（亩）>500 流转方式=出租。现在没有符合的记录")
+    assert site.pushed_texts("he_zhiming") == []
+    assert site.say("admin", A_CLASS) == "您还没有所属部门，不能设预警。请联系管理员。"
 
 
 def test_a_department_cannot_watch_a_ledger_it_neither_owns_nor_was_granted(site):

@@ -48,7 +48,7 @@ def unknown_rule(word: str) -> str:
 
 def removed(rule_id: int) -> str:
     """A rule removed."""
-    return f"已删除预警#{rule_id}，不再推送。已推送过的记录仍可在看板查看。"
+    return f"已删除预警#{rule_id}，不再推送。"
 
 
 def pushed(rule_id: int, title: str, conditions: str, rows: list[str], total: int) -> str:
