@@ -245,7 +245,7 @@ def test_two_evaluations_racing_push_each_record_once(site):
         rule_id = rule.id
     engine = site.runtime.engine
     server = site.runtime.factory.kw["bind"].dialect.name != "sqlite"
-    inserting, results, errors = threading.Event(), [], []
+    waiting, results, errors = threading.Event(), [], []
 
     def second() -> None:
         try:
@@ -257,15 +257,15 @@ def test_two_evaluations_racing_push_each_record_once(site):
             errors.append(error)
 
     def signal(statement: str) -> None:
-        if statement.startswith("INSERT INTO warning_hits"):
-            inserting.set()
+        if statement.startswith(("UPDATE warning_rules", "INSERT INTO warning_hits")):
+            waiting.set()
 
     with transaction(site.runtime.factory) as session:
         results.append(warning_rules.evaluate(engine.context(session), rule_id))
-        if server:  # the second reads no hits yet and tries to insert the same ones: it waits on ours, then fails
+        if server:  # the second starts while the first holds its hits uncommitted: it waits, then finds none new
             thread = threading.Thread(target=second)
             thread.start()
-            assert inserting.wait(5)
+            assert waiting.wait(5)
     if server:
         thread.join()
     else:  # SQLite has one writer: the second runs after the first, as it would behind the write lock

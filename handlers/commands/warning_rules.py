@@ -112,7 +112,10 @@ def evaluate(ctx: Context, rule_id: int) -> int:
     rule = ctx.session.get(WarningRule, rule_id)
     if rule is None or rule.removed_at is not None:
         return 0
+    # First, and written at once: a second evaluation of the rule waits here for this one's commit, instead of
+    # taking the rule row's lock in another order (MariaDB's key checks lock it too) and deadlocking.
     rule.checked_at = ctx.now()
+    ctx.session.flush()
     checked = check(ctx, rule.department, rule.ledger, rule.conditions.split())
     if isinstance(checked, str):
         report_broken(ctx, rule, checked)
