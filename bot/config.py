@@ -217,10 +217,13 @@ class SchedulerConfig:
     tick_seconds: int = 60
     deliver_seconds: int = 10
     lease_seconds: int = 120
+    warning_minutes: int = 10  # a 预警 rule is evaluated again at the first tick this long after its last evaluation
 
     def __post_init__(self) -> None:
         for name in ("quiet_start", "quiet_end", "overdue_reminder_at"):
             clock_time(name, getattr(self, name))
+        if self.warning_minutes < 1:
+            raise ValueError("[scheduler] warning_minutes must be at least 1")
         if min(self.tick_seconds, self.deliver_seconds) < 1 or self.lease_seconds < 2 * self.tick_seconds:
             raise ValueError("[scheduler] intervals must be positive, and lease_seconds at least twice tick_seconds")
 
@@ -341,6 +344,7 @@ OPTIONS: dict[str, dict[str, type]] = {
         "tick_seconds": int,
         "deliver_seconds": int,
         "lease_seconds": int,
+        "warning_minutes": int,
     },
     "calendar": {"holidays": list, "workdays": list},
     "review": {"remind_after_hours": int},

@@ -106,6 +106,13 @@ def find_matching(
     return iter(session.scalars(query.execution_options(yield_per=1000)))
 
 
+def matching_ids(
+    ledger: Ledger, conditions: Sequence[Condition] = (), org_unit_ids: Collection[int] | None = None
+) -> Any:
+    """A SELECT of the ids of the matching current records, to combine with other queries (预警's new matches)."""
+    return _matching(select(LedgerRecord.id), ledger, conditions, org_unit_ids, False)
+
+
 def _matching(
     query: Any,
     ledger: Ledger,

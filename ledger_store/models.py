@@ -695,3 +695,36 @@ class LoginLink(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WarningRule(Base):
+    """A department's 预警 on a ledger: the conditions as typed (re-read at every evaluation), until removed."""
+
+    __tablename__ = "warning_rules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    conditions: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)  # last evaluated (the scheduler waits between)
+    # The ledger version whose definition the conditions last failed to read under (told to the department once).
+    broken_version: Mapped[int | None] = mapped_column(Integer)
+
+    ledger: Mapped[Ledger] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class WarningHit(Base):
+    """A record found matching a rule: at most one row per (rule, record), so each is pushed once, ever."""
+
+    __tablename__ = "warning_hits"
+    __table_args__ = (UniqueConstraint("rule_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("warning_rules.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("ledger_records.id"))
+    found_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -1,7 +1,7 @@
 """The timed jobs, each a short transaction on database state: nothing is kept in memory between runs.
 
-Recurring periods, deadlines and reminders run under one lease in the database, so a second scheduler process
-(started by mistake, or as a standby) waits and takes over only when the first one stops renewing it. The
+Recurring periods, deadlines, reminders and 预警 rules run under one lease in the database, so a second scheduler
+process (started by mistake, or as a standby) waits and takes over only when the first one stops renewing it. The
 outbox drain needs no lease: delivery claims its rows, so any number of processes may drain side by side.
 Each data source (数据下沉) runs under a lease of its own, when its timetable says, after its last run.
 
@@ -23,6 +23,7 @@ from typing import TypeVar
 from bot.config import SchedulerConfig
 from bot.runtime import Runtime
 from bot.worker import drain
+from handlers.commands import warning_rules
 from handlers.core.context import Context
 from handlers.ledgers.sources import SinkResult, run_source
 from handlers.review import reminders as review_reminders
@@ -31,6 +32,7 @@ from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from handlers.tasks.source_timetable import due_sources
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
+from ledger_store.warnings import rules_due
 
 log = logging.getLogger(__name__)
 LEASE = "timed-work"
@@ -47,6 +49,7 @@ class TickReport:
     reminded: int
     summaries: int = 0
     failed: int = 0
+    warned: int = 0  # records newly found by 预警 rules (each pushed once)
 
 
 def default_holder() -> str:
@@ -64,11 +67,12 @@ class TimedWork:
         quiet_start, quiet_end, overdue_at = config.times()
         self.policy = Policy(QuietHours(quiet_start, quiet_end), overdue_at)
         self.review_after = timedelta(hours=runtime.config.review.remind_after_hours)
+        self.warning_every = timedelta(minutes=config.warning_minutes)
         self.failed = 0  # recurrences and tasks whose work failed in the current tick
 
     def tick(self) -> TickReport | None:
-        """Issue due periods, handle passed deadlines, queue due reminders (to fillers and to reviewers); None while
-        another process leads."""
+        """Issue due periods, handle passed deadlines, queue due reminders (to fillers and to reviewers) and the
+        pushes of 预警 rules' new matches; None while another process leads."""
         engine = self.runtime.engine
         if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
             return None
@@ -87,16 +91,23 @@ class TimedWork:
             lambda ctx: review_reminders.holders_to_remind(ctx, self.review_after, self.policy.quiet),
             lambda ctx, holder: review_reminders.remind_holder(ctx, holder, self.review_after),
         )
+        warned = self.each(
+            "the warning rule",
+            lambda ctx: rules_due(ctx.session, ctx.now() - self.warning_every),
+            warning_rules.evaluate,
+        )
         report = TickReport(
             sum(task is not None for task in issued),
             sum(task is not None for task in closed),
             sum(reminded) + sum(reviewers_reminded),
             len(summaries),
             self.failed,
+            sum(warned),
         )
         if report != TickReport(0, 0, 0):
             log.info(
-                "timed work: %s periods issued, %s deadlines, %s reminders, %s owed summaries, %s failed",
+                "timed work: %s periods issued, %s deadlines, %s reminders, %s owed summaries, %s failed, "
+                "%s records warned of",
                 *vars(report).values(),
             )
         return report

@@ -1,4 +1,4 @@
-"""The department dashboard (/看板) in the browser: signed sessions opened by one-time links, and the task pages."""
+"""The department dashboard (/看板) in the browser: sessions opened by one-time links, the task pages and 预警."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask
 
 from bot.runtime import Runtime
-from bot.web import auth, burden, pages
+from bot.web import auth, burden, pages, warnings
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +31,4 @@ def install(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(burden.blueprint)
+    app.register_blueprint(warnings.blueprint)

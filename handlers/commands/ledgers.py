@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from handlers.commands.scope import data_scope, unit_named
+from handlers.commands.scope import Scope, data_scope, unit_named
 from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
 from handlers.ledgers.access import Access, ledger_access, sensitive_labels
@@ -113,8 +113,17 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
     conditions = parse_conditions(ledger, words[1:], ctx.local_now().date(), masked=not access.full)
     if isinstance(conditions, str):
         return conditions
+    unit_ids = units_within(ctx, scope, conditions.units)
+    if isinstance(unit_ids, str):
+        return unit_ids
+    return Request(ledger, conditions.fields, unit_ids, scope.unit, access)
+
+
+def units_within(ctx: Context, scope: Scope, units: list[list[str]]) -> set[int] | None | str:
+    """The units a query looks at (None: all): the scope narrowed by each 单位=…, or the sentence saying what is
+    wrong with a unit named."""
     unit_ids = scope.unit_ids
-    for names in conditions.units:
+    for names in units:
         chosen: set[int] = set()
         for name in names:
             unit = unit_named(ctx, name)
@@ -124,7 +133,7 @@ def parse(ctx: Context, person: Person, args: str) -> Request | str:
                 return t.unit_out_of_scope(name, scope.unit or "")
             chosen |= subtree_ids(ctx.session, unit.id)
         unit_ids = chosen if unit_ids is None else unit_ids & chosen
-    return Request(ledger, conditions.fields, unit_ids, scope.unit, access)
+    return unit_ids
 
 
 def readable_titles(ctx: Context, person: Person, ledgers: list[Ledger]) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from handlers.core.context import Context
 from handlers.texts import commands as ct
 from handlers.texts import ledgers as lt
-from ledger_store.models import OrgUnit, Person, Role
+from ledger_store.models import Department, OrgUnit, Person, Role
 from ledger_store.org import all_units, default_targets, fillers_by_unit, issuing_unit, subtree_ids, unit_kind
 
 SCOPE_SPLIT = re.compile(r"[\s、，,；;]+")
@@ -111,6 +111,11 @@ def data_scope(ctx: Context, person: Person) -> Scope | str:
     department = person.department
     if department is None:
         return lt.NO_DEPARTMENT
+    return department_scope(ctx, department)
+
+
+def department_scope(ctx: Context, department: Department) -> Scope | str:
+    """The ledger records a department's issuers see (data_scope), and what 预警 rules of the department look at."""
     unit = None if department.org_unit_id is None else ctx.session.get(OrgUnit, department.org_unit_id)
     if unit is None:
         return lt.department_without_unit(department.name)

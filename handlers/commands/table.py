@@ -22,6 +22,7 @@ from handlers.commands import (
     templates,
     transfer,
     upkeep,
+    warnings,
 )
 from handlers.conversation import todos
 from handlers.core.context import Context
@@ -37,6 +38,7 @@ from handlers.texts import review as rvt
 from handlers.texts import signoff as signoff_texts
 from handlers.texts import take as tt
 from handlers.texts import upkeep as upkeep_texts
+from handlers.texts import warnings as warning_texts
 from ledger_store.models import Person, Role
 
 
@@ -136,6 +138,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("空白台账", "blank-ledger"), Role.ISSUER, dft.BLANK_HELP, ledger_define.blank_ledger),
     Command(("查询", "query"), Role.ISSUER, lt.QUERY_HELP, ledgers.query),
     Command(("导出", "export"), Role.ISSUER, lt.EXPORT_HELP, ledgers.export),
+    Command(("预警", "warnings"), Role.ISSUER, warning_texts.WARNING_HELP, warnings.run, typed=True),
     Command(("迁移", "transfer"), Role.REVIEWER, st.TRANSFER_HELP, transfer.run, also=(Role.ISSUER,), typed=True),
     Command(("台账权限", "ledger-access"), Role.ADMIN, at.COMMAND_HELP, ledger_permissions.run),
     Command(("投递", "delivery"), Role.ADMIN, dt.DELIVERY_HELP, delivery.run),

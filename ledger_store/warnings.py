@@ -1,0 +1,139 @@
+"""预警 rules and their hits: defining and removing a rule (audited), and claiming new matches once per (rule, record).
+
+A hit is claimed by inserting its row: the unique (rule, record) constraint lets only one transaction have it, even
+when two processes evaluate the same rule at once, so a record is pushed for a rule once, ever. A record that stops
+matching and later matches again keeps its old hit and is not pushed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger_store import audit
+from ledger_store.models import Ledger, LedgerRecord, OrgUnit, WarningHit, WarningRule
+
+
+def add_rule(
+    session: Session, *, ledger: Ledger, department_id: int, conditions: str, actor_id: int | None, now: datetime
+) -> WarningRule:
+    """Store a department's rule with its conditions as typed (they name it too); audited."""
+    rule = WarningRule(
+        ledger_id=ledger.id,
+        department_id=department_id,
+        name=conditions[:200],
+        conditions=conditions,
+        created_by_id=actor_id,
+        created_at=now,
+    )
+    session.add(rule)
+    session.flush()
+    audit.record(session, at=now, actor_id=actor_id, action="warning_rule_add", entity="warning_rule",
+                 entity_id=rule.id, new={"ledger": ledger.title, "conditions": conditions})  # fmt: skip
+    return rule
+
+
+def remove_rule(session: Session, rule: WarningRule, actor_id: int | None, now: datetime) -> None:
+    """Stop evaluating the rule (its hits stay, as the record of what was pushed); audited."""
+    rule.removed_at = now
+    audit.record(session, at=now, actor_id=actor_id, action="warning_rule_remove", entity="warning_rule",
+                 entity_id=rule.id, old={"ledger": rule.ledger.title, "conditions": rule.conditions})  # fmt: skip
+
+
+def active_rules(session: Session, department_id: int | None) -> list[WarningRule]:
+    """The rules not removed, of one department (all departments when None), oldest first."""
+    query = select(WarningRule).where(WarningRule.removed_at.is_(None)).order_by(WarningRule.id)
+    if department_id is not None:
+        query = query.where(WarningRule.department_id == department_id)
+    return list(session.scalars(query))
+
+
+def rules_due(session: Session, checked_before: datetime) -> list[int]:
+    """The ids of the rules not removed and not evaluated since `checked_before`, for the scheduler, oldest first."""
+    query = select(WarningRule.id).where(
+        WarningRule.removed_at.is_(None),
+        or_(WarningRule.checked_at.is_(None), WarningRule.checked_at <= checked_before),
+    )
+    return list(session.scalars(query.order_by(WarningRule.id)))
+
+
+def hit_counts(session: Session, rule_ids: Iterable[int]) -> dict[int, int]:
+    """Rule id -> how many records it has found so far."""
+    ids = sorted(set(rule_ids))
+    if not ids:
+        return {}
+    query = select(WarningHit.rule_id, func.count()).where(WarningHit.rule_id.in_(ids)).group_by(WarningHit.rule_id)
+    return {rule_id: count for rule_id, count in session.execute(query).all()}
+
+
+def unclaimed(session: Session, rule: WarningRule, matching_ids: Any) -> list[int]:
+    """The ids in the SELECT `matching_ids` this rule has no hit for yet, in id order."""
+    claimed = select(WarningHit.record_id).where(WarningHit.rule_id == rule.id)
+    query = select(LedgerRecord.id).where(LedgerRecord.id.in_(matching_ids), LedgerRecord.id.not_in(claimed))
+    return list(session.scalars(query.order_by(LedgerRecord.id)))
+
+
+def claim(session: Session, rule_id: int, record_ids: Iterable[int], now: datetime) -> list[int]:
+    """Insert a hit for each record and return those this transaction got; one another process already has (the
+    unique constraint refuses it, in a savepoint) is left to that process. Ids are taken in order, so two processes
+    claiming overlapping records wait for each other instead of deadlocking."""
+    won = []
+    for record_id in sorted(set(record_ids)):
+        try:
+            with session.begin_nested():
+                session.add(WarningHit(rule_id=rule_id, record_id=record_id, found_at=now))
+                session.flush()
+        except IntegrityError:
+            continue
+        won.append(record_id)
+    return won
+
+
+def hits_of(session: Session, rule_id: int, limit: int) -> list[tuple[WarningHit, LedgerRecord]]:
+    """The rule's latest hits (at most `limit`) with their records, newest first."""
+    query = (
+        select(WarningHit, LedgerRecord)
+        .join(LedgerRecord, LedgerRecord.id == WarningHit.record_id)
+        .where(WarningHit.rule_id == rule_id)
+        .order_by(WarningHit.found_at.desc(), WarningHit.id.desc())
+        .limit(limit)
+    )
+    return [(hit, record) for hit, record in session.execute(query).all()]
+
+
+@dataclass(frozen=True)
+class RecentHit:
+    """One record a rule found, for digests (/分析): which rule, which ledger, which unit, when."""
+
+    rule_id: int
+    rule_name: str
+    department_id: int
+    ledger_title: str
+    unit: str | None
+    found_at: datetime
+
+
+def recent_hits(session: Session, department_id: int | None, since: datetime) -> list[RecentHit]:
+    """Hits found at or after `since` (naive UTC) by one department's rules (every department's when None),
+    removed rules included, newest first. Nothing of the record itself, so nothing here needs masking."""
+    query = (
+        select(WarningRule, Ledger.title, OrgUnit.name, WarningHit.found_at)
+        .join(WarningHit, WarningHit.rule_id == WarningRule.id)
+        .join(Ledger, Ledger.id == WarningRule.ledger_id)
+        .join(LedgerRecord, LedgerRecord.id == WarningHit.record_id)
+        .outerjoin(OrgUnit, OrgUnit.id == LedgerRecord.org_unit_id)
+        .where(WarningHit.found_at >= since)
+        .order_by(WarningHit.found_at.desc(), WarningHit.id.desc())
+    )
+    if department_id is not None:
+        query = query.where(WarningRule.department_id == department_id)
+    return [
+        RecentHit(rule.id, rule.name, rule.department_id, title, unit, found_at)
+        for rule, title, unit, found_at in session.execute(query).all()
+    ]
