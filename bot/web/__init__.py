@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask
 
 from bot.runtime import Runtime
-from bot.web import auth, pages
+from bot.web import analysis, auth, pages
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +30,4 @@ def install(app: Flask, runtime: Runtime) -> None:
     app.extensions["runtime"] = runtime
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(analysis.blueprint)
