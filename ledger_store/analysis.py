@@ -11,6 +11,8 @@ Unit ids None means every unit; a set narrows to those units (the caller's data 
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -18,11 +20,11 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import BigInteger, String, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ledger_store.ledger_query import _typed_column
+from ledger_store.ledger_query import _NUMBER
 from ledger_store.ledgers import is_sensitive
 from ledger_store.masking import mask_sensitive
 from ledger_store.models import (
@@ -43,6 +45,7 @@ WINDOW_MONTHS = 12  # the months a ledger's series looks back over, the latest i
 NUMERIC = ("integer", "decimal")
 COUNT_MEASURE = "记录数"
 UNPLACED = "未归属单位"
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -122,11 +125,28 @@ def date_field(ledger: Ledger) -> dict[str, Any] | None:
     return next((f for f in ledger.fields if f["type"] == "date"), None)
 
 
-def month_of(ledger: Ledger) -> ColumnElement[str]:
+def json_text(session: Session, name: str) -> ColumnElement[Any]:
+    """A field's stored value as SQL text (numbers as numbers on SQLite), read the fastest way the database has.
+
+    SQLite's `->>` (3.38 and later) reads a value about twice as fast as JSON_EXTRACT with a quoted path, which is
+    what `.as_string()` compiles to there; elsewhere `.as_string()` is the way. Only a plain name (letters, digits,
+    _) is written into the SQL: `->>` would read a dot as a path."""
+    plain = _PLAIN_NAME.fullmatch(name) is not None
+    if plain and session.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):
+        return literal_column(f"({LedgerRecord.__tablename__}.\"values\" ->> '{name}')", String())
+    return LedgerRecord.values[name].as_string()
+
+
+def number_of(session: Session, field: dict[str, Any]) -> ColumnElement[Any]:
+    """A numeric field's value cast so that SQL adds it up (integers exactly, decimals with their fractions)."""
+    return cast(json_text(session, field["name"]), BigInteger if field["type"] == "integer" else _NUMBER)
+
+
+def month_of(session: Session, ledger: Ledger) -> ColumnElement[str]:
     """The record's month as YYYY-MM: from the first date field (ISO text), else from when it was created."""
     dated = date_field(ledger)
     if dated is not None:
-        return func.substr(LedgerRecord.values[dated["name"]].as_string(), 1, 7)
+        return func.substr(json_text(session, dated["name"]), 1, 7)
     return func.substr(cast(LedgerRecord.created_at, String), 1, 7)
 
 
@@ -170,9 +190,9 @@ def unit_month_rows(
     session: Session, ledger: Ledger, unit_ids: Collection[int] | None
 ) -> list[tuple[int | None, str | None, int, dict[str, Decimal]]]:
     """(unit id, month, records, {numeric field: sum}) for each unit and month: one GROUP BY over the ledger."""
-    month = month_of(ledger).label("month")
+    month = month_of(session, ledger).label("month")
     numeric = [f for f in ledger.fields if f["type"] in NUMERIC and f["name"] != ledger.key_field]
-    sums = [func.sum(_typed_column(f)).label(f"s{i}") for i, f in enumerate(numeric)]
+    sums = [func.sum(number_of(session, f)).label(f"s{i}") for i, f in enumerate(numeric)]
     query = (
         select(LedgerRecord.org_unit_id, month, func.count().label("n"), *sums)
         .where(*_current(ledger, unit_ids))
@@ -199,10 +219,10 @@ def top_matters(
     by month over the window, and by town and village; `by_unit` reuses rows `unit_month_rows` already read."""
     chosen = category_field(ledger, category)
     window = months_before(this_month, WINDOW_MONTHS)
-    month = month_of(ledger).label("month")
+    month = month_of(session, ledger).label("month")
     query = select(month, func.count().label("n")).where(*_current(ledger, unit_ids)).group_by(month)
     if chosen is not None:
-        kind = LedgerRecord.values[chosen["name"]].as_string().label("kind")
+        kind = json_text(session, chosen["name"]).label("kind")
         query = query.add_columns(kind).group_by(kind)
     labels = {c["value"]: c["label"] for c in chosen.get("choices", [])} if chosen else {}
     totals: dict[str, int] = defaultdict(int)

@@ -13,8 +13,9 @@ from bot.app import create_app
 from bot.config import Config, WebConfig
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org
+from handlers.commands.analysis import new_warnings_lines
 from handlers.core.context import Context
-from ledger_store.analysis import judge, ledger_anomalies, report_anomalies, top_matters
+from ledger_store.analysis import judge, ledger_anomalies, report_anomalies, top_matters, unit_month_rows
 from ledger_store.db import transaction
 from ledger_store.ledgers import get_ledger, write_values
 from ledger_store.login_links import create_link
@@ -214,8 +215,6 @@ def test_a_town_department_shared_the_ledger_sees_its_town_only(seeded, chat, to
 
 
 def test_the_warnings_hook_adds_nothing_yet(seeded, chat):
-    from handlers.commands.analysis import new_warnings_lines
-
     with seeded.factory() as session:
         person = session.scalar(select(Person).where(Person.account == "sun_lixin"))
         assert new_warnings_lines(context(seeded, session), person, []) == []
@@ -290,3 +289,17 @@ def test_fillers_and_reviewers_see_no_analysis(site, account):
     assert page.status_code == 200 and "分析目前只给发布员和管理员使用" in page.get_data(as_text=True)
     assert "松林村" not in page.get_data(as_text=True)
     assert client.get("/dashboard/analysis?ledger=fire_hazards").status_code == 404
+
+
+def test_a_ledger_without_a_date_field_is_counted_by_creation_month_and_sums_its_numbers(site):
+    client = signed_in(site, "li_minzheng")
+    text = client.get("/dashboard/analysis?ledger=dibao_households").get_data(as_text=True)
+    assert "《低保对象台账》 · 民生服务\u3000共8件" in text and "按月（按创建时间）" in text
+    assert "高发保障类别" in text and "500118" not in text  # categories and counts, no ID number
+    with site.runtime.factory() as session:
+        rows = unit_month_rows(session, get_ledger(session, "dibao_households"), None)
+    by_unit = {(unit, month): (count, sums) for unit, month, count, sums in rows}
+    with site.runtime.factory() as session:
+        songlin = unit_id(session, "松林村")
+    # 张德明 (1, 612.8) and 李秀兰 (1, 530) of 松林村, created now (November 2024).
+    assert by_unit[(songlin, "2024-11")] == (2, {"household_size": Decimal(2), "monthly_income": Decimal("1142.8")})
