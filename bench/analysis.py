@@ -78,8 +78,9 @@ def build(runtime, rows: int, units: int) -> tuple[int, int, float]:
             values = {"registered_on": f"{month}-{rng.randint(1, 28):02d}", "parties": "某甲与某乙",
                       "dispute_kind": rng.choices(KINDS, WEIGHTS)[0], "people": rng.randint(2, 6),
                       "amount": f"{rng.randint(0, 50000)}.5"}  # fmt: skip
+            times = dict.fromkeys(values, stamp)
             batch.append({"ledger_id": ledger_id, "key": f"TJ-{made:08d}", "org_unit_id": unit, "values": values,
-                          "value_times": dict.fromkeys(values, stamp), "created_at": now, "updated_at": now})  # fmt: skip
+                          "value_times": times, "created_at": now, "updated_at": now})  # fmt: skip
             made += 1
             if len(batch) == CHUNK or made == rows:
                 session.execute(insert(table), batch)
