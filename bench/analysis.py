@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sqlite3
 import statistics
 import tempfile
@@ -128,9 +129,14 @@ def main() -> None:
                 current = (LedgerRecord.ledger_id == ledger_id, LedgerRecord.left_at.is_(None))
                 counted = session.scalar(select(func.count()).select_from(LedgerRecord).where(*current))
                 count_times.append(time.perf_counter() - started)
-        flagged = page.get_data(as_text=True).count('<td class="flag">')
+        text = page.get_data(as_text=True)
         database.dispose()
-    print(f"counted   {counted} rows; the page flags {flagged} units (of {len(range(0, args.units, 1000))} seeded)\n")
+    listed = re.findall(r'<td class="flag">([^<]+)</td>', text)
+    more = re.search(r"另有(\d+)处未列出", text)
+    seeded = [f"第{n // 300 + 1}镇第{n % 300 + 1}村" for n in range(0, args.units, 1000)]
+    print(f"counted   {counted} rows; the page flags {len(listed) + int(more.group(1) if more else 0)} jumps; "
+          f"{sum(name in listed for name in seeded)} of the {len(seeded)} seeded jumping villages among the first "
+          f"{len(listed)} listed\n")  # fmt: skip
     for name, times in (("page", page_times), ("count(*)", count_times)):
         p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
         print(f"{name:9} p50 {1000 * p50:8.1f} ms   p99 {1000 * p99:8.1f} ms   ({len(times)} runs)")

@@ -3,14 +3,17 @@
 Rows are counted and summed in the database (GROUP BY over `ledger_records` and report answers); only the small
 per-unit series (one value a month or a period) come back, and the robust rule runs over them in Python:
 z = 0.6745 × (x − median) / MAD over the unit's earlier periods (at least MIN_HISTORY of them), flagged at
-|z| > Z_LIMIT. When MAD is 0 the mean absolute deviation stands in (z = (x − median) / (1.2533 × MeanAD)); when
-every earlier value was the same, a change of more than half (and at least 1) is flagged.
+|z| > Z_LIMIT. When MAD is 0 the mean absolute deviation stands in (z = (x − median) / (1.2533 × MeanAD)); the
+spread (MAD / 0.6745 or 1.2533 × MeanAD) is taken as at least √|median|, the chance wobble of a count, so that a
+few periods of small integers do not flag ordinary ups and downs. When every earlier value was the same, a change
+of more than half (and at least 1) is flagged.
 
 Unit ids None means every unit; a set narrows to those units (the caller's data scope).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 from collections import defaultdict
@@ -390,13 +393,15 @@ def judge(values: list[Decimal]) -> tuple[float | None, float | None] | None:
     previous = history[-1]
     ratio = float(latest / previous) if previous else None
     if mad > 0:
-        z = 0.6745 * float(latest - middle) / float(mad)
+        spread = float(mad) / 0.6745
     else:
         mean_deviation = sum(deviations) / len(deviations)
         if mean_deviation == 0:
             change = abs(latest - middle)
             return (None, ratio) if change >= 1 and change > abs(middle) / 2 else None
-        z = float(latest - middle) / (1.253314 * float(mean_deviation))
+        spread = 1.253314 * float(mean_deviation)
+    # A count of about m wobbles by about √m by chance alone; a few periods of integers can show less than that.
+    z = float(latest - middle) / max(spread, math.sqrt(abs(float(middle))))
     return (z, ratio) if abs(z) > Z_LIMIT else None
 
 
