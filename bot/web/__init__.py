@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask
 
 from bot.runtime import Runtime
-from bot.web import auth, burden, pages, warnings
+from bot.web import analysis, auth, burden, pages, warnings
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +32,4 @@ def install(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(burden.blueprint)
     app.register_blueprint(warnings.blueprint)
+    app.register_blueprint(analysis.blueprint)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from handlers.commands import (
+    analysis,
     correction,
     dashboard,
     delivery,
@@ -26,6 +27,7 @@ from handlers.commands import (
 )
 from handlers.conversation import todos
 from handlers.core.context import Context
+from handlers.texts import analysis as analysis_texts
 from handlers.texts import commands as t
 from handlers.texts import dashboard as dashboard_texts
 from handlers.texts import delivery as dt
@@ -126,6 +128,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("进度", "progress"), Role.ISSUER, "/进度 [任务]：已报几个、谁还没报", task_status.show_progress),
     Command(("催报", "remind"), Role.ISSUER, "/催报 [任务]：马上提醒未报单位", task_status.remind),
     Command(("看板", "dashboard"), Role.ISSUER, dashboard_texts.DASHBOARD_HELP, dashboard.send_link),
+    Command(("分析", "analysis"), Role.ISSUER, analysis_texts.ANALYSIS_HELP, analysis.digest),
     Command(("取数", "take"), Role.ISSUER, tt.TAKE_USAGE, take.take),
     Command(("汇总", "summary"), Role.ISSUER, "/汇总 [任务]：马上生成汇总表发给您", task_status.summarise),
     Command(("定时", "schedules"), Role.ISSUER, "/定时：定时发布的任务，可暂停、恢复、停止", recurrence.timed),

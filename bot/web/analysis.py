@@ -1,0 +1,41 @@
+"""The analysis page (分析): high-frequency matters of event ledgers and flagged jumps, read-only, within scope."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from bot.web.auth import ERRORS, error_page
+from bot.web.pages import need_login, visit
+from handlers.commands import analysis
+from handlers.commands.table import may_use
+from handlers.texts import analysis as analysis_texts
+
+blueprint = Blueprint("dashboard_analysis", __name__, template_folder="templates")
+for code in ERRORS:
+    blueprint.register_error_handler(code, error_page)
+
+
+@blueprint.get("/dashboard/analysis")
+def page():
+    """Every readable event ledger; with ?ledger=<code> one ledger, with ?board= one board's event ledgers."""
+    ledger_code, board = request.args.get("ledger") or None, request.args.get("board") or None
+    with visit() as (ctx, person):
+        if person is None:
+            return need_login()
+        if not may_use(person, "分析"):
+            if ledger_code or board:
+                abort(404)
+            return render_template("dashboard/analysis.html", person=person, allowed=False, found=None)
+        found = analysis.analyse(ctx, person, ledger_code=ledger_code, board=board)
+        if found is None:
+            abort(404)
+        if isinstance(found, str):
+            return render_template("dashboard/analysis.html", person=person, allowed=True, found=None, note=found)
+        return render_template(
+            "dashboard/analysis.html",
+            person=person,
+            allowed=True,
+            found=found,
+            rule=analysis_texts.RULE,
+            number=analysis_texts.number,
+        )
