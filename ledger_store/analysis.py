@@ -194,7 +194,9 @@ def unit_month_rows(
 ) -> list[tuple[int | None, str | None, int, dict[str, Decimal]]]:
     """(unit id, month, records, {numeric field: sum}) for each unit and month: one GROUP BY over the ledger."""
     month = month_of(session, ledger).label("month")
-    numeric = [f for f in ledger.fields if f["type"] in NUMERIC and f["name"] != ledger.key_field]
+    # Sensitive numbers (a household's income) are never summed: one record's sum would be that person's value.
+    numeric = [f for f in ledger.fields
+               if f["type"] in NUMERIC and f["name"] != ledger.key_field and not is_sensitive(f)]  # fmt: skip
     sums = [func.sum(number_of(session, f)).label(f"s{i}") for i, f in enumerate(numeric)]
     query = (
         select(LedgerRecord.org_unit_id, month, func.count().label("n"), *sums)

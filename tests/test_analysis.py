@@ -315,3 +315,12 @@ def test_a_ledger_without_a_date_field_is_counted_by_creation_month_and_sums_its
         songlin = unit_id(session, "松林村")
     # 张德明 (1, 612.8) and 李秀兰 (1, 530) of 松林村, created now (November 2024).
     assert by_unit[(songlin, "2024-11")] == (2, {"household_size": Decimal(2), "monthly_income": Decimal("1142.8")})
+
+
+def test_a_sensitive_number_is_never_summed(site):
+    with transaction(site.runtime.factory) as session:
+        ledger = get_ledger(session, "dibao_households")
+        ledger.fields = [{**f, "sensitive": True} if f["name"] == "monthly_income" else f for f in ledger.fields]
+    with site.runtime.factory() as session:
+        rows = unit_month_rows(session, get_ledger(session, "dibao_households"), None)
+    assert rows and all("monthly_income" not in sums and "household_size" in sums for _, _, _, sums in rows)

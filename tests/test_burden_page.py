@@ -146,7 +146,8 @@ def test_nobody_signed_in_is_sent_to_chat(month):
 def test_the_task_list_links_to_the_burden_page_and_a_bad_month_is_not_found(month):
     client = signed_in(month, "li_minzheng")
     assert 'href="/dashboard/burden"' in client.get("/dashboard/").get_data(as_text=True)
-    assert client.get("/dashboard/burden?month=2024-13").status_code == 404
+    for word in ("2024-13", "0000-01", "0001-01", "9999-12", "2099-01"):
+        assert client.get(f"/dashboard/burden?month={word}").status_code == 404
 
 
 def test_pages_of_a_big_task_hold_every_unit_of_the_town_once_in_tree_order(site):  # noqa: F811

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, render_template, request
 
 from bot.web.auth import ERRORS, error_page
@@ -12,7 +10,6 @@ from handlers.commands import task_view
 from handlers.tasks import burden_month
 
 blueprint = Blueprint("dashboard_burden", __name__, template_folder="templates")
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 for code in ERRORS:
     blueprint.register_error_handler(code, error_page)
 
@@ -28,8 +25,8 @@ def burden():
             abort(404)
         months = burden_month.months(ctx, scope)
         month = request.args.get("month") or (months[-1].month if months else None)
-        if month is not None and not MONTH.fullmatch(month):
-            abort(404)
+        if month is not None and month not in {found.month for found in months}:
+            abort(404)  # only a month the person's tasks were issued in (a year 0 or 9999 is not one)
         town_id = request.args.get("town", type=int)
         towns = burden_month.units(ctx, scope, month) if month else []
         town = next((found for found in towns if found.unit_id == town_id), None)
