@@ -86,6 +86,7 @@ def test_a_rule_defined_in_chat_says_how_many_match_and_pushes_them_masked_once(
     assert len(found.new["records"]) == 3 and found.entity_id == "1" and len(found.new["pushed_to"]) == 1
     listed = site.say("li_minzheng", "/预警")
     assert "· #1 低保对象台账 保障类别=A类：已发现 3 条" in listed
+    assert site.say("li_minzheng", "/预警 查看") == listed  # the help's own words list the rules too
 
 
 def test_each_record_is_pushed_once_across_runs_even_when_it_stops_and_starts_matching(site):

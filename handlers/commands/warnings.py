@@ -12,7 +12,7 @@ from ledger_store.models import Person
 def run(ctx: Context, person: Person, args: str) -> list[str]:
     """/预警 with or without arguments."""
     words = args.split()
-    if not words:
+    if not words or (len(words) == 1 and words[0] in t.LIST_WORDS):
         return [mask_sensitive(listing(ctx, person))]
     if words[0] in t.DELETE_WORDS:
         return [warning_rules.remove(ctx, person, " ".join(words[1:]))]

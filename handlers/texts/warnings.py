@@ -6,6 +6,7 @@ WARNING_HELP = "/预警 [台账 条件 …]：设预警，符合条件的记录�
 EXAMPLE = "/预警 土地流转台账 面积（亩）>500 流转方式=出租"
 USAGE = f"设预警：/预警 台账名 条件 …，如 {EXAMPLE}；查看本部门的预警：/预警；删除：/预警 删除 编号。"
 DELETE_WORDS = ("删除", "取消")
+LIST_WORDS = ("查看", "列表")  # /预警 查看 lists the rules, as /预警 alone does
 NO_DEPARTMENT = "您还没有所属部门，不能设预警。请联系管理员。"
 NO_RULES = "本部门还没有预警。" + USAGE
 NO_RULES_AT_ALL = "还没有任何部门设预警。"
