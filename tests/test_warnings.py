@@ -224,6 +224,8 @@ def test_a_rule_the_ledger_outgrew_is_reported_once_and_skipped(site):
     [told] = site.pushed_texts("li_minzheng")
     assert told.startswith("预警#1（低保对象台账 家庭月人均收入<400）已无法执行：不能按“家庭月人均收入”查询。")
     assert "【无法执行：不能按“家庭月人均收入”查询。" in site.say("li_minzheng", "/预警")
+    page = signed_in(site, "li_minzheng").get("/dashboard/warnings").get_data(as_text=True)
+    assert "已发现 3 条" in page and "王建华" not in page  # no records of a rule that no longer reads
 
 
 # Two evaluations at once
