@@ -19,7 +19,6 @@ from handlers.core.context import Context
 from ledger_store.analysis import judge, ledger_anomalies, report_anomalies, top_matters, unit_month_rows
 from ledger_store.db import transaction
 from ledger_store.ledgers import get_ledger, write_values
-from ledger_store.login_links import create_link
 from ledger_store.models import (
     Answer,
     Assignment,
@@ -34,6 +33,7 @@ from ledger_store.models import (
     Submission,
 )
 from tests.conftest import Dialogue
+from tests.test_dashboard import signed_in
 
 PUBLIC_URL = "https://ybt.example.gov.cn"
 MONTHS = ("2024-06", "2024-07", "2024-08", "2024-09", "2024-10")
@@ -246,16 +246,6 @@ def site(db, engine, clock, tmp_path):
         add_cases(session, now, "松林村", "2024-11", "邻里纠纷", 5)
         add_hazards(session, now, "松林村", dict(zip([*MONTHS, "2024-11"], [1, 2, 1, 2, 1, 9], strict=True)))
     return Dialogue(runtime, runtime.platform, clock)
-
-
-def signed_in(chat: Dialogue, account: str):
-    """A browser signed in as the person, by a link stored for them."""
-    with transaction(chat.runtime.factory) as session:
-        person = session.scalar(select(Person).where(Person.account == account))
-        token = create_link(session, person.id, chat.runtime.engine.now(), 10)
-    client = create_app(chat.runtime).test_client()
-    assert client.post("/dashboard/login", data={"t": token}).status_code == 303
-    return client
 
 
 def test_the_page_as_nobody_asks_to_sign_in(site):

@@ -17,11 +17,11 @@ from bot.runtime import build_runtime, load_demo_org
 from handlers.commands import warning_rules
 from ledger_store.db import transaction
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
-from ledger_store.login_links import create_link
 from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role, WarningHit, WarningRule
 from ledger_store.warnings import claim, recent_hits
 from scheduler.jobs import TimedWork
 from tests.conftest import Dialogue
+from tests.test_dashboard import signed_in
 
 # The demo 低保对象台账 (区民政局's, li_minzheng): 8 households, 3 of them in 保障类别 A类, keyed by ID number.
 A_CLASS = "/预警 低保对象台账 保障类别=A类"
@@ -295,16 +295,6 @@ def test_recent_hits_name_the_rule_ledger_unit_and_time(site, clock):
 
 
 # On the dashboard
-
-
-def signed_in(chat: Dialogue, account: str):
-    """A browser signed in as the person by a one-time link stored for them."""
-    with transaction(chat.runtime.factory) as session:
-        person = session.scalar(select(Person).where(Person.account == account))
-        token = create_link(session, person.id, chat.runtime.engine.now(), 10)
-    client = create_app(chat.runtime).test_client()
-    assert client.post("/dashboard/login", data={"t": token}).status_code == 303
-    return client
 
 
 def define_on_page(client, ledger: str, conditions: str) -> str:
