@@ -13,29 +13,25 @@ Unit ids None means every unit; a set narrows to those units (the caller's data 
 
 from __future__ import annotations
 
+import calendar
 import math
-import re
-import sqlite3
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from statistics import median
-from typing import Any
 
-from sqlalchemy import BigInteger, String, cast, func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from ledger_store.ledger_query import _NUMBER
-from ledger_store.ledgers import is_sensitive
+from ledger_store import rollups
 from ledger_store.masking import mask_sensitive
 from ledger_store.models import (
     Answer,
     Assignment,
     AssignmentStatus,
     Ledger,
-    LedgerRecord,
     Level,
     OrgUnit,
     ReportTask,
@@ -45,10 +41,8 @@ from ledger_store.models import (
 MIN_HISTORY = 3
 Z_LIMIT = 3.5
 WINDOW_MONTHS = 12  # the months a ledger's series looks back over, the latest included
-NUMERIC = ("integer", "decimal")
 COUNT_MEASURE = "记录数"
 UNPLACED = "未归属单位"
-_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -66,14 +60,18 @@ class Matter:
     label: str
     count: int
     this_month: int
-    before: float  # average a month over the earlier months of the window
+    before: float  # average a month over the earlier months of the window (from the ledger's first month in it)
+    elapsed: float = 1.0  # the share of the latest month gone by (less than 1 while it is the current month)
 
     @property
     def trend(self) -> str:
-        """上升 / 下降 / 持平 of the latest month against the earlier months' average."""
-        if self.this_month > self.before * 1.2 and self.this_month - self.before >= 1:
+        """上升 / 下降 / 持平 of the latest month against what the earlier average expects by now: a change of a
+        fifth, and at least 1 and √expected (a count of about m wobbles by about √m by chance alone)."""
+        expected = self.before * self.elapsed
+        enough = max(1.0, math.sqrt(expected))
+        if self.this_month > expected * 1.2 and self.this_month - expected >= enough:
             return "上升"
-        if self.this_month < self.before * 0.8 and self.before - self.this_month >= 1:
+        if self.this_month < expected * 0.8 and expected - self.this_month >= enough:
             return "下降"
         return "持平"
 
@@ -117,50 +115,6 @@ class Series:
     values: dict[str, Decimal] = field(default_factory=dict)
 
 
-def category_field(ledger: Ledger, name: str | None = None) -> dict[str, Any] | None:
-    """The field matters are read from: the one named, else the ledger's first non-sensitive select_one."""
-    choices = [f for f in ledger.fields if f["type"] == "select_one" and not is_sensitive(f)]
-    return next((f for f in choices if name in (None, f["name"], f["label"])), None)
-
-
-def date_field(ledger: Ledger) -> dict[str, Any] | None:
-    """The ledger's first date field, which months are read from."""
-    return next((f for f in ledger.fields if f["type"] == "date"), None)
-
-
-def json_text(session: Session, name: str) -> ColumnElement[Any]:
-    """A field's stored value as SQL text (numbers as numbers on SQLite), read the fastest way the database has.
-
-    SQLite's `->>` (3.38 and later) reads a value about twice as fast as JSON_EXTRACT with a quoted path, which is
-    what `.as_string()` compiles to there; elsewhere `.as_string()` is the way. Only a plain name (letters, digits,
-    _) is written into the SQL: `->>` would read a dot as a path."""
-    plain = _PLAIN_NAME.fullmatch(name) is not None
-    if plain and session.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):
-        return literal_column(f"({LedgerRecord.__tablename__}.\"values\" ->> '{name}')", String())
-    return LedgerRecord.values[name].as_string()
-
-
-def number_of(session: Session, field: dict[str, Any]) -> ColumnElement[Any]:
-    """A numeric field's value cast so that SQL adds it up (integers exactly, decimals with their fractions)."""
-    return cast(json_text(session, field["name"]), BigInteger if field["type"] == "integer" else _NUMBER)
-
-
-def month_of(session: Session, ledger: Ledger) -> ColumnElement[str]:
-    """The record's month as YYYY-MM: from the first date field (ISO text), else from when it was created."""
-    dated = date_field(ledger)
-    if dated is not None:
-        return func.substr(json_text(session, dated["name"]), 1, 7)
-    return func.substr(cast(LedgerRecord.created_at, String), 1, 7)
-
-
-def _current(ledger: Ledger, unit_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
-    """The filters of a ledger's current records in the units."""
-    where = [LedgerRecord.ledger_id == ledger.id, LedgerRecord.left_at.is_(None)]
-    if unit_ids is not None:
-        where.append(LedgerRecord.org_unit_id.in_(sorted(unit_ids)))
-    return where
-
-
 def months_before(month: str, count: int) -> list[str]:
     """The `count` months ending with `month` (YYYY-MM), oldest first."""
     year, number = int(month[:4]), int(month[5:7])
@@ -189,25 +143,17 @@ def unit_rollup(session: Session) -> dict[int, tuple[str | None, str | None]]:
     return rolled
 
 
-def unit_month_rows(
-    session: Session, ledger: Ledger, unit_ids: Collection[int] | None
-) -> list[tuple[int | None, str | None, int, dict[str, Decimal]]]:
-    """(unit id, month, records, {numeric field: sum}) for each unit and month: one GROUP BY over the ledger."""
-    month = month_of(session, ledger).label("month")
-    # Sensitive numbers (a household's income) are never summed: one record's sum would be that person's value.
-    numeric = [f for f in ledger.fields
-               if f["type"] in NUMERIC and f["name"] != ledger.key_field and not is_sensitive(f)]  # fmt: skip
-    sums = [func.sum(number_of(session, f)).label(f"s{i}") for i, f in enumerate(numeric)]
-    query = (
-        select(LedgerRecord.org_unit_id, month, func.count().label("n"), *sums)
-        .where(*_current(ledger, unit_ids))
-        .group_by(LedgerRecord.org_unit_id, month)
-    )
-    found = []
-    for row in session.execute(query):
-        totals = {f["name"]: Decimal(str(row[3 + i])) for i, f in enumerate(numeric) if row[3 + i] is not None}
-        found.append((row.org_unit_id, row.month, row.n, totals))
-    return found
+def unit_month_rows(session: Session, ledger: Ledger, unit_ids: Collection[int] | None) -> list[rollups.Row]:
+    """(unit id, month, records, {numeric field: sum}) for each unit and month, read from the ledger's rollup."""
+    return rollups.unit_months(session, ledger, unit_ids)
+
+
+def elapsed_share(this_month: str, today: date | None) -> float:
+    """How much of the month has gone by on `today` (its days so far, today included); 1 for a month already over
+    or when no day is given."""
+    if today is None or f"{today:%Y-%m}" != this_month:
+        return 1.0
+    return today.day / calendar.monthrange(today.year, today.month)[1]
 
 
 def top_matters(
@@ -216,40 +162,41 @@ def top_matters(
     unit_ids: Collection[int] | None,
     this_month: str,
     *,
-    category: str | None = None,
-    by_unit: list[tuple[int | None, str | None, int, dict[str, Decimal]]] | None = None,
+    today: date | None = None,
+    by_unit: list[rollups.Row] | None = None,
     limit: int = 10,
 ) -> MatterReport:
     """The ledger's records counted by matter category (with this month against the window's earlier months),
-    by month over the window, and by town and village; `by_unit` reuses rows `unit_month_rows` already read."""
-    chosen = category_field(ledger, category)
+    by month over the window, and by town and village; `by_unit` reuses rows `unit_month_rows` already read.
+
+    The earlier months are those of the window from the ledger's first month with records in it (a ledger begun
+    in May is not averaged over the year before); while `today` is in `this_month`, the average is scaled to the
+    share of the month gone by."""
+    chosen = rollups.category_field(ledger)
     window = months_before(this_month, WINDOW_MONTHS)
-    month = month_of(session, ledger).label("month")
-    query = select(month, func.count().label("n")).where(*_current(ledger, unit_ids)).group_by(month)
-    if chosen is not None:
-        kind = json_text(session, chosen["name"]).label("kind")
-        query = query.add_columns(kind).group_by(kind)
+    stored = rollups.matter_months(session, ledger, unit_ids)
     labels = {c["value"]: c["label"] for c in chosen.get("choices", [])} if chosen else {}
     totals: dict[str, int] = defaultdict(int)
     latest: dict[str, int] = defaultdict(int)
     earlier: dict[str, int] = defaultdict(int)
     per_month: dict[str, int] = defaultdict(int)
-    for row in session.execute(query):
-        stored = row.kind if chosen is not None else None
-        name = mask_sensitive(labels.get(stored, stored or "未填写")) if chosen else ledger.title
-        totals[name] += row.n
-        if row.month == this_month:
-            latest[name] += row.n
-        elif row.month in window:
-            earlier[name] += row.n
-        if row.month in window:
-            per_month[row.month] += row.n
-    spread = max(WINDOW_MONTHS - 1, 1)
-    matters = [Matter(name, n, latest[name], earlier[name] / spread) for name, n in totals.items()]
+    for month, kind, count in stored:
+        name = mask_sensitive(labels.get(kind, kind or "未填写")) if chosen else ledger.title
+        totals[name] += count
+        if month == this_month:
+            latest[name] += count
+        elif month in window:
+            earlier[name] += count
+        if month in window:
+            per_month[month] += count
+    first = min((m for m in window[:-1] if per_month.get(m)), default=this_month)
+    spread = max(len([m for m in window[:-1] if m >= first]), 1)
+    share = elapsed_share(this_month, today)
+    matters = [Matter(name, n, latest[name], earlier[name] / spread, share) for name, n in totals.items()]
     matters.sort(key=lambda matter: (-matter.count, matter.label))
     rows = by_unit if by_unit is not None else unit_month_rows(session, ledger, unit_ids)
     towns, villages = _rolled_up(session, rows)
-    dated = date_field(ledger)
+    dated = rollups.date_field(ledger)
     return MatterReport(
         ledger=ledger,
         category=chosen["label"] if chosen else None,
@@ -263,9 +210,7 @@ def top_matters(
     )
 
 
-def _rolled_up(
-    session: Session, rows: list[tuple[int | None, str | None, int, dict[str, Decimal]]]
-) -> tuple[list[Count], list[Count]]:
+def _rolled_up(session: Session, rows: list[rollups.Row]) -> tuple[list[Count], list[Count]]:
     """Records by town and by village, most first, from the per-unit rows."""
     rollup = unit_rollup(session)
     towns: dict[str, int] = defaultdict(int)
@@ -287,9 +232,13 @@ def ledger_anomalies(
     ledger: Ledger,
     this_month: str,
     unit_ids: Collection[int] | None = None,
-    by_unit: list[tuple[int | None, str | None, int, dict[str, Decimal]]] | None = None,
+    by_unit: list[rollups.Row] | None = None,
+    today: date | None = None,
 ) -> list[Anomaly]:
-    """Units whose records this month (and sums of numeric fields) jump against their own earlier months."""
+    """Units whose records this month (and sums of numeric fields) jump against their own earlier months.
+
+    While `today` is in `this_month`, that month is not over: it is flagged only for going up (a half month's
+    count is no drop), and the last whole month is judged both ways against the months before it."""
     window = months_before(this_month, WINDOW_MONTHS)
     rows = by_unit if by_unit is not None else unit_month_rows(session, ledger, unit_ids)
     labels = {f["name"]: f["label"] for f in ledger.fields}
@@ -297,24 +246,35 @@ def ledger_anomalies(
     for unit_id, month, count, sums in rows:
         if month not in window:
             continue
-        for measure, value in ((COUNT_MEASURE, Decimal(count)), *((labels[n], v) for n, v in sums.items())):
+        for measure, value in ((COUNT_MEASURE, Decimal(count)), *((labels.get(n, n), v) for n, v in sums.items())):
             found = series.setdefault((measure, unit_id), Series(ledger.title, measure, unit_id))
             found.values[month] = value
-    names = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
-    flagged = []
+    unfinished = elapsed_share(this_month, today) < 1
+    judged = [(window[:-1], False), (window, True)] if unfinished else [(window, False)]
+    flagged: list[tuple[int | None, Series, str, Decimal, Decimal, float | None, float | None]] = []
     for one in series.values():
-        # A month without records is a month of 0, from the unit's first month with any.
-        first = min(one.values)
-        periods = [m for m in window if m >= first]
-        values = [one.values.get(m, Decimal(0)) for m in periods]
-        anomaly = judge(values)
-        if anomaly is not None:
+        for months, upward_only in judged:
+            # A month without records is a month of 0, from the unit's first month with any.
+            periods = [m for m in months if m >= min(one.values)]
+            values = [one.values.get(m, Decimal(0)) for m in periods]
+            anomaly = judge(values) if len(values) > MIN_HISTORY else None
+            if anomaly is None or (upward_only and values[-1] <= median(values[:-1])):
+                continue
             z, ratio = anomaly
-            unit = names.get(one.unit_id, UNPLACED) if one.unit_id is not None else UNPLACED
-            flagged.append(
-                Anomaly(one.source, one.measure, unit, periods[-1], values[-1], median(values[:-1]), z, ratio)
-            )
-    return ranked_anomalies(flagged)
+            flagged.append((one.unit_id, one, periods[-1], values[-1], median(values[:-1]), z, ratio))
+    names = _unit_names(session, {unit for unit, *_rest in flagged})
+    return ranked_anomalies(
+        [
+            Anomaly(one.source, one.measure, names.get(unit, UNPLACED), period, value, middle, z, ratio)
+            for unit, one, period, value, middle, z, ratio in flagged
+        ]
+    )
+
+
+def _unit_names(session: Session, unit_ids: set[int | None]) -> dict[int | None, str]:
+    """The names of these units (only these: a district has thousands)."""
+    known = sorted(unit for unit in unit_ids if unit is not None)
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(known))).all()) if known else {}
 
 
 def report_anomalies(
@@ -349,7 +309,6 @@ def report_anomalies(
     if not series:
         return []
     periods, titles, labels = _recurring_periods(session, {key[0] for key in series})
-    names = dict(session.execute(select(OrgUnit.id, OrgUnit.name)).all())
     flagged = []
     for (recurrence_id, field_name, unit_id), one in series.items():
         ordered = [p for p in periods[recurrence_id] if p in one.values]
@@ -361,10 +320,12 @@ def report_anomalies(
         if anomaly is not None:
             z, ratio = anomaly
             measure = labels[recurrence_id].get(field_name, field_name)
-            unit = names.get(unit_id, UNPLACED)
             title = titles[recurrence_id]
-            flagged.append(Anomaly(title, measure, unit, ordered[-1], values[-1], median(values[:-1]), z, ratio))
-    return ranked_anomalies(flagged)
+            flagged.append(
+                (unit_id, Anomaly(title, measure, "", ordered[-1], values[-1], median(values[:-1]), z, ratio))
+            )
+    names = _unit_names(session, {unit for unit, _anomaly in flagged})
+    return ranked_anomalies([replace(found, unit=names.get(unit, UNPLACED)) for unit, found in flagged])
 
 
 def _recurring_periods(

@@ -36,7 +36,7 @@ from openpyxl.styles import PatternFill
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger_store import audit
+from ledger_store import audit, rollups
 from ledger_store.ledgers import (
     UNIT,
     UNIT_HEADER,
@@ -336,6 +336,7 @@ class _Batch:
         )
         existing = {key: stored for key, *stored in self.session.execute(query)}
         inserts, updates, changes = [], [], []
+        old_units: list[tuple[int, int | None]] = []
         written: dict[str, dict[str, Any]] = {}
         for row in rows:
             if row.key not in existing:
@@ -343,6 +344,7 @@ class _Batch:
                     written[row.key] = row.values
             elif diff := self._diff(row, *existing[row.key][1:3]):
                 record_id, unit_id, values, times = existing[row.key]
+                old_units.append((record_id, unit_id))
                 changed = written[row.key] = {name: new for name, _, new in diff if name != UNIT}
                 updates.append(
                     {"id": record_id, "values": {**values, **changed}, "updated_at": self.now,
@@ -360,6 +362,9 @@ class _Batch:
                                       (insert(LedgerChange), changes)):  # fmt: skip
             if parameters:
                 self.session.execute(statement, parameters)
+        if inserts or updates:  # the units whose records changed (a moved record's old unit too), for analysis
+            units = [one["org_unit_id"] for one in (*inserts, *updates)] + [unit for _id, unit in old_units]
+            rollups.mark_units(self.session, self.ledger_id, units)
         shared_to = self._share(written)
         if inserts or updates:
             counts = {"rows": f"{rows[0].number}-{rows[-1].number}", "inserted": len(inserts), "updated": len(updates)}

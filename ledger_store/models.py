@@ -22,11 +22,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    inspect,
     true,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, validates
 
 from ledger_store.masking import mask_payload
 
@@ -728,3 +730,67 @@ class WarningHit(Base):
     rule_id: Mapped[int] = mapped_column(ForeignKey("warning_rules.id"))
     record_id: Mapped[int] = mapped_column(ForeignKey("ledger_records.id"))
     found_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class LedgerRollup(Base):
+    """A ledger's current records of one unit and month with one matter category (the ledger's category field)
+    counted: what analysis reads instead of the records themselves (ledger_store/rollups.py keeps it)."""
+
+    __tablename__ = "ledger_rollups"
+    __table_args__ = (Index("ix_ledger_rollups_unit", "ledger_id", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"))
+    org_unit_id: Mapped[int | None] = mapped_column(Id)  # a unit id (no key: units are never deleted), None: none
+    month: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM, None when the record's date is empty
+    category: Mapped[str | None] = mapped_column(Text)  # the stored choice, None when empty or no category field
+    records: Mapped[int] = mapped_column(Integer)
+
+
+class LedgerUnitMonth(Base):
+    """A ledger's current records of one unit and month: how many, and the sums of its non-sensitive numeric
+    fields (field name -> the sum as decimal text)."""
+
+    __tablename__ = "ledger_unit_months"
+    __table_args__ = (Index("ix_ledger_unit_months_unit", "ledger_id", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"))
+    org_unit_id: Mapped[int | None] = mapped_column(Id)
+    month: Mapped[str | None] = mapped_column(String(7))
+    records: Mapped[int] = mapped_column(Integer)
+    sums: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class RollupMark(Base):
+    """A unit whose records of a ledger changed since its rollup rows were last counted (many rows may say so)."""
+
+    __tablename__ = "rollup_marks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(Id, index=True)
+    org_unit_id: Mapped[int | None] = mapped_column(Id)
+
+
+class RollupState(Base):
+    """A ledger whose rollup rows exist, and the shape (category, date and numeric fields) they were counted by."""
+
+    __tablename__ = "rollup_states"
+
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"), primary_key=True)
+    shape: Mapped[str] = mapped_column(Text)
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_rollups(session: Session, _context: object, _instances: object) -> None:
+    """Leave a RollupMark for each (ledger, unit) whose records this flush adds, changes or removes: the unit
+    the record is in and, when it moves, the one it leaves."""
+    marks: set[tuple[int, int | None]] = set()
+    for record in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(record, LedgerRecord) or record.ledger_id is None:
+            continue
+        if record in session.dirty and not session.is_modified(record):
+            continue
+        marks.add((record.ledger_id, record.org_unit_id))
+        marks.update((record.ledger_id, unit) for unit in inspect(record).attrs.org_unit_id.history.deleted)
+    session.add_all(RollupMark(ledger_id=ledger, org_unit_id=unit) for ledger, unit in sorted(marks, key=str))

@@ -30,6 +30,7 @@ from handlers.review import reminders as review_reminders
 from handlers.tasks import deadlines, recurrence, reminders
 from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from handlers.tasks.source_timetable import due_sources
+from ledger_store import rollups
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
 from ledger_store.warnings import rules_due
@@ -72,7 +73,7 @@ class TimedWork:
 
     def tick(self) -> TickReport | None:
         """Issue due periods, handle passed deadlines, queue due reminders (to fillers and to reviewers) and the
-        pushes of 预警 rules' new matches; None while another process leads."""
+        pushes of 预警 rules' new matches, and bring the analysis rollups up to date; None while another leads."""
         engine = self.runtime.engine
         if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
             return None
@@ -96,6 +97,7 @@ class TimedWork:
             lambda ctx: rules_due(ctx.session, ctx.now() - self.warning_every),
             warning_rules.evaluate,
         )
+        self.each("the analysis rollup of ledger", lambda ctx: rollups.due(ctx.session), self.refresh_rollup)
         report = TickReport(
             sum(task is not None for task in issued),
             sum(task is not None for task in closed),
@@ -111,6 +113,11 @@ class TimedWork:
                 *vars(report).values(),
             )
         return report
+
+    @staticmethod
+    def refresh_rollup(ctx: Context, ledger_id: int) -> int:
+        """Count again the units of the ledger whose records changed, so the analysis page finds it up to date."""
+        return rollups.refresh_one(ctx.session, ledger_id)
 
     def each(
         self, job: str, find: Callable[[Context], list[Item]], handle: Callable[[Context, Item], Done]

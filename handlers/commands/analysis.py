@@ -18,6 +18,7 @@ from handlers.core.masking import mask_sensitive
 from handlers.core.words import fold
 from handlers.ledgers.access import Access, ledger_access
 from handlers.texts import analysis as analysis_texts
+from ledger_store import rollups
 from ledger_store.analysis import (
     Anomaly,
     MatterReport,
@@ -71,33 +72,50 @@ def readable_ledgers(ctx: Context, person: Person) -> list[Ledger]:
     return [ledger for ledger in ledgers if isinstance(ledger_access(ctx.session, person, ledger), Access)]
 
 
+def chosen_ledgers(
+    readable: list[Ledger], ledger_code: str | None, board: str | None
+) -> tuple[list[Ledger], str | None]:
+    """The ledgers analysed (one named by code or title, one board's event ledgers, or every event ledger) among
+    the readable ones, and what was asked for (the ledger's title, the board, or None for all)."""
+    if ledger_code is not None:
+        chosen = [ledger for ledger in readable if fold(ledger_code) in (ledger.code, fold(ledger.title))]
+        return chosen, chosen[0].title if chosen else None
+    if board is not None:
+        return [ledger for ledger in readable if ledger.board == board and ledger.entity_kind == EVENT], board
+    return [ledger for ledger in readable if ledger.entity_kind == EVENT], None
+
+
+def refresh_rollups(ctx: Context, person: Person, ledger_code: str | None = None, board: str | None = None) -> None:
+    """Bring the rollups of the ledgers `analyse` would read up to date, in the context's transaction."""
+    for ledger in chosen_ledgers(readable_ledgers(ctx, person), ledger_code, board)[0]:
+        rollups.refresh(ctx.session, ledger)
+
+
 def analyse(
-    ctx: Context, person: Person, ledger_code: str | None = None, board: str | None = None
+    ctx: Context, person: Person, ledger_code: str | None = None, board: str | None = None, refresh: bool = True
 ) -> Analysis | str | None:
     """The analysis of one readable ledger, one board's event ledgers, or every readable event ledger.
 
-    A sentence when the person has no data scope; None when the ledger or board named is not theirs to read."""
+    A sentence when the person has no data scope; None when the ledger or board named is not theirs to read.
+    With `refresh`, each ledger's rollup is brought up to date first, in the context's own (write) transaction;
+    a caller that only reads refreshes before in a transaction of its own."""
     scope = data_scope(ctx, person)
     if isinstance(scope, str):
         return scope
     readable = readable_ledgers(ctx, person)
-    if ledger_code is not None:
-        chosen = [ledger for ledger in readable if fold(ledger_code) in (ledger.code, fold(ledger.title))]
-        target = chosen[0].title if chosen else None
-    elif board is not None:
-        chosen = [ledger for ledger in readable if ledger.board == board and ledger.entity_kind == EVENT]
-        target = board
-    else:
-        chosen = [ledger for ledger in readable if ledger.entity_kind == EVENT]
-        target = None
+    chosen, target = chosen_ledgers(readable, ledger_code, board)
     if (ledger_code is not None or board is not None) and not chosen:
         return None
-    this_month = ctx.local_now().strftime("%Y-%m")
+    today = ctx.local_now().date()
+    this_month = f"{today:%Y-%m}"
     analysed = []
     for ledger in chosen:
+        if refresh:
+            rollups.refresh(ctx.session, ledger)
         rows = unit_month_rows(ctx.session, ledger, scope.unit_ids)
-        report = top_matters(ctx.session, ledger, scope.unit_ids, this_month, by_unit=rows)
-        analysed.append(LedgerAnalysis(report, ledger_anomalies(ctx.session, ledger, this_month, by_unit=rows)))
+        report = top_matters(ctx.session, ledger, scope.unit_ids, this_month, today=today, by_unit=rows)
+        anomalies = ledger_anomalies(ctx.session, ledger, this_month, by_unit=rows, today=today)
+        analysed.append(LedgerAnalysis(report, anomalies))
     department = None if person.has_role(Role.ADMIN) else person.department_id
     reports = (
         []
