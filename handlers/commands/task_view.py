@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Row, Select, case, func, select
 
 from handlers.commands.table import may_use
 from handlers.commands.task_status import remind_task, tasks_in_sight
@@ -18,9 +18,10 @@ from handlers.core.context import Context
 from handlers.tasks.submissions import answers_by_assignment
 from handlers.tasks.summary import build_summary
 from handlers.tasks.summary_push import gets_workbook
+from handlers.tasks.towns import town_labels, town_order
 from handlers.texts import review as review_texts
-from ledger_store.models import Assignment, AssignmentStatus, OrgUnit, Person, ReportTask
-from ledger_store.org_towns import unit_towns
+from ledger_store.models import Assignment, AssignmentStatus, Person, ReportTask
+from ledger_store.org_towns import NO_TOWN, unit_towns
 
 # The five states the dashboard counts, and the assignment statuses each gathers (待验收 counts as 待审核).
 STATES = ("未开始", "填写中", "待审核", "已退回", "已通过")
@@ -33,6 +34,7 @@ STATE_OF = {
     AssignmentStatus.SUBMITTED: 4,
 }
 LISTED_TASKS = 200
+_UNITS = unit_towns()  # a SQL expression (each unit's town and path), built once
 
 
 @dataclass(frozen=True)
@@ -104,82 +106,48 @@ def visible_task(ctx: Context, person: Person, task_id: int) -> ReportTask | Non
 
 
 def unit_rows(ctx: Context, task: ReportTask) -> list[UnitRow]:
-    """Every target unit of the task in tree order (by town, then path), with its state and waiting time.
+    """Every target unit of the task, town by town (in town_order), each town's in tree order, with its state and
+    waiting time (one query however many units the task has).
 
     A unit waits from the task's issue until it submits; from its latest submission while a reviewer holds it or
-    after it was returned. Paths come from one read of the tree, not a query per unit.
+    after it was returned.
     """
-    units = {unit.id: unit for unit in ctx.session.scalars(select(OrgUnit))}
-    now = ctx.now()
-    rows = []
-    for assignment in task.assignments:
-        chain = _ancestors(units, assignment.org_unit_id)
-        town = chain[-2] if len(chain) > 1 else chain[-1]
-        state, waited = _state_and_wait(task, assignment.status, assignment.submitted_at, now)
-        path = "/".join(unit.name for unit in reversed(chain[:-1] or chain))
-        rows.append(UnitRow(town.id, town.name, path, assignment.filler.name, state, waited))
-    return sorted(rows, key=lambda row: (row.town, row.path))
+    town = _UNITS.c.town_id
+    query = _units_query(task).order_by(case((town == NO_TOWN, 1), else_=0), town, _UNITS.c.path, Assignment.id)
+    found = ctx.session.execute(query).all()
+    labels, now = town_labels(ctx.session, {row.town_id for row in found}), ctx.now()
+    return [_unit_row(task, row, labels[row.town_id], now) for row in found]
 
 
 def town_counts(ctx: Context, task: ReportTask) -> list[TownCounts]:
-    """The towns of the task's units, each with its units counted by state, in name order (one grouped query)."""
-    towns = unit_towns()
+    """The towns of the task's units (see handlers.tasks.towns), each with its units counted by state, in
+    town_order (one grouped query)."""
     grouped = ctx.session.execute(
-        select(towns.c.town_id, Assignment.status, func.count())
+        select(_UNITS.c.town_id, Assignment.status, func.count())
         .select_from(Assignment)
-        .join(towns, towns.c.unit_id == Assignment.org_unit_id)
+        .join(_UNITS, _UNITS.c.unit_id == Assignment.org_unit_id)
         .where(Assignment.task_id == task.id)
-        .group_by(towns.c.town_id, Assignment.status)
+        .group_by(_UNITS.c.town_id, Assignment.status)
     )
     counts: dict[int, list[int]] = {}
     for town_id, status, number in grouped:
         counts.setdefault(town_id, [0] * len(STATES))[STATE_OF[AssignmentStatus(status)]] += number
-    named = ctx.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(counts))))
-    names = {unit_id: name for unit_id, name in named}
-    found = [TownCounts(town_id, names[town_id], tuple(numbers)) for town_id, numbers in counts.items()]
-    return sorted(found, key=lambda town: town.name)
+    labels = town_labels(ctx.session, counts)
+    return [TownCounts(key, labels[key], tuple(counts[key])) for key in sorted(counts, key=town_order)]
 
 
 def unit_page(ctx: Context, task: ReportTask, town: TownCounts, offset: int, limit: int) -> list[UnitRow]:
-    """`limit` units of the task in one town from `offset`, in tree order (village, then grid), read by one query
-    with LIMIT/OFFSET however many units the task has; waits as in unit_rows."""
-    towns = unit_towns()
-    village = case(
-        (towns.c.unit_id == towns.c.town_id, ""),
-        (towns.c.parent_id == towns.c.town_id, OrgUnit.name),
-        else_=towns.c.parent_name,
-    )
-    grid = case((towns.c.grand_id == towns.c.town_id, OrgUnit.name), else_="")
+    """`limit` units of the task in one town from `offset`, in tree order, read by one query with LIMIT/OFFSET
+    however many units the task has; waits as in unit_rows."""
     query = (
-        select(
-            Assignment.status,
-            Assignment.submitted_at,
-            OrgUnit.name,
-            towns.c.parent_name,
-            towns.c.parent_id,
-            towns.c.grand_id,
-            Person.name,
-        )
-        .select_from(Assignment)
-        .join(towns, towns.c.unit_id == Assignment.org_unit_id)
-        .join(OrgUnit, OrgUnit.id == Assignment.org_unit_id)
-        .join(Person, Person.id == Assignment.filler_id)
-        .where(Assignment.task_id == task.id, towns.c.town_id == town.unit_id)
-        .order_by(village, grid, Assignment.id)
+        _units_query(task)
+        .where(_UNITS.c.town_id == town.unit_id)
+        .order_by(_UNITS.c.path, Assignment.id)
         .offset(offset)
         .limit(limit)
     )
     now = ctx.now()
-    rows = []
-    for status, submitted_at, name, parent_name, parent_id, grand_id, filler in ctx.session.execute(query):
-        if parent_id == town.unit_id:
-            path = f"{town.name}/{name}"
-        elif grand_id == town.unit_id:
-            path = f"{town.name}/{parent_name}/{name}"
-        else:
-            path = name
-        rows.append(UnitRow(town.unit_id, town.name, path, filler, *_state_and_wait(task, status, submitted_at, now)))
-    return rows
+    return [_unit_row(task, row, town.name, now) for row in ctx.session.execute(query)]
 
 
 def may_get_workbook(person: Person, task: ReportTask) -> bool:
@@ -211,12 +179,20 @@ def _state_and_wait(
     return STATES[STATE_OF[status]], waited
 
 
-def _ancestors(units: dict[int, OrgUnit], unit_id: int) -> list[OrgUnit]:
-    """The unit, its parent, … up to the root."""
-    chain = [units[unit_id]]
-    while chain[-1].parent_id is not None and chain[-1].parent_id in units and len(chain) < 20:
-        chain.append(units[chain[-1].parent_id])
-    return chain
+def _units_query(task: ReportTask) -> Select:
+    """The task's units with their town, path (see ledger_store.org_towns), filler and state, in no order."""
+    return (
+        select(_UNITS.c.town_id, _UNITS.c.path, Person.name.label("filler"), Assignment.status, Assignment.submitted_at)
+        .select_from(Assignment)
+        .join(_UNITS, _UNITS.c.unit_id == Assignment.org_unit_id)
+        .join(Person, Person.id == Assignment.filler_id)
+        .where(Assignment.task_id == task.id)
+    )
+
+
+def _unit_row(task: ReportTask, row: Row, town: str, now: datetime) -> UnitRow:
+    """A row of _units_query as the dashboard shows it."""
+    return UnitRow(row.town_id, town, row.path, row.filler, *_state_and_wait(task, row.status, row.submitted_at, now))
 
 
 def _minutes(span: timedelta) -> str:

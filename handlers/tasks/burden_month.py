@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Select, case, false, func, select, true
 
 from handlers.core.context import Context
+from handlers.tasks.towns import town_labels, town_order
 from ledger_store.models import Assignment, OrgUnit, ReportTask, ReviewStep, Submission
 from ledger_store.org_towns import unit_towns
 
@@ -108,7 +109,8 @@ def months(ctx: Context, scope: Select[tuple[ReportTask]]) -> list[MonthFigures]
 
 
 def units(ctx: Context, scope: Select[tuple[ReportTask]], month: str, town_id: int | None = None) -> list[UnitFigures]:
-    """The towns of a month's reports (or, given a town, its units) with their figures, in name order."""
+    """The towns of a month's reports (handlers.tasks.towns, in town_order), or given a town its units in name
+    order, with their figures."""
     start, end = _month_span(ctx, month)
     ids = _ids(scope.where(ReportTask.issued_at >= start, ReportTask.issued_at < end))
     towns = unit_towns()
@@ -119,6 +121,9 @@ def units(ctx: Context, scope: Select[tuple[ReportTask]], month: str, town_id: i
     minutes: dict[int, list[float]] = defaultdict(list)
     for unit_id, taken in _durations(ctx, ids, key, towns, where):
         minutes[unit_id].append(taken)
+    if town_id is None:
+        labels = town_labels(ctx.session, sums)
+        return [UnitFigures(key, labels[key], sums[key].figures(minutes[key])) for key in sorted(sums, key=town_order)]
     named = ctx.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(list(sums))))
     names = {unit_id: name for unit_id, name in named}
     found = [UnitFigures(unit_id, names[unit_id], total.figures(minutes[unit_id])) for unit_id, total in sums.items()]

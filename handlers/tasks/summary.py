@@ -27,6 +27,7 @@ from handlers.tasks.burden import Review, Totals, add_up, add_up_reviews, minute
 from handlers.tasks.progress import state_name
 from handlers.tasks.review_waits import Holdup, holdups
 from handlers.tasks.summary_charts import chart_fields, town_figures
+from handlers.tasks.towns import towns_of_task
 from handlers.texts import burden as bt
 from handlers.texts import charts as chart_texts
 from handlers.texts import reporting as t
@@ -116,7 +117,8 @@ def build_summary(ctx: Context, task: ReportTask, answers: dict[int, tuple[Submi
         others.append(spared)
     if task.assignments:
         charted = chart_fields(fields, task.form_version.headline_field)
-        towns = town_figures(task.assignments, {key: values for key, (_, values) in answers.items()}, charted)
+        submitted = {key: values for key, (_, values) in answers.items()}
+        towns = town_figures(task.assignments, towns_of_task(ctx.session, task.id), submitted, charted)
         others.append(SheetData(chart_texts.SHEET, towns.header, towns.rows, charts=towns.draw))
     content = write_workbook(header, rows, total_row, {4: "yyyy-mm-dd hh:mm"} | date_formats(fields), others, notes)
     held = holdups(ctx, task) if task.review != ReviewPolicy.NONE else []

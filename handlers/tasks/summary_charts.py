@@ -13,8 +13,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.forms.fields import NUMERIC_TYPES, Field
+from handlers.tasks.towns import Town, town_order
 from handlers.texts import charts as texts
-from ledger_store.models import Assignment, OrgUnit
+from ledger_store.models import Assignment
 from ledger_store.xlsx_cells import number_cell
 
 MAX_FIELD_CHARTS = 3  # more bar charts than this bury the ones that matter
@@ -24,19 +25,11 @@ CHART_ROWS = 18  # the rows one chart takes, so the next one starts below it
 
 @dataclass(frozen=True)
 class TownFigures:
-    """The chart sheet's rows (one per town, in the task's order) and a function drawing its charts."""
+    """The chart sheet's rows (one per town, in town_order) and a function drawing its charts."""
 
     header: list[str]
     rows: list[list[object]]
     draw: Callable[[WriteOnlyWorksheet], None]
-
-
-def town_of(unit: OrgUnit) -> OrgUnit:
-    """The town (镇街) a unit counts under: its ancestor right below the top of the tree (a town is its own)."""
-    node = unit
-    while node.parent is not None and node.parent.parent is not None:
-        node = node.parent
-    return node
 
 
 def chart_fields(fields: list[Field], headline: str | None) -> list[Field]:
@@ -47,16 +40,19 @@ def chart_fields(fields: list[Field], headline: str | None) -> list[Field]:
 
 
 def town_figures(
-    assignments: Iterable[Assignment], submitted: dict[int, dict[str, object]], fields: list[Field]
+    assignments: Iterable[Assignment],
+    towns: dict[int, Town],
+    submitted: dict[int, dict[str, object]],
+    fields: list[Field],
 ) -> TownFigures:
-    """Per town: target units, reported (the answers in `submitted`, by assignment id), not reported, and the
-    totals of `fields` over the reported units."""
-    rows: dict[str, list[object]] = {}
-    totals: dict[str, list[Decimal]] = {}
+    """Per town (`towns`: unit id -> its Town): target units, reported (the answers in `submitted`, by assignment
+    id), not reported, and the totals of `fields` over the reported units."""
+    rows: dict[int, list[object]] = {}
+    totals: dict[int, list[Decimal]] = {}
     for assignment in assignments:
-        town = town_of(assignment.org_unit).name
-        row = rows.setdefault(town, [town, 0, 0, 0])
-        sums = totals.setdefault(town, [Decimal(0)] * len(fields))
+        town = towns[assignment.org_unit_id]
+        row = rows.setdefault(town.key, [town.label, 0, 0, 0])
+        sums = totals.setdefault(town.key, [Decimal(0)] * len(fields))
         row[1] += 1
         values = submitted.get(assignment.id)
         if values is None:
@@ -66,7 +62,7 @@ def town_figures(
         for index, field in enumerate(fields):
             if values.get(field.name) is not None:
                 sums[index] += Decimal(values[field.name])
-    table = [row + [number_cell(total) for total in totals[town]] for town, row in rows.items()]
+    table = [rows[key] + [number_cell(total) for total in totals[key]] for key in sorted(rows, key=town_order)]
     header = [texts.TOWN, texts.UNITS, texts.SUBMITTED, texts.MISSING]
     header += [texts.total_header(f.label or f.name, f.unit) for f in fields]
     return TownFigures(header, table, lambda sheet: draw_charts(sheet, fields, len(table)))
