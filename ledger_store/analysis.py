@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ledger_store import rollups
@@ -32,6 +32,7 @@ from ledger_store.models import (
     Assignment,
     AssignmentStatus,
     Ledger,
+    LedgerFlag,
     Level,
     OrgUnit,
     ReportTask,
@@ -163,11 +164,10 @@ def top_matters(
     this_month: str,
     *,
     today: date | None = None,
-    by_unit: list[rollups.Row] | None = None,
     limit: int = 10,
 ) -> MatterReport:
     """The ledger's records counted by matter category (with this month against the window's earlier months),
-    by month over the window, and by town and village; `by_unit` reuses rows `unit_month_rows` already read.
+    by month over the window, and by town and village, all read from the ledger's rollup.
 
     The earlier months are those of the window from the ledger's first month with records in it (a ledger begun
     in May is not averaged over the year before); while `today` is in `this_month`, the average is scaled to the
@@ -194,8 +194,7 @@ def top_matters(
     share = elapsed_share(this_month, today)
     matters = [Matter(name, n, latest[name], earlier[name] / spread, share) for name, n in totals.items()]
     matters.sort(key=lambda matter: (-matter.count, matter.label))
-    rows = by_unit if by_unit is not None else unit_month_rows(session, ledger, unit_ids)
-    towns, villages = _rolled_up(session, rows)
+    towns, villages = _rolled_up(session, rollups.unit_totals(session, ledger, unit_ids))
     dated = rollups.date_field(ledger)
     return MatterReport(
         ledger=ledger,
@@ -210,12 +209,12 @@ def top_matters(
     )
 
 
-def _rolled_up(session: Session, rows: list[rollups.Row]) -> tuple[list[Count], list[Count]]:
-    """Records by town and by village, most first, from the per-unit rows."""
+def _rolled_up(session: Session, totals: dict[int | None, int]) -> tuple[list[Count], list[Count]]:
+    """Records by town and by village, most first, from each unit's records in all."""
     rollup = unit_rollup(session)
     towns: dict[str, int] = defaultdict(int)
     villages: dict[str, int] = defaultdict(int)
-    for unit_id, _month, count, _sums in rows:
+    for unit_id, count in totals.items():
         town, village = rollup.get(unit_id, (None, None)) if unit_id is not None else (None, None)
         towns[town or UNPLACED] += count
         if village is not None:
@@ -227,47 +226,142 @@ def _rolled_up(session: Session, rows: list[rollups.Row]) -> tuple[list[Count], 
     return ranked(towns), ranked(villages)
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A unit's figure that jumps: the measure is a numeric field's name, or "" for the count of records."""
+
+    unit_id: int | None
+    measure: str
+    period: str
+    value: Decimal
+    median: Decimal
+    z: float | None
+    ratio: float | None
+
+
+def judged_as_of(this_month: str, today: date | None) -> str:
+    """What stored flags were judged for: the latest month, and whether it was still going on."""
+    return this_month + ("~" if elapsed_share(this_month, today) < 1 else "")
+
+
+def judge_units(rows: list[rollups.Row], this_month: str, today: date | None) -> list[Flag]:
+    """The flags of the units in `rows` (unit, month, records, sums), each unit against its own earlier months.
+
+    While `today` is in `this_month`, that month is not over: it is flagged only for going up (a half month's
+    count is no drop), and the last whole month is judged both ways against the months before it."""
+    window = months_before(this_month, WINDOW_MONTHS)
+    series: dict[tuple[str, int | None], dict[str, Decimal]] = defaultdict(dict)
+    for unit_id, month, count, sums in rows:
+        if month in window:
+            series[("", unit_id)][month] = Decimal(count)
+            for name, value in sums.items():
+                series[(name, unit_id)][month] = value
+    unfinished = elapsed_share(this_month, today) < 1
+    judged = [(window[:-1], False), (window, True)] if unfinished else [(window, False)]
+    flagged = []
+    for (measure, unit_id), by_month in series.items():
+        first = min(by_month)
+        for months, upward_only in judged:
+            # A month without records is a month of 0, from the unit's first month with any.
+            values = [by_month.get(m, Decimal(0)) for m in months if m >= first]
+            anomaly = judge(values) if len(values) > MIN_HISTORY else None
+            if anomaly is None or (upward_only and values[-1] <= median(values[:-1])):
+                continue
+            period = months[-1]
+            flagged.append(Flag(unit_id, measure, period, values[-1], median(values[:-1]), *anomaly))
+    return flagged
+
+
+def refresh(session: Session, ledger: Ledger, today: date) -> rollups.Refreshed:
+    """Bring the ledger's rollup up to date and judge again the units counted again (every unit when the whole
+    ledger was, or when the month turned since the flags were judged)."""
+    counted = rollups.refresh(session, ledger)
+    state = rollups.state_of(session, ledger)
+    this_month = f"{today:%Y-%m}"
+    as_of = judged_as_of(this_month, today)
+    if state is None or counted.behind or (not counted.changed and state.judged_as_of == as_of):
+        return counted
+    every = counted.whole or state.judged_as_of != as_of
+    units = None if every else counted.units
+    if every:
+        session.execute(delete(LedgerFlag).where(LedgerFlag.ledger_id == ledger.id))
+    flags = []
+    for chunk in [None] if units is None else _chunked(units):
+        if chunk is not None:
+            known = [unit for unit in chunk if unit is not None]
+            where = [LedgerFlag.org_unit_id.in_(known)] if known else []
+            if None in chunk:
+                where = [or_(LedgerFlag.org_unit_id.is_(None), *where)]
+            session.execute(delete(LedgerFlag).where(LedgerFlag.ledger_id == ledger.id, *where))
+        flags += judge_units(rollups.unit_months(session, ledger, chunk), this_month, today)
+    rows = [
+        {"ledger_id": ledger.id, "org_unit_id": flag.unit_id, "measure": flag.measure, "period": flag.period,
+         "value": str(flag.value), "median": str(flag.median), "z": flag.z, "ratio": flag.ratio}
+        for flag in flags
+    ]  # fmt: skip
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(LedgerFlag), rows[start : start + 1000])
+    state.judged_as_of = as_of
+    session.flush()
+    return counted
+
+
+def refresh_one(session: Session, ledger_id: int, today: date) -> bool:
+    """The scheduler's refresh of one ledger that is behind (see rollups.due); whether it was kept up."""
+    ledger = rollups.kept_up(session, ledger_id)
+    if ledger is None:
+        return False
+    refresh(session, ledger, today)
+    return True
+
+
+def _chunked(units: frozenset[int | None]) -> list[list[int | None]]:
+    ordered = sorted(units, key=lambda unit: -1 if unit is None else unit)
+    return [ordered[start : start + 500] for start in range(0, len(ordered), 500)]
+
+
 def ledger_anomalies(
     session: Session,
     ledger: Ledger,
     this_month: str,
     unit_ids: Collection[int] | None = None,
-    by_unit: list[rollups.Row] | None = None,
     today: date | None = None,
 ) -> list[Anomaly]:
-    """Units whose records this month (and sums of numeric fields) jump against their own earlier months.
-
-    While `today` is in `this_month`, that month is not over: it is flagged only for going up (a half month's
-    count is no drop), and the last whole month is judged both ways against the months before it."""
-    window = months_before(this_month, WINDOW_MONTHS)
-    rows = by_unit if by_unit is not None else unit_month_rows(session, ledger, unit_ids)
+    """Units whose records this month (and sums of numeric fields) jump against their own earlier months (see
+    judge_units), within the units: the flags stored at the last refresh when they were judged for this month and
+    nothing changed since, else judged now from the rollup."""
+    state = rollups.state_of(session, ledger)
+    stored = (
+        state is not None
+        and state.judged_as_of == judged_as_of(this_month, today)
+        and not rollups.has_marks(session, ledger)
+    )
+    if stored:
+        query = select(LedgerFlag).where(LedgerFlag.ledger_id == ledger.id)
+        if unit_ids is not None:
+            query = query.where(LedgerFlag.org_unit_id.in_(sorted(unit_ids)))
+        flags = [
+            Flag(row.org_unit_id, row.measure, row.period, Decimal(row.value), Decimal(row.median), row.z, row.ratio)
+            for row in session.scalars(query)
+        ]
+    else:
+        flags = judge_units(rollups.unit_months(session, ledger, unit_ids), this_month, today)
     labels = {f["name"]: f["label"] for f in ledger.fields}
-    series: dict[tuple[str, int | None], Series] = {}
-    for unit_id, month, count, sums in rows:
-        if month not in window:
-            continue
-        for measure, value in ((COUNT_MEASURE, Decimal(count)), *((labels.get(n, n), v) for n, v in sums.items())):
-            found = series.setdefault((measure, unit_id), Series(ledger.title, measure, unit_id))
-            found.values[month] = value
-    unfinished = elapsed_share(this_month, today) < 1
-    judged = [(window[:-1], False), (window, True)] if unfinished else [(window, False)]
-    flagged: list[tuple[int | None, Series, str, Decimal, Decimal, float | None, float | None]] = []
-    for one in series.values():
-        for months, upward_only in judged:
-            # A month without records is a month of 0, from the unit's first month with any.
-            periods = [m for m in months if m >= min(one.values)]
-            values = [one.values.get(m, Decimal(0)) for m in periods]
-            anomaly = judge(values) if len(values) > MIN_HISTORY else None
-            if anomaly is None or (upward_only and values[-1] <= median(values[:-1])):
-                continue
-            z, ratio = anomaly
-            flagged.append((one.unit_id, one, periods[-1], values[-1], median(values[:-1]), z, ratio))
-    names = _unit_names(session, {unit for unit, *_rest in flagged})
+    names = _unit_names(session, {flag.unit_id for flag in flags})
     return ranked_anomalies(
         [
-            Anomaly(one.source, one.measure, names.get(unit, UNPLACED), period, value, middle, z, ratio)
-            for unit, one, period, value, middle, z, ratio in flagged
-        ]
+            Anomaly(
+                ledger.title,
+                labels.get(flag.measure, flag.measure) if flag.measure else COUNT_MEASURE,
+                names.get(flag.unit_id, UNPLACED),
+                flag.period,
+                flag.value,
+                flag.median,
+                flag.z,
+                flag.ratio,
+            )
+            for flag in flags
+        ]  # fmt: skip
     )
 
 

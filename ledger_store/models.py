@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -779,6 +780,25 @@ class RollupState(Base):
 
     ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"), primary_key=True)
     shape: Mapped[str] = mapped_column(Text)
+    judged_as_of: Mapped[str | None] = mapped_column(String(16))  # the month LedgerFlag rows were judged for
+
+
+class LedgerFlag(Base):
+    """A unit's figure of a ledger that jumps against its own earlier months (ledger_store/analysis.py judges
+    them when the rollup changes), so that the analysis page reads the few flagged instead of judging thousands."""
+
+    __tablename__ = "ledger_flags"
+    __table_args__ = (Index("ix_ledger_flags_unit", "ledger_id", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"))
+    org_unit_id: Mapped[int | None] = mapped_column(Id)
+    measure: Mapped[str] = mapped_column(String(64))  # a numeric field's name, or "" for the count of records
+    period: Mapped[str] = mapped_column(String(7))
+    value: Mapped[str] = mapped_column(String(60))  # decimal text
+    median: Mapped[str] = mapped_column(String(60))
+    z: Mapped[float | None] = mapped_column(Double)
+    ratio: Mapped[float | None] = mapped_column(Double)
 
 
 @event.listens_for(Session, "before_flush")

@@ -17,10 +17,11 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, case, cast, delete, func, insert, literal_column, or_, select
+from sqlalchemy import BigInteger, String, case, cast, delete, false, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -114,21 +115,33 @@ def due(session: Session) -> list[int]:
     return sorted(set(session.scalars(marked.distinct())) | set(session.scalars(uncounted)))
 
 
-def refresh_one(session: Session, ledger_id: int) -> int:
-    """Bring one ledger's rollup up to date (what `refresh` returns): an event ledger's, or any ledger's that was
-    analysed once. Another ledger's marks are dropped: if it is ever analysed, it is counted whole."""
+def kept_up(session: Session, ledger_id: int) -> Ledger | None:
+    """The ledger if its rollup is kept up to date: an event ledger, or any ledger analysed once. Another ledger's
+    marks are dropped here: if it is ever analysed, it is counted whole."""
     ledger = session.get(Ledger, ledger_id)
     if ledger is None:
-        return 0
+        return None
     if ledger.entity_kind == EVENT or session.get(RollupState, ledger_id) is not None:
-        return refresh(session, ledger)
+        return ledger
     session.execute(delete(RollupMark).where(RollupMark.ledger_id == ledger_id))
-    return 0
+    return None
 
 
-def refresh(session: Session, ledger: Ledger) -> int:
-    """Count the ledger's marked units again (the whole ledger when its shape changed or it was never counted);
-    how many units were counted, -1 for the whole ledger, 0 when there was nothing to count.
+@dataclass(frozen=True)
+class Refreshed:
+    """What a refresh counted again: the whole ledger, or these units (none: nothing had changed)."""
+
+    whole: bool
+    units: frozenset[int | None] = frozenset()
+    behind: bool = False  # this transaction's snapshot was older than another refresh: it counted nothing
+
+    @property
+    def changed(self) -> bool:
+        return self.whole or bool(self.units)
+
+
+def refresh(session: Session, ledger: Ledger) -> Refreshed:
+    """Count the ledger's marked units again (the whole ledger when its shape changed or it was never counted).
 
     Refreshers of one ledger take turns on its row's lock. Under MariaDB's REPEATABLE READ a transaction that read
     before the lock was granted sees an older snapshot: when marks it sees were already taken by a refresher that
@@ -148,9 +161,9 @@ def refresh(session: Session, ledger: Ledger) -> int:
         units.add(unit)
     whole = state is None or state.shape != shape or len(units) > WHOLE_RECOUNT_UNITS
     if not whole and not units:
-        return 0
+        return Refreshed(False)
     if _taken(session, mark_ids):
-        return 0
+        return Refreshed(False, behind=True)
     for chunk in [None] if whole else _chunks(units):
         _clear(session, ledger.id, chunk)
         _count(session, ledger, chunk)
@@ -161,7 +174,27 @@ def refresh(session: Session, ledger: Ledger) -> int:
     else:
         state.shape = shape
     session.flush()
-    return -1 if whole else len(units)
+    return Refreshed(True) if whole else Refreshed(False, frozenset(units))
+
+
+def state_of(session: Session, ledger: Ledger) -> RollupState | None:
+    """The ledger's rollup state (None: never counted)."""
+    return session.get(RollupState, ledger.id)
+
+
+def has_marks(session: Session, ledger: Ledger) -> bool:
+    """Whether records of the ledger changed since it was last counted."""
+    return session.scalar(select(RollupMark.id).where(RollupMark.ledger_id == ledger.id).limit(1)) is not None
+
+
+def unit_totals(session: Session, ledger: Ledger, unit_ids: Collection[int] | None) -> dict[int | None, int]:
+    """Each unit's current records of the ledger in all (within the units; every unit when None)."""
+    query = (
+        select(LedgerUnitMonth.org_unit_id, func.sum(LedgerUnitMonth.records))
+        .where(LedgerUnitMonth.ledger_id == ledger.id, *_scoped(LedgerUnitMonth.org_unit_id, unit_ids))
+        .group_by(LedgerUnitMonth.org_unit_id)
+    )
+    return {unit: int(count) for unit, count in session.execute(query)}
 
 
 def _taken(session: Session, mark_ids: list[int]) -> bool:
@@ -231,14 +264,17 @@ def _count(session: Session, ledger: Ledger, units: list[int | None] | None) -> 
     ]  # fmt: skip
     for table, rows in ((LedgerRollup, matters), (LedgerUnitMonth, unit_months)):
         for start in range(0, len(rows), 10 * CHUNK):
-            session.execute(insert(table), rows[start : start + 10 * CHUNK])
+            session.execute(insert(table.__table__), rows[start : start + 10 * CHUNK])
 
 
-def _scoped(column: Any, unit_ids: Collection[int] | None) -> list[ColumnElement[bool]]:
-    return [] if unit_ids is None else [column.in_(sorted(unit_ids))]
+def _scoped(column: Any, unit_ids: Collection[int | None] | None) -> list[ColumnElement[bool]]:
+    """column within the units (None among them: no unit), nothing when None; no units match nothing."""
+    if unit_ids is None:
+        return []
+    return [_in_units(column, sorted(unit_ids, key=lambda unit: -1 if unit is None else unit)) if unit_ids else false()]
 
 
-def unit_months(session: Session, ledger: Ledger, unit_ids: Collection[int] | None) -> list[Row]:
+def unit_months(session: Session, ledger: Ledger, unit_ids: Collection[int | None] | None) -> list[Row]:
     """(unit id, month, records, {numeric field: sum}) for each unit and month of the ledger, within the units
     (every unit when None; records of no unit only then), as last refreshed."""
     query = select(LedgerUnitMonth.org_unit_id, LedgerUnitMonth.month, LedgerUnitMonth.records, LedgerUnitMonth.sums)

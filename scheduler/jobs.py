@@ -30,7 +30,7 @@ from handlers.review import reminders as review_reminders
 from handlers.tasks import deadlines, recurrence, reminders
 from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from handlers.tasks.source_timetable import due_sources
-from ledger_store import rollups
+from ledger_store import analysis, rollups
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
 from ledger_store.warnings import rules_due
@@ -115,9 +115,9 @@ class TimedWork:
         return report
 
     @staticmethod
-    def refresh_rollup(ctx: Context, ledger_id: int) -> int:
+    def refresh_rollup(ctx: Context, ledger_id: int) -> bool:
         """Count again the units of the ledger whose records changed, so the analysis page finds it up to date."""
-        return rollups.refresh_one(ctx.session, ledger_id)
+        return analysis.refresh_one(ctx.session, ledger_id, ctx.local_now().date())
 
     def each(
         self, job: str, find: Callable[[Context], list[Item]], handle: Callable[[Context, Item], Done]

@@ -16,8 +16,8 @@ from bot.config import Config, WebConfig
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org
 from handlers.core.context import Context
+from ledger_store import analysis, rollups
 from ledger_store.analysis import judge, ledger_anomalies, report_anomalies, top_matters, unit_month_rows
-from ledger_store import rollups
 from ledger_store.db import transaction
 from ledger_store.ledgers import get_ledger, write_values
 from ledger_store.models import (
@@ -89,7 +89,7 @@ def refresh_rollups(runtime) -> None:
     """What the scheduler does at each tick: count again every ledger whose records changed."""
     with transaction(runtime.factory) as session:
         for ledger_id in rollups.due(session):
-            rollups.refresh_one(session, ledger_id)
+            analysis.refresh_one(session, ledger_id, runtime.engine.today())
 
 
 def context(runtime, session) -> Context:

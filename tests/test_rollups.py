@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import SchedulerConfig
-from ledger_store import rollups
+from ledger_store import analysis, rollups
 from ledger_store.analysis import ledger_anomalies, top_matters
 from ledger_store.db import transaction
 from ledger_store.ledger_import import import_ledger
@@ -56,7 +56,7 @@ def tick(runtime) -> None:
     """What the scheduler does for the rollups at each tick."""
     with transaction(runtime.factory) as session:
         for ledger_id in rollups.due(session):
-            rollups.refresh_one(session, ledger_id)
+            analysis.refresh_one(session, ledger_id, runtime.engine.today())
 
 
 def counted_from_records(session, code: str):
@@ -272,8 +272,38 @@ def test_a_refresh_with_nothing_marked_counts_nothing(incidents):
     write(incidents, "F1", "松林村", on="2024-11-02", kind="fire")
     with transaction(incidents.factory) as session:
         ledger = get_ledger(session, "incidents")
-        assert rollups.refresh(session, ledger) == -1  # never counted: the whole ledger
-        assert rollups.refresh(session, ledger) == 0
+        assert rollups.refresh(session, ledger) == rollups.Refreshed(True)  # never counted: the whole ledger
+        assert not rollups.refresh(session, ledger).changed
     write(incidents, "F2", "汉东村", on="2024-11-02", kind="fire")
     with transaction(incidents.factory) as session:
-        assert rollups.refresh(session, get_ledger(session, "incidents")) == 1  # only 汉东村 again
+        again = rollups.refresh(session, get_ledger(session, "incidents"))
+        assert again == rollups.Refreshed(False, frozenset({unit_id(session, "汉东村")}))  # only 汉东村 again
+
+
+def test_the_flags_kept_at_each_refresh_are_those_judged_afresh(incidents):
+    add(incidents, "松林村", "fire", {**dict.fromkeys(EARLIER, 2), "2024-11": 9})
+    add(incidents, "汉东村", "fire", dict.fromkeys(EARLIER, 2))
+    today = date(2024, 11, 28)
+    tick(incidents)
+
+    def flags(session) -> tuple[set, set]:
+        ledger = get_ledger(session, "incidents")
+        kept = {
+            (a.unit, a.measure, a.period, a.value) for a in ledger_anomalies(session, ledger, "2024-11", None, today)
+        }
+        rows = rollups.unit_months(session, ledger, None)
+        afresh = {(f.unit_id, f.measure, f.period, f.value) for f in analysis.judge_units(rows, "2024-11", today)}
+        return kept, {(unit_name(session, u), m or "记录数", p, v) for u, m, p, v in afresh}
+
+    with incidents.factory() as session:
+        kept, afresh = flags(session)
+    assert kept == afresh == {("松林村", "记录数", "2024-11", Decimal(9))}
+    add(incidents, "汉东村", "fire", {"2024-11": 9})  # 汉东村 jumps too; 松林村 unchanged
+    tick(incidents)
+    with incidents.factory() as session:
+        kept, afresh = flags(session)
+    assert kept == afresh and {unit for unit, *_rest in kept} == {"松林村", "汉东村"}
+
+
+def unit_name(session, unit: int | None) -> str:
+    return session.get(OrgUnit, unit).name if unit is not None else "未归属单位"

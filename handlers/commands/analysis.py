@@ -18,15 +18,14 @@ from handlers.core.masking import mask_sensitive
 from handlers.core.words import fold
 from handlers.ledgers.access import Access, ledger_access
 from handlers.texts import analysis as analysis_texts
-from ledger_store import rollups
 from ledger_store.analysis import (
     Anomaly,
     MatterReport,
     ledger_anomalies,
     report_anomalies,
     top_matters,
-    unit_month_rows,
 )
+from ledger_store.analysis import refresh as refresh_ledger
 from ledger_store.ledger_kinds import BOARDS
 from ledger_store.models import Ledger, Person, Role
 from ledger_store.warnings import RecentHit, recent_hits
@@ -87,8 +86,9 @@ def chosen_ledgers(
 
 def refresh_rollups(ctx: Context, person: Person, ledger_code: str | None = None, board: str | None = None) -> None:
     """Bring the rollups of the ledgers `analyse` would read up to date, in the context's transaction."""
+    today = ctx.local_now().date()
     for ledger in chosen_ledgers(readable_ledgers(ctx, person), ledger_code, board)[0]:
-        rollups.refresh(ctx.session, ledger)
+        refresh_ledger(ctx.session, ledger, today)
 
 
 def analyse(
@@ -111,10 +111,9 @@ def analyse(
     analysed = []
     for ledger in chosen:
         if refresh:
-            rollups.refresh(ctx.session, ledger)
-        rows = unit_month_rows(ctx.session, ledger, scope.unit_ids)
-        report = top_matters(ctx.session, ledger, scope.unit_ids, this_month, today=today, by_unit=rows)
-        anomalies = ledger_anomalies(ctx.session, ledger, this_month, by_unit=rows, today=today)
+            refresh_ledger(ctx.session, ledger, today)
+        report = top_matters(ctx.session, ledger, scope.unit_ids, this_month, today=today)
+        anomalies = ledger_anomalies(ctx.session, ledger, this_month, scope.unit_ids, today=today)
         analysed.append(LedgerAnalysis(report, anomalies))
     department = None if person.has_role(Role.ADMIN) else person.department_id
     reports = (

@@ -53,12 +53,30 @@ def upgrade() -> None:
         "rollup_states",
         sa.Column("ledger_id", Id, nullable=False),
         sa.Column("shape", sa.Text(), nullable=False),
+        sa.Column("judged_as_of", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(["ledger_id"], ["ledgers.id"], name="fk_rollup_states_ledger_id_ledgers"),
         sa.PrimaryKeyConstraint("ledger_id", name="pk_rollup_states"),
     )
+    op.create_table(
+        "ledger_flags",
+        sa.Column("id", Id, nullable=False),
+        sa.Column("ledger_id", Id, nullable=False),
+        sa.Column("org_unit_id", Id, nullable=True),
+        sa.Column("measure", sa.String(length=64), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("value", sa.String(length=60), nullable=False),
+        sa.Column("median", sa.String(length=60), nullable=False),
+        sa.Column("z", sa.Double(), nullable=True),
+        sa.Column("ratio", sa.Double(), nullable=True),
+        sa.ForeignKeyConstraint(["ledger_id"], ["ledgers.id"], name="fk_ledger_flags_ledger_id_ledgers"),
+        sa.PrimaryKeyConstraint("id", name="pk_ledger_flags"),
+    )
+    op.create_index("ix_ledger_flags_unit", "ledger_flags", ["ledger_id", "org_unit_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ledger_flags_unit", table_name="ledger_flags")
+    op.drop_table("ledger_flags")
     op.drop_table("rollup_states")
     op.drop_index("ix_rollup_marks_ledger_id", table_name="rollup_marks")
     op.drop_table("rollup_marks")
