@@ -325,3 +325,14 @@ def test_a_sensitive_number_is_never_summed(site):
         rollups.refresh(session, ledger)  # the field's new shape: counted whole again
         rows = unit_month_rows(session, ledger, None)
     assert rows and all("monthly_income" not in sums and "household_size" in sums for _, _, _, sums in rows)
+
+
+def test_the_page_and_the_digest_count_a_record_written_a_moment_ago(site):
+    client = signed_in(site, "zheng_haiyan")
+    assert "共19件" in client.get("/dashboard/analysis?ledger=fire_hazards").get_data(as_text=True)
+    with transaction(site.runtime.factory) as session:  # written after the page counted, before any scheduler run
+        add_hazards(session, site.runtime.engine.now(), "汉东村", {"2024-11": 2})
+    assert "共21件" in client.get("/dashboard/analysis?ledger=fire_hazards").get_data(as_text=True)
+    with transaction(site.runtime.factory) as session:
+        add_hazards(session, site.runtime.engine.now(), "石庙村", {"2024-11": 1})
+    assert "共22件" in site.say("zheng_haiyan", "/分析 消防隐患台账（除险清患）")

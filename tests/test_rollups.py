@@ -307,3 +307,27 @@ def test_the_flags_kept_at_each_refresh_are_those_judged_afresh(incidents):
 
 def unit_name(session, unit: int | None) -> str:
     return session.get(OrgUnit, unit).name if unit is not None else "未归属单位"
+
+
+def test_many_units_changed_at_once_are_counted_with_the_whole_ledger(incidents, monkeypatch):
+    write(incidents, "G1", "松林村", on="2024-11-02", kind="fire")
+    tick(incidents)
+    monkeypatch.setattr(rollups, "WHOLE_RECOUNT_UNITS", 2)  # 2,000 in production
+    for number, unit in enumerate(("松林村", "汉东村", "石庙村")):
+        write(incidents, f"G{number + 2}", unit, on="2024-11-03", kind="flood")
+    with transaction(incidents.factory) as session:
+        assert rollups.refresh(session, get_ledger(session, "incidents")) == rollups.Refreshed(True)
+    assert_exact(incidents)
+
+
+def test_when_the_month_turns_every_unit_is_judged_again(incidents):
+    add(incidents, "松林村", "fire", {**dict.fromkeys(EARLIER, 2), "2024-11": 9})
+    tick(incidents)  # 28 November: November's 9 is a jump
+    with transaction(incidents.factory) as session:
+        ledger = get_ledger(session, "incidents")
+        assert {a.period for a in ledger_anomalies(session, ledger, "2024-11", None, date(2024, 11, 28))} == {"2024-11"}
+        analysis.refresh(session, ledger, date(2024, 12, 2))  # nothing written since, but December began
+        assert rollups.state_of(session, ledger).judged_as_of == "2024-12~"
+        flags = ledger_anomalies(session, ledger, "2024-12", None, date(2024, 12, 2))
+    # November, now the last whole month, is judged both ways; December has no records yet.
+    assert {(a.unit, a.period, a.value) for a in flags} == {("松林村", "2024-11", Decimal(9))}
