@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, select
@@ -17,7 +18,17 @@ from bot.runtime import build_runtime, load_demo_org
 from handlers.commands import warning_rules
 from ledger_store.db import transaction
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
-from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role, WarningHit, WarningRule
+from ledger_store.models import (
+    AuditEntry,
+    Department,
+    LedgerRecord,
+    OrgUnit,
+    Person,
+    PersonRole,
+    Role,
+    WarningHit,
+    WarningRule,
+)
 from ledger_store.warnings import claim, recent_hits
 from scheduler.jobs import TimedWork
 from tests.conftest import Dialogue
@@ -49,13 +60,28 @@ def tick_later(chat: Dialogue, timed: TimedWork | None = None):
     return (timed or work(chat)).tick()
 
 
-def add_household(chat: Dialogue, id_number: str, category: str, unit: str = "松林村") -> None:
+def add_household(chat: Dialogue, id_number: str, category: str, unit: str = "松林村", **more: object) -> None:
     """A new 低保 household written into the ledger, as a report's write-back would."""
+    add_households(chat, [id_number], category, unit, **more)
+
+
+def add_households(chat: Dialogue, id_numbers: list[str], category: str, unit: str = "松林村", **more: object) -> None:
+    """New 低保 households written into the ledger in one transaction, as one import would."""
     with transaction(chat.runtime.factory) as session:
         ledger = get_ledger(session, "dibao_households")
         unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.name == unit))
-        values = {"name": "钱新民", "category": category, "mobile": "13800138000"}
-        write_values(session, ledger, id_number, unit_id, values, None, "test", chat.runtime.engine.now())
+        values = {"name": "钱新民", "category": category, "mobile": "13800138000", **more}
+        for id_number in id_numbers:
+            write_values(session, ledger, id_number, unit_id, values, None, "test", chat.runtime.engine.now())
+
+
+def overwrite_stored(chat: Dialogue, id_number: str, **stored: object) -> None:
+    """Put values into a 低保 record's JSON unchecked, like an old record's from before a field's type changed."""
+    with transaction(chat.runtime.factory) as session:
+        ledger = get_ledger(session, "dibao_households")
+        record = session.scalar(select(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id,
+                                                           LedgerRecord.key == id_number))  # fmt: skip
+        record.values = {**record.values, **stored}
 
 
 def hits(chat: Dialogue) -> list[tuple[int, int]]:
@@ -157,6 +183,27 @@ def test_the_land_transfer_example_and_an_admin_without_a_department(site):
     assert reply.startswith("已设预警#1：土地流转台账 面积（亩）>500 流转方式=出租。现在没有符合的记录")
     assert site.pushed_texts("he_zhiming") == []
     assert site.say("admin", A_CLASS) == "您还没有所属部门，不能设预警。请联系管理员。"
+
+
+def test_an_old_text_value_in_a_numeric_field_matches_no_comparison_and_breaks_nothing(site):
+    # 杨国强's and 周玉梅's records kept text from when 家庭人口 and 家庭月人均收入 were text fields.
+    overwrite_stored(site, "500118197512037210", household_size="五口")
+    overwrite_stored(site, "500118196706157486", monthly_income="待核实")
+    listed = site.say("li_minzheng", "/查询 低保对象台账 家庭人口>2")
+    assert "共 5 条" in listed and "周玉梅 3 待核实" in listed  # 6 with 杨国强's 5; 周玉梅's text shown as stored
+    assert "共 7 条" in site.say("li_minzheng", "/查询 低保对象台账 家庭人口<100")  # not read as 0
+    assert "共 5 条" in site.say("li_minzheng", "/查询 低保对象台账 家庭月人均收入<500")
+    assert "现有 5 条记录符合" in site.say("li_minzheng", "/预警 低保对象台账 家庭人口>2")
+    assert "现有 5 条记录符合" in site.say("li_minzheng", "/预警 低保对象台账 家庭月人均收入<500")
+    [first, second] = site.pushed_texts("li_minzheng")
+    assert "杨国强" not in first and "周玉梅" not in second
+    add_household(site, NEW_HOUSEHOLD, "B类", household_size=6, monthly_income=Decimal("300"))
+    report = tick_later(site)
+    assert report.failed == 0 and report.warned == 2
+    site.runtime.deliver()
+    assert all("钱新民" in push for push in site.pushed_texts("li_minzheng"))
+    page = signed_in(site, "li_minzheng").get("/dashboard/warnings")
+    assert page.status_code == 200 and "周玉梅 3 待核实" in page.get_data(as_text=True)  # as stored, found by 家庭人口
 
 
 def test_a_department_cannot_watch_a_ledger_it_neither_owns_nor_was_granted(site):
