@@ -1,8 +1,8 @@
 """预警 rules and their hits: defining and removing a rule (audited), and claiming new matches once per (rule, record).
 
-A hit is claimed by inserting its row: the unique (rule, record) constraint lets only one transaction have it, even
-when two processes evaluate the same rule at once, so a record is pushed for a rule once, ever. A record that stops
-matching and later matches again keeps its old hit and is not pushed again.
+Hits are claimed by inserting their rows, all in one statement: the unique (rule, record) constraint lets only one
+transaction have each, even when two processes evaluate the same rule at once, so a record is pushed for a rule once,
+ever. A record that stops matching and later matches again keeps its old hit and is not pushed again.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, func, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
@@ -72,27 +72,27 @@ def hit_counts(session: Session, rule_ids: Iterable[int]) -> dict[int, int]:
     return {rule_id: count for rule_id, count in session.execute(query).all()}
 
 
-def unclaimed(session: Session, rule: WarningRule, matching_ids: Any) -> list[int]:
-    """The ids in the SELECT `matching_ids` this rule has no hit for yet, in id order."""
-    claimed = select(WarningHit.record_id).where(WarningHit.rule_id == rule.id)
-    query = select(LedgerRecord.id).where(LedgerRecord.id.in_(matching_ids), LedgerRecord.id.not_in(claimed))
-    return list(session.scalars(query.order_by(LedgerRecord.id)))
-
-
-def claim(session: Session, rule_id: int, record_ids: Iterable[int], now: datetime) -> list[int]:
-    """Insert a hit for each record and return those this transaction got; one another process already has (the
-    unique constraint refuses it, in a savepoint) is left to that process. Ids are taken in order, so two processes
-    claiming overlapping records wait for each other instead of deadlocking."""
-    won = []
-    for record_id in sorted(set(record_ids)):
-        try:
-            with session.begin_nested():
-                session.add(WarningHit(rule_id=rule_id, record_id=record_id, found_at=now))
-                session.flush()
-        except IntegrityError:
-            continue
-        won.append(record_id)
-    return won
+def claim(session: Session, rule_id: int, matching_ids: Any, now: datetime) -> list[int]:
+    """Insert a hit for each record in the SELECT `matching_ids` the rule has none for, in one INSERT … SELECT, and
+    return the ids this transaction got, in order. A hit another transaction holds (committed or not) is a conflict
+    skipped without an error (ON CONFLICT DO NOTHING; INSERT IGNORE on MariaDB), so only the rows inserted come back
+    (RETURNING) and a record is never claimed twice. Ids go in in order, so two claims of overlapping records wait for
+    each other instead of deadlocking."""
+    found = select(literal(rule_id), LedgerRecord.id, literal(now, DateTime())).where(
+        LedgerRecord.id.in_(matching_ids),
+        LedgerRecord.id.not_in(select(WarningHit.record_id).where(WarningHit.rule_id == rule_id)),
+    )
+    columns = ["rule_id", "record_id", "found_at"]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(WarningHit).from_select(columns, found.order_by(LedgerRecord.id))
+        statement = statement.on_conflict_do_nothing(index_elements=["rule_id", "record_id"])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(WarningHit).from_select(columns, found.order_by(LedgerRecord.id))
+        statement = statement.on_conflict_do_nothing(index_elements=["rule_id", "record_id"])
+    else:  # MariaDB: IGNORE skips the duplicate, and RETURNING gives only the rows inserted
+        statement = insert(WarningHit).prefix_with("IGNORE").from_select(columns, found.order_by(LedgerRecord.id))
+    return sorted(session.scalars(statement.returning(WarningHit.record_id)))
 
 
 def hits_of(session: Session, rule_id: int, limit: int) -> list[tuple[WarningHit, LedgerRecord]]:

@@ -109,7 +109,8 @@ def test_a_rule_defined_in_chat_says_how_many_match_and_pushes_them_masked_once(
     [added] = audit_rows(site, "warning_rule_add")
     assert added.new == {"ledger": "低保对象台账", "conditions": "保障类别=A类"}
     [found] = audit_rows(site, "warning_hits")
-    assert len(found.new["records"]) == 3 and found.entity_id == "1" and len(found.new["pushed_to"]) == 1
+    assert len(found.new["records"]) == 3 and found.new["record_count"] == 3
+    assert found.entity_id == "1" and len(found.new["pushed_to"]) == 1
     listed = site.say("li_minzheng", "/预警")
     assert "· #1 低保对象台账 保障类别=A类：已发现 3 条" in listed
     assert site.say("li_minzheng", "/预警 查看") == listed  # the help's own words list the rules too
@@ -142,6 +143,8 @@ def test_the_scheduler_evaluates_a_rule_again_only_after_warning_minutes(site, t
     site.say("li_minzheng", A_CLASS)
     site.pushed_texts("li_minzheng")
     add_household(site, NEW_HOUSEHOLD, "A类")
+    site.runtime.deliver()
+    assert site.pushed_texts("li_minzheng") == [] and len(hits(site)) == 3  # a write is not checked as it is made
     timed = work(site)
     site.clock.advance(minutes=9)
     assert timed.tick().warned == 0
@@ -155,16 +158,19 @@ def test_the_scheduler_evaluates_a_rule_again_only_after_warning_minutes(site, t
         load_config(path)
 
 
-def test_a_long_list_is_cut_with_the_count(site):
+def test_a_long_list_is_cut_with_the_count_and_so_is_its_audit_entry(site):
     site.say("li_minzheng", "/预警 低保对象台账 保障类别=C类")
     [push] = site.pushed_texts("li_minzheng")
     assert "新发现 2 条" in push and push.count("\n· ") == 2 and "等" not in push
-    for number in range(12):
-        add_household(site, f"50011819900101{number:03d}X", "C类")
-    tick_later(site)
+    add_households(site, [f"50011819900101{number:03d}X" for number in range(60)], "C类")
+    assert tick_later(site).warned == 60
     site.runtime.deliver()
     [push] = site.pushed_texts("li_minzheng")
-    assert push.count("\n· ") == 10 and "……等 12 条，全部请在看板查看。" in push
+    assert push.count("\n· ") == 10 and "……等 60 条，全部请在看板查看。" in push
+    # The audit entry names the first 50 records and says how many there were, however many a run finds.
+    entry = audit_rows(site, "warning_hits")[-1]
+    assert len(entry.new["records"]) == 50 and entry.new["record_count"] == 60
+    assert entry.new["records"] == sorted(entry.new["records"]) and len(hits(site)) == 62
 
 
 def test_a_mistaken_condition_gets_the_same_chinese_answer_as_query(site):
@@ -278,21 +284,49 @@ def test_a_rule_the_ledger_outgrew_is_reported_once_and_skipped(site):
 # Two evaluations at once
 
 
-def test_a_record_another_process_already_claimed_is_not_claimed_again(site):
-    site.say("li_minzheng", A_CLASS)
-    taken = [record for _, record in hits(site)]
-    with transaction(site.runtime.factory) as session:
-        assert claim(session, 1, taken, site.runtime.engine.now()) == []  # the unique constraint, not a lookup
+def stored_rule(chat: Dialogue) -> int:
+    """The id of an A类 rule stored as /预警 would store it, without evaluating it yet."""
+    with transaction(chat.runtime.factory) as session:
+        ledger = get_ledger(session, "dibao_households")
+        rule = WarningRule(ledger_id=ledger.id, department_id=ledger.owner_department_id, name="保障类别=A类",
+                           conditions="保障类别=A类", created_at=chat.runtime.engine.now())  # fmt: skip
+        session.add(rule)
+        session.flush()
+        return rule.id
+
+
+def test_two_claims_racing_take_each_record_once(site):
+    rule_id = stored_rule(site)  # claimed directly: no evaluation's lock on the rule, only the unique constraint
+    factory, server = site.runtime.factory, site.runtime.factory.kw["bind"].dialect.name != "sqlite"
+    with factory() as session:
+        everything = select(LedgerRecord.id).where(LedgerRecord.ledger_id == get_ledger(session, "dibao_households").id)
+        ids = list(session.scalars(everything.order_by(LedgerRecord.id)))
+    now = site.runtime.engine.now()
+    results, errors = [], []
+
+    def second() -> None:
+        try:
+            with transaction(factory) as session:
+                results.append(claim(session, rule_id, everything, now))
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    with transaction(factory) as session:
+        results.append(claim(session, rule_id, everything, now))
+        if server:  # the second claims while the first holds the same hits uncommitted: it waits, then gets none
+            thread = threading.Thread(target=second)
+            thread.start()
+            thread.join(timeout=1)
+            assert thread.is_alive()
+    if server:
+        thread.join()
+    else:  # SQLite has one writer: the second runs after the first, as it would behind the write lock
+        second()
+    assert errors == [] and results == [ids, []] and len(hits(site)) == 8
 
 
 def test_two_evaluations_racing_push_each_record_once(site):
-    with transaction(site.runtime.factory) as session:  # stored as /预警 would, without evaluating it yet
-        ledger = get_ledger(session, "dibao_households")
-        rule = WarningRule(ledger_id=ledger.id, department_id=ledger.owner_department_id, name="保障类别=A类",
-                           conditions="保障类别=A类", created_at=site.runtime.engine.now())  # fmt: skip
-        session.add(rule)
-        session.flush()
-        rule_id = rule.id
+    rule_id = stored_rule(site)
     engine = site.runtime.engine
     server = site.runtime.factory.kw["bind"].dialect.name != "sqlite"
     waiting, results, errors = threading.Event(), [], []
