@@ -7,7 +7,7 @@ ever. A record that stops matching and later matches again keeps its old hit and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,16 +95,22 @@ def claim(session: Session, rule_id: int, matching_ids: Any, now: datetime) -> l
     return sorted(session.scalars(statement.returning(WarningHit.record_id)))
 
 
-def hits_of(session: Session, rule_id: int, limit: int) -> list[tuple[WarningHit, LedgerRecord]]:
-    """The rule's latest hits (at most `limit`) with their records, newest first."""
+def hits_of(
+    session: Session, rule_id: int, limit: int, unit_ids: Collection[int] | None
+) -> list[tuple[WarningHit, LedgerRecord, str | None]]:
+    """The rule's latest hits (at most `limit`) of records in the units (all when None), newest first, each with its
+    record and the record's unit name."""
     query = (
-        select(WarningHit, LedgerRecord)
+        select(WarningHit, LedgerRecord, OrgUnit.name)
         .join(LedgerRecord, LedgerRecord.id == WarningHit.record_id)
+        .outerjoin(OrgUnit, OrgUnit.id == LedgerRecord.org_unit_id)
         .where(WarningHit.rule_id == rule_id)
         .order_by(WarningHit.found_at.desc(), WarningHit.id.desc())
         .limit(limit)
     )
-    return [(hit, record) for hit, record in session.execute(query).all()]
+    if unit_ids is not None:
+        query = query.where(LedgerRecord.org_unit_id.in_(sorted(unit_ids)))
+    return [(hit, record, unit) for hit, record, unit in session.execute(query).all()]
 
 
 @dataclass(frozen=True)

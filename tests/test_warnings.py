@@ -37,6 +37,7 @@ from tests.test_dashboard import signed_in
 # The demo 低保对象台账 (区民政局's, li_minzheng): 8 households, 3 of them in 保障类别 A类, keyed by ID number.
 A_CLASS = "/预警 低保对象台账 保障类别=A类"
 NEW_HOUSEHOLD = "500118199001011234"
+ZHANG_DEMING = "500118196003138318"  # an A类 household of 松林村
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -243,6 +244,39 @@ def test_a_rule_sees_only_the_departments_units(site):
     assert tick_later(site).warned == 0  # outside 朱沱镇
     site.runtime.deliver()
     assert site.pushed_texts("he_wen") == []
+
+
+def test_the_page_lists_only_records_in_the_viewers_scope_as_it_is_now(site):
+    with transaction(site.runtime.factory) as session:  # a district-wide office at first
+        district = session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        office = Department(name="朱沱镇民政办", org_unit_id=district.id)
+        session.add(office)
+        session.flush()
+        session.add(Person(account="he_wen", name="何文", department_id=office.id,
+                           roles=[PersonRole(role=Role.ISSUER)]))  # fmt: skip
+    site.say("admin", "/台账权限 低保对象台账 共享 朱沱镇民政办")
+    assert "现有 3 条记录符合" in site.say("he_wen", A_CLASS)
+    client = signed_in(site, "he_wen")
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "杨国强" in page and "萱花社区" in page and "张德明" in page and "松林村" in page
+    with transaction(site.runtime.factory) as session:  # the office is narrowed to 朱沱镇, which 萱花社区 is not in
+        town = session.scalar(select(OrgUnit).where(OrgUnit.name == "朱沱镇"))
+        session.scalar(select(Department).where(Department.name == "朱沱镇民政办")).org_unit_id = town.id
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "杨国强" not in page and "萱花社区" not in page and "5001**********7210" not in page
+    assert "张德明" in page and "赵桂芳" in page and "汉东村" in page
+    with transaction(site.runtime.factory) as session:  # 张德明's record moves out of the town, as /迁移 would move it
+        outside = session.scalar(select(OrgUnit.id).where(OrgUnit.name == "萱花社区"))
+        ledger_id = get_ledger(session, "dibao_households").id
+        moved = select(LedgerRecord).where(LedgerRecord.ledger_id == ledger_id, LedgerRecord.key == ZHANG_DEMING)
+        session.scalar(moved).org_unit_id = outside
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "张德明" not in page and "赵桂芳" in page
+    admin = signed_in(site, "admin").get("/dashboard/warnings").get_data(as_text=True)
+    assert "杨国强" in admin and "萱花社区" in admin  # the admin sees every record
+    site.say("admin", "/台账权限 低保对象台账 取消共享 朱沱镇民政办")
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "#1 低保对象台账" in page and "赵桂芳" not in page
 
 
 def test_removing_a_rule_stops_it_and_is_audited_and_others_cannot(site):

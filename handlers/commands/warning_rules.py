@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers.commands.ledgers import masked_row, readable_titles, unit_names, units_within, values_of
-from handlers.commands.scope import department_scope
+from handlers.commands.ledgers import masked_row, readable_titles, units_within, values_of
+from handlers.commands.scope import data_scope, department_scope
 from handlers.core.context import Context
-from handlers.ledgers.access import department_access
+from handlers.ledgers.access import department_access, ledger_access
 from handlers.ledgers.conditions import parse_conditions
 from handlers.texts import ledger_access as access_texts
 from handlers.texts import ledgers as ledger_texts
@@ -177,13 +177,16 @@ def rules_seen_by(ctx: Context, person: Person) -> list[RuleView]:
     return views
 
 
-def hit_rows(ctx: Context, rule: WarningRule, limit: int) -> list[HitRow]:
-    """The rule's latest hits (at most `limit`), newest first, with every ID number and mobile masked."""
-    units = unit_names(ctx)
+def hit_rows(ctx: Context, person: Person, rule: WarningRule, limit: int) -> list[HitRow]:
+    """The rule's latest hits (at most `limit`), newest first, with every ID number and mobile masked: only those the
+    person may read now (the ledger, and records in their data scope), whatever held when the hits were found."""
+    scope = data_scope(ctx, person)
+    if isinstance(scope, str) or isinstance(ledger_access(ctx.session, person, rule.ledger), str):
+        return []
     return [
-        HitRow(masked_row(rule.ledger, values_of(rule.ledger, record), ""), units.get(record.org_unit_id, ""),
+        HitRow(masked_row(rule.ledger, values_of(rule.ledger, record), ""), unit or "",
                ctx.to_local(hit.found_at).strftime("%Y-%m-%d %H:%M"))
-        for hit, record in store.hits_of(ctx.session, rule.id, limit)
+        for hit, record, unit in store.hits_of(ctx.session, rule.id, limit, scope.unit_ids)
     ]  # fmt: skip
 
 
