@@ -4,6 +4,8 @@ Values live in the JSON column `LedgerRecord.values` as `ledgers.to_json` writes
 numbers, decimals as text, dates as ISO text, several choices as a JSON array. Numbers are cast before they
 are compared, so 900 < 1000 holds; ISO dates compare correctly as text. A condition on the key field tests
 the key column itself. Records whose entity left its unit are not current and are left out unless asked for.
+A stored value that is not a number (an old record's, from when the field held text) matches no comparison of a
+numeric field, on every database, instead of failing the query where a cast of it would (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from enum import StrEnum
 from operator import ge, gt, le, lt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Numeric, String, cast, false, func, literal, not_, or_, select, true
+from sqlalchemy import BigInteger, Boolean, Numeric, String, case, cast, false, func, literal, not_, or_, select, true
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -180,7 +182,7 @@ def _key_clause(ledger: Ledger, field: Mapping[str, Any], condition: Condition) 
     if operator in (Operator.CONTAINS, Operator.NOT_CONTAINS):
         positive = or_(*(key.icontains(_needle(field, value), autoescape=True) for value in values))
     elif operator in ORDERING:
-        return _COMPARE[operator](cast(key, BigInteger), to_json(field, values[0]))
+        return _COMPARE[operator](as_number(key, "integer"), to_json(field, values[0]))
     else:
         # As stored: to_json checks the value, normalize_key spells it the way the key column does.
         keys = [normalize_key(ledger, to_json(field, value)) for value in values]
@@ -191,13 +193,17 @@ def _key_clause(ledger: Ledger, field: Mapping[str, Any], condition: Condition) 
 def _typed_column(field: Mapping[str, Any]) -> ColumnElement[Any]:
     """The stored value in a form SQL compares correctly: numbers cast, booleans as booleans, the rest as text."""
     element = LedgerRecord.values[field["name"]]
-    if field["type"] == "integer":
-        return cast(element.as_string(), BigInteger)
-    if field["type"] == "decimal":
-        return cast(element.as_string(), _NUMBER)
+    if field["type"] in ("integer", "decimal"):
+        return as_number(element.as_string(), field["type"])
     if field["type"] == "yes_no":
         return element.as_boolean()
     return element.as_string()
+
+
+def as_number(text: ColumnElement[Any], kind: str) -> ColumnElement[Any]:
+    """Stored text as an `integer` or `decimal` that SQL compares and adds up, or NULL where it is not written as one
+    (matching no comparison, left out of sums) instead of an error."""
+    return _AsInteger(text) if kind == "integer" else _AsDecimal(text)
 
 
 def _comparable(field: Mapping[str, Any], value: Any) -> Any:
@@ -211,6 +217,49 @@ def _needle(field: Mapping[str, Any], value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"field {field['name']}: contains needs text, not {value!r}")
     return value.strip().upper() if field["type"] == "id_number" else value.strip()
+
+
+class _AsInteger(FunctionElement[Any]):
+    """(text): the text cast to an integer when it is one (at most 18 digits, so BIGINT holds it), else NULL."""
+
+    type = BigInteger()
+    name = "as_integer"
+    inherit_cache = True
+    pattern = "^-?[0-9]{1,18}$"
+
+
+class _AsDecimal(FunctionElement[Any]):
+    """(text): the text cast to a decimal when it is one (at most 35 digits before the point, as DECIMAL(65,30) holds),
+    else NULL."""
+
+    type = _NUMBER
+    name = "as_decimal"
+    inherit_cache = True
+    pattern = "^-?[0-9]{1,35}([.][0-9]+)?$"
+
+
+@compiles(_AsInteger)
+@compiles(_AsDecimal)
+def _as_number_sqlite(element: _AsInteger | _AsDecimal, compiler: Any, **kw: Any) -> str:
+    # SQLite casts any text without an error ('abc' is 0), and has no REGEXP of its own. Compared with its cast, the
+    # text takes the cast's numeric affinity: it equals the cast only when it converts whole (so not 'abc' or '12abc',
+    # and for an integer not '12.5'). Cheaper than GLOB tests of every character.
+    [text] = element.clauses
+    number = cast(text, element.type)
+    return compiler.process(case((text == number, number)), **kw)
+
+
+@compiles(_AsInteger, "postgresql")
+@compiles(_AsDecimal, "postgresql")
+@compiles(_AsInteger, "mysql")
+@compiles(_AsDecimal, "mysql")
+@compiles(_AsInteger, "mariadb")
+@compiles(_AsDecimal, "mariadb")
+def _as_number_server(element: _AsInteger | _AsDecimal, compiler: Any, **kw: Any) -> str:
+    # PostgreSQL fails the whole query on a cast of 'abc'; MariaDB reads it as 0 with a warning, so that 'abc' < 500.
+    # Only text written as a number is cast (~ on PostgreSQL, REGEXP on MariaDB).
+    [text] = element.clauses
+    return compiler.process(case((text.regexp_match(element.pattern), cast(text, element.type))), **kw)
 
 
 class _HasOption(FunctionElement[bool]):

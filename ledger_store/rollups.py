@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, case, cast, delete, false, func, insert, literal_column, or_, select
+from sqlalchemy import String, cast, delete, false, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ledger_store.ledger_query import _NUMBER
+from ledger_store.ledger_query import as_number
 from ledger_store.ledgers import is_sensitive
 from ledger_store.models import Ledger, LedgerRecord, LedgerRollup, LedgerUnitMonth, RollupMark, RollupState
 
@@ -34,8 +34,6 @@ EVENT = "event"  # the entity kind of ledgers that are analysed (one record an e
 WHOLE_RECOUNT_UNITS = 2000  # more units marked than this: count the whole ledger (one scan beats long IN lists)
 CHUNK = 500  # ids per IN list, rows per INSERT
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-# Text that casts to a number: an integer, or a decimal (with a fraction) for decimal fields.
-_INTEGER_TEXT, _DECIMAL_TEXT = r"^-?[0-9]+$", r"^-?[0-9]+(\.[0-9]+)?$"
 
 Row = tuple[int | None, str | None, int, dict[str, Decimal]]
 
@@ -71,15 +69,8 @@ def json_text(session: Session, name: str) -> ColumnElement[Any]:
 
 def number_of(session: Session, field: dict[str, Any]) -> ColumnElement[Any]:
     """A numeric field's value cast so that SQL adds it up (integers exactly, decimals with their fractions); a
-    stored value that is not a number (written when the field was text) counts as empty instead of failing."""
-    text = json_text(session, field["name"])
-    target = BigInteger if field["type"] == "integer" else _NUMBER
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":  # SQLite casts any text (to 0 when it is no number), so only empty text is left out
-        return cast(text, target)
-    pattern = _INTEGER_TEXT if field["type"] == "integer" else _DECIMAL_TEXT
-    matches = text.op("~")(pattern) if dialect == "postgresql" else text.op("REGEXP")(pattern)
-    return case((matches, cast(text, target)), else_=None)
+    stored value that is not a number (written when the field was text) counts as empty, as in /查询."""
+    return as_number(json_text(session, field["name"]), field["type"])
 
 
 def month_of(session: Session, ledger: Ledger) -> ColumnElement[str]:

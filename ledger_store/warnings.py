@@ -1,19 +1,19 @@
 """预警 rules and their hits: defining and removing a rule (audited), and claiming new matches once per (rule, record).
 
-A hit is claimed by inserting its row: the unique (rule, record) constraint lets only one transaction have it, even
-when two processes evaluate the same rule at once, so a record is pushed for a rule once, ever. A record that stops
-matching and later matches again keeps its old hit and is not pushed again.
+Hits are claimed by inserting their rows, all in one statement: the unique (rule, record) constraint lets only one
+transaction have each, even when two processes evaluate the same rule at once, so a record is pushed for a rule once,
+ever. A record that stops matching and later matches again keeps its old hit and is not pushed again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, func, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
@@ -72,39 +72,60 @@ def hit_counts(session: Session, rule_ids: Iterable[int]) -> dict[int, int]:
     return {rule_id: count for rule_id, count in session.execute(query).all()}
 
 
-def unclaimed(session: Session, rule: WarningRule, matching_ids: Any) -> list[int]:
-    """The ids in the SELECT `matching_ids` this rule has no hit for yet, in id order."""
-    claimed = select(WarningHit.record_id).where(WarningHit.rule_id == rule.id)
-    query = select(LedgerRecord.id).where(LedgerRecord.id.in_(matching_ids), LedgerRecord.id.not_in(claimed))
-    return list(session.scalars(query.order_by(LedgerRecord.id)))
+def claim(session: Session, rule_id: int, matching_ids: Any, now: datetime) -> list[int]:
+    """Insert a hit for each record in the SELECT `matching_ids` the rule has none for, in one INSERT … SELECT (on
+    MariaDB the ids read first, see _claim_mariadb), and return the ids this transaction got, in order. A hit another
+    transaction holds (committed or not) is a conflict skipped without an error (ON CONFLICT DO NOTHING; INSERT
+    IGNORE), so only the rows inserted come back (RETURNING) and a record is never claimed twice. Ids go in in order, so
+    two claims of overlapping records wait for each other instead of deadlocking."""
+    found = select(literal(rule_id), LedgerRecord.id, literal(now, DateTime())).where(
+        LedgerRecord.id.in_(matching_ids),
+        LedgerRecord.id.not_in(select(WarningHit.record_id).where(WarningHit.rule_id == rule_id)),
+    )
+    columns = ["rule_id", "record_id", "found_at"]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(WarningHit).from_select(columns, found.order_by(LedgerRecord.id))
+        statement = statement.on_conflict_do_nothing(index_elements=["rule_id", "record_id"])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(WarningHit).from_select(columns, found.order_by(LedgerRecord.id))
+        statement = statement.on_conflict_do_nothing(index_elements=["rule_id", "record_id"])
+    else:
+        return _claim_mariadb(session, rule_id, found.order_by(LedgerRecord.id), now)
+    return sorted(session.scalars(statement.returning(WarningHit.record_id)))
 
 
-def claim(session: Session, rule_id: int, record_ids: Iterable[int], now: datetime) -> list[int]:
-    """Insert a hit for each record and return those this transaction got; one another process already has (the
-    unique constraint refuses it, in a savepoint) is left to that process. Ids are taken in order, so two processes
-    claiming overlapping records wait for each other instead of deadlocking."""
-    won = []
-    for record_id in sorted(set(record_ids)):
-        try:
-            with session.begin_nested():
-                session.add(WarningHit(rule_id=rule_id, record_id=record_id, found_at=now))
-                session.flush()
-        except IntegrityError:
-            continue
-        won.append(record_id)
-    return won
+def _claim_mariadb(session: Session, rule_id: int, found: Any, now: datetime) -> list[int]:
+    """MariaDB: the ids read first with a plain read, then inserted with IGNORE (which skips a duplicate; RETURNING
+    gives only the rows inserted). An INSERT … SELECT would hold shared locks on every ledger record it read until
+    the evaluation commits, under REPEATABLE READ, and a chat write to two of them could deadlock with it."""
+    ids = [record_id for _rule, record_id, _at in session.execute(found)]
+    got: list[int] = []
+    for start in range(0, len(ids), 1000):
+        rows = [
+            {"rule_id": rule_id, "record_id": record_id, "found_at": now} for record_id in ids[start : start + 1000]
+        ]
+        statement = insert(WarningHit).prefix_with("IGNORE").values(rows).returning(WarningHit.record_id)
+        got += session.scalars(statement)
+    return sorted(got)
 
 
-def hits_of(session: Session, rule_id: int, limit: int) -> list[tuple[WarningHit, LedgerRecord]]:
-    """The rule's latest hits (at most `limit`) with their records, newest first."""
+def hits_of(
+    session: Session, rule_id: int, limit: int, unit_ids: Collection[int] | None
+) -> list[tuple[WarningHit, LedgerRecord, str | None]]:
+    """The rule's latest hits (at most `limit`) of records in the units (all when None), newest first, each with its
+    record and the record's unit name."""
     query = (
-        select(WarningHit, LedgerRecord)
+        select(WarningHit, LedgerRecord, OrgUnit.name)
         .join(LedgerRecord, LedgerRecord.id == WarningHit.record_id)
+        .outerjoin(OrgUnit, OrgUnit.id == LedgerRecord.org_unit_id)
         .where(WarningHit.rule_id == rule_id)
         .order_by(WarningHit.found_at.desc(), WarningHit.id.desc())
         .limit(limit)
     )
-    return [(hit, record) for hit, record in session.execute(query).all()]
+    if unit_ids is not None:
+        query = query.where(LedgerRecord.org_unit_id.in_(sorted(unit_ids)))
+    return [(hit, record, unit) for hit, record, unit in session.execute(query).all()]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, select
@@ -17,7 +18,17 @@ from bot.runtime import build_runtime, load_demo_org
 from handlers.commands import warning_rules
 from ledger_store.db import transaction
 from ledger_store.ledgers import define_ledger, get_ledger, write_values
-from ledger_store.models import AuditEntry, Department, OrgUnit, Person, PersonRole, Role, WarningHit, WarningRule
+from ledger_store.models import (
+    AuditEntry,
+    Department,
+    LedgerRecord,
+    OrgUnit,
+    Person,
+    PersonRole,
+    Role,
+    WarningHit,
+    WarningRule,
+)
 from ledger_store.warnings import claim, recent_hits
 from scheduler.jobs import TimedWork
 from tests.conftest import Dialogue
@@ -26,6 +37,7 @@ from tests.test_dashboard import signed_in
 # The demo 低保对象台账 (区民政局's, li_minzheng): 8 households, 3 of them in 保障类别 A类, keyed by ID number.
 A_CLASS = "/预警 低保对象台账 保障类别=A类"
 NEW_HOUSEHOLD = "500118199001011234"
+ZHANG_DEMING = "500118196003138318"  # an A类 household of 松林村
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -49,13 +61,28 @@ def tick_later(chat: Dialogue, timed: TimedWork | None = None):
     return (timed or work(chat)).tick()
 
 
-def add_household(chat: Dialogue, id_number: str, category: str, unit: str = "松林村") -> None:
+def add_household(chat: Dialogue, id_number: str, category: str, unit: str = "松林村", **more: object) -> None:
     """A new 低保 household written into the ledger, as a report's write-back would."""
+    add_households(chat, [id_number], category, unit, **more)
+
+
+def add_households(chat: Dialogue, id_numbers: list[str], category: str, unit: str = "松林村", **more: object) -> None:
+    """New 低保 households written into the ledger in one transaction, as one import would."""
     with transaction(chat.runtime.factory) as session:
         ledger = get_ledger(session, "dibao_households")
         unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.name == unit))
-        values = {"name": "钱新民", "category": category, "mobile": "13800138000"}
-        write_values(session, ledger, id_number, unit_id, values, None, "test", chat.runtime.engine.now())
+        values = {"name": "钱新民", "category": category, "mobile": "13800138000", **more}
+        for id_number in id_numbers:
+            write_values(session, ledger, id_number, unit_id, values, None, "test", chat.runtime.engine.now())
+
+
+def overwrite_stored(chat: Dialogue, id_number: str, **stored: object) -> None:
+    """Put values into a 低保 record's JSON unchecked, like an old record's from before a field's type changed."""
+    with transaction(chat.runtime.factory) as session:
+        ledger = get_ledger(session, "dibao_households")
+        record = session.scalar(select(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id,
+                                                           LedgerRecord.key == id_number))  # fmt: skip
+        record.values = {**record.values, **stored}
 
 
 def hits(chat: Dialogue) -> list[tuple[int, int]]:
@@ -83,7 +110,8 @@ def test_a_rule_defined_in_chat_says_how_many_match_and_pushes_them_masked_once(
     [added] = audit_rows(site, "warning_rule_add")
     assert added.new == {"ledger": "低保对象台账", "conditions": "保障类别=A类"}
     [found] = audit_rows(site, "warning_hits")
-    assert len(found.new["records"]) == 3 and found.entity_id == "1" and len(found.new["pushed_to"]) == 1
+    assert len(found.new["records"]) == 3 and found.new["record_count"] == 3
+    assert found.entity_id == "1" and len(found.new["pushed_to"]) == 1
     listed = site.say("li_minzheng", "/预警")
     assert "· #1 低保对象台账 保障类别=A类：已发现 3 条" in listed
     assert site.say("li_minzheng", "/预警 查看") == listed  # the help's own words list the rules too
@@ -116,6 +144,8 @@ def test_the_scheduler_evaluates_a_rule_again_only_after_warning_minutes(site, t
     site.say("li_minzheng", A_CLASS)
     site.pushed_texts("li_minzheng")
     add_household(site, NEW_HOUSEHOLD, "A类")
+    site.runtime.deliver()
+    assert site.pushed_texts("li_minzheng") == [] and len(hits(site)) == 3  # a write is not checked as it is made
     timed = work(site)
     site.clock.advance(minutes=9)
     assert timed.tick().warned == 0
@@ -129,16 +159,19 @@ def test_the_scheduler_evaluates_a_rule_again_only_after_warning_minutes(site, t
         load_config(path)
 
 
-def test_a_long_list_is_cut_with_the_count(site):
+def test_a_long_list_is_cut_with_the_count_and_so_is_its_audit_entry(site):
     site.say("li_minzheng", "/预警 低保对象台账 保障类别=C类")
     [push] = site.pushed_texts("li_minzheng")
     assert "新发现 2 条" in push and push.count("\n· ") == 2 and "等" not in push
-    for number in range(12):
-        add_household(site, f"50011819900101{number:03d}X", "C类")
-    tick_later(site)
+    add_households(site, [f"50011819900101{number:03d}X" for number in range(60)], "C类")
+    assert tick_later(site).warned == 60
     site.runtime.deliver()
     [push] = site.pushed_texts("li_minzheng")
-    assert push.count("\n· ") == 10 and "……等 12 条，全部请在看板查看。" in push
+    assert push.count("\n· ") == 10 and "……等 60 条，全部请在看板查看。" in push
+    # The audit entry names the first 50 records and says how many there were, however many a run finds.
+    entry = audit_rows(site, "warning_hits")[-1]
+    assert len(entry.new["records"]) == 50 and entry.new["record_count"] == 60
+    assert entry.new["records"] == sorted(entry.new["records"]) and len(hits(site)) == 62
 
 
 def test_a_mistaken_condition_gets_the_same_chinese_answer_as_query(site):
@@ -157,6 +190,27 @@ def test_the_land_transfer_example_and_an_admin_without_a_department(site):
     assert reply.startswith("已设预警#1：土地流转台账 面积（亩）>500 流转方式=出租。现在没有符合的记录")
     assert site.pushed_texts("he_zhiming") == []
     assert site.say("admin", A_CLASS) == "您还没有所属部门，不能设预警。请联系管理员。"
+
+
+def test_an_old_text_value_in_a_numeric_field_matches_no_comparison_and_breaks_nothing(site):
+    # 杨国强's and 周玉梅's records kept text from when 家庭人口 and 家庭月人均收入 were text fields.
+    overwrite_stored(site, "500118197512037210", household_size="五口")
+    overwrite_stored(site, "500118196706157486", monthly_income="待核实")
+    listed = site.say("li_minzheng", "/查询 低保对象台账 家庭人口>2")
+    assert "共 5 条" in listed and "周玉梅 3 待核实" in listed  # 6 with 杨国强's 5; 周玉梅's text shown as stored
+    assert "共 7 条" in site.say("li_minzheng", "/查询 低保对象台账 家庭人口<100")  # not read as 0
+    assert "共 5 条" in site.say("li_minzheng", "/查询 低保对象台账 家庭月人均收入<500")
+    assert "现有 5 条记录符合" in site.say("li_minzheng", "/预警 低保对象台账 家庭人口>2")
+    assert "现有 5 条记录符合" in site.say("li_minzheng", "/预警 低保对象台账 家庭月人均收入<500")
+    [first, second] = site.pushed_texts("li_minzheng")
+    assert "杨国强" not in first and "周玉梅" not in second
+    add_household(site, NEW_HOUSEHOLD, "B类", household_size=6, monthly_income=Decimal("300"))
+    report = tick_later(site)
+    assert report.failed == 0 and report.warned == 2
+    site.runtime.deliver()
+    assert all("钱新民" in push for push in site.pushed_texts("li_minzheng"))
+    page = signed_in(site, "li_minzheng").get("/dashboard/warnings")
+    assert page.status_code == 200 and "周玉梅 3 待核实" in page.get_data(as_text=True)  # as stored, found by 家庭人口
 
 
 def test_a_department_cannot_watch_a_ledger_it_neither_owns_nor_was_granted(site):
@@ -190,6 +244,39 @@ def test_a_rule_sees_only_the_departments_units(site):
     assert tick_later(site).warned == 0  # outside 朱沱镇
     site.runtime.deliver()
     assert site.pushed_texts("he_wen") == []
+
+
+def test_the_page_lists_only_records_in_the_viewers_scope_as_it_is_now(site):
+    with transaction(site.runtime.factory) as session:  # a district-wide office at first
+        district = session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        office = Department(name="朱沱镇民政办", org_unit_id=district.id)
+        session.add(office)
+        session.flush()
+        session.add(Person(account="he_wen", name="何文", department_id=office.id,
+                           roles=[PersonRole(role=Role.ISSUER)]))  # fmt: skip
+    site.say("admin", "/台账权限 低保对象台账 共享 朱沱镇民政办")
+    assert "现有 3 条记录符合" in site.say("he_wen", A_CLASS)
+    client = signed_in(site, "he_wen")
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "杨国强" in page and "萱花社区" in page and "张德明" in page and "松林村" in page
+    with transaction(site.runtime.factory) as session:  # the office is narrowed to 朱沱镇, which 萱花社区 is not in
+        town = session.scalar(select(OrgUnit).where(OrgUnit.name == "朱沱镇"))
+        session.scalar(select(Department).where(Department.name == "朱沱镇民政办")).org_unit_id = town.id
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "杨国强" not in page and "萱花社区" not in page and "5001**********7210" not in page
+    assert "张德明" in page and "赵桂芳" in page and "汉东村" in page
+    with transaction(site.runtime.factory) as session:  # 张德明's record moves out of the town, as /迁移 would move it
+        outside = session.scalar(select(OrgUnit.id).where(OrgUnit.name == "萱花社区"))
+        ledger_id = get_ledger(session, "dibao_households").id
+        moved = select(LedgerRecord).where(LedgerRecord.ledger_id == ledger_id, LedgerRecord.key == ZHANG_DEMING)
+        session.scalar(moved).org_unit_id = outside
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "张德明" not in page and "赵桂芳" in page
+    admin = signed_in(site, "admin").get("/dashboard/warnings").get_data(as_text=True)
+    assert "杨国强" in admin and "萱花社区" in admin  # the admin sees every record
+    site.say("admin", "/台账权限 低保对象台账 取消共享 朱沱镇民政办")
+    page = client.get("/dashboard/warnings").get_data(as_text=True)
+    assert "#1 低保对象台账" in page and "赵桂芳" not in page
 
 
 def test_removing_a_rule_stops_it_and_is_audited_and_others_cannot(site):
@@ -231,21 +318,49 @@ def test_a_rule_the_ledger_outgrew_is_reported_once_and_skipped(site):
 # Two evaluations at once
 
 
-def test_a_record_another_process_already_claimed_is_not_claimed_again(site):
-    site.say("li_minzheng", A_CLASS)
-    taken = [record for _, record in hits(site)]
-    with transaction(site.runtime.factory) as session:
-        assert claim(session, 1, taken, site.runtime.engine.now()) == []  # the unique constraint, not a lookup
+def stored_rule(chat: Dialogue) -> int:
+    """The id of an A类 rule stored as /预警 would store it, without evaluating it yet."""
+    with transaction(chat.runtime.factory) as session:
+        ledger = get_ledger(session, "dibao_households")
+        rule = WarningRule(ledger_id=ledger.id, department_id=ledger.owner_department_id, name="保障类别=A类",
+                           conditions="保障类别=A类", created_at=chat.runtime.engine.now())  # fmt: skip
+        session.add(rule)
+        session.flush()
+        return rule.id
+
+
+def test_two_claims_racing_take_each_record_once(site):
+    rule_id = stored_rule(site)  # claimed directly: no evaluation's lock on the rule, only the unique constraint
+    factory, server = site.runtime.factory, site.runtime.factory.kw["bind"].dialect.name != "sqlite"
+    with factory() as session:
+        everything = select(LedgerRecord.id).where(LedgerRecord.ledger_id == get_ledger(session, "dibao_households").id)
+        ids = list(session.scalars(everything.order_by(LedgerRecord.id)))
+    now = site.runtime.engine.now()
+    results, errors = [], []
+
+    def second() -> None:
+        try:
+            with transaction(factory) as session:
+                results.append(claim(session, rule_id, everything, now))
+        except BaseException as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+
+    with transaction(factory) as session:
+        results.append(claim(session, rule_id, everything, now))
+        if server:  # the second claims while the first holds the same hits uncommitted: it waits, then gets none
+            thread = threading.Thread(target=second)
+            thread.start()
+            thread.join(timeout=1)
+            assert thread.is_alive()
+    if server:
+        thread.join()
+    else:  # SQLite has one writer: the second runs after the first, as it would behind the write lock
+        second()
+    assert errors == [] and results == [ids, []] and len(hits(site)) == 8
 
 
 def test_two_evaluations_racing_push_each_record_once(site):
-    with transaction(site.runtime.factory) as session:  # stored as /预警 would, without evaluating it yet
-        ledger = get_ledger(session, "dibao_households")
-        rule = WarningRule(ledger_id=ledger.id, department_id=ledger.owner_department_id, name="保障类别=A类",
-                           conditions="保障类别=A类", created_at=site.runtime.engine.now())  # fmt: skip
-        session.add(rule)
-        session.flush()
-        rule_id = rule.id
+    rule_id = stored_rule(site)
     engine = site.runtime.engine
     server = site.runtime.factory.kw["bind"].dialect.name != "sqlite"
     waiting, results, errors = threading.Event(), [], []

@@ -29,7 +29,7 @@ def warnings():
         rules = [
             {"view": view, "conditions": mask_sensitive(view.rule.conditions),
              # A rule that no longer reads (a share withdrawn, a field dropped) shows its count, not its records.
-             "hits": [] if view.problem else warning_rules.hit_rows(ctx, view.rule, HITS_SHOWN)}
+             "hits": [] if view.problem else warning_rules.hit_rows(ctx, person, view.rule, HITS_SHOWN)}
             for view in (warning_rules.rules_seen_by(ctx, person) if allowed else [])
         ]  # fmt: skip
         ledgers = list(ctx.session.scalars(select(Ledger).order_by(Ledger.id)))

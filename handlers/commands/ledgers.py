@@ -158,12 +158,16 @@ def masked_row(ledger: Ledger, values: dict[str, Any], unit: str) -> str:
 
 
 def cell(field: dict[str, Any], stored: Any, masked: bool) -> Any:
-    """A stored value as people read it (choices joined, 是/否), a sensitive one masked when `masked`."""
+    """A stored value as people read it (choices joined, 是/否), a sensitive one masked when `masked`; one that does not
+    read as the field's type (an old record's, from before the type changed) as it was stored."""
     if stored is None:
         return None
     if masked and is_sensitive(field):
         return masked_value(field, stored)
-    value = from_json(field, stored)
+    try:
+        value = from_json(field, stored)
+    except (ArithmeticError, TypeError, ValueError):  # Decimal('待核实') raises InvalidOperation, an ArithmeticError
+        return stored
     if isinstance(value, list):
         return "、".join(value)
     if isinstance(value, bool):

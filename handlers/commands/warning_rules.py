@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from handlers.commands.ledgers import masked_row, readable_titles, unit_names, units_within, values_of
-from handlers.commands.scope import department_scope
+from handlers.commands.ledgers import masked_row, readable_titles, units_within, values_of
+from handlers.commands.scope import data_scope, department_scope
 from handlers.core.context import Context
-from handlers.ledgers.access import department_access
+from handlers.ledgers.access import department_access, ledger_access
 from handlers.ledgers.conditions import parse_conditions
 from handlers.texts import ledger_access as access_texts
 from handlers.texts import ledgers as ledger_texts
@@ -24,9 +24,11 @@ from handlers.texts import warnings as t
 from ledger_store import audit
 from ledger_store import warnings as store
 from ledger_store.ledger_query import Condition, count_matching, matching_ids
-from ledger_store.models import Department, Ledger, LedgerRecord, Person, Role, WarningRule
+from ledger_store.models import Department, Ledger, LedgerRecord, OrgUnit, Person, Role, WarningRule
 from ledger_store.org import issuers_of_department
 from ledger_store.outbox import Push, enqueue_many
+
+AUDITED_RECORDS = 50  # record ids written into one run's audit entry; the entry also says how many in all
 
 
 @dataclass(frozen=True)
@@ -127,21 +129,23 @@ def push_new_matches(ctx: Context, rule: WarningRule, checked: Checked) -> int:
     """Claim the records matching now that the rule has not found before, and push and audit those this transaction
     got, in one message to each issuer of the department; how many."""
     session, ledger, now = ctx.session, rule.ledger, ctx.now()
-    candidates = store.unclaimed(session, rule, matching_ids(ledger, checked.conditions, checked.unit_ids))
-    won = store.claim(session, rule.id, candidates, now)
+    won = store.claim(session, rule.id, matching_ids(ledger, checked.conditions, checked.unit_ids), now)
     if not won:
         return 0
-    shown = select(LedgerRecord).where(LedgerRecord.id.in_(won[: t.SHOWN_IN_PUSH])).order_by(LedgerRecord.key)
-    units = unit_names(ctx)
-    rows = [masked_row(ledger, values_of(ledger, record), units.get(record.org_unit_id, ""))
-            for record in session.scalars(shown)]  # fmt: skip
+    shown = (
+        select(LedgerRecord, OrgUnit.name)
+        .outerjoin(OrgUnit, OrgUnit.id == LedgerRecord.org_unit_id)
+        .where(LedgerRecord.id.in_(won[: t.SHOWN_IN_PUSH]))
+        .order_by(LedgerRecord.key)
+    )
+    rows = [masked_row(ledger, values_of(ledger, record), unit or "") for record, unit in session.execute(shown)]
     text = t.pushed(rule.id, ledger.title, rule.conditions, rows, len(won))
     issuers = issuers_of_department(session, rule.department_id)
     # (rule, first record) is claimed once ever, so the key is new for every run that found something.
     enqueue_many(session, [Push(p.id, f"warning:{rule.id}:{won[0]}:{p.id}", text) for p in issuers], now)
     audit.record(session, at=now, actor_id=None, action="warning_hits", entity="warning_rule", entity_id=rule.id,
-                 new={"ledger": ledger.title, "conditions": rule.conditions, "records": won,
-                      "pushed_to": [p.id for p in issuers]})  # fmt: skip
+                 new={"ledger": ledger.title, "conditions": rule.conditions, "records": won[:AUDITED_RECORDS],
+                      "record_count": len(won), "pushed_to": [p.id for p in issuers]})  # fmt: skip
     return len(won)
 
 
@@ -173,13 +177,16 @@ def rules_seen_by(ctx: Context, person: Person) -> list[RuleView]:
     return views
 
 
-def hit_rows(ctx: Context, rule: WarningRule, limit: int) -> list[HitRow]:
-    """The rule's latest hits (at most `limit`), newest first, with every ID number and mobile masked."""
-    units = unit_names(ctx)
+def hit_rows(ctx: Context, person: Person, rule: WarningRule, limit: int) -> list[HitRow]:
+    """The rule's latest hits (at most `limit`), newest first, with every ID number and mobile masked: only those the
+    person may read now (the ledger, and records in their data scope), whatever held when the hits were found."""
+    scope = data_scope(ctx, person)
+    if isinstance(scope, str) or isinstance(ledger_access(ctx.session, person, rule.ledger), str):
+        return []
     return [
-        HitRow(masked_row(rule.ledger, values_of(rule.ledger, record), ""), units.get(record.org_unit_id, ""),
+        HitRow(masked_row(rule.ledger, values_of(rule.ledger, record), ""), unit or "",
                ctx.to_local(hit.found_at).strftime("%Y-%m-%d %H:%M"))
-        for hit, record in store.hits_of(ctx.session, rule.id, limit)
+        for hit, record, unit in store.hits_of(ctx.session, rule.id, limit, scope.unit_ids)
     ]  # fmt: skip
 
 
