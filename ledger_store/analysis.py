@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections import defaultdict
-from collections.abc import Collection
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -38,6 +38,7 @@ from ledger_store.models import (
     ReportTask,
     Submission,
 )
+from ledger_store.org_towns import NO_TOWN, unit_towns
 
 MIN_HISTORY = 3
 Z_LIMIT = 3.5
@@ -126,22 +127,21 @@ def months_before(month: str, count: int) -> list[str]:
     return found[::-1]
 
 
-def unit_rollup(session: Session) -> dict[int, tuple[str | None, str | None]]:
-    """Unit id -> (its town's name, its village's name), each None above that level."""
-    rows = session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.level, OrgUnit.name)).all()
+def village_of(session: Session) -> dict[int, int]:
+    """Unit id -> its village's (社区's) id: the nearest unit at or above it at the village level; units above
+    that level are left out."""
+    rows = session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.level)).all()
     by_id = {row.id: row for row in rows}
-    rolled: dict[int, tuple[str | None, str | None]] = {}
+    found: dict[int, int] = {}
     for row in rows:
-        town = village = None
-        node = row
-        while node is not None:
-            if node.level == Level.TOWN:
-                town = node.name
-            elif node.level == Level.VILLAGE:
-                village = node.name
+        node, seen = row, set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            if node.level == Level.VILLAGE:
+                found[row.id] = node.id
+                break
             node = by_id.get(node.parent_id) if node.parent_id is not None else None
-        rolled[row.id] = (town, village)
-    return rolled
+    return found
 
 
 def unit_month_rows(session: Session, ledger: Ledger, unit_ids: Collection[int] | None) -> list[rollups.Row]:
@@ -163,6 +163,7 @@ def top_matters(
     unit_ids: Collection[int] | None,
     this_month: str,
     *,
+    town_labels: TownLabels,
     today: date | None = None,
     limit: int = 10,
 ) -> MatterReport:
@@ -194,7 +195,7 @@ def top_matters(
     share = elapsed_share(this_month, today)
     matters = [Matter(name, n, latest[name], earlier[name] / spread, share) for name, n in totals.items()]
     matters.sort(key=lambda matter: (-matter.count, matter.label))
-    towns, villages = _rolled_up(session, rollups.unit_totals(session, ledger, unit_ids))
+    towns, villages = _rolled_up(session, rollups.unit_totals(session, ledger, unit_ids), town_labels)
     dated = rollups.date_field(ledger)
     return MatterReport(
         ledger=ledger,
@@ -209,21 +210,38 @@ def top_matters(
     )
 
 
-def _rolled_up(session: Session, totals: dict[int | None, int]) -> tuple[list[Count], list[Count]]:
-    """Records by town and by village, most first, from each unit's records in all."""
-    rollup = unit_rollup(session)
-    towns: dict[str, int] = defaultdict(int)
-    villages: dict[str, int] = defaultdict(int)
+TownLabels = Callable[[Session, Iterable[int]], dict[int, str]]
+
+
+def _rolled_up(
+    session: Session, totals: dict[int | None, int], town_labels: TownLabels
+) -> tuple[list[Count], list[Count]]:
+    """Records by town (the town of org_towns, as the task page and the summary group them, labelled by
+    `town_labels`) and by village, most first, from each unit's records in all."""
+    towns = unit_towns()
+    town_of = dict(session.execute(select(towns.c.unit_id, towns.c.town_id)).all())
+    village = village_of(session)
+    by_town: dict[int, int] = defaultdict(int)
+    by_village: dict[int, int] = defaultdict(int)
     for unit_id, count in totals.items():
-        town, village = rollup.get(unit_id, (None, None)) if unit_id is not None else (None, None)
-        towns[town or UNPLACED] += count
-        if village is not None:
-            villages[village] += count
+        by_town[town_of.get(unit_id, NO_TOWN) if unit_id is not None else NO_TOWN] += count
+        if unit_id in village:
+            by_village[village[unit_id]] += count
+    town_names = town_labels(session, by_town)
+    names = _unit_names(session, set(by_village))
+    repeated = Counter(names.get(unit, "") for unit in by_village)
+    village_names = {}
+    for unit in by_village:  # a name two villages of the list share is told apart by the town
+        name = names.get(unit, "")
+        town = town_names.get(town_of.get(unit, NO_TOWN), "")
+        village_names[unit] = name if repeated[name] == 1 else f"{name}（{town}）"
 
-    def ranked(counts: dict[str, int]) -> list[Count]:
-        return [Count(name, n) for name, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    def ranked(counts: dict[int, int], labels: dict[int, str]) -> list[Count]:
+        return [
+            Count(labels[key], n) for key, n in sorted(counts.items(), key=lambda item: (-item[1], labels[item[0]]))
+        ]
 
-    return ranked(towns), ranked(villages)
+    return ranked(by_town, town_names), ranked(by_village, village_names)
 
 
 @dataclass(frozen=True)

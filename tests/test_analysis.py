@@ -16,6 +16,7 @@ from bot.config import Config, WebConfig
 from bot.platforms.simulator import SimulatorPlatform
 from bot.runtime import build_runtime, load_demo_org
 from handlers.core.context import Context
+from handlers.tasks.towns import town_labels
 from ledger_store import analysis, rollups
 from ledger_store.analysis import judge, ledger_anomalies, report_anomalies, top_matters, unit_month_rows
 from ledger_store.db import transaction
@@ -102,7 +103,7 @@ def context(runtime, session) -> Context:
 
 def test_top_matters_are_ranked_with_this_months_trend_by_month_town_and_village(seeded):
     with seeded.factory() as session:
-        report = top_matters(session, get_ledger(session, "mediation_cases"), None, "2024-11")
+        report = top_matters(session, get_ledger(session, "mediation_cases"), None, "2024-11", town_labels=town_labels)
     # The demo's 3 cases (邻里纠纷 松林村, 土地承包 汉东村, 其他 红旗社区, all of November 2024) and the seeded 13.
     assert report.total == 16 and report.category == "纠纷类型" and report.month_source == "登记日期"
     ranked = [(m.label, m.count, m.this_month) for m in report.matters]
@@ -118,7 +119,7 @@ def test_top_matters_are_ranked_with_this_months_trend_by_month_town_and_village
 def test_a_unit_scope_counts_only_its_units(seeded):
     with seeded.factory() as session:
         town = {unit_id(session, name) for name in ("朱沱镇", "松林村", "汉东村", "石庙村", "松林村第一网格")}
-        report = top_matters(session, get_ledger(session, "mediation_cases"), town, "2024-11")
+        report = top_matters(session, get_ledger(session, "mediation_cases"), town, "2024-11", town_labels=town_labels)
     assert report.total == 14 and [c.label for c in report.towns] == ["朱沱镇"]
     assert "红旗社区" not in [c.label for c in report.villages]
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import SchedulerConfig
+from handlers.tasks.towns import town_labels
 from ledger_store import analysis, rollups
 from ledger_store.analysis import ledger_anomalies, top_matters
 from ledger_store.db import transaction
@@ -219,7 +220,7 @@ def analysed(runtime, today: date | None):
     tick(runtime)
     with runtime.factory() as session:
         ledger = get_ledger(session, "incidents")
-        report = top_matters(session, ledger, None, "2024-11", today=today)
+        report = top_matters(session, ledger, None, "2024-11", town_labels=town_labels, today=today)
         jumps = ledger_anomalies(session, ledger, "2024-11", today=today)
     trends = {matter.label: matter.trend for matter in report.matters}
     return trends, {(jump.unit, jump.period, jump.value) for jump in jumps}
@@ -246,7 +247,7 @@ def test_the_earlier_average_counts_only_the_months_since_the_ledger_began(incid
     # 4 a month since September: level (an average over eleven months would make November a rise).
     assert trends["火灾"] == "持平"
     with incidents.factory() as session:
-        report = top_matters(session, get_ledger(session, "incidents"), None, "2024-11")
+        report = top_matters(session, get_ledger(session, "incidents"), None, "2024-11", town_labels=town_labels)
     assert report.matters[0].before == 4
 
 
@@ -257,7 +258,7 @@ def test_a_units_scope_reads_only_its_units_rollup(incidents):
     with incidents.factory() as session:
         ledger = get_ledger(session, "incidents")
         town = {unit_id(session, name) for name in ("朱沱镇", "松林村", "汉东村", "石庙村")}
-        report = top_matters(session, ledger, town, "2024-11")
+        report = top_matters(session, ledger, town, "2024-11", town_labels=town_labels)
         months = rollups.unit_months(session, ledger, town)
     assert report.total == 2 and [c.label for c in report.villages] == ["松林村"]
     assert {unit for unit, *_rest in months} == {unit_id_of(incidents, "松林村")}
@@ -331,3 +332,17 @@ def test_when_the_month_turns_every_unit_is_judged_again(incidents):
         flags = ledger_anomalies(session, ledger, "2024-12", None, date(2024, 12, 2))
     # November, now the last whole month, is judged both ways; December has no records yet.
     assert {(a.unit, a.period, a.value) for a in flags} == {("松林村", "2024-11", Decimal(9))}
+
+
+def test_towns_are_grouped_as_the_task_page_groups_them(incidents):
+    with transaction(incidents.factory) as session:
+        district = session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
+        session.add(OrgUnit(name="区社会福利院", level="village", parent_id=district.id))
+    add(incidents, "区社会福利院", "fire", {"2024-11": 3})  # right below the district: no town
+    add(incidents, "松林村第一网格", "fire", {"2024-11": 2})  # a grid: its village's and town's
+    write(incidents, "H1", None, on="2024-11-02", kind="fire")  # no unit at all
+    tick(incidents)
+    with incidents.factory() as session:
+        report = top_matters(session, get_ledger(session, "incidents"), None, "2024-11", town_labels=town_labels)
+    assert [(c.label, c.count) for c in report.towns] == [("区直及其他", 4), ("朱沱镇", 2)]
+    assert [(c.label, c.count) for c in report.villages] == [("区社会福利院", 3), ("松林村", 2)]

@@ -17,6 +17,7 @@ from handlers.core.context import Context
 from handlers.core.masking import mask_sensitive
 from handlers.core.words import fold
 from handlers.ledgers.access import Access, ledger_access
+from handlers.tasks.towns import town_labels
 from handlers.texts import analysis as analysis_texts
 from ledger_store.analysis import (
     Anomaly,
@@ -112,7 +113,7 @@ def analyse(
     for ledger in chosen:
         if refresh:
             refresh_ledger(ctx.session, ledger, today)
-        report = top_matters(ctx.session, ledger, scope.unit_ids, this_month, today=today)
+        report = top_matters(ctx.session, ledger, scope.unit_ids, this_month, town_labels=town_labels, today=today)
         anomalies = ledger_anomalies(ctx.session, ledger, this_month, scope.unit_ids, today=today)
         analysed.append(LedgerAnalysis(report, anomalies))
     department = None if person.has_role(Role.ADMIN) else person.department_id
