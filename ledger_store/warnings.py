@@ -63,12 +63,15 @@ def rules_due(session: Session, checked_before: datetime) -> list[int]:
     return list(session.scalars(query.order_by(WarningRule.id)))
 
 
-def hit_counts(session: Session, rule_ids: Iterable[int]) -> dict[int, int]:
-    """Rule id -> how many records it has found so far."""
+def hit_counts(session: Session, rule_ids: Iterable[int], unit_ids: Collection[int] | None = None) -> dict[int, int]:
+    """Rule id -> how many records it has found so far, of records now in the units (all when None)."""
     ids = sorted(set(rule_ids))
     if not ids:
         return {}
     query = select(WarningHit.rule_id, func.count()).where(WarningHit.rule_id.in_(ids)).group_by(WarningHit.rule_id)
+    if unit_ids is not None:
+        query = query.join(LedgerRecord, LedgerRecord.id == WarningHit.record_id)
+        query = query.where(LedgerRecord.org_unit_id.in_(sorted(unit_ids)))
     return {rule_id: count for rule_id, count in session.execute(query).all()}
 
 

@@ -265,18 +265,19 @@ def test_the_page_lists_only_records_in_the_viewers_scope_as_it_is_now(site):
     page = client.get("/dashboard/warnings").get_data(as_text=True)
     assert "杨国强" not in page and "萱花社区" not in page and "5001**********7210" not in page
     assert "张德明" in page and "赵桂芳" in page and "汉东村" in page
+    assert "已发现 2 条" in page and "已发现 2 条" in site.say("he_wen", "/预警")  # counted as listed
     with transaction(site.runtime.factory) as session:  # 张德明's record moves out of the town, as /迁移 would move it
         outside = session.scalar(select(OrgUnit.id).where(OrgUnit.name == "萱花社区"))
         ledger_id = get_ledger(session, "dibao_households").id
         moved = select(LedgerRecord).where(LedgerRecord.ledger_id == ledger_id, LedgerRecord.key == ZHANG_DEMING)
         session.scalar(moved).org_unit_id = outside
     page = client.get("/dashboard/warnings").get_data(as_text=True)
-    assert "张德明" not in page and "赵桂芳" in page
+    assert "张德明" not in page and "赵桂芳" in page and "已发现 1 条" in page
     admin = signed_in(site, "admin").get("/dashboard/warnings").get_data(as_text=True)
     assert "杨国强" in admin and "萱花社区" in admin  # the admin sees every record
     site.say("admin", "/台账权限 低保对象台账 取消共享 朱沱镇民政办")
     page = client.get("/dashboard/warnings").get_data(as_text=True)
-    assert "#1 低保对象台账" in page and "赵桂芳" not in page
+    assert "#1 低保对象台账" in page and "赵桂芳" not in page and "已发现 0 条" in page
 
 
 def test_removing_a_rule_stops_it_and_is_audited_and_others_cannot(site):

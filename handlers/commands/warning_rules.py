@@ -169,7 +169,10 @@ def rules_seen_by(ctx: Context, person: Person) -> list[RuleView]:
         rules = store.active_rules(ctx.session, person.department_id)
     else:
         rules = []
-    counts = store.hit_counts(ctx.session, [rule.id for rule in rules])
+    # Counted as the hits are listed (hit_rows): records the person may read now, in their data scope as it is now.
+    scope = data_scope(ctx, person)
+    readable = [rule.id for rule in rules if not isinstance(ledger_access(ctx.session, person, rule.ledger), str)]
+    counts = {} if isinstance(scope, str) else store.hit_counts(ctx.session, readable, scope.unit_ids)
     views = []
     for rule in rules:
         checked = check(ctx, rule.department, rule.ledger, rule.conditions.split())
