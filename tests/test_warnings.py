@@ -226,14 +226,19 @@ def test_a_department_cannot_watch_a_ledger_it_neither_owns_nor_was_granted(site
     assert "新发现 3 条" in push and "5001**********8318" in push
 
 
-def test_a_rule_sees_only_the_departments_units(site):
+def add_office(site, at_unit: str | None) -> None:
+    """朱沱镇民政办 with its issuer 何文, placed at the unit (None: the top of the tree, the whole district)."""
     with transaction(site.runtime.factory) as session:
-        town = session.scalar(select(OrgUnit).where(OrgUnit.name == "朱沱镇"))
-        office = Department(name="朱沱镇民政办", org_unit_id=town.id)
+        place = OrgUnit.parent_id.is_(None) if at_unit is None else OrgUnit.name == at_unit
+        office = Department(name="朱沱镇民政办", org_unit_id=session.scalar(select(OrgUnit.id).where(place)))
         session.add(office)
         session.flush()
         session.add(Person(account="he_wen", name="何文", department_id=office.id,
                            roles=[PersonRole(role=Role.ISSUER)]))  # fmt: skip
+
+
+def test_a_rule_sees_only_the_departments_units(site):
+    add_office(site, "朱沱镇")
     site.say("admin", "/台账权限 低保对象台账 共享 朱沱镇民政办")
     site.pushed_texts("he_wen")  # the notice of the share
     assert "现有 2 条记录符合" in site.say("he_wen", A_CLASS)  # 萱花社区's is not the town's
@@ -247,13 +252,7 @@ def test_a_rule_sees_only_the_departments_units(site):
 
 
 def test_the_page_lists_only_records_in_the_viewers_scope_as_it_is_now(site):
-    with transaction(site.runtime.factory) as session:  # a district-wide office at first
-        district = session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
-        office = Department(name="朱沱镇民政办", org_unit_id=district.id)
-        session.add(office)
-        session.flush()
-        session.add(Person(account="he_wen", name="何文", department_id=office.id,
-                           roles=[PersonRole(role=Role.ISSUER)]))  # fmt: skip
+    add_office(site, None)  # a district-wide office at first
     site.say("admin", "/台账权限 低保对象台账 共享 朱沱镇民政办")
     assert "现有 3 条记录符合" in site.say("he_wen", A_CLASS)
     client = signed_in(site, "he_wen")
