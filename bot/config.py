@@ -47,12 +47,18 @@ class WebConfig:
     secret_key: str = field(default="", repr=False)
     link_minutes: int = 10
     session_hours: int = 8
+    # /readyz calls the backlog late when a stored message or a push has waited longer than this.
+    backlog_late_seconds: int = 600
+    # Empty: GET /metrics answers anyone who reaches the port. Set: only `Authorization: Bearer <token>`.
+    metrics_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError(f"[web] port must be between 1 and 65535, not {self.port}")
         if self.link_minutes < 1 or self.session_hours < 1:
             raise ValueError("[web] link_minutes and session_hours must be at least 1")
+        if self.backlog_late_seconds < 1:
+            raise ValueError("[web] backlog_late_seconds must be at least 1")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"[web] public_url must start with http:// or https://, not {self.public_url!r}")
 
@@ -300,6 +306,8 @@ OPTIONS: dict[str, dict[str, type]] = {
         "secret_key": str,
         "link_minutes": int,
         "session_hours": int,
+        "backlog_late_seconds": int,
+        "metrics_token": str,
     },
     "simulator": {"files_dir": str, "secret": str},
     "delivery": {"platform": str, "max_attempts": int, "batch_size": int, "per_platform_per_minute": int},
@@ -468,11 +476,13 @@ def secrets_from(environ: dict[str, str]) -> dict[str, str]:
 
 # The DingTalk app secret may stay out of the file too; when set it wins over [dingtalk] app_secret.
 WEB_SECRET_VARIABLE = "YBT_WEB_SECRET_KEY"
+METRICS_TOKEN_VARIABLE = "YBT_METRICS_TOKEN"
 
 
 def web_secret_from(environ: dict[str, str]) -> dict[str, str]:
-    """The dashboard's cookie-signing key given in the environment."""
-    return {"secret_key": environ[WEB_SECRET_VARIABLE]} if environ.get(WEB_SECRET_VARIABLE) else {}
+    """The dashboard's cookie-signing key and the /metrics token given in the environment."""
+    names = {WEB_SECRET_VARIABLE: "secret_key", METRICS_TOKEN_VARIABLE: "metrics_token"}
+    return {option: environ[name] for name, option in names.items() if environ.get(name)}
 
 
 DINGTALK_SECRET_VARIABLE = "YBT_DINGTALK_APP_SECRET"

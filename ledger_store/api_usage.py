@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_store.db import ensure_row, transaction
@@ -73,6 +73,17 @@ def claim_warning(session: Session, platform: str, period: str, threshold: int, 
 def usage_in(session: Session, period: str) -> list[Usage]:
     """Every platform's use in one month, by platform name."""
     rows = session.scalars(select(ApiUsage).where(ApiUsage.period == period).order_by(ApiUsage.platform))
+    return [_usage(row) for row in rows]
+
+
+def latest_usage(session: Session) -> list[Usage]:
+    """Each platform's most recent month on record, by platform name."""
+    latest = select(ApiUsage.platform, func.max(ApiUsage.period).label("period")).group_by(ApiUsage.platform).subquery()
+    rows = session.scalars(
+        select(ApiUsage)
+        .join(latest, (ApiUsage.platform == latest.c.platform) & (ApiUsage.period == latest.c.period))
+        .order_by(ApiUsage.platform)
+    )
     return [_usage(row) for row in rows]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger_store.db import ensure_row, transaction
@@ -40,3 +40,13 @@ def release(factory: sessionmaker[Session], name: str, holder: str, now: datetim
             .values(expires_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def current_holders(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """(lease name, holder) of every lease held at `now`; a released or run-out lease is held by nobody."""
+    rows = session.execute(
+        select(SchedulerLease.name, SchedulerLease.holder)
+        .where(SchedulerLease.holder != "", SchedulerLease.expires_at > now)
+        .order_by(SchedulerLease.name)
+    )
+    return [(name, holder) for name, holder in rows]

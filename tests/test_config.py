@@ -131,7 +131,10 @@ def test_absolute_memory_and_server_urls_are_kept_as_written(tmp_path: Path, url
         ("[dingtalk]\nappkey = 'ding123'\n", "unknown options in [dingtalk]"),
         ("[dingtalk]\nreplay_window_seconds = 0\n", "replay_window_seconds must be at least 1"),
         ("[wecom]\nagent_id = '1000002'\n", "whole number, not '1000002'"),
-        ("[web]\nhots = '0.0.0.0'\n", "hots (known: host, port, public_url, secret_key, link_minutes, session_hours)"),
+        (
+            "[web]\nhots = '0.0.0.0'\n",
+            "hots (known: host, port, public_url, secret_key, link_minutes, session_hours, backlog_late_seconds,",
+        ),
         ("[database]\nurl = 5\n", "url"),
         ("[web]\nport = '8080'\n", "whole number, not '8080'"),
         ("[web]\nport = 70000\n", "between 1 and 65535"),
