@@ -527,3 +527,16 @@ def is_aes_key(key: str) -> bool:
         return len(key) == 43 and len(base64.b64decode(key + "=", validate=True)) == 32
     except binascii.Error:
         return False
+
+
+# Where a process started without our command line (gunicorn's web workers) finds its configuration file.
+CONFIG_PATH_VARIABLE = "YBT_CONFIG"
+DEFAULT_CONFIG_FILE = Path("config.toml")
+
+
+def deployed_config_path(environ: dict[str, str] | None = None) -> Path | None:
+    """The file named in YBT_CONFIG, else config.toml in the working directory when there is one, else None."""
+    environ = dict(os.environ) if environ is None else environ
+    if environ.get(CONFIG_PATH_VARIABLE):
+        return Path(environ[CONFIG_PATH_VARIABLE])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None

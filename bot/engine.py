@@ -101,7 +101,11 @@ class Engine:
             return False
 
     def process_pending(
-        self, limit: int = 100, fetch_file: FileFetcher | None = None, skip: set[int] | None = None
+        self,
+        limit: int = 100,
+        fetch_file: FileFetcher | None = None,
+        skip: set[int] | None = None,
+        stopping: Callable[[], bool] | None = None,
     ) -> int:
         """Handle stored messages in arrival order; replies go to the outbox. Returns how many were taken up.
 
@@ -109,14 +113,14 @@ class Engine:
         in every process one message is handled at a time, so none is handled twice and one person's messages
         keep their order. A crash mid-message rolls it back and leaves it for the next pass. A message that
         fails is counted and put in `skip` (so this caller does not take it again at once); after MAX_ATTEMPTS
-        it is answered with an apology.
+        it is answered with an apology. When `stopping()` turns true, no further message is taken up.
         """
         skip = set() if skip is None else skip
         with self.factory() as session:
             if fewest_attempts_pending(session) is None:
                 return 0  # a plain read: an idle pass writes nothing, not even the lock row
         for taken in range(limit):
-            if not self._handle_next(fetch_file, skip):
+            if (stopping is not None and stopping()) or not self._handle_next(fetch_file, skip):
                 return taken
         return limit
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +44,11 @@ class Runtime:
         """The platform pushes go to unless they answer a message from another one."""
         return self.platforms[self.config.delivery.platform]
 
-    def process_pending(self, limit: int = 100, skip: set[int] | None = None) -> int:
+    def process_pending(
+        self, limit: int = 100, skip: set[int] | None = None, stopping: Callable[[], bool] | None = None
+    ) -> int:
         """Handle up to `limit` messages accepted after an HTTP acknowledgement, fetching their files."""
-        return self.engine.process_pending(limit, fetch_file=self.fetch_file, skip=skip)
+        return self.engine.process_pending(limit, fetch_file=self.fetch_file, skip=skip, stopping=stopping)
 
     def fetch_file(self, incoming: Incoming) -> tuple[str, bytes]:
         """The file a platform message refers to."""

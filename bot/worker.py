@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.runtime import Runtime
@@ -35,16 +36,17 @@ class Progress:
     sent: int = 0
 
 
-def drain(runtime: Runtime, batch: int = HANDLE_BATCH) -> Progress:
+def drain(runtime: Runtime, batch: int = HANDLE_BATCH, stopping: Callable[[], bool] = lambda: False) -> Progress:
     """Handle stored messages and deliver the outbox in turns until neither has more to do now; never raises.
 
-    A message that fails is not taken again in the same round (it waits for the next one).
+    A message that fails is not taken again in the same round (it waits for the next one). Once `stopping()` is
+    true, the message being handled is finished and no other is taken up (the turn's delivery pass still runs).
     """
     progress = Progress()
     failed: set[int] = set()
-    while True:
+    while not stopping():
         try:
-            handled = runtime.process_pending(batch, skip=failed)
+            handled = runtime.process_pending(batch, skip=failed, stopping=stopping)
         except Exception:
             log.exception("handling stored messages failed")
             handled = 0
@@ -56,7 +58,8 @@ def drain(runtime: Runtime, batch: int = HANDLE_BATCH) -> Progress:
         progress.handled += handled
         progress.sent += sent
         if handled < batch and not sent:
-            return progress
+            break
+    return progress
 
 
 class Worker:
@@ -71,10 +74,11 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def run(self) -> Progress:
-        """One round of turns, handling and delivering until nothing more can be done now; never raises."""
+    def run(self, stopping: Callable[[], bool] = lambda: False) -> Progress:
+        """One round of turns, handling and delivering until nothing more can be done now (or `stopping()`);
+        never raises."""
         with self._lock:
-            return drain(self.runtime)
+            return drain(self.runtime, stopping=stopping)
 
     def kick(self) -> None:
         """Ask the worker thread for a round now (a callback stored a message); returns at once."""
@@ -84,11 +88,14 @@ class Worker:
         """Start the worker thread; its first round handles and delivers whatever is waiting."""
         with self._start_lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="worker", daemon=True)
+                self._thread = threading.Thread(target=self.run_until_stopped, name="worker", daemon=True)
                 self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the worker thread after its current round."""
+        """Stop the rounds once the message being handled is done; waits for the worker thread when there is one.
+
+        Safe from a signal handler in the thread that runs the rounds (`python -m bot worker`): it only sets flags.
+        """
         self._stopped.set()
         self._wanted.set()
         if self._thread is not None:
@@ -112,11 +119,12 @@ class Worker:
             moments.append(seconds if seconds > 0 else STALLED_SLEEP)
         return max(0.0, min(moments))
 
-    def _loop(self) -> None:
+    def run_until_stopped(self) -> None:
+        """Run rounds in this thread, sleeping between them until work comes due or a kick, until stop()."""
         while not self._stopped.is_set():
             self._wanted.clear()  # a kick from now on is either served by this round or wakes the next one
             try:
-                self.run()
+                self.run(stopping=self._stopped.is_set)
                 sleep = self.seconds_to_sleep()
             except Exception:  # run and seconds_to_sleep log their own errors; this keeps the thread alive
                 log.exception("worker round failed")

@@ -1,9 +1,11 @@
-"""`python -m bot`: the demos, the chat simulator, the imports, the server, the WeCom and DingTalk emulators, contacts
-sync and the check of review digests."""
+"""`python -m bot`: the demos, the chat simulator, the imports, the server and the production worker, the WeCom and
+DingTalk emulators, contacts sync and the check of review digests."""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -37,6 +39,10 @@ FAKE_WECOM_CALLBACK = f"http://{WebConfig.host}:{WebConfig.port}/wecom/callback"
 FAKE_WECOM_PORT = 8090
 FAKE_DINGTALK_CALLBACK = f"http://{WebConfig.host}:{WebConfig.port}/dingtalk/callback"
 FAKE_DINGTALK_PORT = 8091
+STREAM_HOLDER = "钉钉 Stream 模式：本进程取得租约后连接钉钉（多开时其余进程待命）"
+# How often `worker` looks for stored messages: no web process wakes it, so this is the longest a reply waits.
+WORKER_POLL_SECONDS = 1.0
+log = logging.getLogger("bot.worker")
 
 
 @click.group(cls=Group, context_settings=SETTINGS)
@@ -306,7 +312,7 @@ def serve(config_path: Path | None) -> int:
         return 2
     print(f"一表通机器人 HTTP 服务：http://{config.web.host}:{server.server_port}（Ctrl+C 结束）", file=sys.stderr)
     if config.dingtalk.mode == "stream":
-        print("钉钉 Stream 模式：本进程取得租约后连接钉钉（多开时其余进程待命）", file=sys.stderr)
+        print(STREAM_HOLDER, file=sys.stderr)
     try:
         with dingtalk_stream(runtime, app.extensions["worker"].kick):
             server.serve_forever()
@@ -314,6 +320,48 @@ def serve(config_path: Path | None) -> int:
         pass
     finally:
         app.extensions["worker"].stop()
+    return 0
+
+
+@command_line.command()
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(0.1, 60),
+    default=WORKER_POLL_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="隔多久查一次数据库里新收到的消息",
+)
+@config_option
+def worker(poll_seconds: float, config_path: Path | None) -> int:
+    """处理收到的消息、投递推送的工作进程（生产部署用，见 deploy/README.md）。
+
+    \b
+    网页进程（gunicorn 'bot.wsgi:create_app()'）只验签、解密、存下消息并立即应答，
+    这个进程每隔 --poll-seconds 秒查一次数据库，处理存下的消息、投递到期的推送。
+    可以同时开几个：消息在所有进程里一次处理一条、按到达顺序，推送并行投递，都不会重复。
+    [dingtalk] mode = "stream" 时还保持钉钉 Stream 长连接（多个进程时只有一个连接）。
+    收到 SIGTERM 或 Ctrl+C 时处理完手上这条消息再退出，退出码为 0。
+    """
+    from bot.worker import Worker
+
+    configure_logging(logging.INFO)
+    runtime = platform_runtime(configuration(config_path))
+    rounds = Worker(runtime, longest_sleep=poll_seconds)
+
+    def stop(signum: int, frame: object) -> None:
+        log.info("worker: %s received, stopping after the current message", signal.Signals(signum).name)
+        rounds.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker %s started: looking for stored messages every %ss", os.getpid(), poll_seconds)
+    if runtime.config.dingtalk.mode == "stream":
+        print(STREAM_HOLDER, file=sys.stderr)
+    with dingtalk_stream(runtime, rounds.kick):
+        rounds.run_until_stopped()
+    runtime.database.dispose()
+    log.info("worker %s stopped", os.getpid())
     return 0
 
 

@@ -317,9 +317,12 @@ def test_http_mode_starts_no_runner_and_stream_mode_shuts_the_callback(stream, t
     assert http.routes(runtime, lambda: None) is not None
 
 
-def test_serve_holds_the_stream_connection_and_closes_it_on_ctrl_c(stream, engine, tmp_path):
+@pytest.mark.parametrize("command, stop", [("serve", signal.SIGINT), ("worker", signal.SIGTERM)])
+def test_serve_or_a_worker_holds_the_stream_connection_and_closes_it_when_stopped(
+    stream, engine, tmp_path, command, stop
+):
     gateway, url = stream.emulator.gateway, stream.emulator.url
-    stream.runner.stop()  # the serve process below is the only one left to hold the connection
+    stream.runner.stop()  # the process below is the only one left to hold the connection
     config = tmp_path / "config.toml"
     config.write_text(
         f'[web]\nport = {free_port()}\n[delivery]\nplatform = "dingtalk"\n[dingtalk]\napp_key = "{APP_KEY}"\n'
@@ -328,14 +331,14 @@ def test_serve_holds_the_stream_connection_and_closes_it_on_ctrl_c(stream, engin
         encoding="utf-8",
     )
     environ = {**os.environ, "YBT_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    command = [sys.executable, "-m", "bot", "serve", "--config", str(config)]
-    serve = subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE, text=True)
+    arguments = [sys.executable, "-m", "bot", command, "--config", str(config)]
+    serve = subprocess.Popen(arguments, cwd=ROOT, env=environ, stderr=subprocess.PIPE, text=True)
     try:
         until(lambda: gateway.opened == 2, within=30)
         stream.says("zhang_dehua", "帮助")
         assert until(lambda: stream.texts("zhang_dehua"), within=30)[0].startswith("张德华您好")
 
-        serve.send_signal(signal.SIGINT)
+        serve.send_signal(stop)
         assert serve.wait(15) == 0
         assert gateway.connections() == 0
         printed = serve.stderr.read()

@@ -177,3 +177,20 @@ def test_two_workers_at_once_handle_each_message_once_and_each_persons_in_order(
     with runtime.factory() as session:
         assert set(session.execute(select(InboundMessage.status, InboundMessage.attempts))) == {("done", 0)}
     assert chat.pushed_texts("li_minzheng") == ["《低保月报》（任务#1）：3/3 已报，本月新增低保户合计 9 户"]
+
+
+def test_a_worker_told_to_stop_finishes_the_message_in_hand_and_leaves_the_rest_for_the_next(world):
+    for person in ("zhang_dehua", "chen_guoping", "wang_canlian"):
+        world.write(person, "帮助")
+
+    def one_handled() -> bool:
+        """The stop request arrives while the first message is being handled."""
+        with world.runtime.factory() as session:
+            return bool(session.scalar(select(func.count()).where(InboundMessage.processed_at.is_not(None))))
+
+    Worker(world.runtime).run(stopping=one_handled)
+    answered = [person for person in ("zhang_dehua", "chen_guoping", "wang_canlian") if world.texts(person)]
+    assert answered == ["zhang_dehua"]
+
+    world.settle()
+    assert world.texts("chen_guoping") and world.texts("wang_canlian")
