@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.delivery_limits import MINUTE, Addressee, over_member_limit, over_platform_limit, platform_budgets
 from bot.platforms.base import DeliveryError, Outgoing, Platform
@@ -92,11 +92,21 @@ def due(now: datetime) -> tuple:
 def due_rows(now: datetime, default_platform: str, spent: list[str]) -> Select:
     """Pending rows whose time has come, oldest first, locked (skipping rows another pass holds).
 
-    Pushes to a platform whose minute is used up are left out; replies to it are not.
+    Pushes to a platform whose minute is used up are left out; replies to it are not. A row waits while an
+    older row to the same person is not due yet (held back by their limit, in flight in another pass, waiting
+    to be tried again): otherwise it would overtake that row, and the person would read their messages out
+    of order.
     """
+    earlier = aliased(OutboxMessage)
+    overtakes = exists().where(
+        earlier.person_id == OutboxMessage.person_id,
+        earlier.id < OutboxMessage.id,
+        earlier.status == OutboxStatus.PENDING,
+        earlier.next_attempt_at > now,
+    )
     query = (
         select(OutboxMessage)
-        .where(*due(now))
+        .where(*due(now), ~overtakes)
         .order_by(OutboxMessage.id)
         .with_for_update(skip_locked=True)
         .options(selectinload(OutboxMessage.person).lazyload(Person.roles))

@@ -248,6 +248,25 @@ def test_a_member_gets_no_more_pushes_a_minute_than_the_platform_allows(
     assert [text for _, text in server.delivered] == ["第0条", "第1条", "第2条"]
 
 
+def test_a_message_held_back_by_the_members_limit_is_not_overtaken_by_a_later_one(
+    runtime: Runtime, clock: ManualClock, server: FlakyPlatform
+) -> None:
+    server.per_member_per_minute = 2
+    queue_as(runtime, "zhang_dehua", "第0条", key="n0")
+    assert deliver(runtime, server) == 1
+    clock.advance(seconds=30)
+    queue_as(runtime, "zhang_dehua", "第1条", key="n1")
+    queue_as(runtime, "zhang_dehua", "第2条", key="n2")
+    assert deliver(runtime, server) == 1  # 第2条 waits for the minute, until 90 s
+    clock.advance(seconds=31)  # 第0条 has left the minute: there is room for one again
+    queue_as(runtime, "zhang_dehua", "第3条", key="n3")
+
+    assert deliver(runtime, server) == 0
+    clock.advance(seconds=30)
+    assert deliver(runtime, server) == 2
+    assert [text for _, text in server.delivered] == ["第0条", "第1条", "第2条", "第3条"]
+
+
 def test_a_user_the_platform_does_not_know_is_parked_and_reported_to_the_admin(
     runtime: Runtime, server: FlakyPlatform
 ) -> None:
