@@ -80,16 +80,16 @@ class Processes:
                 process.wait(timeout=10)
 
 
-@pytest.fixture
-def deployment(world, engine, tmp_path) -> dict[str, str]:
-    """The environment deploy/'s units give every process: the config file, the database, the session key."""
+def deployment_environ(world, engine, folder: Path, more_config: str = "") -> dict[str, str]:
+    """The environment deploy/'s units give every process: the config file (with `more_config` appended), the
+    database, the session key."""
     wecom = world.runtime.config.wecom
-    config = tmp_path / "config.toml"
+    config = folder / "config.toml"
     config.write_text(
         f'[delivery]\nplatform = "wecom"\n'
         f'[wecom]\ncorp_id = "{wecom.corp_id}"\nagent_id = {wecom.agent_id}\nsecret = "{wecom.secret}"\n'
         f'token = "{wecom.token}"\nencoding_aes_key = "{wecom.encoding_aes_key}"\n'
-        f'api_base_url = "{wecom.api_base_url}"\n',
+        f'api_base_url = "{wecom.api_base_url}"\n' + more_config,
         encoding="utf-8",
     )
     return {
@@ -98,6 +98,12 @@ def deployment(world, engine, tmp_path) -> dict[str, str]:
         "YBT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "YBT_WEB_SECRET_KEY": "the-same-key-in-every-web-process",
     }
+
+
+@pytest.fixture
+def deployment(world, engine, tmp_path) -> dict[str, str]:
+    """The environment of every process of the deployment, on the test database and the world's WeCom emulator."""
+    return deployment_environ(world, engine, tmp_path)
 
 
 @pytest.fixture
