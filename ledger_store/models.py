@@ -447,6 +447,8 @@ class OutboxMessage(Base):
     """A message to push to a person, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
+    # Delivery asks whether an older row to the same person still waits (bot/delivery_claim.py due_rows).
+    __table_args__ = (Index("ix_outbox_person_status", "person_id", "status"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
