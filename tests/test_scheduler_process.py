@@ -70,8 +70,9 @@ def test_one_scheduler_leads_a_second_waits_and_takes_over_when_the_first_stops(
     # five ticks long so that a leader slowed by a loaded machine still renews it in time.
     time.sleep(6)
     assert holder(db) == f"{os.uname().nodename}:{first.pid}"
-    first.send_signal(signal.SIGINT)
+    first.send_signal(signal.SIGTERM)  # as systemd stops it
     assert first.wait(timeout=20) == 0
+    assert holder(db) != f"{os.uname().nodename}:{first.pid}"  # handed back on the way out, not left to expire
     assert wait_for(lambda: holder(db) == f"{os.uname().nodename}:{second.pid}")
     second.send_signal(signal.SIGINT)
     assert second.wait(timeout=20) == 0
