@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -21,6 +22,7 @@ WECOM_PER_CALL = 1000  # touser holds at most 1000 ids (shared/reference/wecom.m
 # "per app about 200 × account-cap person-sends a day" (shared/reference/wecom.md, WeCom doc 90236 发送应用消息)
 WECOM_DAILY_PER_SEAT = 200
 MB = 2**20
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Snapshot:
     size: int
     tables: dict[str, tuple[int, int]]  # table -> (rows, bytes with its indexes and TOAST)
     ticks: list[float]
+    open_ticks: list[float] | None = None  # the same, with one more task open and nothing due (after the month)
 
     @classmethod
     def take(cls, runtime: Runtime, ticks: list[float]) -> Snapshot:
@@ -116,13 +119,23 @@ def print_figures(runtime: Runtime, args: Any, month: Any, org: Snapshot, full: 
     half = len(busy) // 2
     print(f"\nticks     {len(busy)} ticks in the month (real TimedWork.tick): median {statistics.median(busy):.1f} s, "
           f"max {max(busy):.1f} s; tick_seconds = {scheduler.tick_seconds}")  # fmt: skip
-    for when, seconds, what in slowest:
-        print(f"          {seconds:6.1f} s at {when:%m-%d %H:%M} UTC: {what}")
+    for when, seconds, report in slowest:
+        print(f"          {seconds:6.1f} s at {when.astimezone(TZ):%m-%d %H:%M}: {describe(report)}")
+    building = [seconds for _, seconds, report in month.ticks if report and (report.closed or report.summaries)]
+    others = [seconds for _, seconds, report in month.ticks if not (report and (report.closed or report.summaries))]
+    if building and others:
+        print(f"          {len(building)} ticks built a summary (a deadline passed, or the last approval came in): "
+              f"median {statistics.median(building):.1f} s; the {len(others)} others (reminders only): median "
+              f"{statistics.median(others):.1f} s, max {max(others):.1f} s")  # fmt: skip
     if half:
         print(f"          first half of the month median {statistics.median(busy[:half]):.1f} s, "
               f"second half {statistics.median(busy[half:]):.1f} s")  # fmt: skip
     idle_org, idle_full = statistics.median(org.ticks), statistics.median(full.ticks)
     print(f"idle tick median of {len(full.ticks)}: {idle_org:.2f} s on the empty month, {idle_full:.2f} s after it")
+    if full.open_ticks:
+        print(f"          after it with one more task issued to every village and open (no reminder due yet): "
+              f"{statistics.median(full.open_ticks):.2f} s median of {len(full.open_ticks)} "
+              f"({', '.join(f'{t:.2f}' for t in full.open_ticks)} s)")  # fmt: skip
 
     days = outbox_days(runtime)
     members = full.tables["people"][0]
@@ -187,3 +200,11 @@ def print_breaks(robot: float, notice: float, wecom: float, tick: float, summary
         print(f"          {share:8.1%}  {name}")
     print(f"          summary of the biggest task {summary:.1f} s inside one tick's transaction; the database grows "
           f"{(full.size - org.size) / MB:.0f} MB a month")  # fmt: skip
+
+
+def describe(report: Any) -> str:
+    """A tick's report in a few words."""
+    if report is None:
+        return "lease held elsewhere"
+    return (f"{report.reminded} reminders, {report.closed} closed, {report.summaries} summaries, "
+            f"{report.failed} failed")  # fmt: skip
