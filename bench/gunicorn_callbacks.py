@@ -23,7 +23,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -31,7 +30,16 @@ import requests
 from sqlalchemy import text
 
 from bench.district import print_machine
-from bench.wecom_callbacks import AGENT_ID, SECRET, WARM_UP, Callback, Result, by_status, pending, sealed_callbacks
+from bench.wecom_callbacks import (
+    AGENT_ID,
+    SECRET,
+    WARM_UP,
+    Result,
+    by_status,
+    hammer,
+    pending,
+    sealed_callbacks,
+)
 from bench.wecom_callbacks import wait_for as wait_until
 from bot.config import load_config
 from bot.platforms.registry import configured_runtime
@@ -88,38 +96,6 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-
-
-def hammer(name: str, url: str, callbacks: list[Callback], senders: int, seconds: float) -> Result:
-    """Post every callback from `senders` threads, each with a keep-alive session, stopping early after `seconds`."""
-    result, queue, ends = Result(name), iter(callbacks), []  # next() on a list iterator is atomic in CPython
-    start_together = threading.Barrier(senders + 1)
-
-    def sender() -> None:
-        with requests.Session() as session:
-            start_together.wait()
-            while time.perf_counter() < deadline and (callback := next(queue, None)) is not None:
-                started = time.perf_counter()
-                try:
-                    status = f"HTTP {session.post(url, params=callback[0], data=callback[1], timeout=10).status_code}"
-                except requests.RequestException as error:
-                    status = type(error).__name__
-                if status == "HTTP 200":
-                    result.latencies.append(time.perf_counter() - started)
-                else:
-                    result.errors[status] += 1
-        ends.append(time.perf_counter())
-
-    threads = [threading.Thread(target=sender) for _ in range(senders)]
-    deadline = time.perf_counter() + seconds
-    for thread in threads:
-        thread.start()
-    start_together.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    result.seconds = max(ends) - started
-    return result
 
 
 def signal_all(processes: list[subprocess.Popen], signum: signal.Signals | None) -> None:

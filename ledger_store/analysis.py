@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from statistics import median
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger_store import rollups
@@ -300,17 +300,10 @@ def refresh(session: Session, ledger: Ledger, today: date) -> rollups.Refreshed:
     if state is None or counted.behind or (not counted.changed and state.judged_as_of == as_of):
         return counted
     every = counted.whole or state.judged_as_of != as_of
-    units = None if every else counted.units
-    if every:
-        session.execute(delete(LedgerFlag).where(LedgerFlag.ledger_id == ledger.id))
     flags = []
-    for chunk in [None] if units is None else _chunked(units):
-        if chunk is not None:
-            known = [unit for unit in chunk if unit is not None]
-            where = [LedgerFlag.org_unit_id.in_(known)] if known else []
-            if None in chunk:
-                where = [or_(LedgerFlag.org_unit_id.is_(None), *where)]
-            session.execute(delete(LedgerFlag).where(LedgerFlag.ledger_id == ledger.id, *where))
+    for chunk in [None] if every else rollups.chunks(counted.units):
+        where = [] if chunk is None else [rollups.in_units(LedgerFlag.org_unit_id, chunk)]
+        session.execute(delete(LedgerFlag).where(LedgerFlag.ledger_id == ledger.id, *where))
         flags += judge_units(rollups.unit_months(session, ledger, chunk), this_month, today)
     rows = [
         {"ledger_id": ledger.id, "org_unit_id": flag.unit_id, "measure": flag.measure, "period": flag.period,
@@ -331,11 +324,6 @@ def refresh_one(session: Session, ledger_id: int, today: date) -> bool:
         return False
     refresh(session, ledger, today)
     return True
-
-
-def _chunked(units: frozenset[int | None]) -> list[list[int | None]]:
-    ordered = sorted(units, key=lambda unit: -1 if unit is None else unit)
-    return [ordered[start : start + 500] for start in range(0, len(ordered), 500)]
 
 
 def ledger_anomalies(

@@ -155,7 +155,7 @@ def refresh(session: Session, ledger: Ledger) -> Refreshed:
         return Refreshed(False)
     if _taken(session, mark_ids):
         return Refreshed(False, behind=True)
-    for chunk in [None] if whole else _chunks(units):
+    for chunk in [None] if whole else chunks(units):
         _clear(session, ledger.id, chunk)
         _count(session, ledger, chunk)
     for start in range(0, len(mark_ids), CHUNK):
@@ -198,12 +198,13 @@ def _taken(session: Session, mark_ids: list[int]) -> bool:
     return False
 
 
-def _chunks(units: set[int | None]) -> list[list[int | None]]:
+def chunks(units: Collection[int | None]) -> list[list[int | None]]:
+    """The units in order (no unit first), CHUNK at a time, for IN lists."""
     ordered = sorted(units, key=lambda unit: -1 if unit is None else unit)
     return [ordered[start : start + CHUNK] for start in range(0, len(ordered), CHUNK)]
 
 
-def _in_units(column: Any, units: list[int | None]) -> ColumnElement[bool]:
+def in_units(column: Any, units: list[int | None]) -> ColumnElement[bool]:
     """column IN units, NULL matching a None among them."""
     known = [unit for unit in units if unit is not None]
     test = column.in_(known) if known else None
@@ -217,7 +218,7 @@ def _clear(session: Session, ledger_id: int, units: list[int | None] | None) -> 
     for table in (LedgerRollup, LedgerUnitMonth):
         where = [table.ledger_id == ledger_id]
         if units is not None:
-            where.append(_in_units(table.org_unit_id, units))
+            where.append(in_units(table.org_unit_id, units))
         session.execute(delete(table).where(*where))
 
 
@@ -231,7 +232,7 @@ def _count(session: Session, ledger: Ledger, units: list[int | None] | None) -> 
     sums = [func.sum(number_of(session, f)).label(f"s{i}") for i, f in enumerate(summed)]
     where = [LedgerRecord.ledger_id == ledger.id, LedgerRecord.left_at.is_(None)]
     if units is not None:
-        where.append(_in_units(LedgerRecord.org_unit_id, units))
+        where.append(in_units(LedgerRecord.org_unit_id, units))
     query = (
         select(LedgerRecord.org_unit_id, month, kind, func.count().label("n"), *sums)
         .where(*where)
@@ -262,7 +263,7 @@ def _scoped(column: Any, unit_ids: Collection[int | None] | None) -> list[Column
     """column within the units (None among them: no unit), nothing when None; no units match nothing."""
     if unit_ids is None:
         return []
-    return [_in_units(column, sorted(unit_ids, key=lambda unit: -1 if unit is None else unit)) if unit_ids else false()]
+    return [in_units(column, sorted(unit_ids, key=lambda unit: -1 if unit is None else unit)) if unit_ids else false()]
 
 
 def unit_months(session: Session, ledger: Ledger, unit_ids: Collection[int | None] | None) -> list[Row]:
