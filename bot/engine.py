@@ -29,10 +29,10 @@ from handlers.texts import commands as texts
 from ledger_store.db import transaction
 from ledger_store.inbox import (
     MissingHandlingLock,
+    claim_next,
     create_handling_lock,
     fewest_attempts_pending,
-    lock_handling,
-    next_pending,
+    sender_key,
 )
 from ledger_store.models import InboundMessage, InboundStatus, Person
 from ledger_store.org import find_person
@@ -109,11 +109,12 @@ class Engine:
     ) -> int:
         """Handle stored messages in arrival order; replies go to the outbox. Returns how many were taken up.
 
-        Each message is handled in one transaction that first takes the handling lock (see ledger_store.inbox):
-        in every process one message is handled at a time, so none is handled twice and one person's messages
-        keep their order. A crash mid-message rolls it back and leaves it for the next pass. A message that
-        fails is counted and put in `skip` (so this caller does not take it again at once); after MAX_ATTEMPTS
-        it is answered with an apology. When `stopping()` turns true, no further message is taken up.
+        Each message is handled in one transaction that first claims it (see ledger_store.inbox): no message is
+        handled twice, and one person's messages are handled one after another in the order they came, while other
+        processes handle other people's. A crash mid-message rolls it back and leaves it for the next pass. A
+        message that fails is counted and put in `skip` (so this caller does not take it again at once, nor that
+        person's later ones); after MAX_ATTEMPTS it is answered with an apology. When `stopping()` turns true, no
+        further message is taken up.
         """
         skip = set() if skip is None else skip
         with self.factory() as session:
@@ -125,7 +126,8 @@ class Engine:
         return limit
 
     def _handle_next(self, fetch_file: FileFetcher | None, skip: set[int]) -> bool:
-        """Handle the oldest pending message not in `skip`; False when there is none.
+        """Handle the oldest message this process may claim, leaving out `skip` (see claim_next); False when none
+        can be taken now.
 
         A message whose file is still to fetch is left, the transaction closed, while the file is downloaded (see
         _fetch_file), and then taken up again with the file.
@@ -133,8 +135,7 @@ class Engine:
         row_id, incoming, fetching = None, None, False
         try:
             with transaction(self.factory) as session:
-                lock_handling(session, self.now())
-                row = next_pending(session, skip)
+                row = claim_next(session, self.now(), skip)
                 if row is None:
                     return False
                 row_id, incoming = row.id, self._incoming(row)
@@ -230,7 +231,13 @@ class Engine:
         )
         if found is not None:
             return None
-        row = InboundMessage(platform=incoming.platform, message_key=key, received_at=self.now(), status=status)
+        row = InboundMessage(
+            platform=incoming.platform,
+            message_key=key,
+            sender=sender_key(incoming.user_id),
+            received_at=self.now(),
+            status=status,
+        )
         if status == InboundStatus.PENDING:
             row.payload = {
                 "user_id": incoming.user_id,

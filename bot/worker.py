@@ -26,6 +26,8 @@ DELIVERY_PASSES = 3
 LONGEST_SLEEP = 30.0
 # Pushes that are due but could not go (the platform's minute is used up): look again this soon.
 STALLED_SLEEP = 5.0
+# Messages wait but none could be taken (their senders' older messages are in other workers' hands): this soon.
+BLOCKED_SLEEP = 0.2
 
 
 @dataclass
@@ -101,8 +103,9 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def seconds_to_sleep(self) -> float:
-        """How long the thread may sleep before work comes due: 0 when a message waits, at most longest_sleep."""
+    def seconds_to_sleep(self, handled: int = 1) -> float:
+        """How long the thread may sleep before work comes due, at most longest_sleep: 0 when a message waits,
+        unless the round just before (which `handled` that many) could take none of them."""
         try:
             with self.runtime.factory() as session:
                 fewest_attempts = fewest_attempts_pending(session)
@@ -111,7 +114,9 @@ class Worker:
             log.exception("looking for waiting work failed")
             return self.longest_sleep
         if fewest_attempts == 0:
-            return 0.0  # a message no one has tried yet (one that failed is tried again at the next wake-up)
+            # A message no one has tried yet (one that failed is tried again at the next wake-up). If the round
+            # took none, each waits behind its sender's older message in another worker's hands: not a busy loop.
+            return 0.0 if handled else min(BLOCKED_SLEEP, self.longest_sleep)
         moments = [self.longest_sleep]
         if due is not None:
             seconds = (due - self.runtime.engine.now()).total_seconds()
@@ -124,8 +129,8 @@ class Worker:
         while not self._stopped.is_set():
             self._wanted.clear()  # a kick from now on is either served by this round or wakes the next one
             try:
-                self.run(stopping=self._stopped.is_set)
-                sleep = self.seconds_to_sleep()
+                progress = self.run(stopping=self._stopped.is_set)
+                sleep = self.seconds_to_sleep(progress.handled)
             except Exception:  # run and seconds_to_sleep log their own errors; this keeps the thread alive
                 log.exception("worker round failed")
                 sleep = self.longest_sleep

@@ -339,7 +339,8 @@ def worker(poll_seconds: float, config_path: Path | None) -> int:
     \b
     网页进程（gunicorn 'bot.wsgi:create_app()'）只验签、解密、存下消息并立即应答，
     这个进程每隔 --poll-seconds 秒查一次数据库，处理存下的消息、投递到期的推送。
-    可以同时开几个：消息在所有进程里一次处理一条、按到达顺序，推送并行投递，都不会重复。
+    可以同时开几个：同一个人的消息按到达顺序一条接一条处理，不同人的消息由几个进程同时处理
+    （PostgreSQL、MariaDB；SQLite 上一次一条），推送并行投递，都不会重复。
     [dingtalk] mode = "stream" 时还保持钉钉 Stream 长连接（多个进程时只有一个连接）。
     收到 SIGTERM 或 Ctrl+C 时处理完手上这条消息再退出，退出码为 0。
     """

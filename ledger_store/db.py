@@ -34,6 +34,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    if url.startswith(("mysql", "mariadb")):
+        # As PostgreSQL does by default: each statement sees what was committed before it. Handlers of different
+        # people's messages run at once and lock the rows they share (a task, a ledger record); under MariaDB's
+        # REPEATABLE READ the one who waited for a lock would still read from a snapshot taken before it.
+        return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -1,4 +1,11 @@
-"""Platform messages stored to handle after the acknowledgement: the handling lock, the next one, what waits."""
+"""Platform messages stored to handle after the acknowledgement: claiming the next one, what waits.
+
+Several workers handle messages at once, each in its own transaction, and a person's messages are handled one
+after another in the order they came: a worker claims a message only when no older message from the same person
+still waits, and locks its row (SKIP LOCKED: another worker passes over it to someone else's). The older message
+stays waiting until the transaction that handles it commits, so the later one cannot be claimed before. SQLite has
+one writer at a time anyway: there every handler takes one lock row first and messages go one at a time.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,17 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ledger_store.db import ensure_row
 from ledger_store.models import CachedValue, InboundMessage, InboundStatus
 
-# The row every handler of stored messages updates first, in every process, so one message is handled at a time:
-# never the same one twice, and one person's messages in the order they came.
+# On SQLite, the row every handler of stored messages updates first, in every process, so one message is handled
+# at a time: never the same one twice, and one person's messages in the order they came.
 HANDLING_LOCK_KEY = "inbox:handling-lock"
+# Senders whose oldest waiting message a claim looks at, in arrival order, before it gives up for now.
+CLAIM_CANDIDATES = 20
+SENDER_CHARS = 200
 
 
 class MissingHandlingLock(LookupError):
@@ -34,12 +44,45 @@ def lock_handling(session: Session, now: datetime) -> None:
         raise MissingHandlingLock("the inbox handling lock row is missing: call create_handling_lock first")
 
 
-def next_pending(session: Session, skip: Collection[int] = ()) -> InboundMessage | None:
-    """The oldest message still to handle, leaving out the ids in `skip`."""
-    query = select(InboundMessage).where(InboundMessage.status == InboundStatus.PENDING)
+def sender_key(user_id: str | None) -> str:
+    """What a stored message keeps of its sender's platform id to tell their messages apart."""
+    return (user_id or "")[:SENDER_CHARS]
+
+
+def claim_next(session: Session, now: datetime, skip: Collection[int] = ()) -> InboundMessage | None:
+    """The oldest message to handle now, locked until the transaction ends; None when none can be taken.
+
+    Only a sender's oldest waiting message can be taken: while an older one waits (in another worker's hands, or
+    left out by `skip` after it failed), their later messages wait too. Rows other transactions have locked are
+    passed over. On SQLite the handling lock is taken first (MissingHandlingLock when its row does not exist).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        lock_handling(session, now)
+    older = aliased(InboundMessage)
+    waits_behind = (
+        select(older.id)
+        .where(
+            older.status == InboundStatus.PENDING,
+            older.platform == InboundMessage.platform,
+            older.sender == InboundMessage.sender,
+            older.id < InboundMessage.id,
+        )
+        .exists()
+    )
+    # A plain read picks the candidates (a locking read would pass over a locked older message as if it were
+    # not there); each is then locked on its own and taken only if it still waits.
+    query = select(InboundMessage.id).where(InboundMessage.status == InboundStatus.PENDING, ~waits_behind)
     if skip:
         query = query.where(InboundMessage.id.not_in(list(skip)))
-    return session.scalar(query.order_by(InboundMessage.id).limit(1))
+    for row_id in session.scalars(query.order_by(InboundMessage.id).limit(CLAIM_CANDIDATES)).all():
+        row = session.scalar(
+            select(InboundMessage)
+            .where(InboundMessage.id == row_id, InboundMessage.status == InboundStatus.PENDING)
+            .with_for_update(skip_locked=True)
+        )
+        if row is not None:
+            return row
+    return None
 
 
 def fewest_attempts_pending(session: Session) -> int | None:

@@ -487,11 +487,16 @@ class InboundMessage(Base):
     """A platform delivery, kept by key so a retry is processed once; queued when handled after the ack."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("platform", "message_key"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "message_key"),
+        # A worker claims a person's message only when no older one of theirs waits (ledger_store.inbox).
+        Index("ix_inbound_messages_waiting", "status", "platform", "sender", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
     message_key: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(200), default="", server_default="")
     received_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default=InboundStatus.DONE, index=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -28,6 +28,9 @@ def submit_answers(ctx: Context, person: Person, conversation: Conversation, sta
     last approval (it holds what the write-back needs, and a return reopens it)."""
     assignment = conversation.assignment
     task = assignment.task
+    # First, before any ledger write (the order approvals take too): two last units submitting at once take turns,
+    # so the second sees the first and sends the summary.
+    flow.lock_tasks(ctx, [assignment.task_id])
     submission = store_submission(ctx, person, conversation, state)
     assignment.submitted_at = ctx.now()
     focus = ctx.session.get(ChatFocus, person.id)

@@ -243,11 +243,12 @@ def claim(ctx: Context, step: ReviewStep, person: Person, decision: ReviewDecisi
 
 
 def lock_tasks(ctx: Context, task_ids: Iterable[int]) -> None:
-    """Take the rows of these tasks, in id order: approvals of one task take turns, so the last one sees all the
-    others and sends the summary (two last approvals at once would each see the other unit still waiting).
+    """Take the rows of these tasks, in id order: approvals and submissions of one task take turns, so the last one
+    sees all the others and sends the summary (two last ones at once would each see the other unit still waiting).
 
-    Under REPEATABLE READ (MariaDB) the last one may still read from a snapshot older than the other's approval: it
-    then sends nothing, and the scheduler sends the summary the task owes (deadlines.owed_summaries) at its next tick.
+    This needs READ COMMITTED, which ledger_store.db sets on MariaDB too: under REPEATABLE READ the last one could
+    read from a snapshot older than the other's approval. Should a summary still be missed, the scheduler sends the
+    summary the task owes (deadlines.owed_summaries) at its next tick.
     """
     ids = sorted(set(task_ids))
     if ids:
