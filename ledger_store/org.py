@@ -14,6 +14,12 @@ SIMULATOR = "simulator"
 KIND_ENDINGS = ("社区", "街道", "网格", "村", "镇", "乡", "区")
 
 
+def lock_department(session: Session, department_id: int) -> None:
+    """Hold the department's row until the transaction ends: two of its issuers checking for a task or recurrence
+    like the one they are about to create take turns, so the second sees the first's."""
+    session.execute(select(Department.id).where(Department.id == department_id).with_for_update())
+
+
 def find_person(session: Session, platform: str, user_id: str) -> Person | None:
     """The active person behind a platform user id, or None when nobody is registered under it."""
     if platform == SIMULATOR:

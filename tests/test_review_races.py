@@ -82,15 +82,16 @@ def racing(runtime) -> Callable[[list[Incoming]], list[str]]:
 
 
 @contextmanager
-def meeting_at_the_claim(engine, parties: int) -> Iterator[None]:
-    """On a database server, hold every transaction at its `UPDATE review_steps` until all have reached it."""
+def meeting_at_the_claim(engine, parties: int, statement_start: str = "UPDATE REVIEW_STEPS") -> Iterator[None]:
+    """On a database server, hold every transaction at its `UPDATE review_steps` (or the statement that begins
+    with `statement_start`) until all have reached it."""
     if engine.dialect.name == "sqlite":
         yield
         return
     meeting = threading.Barrier(parties)
 
     def hold(conn, cursor, statement: str, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith("UPDATE REVIEW_STEPS"):
+        if statement.lstrip().upper().startswith(statement_start):
             # The other may go another way (or be done already): then this one goes on alone.
             with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait(timeout=WAIT)

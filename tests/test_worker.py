@@ -19,6 +19,7 @@ from bot.worker import HANDLE_BATCH, STALLED_SLEEP, Worker
 from handlers.core.clock import ManualClock
 from handlers.core.messages import Incoming
 from ledger_store.db import transaction
+from ledger_store.inbox import claim_next
 from ledger_store.models import InboundMessage, InboundStatus, OutboxMessage, Person
 from ledger_store.org import SIMULATOR
 from ledger_store.outbox import enqueue
@@ -92,6 +93,44 @@ def test_a_message_that_fails_is_not_retried_in_the_same_round_and_blocks_nothin
         rows = list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
     assert [(row.status, row.attempts) for row in rows] == [("pending", 1), ("done", 0), ("done", 0)]
     assert sorted(phone.take_all()) == ["chen_guoping", "luo_xiuying"]
+
+
+def test_a_persons_later_message_waits_behind_her_failed_one_while_others_are_answered(phone_runtime):
+    runtime, phone = phone_runtime
+    said = [("zhang_dehua", "a-file"), ("zhang_dehua", None), ("luo_xiuying", None)]
+    for n, (account, media) in enumerate(said):
+        assert runtime.engine.accept(Incoming(SIMULATOR, account, "帮助", message_id=f"m-{n}", media_id=media))
+
+    Worker(runtime).run()
+
+    with runtime.factory() as session:
+        rows = list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+    # Her first could not be fetched: her second is not answered before it, though luo_xiuying's is.
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 1), ("pending", 0), ("done", 0)]
+    assert list(phone.take_all()) == ["luo_xiuying"]
+
+
+@pytest.fixture
+def three_waiting(runtime: Runtime) -> Runtime:
+    if runtime.factory.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("SQLite: handlers take turns on one lock row, so a second claim waits for the first to end")
+    for key, account in [("her-1", "zhang_dehua"), ("her-2", "zhang_dehua"), ("his-1", "luo_xiuying")]:
+        assert runtime.engine.accept(Incoming(SIMULATOR, account, "帮助", message_id=key))
+    return runtime
+
+
+def test_while_one_worker_holds_her_message_another_takes_the_next_persons_not_her_later_one(three_waiting):
+    runtime, now = three_waiting, three_waiting.engine.now()
+    with runtime.factory() as first, runtime.factory() as second, runtime.factory() as third:
+        assert claim_next(first, now).message_key == "her-1"
+        assert claim_next(second, now).message_key == "his-1"  # handled at the same time as hers
+        assert claim_next(third, now) is None  # her second waits until her first is done
+        third.rollback()
+        first.scalar(select(InboundMessage).where(InboundMessage.message_key == "her-1")).status = "done"
+        first.commit()
+        assert claim_next(third, now).message_key == "her-2"
+        third.rollback()
+        second.rollback()
 
 
 def queue(runtime: Runtime, account: str, key: str) -> int:

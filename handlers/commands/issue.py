@@ -43,7 +43,7 @@ from ledger_store.models import (
     ReportTask,
     Role,
 )
-from ledger_store.org import all_units, fillers_by_unit
+from ledger_store.org import all_units, fillers_by_unit, lock_department
 
 ISSUE_PATTERN = re.compile(
     r"^(?P<template>.*?)\s*截止(?:时间|日期)?\s*[:：]?\s*(?P<when>.*?)(?:\s*范围\s*[:：]?\s*(?P<scope>.*))?$"
@@ -117,6 +117,7 @@ def issue(ctx: Context, person: Person, args: str) -> list[str]:
         "remind_hours": terms.remind_hours,
         "review": terms.review,
     }
+    lock_department(ctx.session, department.id)
     similar = lookalikes(ctx, department.id, form.id, deadline, units)
     if similar:
         return ask_first(ctx, person, department, similar, pending)

@@ -15,7 +15,7 @@ from handlers.texts import issuing as it
 from handlers.texts import recurrence as t
 from handlers.texts import review as rvt
 from ledger_store.models import Department, Form, OrgUnit, Person, Recurrence, RecurrenceStatus, ReviewPolicy, Role
-from ledger_store.org import default_targets, issuing_unit
+from ledger_store.org import default_targets, issuing_unit, lock_department
 
 NOT_LATE = re.compile(r"\s*(?:不收迟报|不接收迟报|截止后关闭|过期不收)\s*")
 REMIND = re.compile(r"\s*(?:(?<!不)提醒\s*(?P<hours>.+?)|(?P<none>不提醒))\s*(?=范围|$)")
@@ -92,6 +92,7 @@ def issue_recurring(
     if inverted is not None:
         shown = [format_deadline(ctx, ctx.to_stored(moment)) for moment in inverted]
         return [t.deadline_before_issue(rule, due, *shown)]
+    lock_department(ctx.session, department.id)
     same = recurrence.same_as(ctx, department.id, form, schedule, units)
     if same is not None:
         return [t.same_recurrence(same.id, form.title, t.STATUS_NAMES[same.status])]
@@ -131,7 +132,9 @@ def timed(ctx: Context, person: Person, args: str) -> list[str]:
         return [t.DO_USAGE]
     reference = words[1].lstrip("#＃")
     target = next((r for r in recurrence.department_recurrences(ctx, person, admin) if str(r.id) == reference), None)
-    if target is None:
+    if target is not None:  # another issuer may be changing it at this moment: take turns, then look again
+        recurrence.lock(ctx, target)
+    if target is None or target.status == RecurrenceStatus.STOPPED:
         return [t.unknown_recurrence(reference)]
     status = ACTIONS[words[0]]
     recurrence.set_status(ctx, person, target, status)

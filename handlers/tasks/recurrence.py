@@ -176,6 +176,13 @@ def department_recurrences(ctx: Context, person: Person, admin: bool) -> list[Re
     return list(ctx.session.scalars(query))
 
 
+def lock(ctx: Context, recurrence: Recurrence) -> None:
+    """Hold the recurrence's row until the transaction ends and read it afresh: a pause and a stop at once take
+    turns, and the second sees what the first did."""
+    ctx.session.execute(select(Recurrence.id).where(Recurrence.id == recurrence.id).with_for_update())
+    ctx.session.refresh(recurrence)
+
+
 def set_status(ctx: Context, person: Person, recurrence: Recurrence, status: RecurrenceStatus) -> None:
     """Pause, resume or stop a recurrence; resuming starts again from the next issue moment after now."""
     old = recurrence.status
