@@ -14,8 +14,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.platforms.base import DeliveryError, FileTooLarge
@@ -33,6 +32,7 @@ from ledger_store.inbox import (
     create_handling_lock,
     fewest_attempts_pending,
     sender_key,
+    store_once,
 )
 from ledger_store.models import InboundMessage, InboundStatus, Person
 from ledger_store.org import find_person
@@ -82,23 +82,16 @@ class Engine:
                     log.info("duplicate %s message %s dropped", incoming.platform, incoming.message_id)
                     return []
                 return router.handle(self.context(session), incoming)
-        except IntegrityError:
-            if incoming.message_id:
-                log.info("concurrent duplicate of %s message %s dropped", incoming.platform, incoming.message_id)
-                return []
-            log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
         except Exception:
             # The transaction was rolled back: nothing the message changed is half-written.
             log.exception("handling a message from %s failed", mask_sensitive(incoming.user_id))
         return [Reply(texts.INTERNAL_ERROR)]
 
     def accept(self, incoming: Incoming) -> bool:
-        """Store a message to handle after the platform's request returns; False for a repeat."""
-        try:
-            with transaction(self.factory) as session:
-                return self._record(session, incoming, InboundStatus.PENDING) is not None
-        except IntegrityError:
-            return False
+        """Store a message to handle after the platform's request returns; False for a repeat (also one stored by
+        another request at this very moment)."""
+        with transaction(self.factory) as session:
+            return self._record(session, incoming, InboundStatus.PENDING) is not None
 
     def process_pending(
         self,
@@ -218,28 +211,15 @@ class Engine:
             # The message is already marked failed, so it cannot block those after it.
             log.exception("apologising for stored %s message %s failed", incoming.platform, row_id)
 
-    def _record(self, session: Session, incoming: Incoming, status: InboundStatus) -> InboundMessage | None:
-        """Write the inbound row (None when its key was seen before), keeping the message when queued."""
+    def _record(self, session: Session, incoming: Incoming, status: InboundStatus) -> int | None:
+        """Write the inbound row (None when its key was seen before), keeping the message when queued; its id."""
         key = incoming.message_id or uuid.uuid4().hex
         if len(key) > MAX_KEY_CHARS:
             # Still one key per message, and a retry of it maps to the same one; the column holds 200 characters.
             key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-        found = session.scalar(
-            select(InboundMessage.id).where(
-                InboundMessage.platform == incoming.platform, InboundMessage.message_key == key
-            )
-        )
-        if found is not None:
-            return None
-        row = InboundMessage(
-            platform=incoming.platform,
-            message_key=key,
-            sender=sender_key(incoming.user_id),
-            received_at=self.now(),
-            status=status,
-        )
+        payload = None
         if status == InboundStatus.PENDING:
-            row.payload = {
+            payload = {
                 "user_id": incoming.user_id,
                 "text": incoming.text,
                 "file_name": incoming.file_name,
@@ -247,12 +227,23 @@ class Engine:
                 "media_id": incoming.media_id,
             }
             if incoming.button is not None:
-                row.payload["button"] = asdict(incoming.button)
-            if incoming.file_bytes is not None:
-                row.file = store_file(session, incoming.file_name or "file", incoming.file_bytes, self.now())
-        session.add(row)
-        session.flush()
-        return row
+                payload["button"] = asdict(incoming.button)
+        row_id = store_once(
+            session,
+            {
+                "platform": incoming.platform,
+                "message_key": key,
+                "sender": sender_key(incoming.user_id),
+                "received_at": self.now(),
+                "status": status,
+                "payload": payload,
+                "attempts": 0,
+            },
+        )
+        if row_id is not None and status == InboundStatus.PENDING and incoming.file_bytes is not None:
+            file = store_file(session, incoming.file_name or "file", incoming.file_bytes, self.now())
+            session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(file_id=file.id))
+        return row_id
 
     def _incoming(self, row: InboundMessage) -> Incoming:
         """Rebuild the message a stored row holds."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ledger_store.db import ensure_row
@@ -47,6 +49,23 @@ def lock_handling(session: Session, now: datetime) -> None:
 def sender_key(user_id: str | None) -> str:
     """What a stored message keeps of its sender's platform id to tell their messages apart."""
     return (user_id or "")[:SENDER_CHARS]
+
+
+def store_once(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a message's row unless its (platform, message_key) is stored already: its id, or None for a repeat.
+
+    One statement, no look first (a callback's acknowledgement waits for it): a repeat, even one another
+    transaction is storing at this moment, is skipped without an error (ON CONFLICT DO NOTHING; INSERT IGNORE on
+    MariaDB), and RETURNING gives the id only of a row inserted.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = module.insert(InboundMessage).values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=["platform", "message_key"])
+    else:
+        statement = insert(InboundMessage).prefix_with("IGNORE").values(**values)
+    return session.scalar(statement.returning(InboundMessage.id))
 
 
 def claim_next(session: Session, now: datetime, skip: Collection[int] = ()) -> InboundMessage | None:

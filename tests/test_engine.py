@@ -6,7 +6,8 @@ import logging
 import sys
 import threading
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from bot.logs import MaskingFormatter
 from handlers.chat import router
@@ -161,3 +162,31 @@ def test_a_new_message_is_stored_while_a_slow_download_of_another_is_under_way(r
         rows = {row.message_key: row for row in session.scalars(select(InboundMessage))}
         assert rows["f-1"].status == InboundStatus.DONE and rows["f-1"].file.content == b"not really a workbook"
         assert rows["f-2"].status == InboundStatus.DONE
+
+
+@pytest.mark.parametrize("path", ["accept", "receive"])
+def test_one_message_key_arriving_twice_at_the_same_moment_is_taken_once(runtime, path):
+    """A platform's retry racing its first delivery: both store at once, one wins, the other is dropped quietly."""
+    if runtime.factory.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("SQLite: writers take turns, so the two never store at the same moment")
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def deliver() -> None:
+        start.wait()
+        message = Incoming(SIMULATOR, "zhang_dehua", "帮助", message_id="same-key")
+        results.append(getattr(runtime.engine, path)(message))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with runtime.factory() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1
+    if path == "accept":
+        assert sorted(results) == [False, True]
+    else:
+        answered = [replies for replies in results if replies]
+        assert len(answered) == 1 and results.count([]) == 1
+        assert INTERNAL_ERROR not in [reply.text for reply in answered[0]]

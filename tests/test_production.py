@@ -107,6 +107,8 @@ def test_two_web_workers_and_two_handling_workers_answer_each_message_once_in_or
     world.emulator.settings.callback_url = f"{url}/wecom/callback"
 
     world.write("wang_canlian", "/发布 残疾人两项补贴情况 截止 后天18点 范围 石庙村 不审核")
+    # He starts once the task has reached him (other people's messages may be handled at the same time as hers).
+    assert eventually(lambda: len(world.emulator.inbox("chen_guoping")) >= 1), production.output()
     world.write("chen_guoping", "开始")
     world.write("chen_guoping", "12", msg_id="CAIQ5LbzswYY__8BIAIqBmhlbGxv")
     assert world.emulator.resend_last_callback().status_code == 200  # WeCom's retry of the same message
