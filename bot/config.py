@@ -13,8 +13,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.source_config import SourceConfigError, sources_from
+from handlers.commands.recurrence import MAX_REMIND_DAYS
 from handlers.core.workdays import WorkCalendar, work_calendar
 from handlers.ledgers.sources import Source
+from handlers.tasks.reminders import OVERDUE_DAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'yibiaotong.sqlite3'}"
@@ -274,6 +276,35 @@ class ReviewConfig:
             raise ValueError(f"[review] remind_after_hours must be at least 1, not {self.remind_after_hours}")
 
 
+# The shortest period retention may keep sent pushes: a job may queue a key again for up to OVERDUE_DAYS + 1 days
+# after a deadline (late reminders, the escalation upward) and a "提醒 N 天" reminder waits up to MAX_REMIND_DAYS
+# for the next; with a few days' margin (see ledger_store/retention.py for every key family).
+RETENTION_FLOOR_DAYS = max(OVERDUE_DAYS + 1, MAX_REMIND_DAYS) + 4
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """How long handled inbound messages and sent pushes are kept before the scheduler deletes them (0: forever)."""
+
+    keep_days: int = 90
+    at: str = "03:00"  # local time of day after which the day's deletion runs, at the scheduler's next tick
+
+    def __post_init__(self) -> None:
+        if self.keep_days != 0 and self.keep_days < RETENTION_FLOOR_DAYS:
+            raise ValueError(
+                f"[retention] keep_days 是 {self.keep_days}：须为 0（从不清理）或至少 {RETENTION_FLOOR_DAYS} 天，"
+                "因为催报和逾期提醒在截止后一个月内还会查看发过没有"
+            )
+        self.time()
+
+    def time(self) -> time:
+        """The time of day of `at`."""
+        try:
+            return datetime.strptime(self.at, "%H:%M").time()
+        except ValueError as error:
+            raise ValueError(f'[retention] at 须是“时:分”，例如 "03:00"，现在是 {self.at!r}') from error
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the bot can be told."""
@@ -288,6 +319,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     sources: tuple[Source, ...] = ()
 
 
@@ -356,6 +388,7 @@ OPTIONS: dict[str, dict[str, type]] = {
     },
     "calendar": {"holidays": list, "workdays": list},
     "review": {"remind_after_hours": int},
+    "retention": {"keep_days": int, "at": str},
 }
 TYPE_NAMES = {str: "a quoted string", int: "a whole number", float: "a number", list: "a list of days"}
 
@@ -376,7 +409,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = set(data) - set(OPTIONS)
     if unknown:
         raise ConfigError(f"unknown sections in {path}: {', '.join(sorted(unknown))}")
-    bot, database, web, simulator, delivery, wecom, dingtalk, scheduler, days, review = (
+    bot, database, web, simulator, delivery, wecom, dingtalk, scheduler, days, review, retention = (
         checked_section(data, name, path) for name in OPTIONS
     )
     platform = delivery.get("platform", DeliveryConfig.platform)
@@ -406,6 +439,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             scheduler=SchedulerConfig(**scheduler),
             calendar=CalendarConfig(**{name: tuple(map(str, items)) for name, items in days.items()}),
             review=ReviewConfig(**review),
+            retention=RetentionConfig(**retention),
             sources=sources,
         )
     except ValueError as error:

@@ -9,6 +9,7 @@ from ledger_store.api_usage import latest_usage
 from ledger_store.db import database_revision
 from ledger_store.leases import current_holders
 from ledger_store.monitoring import inbound_backlog, inbound_by_status, outbox_backlog, outbox_by_status
+from ledger_store.retention import pruned_counts
 
 Labels = dict[str, str]
 
@@ -62,6 +63,7 @@ def exposition(runtime: Runtime, head: str | None) -> str:
         revision = database_revision(connection)
     with runtime.factory() as session:
         inbound, outbox = inbound_by_status(session), outbox_by_status(session)
+        pruned = pruned_counts(session)  # the counters count rows retention deleted too, so they never go down
         inbound_waiting, outbox_waiting = inbound_backlog(session), outbox_backlog(session)
         holders = current_holders(session, now)
         usage = latest_usage(session)
@@ -70,11 +72,13 @@ def exposition(runtime: Runtime, head: str | None) -> str:
             int(revision == head)
         ),
         Family("ybt_inbound_accepted_total", "counter", "Platform messages accepted (stored), handled or not.").add(
-            sum(inbound.values())
+            sum(inbound.values()) + pruned["inbound_messages:done"] + pruned["inbound_messages:failed"]
         ),
-        Family("ybt_inbound_handled_total", "counter", "Platform messages handled.").add(inbound["done"]),
+        Family("ybt_inbound_handled_total", "counter", "Platform messages handled.").add(
+            inbound["done"] + pruned["inbound_messages:done"]
+        ),
         Family("ybt_inbound_failed_total", "counter", "Platform messages given up on after repeated failures.").add(
-            inbound["failed"]
+            inbound["failed"] + pruned["inbound_messages:failed"]
         ),
         Family("ybt_inbound_pending", "gauge", "Platform messages accepted and still to handle.").add(
             inbound["pending"]
@@ -82,7 +86,9 @@ def exposition(runtime: Runtime, head: str | None) -> str:
         Family(
             "ybt_inbound_oldest_pending_seconds", "gauge", "How long the oldest message still to handle has waited."
         ).add(inbound_waiting.oldest_seconds(now) or 0),
-        Family("ybt_outbox_sent_total", "counter", "Pushes handed to their platform.").add(outbox["sent"]),
+        Family("ybt_outbox_sent_total", "counter", "Pushes handed to their platform.").add(
+            outbox["sent"] + pruned["outbox:sent"]
+        ),
         Family("ybt_outbox_pending", "gauge", "Pushes not sent yet, first tries and retries.").add(outbox["pending"]),
         Family("ybt_outbox_dead", "gauge", "Pushes given up on, waiting for an admin (/投递).").add(outbox["dead"]),
         Family("ybt_outbox_oldest_pending_seconds", "gauge", "How long the oldest push not sent yet has waited.").add(

@@ -458,7 +458,8 @@ class OutboxMessage(Base):
     platform: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str | None] = mapped_column(Text)
     card: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    # Indexed so that retention finds whether a stored file is still referred to (ledger_store/retention.py).
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)  # the details, for the log and whoever reads the database
@@ -500,7 +501,7 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default=InboundStatus.DONE, index=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), index=True)  # as the outbox's
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -30,13 +30,16 @@ from handlers.review import reminders as review_reminders
 from handlers.tasks import deadlines, recurrence, reminders
 from handlers.tasks.reminders import Policy, QuietHours, Reviewers
 from handlers.tasks.source_timetable import due_sources
-from ledger_store import analysis, rollups
+from ledger_store import analysis, retention, rollups
 from ledger_store.db import transaction
 from ledger_store.leases import acquire, release
 from ledger_store.warnings import rules_due
 
 log = logging.getLogger(__name__)
 LEASE = "timed-work"
+# Transactions of retention's deletion per tick: a database years behind catches up over several ticks, and the
+# reminders of each tick are not held up for long.
+PRUNE_BATCHES_PER_TICK = 20
 Done = TypeVar("Done")
 Item = TypeVar("Item")
 
@@ -73,7 +76,8 @@ class TimedWork:
 
     def tick(self) -> TickReport | None:
         """Issue due periods, handle passed deadlines, queue due reminders (to fillers and to reviewers) and the
-        pushes of 预警 rules' new matches, and bring the analysis rollups up to date; None while another leads."""
+        pushes of 预警 rules' new matches, bring the analysis rollups up to date, and once a day delete what
+        retention no longer keeps; None while another leads."""
         engine = self.runtime.engine
         if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
             return None
@@ -98,6 +102,7 @@ class TimedWork:
             warning_rules.evaluate,
         )
         self.each("the analysis rollup of ledger", lambda ctx: rollups.due(ctx.session), self.refresh_rollup)
+        self.prune_safely()
         report = TickReport(
             sum(task is not None for task in issued),
             sum(task is not None for task in closed),
@@ -113,6 +118,33 @@ class TimedWork:
                 *vars(report).values(),
             )
         return report
+
+    def prune(self) -> retention.Pruned | None:
+        """Once a day, from [retention] at (local time), delete handled inbound messages and sent pushes older than
+        [retention] keep_days, a few batches a tick until none is left; None when not due (or keep_days is 0)."""
+        settings, engine = self.runtime.config.retention, self.runtime.engine
+        local = engine.clock.now().astimezone(engine.tz)
+        today = local.date().isoformat()
+        if not settings.keep_days or local.time() < settings.time():
+            return None
+        with transaction(self.runtime.factory) as session:
+            if retention.last_day(session) == today:
+                return None
+        cutoff = engine.now() - timedelta(days=settings.keep_days)
+        pruned = retention.prune(self.runtime.factory, cutoff, PRUNE_BATCHES_PER_TICK, retention.BATCH)
+        if not pruned.more:
+            retention.finish_day(self.runtime.factory, today)
+        if pruned.inbound or pruned.outbox or pruned.files:
+            log.info("retention: %s inbound messages, %s pushes and %s files deleted%s", pruned.inbound,
+                     pruned.outbox, pruned.files, ", more at the next tick" if pruned.more else "")  # fmt: skip
+        return pruned
+
+    def prune_safely(self) -> None:
+        """The day's deletion, logging instead of raising (what was deleted stays deleted; the rest goes next tick)."""
+        try:
+            self.prune()
+        except Exception:
+            log.exception("retention's deletion failed; it is tried again at the next tick")
 
     @staticmethod
     def refresh_rollup(ctx: Context, ledger_id: int) -> bool:

@@ -17,6 +17,7 @@ from bot.config import (
     DatabaseConfig,
     DeliveryConfig,
     DingTalkConfig,
+    RetentionConfig,
     ReviewConfig,
     SchedulerConfig,
     SimulatorConfig,
@@ -63,6 +64,7 @@ def test_the_example_file_shows_every_option_with_its_default() -> None:
         "scheduler": SchedulerConfig,
         "calendar": CalendarConfig,
         "review": ReviewConfig,
+        "retention": RetentionConfig,
     }
     assert set(documented) == {"bot", *options}
     assert set(documented["bot"]) == {"timezone"}
