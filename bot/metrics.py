@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.runtime import Runtime
+from ledger_store.api_calls import call_totals
 from ledger_store.api_usage import latest_usage
 from ledger_store.db import database_revision
 from ledger_store.leases import current_holders
@@ -66,7 +67,7 @@ def exposition(runtime: Runtime, head: str | None) -> str:
         pruned = pruned_counts(session)  # the counters count rows retention deleted too, so they never go down
         inbound_waiting, outbox_waiting = inbound_backlog(session), outbox_backlog(session)
         holders = current_holders(session, now)
-        usage = latest_usage(session)
+        usage, totals = latest_usage(session), call_totals(session)
     families = [
         Family("ybt_migrations_current", "gauge", "1 when the database carries this code's newest migration.").add(
             int(revision == head)
@@ -95,17 +96,20 @@ def exposition(runtime: Runtime, head: str | None) -> str:
             outbox_waiting.oldest_seconds(now) or 0
         ),
         Family("ybt_scheduler_lease_holder", "gauge", "1 for the process (host:pid) holding a scheduler lease."),
-        Family(
-            "ybt_platform_api_calls", "gauge", "Platform API calls counted in the latest month on record, by metering."
-        ),
+        Family("ybt_platform_api_calls_total", "counter", "Platform API calls made, answered or not."),
+        Family("ybt_platform_api_errors_total", "counter", "Platform API calls that failed: no answer or an error."),
+        Family("ybt_platform_api_month_calls", "gauge", "Answered calls in the platform's latest metered month."),
         Family("ybt_platform_api_allowance", "gauge", "The platform's monthly call allowance (0: not metered)."),
     ]
     by_name = {family.name: family for family in families}
     for lease, holder in holders:
         by_name["ybt_scheduler_lease_holder"].add(1, lease=lease, holder=holder)
+    for total in totals:
+        by_name["ybt_platform_api_calls_total"].add(total.calls, platform=total.platform)
+        by_name["ybt_platform_api_errors_total"].add(total.errors, platform=total.platform)
     for month in usage:
         labels = {"platform": month.platform, "period": month.period}
-        by_name["ybt_platform_api_calls"].add(month.calls, **labels, metered="true")
-        by_name["ybt_platform_api_calls"].add(month.free_calls, **labels, metered="false")
+        by_name["ybt_platform_api_month_calls"].add(month.calls, **labels, metered="true")
+        by_name["ybt_platform_api_month_calls"].add(month.free_calls, **labels, metered="false")
         by_name["ybt_platform_api_allowance"].add(month.allowance, **labels)
     return "\n".join(line for family in families for line in family.lines()) + "\n"

@@ -695,6 +695,17 @@ class ApiUsage(Base):
     warned_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class ApiCallTotal(Base):
+    """A platform's API calls since the table was made, and how many of them failed: counters for /metrics."""
+
+    __tablename__ = "api_call_totals"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Every call that went out, answered or not; and those that failed (no answer, an HTTP error, an error code).
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class LoginLink(Base):
     """A one-time link into the department dashboard: only the token's hash is kept, and it works once, briefly."""
 

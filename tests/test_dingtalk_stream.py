@@ -29,6 +29,7 @@ from bot.platforms.registry import configured_platforms
 from bot.runtime import Runtime, build_runtime, load_demo_org
 from bot.worker import Worker
 from handlers.core.clock import ManualClock
+from ledger_store.api_calls import CallTotal, call_totals
 from ledger_store.api_usage import usage_in
 from ledger_store.leases import acquire
 from ledger_store.models import InboundMessage
@@ -119,7 +120,9 @@ def test_opening_the_connection_is_counted_against_the_months_allowance(stream):
     month = period_of(stream.clock.now())
     with stream.runtime.factory() as session:
         [usage] = usage_in(session, month)
+        totals = call_totals(session)
     assert usage.calls == stream.emulator.metered_calls(month) == 1  # connections/open, nothing else yet
+    assert totals == [CallTotal("dingtalk", 1, 0)]  # and the operator's totals on /metrics
 
 
 def test_dingtalk_s_ping_frames_are_acknowledged_with_their_data(stream):
@@ -291,13 +294,16 @@ def test_a_wrong_secret_is_refused_by_the_gateway_and_retried_with_backoff(strea
     stream.runner.stop()
     wrong = replace(stream.runner.config, app_secret="wrong")
     runner = StreamRunner(stream.runtime, wrong, lambda webhook: None, stream.worker.kick, lambda click: None,
-                          lambda click: True)  # fmt: skip
+                          lambda click: True, counter=stream.runner.client.counter)  # fmt: skip
     runner.start()
     try:
         until(lambda: stream.emulator.calls.count("gateway") >= 3)
         assert not runner.connected.is_set() and stream.emulator.gateway.opened == 1
     finally:
         runner.stop()
+    with stream.runtime.factory() as session:
+        [totals] = call_totals(session)
+    assert totals.calls == stream.emulator.calls.count("gateway") and totals.errors == totals.calls - 1  # refusals
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter(stream):

@@ -193,8 +193,8 @@ def test_metrics_name_the_lease_holder_and_the_platform_calls(client: FlaskClien
 
     samples = scrape(client)
     assert sample(samples, "ybt_scheduler_lease_holder", lease="timed-work", holder=holder) == 1
-    assert sample(samples, "ybt_platform_api_calls", platform="dingtalk", period="2024-11", metered="true") == 3
-    assert sample(samples, "ybt_platform_api_calls", platform="dingtalk", period="2024-11", metered="false") == 2
+    assert sample(samples, "ybt_platform_api_month_calls", platform="dingtalk", period="2024-11", metered="true") == 3
+    assert sample(samples, "ybt_platform_api_month_calls", platform="dingtalk", period="2024-11", metered="false") == 2
     assert sample(samples, "ybt_platform_api_allowance", platform="dingtalk", period="2024-11") == 10_000
     assert not [key for key in samples if ("period", "2024-10") in key[1]]  # only the latest month
 

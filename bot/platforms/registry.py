@@ -70,19 +70,25 @@ def unready_platform(config: Config) -> str | None:
 
 
 def wecom_platform(config: Config, database: Engine) -> Platform:
-    """The WeCom adapter on the configured API host; its access token is shared through the database or Redis."""
+    """The WeCom adapter on the configured API host; its access token is shared through the database or Redis, and
+    its calls are counted there."""
+    from bot.platforms.api_calls import CallCounter
     from bot.platforms.wecom.api import WeComClient  # only the commands that reach WeCom load its client
     from bot.platforms.wecom.platform import WeComPlatform
     from bot.platforms.wecom.token_store import make_token_storage
     from ledger_store.db import make_session_factory
 
-    storage = make_token_storage(config.wecom, make_session_factory(database))
-    return WeComPlatform(config.wecom, WeComClient.from_config(config.wecom, storage))
+    factory = make_session_factory(database)
+    storage = make_token_storage(config.wecom, factory)
+    client = WeComClient.from_config(config.wecom, storage, CallCounter(factory, "wecom"))
+    return WeComPlatform(config.wecom, client)
 
 
 def dingtalk_platform(config: Config, database: Engine, clock: Callable[[], datetime] | None = None) -> Platform:
     """The DingTalk adapter on the configured API host; its access token is shared through the database or Redis,
-    and its calls are counted there against the monthly allowance. `clock` (aware UTC) for tests."""
+    and its calls are counted there against the monthly allowance and, failed or not, in the totals.
+    `clock` (aware UTC) for tests."""
+    from bot.platforms.api_calls import CallCounter
     from bot.platforms.dingtalk.api import DingTalkClient  # only the commands that reach DingTalk load its client
     from bot.platforms.dingtalk.budget import UsageMeter
     from bot.platforms.dingtalk.platform import DingTalkPlatform
@@ -94,5 +100,5 @@ def dingtalk_platform(config: Config, database: Engine, clock: Callable[[], date
     storage = make_token_storage(settings, factory)
     meter = UsageMeter(factory, settings.monthly_call_allowance, now)
     client = DingTalkClient(settings.app_key, settings.app_secret, storage, settings.api_base_url, meter=meter,
-                            oapi_base_url=settings.oapi_base_url)  # fmt: skip
+                            oapi_base_url=settings.oapi_base_url, counter=CallCounter(factory, "dingtalk"))  # fmt: skip
     return DingTalkPlatform(settings, client, now)

@@ -1,6 +1,7 @@
 """The DingTalk HTTP client: the access token (shared by every process), robot batch send, sessionWebhook posts,
 work notifications, media uploads and the files people send the robot, and the old API host's (oapi) calls such as
-the contacts; every call it makes is counted by its meter (DingTalk meters an organisation's calls)."""
+the contacts; every call it makes is counted by its meter (DingTalk meters an organisation's calls) and, failed or
+not, by its counter (the operator's totals on /metrics)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 
 import requests
 
+from bot.platforms.api_calls import CallCounter, counted
 from bot.platforms.base import MAX_FILE_BYTES
 from bot.platforms.files import multipart_file, read_capped
 
@@ -73,8 +75,9 @@ class DingTalkApiError(Exception):
 class DingTalkClient:
     """Calls DingTalk's OpenAPI on `api_base_url` with an access token kept in the shared `storage`.
 
-    Every API call goes through `_post` (or `_post_file` for an upload), which hands each answered call to the
-    `meter`: a new API method only has to use them to be counted. A file fetched from a downloadUrl is no API call.
+    Every API call goes through `_call` (by `_post`, or `_post_file` for an upload), which hands each answered call
+    to the `meter` and every call, failed or not, to the `counter`: a new API method only has to use them to be
+    counted. A file fetched from a downloadUrl is no API call.
     """
 
     def __init__(
@@ -86,11 +89,12 @@ class DingTalkClient:
         timeout: tuple[float, float] = TIMEOUT,
         meter: CallMeter | None = None,
         oapi_base_url: str = "https://oapi.dingtalk.com",
+        counter: CallCounter | None = None,
     ) -> None:
         self.app_key, self.app_secret, self.storage, self.timeout = app_key, app_secret, storage, timeout
         self.api_base_url = api_base_url.rstrip("/")
         self.oapi_base_url = oapi_base_url.rstrip("/")
-        self.meter = meter
+        self.meter, self.counter = meter, counter
         self.http = requests.Session()
 
     @property
@@ -129,11 +133,7 @@ class DingTalkClient:
 
     def post_webhook(self, url: str, message: dict[str, Any]) -> dict[str, Any]:
         """Post a robot message to a conversation's sessionWebhook; DingTalk's errcode other than 0 raises."""
-        result = self._post("sessionWebhook", url, message, {})
-        errcode = result.get("errcode", 0)
-        if errcode != 0:
-            raise DingTalkApiError("sessionWebhook", str(errcode), str(result.get("errmsg") or ""), 200)
-        return result
+        return self._post("sessionWebhook", url, message, {})
 
     def work_notice(self, agent_id: int, user_ids: list[str], text: str) -> dict[str, Any]:
         """A text work notification (工作通知) from the app to `user_ids`; DingTalk's errcode other than 0 raises."""
@@ -222,33 +222,13 @@ class DingTalkClient:
     def _post_file(
         self, what: str, url: str, params: dict[str, str], field: str, name: str, data: bytes
     ) -> dict[str, Any]:
-        """POST one file as multipart/form-data to the old host and read its JSON; errcode other than 0 raises."""
+        """POST one file as multipart/form-data to the old host and read its JSON (see _call)."""
         body, content_type = multipart_file(field, name, data)
-        try:
-            response = self.http.post(
-                url, params=params, data=body, headers={"Content-Type": content_type}, timeout=self.timeout
-            )
-        except requests.RequestException as error:
-            raise NetworkError(f"{what}: {type(error).__name__}") from None
-        if self.meter is not None:
-            self.meter.count(metered=True)
-        result = json_answer(what, response)
-        errcode = result.get("errcode", 0)
-        if errcode != 0:
-            raise DingTalkApiError(what, str(errcode), str(result.get("errmsg") or ""), response.status_code)
-        if response.status_code >= 400:
-            raise DingTalkApiError(what, f"HTTP{response.status_code}", "", response.status_code)
-        return result
+        return self._call(what, "POST", url, params=params, data=body, headers={"Content-Type": content_type})
 
     def _oapi_call(self, path: str, body: dict[str, Any], token: str) -> dict[str, Any]:
         what = path.removeprefix("/topapi/").removeprefix("message/")
-        answer = self._post(what, self.oapi_base_url + path, body, {}, params={"access_token": token})
-        errcode = answer.get("errcode", 0)
-        if errcode != 0:
-            code = answer.get("sub_code") if errcode == OAPI_SEE_SUB_CODE and answer.get("sub_code") else errcode
-            message = str(answer.get("sub_msg") or answer.get("errmsg") or "")
-            raise DingTalkApiError(what, str(code), message, 200)
-        return answer
+        return self._post(what, self.oapi_base_url + path, body, {}, params={"access_token": token})
 
     def _post(
         self,
@@ -259,21 +239,38 @@ class DingTalkClient:
         params: dict[str, str] | None = None,
         method: str = "POST",
     ) -> dict[str, Any]:
-        """POST (or PUT) JSON and read JSON back; an HTTP error becomes DingTalkApiError with DingTalk's code.
+        """POST (or PUT) JSON and read JSON back (see _call)."""
+        return self._call(what, method, url, json=body, headers=headers, params=params)
 
-        Every call that DingTalk answered, whatever it answered, is counted (a call that got no answer is not).
+    def _call(self, what: str, method: str, url: str, **request: Any) -> dict[str, Any]:
+        """Make one API call and read DingTalk's answer; an error answer raises DingTalkApiError (see answer_of).
+
+        Every call that DingTalk answered, whatever it answered, is metered (a call that got no answer is not);
+        every call, answered or not, is counted, and counted as failed when it raises.
         """
-        try:
-            response = self.http.request(method, url, json=body, headers=headers, params=params, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise NetworkError(f"{what}: {type(error).__name__}") from None
-        if self.meter is not None:
-            self.meter.count(metered=what not in UNMETERED)
-        result = json_answer(what, response)
-        if response.status_code >= 400:
-            code = str(result.get("code") or f"HTTP{response.status_code}")
-            raise DingTalkApiError(what, code, str(result.get("message") or ""), response.status_code)
-        return result
+        with counted(self.counter):
+            try:
+                response = self.http.request(method, url, timeout=self.timeout, **request)
+            except requests.RequestException as error:
+                raise NetworkError(f"{what}: {type(error).__name__}") from None
+            if self.meter is not None:
+                self.meter.count(metered=what not in UNMETERED)
+            return answer_of(what, response)
+
+
+def answer_of(what: str, response: requests.Response) -> dict[str, Any]:
+    """DingTalk's answer; DingTalkApiError for an errcode other than 0 (the old host and webhooks answer so, with
+    the sub_code when errcode says to look there) or for an HTTP error (the OpenAPI's, with DingTalk's code)."""
+    result = json_answer(what, response)
+    errcode = result.get("errcode", 0)
+    if errcode != 0:
+        code = result.get("sub_code") if errcode == OAPI_SEE_SUB_CODE and result.get("sub_code") else errcode
+        message = str(result.get("sub_msg") or result.get("errmsg") or "")
+        raise DingTalkApiError(what, str(code), message, response.status_code)
+    if response.status_code >= 400:
+        code = str(result.get("code") or f"HTTP{response.status_code}")
+        raise DingTalkApiError(what, code, str(result.get("message") or ""), response.status_code)
+    return result
 
 
 def json_answer(what: str, response: requests.Response) -> dict[str, Any]:

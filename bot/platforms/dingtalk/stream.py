@@ -31,6 +31,7 @@ from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, Chatbo
 from dingtalk_stream import DingTalkStreamClient as SdkClient
 
 from bot.config import DingTalkConfig
+from bot.platforms.api_calls import CallCounter, counted
 from bot.platforms.dingtalk.api import CallMeter
 from bot.platforms.dingtalk.cards import CARD_TOPIC, CardClick, CardClickError, card_click
 from bot.platforms.dingtalk.inbound import InboundError, SessionWebhook, parse_inbound
@@ -57,25 +58,28 @@ class NotStored(Exception):
 class StreamClient(SdkClient):
     """The SDK's client, opening its connection on the configured host (the SDK reads an env var at import)."""
 
-    def __init__(self, config: DingTalkConfig, meter: CallMeter | None = None) -> None:
+    def __init__(
+        self, config: DingTalkConfig, meter: CallMeter | None = None, counter: CallCounter | None = None
+    ) -> None:
         super().__init__(Credential(config.app_key, config.app_secret), logger=logging.getLogger("dingtalk_stream"))
         self.gateway_url = config.api_base_url.rstrip("/") + GATEWAY_PATH
-        self.meter = meter
+        self.meter, self.counter = meter, counter
 
     def open_connection(self) -> dict:
         """The endpoint and ticket for one connection; GatewayRefused or requests' error when there is none."""
         subscriptions = [{"type": "CALLBACK", "topic": topic} for topic in self.callback_handler_map]
         body = {"clientId": self.credential.client_id, "clientSecret": self.credential.client_secret,
                 "subscriptions": subscriptions, "ua": "yibiaotong-bot", "localIp": ""}  # fmt: skip
-        response = requests.post(self.gateway_url, json=body, timeout=OPEN_TIMEOUT)
-        if self.meter is not None:  # an OpenAPI call like any other: counted against the month's allowance
-            self.meter.count(metered=True)
-        if response.status_code != 200:
-            raise GatewayRefused(f"HTTP {response.status_code}: {response.text[:200]}")
-        answer = response.json()
-        if not isinstance(answer.get("endpoint"), str) or not isinstance(answer.get("ticket"), str):
-            raise GatewayRefused("no endpoint or ticket in the answer")
-        return answer
+        with counted(self.counter):  # an OpenAPI call like any other: in the totals, failed or not
+            response = requests.post(self.gateway_url, json=body, timeout=OPEN_TIMEOUT)
+            if self.meter is not None:  # and, answered, against the month's allowance
+                self.meter.count(metered=True)
+            if response.status_code != 200:
+                raise GatewayRefused(f"HTTP {response.status_code}: {response.text[:200]}")
+            answer = response.json()
+            if not isinstance(answer.get("endpoint"), str) or not isinstance(answer.get("ticket"), str):
+                raise GatewayRefused("no endpoint or ticket in the answer")
+            return answer
 
     async def route_message(self, json_message: dict) -> str:
         """The SDK's routing, except that a frame it cannot read is acknowledged with an error, not dropped, and a
@@ -162,12 +166,13 @@ class StreamRunner:
         update_card: Callable[[CardClick], None],
         card_belongs: Callable[[CardClick], bool],
         meter: CallMeter | None = None,
+        counter: CallCounter | None = None,
     ) -> None:
         self.runtime, self.config, self.remember_webhook, self.stored = runtime, config, remember_webhook, stored
         self.update_card, self.card_belongs = update_card, card_belongs
         self.lease_name = f"dingtalk-stream:{config.app_key}"
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.client = StreamClient(config, meter)
+        self.client = StreamClient(config, meter, counter)
         self.client.register_callback_handler(ChatbotMessage.TOPIC, RobotMessages(self.store))
         self.client.register_callback_handler(CARD_TOPIC, CardClicks(self.store_click, self.follow_up_click))
         self.connected = threading.Event()
@@ -366,4 +371,5 @@ def stream_runner(runtime: Runtime, stored: Callable[[], None]) -> StreamRunner 
         platform.update_clicked_card,  # type: ignore[union-attr]
         platform.card_belongs,  # type: ignore[union-attr]
         platform.client.meter,  # type: ignore[union-attr]
+        platform.client.counter,  # type: ignore[union-attr]
     )

@@ -1,4 +1,5 @@
-"""The WeCom API client: wechatpy's enterprise client on the configured host, with a timeout and a shared token."""
+"""The WeCom API client: wechatpy's enterprise client on the configured host, with a timeout and a shared token;
+every call it makes is counted, failed or not (the operator's totals on /metrics)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from werkzeug.http import parse_options_header
 
 from bot.config import WeComConfig
 from bot.platforms import files
+from bot.platforms.api_calls import CallCounter, counted
 from bot.platforms.base import MAX_FILE_BYTES
 from bot.platforms.files import read_capped
 
@@ -35,7 +37,10 @@ class NetworkError(Exception):
 
 
 class WeComClient(WeChatClient):
-    """wechatpy's WeCom client on `api_base_url`: one token refresh per call, never a secret in an error."""
+    """wechatpy's WeCom client on `api_base_url`: one token refresh per call, never a secret in an error.
+
+    Every API call goes through `fetch_access_token` or `_request_once`, which hand it to the `counter`.
+    """
 
     def __init__(
         self,
@@ -44,15 +49,19 @@ class WeComClient(WeChatClient):
         session: SessionStorage,
         api_base_url: str = WeChatClient.API_BASE_URL,
         timeout: tuple[float, float] = TIMEOUT,
+        counter: CallCounter | None = None,
     ) -> None:
         # wechatpy's own retry on a token error recurses without bound; _request below retries once.
         super().__init__(corp_id, secret, session=session, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = api_base_url.rstrip("/") + "/"
+        self.counter = counter
 
     @classmethod
-    def from_config(cls, config: WeComConfig, session: SessionStorage) -> WeComClient:
-        """A client for the configured app, keeping its token in `session`."""
-        return cls(config.corp_id, config.secret, session, config.api_base_url)
+    def from_config(
+        cls, config: WeComConfig, session: SessionStorage, counter: CallCounter | None = None
+    ) -> WeComClient:
+        """A client for the configured app, keeping its token in `session` and counting its calls with `counter`."""
+        return cls(config.corp_id, config.secret, session, config.api_base_url, counter=counter)
 
     @property
     def access_token_key(self) -> str:
@@ -69,12 +78,13 @@ class WeComClient(WeChatClient):
         """Ask gettoken on the configured host and put the token in the shared storage."""
         log.info("fetching a WeCom access token")
         params = {"corpid": self.corp_id, "corpsecret": self.secret}
-        try:
-            response = self._http.get(self.API_BASE_URL + "gettoken", params=params, timeout=self.timeout)
-            response.raise_for_status()
-        except requests.RequestException as error:
-            raise NetworkError(f"gettoken: {scrub(str(error))}") from None
-        result = self._handle_result(response)
+        with counted(self.counter):
+            try:
+                response = self._http.get(self.API_BASE_URL + "gettoken", params=params, timeout=self.timeout)
+                response.raise_for_status()
+            except requests.RequestException as error:
+                raise NetworkError(f"gettoken: {scrub(str(error))}") from None
+            result = self._handle_result(response)
         self.session.set(self.access_token_key, result["access_token"], int(result.get("expires_in", 7200)))
         return result
 
@@ -90,17 +100,20 @@ class WeComClient(WeChatClient):
         return self._request_once(method, url_or_endpoint, kwargs)
 
     def _request_once(self, method: str, url_or_endpoint: str, kwargs: dict[str, Any]) -> Any:
-        # wechatpy fills params and encodes data in place: give it copies so a retry starts clean.
+        # wechatpy fills params and encodes data in place: give it copies so a retry starts clean. The token is
+        # put in first, so a gettoken it takes is a call of its own, counted apart from this one.
         params = {key: value for key, value in (kwargs.get("params") or {}).items() if key != "access_token"}
-        try:
-            return super()._request(method, url_or_endpoint, **{**kwargs, "params": params})
-        except requests.RequestException as error:
-            raise NetworkError(f"{url_or_endpoint}: {scrub(str(error))}") from None
-        except WeChatClientException as error:
-            if error.errcode is None:
-                status = error.response.status_code if error.response is not None else "?"
-                raise NetworkError(f"{url_or_endpoint}: HTTP {status}") from None
-            raise
+        params["access_token"] = self.access_token
+        with counted(self.counter):
+            try:
+                return super()._request(method, url_or_endpoint, **{**kwargs, "params": params})
+            except requests.RequestException as error:
+                raise NetworkError(f"{url_or_endpoint}: {scrub(str(error))}") from None
+            except WeChatClientException as error:
+                if error.errcode is None:
+                    status = error.response.status_code if error.response is not None else "?"
+                    raise NetworkError(f"{url_or_endpoint}: HTTP {status}") from None
+                raise
 
     def _decode_result(self, res: requests.Response) -> Any:
         # A file download is the response itself; anything else is WeCom's JSON.
