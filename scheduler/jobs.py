@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +41,10 @@ LEASE = "timed-work"
 # Transactions of retention's deletion per tick: a database years behind catches up over several ticks, and the
 # reminders of each tick are not held up for long.
 PRUNE_BATCHES_PER_TICK = 20
+# The share of tick_seconds the jobs that build summaries or recount may take in one tick (passed deadlines, owed
+# summaries, analysis rollups; a city's summary takes seconds): after it they leave the rest to the next tick, each
+# doing at least one, so a tick stays well within tick_seconds and within the lease.
+HEAVY_SHARE = 1 / 3
 Done = TypeVar("Done")
 Item = TypeVar("Item")
 
@@ -64,8 +69,15 @@ def default_holder() -> str:
 class TimedWork:
     """The scheduler's work on one runtime, as one holder of the lease."""
 
-    def __init__(self, runtime: Runtime, config: SchedulerConfig, holder: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: SchedulerConfig,
+        holder: str | None = None,
+        heavy_seconds: float | None = None,
+    ) -> None:
         self.runtime = runtime
+        self.heavy_seconds = config.tick_seconds * HEAVY_SHARE if heavy_seconds is None else heavy_seconds
         self.holder = holder or default_holder()
         self.lease = timedelta(seconds=config.lease_seconds)
         quiet_start, quiet_end, overdue_at = config.times()
@@ -82,9 +94,12 @@ class TimedWork:
         if not acquire(self.runtime.factory, LEASE, self.holder, engine.now(), self.lease):
             return None
         self.failed = 0
+        heavy_until = time.monotonic() + self.heavy_seconds
         issued = self.each("issuing a period of recurrence", recurrence.active, recurrence.issue_due_period)
-        closed = self.each("the deadline of task", deadlines.passed, deadlines.close)
-        summaries = self.each("the owed summary of task", deadlines.owed_summaries, deadlines.send_owed_summary)
+        closed = self.each("the deadline of task", deadlines.passed, deadlines.close, heavy_until)
+        summaries = self.each(
+            "the owed summary of task", deadlines.owed_summaries, deadlines.send_owed_summary, heavy_until
+        )
         reviewers = Reviewers()
         reminded = self.each(
             "the reminders of task",
@@ -101,7 +116,9 @@ class TimedWork:
             lambda ctx: rules_due(ctx.session, ctx.now() - self.warning_every),
             warning_rules.evaluate,
         )
-        self.each("the analysis rollup of ledger", lambda ctx: rollups.due(ctx.session), self.refresh_rollup)
+        self.each(
+            "the analysis rollup of ledger", lambda ctx: rollups.due(ctx.session), self.refresh_rollup, heavy_until
+        )
         self.prune_safely()
         report = TickReport(
             sum(task is not None for task in issued),
@@ -152,15 +169,24 @@ class TimedWork:
         return analysis.refresh_one(ctx.session, ledger_id, ctx.local_now().date())
 
     def each(
-        self, job: str, find: Callable[[Context], list[Item]], handle: Callable[[Context, Item], Done]
+        self,
+        job: str,
+        find: Callable[[Context], list[Item]],
+        handle: Callable[[Context, Item], Done],
+        until: float | None = None,
     ) -> list[Done]:
         """`handle` each item (an id) `find` lists, every one in a transaction of its own; a failure is logged and
-        skipped."""
+        skipped. With `until` (a time.monotonic() moment), once it has passed the items not begun are left to the
+        next tick, which finds them again; the first item is always handled."""
         engine = self.runtime.engine
         with transaction(self.runtime.factory) as session:
             ids = find(engine.context(session))
         done: list[Done] = []
-        for item in ids:
+        for index, item in enumerate(ids):
+            if until is not None and index and time.monotonic() >= until:
+                log.info("timed work: %s of %s %s left to the next tick (this tick's time for them is up)",
+                         len(ids) - index, job, ids[index:][:10])  # fmt: skip
+                break
             try:
                 with transaction(self.runtime.factory) as session:
                     done.append(handle(engine.context(session), item))

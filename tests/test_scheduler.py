@@ -221,3 +221,34 @@ def test_a_task_can_name_its_own_reminder_hours(chat, work, clock):
     run(work)
     assert "还剩3小时" in chat.pushed_texts("zhang_dehua")[0]
     assert "没看懂提醒时间“很多次”" in chat.say("li_minzheng", "/发布 低保月报 截止 11月30日18点 提醒 很多次 不审核")
+
+
+def issue_anyway(chat, command: str) -> None:
+    """Issue a task, confirming when the bot first shows a like one."""
+    reply = chat.say("li_minzheng", command)
+    if "已发布" not in reply:
+        reply = chat.say("li_minzheng", "仍然发布")
+    assert "已发布" in reply, reply
+
+
+def test_when_many_summaries_fall_due_at_once_a_tick_leaves_some_to_the_next_and_reminders_still_go(
+    chat, runtime, clock, ledger_without_dibao
+):
+    """At city size a summary takes seconds: a tick spends at most a third of tick_seconds on them (here nothing,
+    so one each tick) and the reminders of that tick are not held up."""
+    for village in ("松林村", "汉东村", "石庙村"):
+        issue_anyway(chat, f"/发布 低保月报 截止 11月30日18点 范围 {village} 不审核")
+    fillers = ("zhang_dehua", "luo_xiuying", "chen_guoping")
+    for account in ("li_minzheng", *fillers):
+        chat.pushes(account)
+    work = TimedWork(runtime, SchedulerConfig(), holder="scheduler-a", heavy_seconds=0)
+    at(clock, 12, 1, 9)  # three deadlines passed; the morning reminders of late reports are due
+    reports = [run(work)]
+    # The first tick, busy with a summary, still sent every filler the reminder due this morning.
+    assert all(any("低保月报" in text for text in chat.pushed_texts(account)) for account in fillers)
+    reports += [run(work) for _ in range(3)]
+    assert [report.closed for report in reports] == [1, 1, 1, 0]
+    assert chat.pushed_texts("li_minzheng") == [
+        f"《低保月报》（任务#{number}）：0/1 已报，本月新增低保户合计 0 户；未报：{village}"
+        for number, village in ((1, "松林村"), (2, "汉东村"), (3, "石庙村"))
+    ]
