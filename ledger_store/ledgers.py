@@ -23,7 +23,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger_store import audit
@@ -92,6 +93,13 @@ class DataLoss(ValueError):
     def __init__(self, code: str, losses: list[Loss]) -> None:
         super().__init__(f"ledger {code}: the change would lose values of {[loss.field for loss in losses]}")
         self.losses = losses
+
+
+class KeyTaken(ValueError):
+    """A record meant to be new (`write_values(new_only=True)`) whose key another writer holds already."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"ledger {code}: the key was taken meanwhile")
 
 
 class KeyLocked(ValueError):
@@ -211,23 +219,36 @@ def normalize_key(ledger: Ledger, key: object) -> str:
     return unicodedata.normalize("NFKC", str(key)).strip()
 
 
-def get_record(session: Session, ledger: Ledger, key: object) -> LedgerRecord | None:
-    """The record with this key, or None."""
+def get_record(session: Session, ledger: Ledger, key: object, *, for_update: bool = False) -> LedgerRecord | None:
+    """The record with this key, or None; `for_update` when it is read to be changed (see `_locked`)."""
     query = select(LedgerRecord).where(
         LedgerRecord.ledger_id == ledger.id, LedgerRecord.key == normalize_key(ledger, key)
     )
-    return session.scalar(query)
+    return session.scalar(_locked(query) if for_update else query)
 
 
-def find_records(session: Session, ledger: Ledger, keys: Iterable[object]) -> dict[str, LedgerRecord]:
-    """Stored key -> record, for those of `keys` the ledger holds (a query per 500 keys, not per key)."""
+def find_records(
+    session: Session, ledger: Ledger, keys: Iterable[object], *, for_update: bool = False
+) -> dict[str, LedgerRecord]:
+    """Stored key -> record, for those of `keys` the ledger holds (a query per 500 keys, not per key).
+
+    `for_update` locks them in key order, so two writers of overlapping sets of records cannot deadlock.
+    """
     wanted = sorted({normalize_key(ledger, key) for key in keys})
     found: dict[str, LedgerRecord] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         query = select(LedgerRecord).where(LedgerRecord.ledger_id == ledger.id, LedgerRecord.key.in_(chunk))
+        query = _locked(query.order_by(LedgerRecord.key)) if for_update else query
         found.update((record.key, record) for record in session.scalars(query))
     return found
+
+
+def _locked(query: Select[tuple[LedgerRecord]]) -> Select[tuple[LedgerRecord]]:
+    """The query reading records to change them: a row lock held to the end of the transaction, so another
+    worker's write of the same record waits and this one's values are not lost; the values read afresh, since
+    an object loaded earlier in the session (prefill, a key check) may be older than the lock."""
+    return query.with_for_update().execution_options(populate_existing=True)
 
 
 def records_in_units(
@@ -292,6 +313,7 @@ def write_values(
     units: Collection[int] | None = None,
     history_of_new: bool = True,
     sibling_ledgers: Collection[int] | None = None,
+    new_only: bool = False,
 ) -> list[str]:
     """Store typed values of one entity (None clears one); returns the changed fields, `UNIT` if it moved.
 
@@ -300,6 +322,10 @@ def write_values(
     LedgerChange row, and the write one audit entry with sensitive values masked. Shared values go on to the
     entity's sibling records, only to those in `units` when given (a filler writes into her units alone) and in
     `sibling_ledgers` when given (a department writes only into ledgers it owns or holds in full).
+
+    The record is read locked, so writers of the same record take turns and each sees the other's values. One
+    created meanwhile by another writer is written into instead, unless it is outside `units` (then nothing is
+    written); with `new_only` a record already there raises KeyTaken.
     """
     fields = field_map(ledger)
     unknown = sorted(set(values) - set(fields) | ({ledger.key_field} & set(values)))
@@ -307,14 +333,19 @@ def write_values(
         raise ValueError(f"ledger {ledger.code}: {unknown} are not value fields (the key field is the record key)")
     wanted = {name: None if value is None else to_json(fields[name], value) for name, value in values.items()}
     now = naive_utc(now)
-    record = get_record(session, ledger, key)
-    created = record is None
+    record = get_record(session, ledger, key, for_update=True)
+    created = raced = record is None
     if record is None:
-        org_unit_id = unit_if_new if org_unit_id is None else org_unit_id
-        record = LedgerRecord(ledger_id=ledger.id, key=normalize_key(ledger, key), org_unit_id=org_unit_id,
-                              values={}, value_times={}, created_at=now, updated_at=now)  # fmt: skip
-        session.add(record)
-        session.flush()
+        try:
+            record = _create_record(session, ledger, key, unit_if_new if org_unit_id is None else org_unit_id, now)
+        except IntegrityError:  # another writer created it meanwhile: write into theirs, waiting for its lock
+            record, created = get_record(session, ledger, key, for_update=True), False
+    if record is None or (new_only and not created):
+        raise KeyTaken(ledger.code)
+    if raced and not created and units is not None and record.org_unit_id not in units:
+        # another unit's writer created it meanwhile (the caller's check found no record): it is not this one's
+        log.warning("ledger %s: a record another unit created meanwhile was not written", ledger.code)
+        return []
     stored, times, changes = dict(record.values), dict(record.value_times), []
     for name, new in wanted.items():
         old = stored.pop(name, None)
@@ -341,6 +372,21 @@ def write_values(
         audit.record(session, at=now, actor_id=actor_id, action="ledger_write", entity="ledger_record",
                      entity_id=record.id, old=before, new=after)  # fmt: skip
     return [name for name, _, _ in changes]
+
+
+def _create_record(
+    session: Session, ledger: Ledger, key: object, org_unit_id: int | None, now: datetime
+) -> LedgerRecord:
+    """A new empty record; IntegrityError, with only its savepoint undone, when another writer created it meanwhile.
+
+    A missing key is not locked first (two gap locks on one missing key deadlock on MariaDB): two first writers
+    race on the unique key instead, and the loser's insert waits for the winner's transaction to end.
+    """
+    record = LedgerRecord(ledger_id=ledger.id, key=normalize_key(ledger, key), org_unit_id=org_unit_id,
+                          values={}, value_times={}, created_at=now, updated_at=now)  # fmt: skip
+    with session.begin_nested():
+        session.add(record)
+    return record
 
 
 def mark_left(
@@ -444,7 +490,8 @@ def share_values(
     if not by_standard:
         return []
     now, touched = naive_utc(now), set()
-    for key, siblings in _sibling_records(session, ledger, by_standard, units, ledgers).items():
+    siblings_of = _sibling_records(session, ledger, by_standard, units, ledgers, for_update=True)
+    for key, siblings in siblings_of.items():
         for other, record in siblings:
             values, times = dict(record.values), dict(record.value_times)
             for name, standard in shared_names(other).items():
@@ -470,9 +517,12 @@ def _sibling_records(
     keys: Iterable[str],
     units: Collection[int] | None = None,
     ledgers: Collection[int] | None = None,
+    *,
+    for_update: bool = False,
 ) -> dict[str, list[tuple[Ledger, LedgerRecord]]]:
     """Stored key -> the records other ledgers of the same entity kind, sharing a standard field with this one,
-    hold for that entity (in `units` when given), with their ledger: one query for the records."""
+    hold for that entity (in `units` when given), with their ledger: one query for the records (locked in id
+    order with `for_update`)."""
     standards = set(shared_names(ledger).values())
     query = select(Ledger).where(Ledger.entity_kind == ledger.entity_kind, Ledger.id != ledger.id)
     if ledgers is not None:  # the ledgers the caller may reach (a department's own and fully shared ones)
@@ -490,7 +540,8 @@ def _sibling_records(
         records = records.where(LedgerRecord.org_unit_id.in_(sorted(units)))
     by_id = {other.id: other for other in others}
     found: dict[str, list[tuple[Ledger, LedgerRecord]]] = {}
-    for record in session.scalars(records.order_by(LedgerRecord.id)):
+    records = records.order_by(LedgerRecord.id)
+    for record in session.scalars(_locked(records) if for_update else records):
         key = wanted.get((record.ledger_id, record.key))
         if key is not None:
             found.setdefault(key, []).append((by_id[record.ledger_id], record))

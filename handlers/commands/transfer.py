@@ -79,7 +79,7 @@ def move(ctx: Context, person: Person, ledger: Ledger, key: str, unit_word: str,
     reach = reach_of(ctx, person, ledger)
     if isinstance(reach, str):
         return [reach]
-    record = get_record(ctx.session, ledger, stored)
+    record = get_record(ctx.session, ledger, stored, for_update=True)  # a second move waits and sees this one
     if record is None or not within(reach, record.org_unit_id):
         return [t.not_in_reach(ledger.title, label, shown)]  # the same words whether it exists or not
     if not within(reach, target.id):

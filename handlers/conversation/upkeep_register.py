@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from handlers.conversation import upkeep_update
 from handlers.conversation.upkeep_state import (
@@ -32,7 +31,7 @@ from handlers.core.words import EDIT, SKIP, SUBMIT, VIEW
 from handlers.forms.answers import Invalid, parse_answer
 from handlers.ledgers.record_scope import Standing, refusal, standing_of
 from handlers.texts import upkeep as t
-from ledger_store.ledgers import field_map, from_json, get_record, normalize_key, to_json, write_values
+from ledger_store.ledgers import KeyTaken, field_map, from_json, get_record, normalize_key, to_json, write_values
 from ledger_store.models import Ledger, LedgerRecord, LedgerSession, Person
 
 # Key prefixes of the standard event ledgers; any other takes the initials of its code (fire_hazards -> FH).
@@ -192,17 +191,21 @@ def at_summary(
     record = get_record(ctx.session, ledger, state["key"])
     if standing_of(record, units) is not Standing.NEW:
         return [refusal(ledger, standing_of(record, units)) or t.taken_meanwhile(key_label(ledger))]
-    write_values(
-        ctx.session,
-        ledger,
-        state["key"],
-        person.org_unit_id,
-        values,
-        person.id,
-        t.REGISTER_SOURCE,
-        ctx.now(),
-        units=units,
-    )  # shared fields reach the person's other records in her units only
+    try:
+        write_values(
+            ctx.session,
+            ledger,
+            state["key"],
+            person.org_unit_id,
+            values,
+            person.id,
+            t.REGISTER_SOURCE,
+            ctx.now(),
+            units=units,
+            new_only=True,
+        )  # shared fields reach the person's other records in her units only
+    except KeyTaken:  # another cadre registered the same key at the same moment
+        return [t.taken_meanwhile(key_label(ledger))]
     if fields[ledger.key_field]["type"] == "text":
         return [t.registered(ledger.title, key_label(ledger), state["key"])]
     return [t.registered_person(ledger.title, key_label(ledger))]
@@ -217,12 +220,10 @@ def save_event(ctx: Context, person: Person, ledger: Ledger, values: dict[str, A
         number += 1
         if get_record(ctx.session, ledger, key) is not None:
             continue
-        try:
-            with ctx.session.begin_nested():  # another cadre's insert of the same key fails only this savepoint
-                write_values(
-                    ctx.session, ledger, key, unit, values, person.id, t.REGISTER_SOURCE, ctx.now(), units=units
-                )
-        except IntegrityError:
+        try:  # another cadre's event of the same key at the same moment passes this number over
+            write_values(ctx.session, ledger, key, unit, values, person.id, t.REGISTER_SOURCE, ctx.now(), units=units,
+                         new_only=True)  # fmt: skip
+        except KeyTaken:
             continue
         return key
     raise RuntimeError(f"ledger {ledger.code}: no free key after {prefix}{number - _TRIES:03d}")

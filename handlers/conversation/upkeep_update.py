@@ -71,7 +71,7 @@ def answer(
 ) -> list[str]:
     """不变 / 跳过 keeps the value; anything else is a new value, written once it is valid."""
     state = dict(found.state)
-    record = get_record(ctx.session, ledger, state["key"])
+    record = get_record(ctx.session, ledger, state["key"], for_update=True)
     if standing_of(record, units) not in MINE:
         close(ctx, found)
         return [t.moved_away(ledger.title)]

@@ -21,7 +21,7 @@ from handlers.forms.form_state import FormState, is_askable
 from handlers.ledgers import record_scope
 from handlers.ledgers.links import Link, links_of, to_form_value
 from handlers.texts import prefill as t
-from ledger_store.ledgers import field_map, is_unit_ledger, known_values, write_values
+from ledger_store.ledgers import field_map, is_unit_ledger, known_values, normalize_key, write_values
 from ledger_store.ledgers import to_json as ledger_json
 from ledger_store.models import Assignment, Conversation, Ledger, Person
 
@@ -186,7 +186,8 @@ def write_back(
         value = from_json(link.field, answers[link.field.name])
         records[(link.ledger.id, key)][link.ledger_field["name"]] = value
     units = record_scope.units_of(ctx, assignment)
-    for (ledger_id, key), values in records.items():
+    # in one order (ledger, stored key) for every submission, so two writing the same records lock them in turn
+    for (ledger_id, key), values in sorted(records.items(), key=lambda item: _lock_order(ledgers, *item[0])):
         ledger = ledgers[ledger_id]
         values = storable(ledger, values)
         if not is_unit_ledger(ledger) and record_scope.key_standing(ctx, ledger, key, units) in record_scope.REFUSED:
@@ -197,6 +198,11 @@ def write_back(
         unit_id = assignment.org_unit_id if is_unit_ledger(ledger) else None
         write_values(ctx.session, ledger, key, unit_id, values, person.id, source, ctx.now(),
                      unit_if_new=assignment.org_unit_id, units=units)  # fmt: skip
+
+
+def _lock_order(ledgers: dict[int, Ledger], ledger_id: int, key: str) -> tuple[int, str]:
+    """Where a record comes in the order every write-back locks records in."""
+    return ledger_id, normalize_key(ledgers[ledger_id], key)
 
 
 def storable(ledger: Ledger, values: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,9 @@ def write_back(ctx: Context, person_id: int, conversation: Conversation, fields:
         # removed again says nothing of the ledger
         named = [(row, row["origin"] if row["status"] == REMOVED else row["values"]) for row in data["rows"]]
         rows = [(row, values[name]) for row, values in named if values is not None and name in values]
-        records = find_records(ctx.session, ledger, [record_key for _, record_key in rows])
+        # locked and written in key order, so two submissions writing the same records take turns, never deadlock
+        rows.sort(key=lambda item: normalize_key(ledger, item[1]))
+        records = find_records(ctx.session, ledger, [record_key for _, record_key in rows], for_update=True)
         for row, record_key in rows:
             record = records.get(normalize_key(ledger, record_key))
             standing = record_scope.standing_of(record, units)

@@ -186,7 +186,7 @@ def write_ledgers(
         if key is None:
             continue
         target = link.ledger_field["name"]
-        record = get_record(ctx.session, link.ledger, key)
+        record = get_record(ctx.session, link.ledger, key, for_update=True)  # checked and written under one lock
         old = before.answers.get(name)
         if record is not None and record.values.get(target) != ledger_value(link.ledger_field, link.field, old):
             kept.append(link.ledger_field["label"])
