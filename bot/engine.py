@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -40,6 +40,8 @@ from ledger_store.outbox import REPLY_PREFIX, enqueue, store_file
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+# How long a worker downloading a message's file keeps the message from the others (downloads time out sooner).
+FETCH_LEASE = timedelta(minutes=2)
 MAX_KEY_CHARS = 200
 # Downloads the file a platform message refers to: (file name, bytes).
 FileFetcher = Callable[[Incoming], tuple[str, bytes]]
@@ -123,7 +125,8 @@ class Engine:
         can be taken now.
 
         A message whose file is still to fetch is left, the transaction closed, while the file is downloaded (see
-        _fetch_file), and then taken up again with the file.
+        _fetch_file), and then taken up again with the file. Meanwhile no other worker takes it (it is marked as being
+        fetched, until FETCH_LEASE has passed should this process die), nor its sender's later messages.
         """
         row_id, incoming, fetching = None, None, False
         try:
@@ -133,7 +136,9 @@ class Engine:
                     return False
                 row_id, incoming = row.id, self._incoming(row)
                 fetching = fetch_file is not None and needs_file(incoming)
-                if not fetching:
+                if fetching:  # kept from other workers while this one downloads, for FETCH_LEASE at most
+                    row.fetch_until = self.now() + FETCH_LEASE
+                else:
                     person, replies = router.handle_for(self.context(session), incoming)
                     self._queue_replies(session, row_id, incoming, person, replies)
                     self._finish(session, row_id, InboundStatus.DONE)
@@ -190,6 +195,7 @@ class Engine:
             if row is None or row.status != InboundStatus.PENDING or row.file_id is not None:
                 return
             row.payload = dict(row.payload or {})
+            row.fetch_until = None
             keep(session, row)
 
     def _count_failure(self, row_id: int, incoming: Incoming, final: bool = False) -> None:
@@ -200,6 +206,7 @@ class Engine:
             if row.status != InboundStatus.PENDING:
                 return  # another process handled it after this try was rolled back
             row.attempts += 1
+            row.fetch_until = None  # a download that failed: the next round may try again
             if row.attempts < MAX_ATTEMPTS and not final:
                 return
             self._finish(session, row_id, InboundStatus.FAILED)

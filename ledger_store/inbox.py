@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -68,17 +68,10 @@ def store_once(session: Session, values: dict[str, Any]) -> int | None:
     return session.scalar(statement.returning(InboundMessage.id))
 
 
-def claim_next(session: Session, now: datetime, skip: Collection[int] = ()) -> InboundMessage | None:
-    """The oldest message to handle now, locked until the transaction ends; None when none can be taken.
-
-    Only a sender's oldest waiting message can be taken: while an older one waits (in another worker's hands, or
-    left out by `skip` after it failed), their later messages wait too. Rows other transactions have locked are
-    passed over. On SQLite the handling lock is taken first (MissingHandlingLock when its row does not exist).
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        lock_handling(session, now)
+def _waits_behind() -> Exists:
+    """The condition of a message whose sender has an older message still waiting."""
     older = aliased(InboundMessage)
-    waits_behind = (
+    return (
         select(older.id)
         .where(
             older.status == InboundStatus.PENDING,
@@ -88,24 +81,58 @@ def claim_next(session: Session, now: datetime, skip: Collection[int] = ()) -> I
         )
         .exists()
     )
+
+
+def claim_next(session: Session, now: datetime, skip: Collection[int] = ()) -> InboundMessage | None:
+    """The oldest message to handle now, locked until the transaction ends; None when none can be taken.
+
+    Only a sender's oldest waiting message can be taken: while an older one waits (in another worker's hands, being
+    downloaded, or left out by `skip` after it failed), their later messages wait too. Rows other transactions have
+    locked are passed over. On SQLite the handling lock is taken first (MissingHandlingLock when its row does not
+    exist), and messages go one at a time.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        lock_handling(session, now)
     # A plain read picks the candidates (a locking read would pass over a locked older message as if it were
     # not there); each is then locked on its own and taken only if it still waits.
-    query = select(InboundMessage.id).where(InboundMessage.status == InboundStatus.PENDING, ~waits_behind)
+    query = select(InboundMessage.id, InboundMessage.platform, InboundMessage.sender).where(
+        InboundMessage.status == InboundStatus.PENDING,
+        ~_waits_behind(),
+        or_(InboundMessage.fetch_until.is_(None), InboundMessage.fetch_until <= now),
+    )
     if skip:
         query = query.where(InboundMessage.id.not_in(list(skip)))
-    for row_id in session.scalars(query.order_by(InboundMessage.id).limit(CLAIM_CANDIDATES)).all():
+    for row_id, platform, sender in session.execute(query.order_by(InboundMessage.id).limit(CLAIM_CANDIDATES)).all():
         row = session.scalar(
             select(InboundMessage)
             .where(InboundMessage.id == row_id, InboundMessage.status == InboundStatus.PENDING)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
-        if row is not None:
+        if row is not None and (sqlite or _sender_free(session, platform, sender)):
             return row
     return None
 
 
+def _sender_free(session: Session, platform: str, sender: str) -> bool:
+    """Whether no other worker holds a waiting message of this sender, whose waiting messages this transaction then
+    holds. A message stored before the candidate but committed after it can be in another worker's hands though the
+    candidate is the oldest one waiting: the sender's messages are never handled two at a time."""
+    waiting = select(InboundMessage.id).where(
+        InboundMessage.platform == platform,
+        InboundMessage.sender == sender,
+        InboundMessage.status == InboundStatus.PENDING,
+    )
+    held_here = set(session.scalars(waiting.with_for_update(skip_locked=True)))
+    return set(session.scalars(waiting)) <= held_here
+
+
 def fewest_attempts_pending(session: Session) -> int | None:
-    """The fewest tries among the messages still to handle: 0 when one is new, None when none waits."""
+    """The fewest tries among the messages that can be taken next (each sender's oldest waiting one): 0 when one is
+    new, None when none waits. A new message behind its sender's failed one does not count as new."""
     return session.scalar(
-        select(func.min(InboundMessage.attempts)).where(InboundMessage.status == InboundStatus.PENDING)
+        select(func.min(InboundMessage.attempts)).where(
+            InboundMessage.status == InboundStatus.PENDING, ~_waits_behind()
+        )
     )

@@ -498,6 +498,8 @@ class InboundMessage(Base):
     platform: Mapped[str] = mapped_column(String(20))
     message_key: Mapped[str] = mapped_column(String(200))
     sender: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Set while a worker downloads the message's file outside a transaction: no other worker takes it until then.
+    fetch_until: Mapped[datetime | None] = mapped_column(DateTime)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default=InboundStatus.DONE, index=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -164,6 +164,40 @@ def test_a_new_message_is_stored_while_a_slow_download_of_another_is_under_way(r
         assert rows["f-2"].status == InboundStatus.DONE
 
 
+def test_while_one_worker_downloads_a_file_another_leaves_it_and_her_later_message_and_answers_others(runtime):
+    """Another worker does not fetch the same file again, nor answer her next message before the one with the file;
+    it goes on with other people's."""
+    downloading, release = threading.Event(), threading.Event()
+    fetched_elsewhere: list[str] = []
+
+    def slow_fetch(incoming: Incoming) -> tuple[str, bytes]:
+        downloading.set()
+        assert release.wait(30)
+        return "表.xlsx", b"not really a workbook"
+
+    def other_fetch(incoming: Incoming) -> tuple[str, bytes]:
+        fetched_elsewhere.append(incoming.message_id)
+        return "表.xlsx", b"fetched twice"
+
+    runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "", message_id="f-1", media_id="media-1"))
+    runtime.engine.accept(Incoming(SIMULATOR, "zhang_dehua", "你好", message_id="f-2"))
+    runtime.engine.accept(Incoming(SIMULATOR, "luo_xiuying", "帮助", message_id="l-1"))
+    handling = threading.Thread(target=runtime.engine.process_pending, kwargs={"fetch_file": slow_fetch})
+    handling.start()
+    try:
+        assert downloading.wait(10)
+        assert runtime.engine.process_pending(fetch_file=other_fetch) == 1  # luo_xiuying's, and only hers
+    finally:
+        release.set()
+        handling.join(30)
+    assert fetched_elsewhere == []
+    with runtime.factory() as session:
+        rows = {row.message_key: row for row in session.scalars(select(InboundMessage))}
+        assert rows["f-1"].file.content == b"not really a workbook"
+    assert rows["f-1"].processed_at <= rows["f-2"].processed_at  # hers in the order she sent them
+    assert {row.status for row in rows.values()} == {InboundStatus.DONE}
+
+
 @pytest.mark.parametrize("path", ["accept", "receive"])
 def test_one_message_key_arriving_twice_at_the_same_moment_is_taken_once(runtime, path):
     """A platform's retry racing its first delivery: both store at once, one wins, the other is dropped quietly."""

@@ -1,4 +1,5 @@
-"""inbound sender: workers claim a person's oldest waiting message, so they look up who sent each one
+"""inbound sender: workers claim a person's oldest waiting message, so they look up who sent each one; and how long
+a worker downloading a message's file keeps it to itself
 
 Revision ID: 0016
 Revises: 0015
@@ -25,6 +26,7 @@ inbound = sa.table(
 def upgrade() -> None:
     with op.batch_alter_table("inbound_messages") as batch:
         batch.add_column(sa.Column("sender", sa.String(200), nullable=False, server_default=""))
+        batch.add_column(sa.Column("fetch_until", sa.DateTime(), nullable=True))
     op.create_index("ix_inbound_messages_waiting", "inbound_messages", ["status", "platform", "sender", "id"])
     # Messages waiting at the upgrade get their sender from the stored payload; handled ones need none.
     connection = op.get_bind()
@@ -37,4 +39,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_inbound_messages_waiting", table_name="inbound_messages")
     with op.batch_alter_table("inbound_messages") as batch:
+        batch.drop_column("fetch_until")
         batch.drop_column("sender")
