@@ -178,13 +178,16 @@ def write_ledgers(
     those left alone because the ledger no longer holds the value this submission gave it."""
     written: list[str] = []
     kept: list[str] = []
+    targets = []
     for link in links_of(ctx.session, fields):
-        name = link.field.name
-        if link.field.repeat or link.is_key or name not in changed:
+        if link.field.repeat or link.is_key or link.field.name not in changed:
             continue
         key = assignment.org_unit.name if link.key_source is None else after.answers.get(link.key_source)
-        if key is None:
-            continue
+        if key is not None:
+            targets.append((link, key))
+    # Records are locked in one order (ledger, key), as write-backs lock them: two writers cannot deadlock.
+    for link, key in sorted(targets, key=lambda target: (target[0].ledger.id, str(target[1]))):
+        name = link.field.name
         target = link.ledger_field["name"]
         record = get_record(ctx.session, link.ledger, key, for_update=True)  # checked and written under one lock
         old = before.answers.get(name)
