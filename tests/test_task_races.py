@@ -88,3 +88,11 @@ def test_the_last_two_units_submitting_at_once_get_the_summary_sent_at_once(two_
     assert all("已提交" in reply for reply in replies), replies
     # No scheduler tick ran: the second of the two saw the first and summed the task up.
     assert chat.pushed_texts("li_minzheng") == ["《低保月报》（任务#1）：3/3 已报，本月新增低保户合计 9 户"]
+
+
+def test_on_mariadb_the_bot_reads_what_was_committed_before_each_statement(engine):
+    """MariaDB's default, REPEATABLE READ, would let the one who waited for a task's lock read an older snapshot."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        pytest.skip("PostgreSQL runs READ COMMITTED by default; SQLite has one writer")
+    with engine.connect() as connection:
+        assert connection.get_isolation_level() == "READ COMMITTED"
