@@ -510,6 +510,16 @@ class InboundMessage(Base):
     file: Mapped[StoredFile | None] = relationship()
 
 
+class InboundSender(Base):
+    """One row per person who ever sent a message: a worker handling one of their messages holds its lock, so no
+    other worker handles another of theirs at the same time (ledger_store.inbox)."""
+
+    __tablename__ = "inbound_senders"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
 class AuditEntry(Base):
     """Who changed what, when, from which value to which."""
 

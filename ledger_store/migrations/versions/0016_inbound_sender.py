@@ -27,6 +27,12 @@ def upgrade() -> None:
     with op.batch_alter_table("inbound_messages") as batch:
         batch.add_column(sa.Column("sender", sa.String(200), nullable=False, server_default=""))
         batch.add_column(sa.Column("fetch_until", sa.DateTime(), nullable=True))
+    op.create_table(
+        "inbound_senders",
+        sa.Column("platform", sa.String(20), nullable=False),
+        sa.Column("sender", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("platform", "sender"),
+    )
     op.create_index("ix_inbound_messages_waiting", "inbound_messages", ["status", "platform", "sender", "id"])
     # Messages waiting at the upgrade get their sender from the stored payload; handled ones need none.
     connection = op.get_bind()
@@ -38,6 +44,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_inbound_messages_waiting", table_name="inbound_messages")
+    op.drop_table("inbound_senders")
     with op.batch_alter_table("inbound_messages") as batch:
         batch.drop_column("fetch_until")
         batch.drop_column("sender")
