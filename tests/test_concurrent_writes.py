@@ -11,21 +11,15 @@ The demo organisation: 张德华 (zhang_dehua) keeps 松林村, 黄丽 (huang_li
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from handlers.core.messages import Incoming
 from ledger_store.ledgers import UNIT, get_ledger, get_record, history
 from ledger_store.models import AuditEntry, OrgUnit
-from ledger_store.org import SIMULATOR
 from ledger_store.org_import import import_org
-from tests.test_review_races import racing
+from tests.test_review_races import meeting_at_the_claim, racing, typed
 from tests.workbooks import survey_workbook
 
 ZHAO_GUIYING = "500118196607280825"  # 残疾人台账, 汉东村
@@ -48,35 +42,12 @@ def add_people(runtime, tmp_path: Path, rows: str) -> None:
         assert import_org(session, sheet).errors == []
 
 
-@contextmanager
-def meeting_at(engine, statement_start: str, parties: int = 2) -> Iterator[None]:
-    """Hold every transaction at its first statement starting so until all have reached it (or WAIT has passed)."""
-    meeting = threading.Barrier(parties)
-    met: set[int] = set()
-
-    def hold(conn, cursor, statement: str, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith(statement_start) and threading.get_ident() not in met:
-            met.add(threading.get_ident())
-            with contextlib.suppress(threading.BrokenBarrierError):
-                meeting.wait(timeout=WAIT)
-
-    event.listen(engine, "before_cursor_execute", hold)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", hold)
-
-
-def typed(account: str, text: str, key: str) -> Incoming:
-    return Incoming(SIMULATOR, account, text, message_id=key)
-
-
 def test_two_cadres_updating_different_fields_of_their_village_at_once_keep_both(chat, runtime, engine, tmp_path):
     add_people(runtime, tmp_path, "松林村,朱沱镇,村,李春梅,li_chunmei,填报员\n")
     for account in ("zhang_dehua", "li_chunmei"):
         assert "开始修改村社区基本情况台账中 松林村 的记录" in chat.say(account, "/更新 村社区基本情况")
     chat.say("li_chunmei", "不变")  # she is at 户籍人口, he at 户籍户数
-    with meeting_at(engine, "UPDATE LEDGER_RECORDS"):
+    with meeting_at_the_claim(engine, 2, "UPDATE LEDGER_RECORDS", WAIT, first_only=True):
         replies = racing(runtime)([typed("zhang_dehua", "360", "m-zhang"), typed("li_chunmei", "1210", "m-li")])
     assert all("第2/6项" in reply or "第3/6项" in reply for reply in replies)
     with runtime.factory() as session:
@@ -99,7 +70,7 @@ def test_two_moves_of_one_record_at_once_end_where_the_history_says(chat, runtim
         typed("zhou_jianguo", f"/迁移 残疾人台账 {ZHAO_GUIYING} 到 松林村", "m-zhou"),
         typed("wang_qiang", f"/迁移 残疾人台账 {ZHAO_GUIYING} 到 石庙村", "m-wang"),
     ]
-    with meeting_at(engine, "UPDATE LEDGER_RECORDS"):
+    with meeting_at_the_claim(engine, 2, "UPDATE LEDGER_RECORDS", WAIT, first_only=True):
         replies = racing(runtime)(moves)
     with runtime.factory() as session:
         ledger = get_ledger(session, "disabled_people")
@@ -132,7 +103,7 @@ def test_one_new_record_written_by_two_at_once_is_made_once_and_no_one_sees_an_e
         chat.say(account, NEW_PERSON)
         assert "请核对您的答案" in chat.say(account, address)
     submits = [typed("zhang_dehua", "提交", "m-zhang"), typed("luo_xiuying", "提交", "m-luo")]
-    with meeting_at(engine, "INSERT INTO LEDGER_RECORDS"):
+    with meeting_at_the_claim(engine, 2, "INSERT INTO LEDGER_RECORDS", WAIT, first_only=True):
         replies = racing(runtime)(submits)
     assert all(reply.endswith("已提交，谢谢！") for reply in replies), replies
     with runtime.factory() as session:

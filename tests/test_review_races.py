@@ -82,19 +82,25 @@ def racing(runtime) -> Callable[[list[Incoming]], list[str]]:
 
 
 @contextmanager
-def meeting_at_the_claim(engine, parties: int, statement_start: str = "UPDATE REVIEW_STEPS") -> Iterator[None]:
-    """On a database server, hold every transaction at its `UPDATE review_steps` (or the statement that begins
-    with `statement_start`) until all have reached it."""
+def meeting_at_the_claim(
+    engine, parties: int, statement_start: str = "UPDATE REVIEW_STEPS", wait: float = WAIT, first_only: bool = False
+) -> Iterator[None]:
+    """On a database server, hold every transaction at its `UPDATE review_steps` (or each statement that begins
+    with `statement_start`; only its first one with `first_only`) until all have reached it, `wait` seconds at most."""
     if engine.dialect.name == "sqlite":
         yield
         return
     meeting = threading.Barrier(parties)
 
+    met: set[int] = set()
+
     def hold(conn, cursor, statement: str, parameters, context, executemany) -> None:
-        if statement.lstrip().upper().startswith(statement_start):
+        if statement.lstrip().upper().startswith(statement_start) and threading.get_ident() not in met:
+            if first_only:
+                met.add(threading.get_ident())
             # The other may go another way (or be done already): then this one goes on alone.
             with contextlib.suppress(threading.BrokenBarrierError):
-                meeting.wait(timeout=WAIT)
+                meeting.wait(timeout=wait)
 
     event.listen(engine, "before_cursor_execute", hold)
     try:

@@ -14,19 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from ledger_store.models import AuditEntry, Recurrence, RecurrenceStatus, ReportTask
-from ledger_store.org_import import import_org
+from tests.test_concurrent_writes import add_people
 from tests.test_review_races import DIBAO_ANSWERS, VILLAGES, meeting_at_the_claim, racing, typed
 
-SECOND_ISSUER = "单位,上级单位,层级,姓名,账号,角色\n区民政局,永川区,部门,赵静,zhao_jing,发布员\n"
+SECOND_ISSUER = "区民政局,永川区,部门,赵静,zhao_jing,发布员\n"
 ISSUERS = ("li_minzheng", "zhao_jing")
 
 
 @pytest.fixture
 def two_issuers(chat, runtime, tmp_path: Path, ledger_without_dibao):
-    sheet = tmp_path / "second_issuer.csv"
-    sheet.write_text(SECOND_ISSUER, encoding="utf-8")
-    with runtime.factory.begin() as session:
-        assert import_org(session, sheet).errors == []
+    add_people(runtime, tmp_path, SECOND_ISSUER)
     return chat
 
 
