@@ -2,9 +2,10 @@
 
 Several workers handle messages at once, each in its own transaction, and a person's messages are handled one
 after another in the order they came: a worker claims a message only when no older message from the same person
-still waits, and locks its row (SKIP LOCKED: another worker passes over it to someone else's). The older message
-stays waiting until the transaction that handles it commits, so the later one cannot be claimed before. SQLite has
-one writer at a time anyway: there every handler takes one lock row first and messages go one at a time.
+still waits, and locks its row and the sender's row in inbound_senders (SKIP LOCKED: another worker passes over
+them to someone else's). The older message stays waiting until the transaction that handles it commits, so the
+later one cannot be claimed before; the sender's row keeps two of their messages from ever being handled at once.
+SQLite has one writer at a time anyway: there every handler takes one lock row first and messages go one at a time.
 """
 
 from __future__ import annotations
