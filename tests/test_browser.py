@@ -12,15 +12,15 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
@@ -96,12 +96,31 @@ def page_text(driver: webdriver.Chrome) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
 
+def gone(old) -> Callable[[webdriver.Chrome], bool]:
+    """Has the page `old` belongs to been replaced? Chromium answers a look at an element of a page being replaced
+    either "stale element" or, at the wrong moment, "Node with given id does not belong to the document": both
+    mean the same."""
+
+    def replaced(_driver: webdriver.Chrome) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" not in str(error):
+                raise
+            return True
+        return False
+
+    return replaced
+
+
 def click(driver: webdriver.Chrome, how: str, what: str) -> None:
     """Click an element and wait until the page it leads to has loaded."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(how, what).click()
     wait = WebDriverWait(driver, WAIT_SECONDS)
-    wait.until(staleness_of(old))
+    wait.until(gone(old))
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
