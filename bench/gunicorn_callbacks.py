@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import text
@@ -144,6 +145,14 @@ def server_version(runtime: Runtime) -> str:
         return " ".join(connection.execute(text("select version()")).scalar_one().split()[:2])
 
 
+def demo_wecom() -> tuple[EmulatorSettings, WeComEmulator, Any]:
+    """The WeCom emulator with the demo organisation's members, served on loopback: (settings, emulator, server)."""
+    settings = EmulatorSettings(SAMPLE_CORP_ID, SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY)
+    emulator = WeComEmulator(settings)
+    seed_from_org_file(emulator, DEMO_ORG)
+    return settings, emulator, serve_emulator(emulator)
+
+
 def main() -> None:
     """Start the emulator and the handling workers, then for each gunicorn size load the bare app and the bot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -161,11 +170,8 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=300, help="wait this long for handling at most")
     args = parser.parse_args()
 
-    settings = EmulatorSettings(SAMPLE_CORP_ID, SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY)
-    emulator = WeComEmulator(settings)
-    seed_from_org_file(emulator, DEMO_ORG)
+    settings, emulator, api = demo_wecom()
     members = sorted(emulator.members)
-    api = serve_emulator(emulator)
     handlers: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="ybt-gunicorn-bench-") as scratch:
         folder = Path(scratch)

@@ -30,14 +30,11 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from bench.district import print_machine
-from bench.gunicorn_callbacks import DEFAULT_URL, ROOT, server_version, write_config
-from bench.wecom_callbacks import AGENT_ID, SECRET, by_status, pending, wait_for
+from bench.gunicorn_callbacks import DEFAULT_URL, ROOT, demo_wecom, server_version, write_config
+from bench.wecom_callbacks import by_status, pending, wait_for
 from bot.config import load_config
 from bot.platforms.registry import configured_runtime
-from bot.platforms.wecom.emulator import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, EmulatorSettings, WeComEmulator
-from bot.platforms.wecom.emulator import serve as serve_emulator
-from bot.platforms.wecom.emulator_cli import seed_from_org_file
-from bot.runtime import DEMO_ORG, Runtime, load_demo_org
+from bot.runtime import Runtime, load_demo_org
 from handlers.core.messages import Incoming
 from ledger_store.models import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus
 
@@ -109,11 +106,8 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=600, help="wait this long for handling at most")
     args = parser.parse_args()
 
-    settings = EmulatorSettings(SAMPLE_CORP_ID, SECRET, AGENT_ID, SAMPLE_TOKEN, SAMPLE_AES_KEY)
-    emulator = WeComEmulator(settings)
-    seed_from_org_file(emulator, DEMO_ORG)
+    _settings, emulator, api = demo_wecom()
     members = sorted(emulator.members)
-    api = serve_emulator(emulator)
     with tempfile.TemporaryDirectory(prefix="ybt-drain-bench-") as scratch:
         folder = Path(scratch)
         config_path = write_config(folder, api.url)
