@@ -134,7 +134,8 @@ class Refreshed:
 def refresh(session: Session, ledger: Ledger) -> Refreshed:
     """Count the ledger's marked units again (the whole ledger when its shape changed or it was never counted).
 
-    Refreshers of one ledger take turns on its row's lock. Under MariaDB's REPEATABLE READ a transaction that read
+    Refreshers of one ledger take turns on its row's lock. Under REPEATABLE READ (MariaDB's default; the bot's own
+    engines run READ COMMITTED, see ledger_store.db, but a session opened otherwise may not) a transaction that read
     before the lock was granted sees an older snapshot: when marks it sees were already taken by a refresher that
     went first, it counts nothing (counting its snapshot would put older figures back)."""
     session.execute(select(Ledger.id).where(Ledger.id == ledger.id).with_for_update())

@@ -185,8 +185,9 @@ def test_the_scheduler_tick_counts_what_changed(incidents):
 
 
 def test_a_refresh_from_an_older_snapshot_does_not_put_older_figures_back(incidents, db):
-    """MariaDB reads a transaction's snapshot from its first read: one that read before another refresh took the
-    marks must not count from its older view. (SQLite runs one transaction at a time in a process.)"""
+    """A transaction that read before another refresh took the marks must not count from an older view (under
+    REPEATABLE READ it would read its snapshot; the bot runs READ COMMITTED, where it reads afresh: either way the
+    figures stay right). SQLite runs one transaction at a time in a process."""
     if db.kw["bind"].dialect.name == "sqlite":
         pytest.skip("SQLite: the bot's transactions take turns on a lock, so no older snapshot refreshes")
     write(incidents, "E1", "松林村", on="2024-11-02", kind="fire")
